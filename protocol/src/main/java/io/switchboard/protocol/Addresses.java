@@ -1,0 +1,45 @@
+package io.switchboard.protocol;
+
+/**
+ * Event-bus addresses of the gateway-worker contract.
+ *
+ * <p>A generation over the event bus is a small stream protocol, not one request/reply, because a clustered
+ * reply times out after 30 s and a long answer needs flow control:
+ * <ol>
+ *   <li>each gateway instance registers one consumer on {@link #gatewayStreams(String)} at start and files every
+ *       stream it opens there under a fresh stream id;</li>
+ *   <li>it sends a {@link GenerateRequest} to {@link #workerGenerate(String)} with {@code request()}; the worker
+ *       replies at once with an acceptance (or fails the reply with a {@link GenerateError});</li>
+ *   <li>the worker sends {@link StreamChunk}s, tagged with the stream id, to the request's reply address, never more than the credits the gateway
+ *       granted (the request's initial credits plus every {@link StreamControl#credits(String, int)});</li>
+ *   <li>the last message is a chunk with a finish reason, or an error;</li>
+ *   <li>the gateway may send {@link StreamControl#cancel(String, String)} to {@link #workerControl(String)}
+ *       at any time; the worker stops generating.</li>
+ * </ol>
+ */
+public final class Addresses {
+
+  /** Cluster-wide publish address of every worker's periodic {@link LoadReport}. */
+  public static final String LOAD_REPORTS = "switchboard.worker.load";
+
+  /**
+   * Local (non-clustered) address on each node where the launcher publishes the id of a cluster member that
+   * left or crashed, so gateways fail streams bound to it and workers cancel work for it.
+   */
+  public static final String MEMBER_LEFT_LOCAL = "switchboard.local.member-left";
+
+  private Addresses() {
+  }
+
+  public static String workerGenerate(String workerId) {
+    return "switchboard.worker." + workerId + ".generate";
+  }
+
+  public static String workerControl(String workerId) {
+    return "switchboard.worker." + workerId + ".control";
+  }
+
+  public static String gatewayStreams(String gatewayInstanceId) {
+    return "switchboard.gateway." + gatewayInstanceId + ".streams";
+  }
+}

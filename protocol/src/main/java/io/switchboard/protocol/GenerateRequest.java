@@ -1,0 +1,91 @@
+package io.switchboard.protocol;
+
+import io.vertx.core.json.JsonObject;
+
+import java.util.Objects;
+
+/**
+ * One generation, as the gateway hands it to a worker.
+ *
+ * @param streamId       unique per attempt; names the gateway's stream address and the worker's control key
+ * @param requestId      the client-facing request id (x-request-id), for logs on every hop
+ * @param model          the model name the client asked for
+ * @param kind           chat or completion
+ * @param body           the client's OpenAI body as given (engines that proxy to a backend pass it through)
+ * @param prompt         the prompt flattened to text (chat messages as "role: content" lines), for engines that
+ *                       count or simulate tokens
+ * @param sampling       the validated sampling fields
+ * @param deadlineEpochMs wall-clock time after which the worker should stop and fail the stream; 0 for none
+ * @param trace          W3C trace context
+ * @param resume         text generated so far by an earlier attempt (empty for a fresh request)
+ * @param gatewayNodeId  cluster node id of the gateway, so a worker can drop work when that node leaves
+ * @param replyAddress   where the worker sends {@link StreamChunk}s (one consumer per gateway, demultiplexed by
+ *                       stream id, so no cluster-wide subscription is made per request)
+ * @param initialCredits how many chunks the worker may send before the gateway grants more
+ */
+public record GenerateRequest(
+    String streamId,
+    String requestId,
+    String model,
+    RequestKind kind,
+    JsonObject body,
+    String prompt,
+    SamplingParams sampling,
+    long deadlineEpochMs,
+    TraceContext trace,
+    ResumeState resume,
+    String gatewayNodeId,
+    String replyAddress,
+    int initialCredits) {
+
+  public GenerateRequest {
+    Objects.requireNonNull(streamId, "streamId");
+    Objects.requireNonNull(requestId, "requestId");
+    Objects.requireNonNull(model, "model");
+    Objects.requireNonNull(kind, "kind");
+    Objects.requireNonNull(replyAddress, "replyAddress");
+    body = body == null ? new JsonObject() : body;
+    prompt = prompt == null ? "" : prompt;
+    trace = trace == null ? TraceContext.NONE : trace;
+    resume = resume == null ? ResumeState.EMPTY : resume;
+  }
+
+  /** Whether the client asked for a streamed answer (the worker streams either way; the gateway assembles). */
+  public boolean clientStreams() {
+    return body.getBoolean("stream", false);
+  }
+
+  public JsonObject toJson() {
+    return new JsonObject()
+        .put("streamId", streamId)
+        .put("requestId", requestId)
+        .put("model", model)
+        .put("kind", kind.wireName())
+        .put("body", body)
+        .put("prompt", prompt)
+        .put("sampling", sampling.toJson())
+        .put("deadline", deadlineEpochMs)
+        .put("trace", trace.toJson())
+        .put("resume", resume.toJson())
+        .put("gatewayNodeId", gatewayNodeId)
+        .put("replyAddress", replyAddress)
+        .put("initialCredits", initialCredits);
+  }
+
+  public static GenerateRequest fromJson(JsonObject json) {
+    return new GenerateRequest(
+        json.getString("streamId"),
+        json.getString("requestId"),
+        json.getString("model"),
+        RequestKind.fromWire(json.getString("kind")),
+        json.getJsonObject("body"),
+        json.getString("prompt"),
+        SamplingParams.fromJson(json.getJsonObject("sampling", new JsonObject())),
+        json.getLong("deadline", 0L),
+        TraceContext.fromJson(json.getJsonObject("trace")),
+        ResumeState.fromJson(json.getJsonObject("resume")),
+        json.getString("gatewayNodeId"),
+        json.getString("replyAddress"),
+        json.getInteger("initialCredits", 0));
+  }
+}

@@ -1,0 +1,54 @@
+package io.switchboard.protocol;
+
+import io.vertx.core.json.JsonObject;
+
+/**
+ * The discovery record schema of a worker: what a worker publishes through Vert.x Service Discovery so any
+ * gateway can route to it. The record's type is {@link #RECORD_TYPE}, its name {@link #recordName()}, its
+ * location {@link #endpoints()}, and its metadata {@link #toJson()}.
+ *
+ * @param workerId      unique in the cluster
+ * @param nodeId        cluster node id of the node hosting the worker (records of a departed node are removed
+ *                      by the survivors using this field)
+ * @param model         the model name clients use
+ * @param engine        engine kind: mocker, openai, llamacpp
+ * @param slots         how many generations run at once before requests queue
+ * @param contextLength the model's context window in tokens
+ * @param endpoints     request-plane endpoints, e.g. {@code {"eventbus":"switchboard.worker.X.generate"}}
+ */
+public record WorkerDescriptor(String workerId, String nodeId, String model, String engine, int slots,
+                               int contextLength, JsonObject endpoints) {
+
+  public static final String RECORD_TYPE = "switchboard-worker";
+  public static final String ENDPOINT_EVENTBUS = "eventbus";
+
+  public WorkerDescriptor {
+    endpoints = endpoints == null ? new JsonObject() : endpoints;
+  }
+
+  public String recordName() {
+    return "worker:" + model + ":" + workerId;
+  }
+
+  public JsonObject toJson() {
+    return new JsonObject()
+        .put("workerId", workerId)
+        .put("nodeId", nodeId)
+        .put("model", model)
+        .put("engine", engine)
+        .put("slots", slots)
+        .put("contextLength", contextLength)
+        .put("endpoints", endpoints);
+  }
+
+  public static WorkerDescriptor fromJson(JsonObject json) {
+    return new WorkerDescriptor(
+        json.getString("workerId"),
+        json.getString("nodeId"),
+        json.getString("model"),
+        json.getString("engine"),
+        json.getInteger("slots", 1),
+        json.getInteger("contextLength", 0),
+        json.getJsonObject("endpoints"));
+  }
+}
