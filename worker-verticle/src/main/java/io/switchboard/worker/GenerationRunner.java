@@ -1,0 +1,240 @@
+package io.switchboard.worker;
+
+import io.switchboard.protocol.GenerateError;
+import io.switchboard.protocol.GenerateRequest;
+import io.switchboard.protocol.LoadReport;
+import io.switchboard.protocol.Usage;
+import io.switchboard.worker.engine.ChunkSink;
+import io.switchboard.worker.engine.Engine;
+import io.switchboard.worker.engine.Generation;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
+/**
+ * The transport-independent heart of a worker: admits generations into slots, runs them on the engine, and
+ * tracks every stream until it ends, so a request plane only translates messages and a drain knows what is
+ * still running. Used only on the worker verticle's event loop.
+ */
+public final class GenerationRunner {
+
+  private static final Logger log = LoggerFactory.getLogger(GenerationRunner.class);
+
+  private final Vertx vertx;
+  private final Engine engine;
+  private final WorkerOptions options;
+  private final String workerId;
+  private final String nodeId;
+  private final SlotScheduler scheduler;
+  private final Map<String, Tracked> streams = new LinkedHashMap<>();
+  private boolean draining;
+  private Promise<Void> drained;
+
+  public GenerationRunner(Vertx vertx, Engine engine, WorkerOptions options, String workerId, String nodeId) {
+    this.vertx = vertx;
+    this.engine = engine;
+    this.options = options;
+    this.workerId = workerId;
+    this.nodeId = nodeId;
+    this.scheduler = new SlotScheduler(options.getSlots(), options.getMaxQueue());
+  }
+
+  /**
+   * Admits a generation that will write into {@code sink}. Returns null when admitted (running or queued), or
+   * the reason it was refused; a refused request has not touched the sink. {@code onClosed} runs once when an
+   * admitted stream is over for any reason (ended, failed, cancelled), so the transport can forget it.
+   */
+  public GenerateError submit(GenerateRequest request, ChunkSink sink, Runnable onClosed) {
+    if (!request.model().equals(options.getModel())) {
+      return GenerateError.of(GenerateError.Code.MODEL_NOT_SERVED, "worker " + workerId + " serves model '"
+          + options.getModel() + "', not '" + request.model() + "'", workerId);
+    }
+    if (draining) {
+      return GenerateError.of(GenerateError.Code.WORKER_STOPPING,
+          "worker " + workerId + " is draining and takes no new requests", workerId);
+    }
+    if (streams.containsKey(request.streamId())) {
+      return GenerateError.of(GenerateError.Code.INVALID_REQUEST, "stream id " + request.streamId()
+          + " is already running on worker " + workerId, workerId);
+    }
+    Tracked tracked = new Tracked(request, sink, onClosed);
+    // Tracked before admission: a generation may start, and even end, inside admit().
+    streams.put(request.streamId(), tracked);
+    if (!scheduler.admit(tracked.starter)) {
+      streams.remove(request.streamId());
+      return GenerateError.of(GenerateError.Code.WORKER_BUSY, "worker " + workerId + " is full: "
+          + scheduler.running() + " of " + scheduler.slots() + " slots busy and " + scheduler.queued()
+          + " requests queued (maxQueue " + options.getMaxQueue() + ")", workerId);
+    }
+    log.debug("generation admitted", kv("requestId", request.requestId()), kv("workerId", workerId),
+        kv("streamId", request.streamId()), kv("queued", !tracked.holdsSlot));
+    return null;
+  }
+
+  /** Stops one stream (client gone, gateway cancelled). Unknown ids are ignored: the stream already ended. */
+  public void cancel(String streamId, String reason) {
+    Tracked tracked = streams.get(streamId);
+    if (tracked != null) {
+      log.info("generation cancelled", kv("requestId", tracked.request.requestId()), kv("workerId", workerId),
+          kv("reason", reason));
+      tracked.cancel();
+    }
+  }
+
+  /** Stops every stream opened by a gateway on a node that left the cluster: nobody will read them. */
+  public void cancelForGatewayNode(String gatewayNodeId) {
+    for (Tracked tracked : new ArrayList<>(streams.values())) {
+      if (gatewayNodeId.equals(tracked.request.gatewayNodeId())) {
+        log.info("generation cancelled: its gateway node left the cluster",
+            kv("requestId", tracked.request.requestId()), kv("workerId", workerId), kv("gatewayNode", gatewayNodeId));
+        tracked.cancel();
+      }
+    }
+  }
+
+  /**
+   * Takes no new work and completes when every admitted stream has ended, or after the drain timeout, when
+   * what is left fails with a retryable {@code WORKER_STOPPING} error (the gateway can retry it elsewhere).
+   */
+  public Future<Void> drain() {
+    draining = true;
+    if (streams.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    if (drained == null) {
+      drained = Promise.promise();
+      log.info("draining: waiting for in-flight generations", kv("workerId", workerId),
+          kv("inFlight", streams.size()), kv("drainTimeoutMs", options.getDrainTimeoutMs()));
+      long timer = vertx.setTimer(Math.max(1, options.getDrainTimeoutMs()), id -> {
+        for (Tracked tracked : new ArrayList<>(streams.values())) {
+          log.warn("drain timeout: failing unfinished generation", kv("requestId", tracked.request.requestId()),
+              kv("workerId", workerId));
+          tracked.failFromWorker(GenerateError.of(GenerateError.Code.WORKER_STOPPING, "worker " + workerId
+              + " shut down before this generation finished (drain timeout "
+              + options.getDrainTimeoutMs() + " ms)", workerId));
+        }
+      });
+      drained.future().onComplete(done -> vertx.cancelTimer(timer));
+    }
+    return drained.future();
+  }
+
+  public LoadReport loadReport() {
+    return new LoadReport(workerId, nodeId, options.getModel(), scheduler.running(), scheduler.queued(),
+        scheduler.free(), scheduler.slots(), draining, System.currentTimeMillis());
+  }
+
+  public boolean isDraining() {
+    return draining;
+  }
+
+  private void ended(Tracked tracked, boolean heldSlot) {
+    if (streams.remove(tracked.request.streamId()) == null) {
+      return;
+    }
+    tracked.onClosed.run();
+    if (heldSlot) {
+      scheduler.release();
+    } else {
+      scheduler.dequeue(tracked.starter);
+    }
+    if (drained != null && streams.isEmpty()) {
+      drained.tryComplete();
+    }
+  }
+
+  /** One admitted stream: queued until it holds a slot, then running on the engine until it ends. */
+  private final class Tracked implements ChunkSink {
+    final GenerateRequest request;
+    final ChunkSink transport;
+    final Runnable onClosed;
+    final long admittedNanos = System.nanoTime();
+    Generation generation;
+    boolean holdsSlot;
+    boolean finished;
+    // The scheduler compares queued entries by identity; keep one Runnable per stream.
+    final Runnable starter = this::begin;
+
+    Tracked(GenerateRequest request, ChunkSink transport, Runnable onClosed) {
+      this.request = request;
+      this.transport = transport;
+      this.onClosed = onClosed;
+    }
+
+    private void begin() {
+      holdsSlot = true;
+      generation = engine.generate(request, this);
+    }
+
+    void cancel() {
+      if (finished) {
+        return;
+      }
+      finished = true;
+      if (generation != null) {
+        generation.cancel();
+      }
+      ended(this, holdsSlot);
+    }
+
+    void failFromWorker(GenerateError error) {
+      if (finished) {
+        return;
+      }
+      if (generation != null) {
+        generation.cancel();
+      }
+      fail(error);
+    }
+
+    @Override
+    public void write(String text, int tokens) {
+      if (!finished) {
+        transport.write(text, tokens);
+      }
+    }
+
+    @Override
+    public void end(String text, int tokens, String finishReason, Usage usage) {
+      if (finished) {
+        return;
+      }
+      finished = true;
+      transport.end(text, tokens, finishReason, usage);
+      log.debug("generation finished", kv("requestId", request.requestId()), kv("workerId", workerId),
+          kv("finishReason", finishReason), kv("completionTokens", usage.completionTokens()),
+          kv("durationMs", (System.nanoTime() - admittedNanos) / 1_000_000));
+      ended(this, true);
+    }
+
+    @Override
+    public void fail(GenerateError error) {
+      if (finished) {
+        return;
+      }
+      finished = true;
+      transport.fail(error);
+      log.warn("generation failed", kv("requestId", request.requestId()), kv("workerId", workerId),
+          kv("code", error.code().name()), kv("reason", error.message()));
+      ended(this, holdsSlot);
+    }
+
+    @Override
+    public boolean writeQueueFull() {
+      return transport.writeQueueFull();
+    }
+
+    @Override
+    public void drainHandler(Runnable handler) {
+      transport.drainHandler(handler);
+    }
+  }
+}

@@ -1,0 +1,63 @@
+package io.switchboard.worker;
+
+import io.switchboard.protocol.WorkerDescriptor;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.servicediscovery.Record;
+import io.vertx.servicediscovery.ServiceDiscovery;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
+/**
+ * Publishes a worker's discovery record (cluster-wide, through Vert.x Service Discovery) and removes it on
+ * shutdown. A crashed node cannot remove its own records: the launcher's membership watcher on the surviving
+ * nodes does, by the record's node id.
+ */
+final class WorkerAnnouncer {
+
+  private static final Logger log = LoggerFactory.getLogger(WorkerAnnouncer.class);
+
+  private final ServiceDiscovery discovery;
+  private final WorkerDescriptor descriptor;
+  private String registration;
+
+  WorkerAnnouncer(Vertx vertx, WorkerDescriptor descriptor) {
+    this.discovery = ServiceDiscovery.create(vertx);
+    this.descriptor = descriptor;
+  }
+
+  Future<Void> publish() {
+    Record record = new Record()
+        .setType(WorkerDescriptor.RECORD_TYPE)
+        .setName(descriptor.recordName())
+        .setLocation(descriptor.endpoints())
+        .setMetadata(descriptor.toJson());
+    return discovery.publish(record).map(published -> {
+      registration = published.getRegistration();
+      log.info("worker published", kv("workerId", descriptor.workerId()), kv("model", descriptor.model()),
+          kv("engine", descriptor.engine()), kv("node", descriptor.nodeId()), kv("slots", descriptor.slots()));
+      return null;
+    });
+  }
+
+  Future<Void> unpublish() {
+    if (registration == null) {
+      return Future.succeededFuture();
+    }
+    String id = registration;
+    registration = null;
+    return discovery.unpublish(id)
+        .onSuccess(v -> log.info("worker unpublished", kv("workerId", descriptor.workerId())))
+        .recover(failure -> {
+          log.warn("could not unpublish worker record; survivors remove it when this node leaves",
+              kv("workerId", descriptor.workerId()), kv("reason", failure.getMessage()));
+          return Future.succeededFuture();
+        });
+  }
+
+  void close() {
+    discovery.close();
+  }
+}

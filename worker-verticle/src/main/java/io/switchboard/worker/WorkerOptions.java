@@ -1,0 +1,177 @@
+package io.switchboard.worker;
+
+import io.switchboard.worker.mocker.MockerOptions;
+import io.vertx.core.json.JsonObject;
+
+import java.util.Set;
+import java.util.UUID;
+
+/** Settings of one worker: which model it serves, with which engine, and how much work it takes at once. */
+public class WorkerOptions {
+
+  public static final String DEFAULT_MODEL = "mock-llm";
+  public static final String DEFAULT_ENGINE = "mocker";
+  public static final Set<String> ENGINES = Set.of("mocker");
+  /** Generations that run at once; more queue. */
+  public static final int DEFAULT_SLOTS = 8;
+  /** Generations that may wait for a slot; past this the worker refuses (the gateway tries another). */
+  public static final int DEFAULT_MAX_QUEUE = 64;
+  public static final int DEFAULT_CONTEXT_LENGTH = 8192;
+  public static final long DEFAULT_LOAD_REPORT_INTERVAL_MS = 1000;
+  /** How long a stopping worker lets in-flight generations finish before failing them. */
+  public static final long DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
+
+  private String id;
+  private String model = DEFAULT_MODEL;
+  private String engine = DEFAULT_ENGINE;
+  private int slots = DEFAULT_SLOTS;
+  private int maxQueue = DEFAULT_MAX_QUEUE;
+  private int contextLength = DEFAULT_CONTEXT_LENGTH;
+  private long loadReportIntervalMs = DEFAULT_LOAD_REPORT_INTERVAL_MS;
+  private long drainTimeoutMs = DEFAULT_DRAIN_TIMEOUT_MS;
+  private MockerOptions mocker = new MockerOptions();
+
+  public WorkerOptions() {
+  }
+
+  public WorkerOptions(JsonObject json) {
+    id = json.getString("id");
+    model = json.getString("model", DEFAULT_MODEL);
+    engine = json.getString("engine", DEFAULT_ENGINE);
+    slots = json.getInteger("slots", DEFAULT_SLOTS);
+    maxQueue = json.getInteger("maxQueue", DEFAULT_MAX_QUEUE);
+    contextLength = json.getInteger("contextLength", DEFAULT_CONTEXT_LENGTH);
+    loadReportIntervalMs = json.getLong("loadReportIntervalMs", DEFAULT_LOAD_REPORT_INTERVAL_MS);
+    drainTimeoutMs = json.getLong("drainTimeoutMs", DEFAULT_DRAIN_TIMEOUT_MS);
+    mocker = new MockerOptions(json.getJsonObject("mocker", new JsonObject()));
+  }
+
+  public JsonObject toJson() {
+    JsonObject json = new JsonObject()
+        .put("id", id)
+        .put("model", model)
+        .put("engine", engine)
+        .put("slots", slots)
+        .put("maxQueue", maxQueue)
+        .put("contextLength", contextLength)
+        .put("loadReportIntervalMs", loadReportIntervalMs)
+        .put("drainTimeoutMs", drainTimeoutMs)
+        .put("mocker", mocker.toJson());
+    return json;
+  }
+
+  /** Fails with a message naming the key under {@code path} (e.g. {@code workers[0]}) and what it accepts. */
+  public void validate(String path) {
+    if (model == null || model.isBlank()) {
+      throw new IllegalArgumentException(path + ".model must be a non-empty model name");
+    }
+    if (!ENGINES.contains(engine)) {
+      throw new IllegalArgumentException(path + ".engine must be one of " + ENGINES + ", got '" + engine + "'");
+    }
+    if (id != null && !id.matches("[A-Za-z0-9._-]{1,64}")) {
+      throw new IllegalArgumentException(path + ".id must be 1-64 characters of letters, digits, '.', '_' or '-', "
+          + "got '" + id + "'");
+    }
+    requireAtLeast(path + ".slots", slots, 1);
+    requireAtLeast(path + ".maxQueue", maxQueue, 0);
+    requireAtLeast(path + ".contextLength", contextLength, 16);
+    requireAtLeast(path + ".loadReportIntervalMs", loadReportIntervalMs, 100);
+    requireAtLeast(path + ".drainTimeoutMs", drainTimeoutMs, 0);
+    mocker.validate(path + ".mocker");
+  }
+
+  private static void requireAtLeast(String key, long value, long min) {
+    if (value < min) {
+      throw new IllegalArgumentException(key + " must be >= " + min + ", got " + value);
+    }
+  }
+
+  /** The configured id, or a fresh one made of the model name and a random suffix. */
+  public String resolveId() {
+    if (id == null) {
+      id = model.replaceAll("[^A-Za-z0-9._-]", "_") + "-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+    return id;
+  }
+
+  public String getId() {
+    return id;
+  }
+
+  public WorkerOptions setId(String id) {
+    this.id = id;
+    return this;
+  }
+
+  public String getModel() {
+    return model;
+  }
+
+  public WorkerOptions setModel(String model) {
+    this.model = model;
+    return this;
+  }
+
+  public String getEngine() {
+    return engine;
+  }
+
+  public WorkerOptions setEngine(String engine) {
+    this.engine = engine;
+    return this;
+  }
+
+  public int getSlots() {
+    return slots;
+  }
+
+  public WorkerOptions setSlots(int slots) {
+    this.slots = slots;
+    return this;
+  }
+
+  public int getMaxQueue() {
+    return maxQueue;
+  }
+
+  public WorkerOptions setMaxQueue(int maxQueue) {
+    this.maxQueue = maxQueue;
+    return this;
+  }
+
+  public int getContextLength() {
+    return contextLength;
+  }
+
+  public WorkerOptions setContextLength(int contextLength) {
+    this.contextLength = contextLength;
+    return this;
+  }
+
+  public long getLoadReportIntervalMs() {
+    return loadReportIntervalMs;
+  }
+
+  public WorkerOptions setLoadReportIntervalMs(long value) {
+    this.loadReportIntervalMs = value;
+    return this;
+  }
+
+  public long getDrainTimeoutMs() {
+    return drainTimeoutMs;
+  }
+
+  public WorkerOptions setDrainTimeoutMs(long value) {
+    this.drainTimeoutMs = value;
+    return this;
+  }
+
+  public MockerOptions getMocker() {
+    return mocker;
+  }
+
+  public WorkerOptions setMocker(MockerOptions mocker) {
+    this.mocker = mocker;
+    return this;
+  }
+}

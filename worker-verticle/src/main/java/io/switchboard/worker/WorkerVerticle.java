@@ -1,0 +1,98 @@
+package io.switchboard.worker;
+
+import io.switchboard.protocol.Addresses;
+import io.switchboard.protocol.WorkerDescriptor;
+import io.switchboard.worker.engine.Engine;
+import io.switchboard.worker.engine.EngineFactory;
+import io.switchboard.worker.plane.EventBusPlaneServer;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
+/**
+ * One worker: wraps one engine, serves it on the request planes, announces it in discovery and reports its
+ * load every second. Stopping drains: unpublish first, then finish (or, past the drain timeout, fail as
+ * retryable) what is in flight.
+ */
+public class WorkerVerticle extends VerticleBase {
+
+  private static final Logger log = LoggerFactory.getLogger(WorkerVerticle.class);
+
+  private final WorkerOptions options;
+  private final String nodeId;
+  private String workerId;
+  private Engine engine;
+  private GenerationRunner runner;
+  private EventBusPlaneServer eventBusPlane;
+  private WorkerAnnouncer announcer;
+  private MessageConsumer<String> memberLeft;
+  private long loadTimer = -1;
+
+  /**
+   * @param options validated worker options
+   * @param nodeId  the cluster node id of the node hosting this worker
+   */
+  public WorkerVerticle(WorkerOptions options, String nodeId) {
+    this.options = options;
+    this.nodeId = nodeId;
+  }
+
+  @Override
+  public Future<?> start() {
+    workerId = options.resolveId();
+    engine = EngineFactory.create(vertx, options, workerId);
+    runner = new GenerationRunner(vertx, engine, options, workerId, nodeId);
+    eventBusPlane = new EventBusPlaneServer(vertx, workerId, runner);
+    WorkerDescriptor descriptor = new WorkerDescriptor(workerId, nodeId, options.getModel(), engine.kind(),
+        options.getSlots(), options.getContextLength(),
+        new JsonObject().put(WorkerDescriptor.ENDPOINT_EVENTBUS, eventBusPlane.endpoint()));
+    announcer = new WorkerAnnouncer(vertx, descriptor);
+    memberLeft = vertx.eventBus().localConsumer(Addresses.MEMBER_LEFT_LOCAL,
+        message -> runner.cancelForGatewayNode(message.body()));
+    return engine.start()
+        .compose(v -> eventBusPlane.start())
+        .compose(v -> {
+          loadTimer = vertx.setPeriodic(1, options.getLoadReportIntervalMs(), id -> publishLoad());
+          return announcer.publish();
+        })
+        .onFailure(failure -> log.error("worker failed to start", kv("workerId", workerId),
+            kv("model", options.getModel()), kv("reason", String.valueOf(failure.getMessage()))));
+  }
+
+  private void publishLoad() {
+    vertx.eventBus().publish(Addresses.LOAD_REPORTS, runner.loadReport().toJson());
+  }
+
+  /** Each step runs whatever the previous one did, so a failed unpublish never skips the drain. */
+  @Override
+  public Future<?> stop() {
+    log.info("worker stopping: unpublishing, then draining", kv("workerId", workerId));
+    return announcer.unpublish()
+        .transform(v -> eventBusPlane.stopAccepting())
+        .transform(v -> {
+          Future<Void> drained = runner.drain();
+          publishLoad();
+          return drained;
+        })
+        .transform(v -> {
+          vertx.cancelTimer(loadTimer);
+          return eventBusPlane.stop();
+        })
+        .transform(v -> memberLeft.unregister())
+        .transform(v -> engine.stop())
+        .transform(v -> {
+          announcer.close();
+          log.info("worker stopped", kv("workerId", workerId));
+          return Future.succeededFuture();
+        });
+  }
+
+  public String workerId() {
+    return workerId;
+  }
+}

@@ -1,0 +1,20 @@
+package io.switchboard.worker.engine;
+
+import io.switchboard.worker.WorkerOptions;
+import io.switchboard.worker.mocker.MockerEngine;
+import io.vertx.core.Vertx;
+
+/** Makes the engine a worker's options name. */
+public final class EngineFactory {
+
+  private EngineFactory() {
+  }
+
+  public static Engine create(Vertx vertx, WorkerOptions options, String workerId) {
+    return switch (options.getEngine()) {
+      case MockerEngine.KIND -> new MockerEngine(vertx, options.getMocker(), workerId, options.getContextLength());
+      default -> throw new IllegalArgumentException("unknown engine '" + options.getEngine() + "' (allowed: "
+          + WorkerOptions.ENGINES + ")");
+    };
+  }
+}

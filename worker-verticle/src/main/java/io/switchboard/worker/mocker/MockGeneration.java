@@ -1,0 +1,140 @@
+package io.switchboard.worker.mocker;
+
+import io.switchboard.protocol.GenerateError;
+import io.switchboard.protocol.GenerateRequest;
+import io.switchboard.protocol.Usage;
+import io.switchboard.worker.engine.ChunkSink;
+import io.switchboard.worker.engine.Generation;
+import io.vertx.core.Vertx;
+
+import java.util.List;
+
+/**
+ * One mocker answer in progress. Tokens fall due on a schedule (prefill, then one decode interval each); each
+ * pump emits what is due, unless the sink is full, in which case it waits for the sink to drain.
+ */
+final class MockGeneration implements Generation {
+
+  /** Most tokens emitted in one go before yielding the event loop (matters only with instant decoding). */
+  private static final int MAX_TOKENS_PER_PUMP = 256;
+
+  private final Vertx vertx;
+  private final MockerEngine engine;
+  private final GenerateRequest request;
+  private final ChunkSink sink;
+  private final MockText text;
+  private final int promptTokens;
+  private final int totalTokens;
+  private final boolean limitedByMaxTokens;
+  private final List<String> stops;
+  private final int holdBack;
+  private final StringBuilder answer = new StringBuilder();
+  private int nextToken;
+  private int sentChars;
+  private long nextDueNanos;
+  private long timerId = -1;
+  private boolean done;
+
+  MockGeneration(Vertx vertx, MockerEngine engine, GenerateRequest request, ChunkSink sink, MockText text,
+                 int promptTokens, int totalTokens, boolean limitedByMaxTokens, long prefillNanos) {
+    this.vertx = vertx;
+    this.engine = engine;
+    this.request = request;
+    this.sink = sink;
+    this.text = text;
+    this.promptTokens = promptTokens;
+    this.totalTokens = totalTokens;
+    this.limitedByMaxTokens = limitedByMaxTokens;
+    this.stops = request.sampling().stop();
+    this.holdBack = stops.stream().mapToInt(String::length).max().orElse(1) - 1;
+    this.nextToken = request.resume().completionTokens();
+    this.nextDueNanos = System.nanoTime() + prefillNanos;
+  }
+
+  void start() {
+    pump();
+  }
+
+  private void pump() {
+    timerId = -1;
+    int emitted = 0;
+    while (!done) {
+      if (request.deadlineEpochMs() > 0 && System.currentTimeMillis() > request.deadlineEpochMs()) {
+        fail(GenerateError.of(GenerateError.Code.DEADLINE_EXCEEDED,
+            "the request's deadline passed after " + nextToken + " tokens", engine.workerId()));
+        return;
+      }
+      if (nextToken >= totalTokens) {
+        finish(limitedByMaxTokens ? "length" : "stop", answer.length());
+        return;
+      }
+      if (sink.writeQueueFull()) {
+        sink.drainHandler(this::pump);
+        return;
+      }
+      long wait = nextDueNanos - System.nanoTime();
+      if (wait > 0) {
+        timerId = vertx.setTimer(Math.max(1, wait / 1_000_000), id -> pump());
+        return;
+      }
+      if (emitted == MAX_TOKENS_PER_PUMP) {
+        vertx.runOnContext(v -> pump());
+        return;
+      }
+      emitNextToken();
+      emitted++;
+      nextDueNanos += engine.decodeIntervalNanos();
+    }
+  }
+
+  private void emitNextToken() {
+    int searchFrom = Math.max(0, answer.length() - holdBack);
+    answer.append(text.token(nextToken));
+    nextToken++;
+    int stopAt = firstStop(searchFrom);
+    if (stopAt >= 0) {
+      finish("stop", stopAt);
+      return;
+    }
+    // Hold back a tail that could be the start of a stop sequence, as real servers do.
+    int safe = Math.max(sentChars, answer.length() - holdBack);
+    sink.write(answer.substring(sentChars, safe), 1);
+    sentChars = safe;
+  }
+
+  private int firstStop(int from) {
+    int first = -1;
+    for (String stop : stops) {
+      int at = answer.indexOf(stop, from);
+      if (at >= 0 && (first < 0 || at < first)) {
+        first = at;
+      }
+    }
+    return first;
+  }
+
+  private void finish(String finishReason, int endChars) {
+    done = true;
+    engine.finished();
+    String rest = endChars > sentChars ? answer.substring(sentChars, endChars) : "";
+    sink.end(rest, 0, finishReason, new Usage(promptTokens, nextToken));
+  }
+
+  private void fail(GenerateError error) {
+    done = true;
+    engine.finished();
+    sink.fail(error);
+  }
+
+  @Override
+  public void cancel() {
+    if (done) {
+      return;
+    }
+    done = true;
+    engine.finished();
+    if (timerId >= 0) {
+      vertx.cancelTimer(timerId);
+    }
+  }
+}

@@ -1,0 +1,90 @@
+package io.switchboard.worker.mocker;
+
+import io.switchboard.protocol.GenerateError;
+import io.switchboard.protocol.GenerateRequest;
+import io.switchboard.worker.engine.ChunkSink;
+import io.switchboard.worker.engine.Engine;
+import io.switchboard.worker.engine.Generation;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+
+/**
+ * A simulated model (like Dynamo's mocker): deterministic text, real token counts, prefill time proportional
+ * to the prompt, decode speed shared among concurrent streams. Lets everything above the engine be tested
+ * and benchmarked without a GPU.
+ */
+public class MockerEngine implements Engine {
+
+  public static final String KIND = "mocker";
+
+  private final Vertx vertx;
+  private final MockerOptions options;
+  private final String workerId;
+  private final int contextLength;
+  private int active;
+
+  public MockerEngine(Vertx vertx, MockerOptions options, String workerId, int contextLength) {
+    this.vertx = vertx;
+    this.options = options;
+    this.workerId = workerId;
+    this.contextLength = contextLength;
+  }
+
+  @Override
+  public String kind() {
+    return KIND;
+  }
+
+  @Override
+  public Future<Void> start() {
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public Generation generate(GenerateRequest request, ChunkSink sink) {
+    String context = request.prompt() + request.resume().text();
+    int promptTokens = WordTokenizer.count(request.prompt());
+    Integer maxTokens = request.sampling().maxTokens();
+    int contextTokens = WordTokenizer.count(context) + (maxTokens == null ? 0 : maxTokens);
+    if (contextTokens > contextLength) {
+      sink.fail(GenerateError.of(GenerateError.Code.INVALID_REQUEST,
+          "this model's context length is " + contextLength + " tokens, but the request needs " + contextTokens
+              + " (" + promptTokens + " in the prompt plus max_tokens " + maxTokens
+              + "); shorten the prompt or lower max_tokens", workerId));
+      return () -> { };
+    }
+    long seed = request.sampling().seed() != null ? request.sampling().seed() : options.getSeed();
+    MockText text = new MockText(seed, request.prompt());
+    int total = maxTokens != null ? maxTokens
+        : text.naturalLength(options.getMinAnswerTokens(), options.getMaxAnswerTokens());
+    long prefillNanos = perTokenNanos(options.getPrefillTokensPerSecond()) * WordTokenizer.count(context);
+    active++;
+    MockGeneration generation = new MockGeneration(vertx, this, request, sink, text, promptTokens, total,
+        maxTokens != null, prefillNanos);
+    generation.start();
+    return generation;
+  }
+
+  /** Nanoseconds per decoded token for one stream now, given how many share the worker. */
+  long decodeIntervalNanos() {
+    long base = perTokenNanos(options.getDecodeTokensPerSecond());
+    return (long) (base * (1.0 + options.getBatchSlowdown() * Math.max(0, active - 1)));
+  }
+
+  void finished() {
+    active--;
+  }
+
+  String workerId() {
+    return workerId;
+  }
+
+  private static long perTokenNanos(double tokensPerSecond) {
+    return tokensPerSecond <= 0 ? 0 : (long) (1_000_000_000L / tokensPerSecond);
+  }
+
+  @Override
+  public Future<Void> stop() {
+    return Future.succeededFuture();
+  }
+}

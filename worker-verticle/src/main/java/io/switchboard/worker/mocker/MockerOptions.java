@@ -1,0 +1,124 @@
+package io.switchboard.worker.mocker;
+
+import io.vertx.core.json.JsonObject;
+
+/**
+ * Settings of the mocker engine, a simulated model with realistic timing: a prefill phase whose length grows
+ * with the prompt, then a decode phase whose per-stream speed drops as more streams share the worker.
+ */
+public class MockerOptions {
+
+  /** Prompt tokens processed per second before the first token; 0 makes prefill instant. */
+  public static final double DEFAULT_PREFILL_TOKENS_PER_SECOND = 5000;
+  /** Tokens per second of one stream running alone; 0 makes decoding instant (a zero-latency backend). */
+  public static final double DEFAULT_DECODE_TOKENS_PER_SECOND = 50;
+  /** Each extra concurrent stream slows every stream's decode by this fraction. */
+  public static final double DEFAULT_BATCH_SLOWDOWN = 0.03;
+  /** Seed of the deterministic text. */
+  public static final long DEFAULT_SEED = 42;
+  /** Bounds of the answer length when the client sets no max_tokens. */
+  public static final int DEFAULT_MIN_ANSWER_TOKENS = 16;
+  public static final int DEFAULT_MAX_ANSWER_TOKENS = 64;
+
+  private double prefillTokensPerSecond = DEFAULT_PREFILL_TOKENS_PER_SECOND;
+  private double decodeTokensPerSecond = DEFAULT_DECODE_TOKENS_PER_SECOND;
+  private double batchSlowdown = DEFAULT_BATCH_SLOWDOWN;
+  private long seed = DEFAULT_SEED;
+  private int minAnswerTokens = DEFAULT_MIN_ANSWER_TOKENS;
+  private int maxAnswerTokens = DEFAULT_MAX_ANSWER_TOKENS;
+
+  public MockerOptions() {
+  }
+
+  public MockerOptions(JsonObject json) {
+    prefillTokensPerSecond = json.getDouble("prefillTokensPerSecond", DEFAULT_PREFILL_TOKENS_PER_SECOND);
+    decodeTokensPerSecond = json.getDouble("decodeTokensPerSecond", DEFAULT_DECODE_TOKENS_PER_SECOND);
+    batchSlowdown = json.getDouble("batchSlowdown", DEFAULT_BATCH_SLOWDOWN);
+    seed = json.getLong("seed", DEFAULT_SEED);
+    minAnswerTokens = json.getInteger("minAnswerTokens", DEFAULT_MIN_ANSWER_TOKENS);
+    maxAnswerTokens = json.getInteger("maxAnswerTokens", DEFAULT_MAX_ANSWER_TOKENS);
+  }
+
+  public JsonObject toJson() {
+    return new JsonObject()
+        .put("prefillTokensPerSecond", prefillTokensPerSecond)
+        .put("decodeTokensPerSecond", decodeTokensPerSecond)
+        .put("batchSlowdown", batchSlowdown)
+        .put("seed", seed)
+        .put("minAnswerTokens", minAnswerTokens)
+        .put("maxAnswerTokens", maxAnswerTokens);
+  }
+
+  /** Fails with a message naming the key under {@code path} and what it accepts. */
+  public void validate(String path) {
+    if (prefillTokensPerSecond < 0) {
+      throw new IllegalArgumentException(path + ".prefillTokensPerSecond must be >= 0 (0 = instant), got "
+          + prefillTokensPerSecond);
+    }
+    if (decodeTokensPerSecond < 0) {
+      throw new IllegalArgumentException(path + ".decodeTokensPerSecond must be >= 0 (0 = instant), got "
+          + decodeTokensPerSecond);
+    }
+    if (batchSlowdown < 0) {
+      throw new IllegalArgumentException(path + ".batchSlowdown must be >= 0, got " + batchSlowdown);
+    }
+    if (minAnswerTokens < 1 || maxAnswerTokens < minAnswerTokens) {
+      throw new IllegalArgumentException(path + ".minAnswerTokens and maxAnswerTokens must satisfy "
+          + "1 <= minAnswerTokens <= maxAnswerTokens, got " + minAnswerTokens + " and " + maxAnswerTokens);
+    }
+  }
+
+  public double getPrefillTokensPerSecond() {
+    return prefillTokensPerSecond;
+  }
+
+  public MockerOptions setPrefillTokensPerSecond(double value) {
+    this.prefillTokensPerSecond = value;
+    return this;
+  }
+
+  public double getDecodeTokensPerSecond() {
+    return decodeTokensPerSecond;
+  }
+
+  public MockerOptions setDecodeTokensPerSecond(double value) {
+    this.decodeTokensPerSecond = value;
+    return this;
+  }
+
+  public double getBatchSlowdown() {
+    return batchSlowdown;
+  }
+
+  public MockerOptions setBatchSlowdown(double value) {
+    this.batchSlowdown = value;
+    return this;
+  }
+
+  public long getSeed() {
+    return seed;
+  }
+
+  public MockerOptions setSeed(long value) {
+    this.seed = value;
+    return this;
+  }
+
+  public int getMinAnswerTokens() {
+    return minAnswerTokens;
+  }
+
+  public MockerOptions setMinAnswerTokens(int value) {
+    this.minAnswerTokens = value;
+    return this;
+  }
+
+  public int getMaxAnswerTokens() {
+    return maxAnswerTokens;
+  }
+
+  public MockerOptions setMaxAnswerTokens(int value) {
+    this.maxAnswerTokens = value;
+    return this;
+  }
+}

@@ -1,0 +1,65 @@
+package io.switchboard.worker.plane;
+
+import io.switchboard.protocol.GenerateError;
+import io.switchboard.protocol.StreamChunk;
+import io.switchboard.protocol.Usage;
+import io.switchboard.worker.engine.ChunkSink;
+import io.vertx.core.eventbus.EventBus;
+
+/**
+ * The worker end of one event-bus stream: sends chunks to the gateway's reply address and never more than
+ * the gateway has granted credits for, so a slow client stalls the engine instead of filling a buffer.
+ * The final chunk (or error) may exceed the credits by one: it carries no text the client must buffer.
+ */
+final class EventBusChunkSender implements ChunkSink {
+
+  private final EventBus eventBus;
+  private final String replyAddress;
+  private final String streamId;
+  private long seq;
+  private int credits;
+  private Runnable drainHandler;
+
+  EventBusChunkSender(EventBus eventBus, String replyAddress, String streamId, int initialCredits) {
+    this.eventBus = eventBus;
+    this.replyAddress = replyAddress;
+    this.streamId = streamId;
+    this.credits = initialCredits;
+  }
+
+  @Override
+  public void write(String text, int tokens) {
+    credits--;
+    eventBus.send(replyAddress, StreamChunk.delta(seq++, text, tokens).toJson(streamId));
+  }
+
+  @Override
+  public void end(String text, int tokens, String finishReason, Usage usage) {
+    eventBus.send(replyAddress, StreamChunk.last(seq++, text, tokens, finishReason, usage).toJson(streamId));
+  }
+
+  @Override
+  public void fail(GenerateError error) {
+    eventBus.send(replyAddress, StreamChunk.failure(seq++, error).toJson(streamId));
+  }
+
+  @Override
+  public boolean writeQueueFull() {
+    return credits <= 0;
+  }
+
+  @Override
+  public void drainHandler(Runnable handler) {
+    this.drainHandler = handler;
+  }
+
+  /** The gateway consumed chunks and grants room for more. */
+  void grant(int more) {
+    credits += more;
+    Runnable handler = drainHandler;
+    if (handler != null && credits > 0) {
+      drainHandler = null;
+      handler.run();
+    }
+  }
+}
