@@ -1,0 +1,200 @@
+package io.switchboard.gateway;
+
+import io.switchboard.gateway.routing.RoutingPolicies;
+import io.vertx.core.json.JsonObject;
+
+/** Settings of a gateway: where it listens, how it routes, and how long it waits. */
+public class GatewayOptions {
+
+  public static final String DEFAULT_HOST = "127.0.0.1";
+  public static final int DEFAULT_HTTP_PORT = 8080;
+  /** Largest request body accepted; larger gets 413. */
+  public static final long DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+  public static final String DEFAULT_ROUTING_POLICY = RoutingPolicies.ROUND_ROBIN;
+  /** A worker whose last load report is older than this is not routed to, and its streams fail. */
+  public static final long DEFAULT_WORKER_SILENCE_MS = 3000;
+  /** How long a worker has to accept (or refuse) a generate request before the gateway tries another. */
+  public static final long DEFAULT_ACCEPT_TIMEOUT_MS = 5000;
+  /** Longest gap between two chunks of a stream before the gateway gives up on the worker. */
+  public static final long DEFAULT_STREAM_IDLE_TIMEOUT_MS = 120_000;
+  /** Longest a whole request may take. */
+  public static final long DEFAULT_REQUEST_TIMEOUT_MS = 600_000;
+  /** Chunks a worker may send ahead of what the client has taken (the flow-control window). */
+  public static final int DEFAULT_STREAM_CREDITS = 64;
+  /** How many workers a request is offered to before the gateway gives up (only before the first token). */
+  public static final int DEFAULT_MAX_ATTEMPTS = 3;
+  /** How often the registry re-reads every discovery record, as a safety net under the announcements. */
+  public static final long DEFAULT_REGISTRY_RESYNC_MS = 2000;
+
+  private String host = DEFAULT_HOST;
+  private int httpPort = DEFAULT_HTTP_PORT;
+  private long maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
+  private String routingPolicy = DEFAULT_ROUTING_POLICY;
+  private long workerSilenceMs = DEFAULT_WORKER_SILENCE_MS;
+  private long acceptTimeoutMs = DEFAULT_ACCEPT_TIMEOUT_MS;
+  private long streamIdleTimeoutMs = DEFAULT_STREAM_IDLE_TIMEOUT_MS;
+  private long requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS;
+  private int streamCredits = DEFAULT_STREAM_CREDITS;
+  private int maxAttempts = DEFAULT_MAX_ATTEMPTS;
+  private long registryResyncMs = DEFAULT_REGISTRY_RESYNC_MS;
+
+  public GatewayOptions() {
+  }
+
+  public GatewayOptions(JsonObject json) {
+    host = json.getString("host", DEFAULT_HOST);
+    httpPort = json.getInteger("httpPort", DEFAULT_HTTP_PORT);
+    maxBodyBytes = json.getLong("maxBodyBytes", DEFAULT_MAX_BODY_BYTES);
+    routingPolicy = json.getString("routingPolicy", DEFAULT_ROUTING_POLICY);
+    workerSilenceMs = json.getLong("workerSilenceMs", DEFAULT_WORKER_SILENCE_MS);
+    acceptTimeoutMs = json.getLong("acceptTimeoutMs", DEFAULT_ACCEPT_TIMEOUT_MS);
+    streamIdleTimeoutMs = json.getLong("streamIdleTimeoutMs", DEFAULT_STREAM_IDLE_TIMEOUT_MS);
+    requestTimeoutMs = json.getLong("requestTimeoutMs", DEFAULT_REQUEST_TIMEOUT_MS);
+    streamCredits = json.getInteger("streamCredits", DEFAULT_STREAM_CREDITS);
+    maxAttempts = json.getInteger("maxAttempts", DEFAULT_MAX_ATTEMPTS);
+    registryResyncMs = json.getLong("registryResyncMs", DEFAULT_REGISTRY_RESYNC_MS);
+  }
+
+  public JsonObject toJson() {
+    return new JsonObject()
+        .put("host", host)
+        .put("httpPort", httpPort)
+        .put("maxBodyBytes", maxBodyBytes)
+        .put("routingPolicy", routingPolicy)
+        .put("workerSilenceMs", workerSilenceMs)
+        .put("acceptTimeoutMs", acceptTimeoutMs)
+        .put("streamIdleTimeoutMs", streamIdleTimeoutMs)
+        .put("requestTimeoutMs", requestTimeoutMs)
+        .put("streamCredits", streamCredits)
+        .put("maxAttempts", maxAttempts)
+        .put("registryResyncMs", registryResyncMs);
+  }
+
+  /** Fails with a message naming the key under {@code path} and what it accepts. */
+  public void validate(String path) {
+    if (host == null || host.isBlank()) {
+      throw new IllegalArgumentException(path + ".host must be an address to listen on, e.g. 127.0.0.1 or 0.0.0.0");
+    }
+    if (httpPort < 0 || httpPort > 65535) {
+      throw new IllegalArgumentException(path + ".httpPort must be between 0 and 65535 (0 = any free port), got "
+          + httpPort);
+    }
+    if (!RoutingPolicies.NAMES.contains(routingPolicy)) {
+      throw new IllegalArgumentException(path + ".routingPolicy must be one of " + RoutingPolicies.NAMES
+          + ", got '" + routingPolicy + "'");
+    }
+    requireAtLeast(path + ".maxBodyBytes", maxBodyBytes, 1024);
+    requireAtLeast(path + ".workerSilenceMs", workerSilenceMs, 500);
+    requireAtLeast(path + ".acceptTimeoutMs", acceptTimeoutMs, 100);
+    requireAtLeast(path + ".streamIdleTimeoutMs", streamIdleTimeoutMs, 1000);
+    requireAtLeast(path + ".requestTimeoutMs", requestTimeoutMs, 1000);
+    requireAtLeast(path + ".streamCredits", streamCredits, 2);
+    requireAtLeast(path + ".maxAttempts", maxAttempts, 1);
+    requireAtLeast(path + ".registryResyncMs", registryResyncMs, 100);
+  }
+
+  private static void requireAtLeast(String key, long value, long min) {
+    if (value < min) {
+      throw new IllegalArgumentException(key + " must be >= " + min + ", got " + value);
+    }
+  }
+
+  public String getHost() {
+    return host;
+  }
+
+  public GatewayOptions setHost(String host) {
+    this.host = host;
+    return this;
+  }
+
+  public int getHttpPort() {
+    return httpPort;
+  }
+
+  public GatewayOptions setHttpPort(int httpPort) {
+    this.httpPort = httpPort;
+    return this;
+  }
+
+  public long getMaxBodyBytes() {
+    return maxBodyBytes;
+  }
+
+  public GatewayOptions setMaxBodyBytes(long maxBodyBytes) {
+    this.maxBodyBytes = maxBodyBytes;
+    return this;
+  }
+
+  public String getRoutingPolicy() {
+    return routingPolicy;
+  }
+
+  public GatewayOptions setRoutingPolicy(String routingPolicy) {
+    this.routingPolicy = routingPolicy;
+    return this;
+  }
+
+  public long getWorkerSilenceMs() {
+    return workerSilenceMs;
+  }
+
+  public GatewayOptions setWorkerSilenceMs(long workerSilenceMs) {
+    this.workerSilenceMs = workerSilenceMs;
+    return this;
+  }
+
+  public long getAcceptTimeoutMs() {
+    return acceptTimeoutMs;
+  }
+
+  public GatewayOptions setAcceptTimeoutMs(long acceptTimeoutMs) {
+    this.acceptTimeoutMs = acceptTimeoutMs;
+    return this;
+  }
+
+  public long getStreamIdleTimeoutMs() {
+    return streamIdleTimeoutMs;
+  }
+
+  public GatewayOptions setStreamIdleTimeoutMs(long streamIdleTimeoutMs) {
+    this.streamIdleTimeoutMs = streamIdleTimeoutMs;
+    return this;
+  }
+
+  public long getRequestTimeoutMs() {
+    return requestTimeoutMs;
+  }
+
+  public GatewayOptions setRequestTimeoutMs(long requestTimeoutMs) {
+    this.requestTimeoutMs = requestTimeoutMs;
+    return this;
+  }
+
+  public int getStreamCredits() {
+    return streamCredits;
+  }
+
+  public GatewayOptions setStreamCredits(int streamCredits) {
+    this.streamCredits = streamCredits;
+    return this;
+  }
+
+  public int getMaxAttempts() {
+    return maxAttempts;
+  }
+
+  public GatewayOptions setMaxAttempts(int maxAttempts) {
+    this.maxAttempts = maxAttempts;
+    return this;
+  }
+
+  public long getRegistryResyncMs() {
+    return registryResyncMs;
+  }
+
+  public GatewayOptions setRegistryResyncMs(long registryResyncMs) {
+    this.registryResyncMs = registryResyncMs;
+    return this;
+  }
+}

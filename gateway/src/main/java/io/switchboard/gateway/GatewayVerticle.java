@@ -1,0 +1,107 @@
+package io.switchboard.gateway;
+
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.switchboard.gateway.api.ClusterHandlers;
+import io.switchboard.gateway.api.CompletionsHandler;
+import io.switchboard.gateway.api.ErrorResponder;
+import io.switchboard.gateway.api.GatewayServices;
+import io.switchboard.gateway.metrics.GatewayMetrics;
+import io.switchboard.gateway.plane.EventBusRequestPlane;
+import io.switchboard.gateway.registry.WorkerRegistry;
+import io.switchboard.gateway.routing.RoutingPolicies;
+import io.switchboard.protocol.RequestKind;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.micrometer.PrometheusScrapingHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.UUID;
+
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
+/**
+ * The gateway: the OpenAI-compatible HTTP API in front of the cluster's workers. Wires the registry, the
+ * routing policy, the request plane and the HTTP routes together; each of those does its own job.
+ */
+public class GatewayVerticle extends VerticleBase {
+
+  private static final Logger log = LoggerFactory.getLogger(GatewayVerticle.class);
+
+  private final GatewayOptions options;
+  private final ClusterView cluster;
+  private final PrometheusMeterRegistry meterRegistry;
+  private WorkerRegistry registry;
+  private EventBusRequestPlane plane;
+  private HttpServer server;
+
+  public GatewayVerticle(GatewayOptions options, ClusterView cluster, PrometheusMeterRegistry meterRegistry) {
+    this.options = options;
+    this.cluster = cluster;
+    this.meterRegistry = meterRegistry;
+  }
+
+  @Override
+  public Future<?> start() {
+    registry = new WorkerRegistry(vertx, options);
+    plane = new EventBusRequestPlane(vertx, options, UUID.randomUUID().toString());
+    registry.onWorkerGone(plane::workerGone);
+    GatewayMetrics metrics = new GatewayMetrics(meterRegistry, plane::openStreams);
+    GatewayServices services = new GatewayServices(options, registry, RoutingPolicies.create(options.getRoutingPolicy()),
+        plane, metrics, cluster.localNodeId(), plane.replyAddress());
+    Router router = router(services);
+    return registry.start()
+        .compose(v -> plane.start())
+        .compose(v -> vertx.createHttpServer(new HttpServerOptions()
+                .setHost(options.getHost())
+                .setPort(options.getHttpPort())
+                .setCompressionSupported(false))
+            .requestHandler(router)
+            .listen())
+        .onSuccess(listening -> {
+          server = listening;
+          log.info("gateway listening", kv("host", options.getHost()), kv("port", listening.actualPort()),
+              kv("requestPlane", plane.name()), kv("routingPolicy", options.getRoutingPolicy()),
+              kv("node", cluster.localNodeId()));
+        })
+        .onFailure(failure -> log.error("gateway failed to start", kv("host", options.getHost()),
+            kv("port", options.getHttpPort()), kv("reason", String.valueOf(failure.getMessage()))));
+  }
+
+  private Router router(GatewayServices services) {
+    Router router = Router.router(vertx);
+    ErrorResponder errors = new ErrorResponder(options.getMaxBodyBytes());
+    ClusterHandlers cluster = new ClusterHandlers(services, this.cluster);
+    BodyHandler body = BodyHandler.create(false).setBodyLimit(options.getMaxBodyBytes());
+    router.post("/v1/chat/completions").handler(body).handler(new CompletionsHandler(services, RequestKind.CHAT));
+    router.post("/v1/completions").handler(body).handler(new CompletionsHandler(services, RequestKind.COMPLETION));
+    router.get("/v1/models").handler(cluster::models);
+    router.get("/health").handler(cluster::health);
+    router.get("/live").handler(cluster::live);
+    router.get("/admin/cluster").handler(cluster::admin);
+    router.get("/metrics").handler(PrometheusScrapingHandler.create(meterRegistry));
+    router.route().failureHandler(errors);
+    router.errorHandler(404, errors);
+    router.errorHandler(405, errors);
+    router.errorHandler(413, errors);
+    router.errorHandler(500, errors);
+    return router;
+  }
+
+  /** The port the API listens on (useful when configured as 0). */
+  public int actualPort() {
+    return server == null ? -1 : server.actualPort();
+  }
+
+  @Override
+  public Future<?> stop() {
+    Future<Void> closed = server == null ? Future.succeededFuture() : server.close();
+    return closed
+        .transform(v -> plane == null ? Future.succeededFuture() : plane.stop())
+        .transform(v -> registry == null ? Future.succeededFuture() : registry.stop());
+  }
+}

@@ -1,0 +1,101 @@
+package io.switchboard.gateway.api;
+
+import io.switchboard.gateway.ClusterView;
+import io.switchboard.gateway.registry.WorkerState;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** The read-only views of the cluster: {@code /v1/models}, {@code /health}, {@code /live}, {@code /admin/cluster}. */
+public final class ClusterHandlers {
+
+  private final GatewayServices services;
+  private final ClusterView cluster;
+
+  public ClusterHandlers(GatewayServices services, ClusterView cluster) {
+    this.services = services;
+    this.cluster = cluster;
+  }
+
+  /** {@code GET /v1/models}: every model some worker in the cluster serves, in OpenAI's list shape. */
+  public void models(RoutingContext ctx) {
+    JsonArray data = new JsonArray();
+    for (String model : services.registry().models()) {
+      data.add(new JsonObject().put("id", model).put("object", "model").put("created", 0)
+          .put("owned_by", "switchboard"));
+    }
+    json(ctx, 200, new JsonObject().put("object", "list").put("data", data));
+  }
+
+  /** {@code GET /health}: 200 only when this gateway can serve some model now; otherwise 503 and why. */
+  public void health(RoutingContext ctx) {
+    List<WorkerState> workers = services.registry().allWorkers();
+    Map<String, Integer> routableByModel = new TreeMap<>();
+    for (WorkerState worker : workers) {
+      routableByModel.merge(worker.model(), worker.routable() ? 1 : 0, Integer::sum);
+    }
+    long routable = workers.stream().filter(WorkerState::routable).count();
+    JsonObject body = new JsonObject()
+        .put("node", cluster.localNodeId())
+        .put("workers", new JsonObject().put("known", workers.size()).put("routable", routable))
+        .put("models", new JsonObject(new TreeMap<>(routableByModel)));
+    if (routable > 0) {
+      json(ctx, 200, body.put("status", "ok"));
+      return;
+    }
+    String reason = workers.isEmpty()
+        ? "no worker has joined the cluster: start one (java -jar switchboard.jar --roles worker) or check that "
+            + "workers list this node in cluster.members"
+        : "none of the " + workers.size() + " known workers can take requests: " + workers.stream()
+            .map(w -> w.workerId() + " (" + w.exclusion() + ")").reduce((a, b) -> a + "; " + b).orElse("");
+    json(ctx, 503, body.put("status", "unavailable").put("reason", reason));
+  }
+
+  /** {@code GET /live}: the process answers. */
+  public void live(RoutingContext ctx) {
+    json(ctx, 200, new JsonObject().put("status", "alive"));
+  }
+
+  /** {@code GET /admin/cluster}: nodes, workers (with load and why any is excluded), models, this gateway. */
+  public void admin(RoutingContext ctx) {
+    List<WorkerState> workers = services.registry().allWorkers();
+    Map<String, JsonObject> nodes = new TreeMap<>();
+    for (String member : cluster.memberIds()) {
+      nodes.put(member, new JsonObject().put("id", member).put("workers", 0)
+          .put("self", member.equals(cluster.localNodeId())));
+    }
+    Map<String, JsonObject> models = new TreeMap<>();
+    JsonArray workerList = new JsonArray();
+    for (WorkerState worker : workers) {
+      workerList.add(worker.toJson());
+      nodes.computeIfAbsent(worker.nodeId(), id -> new JsonObject().put("id", id).put("workers", 0)
+          .put("self", false).put("note", "not a cluster member any more; its records are being removed"));
+      JsonObject node = nodes.get(worker.nodeId());
+      node.put("workers", node.getInteger("workers") + 1);
+      JsonObject model = models.computeIfAbsent(worker.model(), m -> new JsonObject().put("model", m)
+          .put("workers", 0).put("routable", 0));
+      model.put("workers", model.getInteger("workers") + 1);
+      if (worker.routable()) {
+        model.put("routable", model.getInteger("routable") + 1);
+      }
+    }
+    JsonObject body = new JsonObject()
+        .put("node", cluster.localNodeId())
+        .put("gateway", new JsonObject()
+            .put("requestPlane", services.plane().name())
+            .put("routingPolicy", services.options().getRoutingPolicy())
+            .put("openStreams", services.plane().openStreams()))
+        .put("nodes", new JsonArray(List.copyOf(nodes.values())))
+        .put("workers", workerList)
+        .put("models", new JsonArray(List.copyOf(models.values())));
+    json(ctx, 200, body);
+  }
+
+  private static void json(RoutingContext ctx, int status, JsonObject body) {
+    ctx.response().setStatusCode(status).putHeader("content-type", "application/json").end(body.toBuffer());
+  }
+}

@@ -1,0 +1,81 @@
+package io.switchboard.gateway.api;
+
+import io.vertx.core.Handler;
+import io.vertx.ext.web.RoutingContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
+/**
+ * The one place that turns a failed route into an HTTP answer: an {@link ApiError} as it is, a body over the
+ * limit as 413, an unknown path as 404, anything unexpected as a 500 that names the component and the request
+ * id (and is logged with its stack). Never an HTML page; never a status after the head went out.
+ */
+public final class ErrorResponder implements Handler<RoutingContext> {
+
+  private static final Logger log = LoggerFactory.getLogger(ErrorResponder.class);
+
+  private final long maxBodyBytes;
+
+  public ErrorResponder(long maxBodyBytes) {
+    this.maxBodyBytes = maxBodyBytes;
+  }
+
+  @Override
+  public void handle(RoutingContext ctx) {
+    send(ctx, toApiError(ctx));
+  }
+
+  private ApiError toApiError(RoutingContext ctx) {
+    Throwable failure = ctx.failure();
+    if (failure instanceof ApiError apiError) {
+      return apiError;
+    }
+    String method = ctx.request().method().name();
+    String path = ctx.request().path();
+    int status = ctx.statusCode();
+    if (status == 413) {
+      return new ApiError(413, "invalid_request_error", "request_too_large", null,
+          "The request body is larger than this gateway accepts (" + maxBodyBytes + " bytes, "
+              + "gateway.maxBodyBytes). Send a smaller body.");
+    }
+    if (status == 404) {
+      return new ApiError(404, "invalid_request_error", "unknown_url", null,
+          "Unknown request URL: " + method + " " + path + ". The API serves POST /v1/chat/completions, "
+              + "POST /v1/completions and GET /v1/models.");
+    }
+    if (status == 405) {
+      return new ApiError(405, "invalid_request_error", "method_not_allowed", null,
+          "Method " + method + " is not allowed on " + path + ".");
+    }
+    if (status >= 400 && status < 500 && failure == null) {
+      return new ApiError(status, "invalid_request_error", "bad_request", null,
+          "The request to " + method + " " + path + " could not be processed (HTTP " + status + ").");
+    }
+    String requestId = ctx.get(RequestIds.HEADER);
+    log.error("internal error while handling a request", kv("requestId", requestId), kv("path", path),
+        kv("component", "gateway"), failure);
+    return new ApiError(500, "server_error", "internal_error", null,
+        "Internal error in the gateway while handling " + method + " " + path + " (request " + requestId
+            + "): " + (failure == null ? "unknown" : failure.getClass().getSimpleName() + ": " + failure.getMessage())
+            + ". This is a bug; the logs hold the details under this request id.");
+  }
+
+  /** Sends {@code error} as OpenAI's error object, if the response can still take a status. */
+  static void send(RoutingContext ctx, ApiError error) {
+    var response = ctx.response();
+    if (response.headWritten()) {
+      if (!response.ended()) {
+        response.reset();
+      }
+      return;
+    }
+    if (error.status() == 503 && response.headers().get("retry-after") == null) {
+      response.putHeader("retry-after", "1");
+    }
+    response.setStatusCode(error.status())
+        .putHeader("content-type", "application/json")
+        .end(error.toJson().toBuffer());
+  }
+}

@@ -1,0 +1,17 @@
+package io.switchboard.gateway.api;
+
+import io.switchboard.gateway.GatewayOptions;
+import io.switchboard.gateway.metrics.GatewayMetrics;
+import io.switchboard.gateway.plane.RequestPlane;
+import io.switchboard.gateway.registry.WorkerRegistry;
+import io.switchboard.gateway.routing.RoutingPolicy;
+
+/**
+ * What the HTTP handlers of one gateway verticle share.
+ *
+ * @param nodeId        this node's cluster id (sent to workers, so they drop work if this node leaves)
+ * @param replyAddress  where workers send this gateway's stream chunks
+ */
+public record GatewayServices(GatewayOptions options, WorkerRegistry registry, RoutingPolicy policy,
+                              RequestPlane plane, GatewayMetrics metrics, String nodeId, String replyAddress) {
+}

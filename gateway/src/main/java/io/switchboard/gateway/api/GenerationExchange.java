@@ -1,0 +1,259 @@
+package io.switchboard.gateway.api;
+
+import io.switchboard.gateway.plane.ChunkStream;
+import io.switchboard.gateway.plane.WorkerRefusedException;
+import io.switchboard.gateway.registry.WorkerState;
+import io.switchboard.protocol.GenerateError;
+import io.switchboard.protocol.GenerateRequest;
+import io.switchboard.protocol.RequestKind;
+import io.switchboard.protocol.ResumeState;
+import io.switchboard.protocol.StreamChunk;
+import io.switchboard.protocol.TraceContext;
+import io.switchboard.protocol.Usage;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.RoutingContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
+/**
+ * One client request from worker selection to its last byte: picks a worker, offers the request (another
+ * worker if one refuses, or fails before the first token), relays the stream to the client as SSE or
+ * assembles one JSON answer, and makes sure the client always learns how it ended: complete, or failed with
+ * an error event and no [DONE]. A client that goes away cancels the generation on the worker.
+ */
+final class GenerationExchange {
+
+  private static final Logger log = LoggerFactory.getLogger(GenerationExchange.class);
+
+  private final GatewayServices services;
+  private final RoutingContext ctx;
+  private final HttpServerResponse response;
+  private final CompletionRequest request;
+  private final String requestId;
+  private final String endpoint;
+  private final OpenAiFormat format;
+  private final SseWriter sse;
+  private final long startNanos = System.nanoTime();
+  private final Set<String> triedWorkers = new HashSet<>();
+  private final StringBuilder text = new StringBuilder();
+  private ChunkStream stream;
+  private String workerId;
+  private boolean headSent;
+  private boolean finished;
+  private long firstTokenNanos = -1;
+
+  GenerationExchange(GatewayServices services, RoutingContext ctx, CompletionRequest request, String requestId,
+                     String endpoint) {
+    this.services = services;
+    this.ctx = ctx;
+    this.response = ctx.response();
+    this.request = request;
+    this.requestId = requestId;
+    this.endpoint = endpoint;
+    this.format = new OpenAiFormat(request, requestId);
+    this.sse = new SseWriter(response);
+  }
+
+  void start() {
+    services.metrics().requestStarted();
+    response.closeHandler(v -> onClientGone());
+    attempt(null);
+  }
+
+  /** Offers the request to the next worker; {@code lastRefusal} is why the previous one did not take it. */
+  private void attempt(GenerateError lastRefusal) {
+    if (finished) {
+      return;
+    }
+    List<WorkerState> known = services.registry().workersOf(request.model());
+    if (known.isEmpty()) {
+      fail(modelNotFound(), null);
+      return;
+    }
+    List<WorkerState> candidates = known.stream()
+        .filter(WorkerState::routable)
+        .filter(w -> !triedWorkers.contains(w.workerId()))
+        .toList();
+    if (candidates.isEmpty() || triedWorkers.size() >= services.options().getMaxAttempts()) {
+      fail(lastRefusal != null ? WorkerFailures.toApiError(lastRefusal, requestId) : noRoutableWorker(known),
+          lastRefusal);
+      return;
+    }
+    WorkerState worker = services.policy().pick(request.model(), candidates);
+    triedWorkers.add(worker.workerId());
+    workerId = worker.workerId();
+    GenerateRequest generate = generateRequest();
+    services.plane().open(worker, generate).onComplete(opened -> {
+      if (opened.failed()) {
+        GenerateError refusal = opened.cause() instanceof WorkerRefusedException refused ? refused.error()
+            : GenerateError.of(GenerateError.Code.ENGINE_FAILED, String.valueOf(opened.cause().getMessage()),
+                worker.workerId());
+        retryOrFail(refusal);
+        return;
+      }
+      stream = opened.result();
+      if (finished) {
+        stream.cancel("client disconnected");
+        return;
+      }
+      stream.handler(this::onChunk);
+    });
+  }
+
+  private void retryOrFail(GenerateError refusal) {
+    services.metrics().attemptFailed(request.model());
+    if (refusal.retryable()) {
+      log.info("worker did not take the request; trying another", kv("requestId", requestId),
+          kv("workerId", refusal.workerId()), kv("code", refusal.code().name()), kv("reason", refusal.message()));
+      attempt(refusal);
+    } else {
+      fail(WorkerFailures.toApiError(refusal, requestId), refusal);
+    }
+  }
+
+  private GenerateRequest generateRequest() {
+    String traceparent = ctx.request().getHeader("traceparent");
+    String tracestate = ctx.request().getHeader("tracestate");
+    long deadline = System.currentTimeMillis() + services.options().getRequestTimeoutMs();
+    return new GenerateRequest(UUID.randomUUID().toString(), requestId, request.model(), request.kind(),
+        request.body(), request.prompt(), request.sampling(), deadline, new TraceContext(traceparent, tracestate),
+        ResumeState.EMPTY, services.nodeId(), services.replyAddress(), services.options().getStreamCredits());
+  }
+
+  private void onChunk(StreamChunk chunk) {
+    if (finished) {
+      return;
+    }
+    if (chunk.error() != null) {
+      onStreamError(chunk.error());
+      return;
+    }
+    if (!chunk.text().isEmpty()) {
+      if (firstTokenNanos < 0) {
+        firstTokenNanos = System.nanoTime();
+        services.metrics().firstToken(request.model(), firstTokenNanos - startNanos);
+      }
+      if (request.stream()) {
+        beginStream();
+        sse.event(format.textChunk(chunk.text()));
+      }
+      text.append(chunk.text());
+    }
+    if (chunk.isLast()) {
+      complete(chunk.finishReason(), chunk.usage());
+      return;
+    }
+    if (request.stream() && sse.writeQueueFull()) {
+      stream.pause();
+      response.drainHandler(v -> stream.resume());
+    }
+  }
+
+  private void beginStream() {
+    if (!headSent) {
+      headSent = true;
+      sse.begin(requestId);
+      if (request.kind() == RequestKind.CHAT) {
+        sse.event(format.roleChunk());
+      }
+    }
+  }
+
+  private void onStreamError(GenerateError error) {
+    boolean nothingSent = text.isEmpty() && !headSent;
+    if (nothingSent && error.retryable()) {
+      // Before the first token a failed worker costs the client nothing but time: offer it elsewhere.
+      retryOrFail(error);
+      return;
+    }
+    fail(WorkerFailures.toApiError(error, requestId), error);
+  }
+
+  private void complete(String finishReason, Usage usage) {
+    Usage counted = usage != null ? usage : new Usage(0, 0);
+    if (request.stream()) {
+      beginStream();
+      sse.event(format.finishChunk(finishReason));
+      if (request.includeUsage()) {
+        sse.event(format.usageChunk(counted));
+      }
+      sse.done();
+    } else {
+      response.putHeader("content-type", "application/json")
+          .end(format.completeResponse(text.toString(), finishReason, counted).toBuffer());
+    }
+    services.metrics().tokens(request.model(), counted);
+    finish(200, null, counted, finishReason);
+  }
+
+  private void fail(ApiError error, GenerateError cause) {
+    if (finished) {
+      return;
+    }
+    if (headSent) {
+      sse.failed(error);
+    } else if (!response.ended() && !response.closed()) {
+      ErrorResponder.send(ctx, error);
+    }
+    log.warn("request failed", kv("requestId", requestId), kv("model", request.model()),
+        kv("workerId", cause != null ? cause.workerId() : workerId), kv("status", error.status()),
+        kv("streamed", headSent), kv("reason", error.getMessage()));
+    finish(error.status(), error, null, null);
+  }
+
+  private void onClientGone() {
+    if (finished) {
+      return;
+    }
+    if (stream != null) {
+      stream.cancel("client disconnected");
+    }
+    log.info("client disconnected; generation cancelled", kv("requestId", requestId), kv("model", request.model()),
+        kv("workerId", workerId), kv("status", 499), kv("tokensSent", text.length() > 0));
+    finish(499, null, null, null);
+  }
+
+  private void finish(int status, ApiError error, Usage usage, String finishReason) {
+    finished = true;
+    long duration = System.nanoTime() - startNanos;
+    services.metrics().requestFinished(request.model(), endpoint, status, request.stream(), duration);
+    if (status == 200) {
+      log.info("request completed", kv("requestId", requestId), kv("model", request.model()),
+          kv("workerId", workerId), kv("status", status), kv("stream", request.stream()),
+          kv("finishReason", finishReason), kv("promptTokens", usage.promptTokens()),
+          kv("completionTokens", usage.completionTokens()),
+          kv("ttftMs", firstTokenNanos < 0 ? null : (firstTokenNanos - startNanos) / 1_000_000),
+          kv("durationMs", duration / 1_000_000));
+    }
+  }
+
+  private ApiError modelNotFound() {
+    var models = services.registry().models();
+    String served = models.isEmpty() ? "none: no worker has joined the cluster yet"
+        : String.join(", ", models);
+    return new ApiError(404, "invalid_request_error", "model_not_found", "model",
+        "The model '" + request.model() + "' does not exist or no worker serves it. Models served by this "
+            + "cluster: " + served + ". GET /v1/models lists them.");
+  }
+
+  private ApiError noRoutableWorker(List<WorkerState> known) {
+    StringBuilder why = new StringBuilder();
+    for (WorkerState worker : known) {
+      why.append(why.isEmpty() ? "" : "; ").append("worker ").append(worker.workerId()).append(" on node ")
+          .append(worker.nodeId()).append(": ").append(worker.routable() ? "already tried" : worker.exclusion());
+    }
+    ApiError error = new ApiError(503, "service_unavailable_error", "no_healthy_workers", "model",
+        "Model '" + request.model() + "' has " + known.size() + " worker" + (known.size() == 1 ? "" : "s")
+            + " and none can take this request now (request " + requestId + "): " + why
+            + ". GET /admin/cluster shows the workers; retry shortly.");
+    response.putHeader("retry-after", "1");
+    return error;
+  }
+}

@@ -1,0 +1,88 @@
+package io.switchboard.gateway.api;
+
+import io.switchboard.protocol.RequestKind;
+import io.switchboard.protocol.Usage;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+/** Builds response bodies and stream chunks exactly as OpenAI's API shapes them, for one request. */
+final class OpenAiFormat {
+
+  private final RequestKind kind;
+  private final String id;
+  private final String model;
+  private final long created;
+  private final boolean includeUsage;
+
+  OpenAiFormat(CompletionRequest request, String requestId) {
+    this.kind = request.kind();
+    this.id = (kind == RequestKind.CHAT ? "chatcmpl-" : "cmpl-") + requestId;
+    this.model = request.model();
+    this.created = System.currentTimeMillis() / 1000;
+    this.includeUsage = request.includeUsage();
+  }
+
+  /** The first chunk of a chat stream announces the assistant role, as OpenAI's does. */
+  JsonObject roleChunk() {
+    return chunk(new JsonObject().put("role", "assistant").put("content", ""), null);
+  }
+
+  JsonObject textChunk(String text) {
+    if (kind == RequestKind.CHAT) {
+      return chunk(new JsonObject().put("content", text), null);
+    }
+    return chunk(text, null);
+  }
+
+  JsonObject finishChunk(String finishReason) {
+    if (kind == RequestKind.CHAT) {
+      return chunk(new JsonObject(), finishReason);
+    }
+    return chunk("", finishReason);
+  }
+
+  /** The extra last chunk of {@code stream_options.include_usage}: no choices, only usage. */
+  JsonObject usageChunk(Usage usage) {
+    return base(kind == RequestKind.CHAT ? "chat.completion.chunk" : "text_completion")
+        .put("choices", new JsonArray())
+        .put("usage", usage.toOpenAi());
+  }
+
+  JsonObject completeResponse(String text, String finishReason, Usage usage) {
+    JsonObject choice = new JsonObject().put("index", 0);
+    if (kind == RequestKind.CHAT) {
+      choice.put("message", new JsonObject().put("role", "assistant").put("content", text).putNull("refusal"));
+    } else {
+      choice.put("text", text);
+    }
+    choice.putNull("logprobs").put("finish_reason", finishReason);
+    return base(kind == RequestKind.CHAT ? "chat.completion" : "text_completion")
+        .put("choices", new JsonArray().add(choice))
+        .put("usage", usage.toOpenAi());
+  }
+
+  private JsonObject chunk(Object deltaOrText, String finishReason) {
+    JsonObject choice = new JsonObject().put("index", 0);
+    if (kind == RequestKind.CHAT) {
+      choice.put("delta", deltaOrText);
+    } else {
+      choice.put("text", deltaOrText);
+    }
+    choice.putNull("logprobs").put("finish_reason", finishReason);
+    JsonObject chunk = base(kind == RequestKind.CHAT ? "chat.completion.chunk" : "text_completion")
+        .put("choices", new JsonArray().add(choice));
+    if (includeUsage) {
+      chunk.putNull("usage");
+    }
+    return chunk;
+  }
+
+  private JsonObject base(String object) {
+    return new JsonObject()
+        .put("id", id)
+        .put("object", object)
+        .put("created", created)
+        .put("model", model)
+        .putNull("system_fingerprint");
+  }
+}

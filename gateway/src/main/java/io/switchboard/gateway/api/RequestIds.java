@@ -1,0 +1,24 @@
+package io.switchboard.gateway.api;
+
+import io.vertx.core.http.HttpServerRequest;
+
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+/** Takes the client's {@code x-request-id} when it is sane, else makes one. */
+final class RequestIds {
+
+  static final String HEADER = "x-request-id";
+  private static final Pattern SANE = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
+
+  private RequestIds() {
+  }
+
+  static String of(HttpServerRequest request) {
+    String given = request.getHeader(HEADER);
+    if (given != null && SANE.matcher(given).matches()) {
+      return given;
+    }
+    return UUID.randomUUID().toString().replace("-", "");
+  }
+}

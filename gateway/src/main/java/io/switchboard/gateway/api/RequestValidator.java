@@ -1,0 +1,306 @@
+package io.switchboard.gateway.api;
+
+import io.switchboard.protocol.RequestKind;
+import io.switchboard.protocol.SamplingParams;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.Json;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Checks a chat or completion body the way OpenAI's API does (types, ranges, required fields, message roles)
+ * and reads it into a {@link CompletionRequest}. Every failure is a 400 {@link ApiError} whose {@code param}
+ * names the field, e.g. {@code messages[2].role}. Fields it does not know pass through untouched, for
+ * backends that support them.
+ */
+public final class RequestValidator {
+
+  static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool", "function");
+  static final int MAX_STOP_SEQUENCES = 4;
+
+  public CompletionRequest validate(RequestKind kind, Buffer rawBody) {
+    JsonObject body = parseObject(rawBody);
+    String model = requireString(body, "model");
+    if (model.isBlank()) {
+      throw ApiError.invalid("model", "'model' must not be empty; GET /v1/models lists the models served.");
+    }
+    String prompt = kind == RequestKind.CHAT ? chatPrompt(body) : completionPrompt(body);
+    boolean stream = optionalBoolean(body, "stream", false);
+    boolean includeUsage = false;
+    Object streamOptions = body.getValue("stream_options");
+    if (streamOptions != null) {
+      if (!(streamOptions instanceof JsonObject options)) {
+        throw ApiError.invalidType("stream_options", "an object such as {\"include_usage\": true}");
+      }
+      if (!stream) {
+        throw ApiError.invalid("stream_options", "'stream_options' is only allowed when 'stream' is true.");
+      }
+      includeUsage = optionalBoolean(options, "include_usage", "stream_options.include_usage", false);
+    }
+    Integer maxTokens = maxTokens(body, kind);
+    double temperature = optionalNumber(body, "temperature", 0, 2, SamplingParams.DEFAULT_TEMPERATURE);
+    double topP = optionalNumber(body, "top_p", 0, 1, SamplingParams.DEFAULT_TOP_P);
+    optionalNumber(body, "presence_penalty", -2, 2, 0);
+    optionalNumber(body, "frequency_penalty", -2, 2, 0);
+    requireOne(body, "n");
+    if (kind == RequestKind.COMPLETION) {
+      requireOne(body, "best_of");
+    }
+    Long seed = optionalInteger(body, "seed");
+    Object user = body.getValue("user");
+    if (user != null && !(user instanceof String)) {
+      throw ApiError.invalidType("user", "a string");
+    }
+    return new CompletionRequest(kind, model, body, prompt,
+        new SamplingParams(maxTokens, temperature, topP, stops(body), seed), stream, includeUsage);
+  }
+
+  private static JsonObject parseObject(Buffer raw) {
+    if (raw == null || raw.length() == 0) {
+      throw new ApiError(400, "invalid_request_error", "invalid_json", null,
+          "The request body is empty. Send a JSON object such as {\"model\": \"mock-llm\", \"messages\": "
+              + "[{\"role\": \"user\", \"content\": \"hi\"}]} with content-type application/json.");
+    }
+    Object parsed;
+    try {
+      parsed = Json.decodeValue(raw);
+    } catch (DecodeException | IllegalStateException malformed) {
+      throw new ApiError(400, "invalid_request_error", "invalid_json", null,
+          "We could not parse the JSON body of your request: " + shortReason(malformed)
+              + ". Check the JSON syntax (quotes, commas, brackets) and that it is UTF-8.");
+    }
+    if (!(parsed instanceof JsonObject object)) {
+      throw new ApiError(400, "invalid_request_error", "invalid_json", null,
+          "The request body must be a JSON object, not " + describe(parsed) + ".");
+    }
+    return object;
+  }
+
+  private static String shortReason(Exception e) {
+    String message = String.valueOf(e.getMessage());
+    int newline = message.indexOf('\n');
+    message = newline > 0 ? message.substring(0, newline) : message;
+    return message.length() > 200 ? message.substring(0, 200) + "..." : message;
+  }
+
+  private static String chatPrompt(JsonObject body) {
+    Object value = body.getValue("messages");
+    if (value == null) {
+      throw ApiError.missing("messages", "'messages' is required: a list of {\"role\", \"content\"} objects.");
+    }
+    if (!(value instanceof JsonArray messages)) {
+      throw ApiError.invalidType("messages", "an array of message objects");
+    }
+    if (messages.isEmpty()) {
+      throw ApiError.invalid("messages", "'messages' must contain at least one message.");
+    }
+    StringBuilder prompt = new StringBuilder();
+    for (int i = 0; i < messages.size(); i++) {
+      String param = "messages[" + i + "]";
+      if (!(messages.getValue(i) instanceof JsonObject message)) {
+        throw ApiError.invalidType(param, "an object with 'role' and 'content'");
+      }
+      Object role = message.getValue("role");
+      if (role == null) {
+        throw ApiError.missing(param + ".role", "'" + param + ".role' is required (one of " + sorted(ROLES) + ").");
+      }
+      if (!(role instanceof String roleName) || !ROLES.contains(roleName)) {
+        throw ApiError.invalid(param + ".role", "'" + param + ".role' must be one of " + sorted(ROLES) + ", got "
+            + describe(role) + ".");
+      }
+      String content = messageContent(message, param, roleName);
+      prompt.append(roleName).append(": ").append(content).append('\n');
+    }
+    return prompt.toString();
+  }
+
+  private static String messageContent(JsonObject message, String param, String role) {
+    Object content = message.getValue("content");
+    if (content == null) {
+      boolean mayBeEmpty = "assistant".equals(role) && (message.containsKey("tool_calls")
+          || message.containsKey("function_call"));
+      if (!mayBeEmpty) {
+        throw ApiError.missing(param + ".content", "'" + param + ".content' is required for role '" + role
+            + "' (a string, or an array of content parts).");
+      }
+      return "";
+    }
+    if (content instanceof String text) {
+      return text;
+    }
+    if (content instanceof JsonArray parts) {
+      StringBuilder text = new StringBuilder();
+      for (int p = 0; p < parts.size(); p++) {
+        String partParam = param + ".content[" + p + "]";
+        if (!(parts.getValue(p) instanceof JsonObject part) || !(part.getValue("type") instanceof String type)) {
+          throw ApiError.invalidType(partParam, "an object with a 'type', e.g. {\"type\": \"text\", \"text\": \"hi\"}");
+        }
+        if ("text".equals(type)) {
+          if (!(part.getValue("text") instanceof String partText)) {
+            throw ApiError.invalidType(partParam + ".text", "a string");
+          }
+          text.append(partText);
+        }
+      }
+      return text.toString();
+    }
+    throw ApiError.invalidType(param + ".content", "a string or an array of content parts");
+  }
+
+  private static String completionPrompt(JsonObject body) {
+    Object prompt = body.getValue("prompt");
+    if (prompt == null) {
+      throw ApiError.missing("prompt", "'prompt' is required: the text to complete.");
+    }
+    if (prompt instanceof String text) {
+      return text;
+    }
+    if (prompt instanceof JsonArray array) {
+      if (array.size() == 1 && array.getValue(0) instanceof String single) {
+        return single;
+      }
+      throw ApiError.invalid("prompt", "'prompt' must be a single string (or an array holding one string); "
+          + "batched and token-id prompts are not supported: send one request per prompt.");
+    }
+    throw ApiError.invalidType("prompt", "a string");
+  }
+
+  private static Integer maxTokens(JsonObject body, RequestKind kind) {
+    String field = kind == RequestKind.CHAT && body.getValue("max_completion_tokens") != null
+        ? "max_completion_tokens" : "max_tokens";
+    Long value = optionalInteger(body, field);
+    if (value == null) {
+      return null;
+    }
+    if (value < 1 || value > Integer.MAX_VALUE) {
+      throw ApiError.invalid(field, "'" + field + "' must be a positive integer, got " + value + ".");
+    }
+    return value.intValue();
+  }
+
+  private static List<String> stops(JsonObject body) {
+    Object stop = body.getValue("stop");
+    if (stop == null) {
+      return List.of();
+    }
+    List<String> stops = new ArrayList<>();
+    if (stop instanceof String single) {
+      stops.add(single);
+    } else if (stop instanceof JsonArray array) {
+      if (array.size() > MAX_STOP_SEQUENCES) {
+        throw ApiError.invalid("stop", "'stop' takes at most " + MAX_STOP_SEQUENCES + " sequences, got "
+            + array.size() + ".");
+      }
+      for (int i = 0; i < array.size(); i++) {
+        if (!(array.getValue(i) instanceof String text)) {
+          throw ApiError.invalidType("stop[" + i + "]", "a string");
+        }
+        stops.add(text);
+      }
+    } else {
+      throw ApiError.invalidType("stop", "a string or an array of up to 4 strings");
+    }
+    for (int i = 0; i < stops.size(); i++) {
+      if (stops.get(i).isEmpty()) {
+        throw ApiError.invalid("stop", "stop sequences must not be empty strings.");
+      }
+    }
+    return stops;
+  }
+
+  private static String requireString(JsonObject body, String field) {
+    Object value = body.getValue(field);
+    if (value == null) {
+      throw ApiError.missing(field, "'" + field + "' is required; GET /v1/models lists the models served.");
+    }
+    if (!(value instanceof String text)) {
+      throw ApiError.invalidType(field, "a string");
+    }
+    return text;
+  }
+
+  private static boolean optionalBoolean(JsonObject body, String field, boolean fallback) {
+    return optionalBoolean(body, field, field, fallback);
+  }
+
+  private static boolean optionalBoolean(JsonObject body, String field, String param, boolean fallback) {
+    Object value = body.getValue(field);
+    if (value == null) {
+      return fallback;
+    }
+    if (!(value instanceof Boolean flag)) {
+      throw ApiError.invalidType(param, "a boolean (true or false)");
+    }
+    return flag;
+  }
+
+  private static double optionalNumber(JsonObject body, String field, double min, double max, double fallback) {
+    Object value = body.getValue(field);
+    if (value == null) {
+      return fallback;
+    }
+    if (!(value instanceof Number number)) {
+      throw ApiError.invalidType(field, "a number between " + fmt(min) + " and " + fmt(max));
+    }
+    double d = number.doubleValue();
+    if (Double.isNaN(d) || d < min || d > max) {
+      throw ApiError.invalid(field, "'" + field + "' must be between " + fmt(min) + " and " + fmt(max) + ", got "
+          + number + ".");
+    }
+    return d;
+  }
+
+  private static Long optionalInteger(JsonObject body, String field) {
+    Object value = body.getValue(field);
+    if (value == null) {
+      return null;
+    }
+    if (value instanceof Integer || value instanceof Long || value instanceof Short || value instanceof Byte) {
+      return ((Number) value).longValue();
+    }
+    if (value instanceof Number number && number.doubleValue() == Math.rint(number.doubleValue())) {
+      if (Math.abs(number.doubleValue()) >= 9.0e15) {
+        throw ApiError.invalid(field, "'" + field + "' is out of range: " + number + ".");
+      }
+      return number.longValue();
+    }
+    throw ApiError.invalidType(field, "an integer");
+  }
+
+  private static void requireOne(JsonObject body, String field) {
+    Long value = optionalInteger(body, field);
+    if (value != null && value != 1) {
+      throw ApiError.invalid(field, "'" + field + "' must be 1: several choices per request are not supported; "
+          + "send separate requests instead.");
+    }
+  }
+
+  private static String fmt(double d) {
+    return d == Math.rint(d) ? String.valueOf((long) d) : String.valueOf(d);
+  }
+
+  private static String describe(Object value) {
+    if (value == null) {
+      return "null";
+    }
+    if (value instanceof String s) {
+      return "'" + (s.length() > 40 ? s.substring(0, 40) + "..." : s) + "'";
+    }
+    if (value instanceof JsonArray) {
+      return "an array";
+    }
+    if (value instanceof JsonObject) {
+      return "an object";
+    }
+    return "a " + value.getClass().getSimpleName().toLowerCase() + " (" + value + ")";
+  }
+
+  private static List<String> sorted(Set<String> values) {
+    return values.stream().sorted().toList();
+  }
+}

@@ -1,0 +1,56 @@
+package io.switchboard.gateway.api;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Writes Server-Sent Events framed exactly as OpenAI frames them: {@code data: {json}\n\n} per event and
+ * {@code data: [DONE]\n\n} at the end. vertx-web has no server-side SSE helper; this is the small one.
+ */
+final class SseWriter {
+
+  private static final byte[] DATA = "data: ".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] END_OF_EVENT = "\n\n".getBytes(StandardCharsets.US_ASCII);
+  private static final Buffer DONE = Buffer.buffer("data: [DONE]\n\n");
+
+  private final HttpServerResponse response;
+
+  SseWriter(HttpServerResponse response) {
+    this.response = response;
+  }
+
+  /** Sends the head: 200 with the event-stream content type; proxies are told not to buffer. */
+  void begin(String requestId) {
+    response.setStatusCode(200)
+        .setChunked(true)
+        .putHeader("content-type", "text/event-stream; charset=utf-8")
+        .putHeader("cache-control", "no-cache")
+        .putHeader("x-accel-buffering", "no")
+        .putHeader(RequestIds.HEADER, requestId);
+  }
+
+  void event(JsonObject data) {
+    Buffer json = data.toBuffer();
+    Buffer frame = Buffer.buffer(json.length() + DATA.length + END_OF_EVENT.length)
+        .appendBytes(DATA).appendBuffer(json).appendBytes(END_OF_EVENT);
+    response.write(frame);
+  }
+
+  /** Ends a complete stream. */
+  void done() {
+    response.end(DONE.copy());
+  }
+
+  /** Ends a failed stream: an error event the client can read, and no [DONE], so it cannot pass for complete. */
+  void failed(ApiError error) {
+    event(error.toJson());
+    response.end();
+  }
+
+  boolean writeQueueFull() {
+    return response.writeQueueFull();
+  }
+}

@@ -1,0 +1,28 @@
+package io.switchboard.gateway.api;
+
+import io.switchboard.protocol.GenerateError;
+
+/** Turns a worker's typed failure into the error the client gets, naming the worker and the request. */
+final class WorkerFailures {
+
+  private WorkerFailures() {
+  }
+
+  static ApiError toApiError(GenerateError error, String requestId) {
+    String where = " (worker " + error.workerId() + ", request " + requestId + ")";
+    return switch (error.code()) {
+      case INVALID_REQUEST -> new ApiError(400, "invalid_request_error", "invalid_request_for_model", null,
+          error.message() + where);
+      case DEADLINE_EXCEEDED -> new ApiError(504, "timeout_error", "timeout", null,
+          "The request timed out: " + error.message() + where + ". Retry, or raise the timeout.");
+      case WORKER_BUSY -> new ApiError(503, "service_unavailable_error", "workers_busy", null,
+          error.message() + where + ". Retry shortly or add workers.");
+      case WORKER_STOPPING, MODEL_NOT_SERVED -> new ApiError(503, "service_unavailable_error",
+          "worker_unavailable", null, error.message() + where + ". Retry; another worker may take it.");
+      case CANCELLED -> new ApiError(499, "invalid_request_error", "cancelled", null,
+          "The request was cancelled" + where + ".");
+      case ENGINE_FAILED -> new ApiError(502, "upstream_error", "worker_failed", null,
+          "The worker failed while generating: " + error.message() + where + ".");
+    };
+  }
+}

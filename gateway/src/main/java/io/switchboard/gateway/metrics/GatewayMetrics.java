@@ -1,0 +1,85 @@
+package io.switchboard.gateway.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.switchboard.protocol.Usage;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+
+/**
+ * The gateway's Prometheus metrics, with conventional names and units (seconds, totals):
+ * <ul>
+ *   <li>{@code switchboard_requests_total{model,endpoint,status}}: requests answered, by HTTP status (499 when
+ *       the client went away first);</li>
+ *   <li>{@code switchboard_request_duration_seconds{model,endpoint,stream}}: histogram of whole-request time;</li>
+ *   <li>{@code switchboard_time_to_first_token_seconds{model}}: histogram of time to the first generated text;</li>
+ *   <li>{@code switchboard_tokens_total{model,type}}: prompt and completion tokens;</li>
+ *   <li>{@code switchboard_worker_attempts_failed_total{model}}: offers a worker refused (the request then went
+ *       to another);</li>
+ *   <li>{@code switchboard_requests_in_flight}, {@code switchboard_streams_open}: gauges.</li>
+ * </ul>
+ */
+public final class GatewayMetrics {
+
+  private final MeterRegistry registry;
+  private final AtomicInteger inFlight = new AtomicInteger();
+
+  public GatewayMetrics(MeterRegistry registry, Supplier<Number> openStreams) {
+    this.registry = registry;
+    registry.gauge("switchboard.requests.in.flight", inFlight);
+    io.micrometer.core.instrument.Gauge.builder("switchboard.streams.open", openStreams)
+        .description("Generation streams open between this gateway and workers")
+        .register(registry);
+  }
+
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  public void requestStarted() {
+    inFlight.incrementAndGet();
+  }
+
+  public void requestFinished(String model, String endpoint, int status, boolean stream, long durationNanos) {
+    inFlight.decrementAndGet();
+    Counter.builder("switchboard.requests")
+        .description("Requests answered, by HTTP status")
+        .tags("model", model, "endpoint", endpoint, "status", Integer.toString(status))
+        .register(registry).increment();
+    Timer.builder("switchboard.request.duration")
+        .description("Time from receiving a request to its last byte")
+        .tags("model", model, "endpoint", endpoint, "stream", Boolean.toString(stream))
+        .publishPercentileHistogram()
+        .minimumExpectedValue(Duration.ofMillis(1))
+        .maximumExpectedValue(Duration.ofMinutes(10))
+        .register(registry).record(durationNanos, TimeUnit.NANOSECONDS);
+  }
+
+  public void firstToken(String model, long nanos) {
+    Timer.builder("switchboard.time.to.first.token")
+        .description("Time from receiving a request to its first generated text")
+        .tags("model", model)
+        .publishPercentileHistogram()
+        .minimumExpectedValue(Duration.ofMillis(1))
+        .maximumExpectedValue(Duration.ofMinutes(2))
+        .register(registry).record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  public void tokens(String model, Usage usage) {
+    Counter.builder("switchboard.tokens").tags("model", model, "type", "prompt")
+        .register(registry).increment(usage.promptTokens());
+    Counter.builder("switchboard.tokens").tags("model", model, "type", "completion")
+        .register(registry).increment(usage.completionTokens());
+  }
+
+  public void attemptFailed(String model) {
+    Counter.builder("switchboard.worker.attempts.failed")
+        .description("Offers of a request that a worker refused or could not take")
+        .tags("model", model)
+        .register(registry).increment();
+  }
+}

@@ -1,0 +1,28 @@
+package io.switchboard.gateway.plane;
+
+import io.switchboard.gateway.registry.WorkerState;
+import io.switchboard.protocol.GenerateRequest;
+import io.vertx.core.Future;
+
+/** How a gateway reaches workers: opens generation streams to them. */
+public interface RequestPlane {
+
+  /** Name shown in /admin/cluster, e.g. "eventbus". */
+  String name();
+
+  Future<Void> start();
+
+  /**
+   * Offers {@code request} to {@code worker}. Succeeds once the worker accepted it (the stream then delivers
+   * chunks); fails with {@link WorkerRefusedException} when the worker refused or could not be reached.
+   */
+  Future<ChunkStream> open(WorkerState worker, GenerateRequest request);
+
+  /** The worker left: every open stream to it ends with an error now. */
+  void workerGone(String workerId, String reason);
+
+  /** Open streams now (for admin and metrics). */
+  int openStreams();
+
+  Future<Void> stop();
+}

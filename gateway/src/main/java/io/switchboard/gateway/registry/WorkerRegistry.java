@@ -1,0 +1,240 @@
+package io.switchboard.gateway.registry;
+
+import io.switchboard.gateway.GatewayOptions;
+import io.switchboard.protocol.Addresses;
+import io.switchboard.protocol.LoadReport;
+import io.switchboard.protocol.WorkerDescriptor;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.servicediscovery.Record;
+import io.vertx.servicediscovery.ServiceDiscovery;
+import io.vertx.servicediscovery.ServiceDiscoveryOptions;
+import io.vertx.servicediscovery.Status;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.BiConsumer;
+
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
+/**
+ * The gateway's view of every worker in the cluster, built from discovery records (read at start, followed
+ * through announcements, re-read periodically) and the workers' load reports. A worker is routable when it has
+ * a record, reported load within the silence limit, and is not draining. When a worker leaves (record gone,
+ * node left, or silent too long) the registry tells its listeners, so streams bound to it fail at once
+ * instead of hanging. Used only on the gateway verticle's event loop.
+ */
+public final class WorkerRegistry {
+
+  private static final Logger log = LoggerFactory.getLogger(WorkerRegistry.class);
+
+  private final Vertx vertx;
+  private final GatewayOptions options;
+  private final ServiceDiscovery discovery;
+  private final Map<String, WorkerDescriptor> records = new HashMap<>();
+  private final Map<String, LoadReport> reports = new HashMap<>();
+  private final Map<String, Long> reportReceivedNanos = new HashMap<>();
+  private final Set<String> silent = new HashSet<>();
+  private final List<BiConsumer<String, String>> goneListeners = new ArrayList<>();
+  private final List<MessageConsumer<?>> consumers = new ArrayList<>();
+  private long resyncTimer = -1;
+  private long sweepTimer = -1;
+
+  public WorkerRegistry(Vertx vertx, GatewayOptions options) {
+    this.vertx = vertx;
+    this.options = options;
+    this.discovery = ServiceDiscovery.create(vertx, new ServiceDiscoveryOptions());
+  }
+
+  /** Called with (workerId, reason) when a worker stops being reachable. */
+  public void onWorkerGone(BiConsumer<String, String> listener) {
+    goneListeners.add(listener);
+  }
+
+  public Future<Void> start() {
+    MessageConsumer<JsonObject> loads = vertx.eventBus().consumer(Addresses.LOAD_REPORTS,
+        message -> onLoadReport(LoadReport.fromJson(message.body())));
+    MessageConsumer<JsonObject> announcements = vertx.eventBus().consumer(
+        new ServiceDiscoveryOptions().getAnnounceAddress(), message -> onAnnouncement(new Record(message.body())));
+    MessageConsumer<String> memberLeft = vertx.eventBus().localConsumer(Addresses.MEMBER_LEFT_LOCAL,
+        message -> onNodeLeft(message.body()));
+    consumers.addAll(List.of(loads, announcements, memberLeft));
+    resyncTimer = vertx.setPeriodic(options.getRegistryResyncMs(), id -> resync());
+    sweepTimer = vertx.setPeriodic(250, id -> sweepSilentWorkers());
+    return Future.all(loads.completion(), announcements.completion()).compose(v -> resync());
+  }
+
+  public Future<Void> stop() {
+    vertx.cancelTimer(resyncTimer);
+    vertx.cancelTimer(sweepTimer);
+    List<Future<Void>> unregistered = consumers.stream().map(c -> c.unregister()).toList();
+    return Future.join(unregistered).<Void>mapEmpty().onComplete(done -> discovery.close());
+  }
+
+  /** Every worker known for {@code model}, routable or not. */
+  public List<WorkerState> workersOf(String model) {
+    long now = System.nanoTime();
+    List<WorkerState> result = new ArrayList<>();
+    for (WorkerDescriptor descriptor : records.values()) {
+      if (descriptor.model().equals(model)) {
+        result.add(stateOf(descriptor, now));
+      }
+    }
+    result.sort((a, b) -> a.workerId().compareTo(b.workerId()));
+    return result;
+  }
+
+  public List<WorkerState> allWorkers() {
+    long now = System.nanoTime();
+    List<WorkerState> result = new ArrayList<>();
+    for (WorkerDescriptor descriptor : records.values()) {
+      result.add(stateOf(descriptor, now));
+    }
+    result.sort((a, b) -> a.workerId().compareTo(b.workerId()));
+    return result;
+  }
+
+  /** Models that have at least one worker record, routable or not, sorted. */
+  public Set<String> models() {
+    Set<String> models = new TreeSet<>();
+    for (WorkerDescriptor descriptor : records.values()) {
+      models.add(descriptor.model());
+    }
+    return models;
+  }
+
+  private WorkerState stateOf(WorkerDescriptor descriptor, long nowNanos) {
+    LoadReport report = reports.get(descriptor.workerId());
+    Long received = reportReceivedNanos.get(descriptor.workerId());
+    long ageMs = received == null ? -1 : (nowNanos - received) / 1_000_000;
+    return new WorkerState(descriptor, report, ageMs, exclusion(report, ageMs));
+  }
+
+  private String exclusion(LoadReport report, long ageMs) {
+    if (report == null) {
+      return "no load report received yet (workers report every second; it may be starting)";
+    }
+    if (ageMs > options.getWorkerSilenceMs()) {
+      return "silent for " + ageMs + " ms (limit " + options.getWorkerSilenceMs()
+          + " ms): its node may be hung, overloaded or partitioned";
+    }
+    if (report.draining()) {
+      return "draining: it is shutting down and finishing its in-flight requests";
+    }
+    return null;
+  }
+
+  private void onLoadReport(LoadReport report) {
+    if (report.workerId() == null) {
+      return;
+    }
+    reports.put(report.workerId(), report);
+    reportReceivedNanos.put(report.workerId(), System.nanoTime());
+    if (silent.remove(report.workerId()) && records.containsKey(report.workerId())) {
+      log.info("worker reporting again; routable", kv("workerId", report.workerId()), kv("node", report.nodeId()));
+    }
+  }
+
+  private void onAnnouncement(Record record) {
+    if (!WorkerDescriptor.RECORD_TYPE.equals(record.getType()) || record.getMetadata() == null) {
+      return;
+    }
+    WorkerDescriptor descriptor = WorkerDescriptor.fromJson(record.getMetadata());
+    if (record.getStatus() == Status.UP) {
+      add(descriptor);
+    } else {
+      remove(descriptor.workerId(), "its discovery record was withdrawn (" + record.getStatus() + ")");
+    }
+  }
+
+  private void onNodeLeft(String nodeId) {
+    for (WorkerDescriptor descriptor : new ArrayList<>(records.values())) {
+      if (descriptor.nodeId().equals(nodeId)) {
+        remove(descriptor.workerId(), "its node " + nodeId + " left the cluster");
+      }
+    }
+  }
+
+  private Future<Void> resync() {
+    return discovery.getRecords(record -> WorkerDescriptor.RECORD_TYPE.equals(record.getType()))
+        .onSuccess(this::replaceRecords)
+        .onFailure(failure -> log.warn("could not read discovery records; keeping the last known workers",
+            kv("reason", failure.getMessage())))
+        .<Void>mapEmpty()
+        .recover(failure -> Future.succeededFuture());
+  }
+
+  private void replaceRecords(Collection<Record> current) {
+    Set<String> seen = new HashSet<>();
+    for (Record record : current) {
+      if (record.getStatus() != Status.UP || record.getMetadata() == null) {
+        continue;
+      }
+      WorkerDescriptor descriptor = WorkerDescriptor.fromJson(record.getMetadata());
+      seen.add(descriptor.workerId());
+      add(descriptor);
+    }
+    for (String workerId : new ArrayList<>(records.keySet())) {
+      if (!seen.contains(workerId)) {
+        remove(workerId, "its discovery record is gone");
+      }
+    }
+  }
+
+  private void add(WorkerDescriptor descriptor) {
+    if (records.put(descriptor.workerId(), descriptor) == null) {
+      log.info("worker discovered", kv("workerId", descriptor.workerId()), kv("model", descriptor.model()),
+          kv("node", descriptor.nodeId()), kv("engine", descriptor.engine()));
+    }
+  }
+
+  private void remove(String workerId, String reason) {
+    WorkerDescriptor removed = records.remove(workerId);
+    reports.remove(workerId);
+    reportReceivedNanos.remove(workerId);
+    silent.remove(workerId);
+    if (removed != null) {
+      log.info("worker removed", kv("workerId", workerId), kv("model", removed.model()),
+          kv("node", removed.nodeId()), kv("reason", reason));
+      notifyGone(workerId, "worker " + workerId + " on node " + removed.nodeId() + " is gone: " + reason);
+    }
+  }
+
+  private void sweepSilentWorkers() {
+    long now = System.nanoTime();
+    for (WorkerDescriptor descriptor : records.values()) {
+      Long received = reportReceivedNanos.get(descriptor.workerId());
+      if (received == null || silent.contains(descriptor.workerId())) {
+        continue;
+      }
+      long ageMs = (now - received) / 1_000_000;
+      if (ageMs > options.getWorkerSilenceMs()) {
+        silent.add(descriptor.workerId());
+        log.warn("worker silent; not routing to it", kv("workerId", descriptor.workerId()),
+            kv("node", descriptor.nodeId()), kv("silentMs", ageMs));
+        notifyGone(descriptor.workerId(), "worker " + descriptor.workerId() + " on node " + descriptor.nodeId()
+            + " stopped reporting (silent for " + ageMs + " ms)");
+      }
+    }
+    // Reports of workers without a record (never published, or removed) must not pile up.
+    reports.keySet().removeIf(id -> !records.containsKey(id)
+        && (now - reportReceivedNanos.getOrDefault(id, now)) / 1_000_000 > 10 * options.getWorkerSilenceMs());
+    reportReceivedNanos.keySet().retainAll(reports.keySet());
+  }
+
+  private void notifyGone(String workerId, String reason) {
+    for (BiConsumer<String, String> listener : goneListeners) {
+      listener.accept(workerId, reason);
+    }
+  }
+}
