@@ -1,0 +1,120 @@
+package io.switchboard.node;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.List;
+
+/** How a node joins the cluster: its address, the members it contacts, and the cluster's name. */
+public class ClusterOptions {
+
+  public static final String DEFAULT_NAME = "switchboard";
+  /** Address this node binds the cluster (Hazelcast) and event-bus transports to. */
+  public static final String DEFAULT_HOST = "127.0.0.1";
+  /** First Hazelcast port tried; the next free one is taken when busy (several nodes on one machine). */
+  public static final int DEFAULT_PORT = 5701;
+  /** Members contacted to join: addresses, optionally with ports ("10.0.0.5:5701"). */
+  public static final List<String> DEFAULT_MEMBERS = List.of("127.0.0.1");
+  /** Event-bus port; 0 lets the OS choose (the port is published through the cluster). */
+  public static final int DEFAULT_EVENT_BUS_PORT = 0;
+
+  private String name = DEFAULT_NAME;
+  private String host = DEFAULT_HOST;
+  private int port = DEFAULT_PORT;
+  private List<String> members = DEFAULT_MEMBERS;
+  private int eventBusPort = DEFAULT_EVENT_BUS_PORT;
+
+  public ClusterOptions() {
+  }
+
+  public ClusterOptions(JsonObject json) {
+    name = json.getString("name", DEFAULT_NAME);
+    host = json.getString("host", DEFAULT_HOST);
+    port = json.getInteger("port", DEFAULT_PORT);
+    JsonArray list = json.getJsonArray("members");
+    members = list == null ? DEFAULT_MEMBERS : list.stream().map(String::valueOf).toList();
+    eventBusPort = json.getInteger("eventBusPort", DEFAULT_EVENT_BUS_PORT);
+  }
+
+  public JsonObject toJson() {
+    return new JsonObject()
+        .put("name", name)
+        .put("host", host)
+        .put("port", port)
+        .put("members", new JsonArray(members))
+        .put("eventBusPort", eventBusPort);
+  }
+
+  public void validate(String path) {
+    if (name == null || !name.matches("[A-Za-z0-9._-]{1,64}")) {
+      throw new IllegalArgumentException(path + ".name must be 1-64 letters, digits, '.', '_' or '-', got '"
+          + name + "'");
+    }
+    if (host == null || host.isBlank()) {
+      throw new IllegalArgumentException(path + ".host must be this node's address on the cluster network, "
+          + "e.g. 127.0.0.1 or 10.0.0.5");
+    }
+    if (port < 1 || port > 65535) {
+      throw new IllegalArgumentException(path + ".port must be between 1 and 65535, got " + port);
+    }
+    if (eventBusPort < 0 || eventBusPort > 65535) {
+      throw new IllegalArgumentException(path + ".eventBusPort must be between 0 and 65535 (0 = any free port), got "
+          + eventBusPort);
+    }
+    if (members.isEmpty()) {
+      throw new IllegalArgumentException(path + ".members must list at least one address to join through, "
+          + "e.g. [127.0.0.1]");
+    }
+    for (String member : members) {
+      if (!member.matches("[A-Za-z0-9.\\-\\[\\]:]+")) {
+        throw new IllegalArgumentException(path + ".members holds '" + member + "', which is not a host or "
+            + "host:port");
+      }
+    }
+  }
+
+  public String getName() {
+    return name;
+  }
+
+  public ClusterOptions setName(String name) {
+    this.name = name;
+    return this;
+  }
+
+  public String getHost() {
+    return host;
+  }
+
+  public ClusterOptions setHost(String host) {
+    this.host = host;
+    return this;
+  }
+
+  public int getPort() {
+    return port;
+  }
+
+  public ClusterOptions setPort(int port) {
+    this.port = port;
+    return this;
+  }
+
+  public List<String> getMembers() {
+    return members;
+  }
+
+  public ClusterOptions setMembers(List<String> members) {
+    this.members = List.copyOf(members);
+    return this;
+  }
+
+  public int getEventBusPort() {
+    return eventBusPort;
+  }
+
+  public ClusterOptions setEventBusPort(int eventBusPort) {
+    this.eventBusPort = eventBusPort;
+    return this;
+  }
+}

@@ -1,0 +1,64 @@
+package io.switchboard.node;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.InvalidConfigurationException;
+import com.hazelcast.config.XmlConfigBuilder;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Properties;
+
+/**
+ * Builds the clustered Vert.x of a node: Hazelcast configured from {@code cluster.xml} (carried in the jar)
+ * with this node's address, port, members and cluster name filled in, the event bus bound to the same
+ * address, and Micrometer metrics into the node's Prometheus registry.
+ */
+final class ClusteredVertxFactory {
+
+  static final String CLUSTER_XML = "cluster.xml";
+
+  private ClusteredVertxFactory() {
+  }
+
+  record ClusteredVertx(Vertx vertx, HazelcastClusterManager clusterManager) {
+  }
+
+  static Future<ClusteredVertx> create(ClusterOptions cluster, PrometheusMeterRegistry registry) {
+    HazelcastClusterManager clusterManager = new HazelcastClusterManager(hazelcastConfig(cluster));
+    VertxOptions options = new VertxOptions()
+        .setEventBusOptions(new EventBusOptions()
+            .setHost(cluster.getHost())
+            .setPort(cluster.getEventBusPort()))
+        .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true));
+    return Vertx.builder()
+        .with(options)
+        .withClusterManager(clusterManager)
+        .withMetrics(new MicrometerMetricsFactory(registry))
+        .buildClustered()
+        .map(vertx -> new ClusteredVertx(vertx, clusterManager));
+  }
+
+  static Config hazelcastConfig(ClusterOptions cluster) {
+    Properties properties = new Properties();
+    properties.setProperty("switchboard.cluster.name", cluster.getName());
+    properties.setProperty("switchboard.cluster.host", cluster.getHost());
+    properties.setProperty("switchboard.cluster.port", Integer.toString(cluster.getPort()));
+    properties.setProperty("switchboard.cluster.members", String.join(",", cluster.getMembers()));
+    try (InputStream xml = ClusteredVertxFactory.class.getClassLoader().getResourceAsStream(CLUSTER_XML)) {
+      if (xml == null) {
+        throw new ConfigException(CLUSTER_XML + " is missing from the jar; rebuild with mvn package");
+      }
+      return new XmlConfigBuilder(xml).setProperties(properties).build();
+    } catch (IOException | InvalidConfigurationException e) {
+      throw new ConfigException("cannot read " + CLUSTER_XML + ": " + e.getMessage(), e);
+    }
+  }
+}

@@ -1,0 +1,116 @@
+package io.switchboard.node;
+
+import com.hazelcast.cluster.Member;
+import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.cluster.MembershipListener;
+import com.hazelcast.core.HazelcastInstance;
+import io.switchboard.gateway.ClusterView;
+import io.switchboard.protocol.Addresses;
+import io.switchboard.protocol.WorkerDescriptor;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.servicediscovery.Record;
+import io.vertx.servicediscovery.ServiceDiscovery;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.stream.Collectors;
+
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
+/**
+ * Keeps discovery honest when nodes leave. Vert.x Service Discovery has no TTL: a crashed node's records
+ * would stay forever. So every node listens to Hazelcast membership (its own listener; Vert.x HA holds the
+ * cluster manager's node listener) and, when a member leaves, tells the local gateway and workers at once
+ * and removes the departed node's worker records. A periodic sweep removes records of any node that is not a
+ * member, in case an event was missed (this node was busy joining, or the leaver was the last to know).
+ */
+final class MembershipWatcher implements ClusterView {
+
+  private static final Logger log = LoggerFactory.getLogger(MembershipWatcher.class);
+  static final long SWEEP_INTERVAL_MS = 3000;
+  /** The member attribute where the Vert.x Hazelcast cluster manager keeps a member's Vert.x node id. */
+  static final String VERTX_NODE_ID_ATTRIBUTE = "__vertx.nodeId";
+
+  private final Vertx vertx;
+  private final HazelcastInstance hazelcast;
+  private final ServiceDiscovery discovery;
+  private UUID listenerId;
+  private long sweepTimer = -1;
+
+  MembershipWatcher(Vertx vertx, HazelcastInstance hazelcast) {
+    this.vertx = vertx;
+    this.hazelcast = hazelcast;
+    this.discovery = ServiceDiscovery.create(vertx);
+  }
+
+  void start() {
+    listenerId = hazelcast.getCluster().addMembershipListener(new MembershipListener() {
+      @Override
+      public void memberAdded(MembershipEvent event) {
+        log.info("cluster member joined", kv("node", nodeIdOf(event.getMember())),
+            kv("address", event.getMember().getAddress().toString()), kv("members", event.getMembers().size()));
+      }
+
+      @Override
+      public void memberRemoved(MembershipEvent event) {
+        String nodeId = nodeIdOf(event.getMember());
+        log.warn("cluster member left; removing its workers", kv("node", nodeId),
+            kv("address", event.getMember().getAddress().toString()), kv("members", event.getMembers().size()));
+        vertx.eventBus().publish(Addresses.MEMBER_LEFT_LOCAL, nodeId);
+        removeRecordsOfAbsentNodes();
+      }
+    });
+    sweepTimer = vertx.setPeriodic(SWEEP_INTERVAL_MS, id -> removeRecordsOfAbsentNodes());
+  }
+
+  private void removeRecordsOfAbsentNodes() {
+    Set<String> members = Set.copyOf(memberIds());
+    discovery.getRecords(record -> WorkerDescriptor.RECORD_TYPE.equals(record.getType())
+            && record.getMetadata() != null
+            && !members.contains(record.getMetadata().getString("nodeId")))
+        .onSuccess(stale -> stale.forEach(this::unpublish))
+        .onFailure(failure -> log.debug("could not read discovery records", kv("reason", failure.getMessage())));
+  }
+
+  private void unpublish(Record record) {
+    discovery.unpublish(record.getRegistration())
+        .onSuccess(v -> log.info("removed the record of a worker whose node left",
+            kv("workerId", record.getMetadata().getString("workerId")),
+            kv("node", record.getMetadata().getString("nodeId"))));
+    // A failure means another survivor removed it first: nothing to do.
+  }
+
+  Future<Void> stop() {
+    vertx.cancelTimer(sweepTimer);
+    if (listenerId != null) {
+      try {
+        hazelcast.getCluster().removeMembershipListener(listenerId);
+      } catch (RuntimeException alreadyDown) {
+        // Hazelcast is shutting down; the listener goes with it.
+      }
+    }
+    discovery.close();
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public String localNodeId() {
+    return nodeIdOf(hazelcast.getCluster().getLocalMember());
+  }
+
+  @Override
+  public List<String> memberIds() {
+    return hazelcast.getCluster().getMembers().stream().map(MembershipWatcher::nodeIdOf)
+        .collect(Collectors.toList());
+  }
+
+  /** A member's Vert.x node id: the id workers publish in their records and gateways send to workers. */
+  static String nodeIdOf(Member member) {
+    String nodeId = member.getAttribute(VERTX_NODE_ID_ATTRIBUTE);
+    return nodeId != null ? nodeId : member.getUuid().toString();
+  }
+}

@@ -1,0 +1,286 @@
+package io.switchboard.node;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.error.YAMLException;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The one place that reads configuration. Layers, each overriding the one before:
+ * <ol>
+ *   <li>built-in defaults (the embedded node: gateway + one mocker worker serving {@code mock-llm});</li>
+ *   <li>the config file ({@code --config FILE} or {@code SWITCHBOARD_CONFIG}; YAML or JSON): sections replace
+ *       defaults key by key, a {@code workers} list replaces the default worker;</li>
+ *   <li>environment variables: every setting has one, {@code SWITCHBOARD_} plus its path in upper snake case,
+ *       e.g. {@code gateway.httpPort} is {@code SWITCHBOARD_GATEWAY_HTTP_PORT} and
+ *       {@code workers[0].slots} is {@code SWITCHBOARD_WORKERS_0_SLOTS}; lists are comma-separated;</li>
+ *   <li>command-line flags.</li>
+ * </ol>
+ * Unknown keys are errors (a typo must not be silently ignored); the result is validated.
+ */
+public final class NodeConfigLoader {
+
+  public static final String ENV_PREFIX = "SWITCHBOARD_";
+  public static final String ENV_CONFIG = "SWITCHBOARD_CONFIG";
+  /** Short names for the settings people change most. */
+  static final Map<String, String> ENV_ALIASES = Map.of(
+      "SWITCHBOARD_ROLES", "node.roles",
+      "SWITCHBOARD_HTTP_PORT", "gateway.httpPort",
+      "SWITCHBOARD_LOG_FORMAT", "node.logFormat");
+  private static final Set<String> SECTIONS = Set.of("node", "cluster", "gateway");
+
+  /** What the command line set; null fields were not given. */
+  public record Flags(Path config, List<String> roles, Integer httpPort, String clusterHost,
+                      List<String> clusterMembers) {
+    public static final Flags NONE = new Flags(null, null, null, null, null);
+  }
+
+  private NodeConfigLoader() {
+  }
+
+  public static NodeOptions load(Flags flags, Map<String, String> env) {
+    JsonObject config = new NodeOptions().toJson();
+    Path file = flags.config() != null ? flags.config()
+        : env.containsKey(ENV_CONFIG) ? Path.of(env.get(ENV_CONFIG)) : null;
+    if (file != null) {
+      config = mergeFile(config, readFile(file), file);
+    }
+    applyEnvironment(config, env);
+    applyFlags(config, flags);
+    NodeOptions options;
+    try {
+      options = new NodeOptions(config);
+    } catch (ClassCastException wrongType) {
+      throw new ConfigException("a setting has the wrong type (" + wrongType.getMessage()
+          + "); see the configuration reference in README.md");
+    }
+    try {
+      options.validate();
+    } catch (IllegalArgumentException invalid) {
+      throw new ConfigException(invalid.getMessage());
+    }
+    return options;
+  }
+
+  static JsonObject readFile(Path file) {
+    String text;
+    try {
+      text = Files.readString(file);
+    } catch (IOException e) {
+      throw new ConfigException("cannot read config file " + file + ": " + e.getMessage(), e);
+    }
+    Object parsed;
+    try {
+      parsed = new Yaml(new SafeConstructor(new LoaderOptions())).load(text);
+    } catch (YAMLException e) {
+      throw new ConfigException("config file " + file + " is not valid YAML or JSON: " + e.getMessage(), e);
+    }
+    if (parsed == null) {
+      return new JsonObject();
+    }
+    if (!(toJson(parsed) instanceof JsonObject json)) {
+      throw new ConfigException("config file " + file + " must hold a mapping (node:, cluster:, gateway:, workers:)");
+    }
+    return json;
+  }
+
+  private static JsonObject mergeFile(JsonObject defaults, JsonObject file, Path source) {
+    for (String key : file.fieldNames()) {
+      if (!SECTIONS.contains(key) && !"workers".equals(key)) {
+        throw new ConfigException("unknown key '" + key + "' in " + source + " (known: cluster, gateway, node, workers)");
+      }
+    }
+    JsonObject merged = defaults.copy();
+    for (String section : SECTIONS) {
+      Object given = file.getValue(section);
+      if (given == null) {
+        continue;
+      }
+      if (!(given instanceof JsonObject values)) {
+        throw new ConfigException("'" + section + "' in " + source + " must be a mapping of settings");
+      }
+      mergeInto(merged.getJsonObject(section), values, section, source);
+    }
+    Object workers = file.getValue("workers");
+    if (workers != null) {
+      if (!(workers instanceof JsonArray list)) {
+        throw new ConfigException("'workers' in " + source + " must be a list of worker settings");
+      }
+      JsonObject workerDefaults = defaults.getJsonArray("workers").getJsonObject(0);
+      JsonArray mergedWorkers = new JsonArray();
+      for (int i = 0; i < list.size(); i++) {
+        if (!(list.getValue(i) instanceof JsonObject entry)) {
+          throw new ConfigException("workers[" + i + "] in " + source + " must be a mapping of settings");
+        }
+        JsonObject worker = workerDefaults.copy();
+        mergeInto(worker, entry, "workers[" + i + "]", source);
+        mergedWorkers.add(worker);
+      }
+      merged.put("workers", mergedWorkers);
+    }
+    return merged;
+  }
+
+  /** Copies {@code given} over {@code target}, refusing keys {@code target} does not have. */
+  private static void mergeInto(JsonObject target, JsonObject given, String path, Path source) {
+    for (String key : given.fieldNames()) {
+      if (!target.containsKey(key)) {
+        throw new ConfigException("unknown key '" + path + "." + key + "' in " + source + " (known: "
+            + new TreeSet<>(target.fieldNames()) + ")");
+      }
+      Object value = given.getValue(key);
+      Object current = target.getValue(key);
+      String where = "'" + path + "." + key + "' in " + source;
+      if (current instanceof JsonObject nested) {
+        if (!(value instanceof JsonObject nestedGiven)) {
+          throw new ConfigException(where + " must be a mapping of settings (known: "
+              + new TreeSet<>(nested.fieldNames()) + ")");
+        }
+        mergeInto(nested, nestedGiven, path + "." + key, source);
+      } else if (current instanceof Number && !(value instanceof Number)) {
+        throw new ConfigException(where + " must be a number, got '" + value + "'");
+      } else if (current instanceof Boolean && !(value instanceof Boolean)) {
+        throw new ConfigException(where + " must be true or false, got '" + value + "'");
+      } else if (current instanceof JsonArray && value instanceof String text) {
+        target.put(key, parse(text, current, where, path + "." + key));
+      } else if (current instanceof JsonArray && !(value instanceof JsonArray)) {
+        throw new ConfigException(where + " must be a list, got '" + value + "'");
+      } else if ((current instanceof String || current == null) && value instanceof Number) {
+        target.put(key, String.valueOf(value));
+      } else {
+        target.put(key, value);
+      }
+    }
+  }
+
+  /** Every setting's environment variable, with its path, in the order they appear. */
+  public static Map<String, String> environmentNames(JsonObject config) {
+    Map<String, String> names = new LinkedHashMap<>();
+    collectLeaves(config, "", names);
+    return names;
+  }
+
+  private static void collectLeaves(Object node, String path, Map<String, String> names) {
+    if (node instanceof JsonObject object) {
+      for (String key : object.fieldNames()) {
+        collectLeaves(object.getValue(key), path.isEmpty() ? key : path + "." + key, names);
+      }
+    } else if (node instanceof JsonArray array && !array.isEmpty() && array.getValue(0) instanceof JsonObject) {
+      for (int i = 0; i < array.size(); i++) {
+        collectLeaves(array.getValue(i), path + "." + i, names);
+      }
+    } else {
+      names.put(envName(path), path);
+    }
+  }
+
+  static String envName(String path) {
+    StringBuilder name = new StringBuilder(ENV_PREFIX);
+    for (String segment : path.split("\\.")) {
+      if (name.length() > ENV_PREFIX.length()) {
+        name.append('_');
+      }
+      name.append(segment.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toUpperCase(Locale.ROOT));
+    }
+    return name.toString();
+  }
+
+  private static void applyEnvironment(JsonObject config, Map<String, String> env) {
+    Map<String, String> names = environmentNames(config);
+    ENV_ALIASES.forEach((alias, path) -> {
+      if (env.containsKey(alias) && !env.containsKey(envName(path))) {
+        set(config, path, env.get(alias), alias);
+      }
+    });
+    names.forEach((variable, path) -> {
+      String value = env.get(variable);
+      if (value != null) {
+        set(config, path, value, variable);
+      }
+    });
+  }
+
+  private static void applyFlags(JsonObject config, Flags flags) {
+    if (flags.roles() != null) {
+      set(config, "node.roles", String.join(",", flags.roles()), "--roles");
+    }
+    if (flags.httpPort() != null) {
+      config.getJsonObject("gateway").put("httpPort", flags.httpPort());
+    }
+    if (flags.clusterHost() != null) {
+      config.getJsonObject("cluster").put("host", flags.clusterHost());
+    }
+    if (flags.clusterMembers() != null) {
+      set(config, "cluster.members", String.join(",", flags.clusterMembers()), "--cluster-members");
+    }
+  }
+
+  /** Sets the setting at {@code path} from text, parsed as the type its current value has. */
+  private static void set(JsonObject config, String path, String text, String source) {
+    String[] segments = path.split("\\.");
+    Object parent = config;
+    for (int i = 0; i < segments.length - 1; i++) {
+      parent = parent instanceof JsonArray array ? array.getValue(Integer.parseInt(segments[i]))
+          : ((JsonObject) parent).getValue(segments[i]);
+    }
+    JsonObject target = (JsonObject) parent;
+    String key = segments[segments.length - 1];
+    Object current = target.getValue(key);
+    target.put(key, parse(text, current, source, path));
+  }
+
+  private static Object parse(String text, Object current, String source, String path) {
+    String trimmed = text.trim();
+    try {
+      if (current instanceof Integer || current instanceof Long) {
+        return Long.parseLong(trimmed);
+      }
+      if (current instanceof Double || current instanceof Float) {
+        return Double.parseDouble(trimmed);
+      }
+    } catch (NumberFormatException e) {
+      throw new ConfigException(source + " (" + path + ") must be a number, got '" + text + "'");
+    }
+    if (current instanceof Boolean) {
+      if (!trimmed.equalsIgnoreCase("true") && !trimmed.equalsIgnoreCase("false")) {
+        throw new ConfigException(source + " (" + path + ") must be true or false, got '" + text + "'");
+      }
+      return Boolean.parseBoolean(trimmed.toLowerCase(Locale.ROOT));
+    }
+    if (current instanceof JsonArray) {
+      List<String> items = new ArrayList<>(Arrays.stream(trimmed.split(",")).map(String::trim)
+          .filter(s -> !s.isEmpty()).toList());
+      return new JsonArray(new ArrayList<>(items));
+    }
+    return trimmed;
+  }
+
+  /** YAML's maps and lists as Vert.x JSON. */
+  private static Object toJson(Object yaml) {
+    if (yaml instanceof Map<?, ?> map) {
+      JsonObject object = new JsonObject();
+      map.forEach((k, v) -> object.put(String.valueOf(k), toJson(v)));
+      return object;
+    }
+    if (yaml instanceof List<?> list) {
+      JsonArray array = new JsonArray();
+      list.forEach(v -> array.add(toJson(v)));
+      return array;
+    }
+    return yaml;
+  }
+}

@@ -1,0 +1,112 @@
+package io.switchboard.node;
+
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.switchboard.gateway.GatewayOptions;
+import io.switchboard.gateway.GatewayVerticle;
+import io.switchboard.worker.WorkerOptions;
+import io.switchboard.worker.WorkerVerticle;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.BindException;
+import java.util.ArrayList;
+import java.util.List;
+
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
+/**
+ * Runs one node: joins the cluster, deploys its workers and then its gateway, and stops in the reverse order
+ * (workers drain first, so a local gateway can still deliver their last tokens; the cluster is left last).
+ */
+public final class NodeLauncher {
+
+  private static final Logger log = LoggerFactory.getLogger(NodeLauncher.class);
+
+  private final NodeOptions options;
+  private final PrometheusMeterRegistry meterRegistry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final List<String> workerDeployments = new ArrayList<>();
+  private Vertx vertx;
+  private MembershipWatcher watcher;
+  private GatewayVerticle gateway;
+  private String gatewayDeployment;
+  private String nodeId;
+
+  public NodeLauncher(NodeOptions options) {
+    this.options = options;
+  }
+
+  public Future<Void> start() {
+    return ClusteredVertxFactory.create(options.getCluster(), meterRegistry).compose(clustered -> {
+      vertx = clustered.vertx();
+      nodeId = clustered.clusterManager().getNodeId();
+      watcher = new MembershipWatcher(vertx, clustered.clusterManager().getHazelcastInstance());
+      watcher.start();
+      log.info("joined the cluster", kv("node", nodeId), kv("cluster", options.getCluster().getName()),
+          kv("host", options.getCluster().getHost()), kv("members", watcher.memberIds().size()),
+          kv("roles", String.join(",", options.getRoles())));
+      return deployWorkers();
+    }).compose(v -> deployGateway()).recover(failure -> {
+      Future<Void> closed = vertx == null ? Future.succeededFuture() : vertx.close();
+      return closed.transform(ignored -> Future.failedFuture(explain(failure)));
+    });
+  }
+
+  private Future<Void> deployWorkers() {
+    if (!options.runsWorkers()) {
+      return Future.succeededFuture();
+    }
+    List<Future<String>> deployed = new ArrayList<>();
+    for (WorkerOptions worker : options.getWorkers()) {
+      deployed.add(vertx.deployVerticle(new WorkerVerticle(worker, nodeId)).onSuccess(workerDeployments::add));
+    }
+    return Future.all(deployed).mapEmpty();
+  }
+
+  private Future<Void> deployGateway() {
+    if (!options.runsGateway()) {
+      return Future.succeededFuture();
+    }
+    gateway = new GatewayVerticle(options.getGateway(), watcher, meterRegistry);
+    return vertx.deployVerticle(gateway).onSuccess(id -> gatewayDeployment = id).mapEmpty();
+  }
+
+  private Throwable explain(Throwable failure) {
+    GatewayOptions gatewayOptions = options.getGateway();
+    if (failure instanceof BindException || String.valueOf(failure.getMessage()).contains("Address already in use")) {
+      return new IllegalStateException("gateway.httpPort " + gatewayOptions.getHttpPort() + " on "
+          + gatewayOptions.getHost() + " is already in use (another Switchboard node or program listens there). "
+          + "Pass --http-port N for a second gateway, or --roles worker to add a worker only.", failure);
+    }
+    return failure;
+  }
+
+  /** Drains workers, stops the gateway, leaves the cluster. Every step runs even if one before failed. */
+  public Future<Void> stop() {
+    if (vertx == null) {
+      return Future.succeededFuture();
+    }
+    log.info("node stopping", kv("node", nodeId));
+    List<Future<Void>> undeployed = workerDeployments.stream().map(vertx::undeploy).toList();
+    return Future.join(undeployed).<Void>mapEmpty()
+        .transform(v -> gatewayDeployment == null ? Future.succeededFuture() : vertx.undeploy(gatewayDeployment))
+        .transform(v -> watcher == null ? Future.succeededFuture() : watcher.stop())
+        .transform(v -> vertx.close())
+        .onComplete(done -> log.info("node stopped; left the cluster", kv("node", nodeId)));
+  }
+
+  public String nodeId() {
+    return nodeId;
+  }
+
+  /** The gateway's HTTP port, or -1 when this node runs no gateway. */
+  public int gatewayPort() {
+    return gateway == null ? -1 : gateway.actualPort();
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+}

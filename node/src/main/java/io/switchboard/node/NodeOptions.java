@@ -1,0 +1,133 @@
+package io.switchboard.node;
+
+import io.switchboard.gateway.GatewayOptions;
+import io.switchboard.worker.WorkerOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Everything a node runs with, typed and validated: its roles, the cluster it joins, its gateway settings and
+ * its workers. Built only by {@link NodeConfigLoader}.
+ */
+public class NodeOptions {
+
+  public static final String ROLE_GATEWAY = "gateway";
+  public static final String ROLE_WORKER = "worker";
+  public static final Set<String> ROLES = Set.of(ROLE_GATEWAY, ROLE_WORKER);
+  public static final List<String> DEFAULT_ROLES = List.of(ROLE_GATEWAY, ROLE_WORKER);
+  public static final String DEFAULT_LOG_FORMAT = "json";
+  public static final Set<String> LOG_FORMATS = Set.of("json", "text");
+  /** Longest a stopping node waits for its workers to drain and the cluster to be left. */
+  public static final long DEFAULT_SHUTDOWN_TIMEOUT_MS = 40_000;
+
+  private Set<String> roles = new LinkedHashSet<>(DEFAULT_ROLES);
+  private String logFormat = DEFAULT_LOG_FORMAT;
+  private long shutdownTimeoutMs = DEFAULT_SHUTDOWN_TIMEOUT_MS;
+  private ClusterOptions cluster = new ClusterOptions();
+  private GatewayOptions gateway = new GatewayOptions();
+  private List<WorkerOptions> workers = new ArrayList<>(List.of(new WorkerOptions()));
+
+  public NodeOptions() {
+  }
+
+  public NodeOptions(JsonObject json) {
+    JsonObject node = json.getJsonObject("node", new JsonObject());
+    JsonArray roleList = node.getJsonArray("roles");
+    roles = roleList == null ? new LinkedHashSet<>(DEFAULT_ROLES)
+        : new LinkedHashSet<>(roleList.stream().map(String::valueOf).map(String::trim).toList());
+    logFormat = node.getString("logFormat", DEFAULT_LOG_FORMAT);
+    shutdownTimeoutMs = node.getLong("shutdownTimeoutMs", DEFAULT_SHUTDOWN_TIMEOUT_MS);
+    cluster = new ClusterOptions(json.getJsonObject("cluster", new JsonObject()));
+    gateway = new GatewayOptions(json.getJsonObject("gateway", new JsonObject()));
+    JsonArray workerList = json.getJsonArray("workers");
+    workers = new ArrayList<>();
+    if (workerList == null) {
+      workers.add(new WorkerOptions());
+    } else {
+      for (int i = 0; i < workerList.size(); i++) {
+        workers.add(new WorkerOptions(workerList.getJsonObject(i)));
+      }
+    }
+  }
+
+  public JsonObject toJson() {
+    JsonArray workerList = new JsonArray();
+    workers.forEach(w -> workerList.add(w.toJson()));
+    return new JsonObject()
+        .put("node", new JsonObject()
+            .put("roles", new JsonArray(List.copyOf(roles)))
+            .put("logFormat", logFormat)
+            .put("shutdownTimeoutMs", shutdownTimeoutMs))
+        .put("cluster", cluster.toJson())
+        .put("gateway", gateway.toJson())
+        .put("workers", workerList);
+  }
+
+  /** Fails with a message naming the key and the allowed values. */
+  public void validate() {
+    if (roles.isEmpty()) {
+      throw new IllegalArgumentException("node.roles must name at least one role of " + ROLES);
+    }
+    for (String role : roles) {
+      if (!ROLES.contains(role)) {
+        throw new IllegalArgumentException("node.roles holds unknown role '" + role + "' (allowed: gateway, worker)");
+      }
+    }
+    if (!LOG_FORMATS.contains(logFormat)) {
+      throw new IllegalArgumentException("node.logFormat must be one of " + LOG_FORMATS + ", got '" + logFormat + "'");
+    }
+    if (shutdownTimeoutMs < 1000) {
+      throw new IllegalArgumentException("node.shutdownTimeoutMs must be >= 1000, got " + shutdownTimeoutMs);
+    }
+    cluster.validate("cluster");
+    gateway.validate("gateway");
+    if (roles.contains(ROLE_WORKER) && workers.isEmpty()) {
+      throw new IllegalArgumentException("workers must list at least one worker when node.roles includes worker");
+    }
+    Set<String> ids = new LinkedHashSet<>();
+    for (int i = 0; i < workers.size(); i++) {
+      WorkerOptions worker = workers.get(i);
+      worker.validate("workers[" + i + "]");
+      if (worker.getId() != null && !ids.add(worker.getId())) {
+        throw new IllegalArgumentException("workers[" + i + "].id '" + worker.getId() + "' is used twice");
+      }
+    }
+  }
+
+  public boolean runsGateway() {
+    return roles.contains(ROLE_GATEWAY);
+  }
+
+  public boolean runsWorkers() {
+    return roles.contains(ROLE_WORKER);
+  }
+
+  public Set<String> getRoles() {
+    return roles;
+  }
+
+  public String getLogFormat() {
+    return logFormat;
+  }
+
+  public long getShutdownTimeoutMs() {
+    return shutdownTimeoutMs;
+  }
+
+  public ClusterOptions getCluster() {
+    return cluster;
+  }
+
+  public GatewayOptions getGateway() {
+    return gateway;
+  }
+
+  public List<WorkerOptions> getWorkers() {
+    return workers;
+  }
+}
