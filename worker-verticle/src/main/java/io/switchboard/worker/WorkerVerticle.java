@@ -1,11 +1,13 @@
 package io.switchboard.worker;
 
 import io.switchboard.protocol.Addresses;
+import io.switchboard.protocol.LoadReport;
 import io.switchboard.protocol.WorkerDescriptor;
 import io.switchboard.worker.engine.Engine;
 import io.switchboard.worker.engine.EngineFactory;
 import io.switchboard.worker.plane.EventBusPlaneServer;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
@@ -94,5 +96,12 @@ public class WorkerVerticle extends VerticleBase {
 
   public String workerId() {
     return workerId;
+  }
+
+  /** The worker's load now, read on its own event loop (for admin views and tests). */
+  public Future<LoadReport> load() {
+    Promise<LoadReport> promise = Promise.promise();
+    context.runOnContext(v -> promise.complete(runner.loadReport()));
+    return promise.future();
   }
 }

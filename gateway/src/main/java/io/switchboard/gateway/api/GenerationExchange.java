@@ -31,6 +31,8 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
 final class GenerationExchange {
 
   private static final Logger log = LoggerFactory.getLogger(GenerationExchange.class);
+  /** Response header naming the worker that served the request: the first thing an operator asks. */
+  static final String WORKER_HEADER = "x-switchboard-worker";
 
   private final GatewayServices services;
   private final RoutingContext ctx;
@@ -99,6 +101,9 @@ final class GenerationExchange {
         return;
       }
       stream = opened.result();
+      if (!response.headWritten()) {
+        response.putHeader(WORKER_HEADER, worker.workerId());
+      }
       if (finished) {
         stream.cancel("client disconnected");
         return;

@@ -120,6 +120,8 @@ public final class EventBusRequestPlane implements RequestPlane {
             kv("reason", reason));
         stream.failLocally(GenerateError.of(GenerateError.Code.ENGINE_FAILED, reason + "; the stream was cut",
             workerId));
+        // Best effort: a worker that is only silent (hung, partitioned) must not go on generating for nobody.
+        sendCancel(workerId, stream.streamId(), "the gateway considers this worker gone: " + reason);
       }
     }
   }

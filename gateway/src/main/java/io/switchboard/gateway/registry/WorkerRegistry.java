@@ -44,6 +44,7 @@ public final class WorkerRegistry {
   private final Map<String, WorkerDescriptor> records = new HashMap<>();
   private final Map<String, LoadReport> reports = new HashMap<>();
   private final Map<String, Long> reportReceivedNanos = new HashMap<>();
+  private final Map<String, Long> discoveredNanos = new HashMap<>();
   private final Set<String> silent = new HashSet<>();
   private final List<BiConsumer<String, String>> goneListeners = new ArrayList<>();
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
@@ -117,12 +118,18 @@ public final class WorkerRegistry {
     LoadReport report = reports.get(descriptor.workerId());
     Long received = reportReceivedNanos.get(descriptor.workerId());
     long ageMs = received == null ? -1 : (nowNanos - received) / 1_000_000;
-    return new WorkerState(descriptor, report, ageMs, exclusion(report, ageMs));
+    long knownMs = (nowNanos - discoveredNanos.getOrDefault(descriptor.workerId(), nowNanos)) / 1_000_000;
+    return new WorkerState(descriptor, report, ageMs, exclusion(report, ageMs, knownMs));
   }
 
-  private String exclusion(LoadReport report, long ageMs) {
-    if (report == null) {
+  private String exclusion(LoadReport report, long ageMs, long knownMs) {
+    if (report == null && knownMs <= options.getWorkerSilenceMs()) {
       return "no load report received yet (workers report every second; it may be starting)";
+    }
+    if (report == null) {
+      return "sent no load report in the " + knownMs + " ms since it was discovered (limit "
+          + options.getWorkerSilenceMs() + " ms): its node may be hung, or its load reports do not reach this "
+          + "gateway";
     }
     if (ageMs > options.getWorkerSilenceMs()) {
       return "silent for " + ageMs + " ms (limit " + options.getWorkerSilenceMs()
@@ -193,6 +200,7 @@ public final class WorkerRegistry {
 
   private void add(WorkerDescriptor descriptor) {
     if (records.put(descriptor.workerId(), descriptor) == null) {
+      discoveredNanos.put(descriptor.workerId(), System.nanoTime());
       log.info("worker discovered", kv("workerId", descriptor.workerId()), kv("model", descriptor.model()),
           kv("node", descriptor.nodeId()), kv("engine", descriptor.engine()));
     }
@@ -202,6 +210,7 @@ public final class WorkerRegistry {
     WorkerDescriptor removed = records.remove(workerId);
     reports.remove(workerId);
     reportReceivedNanos.remove(workerId);
+    discoveredNanos.remove(workerId);
     silent.remove(workerId);
     if (removed != null) {
       log.info("worker removed", kv("workerId", workerId), kv("model", removed.model()),

@@ -1,0 +1,316 @@
+package io.switchboard.gateway;
+
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.switchboard.protocol.Addresses;
+import io.switchboard.worker.WorkerOptions;
+import io.switchboard.worker.WorkerVerticle;
+import io.switchboard.worker.mocker.MockerOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The gateway's HTTP API end to end against real worker verticles running the mocker engine, on one
+ * (unclustered) Vert.x: every endpoint, streaming and not, every error case, cancellation, a slow client and
+ * a worker that vanishes mid-stream.
+ */
+class GatewayApiTest {
+
+  private static final long MAX_BODY = 64 * 1024;
+  private static Vertx vertx;
+  private static int port;
+  private static WorkerVerticle fast;
+  private static WorkerVerticle slow;
+  private static WorkerVerticle bulk;
+  private static final HttpClient http = HttpClient.newHttpClient();
+
+  @BeforeAll
+  static void startCluster() throws Exception {
+    vertx = Vertx.vertx();
+    MockerOptions instant = new MockerOptions().setPrefillTokensPerSecond(0).setDecodeTokensPerSecond(0);
+    fast = new WorkerVerticle(new WorkerOptions().setId("fast-1").setModel("mock-llm").setMocker(instant), "node-w");
+    slow = new WorkerVerticle(new WorkerOptions().setId("slow-1").setModel("slow-llm").setDrainTimeoutMs(1000)
+        .setMocker(new MockerOptions().setDecodeTokensPerSecond(40)), "node-w");
+    bulk = new WorkerVerticle(new WorkerOptions().setId("bulk-1").setModel("bulk-llm").setContextLength(200_000)
+        .setMocker(instant), "node-w");
+    WorkerVerticle vanishing = new WorkerVerticle(new WorkerOptions().setId("vanish-1").setModel("vanish-llm").setDrainTimeoutMs(1000)
+        .setMocker(new MockerOptions().setDecodeTokensPerSecond(40)), "node-vanish");
+    // Reports once, then never again within the test: the gateway must call it silent.
+    WorkerVerticle mute = new WorkerVerticle(new WorkerOptions().setId("mute-1").setModel("mute-llm")
+        .setLoadReportIntervalMs(600_000), "node-w");
+    for (WorkerVerticle worker : List.of(fast, slow, bulk, vanishing)) {
+      await(vertx.deployVerticle(worker));
+    }
+    GatewayVerticle gateway = new GatewayVerticle(new GatewayOptions().setHttpPort(0).setMaxBodyBytes(MAX_BODY)
+        .setWorkerSilenceMs(1000).setRegistryResyncMs(300),
+        ClusterView.standalone("node-g"), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+    await(vertx.deployVerticle(gateway));
+    await(vertx.deployVerticle(mute));
+    port = gateway.actualPort();
+    long until = System.currentTimeMillis() + 10_000;
+    while (System.currentTimeMillis() < until) {
+      JsonObject admin = new JsonObject(get("/admin/cluster").body());
+      long routable = admin.getJsonArray("workers").stream()
+          .filter(w -> "routable".equals(((JsonObject) w).getString("status"))).count();
+      if (routable == 5) {
+        return;
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("workers did not become routable: " + get("/admin/cluster").body());
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (vertx != null) {
+      await(vertx.close());
+    }
+  }
+
+  @Test
+  void chatWithoutStreamingAnswersOneCompletion() throws Exception {
+    HttpResponse<String> response = post("/v1/chat/completions",
+        "{\"model\":\"mock-llm\",\"messages\":[{\"role\":\"user\",\"content\":\"hello there\"}],\"max_tokens\":7}",
+        "x-request-id", "req-abc-1");
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(response.headers().firstValue("x-request-id")).contains("req-abc-1");
+    assertThat(response.headers().firstValue("x-switchboard-worker")).contains("fast-1");
+    JsonObject body = new JsonObject(response.body());
+    assertThat(body.getString("object")).isEqualTo("chat.completion");
+    assertThat(body.getString("id")).isEqualTo("chatcmpl-req-abc-1");
+    JsonObject choice = body.getJsonArray("choices").getJsonObject(0);
+    assertThat(choice.getString("finish_reason")).isEqualTo("length");
+    assertThat(choice.getJsonObject("message").getString("role")).isEqualTo("assistant");
+    assertThat(choice.getJsonObject("message").getString("content").split(" ")).hasSize(7);
+    assertThat(body.getJsonObject("usage").getInteger("completion_tokens")).isEqualTo(7);
+    assertThat(body.getJsonObject("usage").getInteger("total_tokens"))
+        .isEqualTo(7 + body.getJsonObject("usage").getInteger("prompt_tokens"));
+  }
+
+  @Test
+  void chatStreamIsFramedLikeOpenAiAndMatchesTheNonStreamedAnswer() throws Exception {
+    String request = "{\"model\":\"mock-llm\",\"messages\":[{\"role\":\"user\",\"content\":\"same prompt\"}],"
+        + "\"max_tokens\":12";
+    String whole = new JsonObject(post("/v1/chat/completions", request + "}").body())
+        .getJsonArray("choices").getJsonObject(0).getJsonObject("message").getString("content");
+    try (SseClient sse = new SseClient(port, "/v1/chat/completions",
+        request + ",\"stream\":true,\"stream_options\":{\"include_usage\":true}}", 0)) {
+      assertThat(sse.status).isEqualTo(200);
+      assertThat(sse.headers.get("content-type")).startsWith("text/event-stream");
+      List<String> events = sse.remainingData();
+      assertThat(events.get(events.size() - 1)).isEqualTo("[DONE]");
+      JsonObject first = new JsonObject(events.get(0));
+      assertThat(first.getString("object")).isEqualTo("chat.completion.chunk");
+      assertThat(first.getJsonArray("choices").getJsonObject(0).getJsonObject("delta").getString("role"))
+          .isEqualTo("assistant");
+      StringBuilder text = new StringBuilder();
+      String finish = null;
+      for (String event : events.subList(0, events.size() - 2)) {
+        JsonObject choice = new JsonObject(event).getJsonArray("choices").getJsonObject(0);
+        text.append(choice.getJsonObject("delta").getString("content", ""));
+        finish = choice.getString("finish_reason") != null ? choice.getString("finish_reason") : finish;
+      }
+      assertThat(text.toString()).isEqualTo(whole);
+      assertThat(finish).isEqualTo("length");
+      JsonObject usage = new JsonObject(events.get(events.size() - 2));
+      assertThat(usage.getJsonArray("choices")).isEmpty();
+      assertThat(usage.getJsonObject("usage").getInteger("completion_tokens")).isEqualTo(12);
+    }
+  }
+
+  @Test
+  void completionsStreamAndNot() throws Exception {
+    HttpResponse<String> response = post("/v1/completions",
+        "{\"model\":\"mock-llm\",\"prompt\":\"Once upon a time\",\"max_tokens\":5}");
+    assertThat(response.statusCode()).isEqualTo(200);
+    JsonObject body = new JsonObject(response.body());
+    assertThat(body.getString("object")).isEqualTo("text_completion");
+    String text = body.getJsonArray("choices").getJsonObject(0).getString("text");
+    assertThat(text.split(" ")).hasSize(5);
+    try (SseClient sse = new SseClient(port, "/v1/completions",
+        "{\"model\":\"mock-llm\",\"prompt\":\"Once upon a time\",\"max_tokens\":5,\"stream\":true}", 0)) {
+      List<String> events = sse.remainingData();
+      assertThat(events).last().isEqualTo("[DONE]");
+      StringBuilder streamed = new StringBuilder();
+      events.subList(0, events.size() - 1).forEach(e ->
+          streamed.append(new JsonObject(e).getJsonArray("choices").getJsonObject(0).getString("text")));
+      assertThat(streamed.toString()).isEqualTo(text);
+    }
+  }
+
+  @Test
+  void stopSequenceEndsTheAnswer() throws Exception {
+    String full = new JsonObject(post("/v1/completions",
+        "{\"model\":\"mock-llm\",\"prompt\":\"stop test\",\"max_tokens\":20}").body())
+        .getJsonArray("choices").getJsonObject(0).getString("text");
+    String stop = full.split(" ")[3];
+    JsonObject stopped = new JsonObject(post("/v1/completions", new JsonObject().put("model", "mock-llm")
+        .put("prompt", "stop test").put("max_tokens", 20).put("stop", stop).encode()).body());
+    JsonObject choice = stopped.getJsonArray("choices").getJsonObject(0);
+    assertThat(choice.getString("finish_reason")).isEqualTo("stop");
+    assertThat(choice.getString("text")).isEqualTo(full.substring(0, full.indexOf(stop)));
+  }
+
+  @Test
+  void unknownModelIs404AndListsTheServedModels() throws Exception {
+    HttpResponse<String> response = post("/v1/chat/completions",
+        "{\"model\":\"gpt-17\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+    assertThat(response.statusCode()).isEqualTo(404);
+    JsonObject error = new JsonObject(response.body()).getJsonObject("error");
+    assertThat(error.getString("code")).isEqualTo("model_not_found");
+    assertThat(error.getString("param")).isEqualTo("model");
+    assertThat(error.getString("message")).contains("gpt-17").contains("mock-llm").contains("slow-llm");
+  }
+
+  @Test
+  void modelWithOnlySilentWorkersIs503AndSaysWhy() throws Exception {
+    long until = System.currentTimeMillis() + 5000;
+    HttpResponse<String> response;
+    do {
+      response = post("/v1/chat/completions",
+          "{\"model\":\"mute-llm\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":1}");
+    } while (response.statusCode() == 200 && System.currentTimeMillis() < until);
+    assertThat(response.statusCode()).isEqualTo(503);
+    assertThat(response.headers().firstValue("retry-after")).isPresent();
+    JsonObject error = new JsonObject(response.body()).getJsonObject("error");
+    assertThat(error.getString("code")).isEqualTo("no_healthy_workers");
+    assertThat(error.getString("message")).contains("has 1 worker").contains("mute-1").contains("silent for");
+  }
+
+  @Test
+  void badInputGetsOpenAiShaped4xxNamingTheField() throws Exception {
+    assertError(post("/v1/chat/completions", "{\"model\": \"mock-llm\", \"messages\": ["), 400, "invalid_json", null);
+    assertError(post("/v1/chat/completions", "{\"model\":\"mock-llm\",\"messages\":[{\"role\":\"wizard\","
+        + "\"content\":\"hi\"}]}"), 400, "invalid_value", "messages[0].role");
+    assertError(post("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"),
+        400, "missing_required_parameter", "model");
+    assertError(post("/v1/chat/completions", "{\"model\":\"mock-llm\",\"messages\":[{\"role\":\"user\","
+        + "\"content\":\"hi\"}],\"temperature\":\"hot\"}"), 400, "invalid_type", "temperature");
+    assertError(post("/v1/chat/completions", "{\"model\":\"mock-llm\",\"messages\":[{\"role\":\"user\","
+        + "\"content\":\"hi\"}],\"max_tokens\":-3}"), 400, "invalid_value", "max_tokens");
+    assertError(post("/v1/completions", "{\"model\":\"mock-llm\"}"), 400, "missing_required_parameter", "prompt");
+    assertError(post("/v1/chat/completions", "{\"model\":\"mock-llm\",\"messages\":[{\"role\":\"user\","
+        + "\"content\":\"hi\"}],\"max_tokens\":100000}"), 400, "invalid_request_for_model", null);
+    String huge = "{\"model\":\"mock-llm\",\"prompt\":\"" + "a".repeat((int) MAX_BODY) + "\"}";
+    assertError(post("/v1/completions", huge), 413, "request_too_large", null);
+    assertError(post("/v1/nope", "{}"), 404, "unknown_url", null);
+    assertError(get("/v1/chat/completions"), 405, "method_not_allowed", null);
+    // and the node still serves
+    assertThat(post("/v1/completions", "{\"model\":\"mock-llm\",\"prompt\":\"ok\",\"max_tokens\":1}").statusCode())
+        .isEqualTo(200);
+  }
+
+  @Test
+  void clientDisconnectCancelsTheGenerationOnTheWorker() throws Exception {
+    try (SseClient sse = new SseClient(port, "/v1/chat/completions", "{\"model\":\"slow-llm\",\"messages\":"
+        + "[{\"role\":\"user\",\"content\":\"long\"}],\"max_tokens\":2000,\"stream\":true}", 0)) {
+      sse.nextData();
+      sse.nextData();
+      assertThat(await(slow.load()).inFlight()).isEqualTo(1);
+    }
+    long closed = System.nanoTime();
+    while (await(slow.load()).inFlight() != 0) {
+      assertThat(System.nanoTime() - closed).as("cancellation reached the worker").isLessThan(2_000_000_000L);
+      Thread.sleep(5);
+    }
+    System.out.printf("client disconnect -> worker cancelled in %.1f ms%n", (System.nanoTime() - closed) / 1e6);
+  }
+
+  @Test
+  void slowClientHoldsBackTheWorkerInsteadOfBuffering() throws Exception {
+    int tokens = 50_000;
+    try (SseClient sse = new SseClient(port, "/v1/completions", "{\"model\":\"bulk-llm\",\"prompt\":\"flood\","
+        + "\"max_tokens\":" + tokens + ",\"stream\":true}", 4096)) {
+      sse.nextData();
+      Thread.sleep(1500);
+      // An instant engine would be done long ago; flow control keeps it waiting for this reader.
+      assertThat(await(bulk.load()).inFlight()).isEqualTo(1);
+      List<String> events = sse.remainingData();
+      assertThat(events).last().isEqualTo("[DONE]");
+      long textChunks = events.stream().filter(e -> e.contains("\"text\":\"") && !e.contains("\"text\":\"\""))
+          .count();
+      assertThat(textChunks + 1).isEqualTo(tokens);
+    }
+  }
+
+  @Test
+  void workerVanishingMidStreamEndsTheStreamWithAnErrorAndNoDone() throws Exception {
+    try (SseClient sse = new SseClient(port, "/v1/chat/completions", "{\"model\":\"vanish-llm\",\"messages\":"
+        + "[{\"role\":\"user\",\"content\":\"cut\"}],\"max_tokens\":2000,\"stream\":true}", 0)) {
+      sse.nextData();
+      sse.nextData();
+      long cut = System.nanoTime();
+      vertx.eventBus().publish(Addresses.MEMBER_LEFT_LOCAL, "node-vanish");
+      List<String> rest = sse.remainingData();
+      long tookMs = (System.nanoTime() - cut) / 1_000_000;
+      assertThat(rest).isNotEmpty().doesNotContain("[DONE]");
+      JsonObject error = new JsonObject(rest.get(rest.size() - 1)).getJsonObject("error");
+      assertThat(error.getString("code")).isEqualTo("worker_failed");
+      assertThat(error.getString("message")).contains("vanish-1").contains("node-vanish").contains("left the cluster");
+      assertThat(tookMs).isLessThan(2000);
+    }
+  }
+
+  @Test
+  void modelsHealthLiveAdminAndMetrics() throws Exception {
+    JsonArray models = new JsonObject(get("/v1/models").body()).getJsonArray("data");
+    assertThat(models.stream().map(m -> ((JsonObject) m).getString("id")))
+        .contains("mock-llm", "slow-llm", "bulk-llm");
+    assertThat(get("/health").statusCode()).isEqualTo(200);
+    assertThat(get("/live").statusCode()).isEqualTo(200);
+    JsonObject admin = new JsonObject(get("/admin/cluster").body());
+    assertThat(admin.getJsonObject("gateway").getString("requestPlane")).isEqualTo("eventbus");
+    assertThat(admin.getJsonArray("workers").stream().map(w -> ((JsonObject) w).getString("workerId")))
+        .contains("fast-1", "slow-1");
+    post("/v1/completions", "{\"model\":\"mock-llm\",\"prompt\":\"count me\",\"max_tokens\":3}");
+    String metrics = get("/metrics").body();
+    assertThat(metrics).contains("switchboard_requests_total{endpoint=\"completions\",model=\"mock-llm\","
+        + "status=\"200\"}");
+    assertThat(metrics).contains("switchboard_time_to_first_token_seconds_bucket");
+    assertThat(metrics).contains("switchboard_tokens_total{model=\"mock-llm\",type=\"completion\"}");
+  }
+
+  private static void assertError(HttpResponse<String> response, int status, String code, String param) {
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
+    assertThat(response.headers().firstValue("content-type")).hasValueSatisfying(
+        type -> assertThat(type).startsWith("application/json"));
+    JsonObject error = new JsonObject(response.body()).getJsonObject("error");
+    assertThat(error.getString("code")).isEqualTo(code);
+    assertThat(error.getString("param")).isEqualTo(param);
+    assertThat(error.getString("message")).isNotBlank();
+    assertThat(error.getString("type")).isNotBlank();
+  }
+
+  private static HttpResponse<String> post(String path, String body, String... headers) throws Exception {
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+        .header("content-type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body));
+    for (int i = 0; i < headers.length; i += 2) {
+      request.header(headers[i], headers[i + 1]);
+    }
+    return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static HttpResponse<String> get(String path) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  static <T> T await(Future<T> future) throws Exception {
+    return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+}
