@@ -50,6 +50,7 @@ public class GatewayVerticle extends VerticleBase {
     registry = new WorkerRegistry(vertx, options);
     plane = new EventBusRequestPlane(vertx, options, UUID.randomUUID().toString());
     registry.onWorkerGone(plane::workerGone);
+    registry.onNodeGone(plane::nodeGone);
     GatewayMetrics metrics = new GatewayMetrics(meterRegistry, plane::openStreams);
     GatewayServices services = new GatewayServices(options, registry, RoutingPolicies.create(options.getRoutingPolicy()),
         plane, metrics, cluster.localNodeId(), plane.replyAddress());

@@ -16,14 +16,14 @@ import java.util.Map;
  * A deliberately raw HTTP/1.1 client for streaming tests: it can stop reading (a slow client), read a few
  * events and hang up (a client disconnect), which the JDK client does not let a test control precisely.
  */
-final class SseClient implements AutoCloseable {
+public final class SseClient implements AutoCloseable {
 
   private final Socket socket;
   private final BufferedReader reader;
-  final int status;
-  final Map<String, String> headers = new LinkedHashMap<>();
+  public final int status;
+  public final Map<String, String> headers = new LinkedHashMap<>();
 
-  SseClient(int port, String path, String body, int receiveBufferBytes) throws IOException {
+  public SseClient(int port, String path, String body, int receiveBufferBytes) throws IOException {
     socket = new Socket();
     if (receiveBufferBytes > 0) {
       socket.setReceiveBufferSize(receiveBufferBytes);
@@ -46,7 +46,7 @@ final class SseClient implements AutoCloseable {
   }
 
   /** The next SSE data payload, or null at end of stream. Skips chunked-encoding size lines and blanks. */
-  String nextData() throws IOException {
+  public String nextData() throws IOException {
     for (String line = reader.readLine(); line != null; line = reader.readLine()) {
       if (line.startsWith("data: ")) {
         return line.substring(6);
@@ -59,7 +59,7 @@ final class SseClient implements AutoCloseable {
   }
 
   /** Every remaining data payload until the server ends the response. */
-  List<String> remainingData() throws IOException {
+  public List<String> remainingData() throws IOException {
     List<String> events = new ArrayList<>();
     for (String data = nextData(); data != null; data = nextData()) {
       events.add(data);

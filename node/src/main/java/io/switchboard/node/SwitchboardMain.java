@@ -84,15 +84,20 @@ public final class SwitchboardMain implements Callable<Integer> {
       return 1;
     }
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      int status = 0;
       try {
         launcher.stop().toCompletionStage().toCompletableFuture()
             .get(options.getShutdownTimeoutMs(), TimeUnit.MILLISECONDS);
       } catch (Exception timeout) {
         System.err.println("switchboard: shutdown did not finish within node.shutdownTimeoutMs ("
             + options.getShutdownTimeoutMs() + " ms)");
+        status = 1;
       } finally {
         stopped.countDown();
       }
+      // A drained, clean stop exits 0 (not the JVM's 143 for SIGTERM) so supervisors can tell it from a failure.
+      LogFlusher.flush();
+      Runtime.getRuntime().halt(status);
     }, "switchboard-shutdown"));
     return RUNNING;
   }

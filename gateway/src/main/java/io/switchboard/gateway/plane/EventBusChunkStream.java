@@ -15,6 +15,7 @@ final class EventBusChunkStream implements ChunkStream {
 
   private final EventBusRequestPlane plane;
   private final String workerId;
+  private final String nodeId;
   private final String streamId;
   private final int window;
   private final ArrayDeque<StreamChunk> queue = new ArrayDeque<>();
@@ -27,10 +28,11 @@ final class EventBusChunkStream implements ChunkStream {
   long lastMessageNanos = System.nanoTime();
   final long deadlineNanos;
 
-  EventBusChunkStream(EventBusRequestPlane plane, String workerId, String streamId, int window,
+  EventBusChunkStream(EventBusRequestPlane plane, String workerId, String nodeId, String streamId, int window,
                       long deadlineNanos) {
     this.plane = plane;
     this.workerId = workerId;
+    this.nodeId = nodeId;
     this.streamId = streamId;
     this.window = window;
     this.deadlineNanos = deadlineNanos;
@@ -43,6 +45,10 @@ final class EventBusChunkStream implements ChunkStream {
 
   String streamId() {
     return streamId;
+  }
+
+  String nodeId() {
+    return nodeId;
   }
 
   @Override

@@ -20,6 +20,7 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.Predicate;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
@@ -78,7 +79,7 @@ public final class EventBusRequestPlane implements RequestPlane {
           "worker " + worker.workerId() + " publishes no event-bus endpoint", worker.workerId())));
     }
     long deadlineNanos = System.nanoTime() + options.getRequestTimeoutMs() * 1_000_000;
-    EventBusChunkStream stream = new EventBusChunkStream(this, worker.workerId(), request.streamId(),
+    EventBusChunkStream stream = new EventBusChunkStream(this, worker.workerId(), worker.nodeId(), request.streamId(),
         request.initialCredits(), deadlineNanos);
     // Filed before sending: the worker may answer with chunks before its acceptance reply is processed.
     streams.put(request.streamId(), stream);
@@ -114,14 +115,23 @@ public final class EventBusRequestPlane implements RequestPlane {
 
   @Override
   public void workerGone(String workerId, String reason) {
+    cut(stream -> stream.workerId().equals(workerId), reason);
+  }
+
+  @Override
+  public void nodeGone(String nodeId, String reason) {
+    cut(stream -> nodeId.equals(stream.nodeId()), reason);
+  }
+
+  private void cut(Predicate<EventBusChunkStream> affected, String reason) {
     for (EventBusChunkStream stream : new ArrayList<>(streams.values())) {
-      if (stream.workerId().equals(workerId)) {
-        log.warn("failing stream: its worker is gone", kv("workerId", workerId), kv("streamId", stream.streamId()),
-            kv("reason", reason));
-        stream.failLocally(GenerateError.of(GenerateError.Code.ENGINE_FAILED, reason + "; the stream was cut",
-            workerId));
+      if (affected.test(stream)) {
+        log.warn("failing stream: its worker is gone", kv("workerId", stream.workerId()),
+            kv("node", stream.nodeId()), kv("streamId", stream.streamId()), kv("reason", reason));
+        stream.failLocally(GenerateError.of(GenerateError.Code.ENGINE_FAILED, "worker " + stream.workerId()
+            + " on node " + stream.nodeId() + " is gone (" + reason + "); the stream was cut", stream.workerId()));
         // Best effort: a worker that is only silent (hung, partitioned) must not go on generating for nobody.
-        sendCancel(workerId, stream.streamId(), "the gateway considers this worker gone: " + reason);
+        sendCancel(stream.workerId(), stream.streamId(), "the gateway considers this worker gone: " + reason);
       }
     }
   }

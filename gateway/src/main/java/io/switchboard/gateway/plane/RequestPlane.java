@@ -18,8 +18,11 @@ public interface RequestPlane {
    */
   Future<ChunkStream> open(WorkerState worker, GenerateRequest request);
 
-  /** The worker left: every open stream to it ends with an error now. */
+  /** The worker stopped answering: every open stream to it ends with an error now. */
   void workerGone(String workerId, String reason);
+
+  /** The node left the cluster: every open stream to a worker on it ends with an error now. */
+  void nodeGone(String nodeId, String reason);
 
   /** Open streams now (for admin and metrics). */
   int openStreams();

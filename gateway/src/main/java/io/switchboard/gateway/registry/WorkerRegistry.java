@@ -30,9 +30,10 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
 /**
  * The gateway's view of every worker in the cluster, built from discovery records (read at start, followed
  * through announcements, re-read periodically) and the workers' load reports. A worker is routable when it has
- * a record, reported load within the silence limit, and is not draining. When a worker leaves (record gone,
- * node left, or silent too long) the registry tells its listeners, so streams bound to it fail at once
- * instead of hanging. Used only on the gateway verticle's event loop.
+ * a record, reported load within the silence limit, and is not draining. A withdrawn record only stops new
+ * routing (a draining worker still finishes its streams); a worker that falls silent, or a node that leaves
+ * the cluster, is reported to the listeners so the streams bound to it fail at once instead of hanging.
+ * Used only on the gateway verticle's event loop.
  */
 public final class WorkerRegistry {
 
@@ -47,6 +48,7 @@ public final class WorkerRegistry {
   private final Map<String, Long> discoveredNanos = new HashMap<>();
   private final Set<String> silent = new HashSet<>();
   private final List<BiConsumer<String, String>> goneListeners = new ArrayList<>();
+  private final List<BiConsumer<String, String>> nodeGoneListeners = new ArrayList<>();
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private long resyncTimer = -1;
   private long sweepTimer = -1;
@@ -57,9 +59,14 @@ public final class WorkerRegistry {
     this.discovery = ServiceDiscovery.create(vertx, new ServiceDiscoveryOptions());
   }
 
-  /** Called with (workerId, reason) when a worker stops being reachable. */
+  /** Called with (workerId, reason) when a worker stops answering (silent past the limit). */
   public void onWorkerGone(BiConsumer<String, String> listener) {
     goneListeners.add(listener);
+  }
+
+  /** Called with (nodeId, reason) when a node left the cluster: every worker on it is gone. */
+  public void onNodeGone(BiConsumer<String, String> listener) {
+    nodeGoneListeners.add(listener);
   }
 
   public Future<Void> start() {
@@ -160,15 +167,20 @@ public final class WorkerRegistry {
     if (record.getStatus() == Status.UP) {
       add(descriptor);
     } else {
-      remove(descriptor.workerId(), "its discovery record was withdrawn (" + record.getStatus() + ")");
+      withdraw(descriptor.workerId(), "it withdrew its discovery record (draining or stopped)");
     }
   }
 
   private void onNodeLeft(String nodeId) {
+    String reason = "node " + nodeId + " left the cluster";
     for (WorkerDescriptor descriptor : new ArrayList<>(records.values())) {
       if (descriptor.nodeId().equals(nodeId)) {
-        remove(descriptor.workerId(), "its node " + nodeId + " left the cluster");
+        withdraw(descriptor.workerId(), reason);
       }
+    }
+    // Also cuts streams of workers on that node that had already withdrawn (they were draining).
+    for (BiConsumer<String, String> listener : nodeGoneListeners) {
+      listener.accept(nodeId, reason);
     }
   }
 
@@ -193,7 +205,7 @@ public final class WorkerRegistry {
     }
     for (String workerId : new ArrayList<>(records.keySet())) {
       if (!seen.contains(workerId)) {
-        remove(workerId, "its discovery record is gone");
+        withdraw(workerId, "its discovery record is gone");
       }
     }
   }
@@ -206,16 +218,16 @@ public final class WorkerRegistry {
     }
   }
 
-  private void remove(String workerId, String reason) {
+  /** No new requests go to the worker; streams it is still serving go on (it may be draining). */
+  private void withdraw(String workerId, String reason) {
     WorkerDescriptor removed = records.remove(workerId);
     reports.remove(workerId);
     reportReceivedNanos.remove(workerId);
     discoveredNanos.remove(workerId);
     silent.remove(workerId);
     if (removed != null) {
-      log.info("worker removed", kv("workerId", workerId), kv("model", removed.model()),
+      log.info("worker removed from routing", kv("workerId", workerId), kv("model", removed.model()),
           kv("node", removed.nodeId()), kv("reason", reason));
-      notifyGone(workerId, "worker " + workerId + " on node " + removed.nodeId() + " is gone: " + reason);
     }
   }
 
@@ -231,8 +243,7 @@ public final class WorkerRegistry {
         silent.add(descriptor.workerId());
         log.warn("worker silent; not routing to it", kv("workerId", descriptor.workerId()),
             kv("node", descriptor.nodeId()), kv("silentMs", ageMs));
-        notifyGone(descriptor.workerId(), "worker " + descriptor.workerId() + " on node " + descriptor.nodeId()
-            + " stopped reporting (silent for " + ageMs + " ms)");
+        notifyGone(descriptor.workerId(), "it stopped reporting load (silent for " + ageMs + " ms)");
       }
     }
     // Reports of workers without a record (never published, or removed) must not pile up.

@@ -1,0 +1,84 @@
+package io.switchboard.node;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
+
+/** Small helpers the multi-node tests share: free ports, HTTP calls, waiting for the cluster to settle. */
+final class ClusterTestSupport {
+
+  static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  private ClusterTestSupport() {
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+
+  static HttpResponse<String> get(int port, String path) throws Exception {
+    return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+        .timeout(Duration.ofSeconds(30)).GET().build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  static HttpResponse<String> post(int port, String path, String body) throws Exception {
+    return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+        .timeout(Duration.ofSeconds(30)).header("content-type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  static HttpResponse<String> chat(int port, String model, int maxTokens) throws Exception {
+    return post(port, "/v1/chat/completions", "{\"model\":\"" + model + "\",\"messages\":[{\"role\":\"user\","
+        + "\"content\":\"hello\"}],\"max_tokens\":" + maxTokens + "}");
+  }
+
+  /** Ids of the workers /admin/cluster lists as routable; empty while the gateway is not up. */
+  static List<String> routableWorkers(int port) {
+    try {
+      JsonArray workers = new JsonObject(get(port, "/admin/cluster").body()).getJsonArray("workers");
+      return workers.stream().map(JsonObject.class::cast)
+          .filter(w -> "routable".equals(w.getString("status")))
+          .map(w -> w.getString("workerId")).collect(Collectors.toList());
+    } catch (Exception notUpYet) {
+      return List.of();
+    }
+  }
+
+  /** Every worker /admin/cluster lists, routable or not. */
+  static List<String> listedWorkers(int port) throws Exception {
+    JsonArray workers = new JsonObject(get(port, "/admin/cluster").body()).getJsonArray("workers");
+    return workers.stream().map(JsonObject.class::cast).map(w -> w.getString("workerId"))
+        .collect(Collectors.toList());
+  }
+
+  static void waitUntil(String what, long timeoutMs, Check check) throws Exception {
+    long until = System.currentTimeMillis() + timeoutMs;
+    while (!check.ok()) {
+      if (System.currentTimeMillis() > until) {
+        throw new AssertionError("timed out after " + timeoutMs + " ms waiting until " + what);
+      }
+      Thread.sleep(100);
+    }
+  }
+
+  static <T> boolean all(List<T> items, Predicate<T> test) {
+    return items.stream().allMatch(test);
+  }
+
+  @FunctionalInterface
+  interface Check {
+    boolean ok() throws Exception;
+  }
+}

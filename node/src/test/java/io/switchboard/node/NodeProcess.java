@@ -1,0 +1,79 @@
+package io.switchboard.node;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** A node started as its own JVM from the built jar, with its output in target/it-logs. */
+final class NodeProcess implements AutoCloseable {
+
+  static final Path JAR = Path.of(System.getProperty("switchboard.jar", "target/switchboard.jar"));
+  static final Path REPO = Path.of(System.getProperty("switchboard.repo", ".."));
+
+  private final Process process;
+  final String name;
+  final Path log;
+
+  NodeProcess(String name, Map<String, String> env, String... args) throws IOException {
+    this.name = name;
+    Path logs = Path.of("target", "it-logs");
+    Files.createDirectories(logs);
+    this.log = logs.resolve(name + ".log");
+    List<String> command = new ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+        "-jar", JAR.toAbsolutePath().toString()));
+    command.addAll(List.of(args));
+    ProcessBuilder builder = new ProcessBuilder(command)
+        .directory(REPO.toFile())
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.to(log.toFile()));
+    builder.environment().keySet().removeIf(key -> key.startsWith("SWITCHBOARD_"));
+    builder.environment().putAll(env);
+    this.process = builder.start();
+  }
+
+  long pid() {
+    return process.pid();
+  }
+
+  boolean isAlive() {
+    return process.isAlive();
+  }
+
+  /** SIGKILL: the node gets no chance to say goodbye. */
+  void kill() throws InterruptedException {
+    process.destroyForcibly().waitFor();
+  }
+
+  /** SIGTERM: the node drains and leaves. */
+  void terminate() {
+    process.destroy();
+  }
+
+  int waitForExit(long timeoutMs) throws InterruptedException {
+    if (!process.waitFor(timeoutMs, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+      throw new AssertionError(name + " did not exit within " + timeoutMs + " ms; see " + log);
+    }
+    return process.exitValue();
+  }
+
+  String output() throws IOException {
+    return Files.exists(log) ? Files.readString(log) : "";
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    if (process.isAlive()) {
+      process.destroyForcibly().waitFor();
+    }
+  }
+
+  static File jar() {
+    return JAR.toFile();
+  }
+}

@@ -1,0 +1,130 @@
+package io.switchboard.node;
+
+import io.switchboard.gateway.SseClient;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import static io.switchboard.node.ClusterTestSupport.chat;
+import static io.switchboard.node.ClusterTestSupport.freePort;
+import static io.switchboard.node.ClusterTestSupport.get;
+import static io.switchboard.node.ClusterTestSupport.listedWorkers;
+import static io.switchboard.node.ClusterTestSupport.routableWorkers;
+import static io.switchboard.node.ClusterTestSupport.waitUntil;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The product as a user runs it: separate JVMs of the built jar on loopback. The embedded default plus a
+ * worker-only node from conf/worker-mock.yaml share the traffic; SIGKILL of the worker node removes it within
+ * 5 s while requests keep succeeding; SIGTERM of a worker node finishes its stream before it exits.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ProcessClusterIT {
+
+  private static final List<NodeProcess> processes = new ArrayList<>();
+  private static final Map<String, String> cluster = new HashMap<>();
+  private static NodeProcess gatewayNode;
+  private static int httpPort;
+
+  @BeforeAll
+  static void startEmbeddedNode() throws Exception {
+    assertThat(NodeProcess.jar()).as("run mvn package first").exists();
+    int clusterPort = freePort();
+    cluster.put("SWITCHBOARD_CLUSTER_NAME", "it-" + UUID.randomUUID().toString().substring(0, 8));
+    cluster.put("SWITCHBOARD_CLUSTER_PORT", Integer.toString(clusterPort));
+    cluster.put("SWITCHBOARD_CLUSTER_MEMBERS", "127.0.0.1:" + clusterPort);
+    httpPort = freePort();
+    Map<String, String> env = new HashMap<>(cluster);
+    env.put("SWITCHBOARD_WORKERS_0_ID", "embedded-1");
+    gatewayNode = launch("embedded", env, "--http-port", Integer.toString(httpPort));
+    waitUntil("the embedded node serves", 60_000, () -> routableWorkers(httpPort).contains("embedded-1"));
+  }
+
+  @AfterAll
+  static void stopAll() throws Exception {
+    for (NodeProcess process : processes) {
+      process.close();
+    }
+  }
+
+  private static NodeProcess launch(String name, Map<String, String> env, String... args) throws Exception {
+    NodeProcess process = new NodeProcess(name, env, args);
+    processes.add(process);
+    return process;
+  }
+
+  @Test
+  @Order(1)
+  void embeddedDefaultStreamsChatEndingWithDone() throws Exception {
+    assertThat(get(httpPort, "/health").statusCode()).isEqualTo(200);
+    try (SseClient sse = new SseClient(httpPort, "/v1/chat/completions", "{\"model\":\"mock-llm\",\"messages\":"
+        + "[{\"role\":\"user\",\"content\":\"hi\"}],\"stream\":true}", 0)) {
+      assertThat(sse.status).isEqualTo(200);
+      assertThat(sse.remainingData()).last().isEqualTo("[DONE]");
+    }
+  }
+
+  @Test
+  @Order(2)
+  void secondWorkerJvmJoinsTakesTrafficAndIsForgottenWithin5sOfSigkill() throws Exception {
+    Map<String, String> env = new HashMap<>(cluster);
+    env.put("SWITCHBOARD_WORKERS_0_ID", "second-1");
+    NodeProcess worker = launch("worker-mock", env, "--roles", "worker", "--config", "conf/worker-mock.yaml");
+    waitUntil("the second worker joins", 60_000, () -> routableWorkers(httpPort).contains("second-1"));
+
+    List<String> servedBy = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      HttpResponse<String> response = chat(httpPort, "mock-llm", 2);
+      assertThat(response.statusCode()).isEqualTo(200);
+      servedBy.add(response.headers().firstValue("x-switchboard-worker").orElseThrow());
+    }
+    assertThat(servedBy).contains("embedded-1", "second-1");
+
+    worker.kill();
+    long killed = System.nanoTime();
+    waitUntil("the killed worker vanishes from /admin/cluster", 5_000,
+        () -> !listedWorkers(httpPort).contains("second-1"));
+    System.out.printf("SIGKILLed worker node gone from /admin/cluster after %.0f ms%n",
+        (System.nanoTime() - killed) / 1e6);
+    for (int i = 0; i < 8; i++) {
+      HttpResponse<String> response = chat(httpPort, "mock-llm", 2);
+      assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+      assertThat(response.headers().firstValue("x-switchboard-worker")).contains("embedded-1");
+    }
+  }
+
+  @Test
+  @Order(3)
+  void sigtermOnAWorkerNodeFinishesItsStreamBeforeExiting() throws Exception {
+    Map<String, String> env = new HashMap<>(cluster);
+    env.put("SWITCHBOARD_WORKERS_0_ID", "drain-1");
+    env.put("SWITCHBOARD_WORKERS_0_MODEL", "drain-llm");
+    env.put("SWITCHBOARD_WORKERS_0_MOCKER_DECODE_TOKENS_PER_SECOND", "30");
+    NodeProcess worker = launch("worker-drain", env, "--roles", "worker");
+    waitUntil("the draining worker joins", 60_000, () -> routableWorkers(httpPort).contains("drain-1"));
+
+    try (SseClient sse = new SseClient(httpPort, "/v1/completions", "{\"model\":\"drain-llm\",\"prompt\":\"go\","
+        + "\"max_tokens\":45,\"stream\":true}", 0)) {
+      sse.nextData();
+      worker.terminate();
+      List<String> rest = sse.remainingData();
+      assertThat(rest).as(worker.output()).last().isEqualTo("[DONE]");
+      assertThat(rest.stream().filter(e -> e.contains("\"text\":\"") && !e.contains("\"text\":\"\"")).count() + 1)
+          .isEqualTo(45);
+    }
+    assertThat(worker.waitForExit(30_000)).isZero();
+    assertThat(worker.output()).contains("worker unpublished").contains("node stopped");
+    waitUntil("the drained worker is gone", 5_000, () -> !listedWorkers(httpPort).contains("drain-1"));
+    assertThat(gatewayNode.isAlive()).isTrue();
+  }
+}
