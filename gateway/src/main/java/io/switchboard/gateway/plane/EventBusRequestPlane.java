@@ -13,6 +13,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -88,6 +89,10 @@ public final class EventBusRequestPlane implements RequestPlane {
         .<ChunkStream>map(accepted -> stream)
         .recover(failure -> {
           streams.remove(request.streamId());
+          if (failure instanceof ReplyException reply && reply.failureType() == ReplyFailure.TIMEOUT) {
+            // It may have accepted late: it must not generate for a request that went elsewhere.
+            sendCancel(worker.workerId(), request.streamId(), "acceptance timed out; sent to another worker");
+          }
           return Future.failedFuture(new WorkerRefusedException(refusal(worker, failure)));
         });
   }
