@@ -251,6 +251,29 @@ class RequestValidatorTest {
   }
 
   @Test
+  void invalidUtf8ThatALenientDecoderWouldAcceptIsInvalidJson() {
+    byte[][] invalid = {
+        {(byte) 0xC0, (byte) 0xAF},                           // overlong encoding of '/'
+        {(byte) 0xE0, (byte) 0x80, (byte) 0xAF},              // overlong 3-byte encoding of '/'
+        {(byte) 0xED, (byte) 0xA0, (byte) 0x80},              // UTF-16 surrogate U+D800 encoded as UTF-8
+        {(byte) 0xF4, (byte) 0x90, (byte) 0x80, (byte) 0x80}, // past U+10FFFF
+    };
+    for (byte[] bad : invalid) {
+      ApiError error = error(RequestKind.CHAT, chatWithContentBytes(bad));
+
+      assertThat(error.code()).isEqualTo("invalid_json");
+      assertThat(error.getMessage()).contains("UTF-8");
+    }
+  }
+
+  @Test
+  void aUtf16BodyIsInvalidJson() {
+    Buffer raw = Buffer.buffer(completionBody().encode().getBytes(StandardCharsets.UTF_16));
+
+    assertThat(error(RequestKind.COMPLETION, raw).code()).isEqualTo("invalid_json");
+  }
+
+  @Test
   void invalidUtf8OutsideStringsIsInvalidJson() {
     Buffer raw = Buffer.buffer().appendString("{").appendByte((byte) 0xFF)
         .appendString("\"model\": \"mock-llm\", \"prompt\": \"x\"}");
