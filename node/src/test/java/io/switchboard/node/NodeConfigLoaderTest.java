@@ -250,6 +250,46 @@ class NodeConfigLoaderTest {
         .hasMessageContaining("workers[1].slots");
   }
 
+  @Test
+  void aWholeNumberTooLargeForTheSettingIsRefusedNotWrapped() throws IOException {
+    // 4294975296 is 2^32 + 8000: read as a 32-bit int it would silently become port 8000.
+    Path port = file("port.yaml", "gateway:\n  httpPort: 4294975296\n");
+    Path slots = file("slots.yaml", "workers:\n  - slots: 4294967297\n");
+
+    assertThatThrownBy(() -> NodeConfigLoader.load(config(port), Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("gateway.httpPort")
+        .hasMessageContaining("4294975296");
+    assertThatThrownBy(() -> NodeConfigLoader.load(config(slots), Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("workers[0].slots");
+  }
+
+  @Test
+  void aFractionForAWholeNumberSettingIsRefusedNotTruncated() throws IOException {
+    Path port = file("port.yaml", "gateway:\n  httpPort: 8080.9\n");
+    Path timeout = file("timeout.yaml", "node:\n  shutdownTimeoutMs: 1500.5\n");
+
+    assertThatThrownBy(() -> NodeConfigLoader.load(config(port), Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("gateway.httpPort");
+    assertThatThrownBy(() -> NodeConfigLoader.load(config(timeout), Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("node.shutdownTimeoutMs");
+  }
+
+  @Test
+  void wholeNumbersInAnyNumericFormStillWork() throws IOException {
+    Path yaml = file("numbers.yaml", "gateway:\n  httpPort: 9000.0\nnode:\n  shutdownTimeoutMs: 5000000000\n"
+        + "workers:\n  - mocker:\n      decodeTokensPerSecond: 20\n");
+
+    NodeOptions options = NodeConfigLoader.load(config(yaml), Map.of());
+
+    assertThat(options.getGateway().getHttpPort()).isEqualTo(9000);
+    assertThat(options.getShutdownTimeoutMs()).isEqualTo(5_000_000_000L);
+    assertThat(options.getWorkers().get(0).getMocker().getDecodeTokensPerSecond()).isEqualTo(20.0);
+  }
+
   // ---- environment
 
   @Test
@@ -321,6 +361,18 @@ class NodeConfigLoaderTest {
     assertThatThrownBy(() -> load(Map.of("SWITCHBOARD_WORKERS_0_MOCKER_BATCH_SLOWDOWN", "lots")))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("SWITCHBOARD_WORKERS_0_MOCKER_BATCH_SLOWDOWN");
+  }
+
+  @Test
+  void aNumberTooLargeForTheSettingInTheEnvironmentIsRefusedNotWrapped() {
+    assertThatThrownBy(() -> load(Map.of("SWITCHBOARD_GATEWAY_HTTP_PORT", "4294975296")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("SWITCHBOARD_GATEWAY_HTTP_PORT");
+    assertThatThrownBy(() -> load(Map.of("SWITCHBOARD_WORKERS_0_SLOTS", "4294967297")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("SWITCHBOARD_WORKERS_0_SLOTS");
+    assertThat(load(Map.of("SWITCHBOARD_NODE_SHUTDOWN_TIMEOUT_MS", "5000000000")).getShutdownTimeoutMs())
+        .isEqualTo(5_000_000_000L);
   }
 
   @Test
