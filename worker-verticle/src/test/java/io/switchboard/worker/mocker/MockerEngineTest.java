@@ -215,6 +215,35 @@ class MockerEngineTest {
   }
 
   @Test
+  void resumingARequestThatFitsTheContextStillFits() {
+    // max_tokens counts the whole answer, the resumed part included: the resumed text must not count twice.
+    int maxTokens = 64 - WordTokenizer.count(PROMPT);
+    MockerEngine engine = engine(instant(), 64);
+    RecordingSink fresh = generate(engine, request(PROMPT, maxTokens));
+    assertEndedCleanly(fresh);
+    int k = 5;
+    StringBuilder firstK = new StringBuilder();
+    fresh.writes().subList(0, k).forEach(w -> firstK.append(w.text()));
+
+    RecordingSink resumed = generate(engine,
+        request(PROMPT, sampling(maxTokens, null, null), new ResumeState(firstK.toString(), k)));
+
+    assertEndedCleanly(resumed);
+    assertThat(firstK + resumed.text()).isEqualTo(fresh.text());
+  }
+
+  @Test
+  void resumingStillRefusesARequestTooLongForTheContext() {
+    int maxTokens = 64 - WordTokenizer.count(PROMPT) + 1;
+
+    RecordingSink resumed = generate(engine(instant(), 64),
+        request(PROMPT, sampling(maxTokens, null, null), new ResumeState("the model", 2)));
+
+    assertThat(resumed.fails()).isEqualTo(1);
+    assertThat(resumed.error().code()).isEqualTo(GenerateError.Code.INVALID_REQUEST);
+  }
+
+  @Test
   void aPromptLongerThanTheContextFailsEvenWithoutMaxTokens() {
     MockerEngine engine = engine(instant(), 16);
 
