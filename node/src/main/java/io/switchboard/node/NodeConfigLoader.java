@@ -153,6 +153,15 @@ public final class NodeConfigLoader {
         mergeInto(nested, nestedGiven, path + "." + key, source);
       } else if (current instanceof Number && !(value instanceof Number)) {
         throw new ConfigException(where + " must be a number, got '" + value + "'");
+      } else if (current instanceof Integer || current instanceof Long) {
+        // Read as int or long later, where a fraction would be truncated and a too-large value wrapped.
+        double number = ((Number) value).doubleValue();
+        boolean int32 = current instanceof Integer;
+        double limit = int32 ? 0x1p31 : 0x1p63;
+        if (number != Math.rint(number) || number < -limit || number >= limit) {
+          throw new ConfigException(where + " must be " + describeNumber(current) + ", got '" + value + "'");
+        }
+        target.put(key, int32 ? (Object) ((Number) value).intValue() : (Object) ((Number) value).longValue());
       } else if (current instanceof Boolean && !(value instanceof Boolean)) {
         throw new ConfigException(where + " must be true or false, got '" + value + "'");
       } else if (current instanceof JsonArray && value instanceof String text) {
@@ -246,14 +255,18 @@ public final class NodeConfigLoader {
   private static Object parse(String text, Object current, String source, String path) {
     String trimmed = text.trim();
     try {
-      if (current instanceof Integer || current instanceof Long) {
+      if (current instanceof Integer) {
+        return Integer.parseInt(trimmed);
+      }
+      if (current instanceof Long) {
         return Long.parseLong(trimmed);
       }
       if (current instanceof Double || current instanceof Float) {
         return Double.parseDouble(trimmed);
       }
     } catch (NumberFormatException e) {
-      throw new ConfigException(source + " (" + path + ") must be a number, got '" + text + "'");
+      throw new ConfigException(source + " (" + path + ") must be " + describeNumber(current) + ", got '"
+          + text + "'");
     }
     if (current instanceof Boolean) {
       if (!trimmed.equalsIgnoreCase("true") && !trimmed.equalsIgnoreCase("false")) {
@@ -267,6 +280,13 @@ public final class NodeConfigLoader {
       return new JsonArray(new ArrayList<>(items));
     }
     return trimmed;
+  }
+
+  private static String describeNumber(Object current) {
+    if (current instanceof Integer) {
+      return "a whole number between " + Integer.MIN_VALUE + " and " + Integer.MAX_VALUE;
+    }
+    return current instanceof Long ? "a whole number" : "a number";
   }
 
   /** YAML's maps and lists as Vert.x JSON. */

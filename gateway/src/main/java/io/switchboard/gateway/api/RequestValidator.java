@@ -8,6 +8,11 @@ import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -68,7 +73,7 @@ public final class RequestValidator {
     }
     Object parsed;
     try {
-      parsed = Json.decodeValue(raw);
+      parsed = Json.decodeValue(strictUtf8(raw));
     } catch (DecodeException | IllegalStateException malformed) {
       throw new ApiError(400, "invalid_request_error", "invalid_json", null,
           "We could not parse the JSON body of your request: " + shortReason(malformed)
@@ -79,6 +84,27 @@ public final class RequestValidator {
           "The request body must be a JSON object, not " + describe(parsed) + ".");
     }
     return object;
+  }
+
+  /**
+   * The body as text, refusing anything that is not UTF-8. Jackson's byte parser is lenient: it takes overlong
+   * forms, encoded UTF-16 surrogates, code points past U+10FFFF and UTF-16/32 bodies without complaint.
+   */
+  private static String strictUtf8(Buffer raw) {
+    ByteBuffer in = ByteBuffer.wrap(raw.getBytes());
+    CharBuffer out = CharBuffer.allocate(in.remaining());
+    CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder();
+    CoderResult result = decoder.decode(in, out, true);
+    if (!result.isError()) {
+      result = decoder.flush(out);
+    }
+    if (result.isError()) {
+      throw new ApiError(400, "invalid_request_error", "invalid_json", null,
+          "The request body is not valid UTF-8 (bad byte sequence at offset " + in.position()
+              + "). Send the JSON encoded as UTF-8.");
+    }
+    String text = out.flip().toString();
+    return text.startsWith("\uFEFF") ? text.substring(1) : text;
   }
 
   private static String shortReason(Exception e) {

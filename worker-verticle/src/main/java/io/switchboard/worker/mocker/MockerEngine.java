@@ -45,7 +45,8 @@ public class MockerEngine implements Engine {
     String context = request.prompt() + request.resume().text();
     int promptTokens = WordTokenizer.count(request.prompt());
     Integer maxTokens = request.sampling().maxTokens();
-    int contextTokens = WordTokenizer.count(context) + (maxTokens == null ? 0 : maxTokens);
+    // max_tokens bounds the whole answer, a resumed part included; without it, what is known is the text so far.
+    int contextTokens = maxTokens != null ? promptTokens + maxTokens : WordTokenizer.count(context);
     if (contextTokens > contextLength) {
       sink.fail(GenerateError.of(GenerateError.Code.INVALID_REQUEST,
           "this model's context length is " + contextLength + " tokens, but the request needs " + contextTokens

@@ -1,0 +1,157 @@
+package io.switchboard.gateway.api;
+
+import io.switchboard.protocol.RequestKind;
+import io.switchboard.protocol.SamplingParams;
+import io.switchboard.protocol.Usage;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class OpenAiFormatTest {
+
+  private static OpenAiFormat format(RequestKind kind, boolean stream, boolean includeUsage) {
+    SamplingParams sampling = new SamplingParams(null, 1.0, 1.0, null, null);
+    CompletionRequest request = new CompletionRequest(kind, "mock-llm", new JsonObject(), "p", sampling, stream,
+        includeUsage);
+    return new OpenAiFormat(request, "req123");
+  }
+
+  private static JsonObject onlyChoice(JsonObject chunk) {
+    JsonArray choices = chunk.getJsonArray("choices");
+    assertThat(choices).hasSize(1);
+    JsonObject choice = choices.getJsonObject(0);
+    assertThat(choice.getInteger("index")).isZero();
+    assertThat(choice.containsKey("logprobs")).isTrue();
+    assertThat(choice.getValue("logprobs")).isNull();
+    return choice;
+  }
+
+  private static void assertEnvelope(JsonObject json, String object, String id) {
+    assertThat(json.getString("id")).isEqualTo(id);
+    assertThat(json.getString("object")).isEqualTo(object);
+    assertThat(json.getString("model")).isEqualTo("mock-llm");
+    long now = System.currentTimeMillis() / 1000;
+    assertThat(json.getLong("created")).isBetween(now - 60, now + 1);
+    assertThat(json.containsKey("system_fingerprint")).isTrue();
+  }
+
+  @Test
+  void chatTextChunkCarriesTheTextInTheDelta() {
+    JsonObject chunk = format(RequestKind.CHAT, true, false).textChunk(" hello");
+
+    assertEnvelope(chunk, "chat.completion.chunk", "chatcmpl-req123");
+    JsonObject choice = onlyChoice(chunk);
+    assertThat(choice.getJsonObject("delta")).isEqualTo(new JsonObject().put("content", " hello"));
+    assertThat(choice.containsKey("finish_reason")).isTrue();
+    assertThat(choice.getValue("finish_reason")).isNull();
+    assertThat(choice.containsKey("text")).isFalse();
+    assertThat(chunk.containsKey("usage")).isFalse();
+  }
+
+  @Test
+  void chatRoleChunkAnnouncesTheAssistant() {
+    JsonObject chunk = format(RequestKind.CHAT, true, false).roleChunk();
+
+    JsonObject delta = onlyChoice(chunk).getJsonObject("delta");
+    assertThat(delta.getString("role")).isEqualTo("assistant");
+    assertThat(delta.getString("content")).isEmpty();
+    assertThat(chunk.getString("object")).isEqualTo("chat.completion.chunk");
+  }
+
+  @Test
+  void chatFinishChunkHasAnEmptyDeltaAndTheReason() {
+    JsonObject chunk = format(RequestKind.CHAT, true, false).finishChunk("length");
+
+    JsonObject choice = onlyChoice(chunk);
+    assertThat(choice.getJsonObject("delta")).isEqualTo(new JsonObject());
+    assertThat(choice.getString("finish_reason")).isEqualTo("length");
+  }
+
+  @Test
+  void usageChunkHasNoChoicesAndTheTotals() {
+    JsonObject chunk = format(RequestKind.CHAT, true, true).usageChunk(new Usage(12, 30));
+
+    assertEnvelope(chunk, "chat.completion.chunk", "chatcmpl-req123");
+    assertThat(chunk.getJsonArray("choices")).isEmpty();
+    JsonObject usage = chunk.getJsonObject("usage");
+    assertThat(usage.getInteger("prompt_tokens")).isEqualTo(12);
+    assertThat(usage.getInteger("completion_tokens")).isEqualTo(30);
+    assertThat(usage.getInteger("total_tokens")).isEqualTo(42);
+  }
+
+  @Test
+  void includeUsagePutsANullUsageOnEveryOtherChunk() {
+    OpenAiFormat format = format(RequestKind.CHAT, true, true);
+
+    for (JsonObject chunk : new JsonObject[] {format.roleChunk(), format.textChunk("x"), format.finishChunk("stop")}) {
+      assertThat(chunk.containsKey("usage")).as(chunk.encode()).isTrue();
+      assertThat(chunk.getValue("usage")).isNull();
+      assertThat(chunk.encode()).contains("\"usage\":null");
+    }
+  }
+
+  @Test
+  void completionChunkCarriesTheTextInTheChoice() {
+    OpenAiFormat format = format(RequestKind.COMPLETION, true, false);
+
+    JsonObject chunk = format.textChunk(" upon");
+    JsonObject finish = format.finishChunk("stop");
+
+    assertEnvelope(chunk, "text_completion", "cmpl-req123");
+    JsonObject choice = onlyChoice(chunk);
+    assertThat(choice.getString("text")).isEqualTo(" upon");
+    assertThat(choice.containsKey("delta")).isFalse();
+    assertThat(choice.getValue("finish_reason")).isNull();
+    assertThat(onlyChoice(finish).getString("text")).isEmpty();
+    assertThat(onlyChoice(finish).getString("finish_reason")).isEqualTo("stop");
+    assertThat(chunk.containsKey("usage")).isFalse();
+  }
+
+  @Test
+  void completionUsageChunk() {
+    JsonObject chunk = format(RequestKind.COMPLETION, true, true).usageChunk(new Usage(1, 2));
+
+    assertThat(chunk.getString("object")).isEqualTo("text_completion");
+    assertThat(chunk.getJsonArray("choices")).isEmpty();
+    assertThat(chunk.getJsonObject("usage").getInteger("total_tokens")).isEqualTo(3);
+  }
+
+  @Test
+  void completeChatResponse() {
+    JsonObject response = format(RequestKind.CHAT, false, false)
+        .completeResponse("the answer", "stop", new Usage(5, 2));
+
+    assertEnvelope(response, "chat.completion", "chatcmpl-req123");
+    JsonObject choice = onlyChoice(response);
+    JsonObject message = choice.getJsonObject("message");
+    assertThat(message.getString("role")).isEqualTo("assistant");
+    assertThat(message.getString("content")).isEqualTo("the answer");
+    assertThat(choice.getString("finish_reason")).isEqualTo("stop");
+    assertThat(response.getJsonObject("usage").getInteger("total_tokens")).isEqualTo(7);
+  }
+
+  @Test
+  void completeCompletionResponse() {
+    JsonObject response = format(RequestKind.COMPLETION, false, false)
+        .completeResponse("the answer", "length", new Usage(5, 2));
+
+    assertEnvelope(response, "text_completion", "cmpl-req123");
+    JsonObject choice = onlyChoice(response);
+    assertThat(choice.getString("text")).isEqualTo("the answer");
+    assertThat(choice.containsKey("message")).isFalse();
+    assertThat(choice.getString("finish_reason")).isEqualTo("length");
+  }
+
+  @Test
+  void everyChunkOfOneRequestSharesIdAndCreated() {
+    OpenAiFormat format = format(RequestKind.CHAT, true, true);
+
+    JsonObject first = format.roleChunk();
+    JsonObject last = format.usageChunk(new Usage(1, 1));
+
+    assertThat(last.getString("id")).isEqualTo(first.getString("id"));
+    assertThat(last.getLong("created")).isEqualTo(first.getLong("created"));
+  }
+}

@@ -1,0 +1,500 @@
+package io.switchboard.node;
+
+import io.switchboard.worker.WorkerOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class NodeConfigLoaderTest {
+
+  private static final NodeConfigLoader.Flags NO_FLAGS = NodeConfigLoader.Flags.NONE;
+
+  @TempDir
+  Path dir;
+
+  private Path file(String name, String content) throws IOException {
+    Path path = dir.resolve(name);
+    Files.writeString(path, content);
+    return path;
+  }
+
+  private static NodeConfigLoader.Flags config(Path file) {
+    return new NodeConfigLoader.Flags(file, null, null, null, null);
+  }
+
+  private static NodeOptions load(Map<String, String> env) {
+    return NodeConfigLoader.load(NO_FLAGS, env);
+  }
+
+  // ---- defaults
+
+  @Test
+  void defaultsRunAGatewayAndOneMockWorker() {
+    NodeOptions options = load(Map.of());
+
+    assertThat(options.getRoles()).containsExactly("gateway", "worker");
+    assertThat(options.runsGateway()).isTrue();
+    assertThat(options.runsWorkers()).isTrue();
+    assertThat(options.getGateway().getHttpPort()).isEqualTo(8080);
+    assertThat(options.getGateway().getHost()).isEqualTo("127.0.0.1");
+    assertThat(options.getCluster().getMembers()).containsExactly("127.0.0.1");
+    assertThat(options.getLogFormat()).isEqualTo("json");
+    assertThat(options.getWorkers()).hasSize(1);
+    WorkerOptions worker = options.getWorkers().get(0);
+    assertThat(worker.getModel()).isEqualTo("mock-llm");
+    assertThat(worker.getEngine()).isEqualTo("mocker");
+    assertThat(worker.getId()).isNull();
+  }
+
+  @Test
+  void unrelatedEnvironmentVariablesAreIgnored() {
+    NodeOptions options = load(Map.of("PATH", "/usr/bin", "SWITCHBOARD_NOT_A_SETTING", "x"));
+
+    assertThat(options.toJson()).isEqualTo(load(Map.of()).toJson());
+  }
+
+  // ---- config files
+
+  @Test
+  void yamlFileOverridesKeysAndItsWorkersReplaceTheDefaultWorker() throws IOException {
+    Path yaml = file("node.yaml", """
+        node:
+          roles: [worker]
+          logFormat: text
+        gateway:
+          httpPort: 9090
+        cluster:
+          members: [10.0.0.1, "10.0.0.2:5702"]
+        workers:
+          - model: llama
+            slots: 2
+            mocker:
+              seed: 7
+              decodeTokensPerSecond: 120
+          - id: second
+            model: qwen
+        """);
+
+    NodeOptions options = NodeConfigLoader.load(config(yaml), Map.of());
+
+    assertThat(options.getRoles()).containsExactly("worker");
+    assertThat(options.getLogFormat()).isEqualTo("text");
+    assertThat(options.getGateway().getHttpPort()).isEqualTo(9090);
+    assertThat(options.getGateway().getHost()).as("a key the file does not set keeps its default")
+        .isEqualTo("127.0.0.1");
+    assertThat(options.getCluster().getMembers()).containsExactly("10.0.0.1", "10.0.0.2:5702");
+    assertThat(options.getCluster().getPort()).isEqualTo(5701);
+    assertThat(options.getWorkers()).hasSize(2);
+    WorkerOptions first = options.getWorkers().get(0);
+    assertThat(first.getModel()).isEqualTo("llama");
+    assertThat(first.getSlots()).isEqualTo(2);
+    assertThat(first.getEngine()).isEqualTo("mocker");
+    assertThat(first.getMaxQueue()).isEqualTo(WorkerOptions.DEFAULT_MAX_QUEUE);
+    assertThat(first.getContextLength()).isEqualTo(WorkerOptions.DEFAULT_CONTEXT_LENGTH);
+    assertThat(first.getMocker().getSeed()).isEqualTo(7);
+    assertThat(first.getMocker().getDecodeTokensPerSecond()).isEqualTo(120.0);
+    assertThat(first.getMocker().getMaxAnswerTokens()).isEqualTo(64);
+    WorkerOptions second = options.getWorkers().get(1);
+    assertThat(second.getId()).isEqualTo("second");
+    assertThat(second.getModel()).isEqualTo("qwen");
+    assertThat(second.getSlots()).isEqualTo(WorkerOptions.DEFAULT_SLOTS);
+    assertThat(second.getMocker().getSeed()).isEqualTo(42);
+  }
+
+  @Test
+  void jsonFilesWorkToo() throws IOException {
+    Path json = file("node.json", new JsonObject()
+        .put("gateway", new JsonObject().put("httpPort", 8181).put("maxAttempts", 5))
+        .put("workers", new JsonArray().add(new JsonObject().put("model", "from-json").put("maxQueue", 3)))
+        .encodePrettily());
+
+    NodeOptions options = NodeConfigLoader.load(config(json), Map.of());
+
+    assertThat(options.getGateway().getHttpPort()).isEqualTo(8181);
+    assertThat(options.getGateway().getMaxAttempts()).isEqualTo(5);
+    assertThat(options.getWorkers()).singleElement().satisfies(worker -> {
+      assertThat(worker.getModel()).isEqualTo("from-json");
+      assertThat(worker.getMaxQueue()).isEqualTo(3);
+      assertThat(worker.getSlots()).isEqualTo(WorkerOptions.DEFAULT_SLOTS);
+    });
+  }
+
+  @Test
+  void theFileCanBeNamedByTheEnvironment() throws IOException {
+    Path yaml = file("env.yaml", "gateway:\n  httpPort: 9191\n");
+
+    NodeOptions options = load(Map.of("SWITCHBOARD_CONFIG", yaml.toString()));
+
+    assertThat(options.getGateway().getHttpPort()).isEqualTo(9191);
+  }
+
+  @Test
+  void theConfigFlagBeatsTheEnvironmentsFile() throws IOException {
+    Path fromEnv = file("env.yaml", "gateway:\n  httpPort: 9191\n");
+    Path fromFlag = file("flag.yaml", "gateway:\n  httpPort: 9292\n");
+
+    NodeOptions options = NodeConfigLoader.load(config(fromFlag), Map.of("SWITCHBOARD_CONFIG", fromEnv.toString()));
+
+    assertThat(options.getGateway().getHttpPort()).isEqualTo(9292);
+  }
+
+  @Test
+  void theShippedConfigFilesLoad() {
+    Path conf = Path.of("..", "conf");
+
+    NodeOptions embedded = NodeConfigLoader.load(config(conf.resolve("embedded.yaml")), Map.of());
+    NodeOptions workerOnly = NodeConfigLoader.load(config(conf.resolve("worker-mock.yaml")), Map.of());
+
+    assertThat(embedded.toJson()).as("embedded.yaml spells out the built-in defaults")
+        .isEqualTo(load(Map.of()).toJson());
+    assertThat(workerOnly.getRoles()).containsExactly("worker");
+    assertThat(workerOnly.getWorkers()).singleElement()
+        .satisfies(worker -> assertThat(worker.getModel()).isEqualTo("mock-llm"));
+  }
+
+  @Test
+  void anEmptyFileKeepsTheDefaults() throws IOException {
+    NodeOptions options = NodeConfigLoader.load(config(file("empty.yaml", "")), Map.of());
+
+    assertThat(options.toJson()).isEqualTo(load(Map.of()).toJson());
+  }
+
+  @Test
+  void aMissingFileIsAConfigError() {
+    Path missing = dir.resolve("nope.yaml");
+
+    assertThatThrownBy(() -> NodeConfigLoader.load(config(missing), Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("nope.yaml");
+  }
+
+  @Test
+  void aFileThatIsNotAMappingIsAConfigError() throws IOException {
+    Path list = file("list.yaml", "- a\n- b\n");
+    Path broken = file("broken.yaml", "gateway: [unclosed\n");
+
+    assertThatThrownBy(() -> NodeConfigLoader.load(config(list), Map.of()))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("mapping");
+    assertThatThrownBy(() -> NodeConfigLoader.load(config(broken), Map.of()))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("broken.yaml");
+  }
+
+  @Test
+  void anUnknownKeyInASectionIsNamed() throws IOException {
+    Path yaml = file("typo.yaml", "gateway:\n  htpPort: 9000\n");
+
+    assertThatThrownBy(() -> NodeConfigLoader.load(config(yaml), Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("gateway.htpPort")
+        .hasMessageContaining("httpPort");
+  }
+
+  @Test
+  void anUnknownKeyInAWorkerIsNamed() throws IOException {
+    Path yaml = file("typo.yaml", "workers:\n  - model: m\n    mocker:\n      sed: 7\n");
+
+    assertThatThrownBy(() -> NodeConfigLoader.load(config(yaml), Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("workers[0].mocker.sed");
+  }
+
+  @Test
+  void anUnknownSectionIsNamed() throws IOException {
+    Path yaml = file("typo.yaml", "gatway:\n  httpPort: 9000\n");
+
+    assertThatThrownBy(() -> NodeConfigLoader.load(config(yaml), Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("gatway");
+  }
+
+  @Test
+  void aWrongTypeIsNamed() throws IOException {
+    Path yaml = file("type.yaml", "gateway:\n  httpPort: \"abc\"\n");
+
+    assertThatThrownBy(() -> NodeConfigLoader.load(config(yaml), Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("gateway.httpPort")
+        .hasMessageContaining("abc");
+  }
+
+  @Test
+  void aSectionThatIsNotAMappingIsNamed() throws IOException {
+    Path gateway = file("gateway.yaml", "gateway: 8080\n");
+    Path workers = file("workers.yaml", "workers:\n  model: m\n");
+
+    assertThatThrownBy(() -> NodeConfigLoader.load(config(gateway), Map.of()))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("gateway");
+    assertThatThrownBy(() -> NodeConfigLoader.load(config(workers), Map.of()))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("workers");
+  }
+
+  @Test
+  void anInvalidValueInTheFileFailsValidationNamingTheKey() throws IOException {
+    Path yaml = file("invalid.yaml", "workers:\n  - model: m\n  - model: n\n    slots: 0\n");
+
+    assertThatThrownBy(() -> NodeConfigLoader.load(config(yaml), Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("workers[1].slots");
+  }
+
+  @Test
+  void aWholeNumberTooLargeForTheSettingIsRefusedNotWrapped() throws IOException {
+    // 4294975296 is 2^32 + 8000: read as a 32-bit int it would silently become port 8000.
+    Path port = file("port.yaml", "gateway:\n  httpPort: 4294975296\n");
+    Path slots = file("slots.yaml", "workers:\n  - slots: 4294967297\n");
+
+    assertThatThrownBy(() -> NodeConfigLoader.load(config(port), Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("gateway.httpPort")
+        .hasMessageContaining("4294975296");
+    assertThatThrownBy(() -> NodeConfigLoader.load(config(slots), Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("workers[0].slots");
+  }
+
+  @Test
+  void aFractionForAWholeNumberSettingIsRefusedNotTruncated() throws IOException {
+    Path port = file("port.yaml", "gateway:\n  httpPort: 8080.9\n");
+    Path timeout = file("timeout.yaml", "node:\n  shutdownTimeoutMs: 1500.5\n");
+
+    assertThatThrownBy(() -> NodeConfigLoader.load(config(port), Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("gateway.httpPort");
+    assertThatThrownBy(() -> NodeConfigLoader.load(config(timeout), Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("node.shutdownTimeoutMs");
+  }
+
+  @Test
+  void wholeNumbersInAnyNumericFormStillWork() throws IOException {
+    Path yaml = file("numbers.yaml", "gateway:\n  httpPort: 9000.0\nnode:\n  shutdownTimeoutMs: 5000000000\n"
+        + "workers:\n  - mocker:\n      decodeTokensPerSecond: 20\n");
+
+    NodeOptions options = NodeConfigLoader.load(config(yaml), Map.of());
+
+    assertThat(options.getGateway().getHttpPort()).isEqualTo(9000);
+    assertThat(options.getShutdownTimeoutMs()).isEqualTo(5_000_000_000L);
+    assertThat(options.getWorkers().get(0).getMocker().getDecodeTokensPerSecond()).isEqualTo(20.0);
+  }
+
+  // ---- environment
+
+  @Test
+  void theEnvironmentOverridesTheFile() throws IOException {
+    Path yaml = file("node.yaml", "gateway:\n  httpPort: 9090\n  maxAttempts: 2\n");
+
+    NodeOptions options = NodeConfigLoader.load(config(yaml), Map.of("SWITCHBOARD_GATEWAY_HTTP_PORT", "9000"));
+
+    assertThat(options.getGateway().getHttpPort()).isEqualTo(9000);
+    assertThat(options.getGateway().getMaxAttempts()).isEqualTo(2);
+  }
+
+  @Test
+  void theHttpPortAliasWorks() {
+    assertThat(load(Map.of("SWITCHBOARD_HTTP_PORT", "9001")).getGateway().getHttpPort()).isEqualTo(9001);
+  }
+
+  @Test
+  void theFullVariableBeatsItsAlias() {
+    NodeOptions options = load(Map.of("SWITCHBOARD_HTTP_PORT", "9001", "SWITCHBOARD_GATEWAY_HTTP_PORT", "9002"));
+
+    assertThat(options.getGateway().getHttpPort()).isEqualTo(9002);
+  }
+
+  @Test
+  void theRolesAndLogFormatAliasesWork() {
+    NodeOptions options = load(Map.of("SWITCHBOARD_ROLES", "gateway", "SWITCHBOARD_LOG_FORMAT", "text"));
+
+    assertThat(options.getRoles()).containsExactly("gateway");
+    assertThat(options.runsWorkers()).isFalse();
+    assertThat(options.getLogFormat()).isEqualTo("text");
+  }
+
+  @Test
+  void listsAreCommaSeparated() {
+    assertThat(load(Map.of("SWITCHBOARD_CLUSTER_MEMBERS", "a,b")).getCluster().getMembers())
+        .containsExactly("a", "b");
+    assertThat(load(Map.of("SWITCHBOARD_CLUSTER_MEMBERS", " a , b:5702 ,")).getCluster().getMembers())
+        .containsExactly("a", "b:5702");
+  }
+
+  @Test
+  void workerSettingsHaveIndexedVariables() {
+    NodeOptions options = load(Map.of("SWITCHBOARD_WORKERS_0_MOCKER_SEED", "7", "SWITCHBOARD_WORKERS_0_ID", "w-0",
+        "SWITCHBOARD_WORKERS_0_MOCKER_DECODE_TOKENS_PER_SECOND", "12.5"));
+
+    WorkerOptions worker = options.getWorkers().get(0);
+    assertThat(worker.getMocker().getSeed()).isEqualTo(7);
+    assertThat(worker.getId()).isEqualTo("w-0");
+    assertThat(worker.getMocker().getDecodeTokensPerSecond()).isEqualTo(12.5);
+  }
+
+  @Test
+  void variablesReachEveryWorkerTheFileDefines() throws IOException {
+    Path yaml = file("two.yaml", "workers:\n  - model: a\n  - model: b\n");
+
+    NodeOptions options = NodeConfigLoader.load(config(yaml), Map.of("SWITCHBOARD_WORKERS_1_SLOTS", "3"));
+
+    assertThat(options.getWorkers().get(0).getSlots()).isEqualTo(WorkerOptions.DEFAULT_SLOTS);
+    assertThat(options.getWorkers().get(1).getSlots()).isEqualTo(3);
+  }
+
+  @Test
+  void aBadNumberInTheEnvironmentNamesTheVariable() {
+    assertThatThrownBy(() -> load(Map.of("SWITCHBOARD_GATEWAY_HTTP_PORT", "eighty")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("SWITCHBOARD_GATEWAY_HTTP_PORT")
+        .hasMessageContaining("eighty");
+    assertThatThrownBy(() -> load(Map.of("SWITCHBOARD_WORKERS_0_MOCKER_BATCH_SLOWDOWN", "lots")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("SWITCHBOARD_WORKERS_0_MOCKER_BATCH_SLOWDOWN");
+  }
+
+  @Test
+  void aNumberTooLargeForTheSettingInTheEnvironmentIsRefusedNotWrapped() {
+    assertThatThrownBy(() -> load(Map.of("SWITCHBOARD_GATEWAY_HTTP_PORT", "4294975296")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("SWITCHBOARD_GATEWAY_HTTP_PORT");
+    assertThatThrownBy(() -> load(Map.of("SWITCHBOARD_WORKERS_0_SLOTS", "4294967297")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("SWITCHBOARD_WORKERS_0_SLOTS");
+    assertThat(load(Map.of("SWITCHBOARD_NODE_SHUTDOWN_TIMEOUT_MS", "5000000000")).getShutdownTimeoutMs())
+        .isEqualTo(5_000_000_000L);
+  }
+
+  @Test
+  void anInvalidRoleListsTheAllowedRoles() {
+    assertThatThrownBy(() -> load(Map.of("SWITCHBOARD_NODE_ROLES", "gateway,router")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("router")
+        .hasMessageContaining("node.roles")
+        .hasMessageContaining("gateway")
+        .hasMessageContaining("worker");
+  }
+
+  @Test
+  void noRolesAtAllIsRefused() {
+    assertThatThrownBy(() -> load(Map.of("SWITCHBOARD_ROLES", " , ")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("node.roles");
+  }
+
+  @Test
+  void anOutOfRangeValueFromTheEnvironmentFailsValidation() {
+    assertThatThrownBy(() -> load(Map.of("SWITCHBOARD_GATEWAY_HTTP_PORT", "70000")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("gateway.httpPort");
+  }
+
+  // ---- flags
+
+  @Test
+  void flagsBeatTheEnvironment() {
+    NodeConfigLoader.Flags flags = new NodeConfigLoader.Flags(null, List.of("gateway"), 7000, "10.1.1.1",
+        List.of("10.1.1.2", "10.1.1.3"));
+    Map<String, String> env = Map.of(
+        "SWITCHBOARD_GATEWAY_HTTP_PORT", "9000",
+        "SWITCHBOARD_ROLES", "worker",
+        "SWITCHBOARD_CLUSTER_HOST", "10.9.9.9",
+        "SWITCHBOARD_CLUSTER_MEMBERS", "10.9.9.8");
+
+    NodeOptions options = NodeConfigLoader.load(flags, env);
+
+    assertThat(options.getGateway().getHttpPort()).isEqualTo(7000);
+    assertThat(options.getRoles()).containsExactly("gateway");
+    assertThat(options.getCluster().getHost()).isEqualTo("10.1.1.1");
+    assertThat(options.getCluster().getMembers()).containsExactly("10.1.1.2", "10.1.1.3");
+  }
+
+  @Test
+  void anInvalidRoleFlagIsRefused() {
+    NodeConfigLoader.Flags flags = new NodeConfigLoader.Flags(null, List.of("gateway", "cache"), null, null, null);
+
+    assertThatThrownBy(() -> NodeConfigLoader.load(flags, Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("cache");
+  }
+
+  // ---- variable names
+
+  @Test
+  void envNameIsThePathInUpperSnakeCase() {
+    assertThat(NodeConfigLoader.envName("gateway.httpPort")).isEqualTo("SWITCHBOARD_GATEWAY_HTTP_PORT");
+    assertThat(NodeConfigLoader.envName("node.roles")).isEqualTo("SWITCHBOARD_NODE_ROLES");
+    assertThat(NodeConfigLoader.envName("workers.0.mocker.seed")).isEqualTo("SWITCHBOARD_WORKERS_0_MOCKER_SEED");
+    assertThat(NodeConfigLoader.envName("workers.12.mocker.prefillTokensPerSecond"))
+        .isEqualTo("SWITCHBOARD_WORKERS_12_MOCKER_PREFILL_TOKENS_PER_SECOND");
+  }
+
+  @Test
+  void everySettingHasItsOwnVariable() {
+    JsonObject config = new NodeOptions().toJson();
+    List<String> leaves = new ArrayList<>();
+    collectLeaves(config, "", leaves);
+
+    Map<String, String> names = NodeConfigLoader.environmentNames(config);
+
+    assertThat(leaves).contains("gateway.httpPort", "node.roles", "cluster.members", "workers.0.mocker.seed");
+    assertThat(names).hasSameSizeAs(leaves);
+    assertThat(names.values()).containsExactlyInAnyOrderElementsOf(leaves);
+    names.forEach((variable, path) -> {
+      assertThat(variable).isEqualTo(NodeConfigLoader.envName(path)).startsWith(NodeConfigLoader.ENV_PREFIX);
+    });
+    Set<String> aliases = new HashSet<>(NodeConfigLoader.ENV_ALIASES.keySet());
+    aliases.retainAll(names.keySet());
+    assertThat(aliases).as("aliases that shadow a setting's own variable").isEmpty();
+    assertThat(names.keySet()).doesNotContain(NodeConfigLoader.ENV_CONFIG);
+    assertThat(leaves).containsAll(NodeConfigLoader.ENV_ALIASES.values());
+  }
+
+  @Test
+  void everyVariableIsReadBack() {
+    // Setting each variable to a distinct valid value and loading must land it on the setting it names.
+    NodeOptions options = load(Map.of(
+        "SWITCHBOARD_NODE_SHUTDOWN_TIMEOUT_MS", "5000",
+        "SWITCHBOARD_CLUSTER_NAME", "blue",
+        "SWITCHBOARD_CLUSTER_PORT", "5801",
+        "SWITCHBOARD_CLUSTER_EVENT_BUS_PORT", "6000",
+        "SWITCHBOARD_GATEWAY_STREAM_CREDITS", "8",
+        "SWITCHBOARD_GATEWAY_WORKER_SILENCE_MS", "1500",
+        "SWITCHBOARD_WORKERS_0_DRAIN_TIMEOUT_MS", "250",
+        "SWITCHBOARD_WORKERS_0_MOCKER_MAX_ANSWER_TOKENS", "70"));
+
+    assertThat(options.getShutdownTimeoutMs()).isEqualTo(5000);
+    assertThat(options.getCluster().getName()).isEqualTo("blue");
+    assertThat(options.getCluster().getPort()).isEqualTo(5801);
+    assertThat(options.getCluster().getEventBusPort()).isEqualTo(6000);
+    assertThat(options.getGateway().getStreamCredits()).isEqualTo(8);
+    assertThat(options.getGateway().getWorkerSilenceMs()).isEqualTo(1500);
+    assertThat(options.getWorkers().get(0).getDrainTimeoutMs()).isEqualTo(250);
+    assertThat(options.getWorkers().get(0).getMocker().getMaxAnswerTokens()).isEqualTo(70);
+  }
+
+  /** The leaves of a config tree, independently of the loader: lists of mappings are indexed. */
+  private static void collectLeaves(Object node, String path, List<String> leaves) {
+    if (node instanceof JsonObject object) {
+      for (String key : object.fieldNames()) {
+        collectLeaves(object.getValue(key), path.isEmpty() ? key : path + "." + key, leaves);
+      }
+    } else if (node instanceof JsonArray array && !array.isEmpty() && array.getValue(0) instanceof JsonObject) {
+      for (int i = 0; i < array.size(); i++) {
+        collectLeaves(array.getValue(i), path + "." + i, leaves);
+      }
+    } else {
+      leaves.add(path);
+    }
+  }
+}
