@@ -15,6 +15,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
@@ -114,7 +115,10 @@ public final class GenerationRunner {
       log.info("draining: waiting for in-flight generations", kv("workerId", workerId),
           kv("inFlight", streams.size()), kv("drainTimeoutMs", options.getDrainTimeoutMs()));
       long timer = vertx.setTimer(Math.max(1, options.getDrainTimeoutMs()), id -> {
-        for (Tracked tracked : new ArrayList<>(streams.values())) {
+        // Queued ones first: failing a running one frees a slot, which must not start a queued one now.
+        List<Tracked> unfinished = new ArrayList<>(streams.values());
+        unfinished.sort((a, b) -> Boolean.compare(a.holdsSlot, b.holdsSlot));
+        for (Tracked tracked : unfinished) {
           log.warn("drain timeout: failing unfinished generation", kv("requestId", tracked.request.requestId()),
               kv("workerId", workerId));
           tracked.failFromWorker(GenerateError.of(GenerateError.Code.WORKER_STOPPING, "worker " + workerId

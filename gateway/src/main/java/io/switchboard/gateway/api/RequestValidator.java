@@ -197,8 +197,16 @@ public final class RequestValidator {
   }
 
   private static Integer maxTokens(JsonObject body, RequestKind kind) {
-    String field = kind == RequestKind.CHAT && body.getValue("max_completion_tokens") != null
-        ? "max_completion_tokens" : "max_tokens";
+    Integer maxTokens = positiveInt(body, "max_tokens");
+    if (kind == RequestKind.CHAT) {
+      // OpenAI's newer name wins when both are given; both must be valid.
+      Integer maxCompletionTokens = positiveInt(body, "max_completion_tokens");
+      return maxCompletionTokens != null ? maxCompletionTokens : maxTokens;
+    }
+    return maxTokens;
+  }
+
+  private static Integer positiveInt(JsonObject body, String field) {
     Long value = optionalInteger(body, field);
     if (value == null) {
       return null;

@@ -31,6 +31,7 @@ final class MockGeneration implements Generation {
   private final StringBuilder answer = new StringBuilder();
   private int nextToken;
   private int sentChars;
+  private int unsentTokens;
   private long nextDueNanos;
   private long timerId = -1;
   private boolean done;
@@ -96,10 +97,15 @@ final class MockGeneration implements Generation {
       finish("stop", stopAt);
       return;
     }
-    // Hold back a tail that could be the start of a stop sequence, as real servers do.
+    // Hold back a tail that could be the start of a stop sequence, as real servers do; its tokens go out
+    // with the next text, so no empty chunk costs a message and a credit.
+    unsentTokens++;
     int safe = Math.max(sentChars, answer.length() - holdBack);
-    sink.write(answer.substring(sentChars, safe), 1);
-    sentChars = safe;
+    if (safe > sentChars) {
+      sink.write(answer.substring(sentChars, safe), unsentTokens);
+      sentChars = safe;
+      unsentTokens = 0;
+    }
   }
 
   private int firstStop(int from) {
@@ -117,7 +123,7 @@ final class MockGeneration implements Generation {
     done = true;
     engine.finished();
     String rest = endChars > sentChars ? answer.substring(sentChars, endChars) : "";
-    sink.end(rest, 0, finishReason, new Usage(promptTokens, nextToken));
+    sink.end(rest, unsentTokens, finishReason, new Usage(promptTokens, nextToken));
   }
 
   private void fail(GenerateError error) {

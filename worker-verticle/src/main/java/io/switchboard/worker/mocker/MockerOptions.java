@@ -51,19 +51,19 @@ public class MockerOptions {
 
   /** Fails with a message naming the key under {@code path} and what it accepts. */
   public void validate(String path) {
-    if (prefillTokensPerSecond < 0) {
-      throw new IllegalArgumentException(path + ".prefillTokensPerSecond must be >= 0 (0 = instant), got "
+    if (!(prefillTokensPerSecond >= 0) || Double.isInfinite(prefillTokensPerSecond)) {
+      throw new IllegalArgumentException(path + ".prefillTokensPerSecond must be a finite number >= 0 (0 = instant), got "
           + prefillTokensPerSecond);
     }
-    if (decodeTokensPerSecond < 0) {
-      throw new IllegalArgumentException(path + ".decodeTokensPerSecond must be >= 0 (0 = instant), got "
+    if (!(decodeTokensPerSecond >= 0) || Double.isInfinite(decodeTokensPerSecond)) {
+      throw new IllegalArgumentException(path + ".decodeTokensPerSecond must be a finite number >= 0 (0 = instant), got "
           + decodeTokensPerSecond);
     }
-    if (batchSlowdown < 0) {
-      throw new IllegalArgumentException(path + ".batchSlowdown must be >= 0, got " + batchSlowdown);
+    if (!(batchSlowdown >= 0) || Double.isInfinite(batchSlowdown)) {
+      throw new IllegalArgumentException(path + ".batchSlowdown must be a finite number >= 0, got " + batchSlowdown);
     }
     if (minAnswerTokens < 1 || maxAnswerTokens < minAnswerTokens) {
-      throw new IllegalArgumentException(path + ".minAnswerTokens and maxAnswerTokens must satisfy "
+      throw new IllegalArgumentException(path + ".minAnswerTokens and " + path + ".maxAnswerTokens must satisfy "
           + "1 <= minAnswerTokens <= maxAnswerTokens, got " + minAnswerTokens + " and " + maxAnswerTokens);
     }
   }
