@@ -19,9 +19,11 @@ import java.util.Objects;
  * @param trace          W3C trace context
  * @param resume         text generated so far by an earlier attempt (empty for a fresh request)
  * @param gatewayNodeId  cluster node id of the gateway, so a worker can drop work when that node leaves
- * @param replyAddress   where the worker sends {@link StreamChunk}s (one consumer per gateway, demultiplexed by
- *                       stream id, so no cluster-wide subscription is made per request)
- * @param initialCredits how many chunks the worker may send before the gateway grants more
+ * @param replyAddress   event-bus plane only: where the worker sends {@link StreamChunk}s (one consumer per gateway,
+ *                       demultiplexed by stream id, so no cluster-wide subscription is made per request); empty
+ *                       on the gRPC plane, where chunks flow back on the call itself
+ * @param initialCredits event-bus plane only: how many chunks the worker may send before the gateway grants
+ *                       more (the gRPC plane uses HTTP/2 flow control instead)
  */
 public record GenerateRequest(
     String streamId,
@@ -43,7 +45,7 @@ public record GenerateRequest(
     Objects.requireNonNull(requestId, "requestId");
     Objects.requireNonNull(model, "model");
     Objects.requireNonNull(kind, "kind");
-    Objects.requireNonNull(replyAddress, "replyAddress");
+    replyAddress = replyAddress == null ? "" : replyAddress;
     body = body == null ? new JsonObject() : body;
     prompt = prompt == null ? "" : prompt;
     trace = trace == null ? TraceContext.NONE : trace;

@@ -1,0 +1,151 @@
+package io.switchboard.protocol;
+
+import io.switchboard.protocol.grpc.Accepted;
+import io.switchboard.protocol.grpc.Chunk;
+import io.switchboard.protocol.grpc.Failure;
+import io.switchboard.protocol.grpc.GenerateCall;
+import io.switchboard.protocol.grpc.GenerateEvent;
+import io.switchboard.protocol.grpc.Resume;
+import io.switchboard.protocol.grpc.Sampling;
+import io.switchboard.protocol.grpc.TokenUsage;
+import io.switchboard.protocol.grpc.Trace;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * The translation between the contract's records and the gRPC plane's messages ({@code worker.proto}), so both
+ * planes carry exactly the same information and engines never see which one a request came by.
+ */
+public final class GrpcMessages {
+
+  private GrpcMessages() {
+  }
+
+  public static GenerateCall toCall(String workerId, GenerateRequest request) {
+    SamplingParams sampling = request.sampling();
+    Sampling.Builder samplingProto = Sampling.newBuilder()
+        .setTemperature(sampling.temperature())
+        .setTopP(sampling.topP())
+        .addAllStop(sampling.stop());
+    if (sampling.maxTokens() != null) {
+      samplingProto.setMaxTokens(sampling.maxTokens());
+    }
+    if (sampling.seed() != null) {
+      samplingProto.setSeed(sampling.seed());
+    }
+    Trace.Builder trace = Trace.newBuilder();
+    if (request.trace().traceparent() != null) {
+      trace.setTraceparent(request.trace().traceparent());
+    }
+    if (request.trace().tracestate() != null) {
+      trace.setTracestate(request.trace().tracestate());
+    }
+    GenerateCall.Builder call = GenerateCall.newBuilder()
+        .setWorkerId(workerId)
+        .setStreamId(request.streamId())
+        .setRequestId(request.requestId())
+        .setModel(request.model())
+        .setKind(request.kind().wireName())
+        .setBodyJson(request.body().encode())
+        .setPrompt(request.prompt())
+        .setSampling(samplingProto)
+        .setDeadlineEpochMs(request.deadlineEpochMs())
+        .setTrace(trace)
+        .setResume(Resume.newBuilder().setText(request.resume().text())
+            .setCompletionTokens(request.resume().completionTokens()));
+    if (request.gatewayNodeId() != null) {
+      call.setGatewayNodeId(request.gatewayNodeId());
+    }
+    return call.build();
+  }
+
+  /** @throws IllegalArgumentException when the call is malformed (missing ids, unknown kind, body not JSON) */
+  public static GenerateRequest fromCall(GenerateCall call) {
+    if (call.getStreamId().isEmpty() || call.getRequestId().isEmpty() || call.getModel().isEmpty()) {
+      throw new IllegalArgumentException("stream_id, request_id and model are required");
+    }
+    JsonObject body;
+    try {
+      body = call.getBodyJson().isEmpty() ? new JsonObject() : new JsonObject(call.getBodyJson());
+    } catch (RuntimeException notJson) {
+      throw new IllegalArgumentException("body_json is not a JSON object: " + notJson.getMessage());
+    }
+    Sampling sampling = call.getSampling();
+    SamplingParams params = new SamplingParams(
+        sampling.hasMaxTokens() ? sampling.getMaxTokens() : null,
+        sampling.getTemperature(),
+        sampling.getTopP(),
+        sampling.getStopList(),
+        sampling.hasSeed() ? sampling.getSeed() : null);
+    Trace trace = call.getTrace();
+    return new GenerateRequest(
+        call.getStreamId(),
+        call.getRequestId(),
+        call.getModel(),
+        RequestKind.fromWire(call.getKind()),
+        body,
+        call.getPrompt(),
+        params,
+        call.getDeadlineEpochMs(),
+        new TraceContext(emptyToNull(trace.getTraceparent()), emptyToNull(trace.getTracestate())),
+        new ResumeState(call.getResume().getText(), call.getResume().getCompletionTokens()),
+        emptyToNull(call.getGatewayNodeId()),
+        "",
+        0);
+  }
+
+  public static GenerateEvent accepted(String workerId) {
+    return GenerateEvent.newBuilder().setAccepted(Accepted.newBuilder().setWorkerId(workerId)).build();
+  }
+
+  public static GenerateEvent refused(GenerateError error) {
+    return GenerateEvent.newBuilder().setRefused(toFailure(error)).build();
+  }
+
+  public static GenerateEvent chunk(StreamChunk chunk) {
+    Chunk.Builder proto = Chunk.newBuilder().setSeq(chunk.seq()).setText(chunk.text()).setTokens(chunk.tokens());
+    if (chunk.finishReason() != null) {
+      proto.setFinishReason(chunk.finishReason());
+    }
+    if (chunk.usage() != null) {
+      proto.setUsage(TokenUsage.newBuilder().setPromptTokens(chunk.usage().promptTokens())
+          .setCompletionTokens(chunk.usage().completionTokens()));
+    }
+    if (chunk.error() != null) {
+      proto.setError(toFailure(chunk.error()));
+    }
+    return GenerateEvent.newBuilder().setChunk(proto).build();
+  }
+
+  public static StreamChunk fromChunk(Chunk chunk) {
+    return new StreamChunk(
+        chunk.getSeq(),
+        chunk.getText(),
+        chunk.getTokens(),
+        emptyToNull(chunk.getFinishReason()),
+        chunk.hasUsage() ? new Usage(chunk.getUsage().getPromptTokens(), chunk.getUsage().getCompletionTokens()) : null,
+        chunk.hasError() ? fromFailure(chunk.getError()) : null);
+  }
+
+  public static Failure toFailure(GenerateError error) {
+    Failure.Builder failure = Failure.newBuilder().setCode(error.code().name()).setMessage(error.message())
+        .setRetryable(error.retryable());
+    if (error.workerId() != null) {
+      failure.setWorkerId(error.workerId());
+    }
+    return failure.build();
+  }
+
+  public static GenerateError fromFailure(Failure failure) {
+    GenerateError.Code code;
+    try {
+      code = GenerateError.Code.valueOf(failure.getCode());
+    } catch (IllegalArgumentException unknown) {
+      code = GenerateError.Code.ENGINE_FAILED;
+    }
+    return new GenerateError(code, failure.getMessage(), failure.getRetryable(), emptyToNull(failure.getWorkerId()));
+  }
+
+  private static String emptyToNull(String value) {
+    return value == null || value.isEmpty() ? null : value;
+  }
+}
