@@ -3,6 +3,8 @@ package io.switchboard.gateway;
 import io.switchboard.gateway.routing.RoutingPolicies;
 import io.vertx.core.json.JsonObject;
 
+import java.util.List;
+
 /** Settings of a gateway: where it listens, how it routes, and how long it waits. */
 public class GatewayOptions {
 
@@ -11,6 +13,9 @@ public class GatewayOptions {
   /** Largest request body accepted; larger gets 413. */
   public static final long DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
   public static final String DEFAULT_ROUTING_POLICY = RoutingPolicies.ROUND_ROBIN;
+  /** How this gateway reaches workers: over the clustered event bus, or direct TCP to each node's gRPC server. */
+  public static final String DEFAULT_REQUEST_PLANE = "eventbus";
+  public static final List<String> REQUEST_PLANES = List.of("eventbus", "grpc");
   /** A worker whose last load report is older than this is not routed to, and its streams fail. */
   public static final long DEFAULT_WORKER_SILENCE_MS = 3000;
   /** How long a worker has to accept (or refuse) a generate request before the gateway tries another. */
@@ -30,6 +35,7 @@ public class GatewayOptions {
   private int httpPort = DEFAULT_HTTP_PORT;
   private long maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
   private String routingPolicy = DEFAULT_ROUTING_POLICY;
+  private String requestPlane = DEFAULT_REQUEST_PLANE;
   private long workerSilenceMs = DEFAULT_WORKER_SILENCE_MS;
   private long acceptTimeoutMs = DEFAULT_ACCEPT_TIMEOUT_MS;
   private long streamIdleTimeoutMs = DEFAULT_STREAM_IDLE_TIMEOUT_MS;
@@ -46,6 +52,7 @@ public class GatewayOptions {
     httpPort = json.getInteger("httpPort", DEFAULT_HTTP_PORT);
     maxBodyBytes = json.getLong("maxBodyBytes", DEFAULT_MAX_BODY_BYTES);
     routingPolicy = json.getString("routingPolicy", DEFAULT_ROUTING_POLICY);
+    requestPlane = json.getString("requestPlane", DEFAULT_REQUEST_PLANE);
     workerSilenceMs = json.getLong("workerSilenceMs", DEFAULT_WORKER_SILENCE_MS);
     acceptTimeoutMs = json.getLong("acceptTimeoutMs", DEFAULT_ACCEPT_TIMEOUT_MS);
     streamIdleTimeoutMs = json.getLong("streamIdleTimeoutMs", DEFAULT_STREAM_IDLE_TIMEOUT_MS);
@@ -61,6 +68,7 @@ public class GatewayOptions {
         .put("httpPort", httpPort)
         .put("maxBodyBytes", maxBodyBytes)
         .put("routingPolicy", routingPolicy)
+        .put("requestPlane", requestPlane)
         .put("workerSilenceMs", workerSilenceMs)
         .put("acceptTimeoutMs", acceptTimeoutMs)
         .put("streamIdleTimeoutMs", streamIdleTimeoutMs)
@@ -82,6 +90,10 @@ public class GatewayOptions {
     if (!RoutingPolicies.NAMES.contains(routingPolicy)) {
       throw new IllegalArgumentException(path + ".routingPolicy must be one of " + RoutingPolicies.NAMES
           + ", got '" + routingPolicy + "'");
+    }
+    if (!REQUEST_PLANES.contains(requestPlane)) {
+      throw new IllegalArgumentException(path + ".requestPlane must be one of " + REQUEST_PLANES + ", got '"
+          + requestPlane + "'");
     }
     requireAtLeast(path + ".maxBodyBytes", maxBodyBytes, 1024);
     requireAtLeast(path + ".workerSilenceMs", workerSilenceMs, 500);
@@ -132,6 +144,15 @@ public class GatewayOptions {
 
   public GatewayOptions setRoutingPolicy(String routingPolicy) {
     this.routingPolicy = routingPolicy;
+    return this;
+  }
+
+  public String getRequestPlane() {
+    return requestPlane;
+  }
+
+  public GatewayOptions setRequestPlane(String requestPlane) {
+    this.requestPlane = requestPlane;
     return this;
   }
 

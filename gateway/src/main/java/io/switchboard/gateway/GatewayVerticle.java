@@ -7,8 +7,12 @@ import io.switchboard.gateway.api.ErrorResponder;
 import io.switchboard.gateway.api.GatewayServices;
 import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.gateway.plane.EventBusRequestPlane;
+import io.switchboard.gateway.plane.GrpcRequestPlane;
+import io.switchboard.gateway.plane.RequestPlane;
+import io.switchboard.gateway.registry.GatewayDirectory;
 import io.switchboard.gateway.registry.WorkerRegistry;
 import io.switchboard.gateway.routing.RoutingPolicies;
+import io.switchboard.protocol.GatewayReport;
 import io.switchboard.protocol.RequestKind;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -36,7 +40,8 @@ public class GatewayVerticle extends VerticleBase {
   private final ClusterView cluster;
   private final PrometheusMeterRegistry meterRegistry;
   private WorkerRegistry registry;
-  private EventBusRequestPlane plane;
+  private RequestPlane plane;
+  private GatewayDirectory directory;
   private HttpServer server;
 
   public GatewayVerticle(GatewayOptions options, ClusterView cluster, PrometheusMeterRegistry meterRegistry) {
@@ -48,7 +53,13 @@ public class GatewayVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     registry = new WorkerRegistry(vertx, options);
-    plane = new EventBusRequestPlane(vertx, options, UUID.randomUUID().toString());
+    String gatewayId = UUID.randomUUID().toString();
+    plane = GrpcRequestPlane.NAME.equals(options.getRequestPlane())
+        ? new GrpcRequestPlane(vertx, options)
+        : new EventBusRequestPlane(vertx, options, gatewayId);
+    directory = new GatewayDirectory(vertx, () -> new GatewayReport(gatewayId, cluster.localNodeId(), plane.name(),
+        options.getRoutingPolicy(), options.getHost() + ":" + actualPort(), plane.openStreams(),
+        System.currentTimeMillis()));
     registry.onWorkerGone(plane::workerGone);
     registry.onNodeGone(plane::nodeGone);
     GatewayMetrics metrics = new GatewayMetrics(meterRegistry, plane::openStreams);
@@ -63,8 +74,11 @@ public class GatewayVerticle extends VerticleBase {
                 .setCompressionSupported(false))
             .requestHandler(router)
             .listen())
-        .onSuccess(listening -> {
+        .compose(listening -> {
           server = listening;
+          return directory.start().map(listening);
+        })
+        .onSuccess(listening -> {
           log.info("gateway listening", kv("host", options.getHost()), kv("port", listening.actualPort()),
               kv("requestPlane", plane.name()), kv("routingPolicy", options.getRoutingPolicy()),
               kv("node", cluster.localNodeId()));
@@ -76,7 +90,7 @@ public class GatewayVerticle extends VerticleBase {
   private Router router(GatewayServices services) {
     Router router = Router.router(vertx);
     ErrorResponder errors = new ErrorResponder(options.getMaxBodyBytes());
-    ClusterHandlers cluster = new ClusterHandlers(services, this.cluster);
+    ClusterHandlers cluster = new ClusterHandlers(services, this.cluster, directory);
     BodyHandler body = BodyHandler.create(false).setBodyLimit(options.getMaxBodyBytes());
     router.post("/v1/chat/completions").handler(body).handler(new CompletionsHandler(services, RequestKind.CHAT));
     router.post("/v1/completions").handler(body).handler(new CompletionsHandler(services, RequestKind.COMPLETION));
@@ -102,6 +116,7 @@ public class GatewayVerticle extends VerticleBase {
   public Future<?> stop() {
     Future<Void> closed = server == null ? Future.succeededFuture() : server.close();
     return closed
+        .transform(v -> directory == null ? Future.succeededFuture() : directory.stop())
         .transform(v -> plane == null ? Future.succeededFuture() : plane.stop())
         .transform(v -> registry == null ? Future.succeededFuture() : registry.stop());
   }

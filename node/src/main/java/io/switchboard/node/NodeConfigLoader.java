@@ -41,7 +41,7 @@ public final class NodeConfigLoader {
       "SWITCHBOARD_ROLES", "node.roles",
       "SWITCHBOARD_HTTP_PORT", "gateway.httpPort",
       "SWITCHBOARD_LOG_FORMAT", "node.logFormat");
-  private static final Set<String> SECTIONS = Set.of("node", "cluster", "gateway");
+  private static final Set<String> SECTIONS = Set.of("node", "cluster", "gateway", "grpc");
 
   /** What the command line set; null fields were not given. */
   public record Flags(Path config, List<String> roles, Integer httpPort, String clusterHost,
@@ -93,7 +93,7 @@ public final class NodeConfigLoader {
       return new JsonObject();
     }
     if (!(toJson(parsed) instanceof JsonObject json)) {
-      throw new ConfigException("config file " + file + " must hold a mapping (node:, cluster:, gateway:, workers:)");
+      throw new ConfigException("config file " + file + " must hold a mapping (node:, cluster:, gateway:, grpc:, workers:)");
     }
     return json;
   }
@@ -101,7 +101,7 @@ public final class NodeConfigLoader {
   private static JsonObject mergeFile(JsonObject defaults, JsonObject file, Path source) {
     for (String key : file.fieldNames()) {
       if (!SECTIONS.contains(key) && !"workers".equals(key)) {
-        throw new ConfigException("unknown key '" + key + "' in " + source + " (known: cluster, gateway, node, workers)");
+        throw new ConfigException("unknown key '" + key + "' in " + source + " (known: cluster, gateway, grpc, node, workers)");
       }
     }
     JsonObject merged = defaults.copy();

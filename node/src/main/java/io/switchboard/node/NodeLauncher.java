@@ -6,6 +6,8 @@ import io.switchboard.gateway.GatewayOptions;
 import io.switchboard.gateway.GatewayVerticle;
 import io.switchboard.worker.WorkerOptions;
 import io.switchboard.worker.WorkerVerticle;
+import io.switchboard.worker.plane.GrpcPlaneOptions;
+import io.switchboard.worker.plane.GrpcPlaneServer;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import org.slf4j.Logger;
@@ -18,8 +20,10 @@ import java.util.List;
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
 /**
- * Runs one node: joins the cluster, deploys its workers and then its gateway, and stops in the reverse order
- * (workers drain first, so a local gateway can still deliver their last tokens; the cluster is left last).
+ * Runs one node: joins the cluster, starts the node's shared gRPC request-plane server (when it runs workers),
+ * deploys its workers and then its gateway, and stops in the reverse order (workers drain first, so a local
+ * gateway can still deliver their last tokens; the gRPC server closes once they drained; the cluster is left
+ * last).
  */
 public final class NodeLauncher {
 
@@ -30,6 +34,8 @@ public final class NodeLauncher {
   private final List<String> workerDeployments = new ArrayList<>();
   private Vertx vertx;
   private MembershipWatcher watcher;
+  private GrpcPlaneServer grpcPlane;
+  private String grpcPlaneDeployment;
   private GatewayVerticle gateway;
   private String gatewayDeployment;
   private String nodeId;
@@ -47,11 +53,25 @@ public final class NodeLauncher {
       log.info("joined the cluster", kv("node", nodeId), kv("cluster", options.getCluster().getName()),
           kv("host", options.getCluster().getHost()), kv("members", watcher.memberIds().size()),
           kv("roles", String.join(",", options.getRoles())));
-      return deployWorkers();
-    }).compose(v -> deployGateway()).recover(failure -> {
+      return deployGrpcPlane();
+    }).compose(v -> deployWorkers()).compose(v -> deployGateway()).recover(failure -> {
       Future<Void> closed = vertx == null ? Future.succeededFuture() : vertx.close();
       return closed.transform(ignored -> Future.failedFuture(explain(failure)));
     });
+  }
+
+  /** One gRPC server for every worker of this node; its host defaults to the cluster host. */
+  private Future<Void> deployGrpcPlane() {
+    if (!options.runsWorkers()) {
+      return Future.succeededFuture();
+    }
+    GrpcPlaneOptions configured = options.getGrpc();
+    GrpcPlaneOptions resolved = new GrpcPlaneOptions(configured.toJson());
+    if (resolved.getHost() == null) {
+      resolved.setHost(options.getCluster().getHost());
+    }
+    grpcPlane = new GrpcPlaneServer(resolved, nodeId);
+    return vertx.deployVerticle(grpcPlane).onSuccess(id -> grpcPlaneDeployment = id).mapEmpty();
   }
 
   private Future<Void> deployWorkers() {
@@ -60,7 +80,8 @@ public final class NodeLauncher {
     }
     List<Future<String>> deployed = new ArrayList<>();
     for (WorkerOptions worker : options.getWorkers()) {
-      deployed.add(vertx.deployVerticle(new WorkerVerticle(worker, nodeId)).onSuccess(workerDeployments::add));
+      deployed.add(vertx.deployVerticle(new WorkerVerticle(worker, nodeId, grpcPlane))
+          .onSuccess(workerDeployments::add));
     }
     return Future.all(deployed).mapEmpty();
   }
@@ -91,6 +112,7 @@ public final class NodeLauncher {
     log.info("node stopping", kv("node", nodeId));
     List<Future<Void>> undeployed = workerDeployments.stream().map(vertx::undeploy).toList();
     return Future.join(undeployed).<Void>mapEmpty()
+        .transform(v -> grpcPlaneDeployment == null ? Future.succeededFuture() : vertx.undeploy(grpcPlaneDeployment))
         .transform(v -> gatewayDeployment == null ? Future.succeededFuture() : vertx.undeploy(gatewayDeployment))
         .transform(v -> watcher == null ? Future.succeededFuture() : watcher.stop())
         .transform(v -> vertx.close())

@@ -2,6 +2,7 @@ package io.switchboard.node;
 
 import io.switchboard.gateway.GatewayOptions;
 import io.switchboard.worker.WorkerOptions;
+import io.switchboard.worker.plane.GrpcPlaneOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -30,6 +31,7 @@ public class NodeOptions {
   private long shutdownTimeoutMs = DEFAULT_SHUTDOWN_TIMEOUT_MS;
   private ClusterOptions cluster = new ClusterOptions();
   private GatewayOptions gateway = new GatewayOptions();
+  private GrpcPlaneOptions grpc = new GrpcPlaneOptions();
   private List<WorkerOptions> workers = new ArrayList<>(List.of(new WorkerOptions()));
 
   public NodeOptions() {
@@ -44,6 +46,7 @@ public class NodeOptions {
     shutdownTimeoutMs = node.getLong("shutdownTimeoutMs", DEFAULT_SHUTDOWN_TIMEOUT_MS);
     cluster = new ClusterOptions(json.getJsonObject("cluster", new JsonObject()));
     gateway = new GatewayOptions(json.getJsonObject("gateway", new JsonObject()));
+    grpc = new GrpcPlaneOptions(json.getJsonObject("grpc", new JsonObject()));
     JsonArray workerList = json.getJsonArray("workers");
     workers = new ArrayList<>();
     if (workerList == null) {
@@ -65,6 +68,7 @@ public class NodeOptions {
             .put("shutdownTimeoutMs", shutdownTimeoutMs))
         .put("cluster", cluster.toJson())
         .put("gateway", gateway.toJson())
+        .put("grpc", grpc.toJson())
         .put("workers", workerList);
   }
 
@@ -86,6 +90,7 @@ public class NodeOptions {
     }
     cluster.validate("cluster");
     gateway.validate("gateway");
+    grpc.validate("grpc");
     if (roles.contains(ROLE_WORKER) && workers.isEmpty()) {
       throw new IllegalArgumentException("workers must list at least one worker when node.roles includes worker");
     }
@@ -125,6 +130,11 @@ public class NodeOptions {
 
   public GatewayOptions getGateway() {
     return gateway;
+  }
+
+  /** The node's shared gRPC request-plane server (runs when the node runs workers). */
+  public GrpcPlaneOptions getGrpc() {
+    return grpc;
   }
 
   public List<WorkerOptions> getWorkers() {

@@ -22,6 +22,9 @@ public final class Addresses {
   /** Cluster-wide publish address of every worker's periodic {@link LoadReport}. */
   public static final String LOAD_REPORTS = "switchboard.worker.load";
 
+  /** Cluster-wide publish address of every gateway's periodic {@link GatewayReport}. */
+  public static final String GATEWAY_REPORTS = "switchboard.gateway.reports";
+
   /**
    * Local (non-clustered) address on each node where the launcher publishes the id of a cluster member that
    * left or crashed, so gateways fail streams bound to it and workers cancel work for it.

@@ -14,13 +14,15 @@ import io.vertx.core.json.JsonObject;
  * @param engine        engine kind: mocker, openai, llamacpp
  * @param slots         how many generations run at once before requests queue
  * @param contextLength the model's context window in tokens
- * @param endpoints     request-plane endpoints, e.g. {@code {"eventbus":"switchboard.worker.X.generate"}}
+ * @param endpoints     request-plane endpoints, e.g. {@code {"eventbus":"switchboard.worker.X.generate",
+ *                      "grpc":"127.0.0.1:40123"}} (the gRPC one is the node's shared server, the port really bound)
  */
 public record WorkerDescriptor(String workerId, String nodeId, String model, String engine, int slots,
                                int contextLength, JsonObject endpoints) {
 
   public static final String RECORD_TYPE = "switchboard-worker";
   public static final String ENDPOINT_EVENTBUS = "eventbus";
+  public static final String ENDPOINT_GRPC = "grpc";
 
   public WorkerDescriptor {
     endpoints = endpoints == null ? new JsonObject() : endpoints;

@@ -6,6 +6,8 @@ import io.switchboard.protocol.WorkerDescriptor;
 import io.switchboard.worker.engine.Engine;
 import io.switchboard.worker.engine.EngineFactory;
 import io.switchboard.worker.plane.EventBusPlaneServer;
+import io.switchboard.worker.plane.GrpcPlaneServer;
+import io.switchboard.worker.plane.LocalWorker;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -27,6 +29,7 @@ public class WorkerVerticle extends VerticleBase {
 
   private final WorkerOptions options;
   private final String nodeId;
+  private final GrpcPlaneServer grpcPlane;
   private String workerId;
   private Engine engine;
   private GenerationRunner runner;
@@ -36,12 +39,20 @@ public class WorkerVerticle extends VerticleBase {
   private long loadTimer = -1;
 
   /**
-   * @param options validated worker options
-   * @param nodeId  the cluster node id of the node hosting this worker
+   * @param options   validated worker options
+   * @param nodeId    the cluster node id of the node hosting this worker
+   * @param grpcPlane the node's shared gRPC request-plane server, already listening; the worker serves on it
+   *                  and on the event bus (null: event bus only, for tests that need no gRPC)
    */
-  public WorkerVerticle(WorkerOptions options, String nodeId) {
+  public WorkerVerticle(WorkerOptions options, String nodeId, GrpcPlaneServer grpcPlane) {
     this.options = options;
     this.nodeId = nodeId;
+    this.grpcPlane = grpcPlane;
+  }
+
+  /** A worker served on the event bus only. */
+  public WorkerVerticle(WorkerOptions options, String nodeId) {
+    this(options, nodeId, null);
   }
 
   @Override
@@ -50,15 +61,21 @@ public class WorkerVerticle extends VerticleBase {
     engine = EngineFactory.create(vertx, options, workerId);
     runner = new GenerationRunner(vertx, engine, options, workerId, nodeId);
     eventBusPlane = new EventBusPlaneServer(vertx, workerId, runner);
+    JsonObject endpoints = new JsonObject().put(WorkerDescriptor.ENDPOINT_EVENTBUS, eventBusPlane.endpoint());
+    if (grpcPlane != null) {
+      endpoints.put(WorkerDescriptor.ENDPOINT_GRPC, grpcPlane.endpoint());
+    }
     WorkerDescriptor descriptor = new WorkerDescriptor(workerId, nodeId, options.getModel(), engine.kind(),
-        options.getSlots(), options.getContextLength(),
-        new JsonObject().put(WorkerDescriptor.ENDPOINT_EVENTBUS, eventBusPlane.endpoint()));
+        options.getSlots(), options.getContextLength(), endpoints);
     announcer = new WorkerAnnouncer(vertx, descriptor);
     memberLeft = vertx.eventBus().localConsumer(Addresses.MEMBER_LEFT_LOCAL,
         message -> runner.cancelForGatewayNode(message.body()));
     return engine.start()
         .compose(v -> eventBusPlane.start())
         .compose(v -> {
+          if (grpcPlane != null) {
+            grpcPlane.register(new LocalWorker(workerId, options.getModel(), context, runner));
+          }
           loadTimer = vertx.setPeriodic(1, options.getLoadReportIntervalMs(), id -> publishLoad());
           return announcer.publish();
         })
@@ -83,6 +100,9 @@ public class WorkerVerticle extends VerticleBase {
         })
         .transform(v -> {
           vertx.cancelTimer(loadTimer);
+          if (grpcPlane != null) {
+            grpcPlane.unregister(workerId);
+          }
           return eventBusPlane.stop();
         })
         .transform(v -> memberLeft.unregister())

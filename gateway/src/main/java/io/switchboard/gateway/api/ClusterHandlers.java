@@ -1,7 +1,9 @@
 package io.switchboard.gateway.api;
 
 import io.switchboard.gateway.ClusterView;
+import io.switchboard.gateway.registry.GatewayDirectory;
 import io.switchboard.gateway.registry.WorkerState;
+import io.switchboard.protocol.GatewayReport;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -15,10 +17,12 @@ public final class ClusterHandlers {
 
   private final GatewayServices services;
   private final ClusterView cluster;
+  private final GatewayDirectory directory;
 
-  public ClusterHandlers(GatewayServices services, ClusterView cluster) {
+  public ClusterHandlers(GatewayServices services, ClusterView cluster, GatewayDirectory directory) {
     this.services = services;
     this.cluster = cluster;
+    this.directory = directory;
   }
 
   /** {@code GET /v1/models}: every model some worker in the cluster serves, in OpenAI's list shape. */
@@ -60,7 +64,10 @@ public final class ClusterHandlers {
     json(ctx, 200, new JsonObject().put("status", "alive"));
   }
 
-  /** {@code GET /admin/cluster}: nodes, workers (with load and why any is excluded), models, this gateway. */
+  /**
+   * {@code GET /admin/cluster}: nodes, gateways (each with its request plane), workers (with load and why any is
+   * excluded), models, and this gateway.
+   */
   public void admin(RoutingContext ctx) {
     List<WorkerState> workers = services.registry().allWorkers();
     Map<String, JsonObject> nodes = new TreeMap<>();
@@ -83,8 +90,19 @@ public final class ClusterHandlers {
         model.put("routable", model.getInteger("routable") + 1);
       }
     }
+    JsonArray gateways = new JsonArray();
+    List<GatewayReport> reports = directory.gateways();
+    for (GatewayReport report : reports) {
+      JsonObject entry = report.toJson();
+      entry.remove("sentAtMs");
+      // The directory lists this gateway first.
+      gateways.add(entry.put("self", report == reports.get(0)));
+      nodes.computeIfPresent(report.nodeId(), (id, node) -> node.put("gateways",
+          node.getInteger("gateways", 0) + 1));
+    }
     JsonObject body = new JsonObject()
         .put("node", cluster.localNodeId())
+        .put("gateways", gateways)
         .put("gateway", new JsonObject()
             .put("requestPlane", services.plane().name())
             .put("routingPolicy", services.options().getRoutingPolicy())

@@ -15,39 +15,27 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.Map;
-import java.util.function.Predicate;
-
-import static net.logstash.logback.argument.StructuredArguments.kv;
 
 /**
  * The event-bus request plane, gateway side. One clustered consumer per gateway receives the chunks of every
  * stream it opened (so opening a stream costs no cluster-wide registration) and hands each to its
- * {@link EventBusChunkStream}. A sweep ends streams whose worker went quiet or whose deadline passed.
+ * {@link EventBusChunkStream}; the worker sends no more than the credits this side grants.
  */
 public final class EventBusRequestPlane implements RequestPlane {
 
   public static final String NAME = "eventbus";
 
-  private static final Logger log = LoggerFactory.getLogger(EventBusRequestPlane.class);
-  private static final long SWEEP_INTERVAL_MS = 500;
-
   private final Vertx vertx;
   private final GatewayOptions options;
   private final String replyAddress;
-  private final Map<String, EventBusChunkStream> streams = new HashMap<>();
+  private final StreamTable streams;
   private MessageConsumer<JsonObject> consumer;
-  private long sweepTimer = -1;
 
   public EventBusRequestPlane(Vertx vertx, GatewayOptions options, String gatewayInstanceId) {
     this.vertx = vertx;
     this.options = options;
     this.replyAddress = Addresses.gatewayStreams(gatewayInstanceId);
+    this.streams = new StreamTable(vertx, options);
   }
 
   @Override
@@ -55,6 +43,7 @@ public final class EventBusRequestPlane implements RequestPlane {
     return NAME;
   }
 
+  @Override
   public String replyAddress() {
     return replyAddress;
   }
@@ -63,12 +52,12 @@ public final class EventBusRequestPlane implements RequestPlane {
   public Future<Void> start() {
     consumer = vertx.eventBus().consumer(replyAddress, message -> {
       JsonObject body = message.body();
-      EventBusChunkStream stream = streams.get(body.getString(StreamControl.STREAM_ID));
+      PlaneChunkStream stream = streams.get(body.getString(StreamControl.STREAM_ID));
       if (stream != null) {
         stream.onChunk(StreamChunk.fromJson(body));
       }
     });
-    sweepTimer = vertx.setPeriodic(SWEEP_INTERVAL_MS, id -> sweep());
+    streams.start();
     return consumer.completion();
   }
 
@@ -79,16 +68,15 @@ public final class EventBusRequestPlane implements RequestPlane {
       return Future.failedFuture(new WorkerRefusedException(GenerateError.of(GenerateError.Code.ENGINE_FAILED,
           "worker " + worker.workerId() + " publishes no event-bus endpoint", worker.workerId())));
     }
-    long deadlineNanos = System.nanoTime() + options.getRequestTimeoutMs() * 1_000_000;
-    EventBusChunkStream stream = new EventBusChunkStream(this, worker.workerId(), worker.nodeId(), request.streamId(),
-        request.initialCredits(), deadlineNanos);
+    EventBusChunkStream stream = new EventBusChunkStream(this, streams, worker.workerId(), worker.nodeId(),
+        request.streamId(), request.initialCredits(), streams.deadlineNanosFromNow());
     // Filed before sending: the worker may answer with chunks before its acceptance reply is processed.
-    streams.put(request.streamId(), stream);
+    streams.put(stream);
     DeliveryOptions delivery = new DeliveryOptions().setSendTimeout(options.getAcceptTimeoutMs());
     return vertx.eventBus().<JsonObject>request(address, request.toJson(), delivery)
         .<ChunkStream>map(accepted -> stream)
         .recover(failure -> {
-          streams.remove(request.streamId());
+          streams.forget(request.streamId());
           if (failure instanceof ReplyException reply && reply.failureType() == ReplyFailure.TIMEOUT) {
             // It may have accepted late: it must not generate for a request that went elsewhere.
             sendCancel(worker.workerId(), request.streamId(), "acceptance timed out; sent to another worker");
@@ -120,34 +108,17 @@ public final class EventBusRequestPlane implements RequestPlane {
 
   @Override
   public void workerGone(String workerId, String reason) {
-    cut(stream -> stream.workerId().equals(workerId), reason);
+    streams.workerGone(workerId, reason);
   }
 
   @Override
   public void nodeGone(String nodeId, String reason) {
-    cut(stream -> nodeId.equals(stream.nodeId()), reason);
-  }
-
-  private void cut(Predicate<EventBusChunkStream> affected, String reason) {
-    for (EventBusChunkStream stream : new ArrayList<>(streams.values())) {
-      if (affected.test(stream)) {
-        log.warn("failing stream: its worker is gone", kv("workerId", stream.workerId()),
-            kv("node", stream.nodeId()), kv("streamId", stream.streamId()), kv("reason", reason));
-        stream.failLocally(GenerateError.of(GenerateError.Code.ENGINE_FAILED, "worker " + stream.workerId()
-            + " on node " + stream.nodeId() + " is gone (" + reason + "); the stream was cut", stream.workerId()));
-        // Best effort: a worker that is only silent (hung, partitioned) must not go on generating for nobody.
-        sendCancel(stream.workerId(), stream.streamId(), "the gateway considers this worker gone: " + reason);
-      }
-    }
+    streams.nodeGone(nodeId, reason);
   }
 
   @Override
   public int openStreams() {
     return streams.size();
-  }
-
-  void forget(String streamId) {
-    streams.remove(streamId);
   }
 
   void sendCredits(String workerId, String streamId, int credits) {
@@ -158,26 +129,9 @@ public final class EventBusRequestPlane implements RequestPlane {
     vertx.eventBus().send(Addresses.workerControl(workerId), StreamControl.cancel(streamId, reason));
   }
 
-  private void sweep() {
-    long now = System.nanoTime();
-    long idleLimitNanos = options.getStreamIdleTimeoutMs() * 1_000_000;
-    for (EventBusChunkStream stream : new ArrayList<>(streams.values())) {
-      if (now - stream.deadlineNanos > 0) {
-        sendCancel(stream.workerId(), stream.streamId(), "request timeout");
-        stream.failLocally(GenerateError.of(GenerateError.Code.DEADLINE_EXCEEDED, "the request took longer than "
-            + options.getRequestTimeoutMs() + " ms (gateway.requestTimeoutMs)", stream.workerId()));
-      } else if (now - stream.lastMessageNanos > idleLimitNanos) {
-        sendCancel(stream.workerId(), stream.streamId(), "stream idle timeout");
-        stream.failLocally(GenerateError.of(GenerateError.Code.ENGINE_FAILED, "worker " + stream.workerId()
-            + " sent nothing for " + options.getStreamIdleTimeoutMs() + " ms (gateway.streamIdleTimeoutMs)",
-            stream.workerId()));
-      }
-    }
-  }
-
   @Override
   public Future<Void> stop() {
-    vertx.cancelTimer(sweepTimer);
+    streams.stop();
     return consumer == null ? Future.succeededFuture() : consumer.unregister();
   }
 }

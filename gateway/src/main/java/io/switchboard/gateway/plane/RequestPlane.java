@@ -7,8 +7,13 @@ import io.vertx.core.Future;
 /** How a gateway reaches workers: opens generation streams to them. */
 public interface RequestPlane {
 
-  /** Name shown in /admin/cluster, e.g. "eventbus". */
+  /** Name shown in /admin/cluster and accepted by gateway.requestPlane: "eventbus" or "grpc". */
   String name();
+
+  /** Where workers send this gateway's chunks on the event bus; empty for planes that stream on the call. */
+  default String replyAddress() {
+    return "";
+  }
 
   Future<Void> start();
 

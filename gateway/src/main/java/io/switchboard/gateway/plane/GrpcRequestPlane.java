@@ -1,0 +1,220 @@
+package io.switchboard.gateway.plane;
+
+import io.switchboard.gateway.GatewayOptions;
+import io.switchboard.gateway.registry.WorkerState;
+import io.switchboard.protocol.GenerateError;
+import io.switchboard.protocol.GenerateRequest;
+import io.switchboard.protocol.GrpcMessages;
+import io.switchboard.protocol.WorkerDescriptor;
+import io.switchboard.protocol.grpc.GenerateCall;
+import io.switchboard.protocol.grpc.GenerateEvent;
+import io.switchboard.protocol.grpc.WorkerPlaneGrpcClient;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.Http2Settings;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.grpc.client.GrpcClient;
+import io.vertx.grpc.client.GrpcClientRequest;
+import io.vertx.grpc.client.GrpcClientResponse;
+import io.vertx.grpc.common.GrpcStatus;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The gRPC request plane, gateway side: direct TCP to each worker node's shared gRPC server. One HTTP/2
+ * connection per worker node carries every stream to it (multiplexed); each generation is one server-streaming
+ * call whose deadline is the request's, cancelled (RST_STREAM) when the client goes away, and held back by HTTP/2
+ * flow control while the client reads slowly. A dropped connection ends its streams at once with an error.
+ */
+public final class GrpcRequestPlane implements RequestPlane {
+
+  public static final String NAME = "grpc";
+
+  /** Per stream: how much a worker may send ahead of a slow client before HTTP/2 flow control stops it. */
+  static final int STREAM_WINDOW_BYTES = 64 * 1024;
+  /** Per connection: large, so one slow stream never holds back the others on the same connection. */
+  static final int CONNECTION_WINDOW_BYTES = 64 * 1024 * 1024;
+
+  private final Vertx vertx;
+  private final GatewayOptions options;
+  private final StreamTable streams;
+  private final Map<String, SocketAddress> addresses = new HashMap<>();
+  private GrpcClient client;
+
+  public GrpcRequestPlane(Vertx vertx, GatewayOptions options) {
+    this.vertx = vertx;
+    this.options = options;
+    this.streams = new StreamTable(vertx, options);
+  }
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public Future<Void> start() {
+    HttpClientOptions http = new HttpClientOptions()
+        .setProtocolVersion(HttpVersion.HTTP_2)
+        .setHttp2ClearTextUpgrade(false)
+        .setTcpNoDelay(true)
+        .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, options.getAcceptTimeoutMs()))
+        .setHttp2ConnectionWindowSize(CONNECTION_WINDOW_BYTES)
+        .setInitialSettings(new Http2Settings().setInitialWindowSize(STREAM_WINDOW_BYTES));
+    client = GrpcClient.client(vertx, vertx.httpClientBuilder().with(http)
+        .with(new PoolOptions().setHttp2MaxSize(1)).build());
+    streams.start();
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public Future<ChunkStream> open(WorkerState worker, GenerateRequest request) {
+    String workerId = worker.workerId();
+    String endpoint = worker.descriptor().endpoints().getString(WorkerDescriptor.ENDPOINT_GRPC);
+    SocketAddress address = endpoint == null ? null : address(endpoint);
+    if (address == null) {
+      return Future.failedFuture(new WorkerRefusedException(GenerateError.of(GenerateError.Code.ENGINE_FAILED,
+          "worker " + workerId + " on node " + worker.nodeId() + " publishes no usable gRPC endpoint ("
+              + endpoint + "); its node runs without the gRPC plane", workerId)));
+    }
+    GrpcChunkStream stream = new GrpcChunkStream(streams, workerId, worker.nodeId(), request.streamId(),
+        streams.deadlineNanosFromNow());
+    streams.put(stream);
+    Promise<ChunkStream> accepted = Promise.promise();
+    long acceptTimer = vertx.setTimer(options.getAcceptTimeoutMs(), id -> {
+      if (accepted.tryFail(refused(GenerateError.of(GenerateError.Code.WORKER_BUSY, "worker " + workerId + " at "
+          + endpoint + " did not accept the request within " + options.getAcceptTimeoutMs() + " ms", workerId)))) {
+        streams.forget(request.streamId());
+        stream.stopWorker("acceptance timed out; sent to another worker");
+      }
+    });
+    accepted.future().onComplete(done -> vertx.cancelTimer(acceptTimer));
+    GenerateCall call = GrpcMessages.toCall(workerId, request);
+    client.request(address, WorkerPlaneGrpcClient.Generate)
+        .compose(grpcRequest -> {
+          if (accepted.future().isComplete()) {
+            // Acceptance timed out while connecting: the request went elsewhere, do not send it here too.
+            grpcRequest.cancel();
+            return Future.failedFuture("acceptance timed out before the call was sent");
+          }
+          stream.attach(grpcRequest);
+          long remainingMs = Math.max(1, request.deadlineEpochMs() - System.currentTimeMillis());
+          grpcRequest.timeout(request.deadlineEpochMs() > 0 ? remainingMs : options.getRequestTimeoutMs(),
+              TimeUnit.MILLISECONDS);
+          return grpcRequest.end(call).compose(v -> grpcRequest.response());
+        })
+        .onSuccess(response -> listen(response, stream, accepted, endpoint))
+        .onFailure(failure -> lost(stream, accepted, GenerateError.Code.ENGINE_FAILED, "could not reach worker "
+            + workerId + " at " + endpoint + ": " + failure.getMessage()));
+    return accepted.future();
+  }
+
+  private void listen(GrpcClientResponse<GenerateCall, GenerateEvent> response, GrpcChunkStream stream,
+                      Promise<ChunkStream> accepted, String endpoint) {
+    stream.attach(response);
+    String workerId = stream.workerId();
+    response.handler(event -> {
+      switch (event.getEventCase()) {
+        case ACCEPTED -> accepted.tryComplete(stream);
+        case REFUSED -> {
+          streams.forget(stream.streamId());
+          accepted.tryFail(refused(GrpcMessages.fromFailure(event.getRefused())));
+        }
+        case CHUNK -> stream.onChunk(GrpcMessages.fromChunk(event.getChunk()));
+        default -> { }
+      }
+    });
+    response.endHandler(v -> {
+      if (!stream.isFinished()) {
+        GenerateError.Code code = response.status() == GrpcStatus.DEADLINE_EXCEEDED
+            ? GenerateError.Code.DEADLINE_EXCEEDED : GenerateError.Code.ENGINE_FAILED;
+        lost(stream, accepted, code, "worker " + workerId + " at " + endpoint + " ended the call without a final "
+            + "chunk" + statusOf(response));
+      }
+    });
+    response.exceptionHandler(failure -> lost(stream, accepted, GenerateError.Code.ENGINE_FAILED, "the call to worker "
+        + workerId + " at " + endpoint + " failed: " + failure.getMessage() + statusOf(response)));
+    response.errorHandler(error -> lost(stream, accepted, GenerateError.Code.ENGINE_FAILED, "the call to worker "
+        + workerId + " at " + endpoint + " was reset (" + error + ")"));
+  }
+
+  /**
+   * The call failed on this side: before acceptance it counts as a refusal (the gateway may try another worker);
+   * after, the stream ends with the error. Nothing happens once the stream has ended or was refused.
+   */
+  private void lost(GrpcChunkStream stream, Promise<ChunkStream> accepted, GenerateError.Code code, String reason) {
+    GenerateError error = GenerateError.of(code, reason, stream.workerId());
+    if (accepted.tryFail(refused(error))) {
+      streams.forget(stream.streamId());
+      return;
+    }
+    if (accepted.future().succeeded()) {
+      stream.failLocally(error);
+    }
+  }
+
+  private static String statusOf(GrpcClientResponse<?, ?> response) {
+    GrpcStatus status = response.status();
+    if (status == null || status == GrpcStatus.OK) {
+      return "";
+    }
+    String message = response.statusMessage();
+    return " (grpc-status " + status + (message == null ? "" : ": " + message) + ")";
+  }
+
+  private static WorkerRefusedException refused(GenerateError error) {
+    return new WorkerRefusedException(error);
+  }
+
+  /** "host:port" as published by a worker, parsed once; null when malformed. */
+  private SocketAddress address(String endpoint) {
+    return addresses.computeIfAbsent(endpoint, GrpcRequestPlane::parse);
+  }
+
+  static SocketAddress parse(String endpoint) {
+    int colon = endpoint.lastIndexOf(':');
+    if (colon <= 0 || colon == endpoint.length() - 1) {
+      return null;
+    }
+    try {
+      int port = Integer.parseInt(endpoint.substring(colon + 1));
+      if (port <= 0 || port > 65535) {
+        return null;
+      }
+      String host = endpoint.substring(0, colon);
+      if (host.startsWith("[") && host.endsWith("]")) {
+        host = host.substring(1, host.length() - 1);
+      }
+      return SocketAddress.inetSocketAddress(port, host);
+    } catch (NumberFormatException notAPort) {
+      return null;
+    }
+  }
+
+  @Override
+  public void workerGone(String workerId, String reason) {
+    streams.workerGone(workerId, reason);
+  }
+
+  @Override
+  public void nodeGone(String nodeId, String reason) {
+    streams.nodeGone(nodeId, reason);
+  }
+
+  @Override
+  public int openStreams() {
+    return streams.size();
+  }
+
+  @Override
+  public Future<Void> stop() {
+    streams.stop();
+    return client == null ? Future.succeededFuture() : client.close();
+  }
+}

@@ -1,0 +1,161 @@
+package io.switchboard.gateway.plane;
+
+import io.switchboard.protocol.GenerateError;
+import io.switchboard.protocol.StreamChunk;
+
+import java.util.ArrayDeque;
+import java.util.function.Consumer;
+
+/**
+ * What every plane's stream does alike, gateway side: checks that chunks arrive in sequence, queues them while
+ * the consumer is paused, always ends (a failure on this side becomes an error chunk), and tells the worker to
+ * stop when cancelled. A plane supplies how to stop the worker and how to hold it back while paused. Used only
+ * on the gateway verticle's event loop.
+ */
+abstract class PlaneChunkStream implements ChunkStream {
+
+  private final StreamTable table;
+  private final String workerId;
+  private final String nodeId;
+  private final String streamId;
+  private final ArrayDeque<StreamChunk> queue = new ArrayDeque<>();
+  private Consumer<StreamChunk> handler;
+  private boolean paused;
+  private boolean finished;
+  private boolean delivering;
+  private long expectedSeq;
+  final long deadlineNanos;
+  long lastMessageNanos = System.nanoTime();
+
+  PlaneChunkStream(StreamTable table, String workerId, String nodeId, String streamId, long deadlineNanos) {
+    this.table = table;
+    this.workerId = workerId;
+    this.nodeId = nodeId;
+    this.streamId = streamId;
+    this.deadlineNanos = deadlineNanos;
+  }
+
+  /** Tells the worker to stop generating (best effort: it may be gone already). */
+  abstract void stopWorker(String reason);
+
+  /** The consumer paused or resumed: hold the worker back, or let it go on. */
+  void holdBack(boolean paused) {
+  }
+
+  /**
+   * The consumer, not paused, took {@code chunks} more chunks (not counting the last; may be 0 after a resume,
+   * when chunks taken before the pause may still need acknowledging).
+   */
+  void delivered(int chunks) {
+  }
+
+  @Override
+  public final String workerId() {
+    return workerId;
+  }
+
+  final String nodeId() {
+    return nodeId;
+  }
+
+  final String streamId() {
+    return streamId;
+  }
+
+  final boolean isFinished() {
+    return finished;
+  }
+
+  @Override
+  public final ChunkStream handler(Consumer<StreamChunk> handler) {
+    this.handler = handler;
+    deliver();
+    return this;
+  }
+
+  @Override
+  public final ChunkStream pause() {
+    if (!paused) {
+      paused = true;
+      holdBack(true);
+    }
+    return this;
+  }
+
+  @Override
+  public final ChunkStream resume() {
+    if (paused) {
+      paused = false;
+      holdBack(false);
+    }
+    deliver();
+    return this;
+  }
+
+  @Override
+  public final void cancel(String reason) {
+    if (finished) {
+      return;
+    }
+    finished = true;
+    queue.clear();
+    table.forget(streamId);
+    stopWorker(reason);
+  }
+
+  /** A chunk from the worker. */
+  final void onChunk(StreamChunk chunk) {
+    if (finished) {
+      return;
+    }
+    lastMessageNanos = System.nanoTime();
+    if (chunk.seq() != expectedSeq) {
+      failLocally(GenerateError.of(GenerateError.Code.ENGINE_FAILED, "stream from worker " + workerId
+          + " lost chunks (expected #" + expectedSeq + ", got #" + chunk.seq() + ")", workerId));
+      stopWorker("gateway detected lost chunks");
+      return;
+    }
+    expectedSeq++;
+    enqueue(chunk);
+  }
+
+  /** Ends the stream with an error raised on this side (worker gone, timeout, connection lost). */
+  final void failLocally(GenerateError error) {
+    if (finished) {
+      return;
+    }
+    enqueue(StreamChunk.failure(expectedSeq, error));
+  }
+
+  private void enqueue(StreamChunk chunk) {
+    if (chunk.isLast()) {
+      // Nothing more will come: stop listening now, deliver what is queued at the client's pace.
+      finished = true;
+      table.forget(streamId);
+    }
+    queue.addLast(chunk);
+    deliver();
+  }
+
+  private void deliver() {
+    if (delivering) {
+      return;
+    }
+    delivering = true;
+    int taken = 0;
+    try {
+      while (!paused && handler != null && !queue.isEmpty()) {
+        StreamChunk chunk = queue.pollFirst();
+        handler.accept(chunk);
+        if (!chunk.isLast()) {
+          taken++;
+        }
+      }
+    } finally {
+      delivering = false;
+    }
+    if (!finished && !paused) {
+      delivered(taken);
+    }
+  }
+}

@@ -1,0 +1,167 @@
+package io.switchboard.worker.plane;
+
+import io.switchboard.protocol.GenerateError;
+import io.switchboard.protocol.GrpcMessages;
+import io.switchboard.protocol.StreamChunk;
+import io.switchboard.protocol.Usage;
+import io.switchboard.protocol.grpc.GenerateCall;
+import io.switchboard.protocol.grpc.GenerateEvent;
+import io.switchboard.worker.engine.ChunkSink;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.grpc.common.GrpcStatus;
+import io.vertx.grpc.server.GrpcServerResponse;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The worker end of one gRPC call. The engine writes on the worker's context; the call belongs to the shared
+ * server's context, so every event is handed over there, in order. The call's HTTP/2 write queue is the
+ * flow-control window: while it is full the engine waits, so a slow client stalls generation instead of
+ * filling memory. Events written before the worker accepted are held back, so {@code accepted} is always first.
+ */
+final class GrpcChunkSender implements ChunkSink {
+
+  private final GrpcServerResponse<GenerateCall, GenerateEvent> response;
+  private final Context serverContext;
+  private final Context workerContext;
+  // Worker context only: server-side actions held back until the runner's verdict.
+  private List<Runnable> heldBack = new ArrayList<>();
+  private long seq;
+  private Runnable drainHandler;
+  // Written on the server context, read on the worker's.
+  private volatile boolean full;
+  // Server context only.
+  private boolean ended;
+  private Vertx vertx;
+  private long deadlineTimer = -1;
+
+  GrpcChunkSender(GrpcServerResponse<GenerateCall, GenerateEvent> response, Context serverContext,
+                  Context workerContext) {
+    this.response = response;
+    this.serverContext = serverContext;
+    this.workerContext = workerContext;
+  }
+
+  @Override
+  public void write(String text, int tokens) {
+    send(GrpcMessages.chunk(StreamChunk.delta(seq++, text, tokens)), false);
+  }
+
+  @Override
+  public void end(String text, int tokens, String finishReason, Usage usage) {
+    send(GrpcMessages.chunk(StreamChunk.last(seq++, text, tokens, finishReason, usage)), true);
+  }
+
+  @Override
+  public void fail(GenerateError error) {
+    send(GrpcMessages.chunk(StreamChunk.failure(seq++, error)), true);
+  }
+
+  @Override
+  public boolean writeQueueFull() {
+    return full;
+  }
+
+  @Override
+  public void drainHandler(Runnable handler) {
+    this.drainHandler = handler;
+  }
+
+  /** On the worker context, once the runner admitted the generation: "accepted", then what was held back. */
+  void accepted(String workerId) {
+    GenerateEvent accepted = GrpcMessages.accepted(workerId);
+    List<Runnable> held = heldBack;
+    heldBack = null;
+    serverContext.runOnContext(v -> {
+      writeOnServer(accepted, false);
+      held.forEach(Runnable::run);
+    });
+  }
+
+  /** On the worker context: the runner refused; the call ends with the reason and an OK status. */
+  void refused(GenerateError error) {
+    heldBack = null;
+    serverContext.runOnContext(v -> writeOnServer(GrpcMessages.refused(error), true));
+  }
+
+  /** The runner forgot the stream (ended, failed or cancelled): a call still open is reset, not left hanging. */
+  void closed() {
+    onServer(() -> {
+      if (!ended) {
+        markEnded();
+        response.cancel();
+      }
+    });
+  }
+
+  /**
+   * On the server context: ends the call with DEADLINE_EXCEEDED after {@code timeoutMs} unless it ended before,
+   * and then runs {@code onExpired} (which stops the generation).
+   */
+  void deadline(Vertx vertx, long timeoutMs, String message, Runnable onExpired) {
+    this.vertx = vertx;
+    deadlineTimer = vertx.setTimer(timeoutMs, id -> {
+      deadlineTimer = -1;
+      if (!ended) {
+        markEnded();
+        response.status(GrpcStatus.DEADLINE_EXCEEDED).statusMessage(message).end();
+        onExpired.run();
+      }
+    });
+  }
+
+  /** On the server context: the call is over from the gateway's side (cancelled, reset, closed); write nothing more. */
+  void abandon() {
+    markEnded();
+  }
+
+  private void markEnded() {
+    ended = true;
+    if (deadlineTimer >= 0) {
+      vertx.cancelTimer(deadlineTimer);
+      deadlineTimer = -1;
+    }
+  }
+
+  private void send(GenerateEvent event, boolean last) {
+    onServer(() -> writeOnServer(event, last));
+  }
+
+  /** Runs {@code action} on the server context after every action handed over before it. */
+  private void onServer(Runnable action) {
+    if (heldBack != null) {
+      heldBack.add(action);
+    } else {
+      serverContext.runOnContext(v -> action.run());
+    }
+  }
+
+  private void writeOnServer(GenerateEvent event, boolean last) {
+    if (ended) {
+      return;
+    }
+    if (last) {
+      markEnded();
+      response.end(event);
+      return;
+    }
+    response.write(event);
+    if (!full && response.writeQueueFull()) {
+      full = true;
+      response.drainHandler(v -> {
+        full = false;
+        workerContext.runOnContext(x -> fireDrain());
+      });
+    }
+  }
+
+  private void fireDrain() {
+    Runnable handler = drainHandler;
+    if (handler != null) {
+      drainHandler = null;
+      handler.run();
+    }
+  }
+}

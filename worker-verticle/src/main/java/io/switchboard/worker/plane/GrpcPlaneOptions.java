@@ -1,0 +1,86 @@
+package io.switchboard.worker.plane;
+
+import io.vertx.core.json.JsonObject;
+
+/**
+ * Where a node's shared gRPC request-plane server listens, and the address workers publish for it. The host
+ * defaults to the node's cluster host (the address other nodes already reach it by); port 0 lets the OS pick a
+ * free port, and workers publish the port actually bound.
+ */
+public class GrpcPlaneOptions {
+
+  public static final int DEFAULT_PORT = 0;
+
+  private String host;
+  private int port = DEFAULT_PORT;
+  private String advertisedHost;
+
+  public GrpcPlaneOptions() {
+  }
+
+  public GrpcPlaneOptions(JsonObject json) {
+    host = json.getString("host");
+    port = json.getInteger("port", DEFAULT_PORT);
+    advertisedHost = json.getString("advertisedHost");
+  }
+
+  public JsonObject toJson() {
+    // Unset hosts stay as null keys: the config loader knows every setting by the keys present here.
+    return new JsonObject().put("host", host).put("port", port).put("advertisedHost", advertisedHost);
+  }
+
+  /** Fails with a message naming the key under {@code path} and what it accepts. */
+  public void validate(String path) {
+    if (host != null && host.isBlank()) {
+      throw new IllegalArgumentException(path + ".host must be an address to listen on (e.g. 127.0.0.1 or 0.0.0.0), "
+          + "or be left out to use cluster.host");
+    }
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException(path + ".port must be between 0 and 65535 (0 = any free port), got " + port);
+    }
+    if (advertisedHost != null && (advertisedHost.isBlank() || isWildcard(advertisedHost))) {
+      throw new IllegalArgumentException(path + ".advertisedHost must be an address other nodes can connect to, got '"
+          + advertisedHost + "'");
+    }
+    if (host != null && isWildcard(host) && advertisedHost == null) {
+      throw new IllegalArgumentException(path + ".host " + host + " listens on every interface, so workers cannot "
+          + "publish it: set " + path + ".advertisedHost to the address other nodes reach this one by");
+    }
+  }
+
+  private static boolean isWildcard(String address) {
+    return "0.0.0.0".equals(address) || "::".equals(address) || "[::]".equals(address);
+  }
+
+  public String getHost() {
+    return host;
+  }
+
+  public GrpcPlaneOptions setHost(String host) {
+    this.host = host;
+    return this;
+  }
+
+  public int getPort() {
+    return port;
+  }
+
+  public GrpcPlaneOptions setPort(int port) {
+    this.port = port;
+    return this;
+  }
+
+  public String getAdvertisedHost() {
+    return advertisedHost;
+  }
+
+  public GrpcPlaneOptions setAdvertisedHost(String advertisedHost) {
+    this.advertisedHost = advertisedHost;
+    return this;
+  }
+
+  /** The address published in discovery records: the advertised host, else the bind host. */
+  public String publishedHost() {
+    return advertisedHost != null ? advertisedHost : host;
+  }
+}

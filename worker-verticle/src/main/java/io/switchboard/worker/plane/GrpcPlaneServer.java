@@ -1,0 +1,175 @@
+package io.switchboard.worker.plane;
+
+import io.switchboard.protocol.GenerateError;
+import io.switchboard.protocol.GenerateRequest;
+import io.switchboard.protocol.GrpcMessages;
+import io.switchboard.protocol.grpc.GenerateCall;
+import io.switchboard.protocol.grpc.GenerateEvent;
+import io.switchboard.protocol.grpc.HealthReply;
+import io.switchboard.protocol.grpc.HealthRequest;
+import io.switchboard.protocol.grpc.WorkerHealth;
+import io.switchboard.protocol.grpc.WorkerPlaneGrpcService;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.Http2Settings;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.grpc.server.GrpcServer;
+import io.vertx.grpc.server.GrpcProtocol;
+import io.vertx.grpc.server.GrpcServerOptions;
+import io.vertx.grpc.server.GrpcServerRequest;
+import io.vertx.grpc.server.GrpcServerResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
+/**
+ * The gRPC request plane, worker side: one server per node, shared by every worker on it (several workers in
+ * one process must not each open a port, and each must publish the port really bound). A call names its worker;
+ * the server hands it to that worker's {@link io.switchboard.worker.GenerationRunner} on the worker's own
+ * context. Deployed by the launcher before the workers and undeployed after they drained.
+ */
+public final class GrpcPlaneServer extends VerticleBase {
+
+  private static final Logger log = LoggerFactory.getLogger(GrpcPlaneServer.class);
+  static final long MAX_CONCURRENT_STREAMS = 100_000;
+
+  private final GrpcPlaneOptions options;
+  private final String nodeId;
+  private final Map<String, LocalWorker> workers = new ConcurrentHashMap<>();
+  private volatile HttpServer server;
+
+  /**
+   * @param options resolved options: {@code host} set (the launcher defaults it to the cluster host)
+   * @param nodeId  the cluster node id, for errors and logs
+   */
+  public GrpcPlaneServer(GrpcPlaneOptions options, String nodeId) {
+    this.options = options;
+    this.nodeId = nodeId;
+  }
+
+  @Override
+  public Future<?> start() {
+    GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions()
+        .removeEnabledProtocol(GrpcProtocol.WEB)
+        .removeEnabledProtocol(GrpcProtocol.WEB_TEXT));
+    grpc.callHandler(WorkerPlaneGrpcService.Generate, this::onGenerate);
+    grpc.callHandler(WorkerPlaneGrpcService.Health, this::onHealth);
+    return vertx.createHttpServer(new HttpServerOptions()
+            .setHost(options.getHost())
+            .setPort(options.getPort())
+            .setTcpNoDelay(true)
+            // Every stream of a gateway shares one connection: do not cap them at HTTP/2's usual 100.
+            .setInitialSettings(new Http2Settings().setMaxConcurrentStreams(MAX_CONCURRENT_STREAMS)))
+        .requestHandler(grpc)
+        .listen()
+        .onSuccess(listening -> {
+          server = listening;
+          log.info("gRPC request plane listening", kv("node", nodeId), kv("host", options.getHost()),
+              kv("port", listening.actualPort()), kv("endpoint", endpoint()));
+        })
+        .recover(failure -> Future.failedFuture(new IllegalStateException("the gRPC request plane could not listen on "
+            + options.getHost() + ":" + options.getPort() + " (" + failure.getMessage() + "); set grpc.port to a free "
+            + "port, or 0 for any", failure)));
+  }
+
+  @Override
+  public Future<?> stop() {
+    return server == null ? Future.succeededFuture() : server.close();
+  }
+
+  /** {@code host:port} as workers publish it: the advertised (or bind) host and the port actually bound. */
+  public String endpoint() {
+    HttpServer listening = server;
+    if (listening == null) {
+      throw new IllegalStateException("the gRPC request plane is not listening yet");
+    }
+    return options.publishedHost() + ":" + listening.actualPort();
+  }
+
+  /** Serves {@code worker} on this server from now on. */
+  public void register(LocalWorker worker) {
+    workers.put(worker.workerId(), worker);
+  }
+
+  /** Stops serving a worker; later calls naming it are refused as "worker stopping". */
+  public void unregister(String workerId) {
+    workers.remove(workerId);
+  }
+
+  private void onGenerate(GrpcServerRequest<GenerateCall, GenerateEvent> call) {
+    Context serverContext = vertx.getOrCreateContext();
+    GrpcServerResponse<GenerateCall, GenerateEvent> response = call.response();
+    call.handler(message -> {
+      GenerateRequest request;
+      try {
+        request = GrpcMessages.fromCall(message);
+      } catch (IllegalArgumentException malformed) {
+        log.warn("malformed generate call refused", kv("node", nodeId), kv("workerId", message.getWorkerId()),
+            kv("reason", malformed.getMessage()));
+        response.end(GrpcMessages.refused(GenerateError.of(GenerateError.Code.INVALID_REQUEST,
+            "malformed generate call: " + malformed.getMessage(), message.getWorkerId())));
+        return;
+      }
+      LocalWorker worker = workers.get(message.getWorkerId());
+      if (worker == null) {
+        response.end(GrpcMessages.refused(GenerateError.of(GenerateError.Code.WORKER_STOPPING, "worker "
+            + message.getWorkerId() + " does not run on node " + nodeId + " (it stopped, or never ran here)",
+            message.getWorkerId())));
+        return;
+      }
+      GrpcChunkSender sender = new GrpcChunkSender(response, serverContext, worker.context());
+      // The gateway cancelled the call, or its connection dropped: stop generating for nobody.
+      call.errorHandler(error -> abandon(worker, sender, request, "the gateway cancelled the call (" + error + ")"));
+      call.exceptionHandler(failure -> abandon(worker, sender, request, "the call failed: " + failure.getMessage()));
+      response.exceptionHandler(failure -> abandon(worker, sender, request, "the call failed: "
+          + failure.getMessage()));
+      if (call.timeout() > 0) {
+        // The call's grpc-timeout (the request's deadline) binds the worker too: nobody waits past it.
+        sender.deadline(vertx, call.timeout(), "the request's deadline passed on worker " + worker.workerId(),
+            () -> cancel(worker, request, "the call's deadline passed"));
+      }
+      worker.context().runOnContext(v -> {
+        GenerateError refused = worker.runner().submit(request, sender, sender::closed);
+        if (refused != null) {
+          log.info("generate request refused", kv("requestId", request.requestId()), kv("workerId", worker.workerId()),
+              kv("code", refused.code().name()), kv("reason", refused.message()));
+          sender.refused(refused);
+        } else {
+          sender.accepted(worker.workerId());
+        }
+      });
+    });
+  }
+
+  private static void abandon(LocalWorker worker, GrpcChunkSender sender, GenerateRequest request, String reason) {
+    sender.abandon();
+    cancel(worker, request, reason);
+  }
+
+  private static void cancel(LocalWorker worker, GenerateRequest request, String reason) {
+    worker.context().runOnContext(v -> worker.runner().cancel(request.streamId(), reason));
+  }
+
+  private void onHealth(GrpcServerRequest<HealthRequest, HealthReply> call) {
+    call.handler(ignored -> {
+      List<Future<WorkerHealth>> states = new ArrayList<>();
+      for (LocalWorker worker : workers.values()) {
+        Promise<WorkerHealth> state = Promise.promise();
+        worker.context().runOnContext(v -> state.complete(WorkerHealth.newBuilder().setWorkerId(worker.workerId())
+            .setModel(worker.model()).setAccepting(!worker.runner().isDraining()).build()));
+        states.add(state.future());
+      }
+      Future.all(states).onComplete(done -> call.response().end(HealthReply.newBuilder().setNodeId(nodeId)
+          .addAllWorkers(states.stream().filter(Future::succeeded).map(Future::result).toList()).build()));
+    });
+  }
+}
