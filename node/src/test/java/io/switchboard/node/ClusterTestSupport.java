@@ -17,7 +17,10 @@ import java.util.stream.Collectors;
 /** Small helpers the multi-node tests share: free ports, HTTP calls, waiting for the cluster to settle. */
 final class ClusterTestSupport {
 
-  static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  // HTTP/1.1 as most OpenAI clients speak it; the JDK's default h2c upgrade would funnel every concurrent call
+  // into one HTTP/2 connection and fail past its stream limit instead of queueing.
+  static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+      .connectTimeout(Duration.ofSeconds(5)).build();
 
   private ClusterTestSupport() {
   }

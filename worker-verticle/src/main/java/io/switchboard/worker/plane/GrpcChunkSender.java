@@ -14,6 +14,7 @@ import io.vertx.grpc.server.GrpcServerResponse;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The worker end of one gRPC call. The engine writes on the worker's context; the call belongs to the shared
@@ -23,6 +24,9 @@ import java.util.List;
  */
 final class GrpcChunkSender implements ChunkSink {
 
+  /** Events handed to the server context and not yet written, past which the engine is held back. */
+  static final int MAX_PENDING = 64;
+
   private final GrpcServerResponse<GenerateCall, GenerateEvent> response;
   private final Context serverContext;
   private final Context workerContext;
@@ -30,8 +34,10 @@ final class GrpcChunkSender implements ChunkSink {
   private List<Runnable> heldBack = new ArrayList<>();
   private long seq;
   private Runnable drainHandler;
-  // Written on the server context, read on the worker's.
+  // Shared by both contexts: the call's write queue is full; events handed over but not yet written.
   private volatile boolean full;
+  private volatile boolean drainWanted;
+  private final AtomicInteger pending = new AtomicInteger();
   // Server context only.
   private boolean ended;
   private Vertx vertx;
@@ -59,14 +65,23 @@ final class GrpcChunkSender implements ChunkSink {
     send(GrpcMessages.chunk(StreamChunk.failure(seq++, error)), true);
   }
 
+  /**
+   * Full when the call's HTTP/2 write queue is, or when too many events wait for the server context (an engine
+   * that writes faster than the server context runs must not pile them up there either).
+   */
   @Override
   public boolean writeQueueFull() {
-    return full;
+    return full || pending.get() >= MAX_PENDING;
   }
 
   @Override
   public void drainHandler(Runnable handler) {
     this.drainHandler = handler;
+    drainWanted = true;
+    // The server context may have caught up between the check and now; then nobody else would call back.
+    if (!writeQueueFull()) {
+      workerContext.runOnContext(v -> fireDrain());
+    }
   }
 
   /** On the worker context, once the runner admitted the generation: "accepted", then what was held back. */
@@ -126,7 +141,14 @@ final class GrpcChunkSender implements ChunkSink {
   }
 
   private void send(GenerateEvent event, boolean last) {
-    onServer(() -> writeOnServer(event, last));
+    pending.incrementAndGet();
+    onServer(() -> {
+      pending.decrementAndGet();
+      writeOnServer(event, last);
+      if (drainWanted && !writeQueueFull() && pending.get() <= MAX_PENDING / 2) {
+        notifyWorker();
+      }
+    });
   }
 
   /** Runs {@code action} on the server context after every action handed over before it. */
@@ -152,9 +174,16 @@ final class GrpcChunkSender implements ChunkSink {
       full = true;
       response.drainHandler(v -> {
         full = false;
-        workerContext.runOnContext(x -> fireDrain());
+        if (drainWanted && !writeQueueFull()) {
+          notifyWorker();
+        }
       });
     }
+  }
+
+  private void notifyWorker() {
+    drainWanted = false;
+    workerContext.runOnContext(x -> fireDrain());
   }
 
   private void fireDrain() {

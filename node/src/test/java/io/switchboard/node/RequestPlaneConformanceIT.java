@@ -1,0 +1,334 @@
+package io.switchboard.node;
+
+import io.switchboard.gateway.SseClient;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+import static io.switchboard.node.ClusterTestSupport.HTTP;
+import static io.switchboard.node.ClusterTestSupport.freePort;
+import static io.switchboard.node.ClusterTestSupport.get;
+import static io.switchboard.node.ClusterTestSupport.post;
+import static io.switchboard.node.ClusterTestSupport.routableWorkers;
+import static io.switchboard.node.ClusterTestSupport.waitUntil;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The request-plane conformance suite: the same tests against a gateway on the event-bus plane and a gateway on
+ * the gRPC plane, in one cluster of separate JVMs on loopback, in front of the same worker nodes (workers serve
+ * both planes). The mocker's text is a function of (seed, prompt), so a streamed answer can be compared with the
+ * same request answered whole: a lost, duplicated or reordered chunk shows up as a difference.
+ */
+class RequestPlaneConformanceIT {
+
+  private static final List<NodeProcess> processes = new ArrayList<>();
+  private static final Map<String, String> cluster = new HashMap<>();
+  private static final Map<String, Integer> gatewayPorts = new HashMap<>();
+
+  @BeforeAll
+  static void startCluster() throws Exception {
+    assertThat(NodeProcess.jar()).as("run mvn package first").exists();
+    int clusterPort = freePort();
+    cluster.put("SWITCHBOARD_CLUSTER_NAME", "conformance-" + UUID.randomUUID().toString().substring(0, 8));
+    cluster.put("SWITCHBOARD_CLUSTER_PORT", Integer.toString(clusterPort));
+    cluster.put("SWITCHBOARD_CLUSTER_MEMBERS", "127.0.0.1:" + clusterPort);
+    Path workers = writeConfig("conformance-workers.yaml", """
+        node:
+          roles: [worker]
+        workers:
+          - id: conf-instant
+            model: instant-llm
+            slots: 512
+            maxQueue: 1024
+            contextLength: 65536
+            mocker: {prefillTokensPerSecond: 0, decodeTokensPerSecond: 0, batchSlowdown: 0, seed: 7,
+                     minAnswerTokens: 60000, maxAnswerTokens: 60000}
+          - id: conf-paced
+            model: paced-llm
+            slots: 512
+            maxQueue: 1024
+            contextLength: 8192
+            mocker: {prefillTokensPerSecond: 0, decodeTokensPerSecond: 100, batchSlowdown: 0, seed: 7,
+                     minAnswerTokens: 8000, maxAnswerTokens: 8000}
+        """);
+    launch("conformance-workers", Map.of(), "--config", workers.toString());
+    for (String plane : List.of("eventbus", "grpc")) {
+      int port = freePort();
+      gatewayPorts.put(plane, port);
+      launch("conformance-gateway-" + plane, Map.of("SWITCHBOARD_GATEWAY_REQUEST_PLANE", plane),
+          "--roles", "gateway", "--http-port", Integer.toString(port));
+    }
+    for (int port : gatewayPorts.values()) {
+      waitUntil("both workers are routable from gateway :" + port, 90_000,
+          () -> routableWorkers(port).containsAll(List.of("conf-instant", "conf-paced")));
+    }
+  }
+
+  @AfterAll
+  static void stopCluster() throws Exception {
+    for (NodeProcess process : processes) {
+      process.close();
+    }
+  }
+
+  private static NodeProcess launch(String name, Map<String, String> extraEnv, String... args) throws Exception {
+    Map<String, String> env = new HashMap<>(cluster);
+    env.putAll(extraEnv);
+    NodeProcess process = new NodeProcess(name, env, args);
+    processes.add(process);
+    return process;
+  }
+
+  private static Path writeConfig(String name, String yaml) throws Exception {
+    Path dir = Path.of("target", "it-conf").toAbsolutePath();
+    Files.createDirectories(dir);
+    Path file = dir.resolve(name);
+    Files.writeString(file, yaml);
+    return file;
+  }
+
+  private static String body(String model, int maxTokens, boolean stream, String prompt) {
+    JsonObject body = new JsonObject().put("model", model).put("prompt", prompt).put("max_tokens", maxTokens)
+        .put("stream", stream);
+    if (stream) {
+      body.put("stream_options", new JsonObject().put("include_usage", true));
+    }
+    return body.encode();
+  }
+
+  /** The answer as one JSON response: its text and completion tokens. */
+  private static JsonObject whole(int port, String model, int maxTokens, String prompt) throws Exception {
+    HttpResponse<String> response = post(port, "/v1/completions", body(model, maxTokens, false, prompt));
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+    return new JsonObject(response.body());
+  }
+
+  /** What a streamed answer delivered: the text joined, how many text events, the usage, and how it ended. */
+  private record Streamed(String text, int textEvents, int completionTokens, String finishReason, String error,
+                          boolean done) {
+
+    static Streamed of(List<String> events) {
+      StringBuilder text = new StringBuilder();
+      int textEvents = 0;
+      int tokens = -1;
+      String finish = null;
+      String error = null;
+      boolean done = false;
+      for (String data : events) {
+        if ("[DONE]".equals(data)) {
+          done = true;
+          continue;
+        }
+        JsonObject event = new JsonObject(data);
+        if (event.containsKey("error")) {
+          error = event.getJsonObject("error").getString("message");
+          continue;
+        }
+        if (event.getJsonObject("usage") != null) {
+          tokens = event.getJsonObject("usage").getInteger("completion_tokens");
+        }
+        if (!event.getJsonArray("choices").isEmpty()) {
+          JsonObject choice = event.getJsonArray("choices").getJsonObject(0);
+          String delta = choice.getString("text", "");
+          if (!delta.isEmpty()) {
+            textEvents++;
+            text.append(delta);
+          }
+          if (choice.getString("finish_reason") != null) {
+            finish = choice.getString("finish_reason");
+          }
+        }
+      }
+      return new Streamed(text.toString(), textEvents, tokens, finish, error, done);
+    }
+  }
+
+  private static Streamed stream(int port, String model, int maxTokens, String prompt) throws Exception {
+    try (SseClient sse = new SseClient(port, "/v1/completions", body(model, maxTokens, true, prompt), 0)) {
+      assertThat(sse.status).isEqualTo(200);
+      return Streamed.of(sse.remainingData());
+    }
+  }
+
+  private static JsonObject worker(int port, String workerId) throws Exception {
+    return new JsonObject(get(port, "/admin/cluster").body()).getJsonArray("workers").stream()
+        .map(JsonObject.class::cast).filter(w -> workerId.equals(w.getString("workerId"))).findFirst()
+        .orElseThrow(() -> new AssertionError(workerId + " is not listed"));
+  }
+
+  private static int inFlight(int port, String workerId) throws Exception {
+    JsonObject load = worker(port, workerId).getJsonObject("load");
+    return load == null ? -1 : load.getInteger("inFlight") + load.getInteger("queued");
+  }
+
+  @ParameterizedTest(name = "{0} plane")
+  @ValueSource(strings = {"eventbus", "grpc"})
+  void adminClusterReportsThePlaneOfEachGateway(String plane) throws Exception {
+    JsonObject admin = new JsonObject(get(gatewayPorts.get(plane), "/admin/cluster").body());
+    assertThat(admin.getJsonObject("gateway").getString("requestPlane")).isEqualTo(plane);
+    waitUntil("each gateway sees the other's report", 10_000, () -> new JsonObject(
+        get(gatewayPorts.get(plane), "/admin/cluster").body()).getJsonArray("gateways").size() == 2);
+    Map<String, String> planeByHttp = new JsonObject(get(gatewayPorts.get(plane), "/admin/cluster").body())
+        .getJsonArray("gateways").stream().map(JsonObject.class::cast)
+        .collect(Collectors.toMap(g -> g.getString("http"), g -> g.getString("requestPlane")));
+    assertThat(planeByHttp).containsEntry("127.0.0.1:" + gatewayPorts.get("eventbus"), "eventbus")
+        .containsEntry("127.0.0.1:" + gatewayPorts.get("grpc"), "grpc");
+    assertThat(worker(gatewayPorts.get(plane), "conf-instant").getJsonObject("endpoints").fieldNames())
+        .contains("eventbus", "grpc");
+  }
+
+  @ParameterizedTest(name = "{0} plane")
+  @ValueSource(strings = {"eventbus", "grpc"})
+  void streamedAndWholeAnswersAreTheSameAndAlikeOnBothPlanes(String plane) throws Exception {
+    int port = gatewayPorts.get(plane);
+    JsonObject whole = whole(port, "paced-llm", 40, "conformance one");
+    Streamed streamed = stream(port, "paced-llm", 40, "conformance one");
+
+    String wholeText = whole.getJsonArray("choices").getJsonObject(0).getString("text");
+    assertThat(whole.getJsonObject("usage").getInteger("completion_tokens")).isEqualTo(40);
+    assertThat(streamed.done()).isTrue();
+    assertThat(streamed.error()).isNull();
+    assertThat(streamed.finishReason()).isEqualTo("length");
+    assertThat(streamed.completionTokens()).isEqualTo(40);
+    assertThat(streamed.text()).isEqualTo(wholeText);
+    // The other plane answers the same request with the same text: the planes are interchangeable.
+    String other = plane.equals("grpc") ? "eventbus" : "grpc";
+    assertThat(whole(gatewayPorts.get(other), "paced-llm", 40, "conformance one").getJsonArray("choices")
+        .getJsonObject(0).getString("text")).isEqualTo(wholeText);
+  }
+
+  @ParameterizedTest(name = "{0} plane")
+  @ValueSource(strings = {"eventbus", "grpc"})
+  void tenThousandTokenAnswersArriveWholeAndInOrder(String plane) throws Exception {
+    int port = gatewayPorts.get(plane);
+    Streamed streamed = stream(port, "instant-llm", 10_000, "a long one");
+    JsonObject whole = whole(port, "instant-llm", 10_000, "a long one");
+
+    assertThat(streamed.error()).isNull();
+    assertThat(streamed.done()).isTrue();
+    assertThat(streamed.completionTokens()).isEqualTo(10_000);
+    assertThat(streamed.textEvents()).isBetween(9_000, 10_000);
+    assertThat(whole.getJsonObject("usage").getInteger("completion_tokens")).isEqualTo(10_000);
+    assertThat(streamed.text()).isEqualTo(whole.getJsonArray("choices").getJsonObject(0).getString("text"));
+  }
+
+  @ParameterizedTest(name = "{0} plane")
+  @ValueSource(strings = {"eventbus", "grpc"})
+  void twoHundredConcurrentStreamsAllComplete(String plane) throws Exception {
+    int port = gatewayPorts.get(plane);
+    String expected = whole(port, "paced-llm", 150, "crowd").getJsonArray("choices").getJsonObject(0)
+        .getString("text");
+    List<CompletableFuture<HttpResponse<java.util.stream.Stream<String>>>> calls = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      calls.add(HTTP.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/completions"))
+          .timeout(Duration.ofSeconds(60)).header("content-type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofString(body("paced-llm", 150, true, "crowd"))).build(),
+          HttpResponse.BodyHandlers.ofLines()));
+    }
+    int peak = 0;
+    long until = System.currentTimeMillis() + 3_000;
+    while (System.currentTimeMillis() < until && peak < 150) {
+      peak = Math.max(peak, new JsonObject(get(port, "/admin/cluster").body()).getJsonObject("gateway")
+          .getInteger("openStreams"));
+      Thread.sleep(50);
+    }
+    List<Streamed> results = new ArrayList<>();
+    for (CompletableFuture<HttpResponse<java.util.stream.Stream<String>>> call : calls) {
+      HttpResponse<java.util.stream.Stream<String>> response = call.get(60, TimeUnit.SECONDS);
+      assertThat(response.statusCode()).isEqualTo(200);
+      results.add(Streamed.of(response.body().filter(line -> line.startsWith("data: "))
+          .map(line -> line.substring(6)).toList()));
+    }
+    System.out.printf("%s plane: %d concurrent streams, at most %d open at once in the gateway%n", plane,
+        results.size(), peak);
+    assertThat(peak).as("the streams really ran side by side").isGreaterThanOrEqualTo(100);
+    assertThat(results).allSatisfy(result -> {
+      assertThat(result.error()).isNull();
+      assertThat(result.done()).isTrue();
+      assertThat(result.completionTokens()).isEqualTo(150);
+      assertThat(result.text()).isEqualTo(expected);
+    });
+  }
+
+  @ParameterizedTest(name = "{0} plane")
+  @ValueSource(strings = {"eventbus", "grpc"})
+  void aClientThatHangsUpStopsTheGenerationOnTheWorker(String plane) throws Exception {
+    int port = gatewayPorts.get(plane);
+    waitUntil("the paced worker is idle", 10_000, () -> inFlight(port, "conf-paced") == 0);
+    try (SseClient sse = new SseClient(port, "/v1/completions", body("paced-llm", 6_000, true, "hang up"), 0)) {
+      sse.nextData();
+      sse.nextData();
+      waitUntil("the worker reports the generation", 5_000, () -> inFlight(port, "conf-paced") == 1);
+    }
+    long hungUp = System.nanoTime();
+    // 6,000 tokens at 100 per second would run for a minute: only a cancellation ends it this soon.
+    waitUntil("the worker stopped generating", 5_000, () -> inFlight(port, "conf-paced") == 0
+        && new JsonObject(get(port, "/admin/cluster").body()).getJsonObject("gateway").getInteger("openStreams") == 0);
+    System.out.printf("%s plane: worker idle again %.0f ms after the client hung up (load reports every 1 s)%n",
+        plane, (System.nanoTime() - hungUp) / 1e6);
+  }
+
+  @ParameterizedTest(name = "{0} plane")
+  @ValueSource(strings = {"eventbus", "grpc"})
+  void aSlowClientHoldsTheWorkerBackAndStillGetsEveryChunk(String plane) throws Exception {
+    int port = gatewayPorts.get(plane);
+    waitUntil("the instant worker is idle", 10_000, () -> inFlight(port, "conf-instant") == 0);
+    String prompt = "slow reader " + plane;
+    String expected = whole(port, "instant-llm", 40_000, prompt).getJsonArray("choices").getJsonObject(0)
+        .getString("text");
+    try (SseClient sse = new SseClient(port, "/v1/completions", body("instant-llm", 40_000, true, prompt), 4096)) {
+      List<String> events = new ArrayList<>();
+      events.add(sse.nextData());
+      // An instant engine finishes 40,000 tokens in well under a second unless flow control holds it back.
+      Thread.sleep(2_500);
+      assertThat(inFlight(port, "conf-instant")).as("the worker is held back while the client does not read")
+          .isEqualTo(1);
+      events.addAll(sse.remainingData());
+      Streamed streamed = Streamed.of(events);
+      assertThat(streamed.error()).isNull();
+      assertThat(streamed.done()).isTrue();
+      assertThat(streamed.completionTokens()).isEqualTo(40_000);
+      assertThat(streamed.text()).isEqualTo(expected);
+    }
+  }
+
+  @ParameterizedTest(name = "{0} plane")
+  @ValueSource(strings = {"eventbus", "grpc"})
+  void aWorkerKilledMidStreamEndsTheStreamWithAnErrorPromptly(String plane) throws Exception {
+    int port = gatewayPorts.get(plane);
+    String model = "doomed-" + plane;
+    NodeProcess doomed = launch("conformance-doomed-" + plane, Map.of(
+        "SWITCHBOARD_WORKERS_0_ID", "doomed-" + plane,
+        "SWITCHBOARD_WORKERS_0_MODEL", model,
+        "SWITCHBOARD_WORKERS_0_MOCKER_DECODE_TOKENS_PER_SECOND", "50"), "--roles", "worker");
+    waitUntil("the doomed worker joins", 60_000, () -> routableWorkers(port).contains("doomed-" + plane));
+    try (SseClient sse = new SseClient(port, "/v1/completions", body(model, 2_000, true, "doom"), 0)) {
+      assertThat(sse.nextData()).contains("\"text\"");
+      doomed.kill();
+      long killed = System.nanoTime();
+      Streamed rest = Streamed.of(sse.remainingData());
+      long detectedMs = (System.nanoTime() - killed) / 1_000_000;
+      System.out.printf("%s plane: stream failed %d ms after its worker's JVM was SIGKILLed%n", plane, detectedMs);
+      assertThat(rest.done()).as("a cut stream must not end as if complete").isFalse();
+      assertThat(rest.error()).contains("doomed-" + plane);
+      assertThat(detectedMs).isLessThan(10_000);
+    }
+  }
+}
