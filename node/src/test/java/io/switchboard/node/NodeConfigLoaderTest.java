@@ -393,6 +393,52 @@ class NodeConfigLoaderTest {
   }
 
   @Test
+  void theRequestPlaneAndTheGrpcServerComeFromFileAndEnvironment() throws IOException {
+    Path yaml = file("grpc.yaml", "gateway:\n  requestPlane: grpc\ngrpc:\n  host: 0.0.0.0\n  port: 7443\n");
+
+    NodeOptions options = NodeConfigLoader.load(config(yaml),
+        Map.of("SWITCHBOARD_GRPC_ADVERTISED_HOST", "10.0.0.5", "SWITCHBOARD_GRPC_PORT", "7444"));
+
+    assertThat(options.getGateway().getRequestPlane()).isEqualTo("grpc");
+    assertThat(options.getGrpc().getHost()).isEqualTo("0.0.0.0");
+    assertThat(options.getGrpc().getPort()).isEqualTo(7444);
+    assertThat(options.getGrpc().publishedHost()).isEqualTo("10.0.0.5");
+    assertThat(load(Map.of("SWITCHBOARD_GATEWAY_REQUEST_PLANE", "grpc")).getGateway().getRequestPlane())
+        .isEqualTo("grpc");
+  }
+
+  @Test
+  void theGrpcPlaneConfigIsTheEmbeddedDefaultOnGrpc() {
+    NodeOptions grpc = NodeConfigLoader.load(config(Path.of("..", "conf", "grpc-plane.yaml")), Map.of());
+
+    assertThat(grpc.getGateway().getRequestPlane()).isEqualTo("grpc");
+    assertThat(grpc.getRoles()).containsExactly("gateway", "worker");
+    assertThat(grpc.getWorkers()).singleElement()
+        .satisfies(worker -> assertThat(worker.getModel()).isEqualTo("mock-llm"));
+    assertThat(load(Map.of()).getGateway().getRequestPlane()).isEqualTo("eventbus");
+  }
+
+  @Test
+  void anUnknownRequestPlaneListsTheAllowedOnes() {
+    assertThatThrownBy(() -> load(Map.of("SWITCHBOARD_GATEWAY_REQUEST_PLANE", "nats")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("gateway.requestPlane")
+        .hasMessageContaining("eventbus")
+        .hasMessageContaining("grpc")
+        .hasMessageContaining("nats");
+  }
+
+  @Test
+  void aGrpcServerOnEveryInterfaceMustSayWhichAddressToPublish() {
+    assertThatThrownBy(() -> load(Map.of("SWITCHBOARD_GRPC_HOST", "0.0.0.0")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("grpc.advertisedHost");
+    assertThatThrownBy(() -> load(Map.of("SWITCHBOARD_GRPC_PORT", "70000")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("grpc.port");
+  }
+
+  @Test
   void anOutOfRangeValueFromTheEnvironmentFailsValidation() {
     assertThatThrownBy(() -> load(Map.of("SWITCHBOARD_GATEWAY_HTTP_PORT", "70000")))
         .isInstanceOf(ConfigException.class)
