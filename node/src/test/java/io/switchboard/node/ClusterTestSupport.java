@@ -11,6 +11,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.UUID;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
 
@@ -23,6 +25,15 @@ final class ClusterTestSupport {
       .connectTimeout(Duration.ofSeconds(5)).build();
 
   private ClusterTestSupport() {
+  }
+
+  /** Environment that puts a node in a cluster of its own (fresh name, free port): tests never join each other. */
+  static Map<String, String> freshCluster(String prefix) throws IOException {
+    int clusterPort = freePort();
+    return Map.of(
+        "SWITCHBOARD_CLUSTER_NAME", prefix + "-" + UUID.randomUUID().toString().substring(0, 8),
+        "SWITCHBOARD_CLUSTER_PORT", Integer.toString(clusterPort),
+        "SWITCHBOARD_CLUSTER_MEMBERS", "127.0.0.1:" + clusterPort);
   }
 
   static int freePort() throws IOException {

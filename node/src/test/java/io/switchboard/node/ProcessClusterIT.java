@@ -13,10 +13,10 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 
 import static io.switchboard.node.ClusterTestSupport.chat;
 import static io.switchboard.node.ClusterTestSupport.freePort;
+import static io.switchboard.node.ClusterTestSupport.freshCluster;
 import static io.switchboard.node.ClusterTestSupport.get;
 import static io.switchboard.node.ClusterTestSupport.listedWorkers;
 import static io.switchboard.node.ClusterTestSupport.routableWorkers;
@@ -39,10 +39,7 @@ class ProcessClusterIT {
   @BeforeAll
   static void startEmbeddedNode() throws Exception {
     assertThat(NodeProcess.jar()).as("run mvn package first").exists();
-    int clusterPort = freePort();
-    cluster.put("SWITCHBOARD_CLUSTER_NAME", "it-" + UUID.randomUUID().toString().substring(0, 8));
-    cluster.put("SWITCHBOARD_CLUSTER_PORT", Integer.toString(clusterPort));
-    cluster.put("SWITCHBOARD_CLUSTER_MEMBERS", "127.0.0.1:" + clusterPort);
+    cluster.putAll(freshCluster("it"));
     httpPort = freePort();
     Map<String, String> env = new HashMap<>(cluster);
     env.put("SWITCHBOARD_WORKERS_0_ID", "embedded-1");

@@ -17,13 +17,13 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 import static io.switchboard.node.ClusterTestSupport.HTTP;
 import static io.switchboard.node.ClusterTestSupport.freePort;
+import static io.switchboard.node.ClusterTestSupport.freshCluster;
 import static io.switchboard.node.ClusterTestSupport.get;
 import static io.switchboard.node.ClusterTestSupport.post;
 import static io.switchboard.node.ClusterTestSupport.routableWorkers;
@@ -45,10 +45,7 @@ class RequestPlaneConformanceIT {
   @BeforeAll
   static void startCluster() throws Exception {
     assertThat(NodeProcess.jar()).as("run mvn package first").exists();
-    int clusterPort = freePort();
-    cluster.put("SWITCHBOARD_CLUSTER_NAME", "conformance-" + UUID.randomUUID().toString().substring(0, 8));
-    cluster.put("SWITCHBOARD_CLUSTER_PORT", Integer.toString(clusterPort));
-    cluster.put("SWITCHBOARD_CLUSTER_MEMBERS", "127.0.0.1:" + clusterPort);
+    cluster.putAll(freshCluster("conformance"));
     Path workers = writeConfig("conformance-workers.yaml", """
         node:
           roles: [worker]

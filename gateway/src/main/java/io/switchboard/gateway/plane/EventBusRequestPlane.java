@@ -21,21 +21,20 @@ import io.vertx.core.json.JsonObject;
  * stream it opened (so opening a stream costs no cluster-wide registration) and hands each to its
  * {@link EventBusChunkStream}; the worker sends no more than the credits this side grants.
  */
-public final class EventBusRequestPlane implements RequestPlane {
+public final class EventBusRequestPlane extends AbstractRequestPlane {
 
   public static final String NAME = "eventbus";
 
   private final Vertx vertx;
   private final GatewayOptions options;
   private final String replyAddress;
-  private final StreamTable streams;
   private MessageConsumer<JsonObject> consumer;
 
   public EventBusRequestPlane(Vertx vertx, GatewayOptions options, String gatewayInstanceId) {
+    super(vertx, options);
     this.vertx = vertx;
     this.options = options;
     this.replyAddress = Addresses.gatewayStreams(gatewayInstanceId);
-    this.streams = new StreamTable(vertx, options);
   }
 
   @Override
@@ -104,21 +103,6 @@ public final class EventBusRequestPlane implements RequestPlane {
     }
     return GenerateError.of(GenerateError.Code.ENGINE_FAILED, "could not reach worker " + workerId + ": "
         + failure.getMessage(), workerId);
-  }
-
-  @Override
-  public void workerGone(String workerId, String reason) {
-    streams.workerGone(workerId, reason);
-  }
-
-  @Override
-  public void nodeGone(String nodeId, String reason) {
-    streams.nodeGone(nodeId, reason);
-  }
-
-  @Override
-  public int openStreams() {
-    return streams.size();
   }
 
   void sendCredits(String workerId, String streamId, int credits) {

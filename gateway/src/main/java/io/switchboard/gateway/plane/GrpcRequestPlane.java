@@ -32,7 +32,7 @@ import java.util.concurrent.TimeUnit;
  * call whose deadline is the request's, cancelled (RST_STREAM) when the client goes away, and held back by HTTP/2
  * flow control while the client reads slowly. A dropped connection ends its streams at once with an error.
  */
-public final class GrpcRequestPlane implements RequestPlane {
+public final class GrpcRequestPlane extends AbstractRequestPlane {
 
   public static final String NAME = "grpc";
 
@@ -43,14 +43,13 @@ public final class GrpcRequestPlane implements RequestPlane {
 
   private final Vertx vertx;
   private final GatewayOptions options;
-  private final StreamTable streams;
   private final Map<String, SocketAddress> addresses = new HashMap<>();
   private GrpcClient client;
 
   public GrpcRequestPlane(Vertx vertx, GatewayOptions options) {
+    super(vertx, options);
     this.vertx = vertx;
     this.options = options;
-    this.streams = new StreamTable(vertx, options);
   }
 
   @Override
@@ -195,21 +194,6 @@ public final class GrpcRequestPlane implements RequestPlane {
     } catch (NumberFormatException notAPort) {
       return null;
     }
-  }
-
-  @Override
-  public void workerGone(String workerId, String reason) {
-    streams.workerGone(workerId, reason);
-  }
-
-  @Override
-  public void nodeGone(String nodeId, String reason) {
-    streams.nodeGone(nodeId, reason);
-  }
-
-  @Override
-  public int openStreams() {
-    return streams.size();
   }
 
   @Override
