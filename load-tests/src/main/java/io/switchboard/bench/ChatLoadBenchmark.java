@@ -64,6 +64,9 @@ public final class ChatLoadBenchmark {
   // Touched only on the benchmark's one Vert.x context: no synchronisation needed.
   private long[] latencies = new long[1 << 20];
   private int measured;
+  // Streaming only: time from sending the request to the first complete data event (the first-chunk latency).
+  private long[] firstChunks = new long[1 << 16];
+  private int firstChunkCount;
   private long chunks;
   private long bytes;
   private long nonOk;
@@ -256,6 +259,9 @@ public final class ChatLoadBenchmark {
             lastMeasuredEndNanos = Math.max(lastMeasuredEndNanos, end);
           } else {
             record(end - start);
+            if (sse != null && sse.firstDataNanos > 0) {
+              recordFirstChunk(sse.firstDataNanos - start);
+            }
             chunks += chunkCount[0];
             bytes += byteCount[0];
             lastMeasuredEndNanos = Math.max(lastMeasuredEndNanos, end);
@@ -290,6 +296,8 @@ public final class ChatLoadBenchmark {
     private static final byte[] DATA = "data:".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     private static final byte[] DONE = "data: [DONE]".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     long dataEvents;
+    /** When the first data event (not [DONE]) was complete; 0 until then. */
+    long firstDataNanos;
     private int matched;       // bytes of the current line matched against "data: [DONE]"
     private boolean lineStart = true;
     private boolean dataLine;
@@ -303,7 +311,9 @@ public final class ChatLoadBenchmark {
         }
         if (b == '\n') {
           if (dataLine && !doneLine) {
-            dataEvents++;
+            if (dataEvents++ == 0) {
+              firstDataNanos = System.nanoTime();
+            }
           }
           lineStart = true;
           dataLine = false;
@@ -342,9 +352,18 @@ public final class ChatLoadBenchmark {
     latencies[measured++] = nanos;
   }
 
+  private void recordFirstChunk(long nanos) {
+    if (firstChunkCount == firstChunks.length) {
+      firstChunks = Arrays.copyOf(firstChunks, firstChunks.length * 2);
+    }
+    firstChunks[firstChunkCount++] = nanos;
+  }
+
   private void printSummary() {
     long[] sorted = Arrays.copyOf(latencies, measured);
     Arrays.sort(sorted);
+    long[] firstSorted = Arrays.copyOf(firstChunks, firstChunkCount);
+    Arrays.sort(firstSorted);
     long elapsedNanos = Math.max(1, Math.max(lastMeasuredEndNanos, windowStartNanos) - windowStartNanos);
     double seconds = elapsedNanos / 1e9;
     double rps = measured / seconds;
@@ -370,13 +389,17 @@ public final class ChatLoadBenchmark {
     if (stream) {
       out.append(String.format(Locale.ROOT, "  stream     %d data chunks (%.2f per request), %d bytes%n", chunks,
           measured == 0 ? 0.0 : (double) chunks / measured, bytes));
+      out.append(String.format(Locale.ROOT, "  1st chunk  p50 %.3f ms  p90 %.3f ms  p99 %.3f ms (request sent to "
+              + "first data event)%n", ms(percentile(firstSorted, 50)), ms(percentile(firstSorted, 90)),
+          ms(percentile(firstSorted, 99))));
     } else {
       out.append(String.format(Locale.ROOT, "  bytes      %d response body bytes (%.0f per request)%n", bytes,
           measured == 0 ? 0.0 : (double) bytes / measured));
     }
     out.append(String.format(Locale.ROOT, "chat-bench: connections=%d rps=%.1f p50_ms=%.3f p99_ms=%.3f errors=%d%s%n",
         connections, rps, ms(percentile(sorted, 50)), ms(percentile(sorted, 99)), failed,
-        stream ? String.format(Locale.ROOT, " stream=true chunks=%d", chunks) : ""));
+        stream ? String.format(Locale.ROOT, " stream=true chunks=%d first_chunk_p50_ms=%.3f first_chunk_p99_ms=%.3f",
+            chunks, ms(percentile(firstSorted, 50)), ms(percentile(firstSorted, 99))) : ""));
     System.out.print(out);
     System.out.flush();
   }

@@ -1,9 +1,17 @@
 package io.switchboard.node;
 
 import io.switchboard.gateway.SseClient;
+import io.switchboard.protocol.grpc.HealthReply;
+import io.switchboard.protocol.grpc.HealthRequest;
+import io.switchboard.protocol.grpc.WorkerHealth;
+import io.switchboard.protocol.grpc.WorkerPlaneGrpcClient;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.grpc.client.GrpcClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -189,6 +197,26 @@ class RequestPlaneConformanceIT {
         .containsEntry("127.0.0.1:" + gatewayPorts.get("grpc"), "grpc");
     assertThat(worker(gatewayPorts.get(plane), "conf-instant").getJsonObject("endpoints").fieldNames())
         .contains("eventbus", "grpc");
+  }
+
+  @Test
+  void theWorkerNodesGrpcServerAnswersHealthForEveryWorkerOnIt() throws Exception {
+    String endpoint = worker(gatewayPorts.get("grpc"), "conf-instant").getJsonObject("endpoints").getString("grpc");
+    assertThat(worker(gatewayPorts.get("grpc"), "conf-paced").getJsonObject("endpoints").getString("grpc"))
+        .as("one shared server per node").isEqualTo(endpoint);
+    int colon = endpoint.lastIndexOf(':');
+    Vertx vertx = Vertx.vertx();
+    try {
+      WorkerPlaneGrpcClient client = WorkerPlaneGrpcClient.create(GrpcClient.client(vertx),
+          SocketAddress.inetSocketAddress(Integer.parseInt(endpoint.substring(colon + 1)),
+              endpoint.substring(0, colon)));
+      HealthReply health = client.health(HealthRequest.getDefaultInstance()).await(10, TimeUnit.SECONDS);
+      assertThat(health.getWorkersList()).extracting(WorkerHealth::getWorkerId)
+          .containsExactlyInAnyOrder("conf-instant", "conf-paced");
+      assertThat(health.getWorkersList()).allSatisfy(w -> assertThat(w.getAccepting()).isTrue());
+    } finally {
+      vertx.close().await(10, TimeUnit.SECONDS);
+    }
   }
 
   @ParameterizedTest(name = "{0} plane")
