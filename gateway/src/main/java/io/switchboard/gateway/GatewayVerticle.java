@@ -10,6 +10,7 @@ import io.switchboard.gateway.plane.EventBusRequestPlane;
 import io.switchboard.gateway.plane.GrpcRequestPlane;
 import io.switchboard.gateway.plane.RequestPlane;
 import io.switchboard.gateway.registry.GatewayDirectory;
+import io.switchboard.gateway.registry.RpcBackendDirectory;
 import io.switchboard.gateway.registry.WorkerRegistry;
 import io.switchboard.gateway.routing.RoutingPolicies;
 import io.switchboard.protocol.GatewayReport;
@@ -42,6 +43,7 @@ public class GatewayVerticle extends VerticleBase {
   private WorkerRegistry registry;
   private RequestPlane plane;
   private GatewayDirectory directory;
+  private RpcBackendDirectory rpcBackends;
   private HttpServer server;
 
   public GatewayVerticle(GatewayOptions options, ClusterView cluster, PrometheusMeterRegistry meterRegistry) {
@@ -90,7 +92,8 @@ public class GatewayVerticle extends VerticleBase {
   private Router router(GatewayServices services) {
     Router router = Router.router(vertx);
     ErrorResponder errors = new ErrorResponder(options.getMaxBodyBytes());
-    ClusterHandlers cluster = new ClusterHandlers(services, this.cluster, directory);
+    rpcBackends = new RpcBackendDirectory(vertx);
+    ClusterHandlers cluster = new ClusterHandlers(services, this.cluster, directory, rpcBackends);
     BodyHandler body = BodyHandler.create(false).setBodyLimit(options.getMaxBodyBytes());
     router.post("/v1/chat/completions").handler(body).handler(new CompletionsHandler(services, RequestKind.CHAT));
     router.post("/v1/completions").handler(body).handler(new CompletionsHandler(services, RequestKind.COMPLETION));
@@ -117,6 +120,12 @@ public class GatewayVerticle extends VerticleBase {
     Future<Void> closed = server == null ? Future.succeededFuture() : server.close();
     return closed
         .transform(v -> directory == null ? Future.succeededFuture() : directory.stop())
+        .transform(v -> {
+          if (rpcBackends != null) {
+            rpcBackends.close();
+          }
+          return Future.succeededFuture();
+        })
         .transform(v -> plane == null ? Future.succeededFuture() : plane.stop())
         .transform(v -> registry == null ? Future.succeededFuture() : registry.stop());
   }

@@ -6,6 +6,7 @@ import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.core.HazelcastInstance;
 import io.switchboard.gateway.ClusterView;
 import io.switchboard.protocol.Addresses;
+import io.switchboard.protocol.RpcBackendRecord;
 import io.switchboard.protocol.WorkerDescriptor;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -34,6 +35,9 @@ final class MembershipWatcher implements ClusterView {
   static final long SWEEP_INTERVAL_MS = 3000;
   /** The member attribute where the Vert.x Hazelcast cluster manager keeps a member's Vert.x node id. */
   static final String VERTX_NODE_ID_ATTRIBUTE = "__vertx.nodeId";
+  /** Discovery records that belong to the node that published them (metadata {@code nodeId}). */
+  static final Set<String> NODE_BOUND_RECORD_TYPES = Set.of(WorkerDescriptor.RECORD_TYPE,
+      RpcBackendRecord.RECORD_TYPE);
 
   private final Vertx vertx;
   private final HazelcastInstance hazelcast;
@@ -69,7 +73,7 @@ final class MembershipWatcher implements ClusterView {
 
   private void removeRecordsOfAbsentNodes() {
     Set<String> members = Set.copyOf(memberIds());
-    discovery.getRecords(record -> WorkerDescriptor.RECORD_TYPE.equals(record.getType())
+    discovery.getRecords(record -> NODE_BOUND_RECORD_TYPES.contains(record.getType())
             && record.getMetadata() != null
             && !members.contains(record.getMetadata().getString("nodeId")))
         .onSuccess(stale -> stale.forEach(this::unpublish))
@@ -78,8 +82,8 @@ final class MembershipWatcher implements ClusterView {
 
   private void unpublish(Record record) {
     discovery.unpublish(record.getRegistration())
-        .onSuccess(v -> log.info("removed the record of a worker whose node left",
-            kv("workerId", record.getMetadata().getString("workerId")),
+        .onSuccess(v -> log.info("removed the record of a node that left", kv("type", record.getType()),
+            kv("name", record.getName()),
             kv("node", record.getMetadata().getString("nodeId"))));
     // A failure means another survivor removed it first: nothing to do.
   }

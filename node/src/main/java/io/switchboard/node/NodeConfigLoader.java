@@ -41,12 +41,16 @@ public final class NodeConfigLoader {
       "SWITCHBOARD_ROLES", "node.roles",
       "SWITCHBOARD_HTTP_PORT", "gateway.httpPort",
       "SWITCHBOARD_LOG_FORMAT", "node.logFormat");
-  private static final Set<String> SECTIONS = Set.of("node", "cluster", "gateway", "grpc");
+  private static final Set<String> SECTIONS = Set.of("node", "cluster", "gateway", "grpc", "rpcAgent");
 
   /** What the command line set; null fields were not given. */
   public record Flags(Path config, List<String> roles, Integer httpPort, String clusterHost,
-                      List<String> clusterMembers) {
-    public static final Flags NONE = new Flags(null, null, null, null, null);
+                      List<String> clusterMembers, String rpcServerBin, Integer rpcPort) {
+    public static final Flags NONE = new Flags(null, null, null, null, null, null, null);
+
+    public Flags(Path config, List<String> roles, Integer httpPort, String clusterHost, List<String> clusterMembers) {
+      this(config, roles, httpPort, clusterHost, clusterMembers, null, null);
+    }
   }
 
   private NodeConfigLoader() {
@@ -93,7 +97,7 @@ public final class NodeConfigLoader {
       return new JsonObject();
     }
     if (!(toJson(parsed) instanceof JsonObject json)) {
-      throw new ConfigException("config file " + file + " must hold a mapping (node:, cluster:, gateway:, grpc:, workers:)");
+      throw new ConfigException("config file " + file + " must hold a mapping (node:, cluster:, gateway:, grpc:, rpcAgent:, workers:)");
     }
     return json;
   }
@@ -101,7 +105,7 @@ public final class NodeConfigLoader {
   private static JsonObject mergeFile(JsonObject defaults, JsonObject file, Path source) {
     for (String key : file.fieldNames()) {
       if (!SECTIONS.contains(key) && !"workers".equals(key)) {
-        throw new ConfigException("unknown key '" + key + "' in " + source + " (known: cluster, gateway, grpc, node, workers)");
+        throw new ConfigException("unknown key '" + key + "' in " + source + " (known: cluster, gateway, grpc, node, rpcAgent, workers)");
       }
     }
     JsonObject merged = defaults.copy();
@@ -232,6 +236,12 @@ public final class NodeConfigLoader {
     }
     if (flags.clusterHost() != null) {
       config.getJsonObject("cluster").put("host", flags.clusterHost());
+    }
+    if (flags.rpcServerBin() != null) {
+      config.getJsonObject("rpcAgent").put("serverBin", flags.rpcServerBin());
+    }
+    if (flags.rpcPort() != null) {
+      config.getJsonObject("rpcAgent").put("port", flags.rpcPort());
     }
     if (flags.clusterMembers() != null) {
       set(config, "cluster.members", String.join(",", flags.clusterMembers()), "--cluster-members");

@@ -8,6 +8,7 @@ import io.switchboard.worker.WorkerOptions;
 import io.switchboard.worker.WorkerVerticle;
 import io.switchboard.worker.plane.GrpcPlaneOptions;
 import io.switchboard.worker.plane.GrpcPlaneServer;
+import io.switchboard.worker.rpc.RpcAgentVerticle;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import org.slf4j.Logger;
@@ -34,6 +35,7 @@ public final class NodeLauncher {
   private final List<String> workerDeployments = new ArrayList<>();
   private Vertx vertx;
   private MembershipWatcher watcher;
+  private String rpcAgentDeployment;
   private GrpcPlaneServer grpcPlane;
   private String grpcPlaneDeployment;
   private GatewayVerticle gateway;
@@ -53,11 +55,22 @@ public final class NodeLauncher {
       log.info("joined the cluster", kv("node", nodeId), kv("cluster", options.getCluster().getName()),
           kv("host", options.getCluster().getHost()), kv("members", watcher.memberIds().size()),
           kv("roles", String.join(",", options.getRoles())));
-      return deployGrpcPlane();
-    }).compose(v -> deployWorkers()).compose(v -> deployGateway()).recover(failure -> {
+      return deployRpcAgent();
+    }).compose(v -> deployGrpcPlane()).compose(v -> deployWorkers()).compose(v -> deployGateway()).recover(failure -> {
       Future<Void> closed = vertx == null ? Future.succeededFuture() : vertx.close();
       return closed.transform(ignored -> Future.failedFuture(explain(failure)));
     });
+  }
+
+  /** The local ggml-rpc-server, bound to rpcAgent.host (default: the cluster host, which peers reach). */
+  private Future<Void> deployRpcAgent() {
+    if (!options.runsRpcAgent()) {
+      return Future.succeededFuture();
+    }
+    String host = options.getRpcAgent().getHost() != null ? options.getRpcAgent().getHost()
+        : options.getCluster().getHost();
+    return vertx.deployVerticle(new RpcAgentVerticle(options.getRpcAgent(), host, nodeId))
+        .onSuccess(id -> rpcAgentDeployment = id).mapEmpty();
   }
 
   /** One gRPC server for every worker of this node; its host defaults to the cluster host. */
@@ -114,6 +127,7 @@ public final class NodeLauncher {
     return Future.join(undeployed).<Void>mapEmpty()
         .transform(v -> grpcPlaneDeployment == null ? Future.succeededFuture() : vertx.undeploy(grpcPlaneDeployment))
         .transform(v -> gatewayDeployment == null ? Future.succeededFuture() : vertx.undeploy(gatewayDeployment))
+        .transform(v -> rpcAgentDeployment == null ? Future.succeededFuture() : vertx.undeploy(rpcAgentDeployment))
         .transform(v -> watcher == null ? Future.succeededFuture() : watcher.stop())
         .transform(v -> vertx.close())
         .onComplete(done -> log.info("node stopped; left the cluster", kv("node", nodeId)));

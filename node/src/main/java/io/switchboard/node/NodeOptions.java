@@ -3,6 +3,7 @@ package io.switchboard.node;
 import io.switchboard.gateway.GatewayOptions;
 import io.switchboard.worker.WorkerOptions;
 import io.switchboard.worker.plane.GrpcPlaneOptions;
+import io.switchboard.worker.rpc.RpcAgentOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -19,7 +20,8 @@ public class NodeOptions {
 
   public static final String ROLE_GATEWAY = "gateway";
   public static final String ROLE_WORKER = "worker";
-  public static final Set<String> ROLES = Set.of(ROLE_GATEWAY, ROLE_WORKER);
+  public static final String ROLE_RPC_AGENT = "rpc-agent";
+  public static final Set<String> ROLES = Set.of(ROLE_GATEWAY, ROLE_WORKER, ROLE_RPC_AGENT);
   public static final List<String> DEFAULT_ROLES = List.of(ROLE_GATEWAY, ROLE_WORKER);
   public static final String DEFAULT_LOG_FORMAT = "json";
   public static final Set<String> LOG_FORMATS = Set.of("json", "text");
@@ -32,6 +34,7 @@ public class NodeOptions {
   private ClusterOptions cluster = new ClusterOptions();
   private GatewayOptions gateway = new GatewayOptions();
   private GrpcPlaneOptions grpc = new GrpcPlaneOptions();
+  private RpcAgentOptions rpcAgent = new RpcAgentOptions();
   private List<WorkerOptions> workers = new ArrayList<>(List.of(new WorkerOptions()));
 
   public NodeOptions() {
@@ -47,6 +50,7 @@ public class NodeOptions {
     cluster = new ClusterOptions(json.getJsonObject("cluster", new JsonObject()));
     gateway = new GatewayOptions(json.getJsonObject("gateway", new JsonObject()));
     grpc = new GrpcPlaneOptions(json.getJsonObject("grpc", new JsonObject()));
+    rpcAgent = new RpcAgentOptions(json.getJsonObject("rpcAgent", new JsonObject()));
     JsonArray workerList = json.getJsonArray("workers");
     workers = new ArrayList<>();
     if (workerList == null) {
@@ -69,6 +73,7 @@ public class NodeOptions {
         .put("cluster", cluster.toJson())
         .put("gateway", gateway.toJson())
         .put("grpc", grpc.toJson())
+        .put("rpcAgent", rpcAgent.toJson())
         .put("workers", workerList);
   }
 
@@ -79,7 +84,7 @@ public class NodeOptions {
     }
     for (String role : roles) {
       if (!ROLES.contains(role)) {
-        throw new IllegalArgumentException("node.roles holds unknown role '" + role + "' (allowed: gateway, worker)");
+        throw new IllegalArgumentException("node.roles holds unknown role '" + role + "' (allowed: gateway, worker, rpc-agent)");
       }
     }
     if (!LOG_FORMATS.contains(logFormat)) {
@@ -91,6 +96,10 @@ public class NodeOptions {
     cluster.validate("cluster");
     gateway.validate("gateway");
     grpc.validate("grpc");
+    rpcAgent.validate("rpcAgent");
+    if (runsRpcAgent()) {
+      rpcAgent.validateForRole("rpcAgent");
+    }
     if (roles.contains(ROLE_WORKER) && workers.isEmpty()) {
       throw new IllegalArgumentException("workers must list at least one worker when node.roles includes worker");
     }
@@ -106,6 +115,14 @@ public class NodeOptions {
 
   public boolean runsGateway() {
     return roles.contains(ROLE_GATEWAY);
+  }
+
+  public boolean runsRpcAgent() {
+    return roles.contains(ROLE_RPC_AGENT);
+  }
+
+  public RpcAgentOptions getRpcAgent() {
+    return rpcAgent;
   }
 
   public boolean runsWorkers() {

@@ -27,7 +27,7 @@ public final class SwitchboardMain implements Callable<Integer> {
   Path config;
 
   @Option(names = "--roles", split = ",", paramLabel = "ROLE",
-      description = "What this node runs: gateway, worker, or both (default: gateway,worker)")
+      description = "What this node runs: gateway, worker, rpc-agent, or a mix (default: gateway,worker)")
   List<String> roles;
 
   @Option(names = "--http-port", paramLabel = "N", description = "Gateway HTTP port (default 8080; 0 = any)")
@@ -40,6 +40,14 @@ public final class SwitchboardMain implements Callable<Integer> {
   @Option(names = "--cluster-members", split = ",", paramLabel = "HOST[:PORT]",
       description = "Addresses of cluster members to join through (default 127.0.0.1)")
   List<String> clusterMembers;
+
+  @Option(names = "--rpc-server-bin", paramLabel = "PATH",
+      description = "The ggml-rpc-server binary an rpc-agent node runs (tools/build-llama-cpp builds one)")
+  String rpcServerBin;
+
+  @Option(names = "--rpc-port", paramLabel = "N", description = "Port of the rpc-agent's ggml-rpc-server "
+      + "(default 50052)")
+  Integer rpcPort;
 
   @Option(names = "--print-config",
       description = "Print the effective configuration and every setting's environment variable, then exit")
@@ -61,7 +69,8 @@ public final class SwitchboardMain implements Callable<Integer> {
     NodeOptions options;
     try {
       options = NodeConfigLoader.load(
-          new NodeConfigLoader.Flags(config, roles, httpPort, clusterHost, clusterMembers), System.getenv());
+          new NodeConfigLoader.Flags(config, roles, httpPort, clusterHost, clusterMembers, rpcServerBin, rpcPort),
+          System.getenv());
     } catch (ConfigException invalid) {
       System.err.println("switchboard: configuration error: " + invalid.getMessage());
       return 2;

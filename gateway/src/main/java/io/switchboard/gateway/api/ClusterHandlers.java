@@ -2,6 +2,7 @@ package io.switchboard.gateway.api;
 
 import io.switchboard.gateway.ClusterView;
 import io.switchboard.gateway.registry.GatewayDirectory;
+import io.switchboard.gateway.registry.RpcBackendDirectory;
 import io.switchboard.gateway.registry.WorkerState;
 import io.switchboard.protocol.GatewayReport;
 import io.vertx.core.json.JsonArray;
@@ -18,11 +19,14 @@ public final class ClusterHandlers {
   private final GatewayServices services;
   private final ClusterView cluster;
   private final GatewayDirectory directory;
+  private final RpcBackendDirectory rpcBackends;
 
-  public ClusterHandlers(GatewayServices services, ClusterView cluster, GatewayDirectory directory) {
+  public ClusterHandlers(GatewayServices services, ClusterView cluster, GatewayDirectory directory,
+                         RpcBackendDirectory rpcBackends) {
     this.services = services;
     this.cluster = cluster;
     this.directory = directory;
+    this.rpcBackends = rpcBackends;
   }
 
   /** {@code GET /v1/models}: every model some worker in the cluster serves, in OpenAI's list shape. */
@@ -66,7 +70,7 @@ public final class ClusterHandlers {
 
   /**
    * {@code GET /admin/cluster}: nodes, gateways (each with its request plane), workers (with load and why any is
-   * excluded), models, and this gateway.
+   * excluded), models, this gateway, and the rpc-servers the rpc-agents announce.
    */
   public void admin(RoutingContext ctx) {
     List<WorkerState> workers = services.registry().allWorkers();
@@ -110,7 +114,14 @@ public final class ClusterHandlers {
         .put("nodes", new JsonArray(List.copyOf(nodes.values())))
         .put("workers", workerList)
         .put("models", new JsonArray(List.copyOf(models.values())));
-    json(ctx, 200, body);
+    rpcBackends.backends()
+        .onSuccess(backends -> {
+          JsonArray list = new JsonArray();
+          backends.forEach(backend -> list.add(backend.toJson().put("endpoint", backend.endpoint())));
+          json(ctx, 200, body.put("rpcBackends", list));
+        })
+        .onFailure(failure -> json(ctx, 200, body.put("rpcBackends", new JsonArray())
+            .put("rpcBackendsError", "could not read the rpc-server records: " + failure.getMessage())));
   }
 
   private static void json(RoutingContext ctx, int status, JsonObject body) {
