@@ -1,0 +1,233 @@
+package io.switchboard.worker.rpc;
+
+import io.switchboard.protocol.RpcBackendRecord;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.servicediscovery.ServiceDiscovery;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
+/**
+ * The rpc-servers a llama.cpp worker may split its model over. Candidates come from the cluster (the
+ * rpc-agents' {@code ggml-rpc} records), from a static list in config, and, only when configured, from a
+ * bounded scan of one CIDR and port. A candidate joins only after {@link RpcProbe#handshake} accepts it;
+ * rejected ones are re-checked now and then, with the reason kept for {@code /admin/cluster}. Members are
+ * re-checked every {@code checkIntervalMs} by TCP connect (an rpc-server serving llama-server answers no
+ * second handshake), so a dead one leaves within the interval plus the connect timeout. Listeners hear the
+ * member list, in a stable order, whenever it changes. Used only on the owner's event loop.
+ */
+public final class RpcPool {
+
+  private static final Logger log = LoggerFactory.getLogger(RpcPool.class);
+
+  /** Where a candidate came from. */
+  public enum Source { CLUSTER, STATIC, SCAN }
+
+  /** One candidate and what the pool knows of it. */
+  private static final class Candidate {
+    final String host;
+    final int port;
+    final Set<Source> sources = new LinkedHashSet<>();
+    boolean member;
+    boolean checking;
+    String reason;
+    String version;
+    List<RpcProbeResult.DeviceMemory> devices = List.of();
+    long lastCheckMs;
+
+    Candidate(String host, int port) {
+      this.host = host;
+      this.port = port;
+    }
+
+    String endpoint() {
+      return host + ":" + port;
+    }
+  }
+
+  private final Vertx vertx;
+  private final RpcProbe probe;
+  private final RpcPoolOptions options;
+  private final ServiceDiscovery discovery;
+  private final Map<String, Candidate> candidates = new TreeMap<>();
+  private final List<Consumer<List<String>>> listeners = new ArrayList<>();
+  private List<String> lastMembers = List.of();
+  private long checkTimer = -1;
+  private long scanTimer = -1;
+
+  public RpcPool(Vertx vertx, RpcProbe probe, RpcPoolOptions options) {
+    this.vertx = vertx;
+    this.probe = probe;
+    this.options = options;
+    this.discovery = ServiceDiscovery.create(vertx);
+  }
+
+  /** Called with the member endpoints (host:port, sorted) whenever they change. */
+  public void onChange(Consumer<List<String>> listener) {
+    listeners.add(listener);
+  }
+
+  public void start() {
+    for (String endpoint : options.getEndpoints()) {
+      int colon = endpoint.lastIndexOf(':');
+      candidate(endpoint.substring(0, colon), Integer.parseInt(endpoint.substring(colon + 1))).sources
+          .add(Source.STATIC);
+    }
+    checkTimer = vertx.setPeriodic(0, options.getCheckIntervalMs(), id -> tick());
+    if (options.getScanCidr() != null) {
+      scanTimer = vertx.setPeriodic(0, options.getScanIntervalMs(), id -> scan());
+    }
+  }
+
+  public void stop() {
+    vertx.cancelTimer(checkTimer);
+    vertx.cancelTimer(scanTimer);
+    discovery.close();
+  }
+
+  /** The members now, sorted by endpoint: the order llama-server's --rpc gets them in. */
+  public List<String> members() {
+    return candidates.values().stream().filter(c -> c.member).map(Candidate::endpoint).toList();
+  }
+
+  /** Every candidate with its state, sources and, when rejected, why: for {@code /admin/cluster}. */
+  public JsonArray toJson() {
+    JsonArray list = new JsonArray();
+    for (Candidate c : candidates.values()) {
+      JsonArray devices = new JsonArray();
+      c.devices.forEach(d -> devices.add(new JsonObject().put("freeBytes", d.freeBytes())
+          .put("totalBytes", d.totalBytes())));
+      list.add(new JsonObject().put("endpoint", c.endpoint()).put("state", c.member ? "member" : c.reason == null
+              ? "checking" : "rejected").put("reason", c.reason).put("version", c.version).put("devices", devices)
+          .put("sources", new JsonArray(c.sources.stream().map(s -> s.name().toLowerCase()).toList())));
+    }
+    return list;
+  }
+
+  private Candidate candidate(String host, int port) {
+    return candidates.computeIfAbsent(host + ":" + port, key -> new Candidate(host, port));
+  }
+
+  private void tick() {
+    discovery.getRecords(record -> RpcBackendRecord.RECORD_TYPE.equals(record.getType())
+            && record.getMetadata() != null)
+        .onComplete(read -> {
+          if (read.succeeded()) {
+            Set<String> announced = new LinkedHashSet<>();
+            read.result().forEach(record -> {
+              RpcBackendRecord backend = RpcBackendRecord.fromJson(record.getMetadata());
+              announced.add(backend.endpoint());
+              candidate(backend.host(), backend.port()).sources.add(Source.CLUSTER);
+            });
+            for (Candidate c : candidates.values()) {
+              if (c.sources.contains(Source.CLUSTER) && !announced.contains(c.endpoint())) {
+                c.sources.remove(Source.CLUSTER);
+                if (c.sources.isEmpty() && c.member) {
+                  leave(c, "its rpc-agent withdrew it");
+                }
+              }
+            }
+            candidates.values().removeIf(c -> c.sources.isEmpty() && !c.member);
+          }
+          checkAll();
+        });
+  }
+
+  private void checkAll() {
+    long now = System.currentTimeMillis();
+    for (Candidate c : new ArrayList<>(candidates.values())) {
+      if (c.checking) {
+        continue;
+      }
+      if (c.member) {
+        c.checking = true;
+        probe.reachable(c.host, c.port).onComplete(alive -> {
+          c.checking = false;
+          if (c.member && !Boolean.TRUE.equals(alive.result())) {
+            leave(c, "it stopped accepting connections");
+          }
+        });
+      } else if (c.reason == null || now - c.lastCheckMs >= options.getRejectedRecheckMs()) {
+        c.checking = true;
+        c.lastCheckMs = now;
+        probe.handshake(c.host, c.port).onComplete(done -> {
+          c.checking = false;
+          RpcProbeResult result = done.result();
+          if (result != null && result.accepted()) {
+            join(c, result);
+          } else {
+            String reason = result != null ? result.reason() : String.valueOf(done.cause());
+            if (!Objects.equals(reason, c.reason)) {
+              log.warn("rpc-server candidate rejected", kv("endpoint", c.endpoint()), kv("sources", c.sources),
+                  kv("reason", reason));
+            }
+            c.reason = reason;
+            c.version = result != null ? result.version() : null;
+          }
+        });
+      }
+    }
+  }
+
+  private void join(Candidate c, RpcProbeResult result) {
+    c.member = true;
+    c.reason = null;
+    c.version = result.version();
+    c.devices = result.devices();
+    log.info("rpc-server joined the pool", kv("endpoint", c.endpoint()), kv("version", result.version()),
+        kv("devices", result.devices().size()), kv("sources", c.sources));
+    changed();
+  }
+
+  private void leave(Candidate c, String why) {
+    c.member = false;
+    c.reason = "left the pool: " + why;
+    c.lastCheckMs = System.currentTimeMillis();
+    log.warn("rpc-server left the pool", kv("endpoint", c.endpoint()), kv("reason", why));
+    if (c.sources.isEmpty()) {
+      candidates.remove(c.endpoint());
+    }
+    changed();
+  }
+
+  private void changed() {
+    List<String> members = members();
+    if (!members.equals(lastMembers)) {
+      lastMembers = members;
+      listeners.forEach(listener -> listener.accept(members));
+    }
+  }
+
+  /** A bounded scan: addresses of the CIDR where the port accepts a connection become candidates. */
+  private void scan() {
+    List<String> addresses = Cidr.parse(options.getScanCidr(), RpcPoolOptions.MAX_SCAN_ADDRESSES);
+    List<Future<Boolean>> connects = new ArrayList<>();
+    for (String address : addresses) {
+      connects.add(probe.reachable(address, options.getScanPort()));
+    }
+    Future.join(connects).onComplete(done -> {
+      int found = 0;
+      for (int i = 0; i < addresses.size(); i++) {
+        if (Boolean.TRUE.equals(connects.get(i).result())) {
+          candidate(addresses.get(i), options.getScanPort()).sources.add(Source.SCAN);
+          found++;
+        }
+      }
+      log.info("rpc scan done", kv("cidr", options.getScanCidr()), kv("port", options.getScanPort()),
+          kv("listening", found));
+    });
+  }
+}

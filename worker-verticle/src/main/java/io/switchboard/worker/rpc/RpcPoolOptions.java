@@ -1,0 +1,134 @@
+package io.switchboard.worker.rpc;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Where a llama.cpp worker looks for rpc-servers besides the cluster's announcements, and how often it checks
+ * them. A scan is off unless configured, and bounded: one CIDR of at most {@link #MAX_SCAN_ADDRESSES}
+ * addresses, one port.
+ */
+public class RpcPoolOptions {
+
+  public static final long DEFAULT_CHECK_INTERVAL_MS = 1000;
+  public static final long DEFAULT_REJECTED_RECHECK_MS = 10_000;
+  public static final long DEFAULT_SCAN_INTERVAL_MS = 30_000;
+  public static final int DEFAULT_SCAN_PORT = RpcAgentOptions.DEFAULT_PORT;
+  public static final int MAX_SCAN_ADDRESSES = 1024;
+
+  private List<String> endpoints = new ArrayList<>();
+  private String scanCidr;
+  private int scanPort = DEFAULT_SCAN_PORT;
+  private long checkIntervalMs = DEFAULT_CHECK_INTERVAL_MS;
+  private long rejectedRecheckMs = DEFAULT_REJECTED_RECHECK_MS;
+  private long scanIntervalMs = DEFAULT_SCAN_INTERVAL_MS;
+
+  public RpcPoolOptions() {
+  }
+
+  public RpcPoolOptions(JsonObject json) {
+    endpoints = new ArrayList<>(json.getJsonArray("endpoints", new JsonArray()).stream().map(String::valueOf)
+        .toList());
+    scanCidr = json.getString("scanCidr");
+    scanPort = json.getInteger("scanPort", DEFAULT_SCAN_PORT);
+    checkIntervalMs = json.getLong("checkIntervalMs", DEFAULT_CHECK_INTERVAL_MS);
+    rejectedRecheckMs = json.getLong("rejectedRecheckMs", DEFAULT_REJECTED_RECHECK_MS);
+    scanIntervalMs = json.getLong("scanIntervalMs", DEFAULT_SCAN_INTERVAL_MS);
+  }
+
+  public JsonObject toJson() {
+    return new JsonObject()
+        .put("endpoints", new JsonArray(new ArrayList<>(endpoints)))
+        .put("scanCidr", scanCidr)
+        .put("scanPort", scanPort)
+        .put("checkIntervalMs", checkIntervalMs)
+        .put("rejectedRecheckMs", rejectedRecheckMs)
+        .put("scanIntervalMs", scanIntervalMs);
+  }
+
+  /** Fails with a message naming the key under {@code path}. Entries' hosts and ports are the probe's job. */
+  public void validate(String path) {
+    for (int i = 0; i < endpoints.size(); i++) {
+      if (!endpoints.get(i).matches("[^\\s:]+:\\d{1,5}")) {
+        throw new IllegalArgumentException(path + ".endpoints[" + i + "] must be host:port, got '" + endpoints.get(i)
+            + "'");
+      }
+    }
+    if (scanCidr != null) {
+      try {
+        Cidr.parse(scanCidr, MAX_SCAN_ADDRESSES);
+      } catch (IllegalArgumentException bad) {
+        throw new IllegalArgumentException(path + ".scanCidr: " + bad.getMessage());
+      }
+    }
+    if (scanPort < 1 || scanPort > 65535) {
+      throw new IllegalArgumentException(path + ".scanPort must be between 1 and 65535, got " + scanPort);
+    }
+    if (checkIntervalMs < 100 || checkIntervalMs > 2000) {
+      // A dead backend must leave the pool within 5 s: connect timeout (2 s) plus one interval.
+      throw new IllegalArgumentException(path + ".checkIntervalMs must be between 100 and 2000, got "
+          + checkIntervalMs);
+    }
+    if (rejectedRecheckMs < checkIntervalMs || scanIntervalMs < 1000) {
+      throw new IllegalArgumentException(path + ".rejectedRecheckMs must be >= checkIntervalMs and " + path
+          + ".scanIntervalMs >= 1000");
+    }
+  }
+
+  public List<String> getEndpoints() {
+    return endpoints;
+  }
+
+  public RpcPoolOptions setEndpoints(List<String> endpoints) {
+    this.endpoints = new ArrayList<>(endpoints);
+    return this;
+  }
+
+  public String getScanCidr() {
+    return scanCidr;
+  }
+
+  public RpcPoolOptions setScanCidr(String scanCidr) {
+    this.scanCidr = scanCidr;
+    return this;
+  }
+
+  public int getScanPort() {
+    return scanPort;
+  }
+
+  public RpcPoolOptions setScanPort(int scanPort) {
+    this.scanPort = scanPort;
+    return this;
+  }
+
+  public long getCheckIntervalMs() {
+    return checkIntervalMs;
+  }
+
+  public RpcPoolOptions setCheckIntervalMs(long checkIntervalMs) {
+    this.checkIntervalMs = checkIntervalMs;
+    return this;
+  }
+
+  public long getRejectedRecheckMs() {
+    return rejectedRecheckMs;
+  }
+
+  public RpcPoolOptions setRejectedRecheckMs(long rejectedRecheckMs) {
+    this.rejectedRecheckMs = rejectedRecheckMs;
+    return this;
+  }
+
+  public long getScanIntervalMs() {
+    return scanIntervalMs;
+  }
+
+  public RpcPoolOptions setScanIntervalMs(long scanIntervalMs) {
+    this.scanIntervalMs = scanIntervalMs;
+    return this;
+  }
+}
