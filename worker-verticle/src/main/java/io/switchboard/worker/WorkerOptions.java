@@ -1,5 +1,6 @@
 package io.switchboard.worker;
 
+import io.switchboard.worker.llamacpp.LlamaCppOptions;
 import io.switchboard.worker.mocker.MockerOptions;
 import io.vertx.core.json.JsonObject;
 
@@ -11,7 +12,7 @@ public class WorkerOptions {
 
   public static final String DEFAULT_MODEL = "mock-llm";
   public static final String DEFAULT_ENGINE = "mocker";
-  public static final Set<String> ENGINES = Set.of("mocker");
+  public static final Set<String> ENGINES = Set.of("mocker", "llamacpp");
   /** Generations that run at once; more queue. */
   public static final int DEFAULT_SLOTS = 8;
   /** Generations that may wait for a slot; past this the worker refuses (the gateway tries another). */
@@ -30,6 +31,7 @@ public class WorkerOptions {
   private long loadReportIntervalMs = DEFAULT_LOAD_REPORT_INTERVAL_MS;
   private long drainTimeoutMs = DEFAULT_DRAIN_TIMEOUT_MS;
   private MockerOptions mocker = new MockerOptions();
+  private LlamaCppOptions llamacpp = new LlamaCppOptions();
 
   public WorkerOptions() {
   }
@@ -44,6 +46,7 @@ public class WorkerOptions {
     loadReportIntervalMs = json.getLong("loadReportIntervalMs", DEFAULT_LOAD_REPORT_INTERVAL_MS);
     drainTimeoutMs = json.getLong("drainTimeoutMs", DEFAULT_DRAIN_TIMEOUT_MS);
     mocker = new MockerOptions(json.getJsonObject("mocker", new JsonObject()));
+    llamacpp = new LlamaCppOptions(json.getJsonObject("llamacpp", new JsonObject()));
   }
 
   public JsonObject toJson() {
@@ -56,7 +59,8 @@ public class WorkerOptions {
         .put("contextLength", contextLength)
         .put("loadReportIntervalMs", loadReportIntervalMs)
         .put("drainTimeoutMs", drainTimeoutMs)
-        .put("mocker", mocker.toJson());
+        .put("mocker", mocker.toJson())
+        .put("llamacpp", llamacpp.toJson());
     return json;
   }
 
@@ -78,6 +82,9 @@ public class WorkerOptions {
     requireAtLeast(path + ".loadReportIntervalMs", loadReportIntervalMs, 100);
     requireAtLeast(path + ".drainTimeoutMs", drainTimeoutMs, 0);
     mocker.validate(path + ".mocker");
+    if ("llamacpp".equals(engine)) {
+      llamacpp.validate(path + ".llamacpp");
+    }
   }
 
   private static void requireAtLeast(String key, long value, long min) {
@@ -168,6 +175,15 @@ public class WorkerOptions {
 
   public MockerOptions getMocker() {
     return mocker;
+  }
+
+  public LlamaCppOptions getLlamacpp() {
+    return llamacpp;
+  }
+
+  public WorkerOptions setLlamacpp(LlamaCppOptions llamacpp) {
+    this.llamacpp = llamacpp;
+    return this;
   }
 
   public WorkerOptions setMocker(MockerOptions mocker) {

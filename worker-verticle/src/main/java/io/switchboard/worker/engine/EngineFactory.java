@@ -1,6 +1,7 @@
 package io.switchboard.worker.engine;
 
 import io.switchboard.worker.WorkerOptions;
+import io.switchboard.worker.llamacpp.LlamaCppEngine;
 import io.switchboard.worker.mocker.MockerEngine;
 import io.vertx.core.Vertx;
 
@@ -13,6 +14,7 @@ public final class EngineFactory {
   public static Engine create(Vertx vertx, WorkerOptions options, String workerId) {
     return switch (options.getEngine()) {
       case MockerEngine.KIND -> new MockerEngine(vertx, options.getMocker(), workerId, options.getContextLength());
+      case LlamaCppEngine.KIND -> new LlamaCppEngine(vertx, options.getLlamacpp(), workerId, options.getSlots());
       default -> throw new IllegalArgumentException("unknown engine '" + options.getEngine() + "' (allowed: "
           + WorkerOptions.ENGINES + ")");
     };

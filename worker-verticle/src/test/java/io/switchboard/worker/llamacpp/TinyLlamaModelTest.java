@@ -34,43 +34,6 @@ class TinyLlamaModelTest {
     }
   }
 
-  static Path tinyModel() throws Exception {
-    Path bin = RpcProbeTestSupport.llamaCppBin();
-    Path vocab = bin.getParent().resolve("models").resolve("ggml-vocab-llama-spm.gguf");
-    Path model = Path.of("target", "models", "tiny-llama.gguf").toAbsolutePath();
-    if (!Files.exists(model)) {
-      TinyLlamaModel.write(vocab, model, 42);
-    }
-    return model;
-  }
-
-  private int startLlamaServer(String... extra) throws Exception {
-    int port = RpcProbeTestSupport.freePort();
-    List<String> command = new ArrayList<>(List.of(
-        RpcProbeTestSupport.llamaCppBin().resolve("llama-server").toString(),
-        "-m", tinyModel().toString(), "--host", "127.0.0.1", "--port", Integer.toString(port),
-        "-c", "512", "-np", "1", "-t", "1", "--no-webui"));
-    command.addAll(List.of(extra));
-    Path log = Files.createDirectories(Path.of("target", "rpc-logs")).resolve("llama-server-" + port + ".log");
-    Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    processes.add(process);
-    long until = System.currentTimeMillis() + 60_000;
-    while (true) {
-      assertThat(process.isAlive()).as("llama-server exited; see " + log + ": " + Files.readString(log)).isTrue();
-      try {
-        if (HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health")).build(),
-            HttpResponse.BodyHandlers.ofString()).statusCode() == 200) {
-          return port;
-        }
-      } catch (java.io.IOException notYet) {
-        // still starting
-      }
-      assertThat(System.currentTimeMillis()).as("llama-server not healthy within 60 s; see " + log)
-          .isLessThan(until);
-      Thread.sleep(100);
-    }
-  }
-
   private static JsonObject complete(int port) throws Exception {
     HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(
             URI.create("http://127.0.0.1:" + port + "/v1/chat/completions"))
@@ -83,7 +46,7 @@ class TinyLlamaModelTest {
 
   @Test
   void llamaServerLoadsItAndAnswersWithRealTokens() throws Exception {
-    JsonObject answer = complete(startLlamaServer());
+    JsonObject answer = complete(LlamaServerTestSupport.start(processes));
 
     assertThat(answer.getJsonObject("usage").getInteger("completion_tokens")).isBetween(1, 8);
     assertThat(answer.getJsonObject("usage").getInteger("prompt_tokens")).isPositive();
@@ -96,7 +59,7 @@ class TinyLlamaModelTest {
     processes.add(RpcProbeTestSupport.startRpcServer(first));
     processes.add(RpcProbeTestSupport.startRpcServer(second));
 
-    JsonObject answer = complete(startLlamaServer("--rpc", "127.0.0.1:" + first + ",127.0.0.1:" + second,
+    JsonObject answer = complete(LlamaServerTestSupport.start(processes, "--rpc", "127.0.0.1:" + first + ",127.0.0.1:" + second,
         "-ngl", "99"));
 
     assertThat(answer.getJsonObject("usage").getInteger("completion_tokens")).isBetween(1, 8);
