@@ -45,11 +45,12 @@ public final class NodeConfigLoader {
 
   /** What the command line set; null fields were not given. */
   public record Flags(Path config, List<String> roles, Integer httpPort, String clusterHost,
-                      List<String> clusterMembers, String rpcServerBin, Integer rpcPort) {
-    public static final Flags NONE = new Flags(null, null, null, null, null, null, null);
+                      List<String> clusterMembers, String rpcServerBin, Integer rpcPort, String llamaServerBin,
+                      Path model) {
+    public static final Flags NONE = new Flags(null, null, null, null, null, null, null, null, null);
 
     public Flags(Path config, List<String> roles, Integer httpPort, String clusterHost, List<String> clusterMembers) {
-      this(config, roles, httpPort, clusterHost, clusterMembers, null, null);
+      this(config, roles, httpPort, clusterHost, clusterMembers, null, null, null, null);
     }
   }
 
@@ -236,6 +237,21 @@ public final class NodeConfigLoader {
     }
     if (flags.clusterHost() != null) {
       config.getJsonObject("cluster").put("host", flags.clusterHost());
+    }
+    if (flags.llamaServerBin() != null || flags.model() != null) {
+      // The llama.cpp quick start: the first worker runs llama-server on this model over the cluster's rpc pool.
+      JsonObject worker = config.getJsonArray("workers").getJsonObject(0);
+      worker.put("engine", "llamacpp");
+      JsonObject llamacpp = worker.getJsonObject("llamacpp");
+      if (flags.llamaServerBin() != null) {
+        llamacpp.put("serverBin", flags.llamaServerBin());
+      }
+      if (flags.model() != null) {
+        llamacpp.put("modelPath", flags.model().toAbsolutePath().toString());
+        if ("mock-llm".equals(worker.getString("model"))) {
+          worker.put("model", flags.model().getFileName().toString().replaceFirst("(?i)\\.gguf$", ""));
+        }
+      }
     }
     if (flags.rpcServerBin() != null) {
       config.getJsonObject("rpcAgent").put("serverBin", flags.rpcServerBin());

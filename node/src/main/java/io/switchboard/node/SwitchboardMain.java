@@ -49,6 +49,14 @@ public final class SwitchboardMain implements Callable<Integer> {
       + "(default 50052)")
   Integer rpcPort;
 
+  @Option(names = "--llama-server-bin", paramLabel = "PATH",
+      description = "Run a llamacpp worker: this llama-server binary, over the cluster's rpc-servers")
+  String llamaServerBin;
+
+  @Option(names = "--model", paramLabel = "FILE.gguf",
+      description = "The GGUF model that llamacpp worker serves (its name is the file name without .gguf)")
+  Path model;
+
   @Option(names = "--print-config",
       description = "Print the effective configuration and every setting's environment variable, then exit")
   boolean printConfig;
@@ -69,7 +77,8 @@ public final class SwitchboardMain implements Callable<Integer> {
     NodeOptions options;
     try {
       options = NodeConfigLoader.load(
-          new NodeConfigLoader.Flags(config, roles, httpPort, clusterHost, clusterMembers, rpcServerBin, rpcPort),
+          new NodeConfigLoader.Flags(config, roles, httpPort, clusterHost, clusterMembers, rpcServerBin, rpcPort,
+              llamaServerBin, model),
           System.getenv());
     } catch (ConfigException invalid) {
       System.err.println("switchboard: configuration error: " + invalid.getMessage());

@@ -1,10 +1,14 @@
 package io.switchboard.worker.llamacpp;
 
+import io.switchboard.protocol.GenerateError;
 import io.switchboard.protocol.GenerateRequest;
+import io.switchboard.protocol.Usage;
 import io.switchboard.worker.engine.ChunkSink;
 import io.switchboard.worker.engine.Engine;
 import io.switchboard.worker.engine.Generation;
 import io.switchboard.worker.openai.OpenAiStreamingCall;
+import io.switchboard.worker.rpc.RpcPool;
+import io.switchboard.worker.rpc.RpcProbe;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -13,16 +17,20 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.ServerSocket;
 import java.net.URI;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
 /**
- * The llamacpp engine, attached to a running llama-server: start waits until its {@code /health} answers 200,
- * and every generation streams through its OpenAI API ({@link OpenAiStreamingCall}).
+ * The llamacpp engine. Attached ({@code url}): waits until that llama-server's {@code /health} answers 200.
+ * Supervised ({@code serverBin} + {@code modelPath}): runs its own llama-server over the rpc pool through a
+ * {@link LlamaServerSupervisor}, and refuses generations as busy while it restarts. Either way every generation
+ * streams through llama-server's OpenAI API ({@link OpenAiStreamingCall}).
  */
 public final class LlamaCppEngine implements Engine {
 
@@ -33,21 +41,23 @@ public final class LlamaCppEngine implements Engine {
   private final Vertx vertx;
   private final LlamaCppOptions options;
   private final String workerId;
-  private final RequestOptions target;
-  private final String backendName;
+  private final int slots;
   private final HttpClient client;
+  private RequestOptions target;
+  private String backendName;
+  private LlamaServerSupervisor supervisor;
+  private RpcPool pool;
+  private boolean accepting = true;
+  private int active;
+  private Promise<Void> drained;
 
   public LlamaCppEngine(Vertx vertx, LlamaCppOptions options, String workerId, int slots) {
     this.vertx = vertx;
     this.options = options;
     this.workerId = workerId;
-    URI uri = URI.create(options.getUrl());
-    int port = uri.getPort() > 0 ? uri.getPort() : 80;
-    this.target = new RequestOptions().setHost(uri.getHost()).setPort(port)
-        .setURI(uri.getRawPath() == null ? "" : uri.getRawPath());
-    this.backendName = "llama-server at " + uri.getHost() + ":" + port;
+    this.slots = Math.max(1, slots);
     this.client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true)
-        .setConnectTimeout(5000), new PoolOptions().setHttp1MaxSize(Math.max(1, slots)));
+        .setConnectTimeout(5000), new PoolOptions().setHttp1MaxSize(this.slots));
   }
 
   @Override
@@ -57,11 +67,28 @@ public final class LlamaCppEngine implements Engine {
 
   @Override
   public Future<Void> start() {
-    Promise<Void> healthy = Promise.promise();
-    long deadline = System.currentTimeMillis() + options.getStartupTimeoutMs();
-    checkHealth(healthy, deadline, "no answer yet");
-    return healthy.future().onSuccess(v -> log.info("attached to llama-server", kv("workerId", workerId),
-        kv("backend", backendName)));
+    if (!options.supervises()) {
+      URI uri = URI.create(options.getUrl());
+      int port = uri.getPort() > 0 ? uri.getPort() : 80;
+      target = new RequestOptions().setHost(uri.getHost()).setPort(port)
+          .setURI(uri.getRawPath() == null ? "" : uri.getRawPath());
+      backendName = "llama-server at " + uri.getHost() + ":" + port;
+      Promise<Void> healthy = Promise.promise();
+      checkHealth(healthy, System.currentTimeMillis() + options.getStartupTimeoutMs(), "no answer yet");
+      return healthy.future().onSuccess(v -> log.info("attached to llama-server", kv("workerId", workerId),
+          kv("backend", backendName)));
+    }
+    return vertx.executeBlocking(() -> {
+      try (ServerSocket socket = new ServerSocket(0)) {
+        return socket.getLocalPort();
+      }
+    }, false).compose(port -> {
+      target = new RequestOptions().setHost("127.0.0.1").setPort(port).setURI("");
+      backendName = "llama-server (supervised) at 127.0.0.1:" + port;
+      pool = new RpcPool(vertx, new RpcProbe(vertx), options.getRpcPool());
+      supervisor = new LlamaServerSupervisor(vertx, options, workerId, slots, port, pool, client, new Gate());
+      return supervisor.start();
+    });
   }
 
   private void checkHealth(Promise<Void> healthy, long deadline, String last) {
@@ -84,11 +111,102 @@ public final class LlamaCppEngine implements Engine {
 
   @Override
   public Generation generate(GenerateRequest request, ChunkSink sink) {
-    return new OpenAiStreamingCall(client, target, backendName, workerId, request, sink).start();
+    if (!accepting) {
+      sink.fail(GenerateError.of(GenerateError.Code.WORKER_BUSY, "worker " + workerId + " is restarting its "
+          + "llama-server for a changed rpc pool; try another worker", workerId));
+      return () -> { };
+    }
+    active++;
+    Counted counted = new Counted(sink);
+    OpenAiStreamingCall call = new OpenAiStreamingCall(client, target, backendName, workerId, request, counted)
+        .start();
+    return () -> {
+      call.cancel();
+      counted.release();
+    };
+  }
+
+  /** The rpc pool's candidates and states (supervised mode), for admin views; empty when attached. */
+  public JsonArray rpcPool() {
+    return pool == null ? new JsonArray() : pool.toJson();
   }
 
   @Override
   public Future<Void> stop() {
-    return client.close();
+    Future<Void> stopped = supervisor == null ? Future.succeededFuture() : supervisor.stop();
+    return stopped.transform(v -> client.close());
+  }
+
+  private void released() {
+    active--;
+    if (active == 0 && drained != null) {
+      drained.tryComplete();
+    }
+  }
+
+  /** Counts a generation as in flight until it ends, fails or is cancelled. */
+  private final class Counted implements ChunkSink {
+    private final ChunkSink sink;
+    private boolean released;
+
+    Counted(ChunkSink sink) {
+      this.sink = sink;
+    }
+
+    void release() {
+      if (!released) {
+        released = true;
+        released();
+      }
+    }
+
+    @Override
+    public void write(String text, int tokens) {
+      sink.write(text, tokens);
+    }
+
+    @Override
+    public void end(String text, int tokens, String finishReason, Usage usage) {
+      release();
+      sink.end(text, tokens, finishReason, usage);
+    }
+
+    @Override
+    public void fail(GenerateError error) {
+      release();
+      sink.fail(error);
+    }
+
+    @Override
+    public boolean writeQueueFull() {
+      return sink.writeQueueFull();
+    }
+
+    @Override
+    public void drainHandler(Runnable handler) {
+      sink.drainHandler(handler);
+    }
+  }
+
+  /** Lets the supervisor hold generations off around a restart. */
+  private final class Gate implements LlamaServerSupervisor.Gate {
+    @Override
+    public Future<Void> close(long drainMs) {
+      accepting = false;
+      if (active == 0) {
+        return Future.succeededFuture();
+      }
+      drained = Promise.promise();
+      long timer = vertx.setTimer(Math.max(1, drainMs), id -> drained.tryComplete());
+      return drained.future().onComplete(done -> {
+        vertx.cancelTimer(timer);
+        drained = null;
+      });
+    }
+
+    @Override
+    public void open() {
+      accepting = true;
+    }
   }
 }

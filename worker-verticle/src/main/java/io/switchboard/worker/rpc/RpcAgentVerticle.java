@@ -1,6 +1,7 @@
 package io.switchboard.worker.rpc;
 
 import io.switchboard.protocol.RpcBackendRecord;
+import io.switchboard.worker.process.SupervisedProcess;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -13,6 +14,8 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
@@ -36,7 +39,7 @@ public final class RpcAgentVerticle extends VerticleBase {
   private final String agentId;
   private RpcProbe probe;
   private ServiceDiscovery discovery;
-  private RpcServerProcess current;
+  private SupervisedProcess current;
   private String registration;
   private boolean started;
   private boolean stopping;
@@ -78,7 +81,7 @@ public final class RpcAgentVerticle extends VerticleBase {
 
   /** Starts the server, waits for its handshake, publishes it. */
   private Future<Void> launch() {
-    return RpcServerProcess.start(vertx, options, host).compose(process -> {
+    return SupervisedProcess.start(vertx, command(), "rpc-server-" + options.getPort()).compose(process -> {
       current = process;
       runStartedMs = System.currentTimeMillis();
       process.exited().onSuccess(status -> onExit(process, status));
@@ -86,14 +89,26 @@ public final class RpcAgentVerticle extends VerticleBase {
     });
   }
 
-  private Future<RpcProbeResult> awaitHandshake(RpcServerProcess process) {
+  private List<String> command() {
+    List<String> command = new ArrayList<>(List.of(options.getServerBin(), "-H", host, "-p",
+        Integer.toString(options.getPort())));
+    if (options.getThreads() > 0) {
+      command.addAll(List.of("-t", Integer.toString(options.getThreads())));
+    }
+    if (!options.getDevices().isEmpty()) {
+      command.addAll(List.of("-d", String.join(",", options.getDevices())));
+    }
+    return command;
+  }
+
+  private Future<RpcProbeResult> awaitHandshake(SupervisedProcess process) {
     Promise<RpcProbeResult> ready = Promise.promise();
     long deadline = System.currentTimeMillis() + options.getStartTimeoutMs();
     tryHandshake(process, ready, deadline);
     return ready.future();
   }
 
-  private void tryHandshake(RpcServerProcess process, Promise<RpcProbeResult> ready, long deadline) {
+  private void tryHandshake(SupervisedProcess process, Promise<RpcProbeResult> ready, long deadline) {
     probe.handshake(host, options.getPort()).onComplete(done -> {
       RpcProbeResult result = done.result();
       if (result != null && result.accepted()) {
@@ -111,7 +126,7 @@ public final class RpcAgentVerticle extends VerticleBase {
     });
   }
 
-  private Future<Void> publish(RpcServerProcess process, RpcProbeResult result) {
+  private Future<Void> publish(SupervisedProcess process, RpcProbeResult result) {
     JsonArray devices = new JsonArray();
     result.devices().forEach(d -> devices.add(new JsonObject().put("freeBytes", d.freeBytes())
         .put("totalBytes", d.totalBytes())));
@@ -127,7 +142,7 @@ public final class RpcAgentVerticle extends VerticleBase {
     });
   }
 
-  private void onExit(RpcServerProcess process, int status) {
+  private void onExit(SupervisedProcess process, int status) {
     if (!started || stopping || process != current) {
       // A first start that fails is reported by start(); a stopping agent restarts nothing.
       return;
@@ -179,7 +194,7 @@ public final class RpcAgentVerticle extends VerticleBase {
     if (restartTimer >= 0) {
       vertx.cancelTimer(restartTimer);
     }
-    RpcServerProcess process = current;
+    SupervisedProcess process = current;
     return unpublish()
         .transform(v -> process == null ? Future.succeededFuture() : process.stop(vertx))
         .transform(v -> {

@@ -2,6 +2,7 @@ package io.switchboard.worker.rpc;
 
 import io.switchboard.protocol.RpcBackendRecord;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -24,10 +25,14 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
  * The rpc-servers a llama.cpp worker may split its model over. Candidates come from the cluster (the
  * rpc-agents' {@code ggml-rpc} records), from a static list in config, and, only when configured, from a
  * bounded scan of one CIDR and port. A candidate joins only after {@link RpcProbe#handshake} accepts it;
- * rejected ones are re-checked now and then, with the reason kept for {@code /admin/cluster}. Members are
- * re-checked every {@code checkIntervalMs} by TCP connect (an rpc-server serving llama-server answers no
- * second handshake), so a dead one leaves within the interval plus the connect timeout. Listeners hear the
- * member list, in a stable order, whenever it changes. Used only on the owner's event loop.
+ * rejected ones are re-checked now and then, with the reason kept for {@code /admin/cluster}.
+ *
+ * <p>An rpc-server serves one client at a time and keeps a backlog of one connection, so nothing may poke a
+ * member while llama-server uses it: while the pool is {@linkplain #inUse in use}, a member leaves only when
+ * its agent withdraws its record (the agent does so within milliseconds of the server dying), and the owner
+ * calls {@link #revalidate} when llama-server itself fails. While not in use, members are re-checked every
+ * {@code checkIntervalMs} by TCP connect, so a dead one leaves within the interval plus the connect timeout.
+ * Listeners hear the member list, in a stable order, whenever it changes. Used only on the owner's event loop.
  */
 public final class RpcPool {
 
@@ -66,6 +71,7 @@ public final class RpcPool {
   private final List<Consumer<List<String>>> listeners = new ArrayList<>();
   private List<String> lastMembers = List.of();
   private long checkTimer = -1;
+  private boolean inUse;
   private long scanTimer = -1;
 
   public RpcPool(Vertx vertx, RpcProbe probe, RpcPoolOptions options) {
@@ -96,6 +102,42 @@ public final class RpcPool {
     vertx.cancelTimer(checkTimer);
     vertx.cancelTimer(scanTimer);
     discovery.close();
+  }
+
+  /** Whether a llama-server holds the members' connections now (then they are not probed). */
+  public void inUse(boolean inUse) {
+    this.inUse = inUse;
+  }
+
+  /**
+   * Checks every member with a full handshake now (call when no llama-server uses them), drops those that fail
+   * twice, and completes with the members left.
+   */
+  public Future<List<String>> revalidate() {
+    List<Future<Void>> checks = new ArrayList<>();
+    for (Candidate c : new ArrayList<>(candidates.values())) {
+      if (c.member) {
+        checks.add(handshakeTwice(c).map(result -> {
+          if (!result.accepted() && c.member) {
+            leave(c, "it failed the handshake after llama-server stopped: " + result.reason());
+          }
+          return null;
+        }));
+      }
+    }
+    return Future.join(checks).transform(done -> Future.succeededFuture(members()));
+  }
+
+  private Future<RpcProbeResult> handshakeTwice(Candidate c) {
+    return probe.handshake(c.host, c.port).compose(first -> {
+      if (first.accepted()) {
+        return Future.succeededFuture(first);
+      }
+      // The server may still be closing llama-server's connection: one more try shortly.
+      Promise<RpcProbeResult> second = Promise.promise();
+      vertx.setTimer(500, id -> probe.handshake(c.host, c.port).onComplete(second));
+      return second.future();
+    });
   }
 
   /** The members now, sorted by endpoint: the order llama-server's --rpc gets them in. */
@@ -153,10 +195,13 @@ public final class RpcPool {
         continue;
       }
       if (c.member) {
+        if (inUse) {
+          continue;
+        }
         c.checking = true;
         probe.reachable(c.host, c.port).onComplete(alive -> {
           c.checking = false;
-          if (c.member && !Boolean.TRUE.equals(alive.result())) {
+          if (c.member && !inUse && !Boolean.TRUE.equals(alive.result())) {
             leave(c, "it stopped accepting connections");
           }
         });

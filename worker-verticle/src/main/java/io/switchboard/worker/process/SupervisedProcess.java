@@ -1,4 +1,4 @@
-package io.switchboard.worker.rpc;
+package io.switchboard.worker.process;
 
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -13,11 +13,12 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One run of a ggml-rpc-server process. It is started through a small sh wrapper that holds the JVM's pipe
- * open: if the JVM dies (even by SIGKILL) the pipe closes and the wrapper stops the server, so no orphan keeps
- * the port. Output goes to a log file whose tail explains a crash. Process work runs off the event loop.
+ * One run of a child process the node supervises (ggml-rpc-server, llama-server). It is started through a
+ * small sh wrapper that holds the JVM's pipe open: if the JVM dies (even by SIGKILL) the pipe closes and the
+ * wrapper stops the child, so no orphan keeps its port. Output goes to a log file whose tail explains a crash.
+ * Process work runs off the event loop; the exit is reported on the caller's context.
  */
-final class RpcServerProcess {
+public final class SupervisedProcess {
 
   // "$0" is the binary; the reader ends when the JVM's end of stdin closes, and then stops the server. (A
   // background list reads /dev/null unless told otherwise, hence fd 3.)
@@ -29,43 +30,41 @@ final class RpcServerProcess {
   private final Path log;
   private final Promise<Integer> exited = Promise.promise();
 
-  private RpcServerProcess(Process process, Path log, Context context) {
+  private SupervisedProcess(Process process, Path log, Context context) {
     this.process = process;
     this.log = log;
-    // The JDK reports the exit on its own thread; the agent must hear of it on its event loop.
+    // The JDK reports the exit on its own thread; the supervisor must hear of it on its event loop.
     process.onExit().thenAccept(done -> context.runOnContext(v -> exited.tryComplete(done.exitValue())));
   }
 
-  static Future<RpcServerProcess> start(Vertx vertx, RpcAgentOptions options, String host) {
+  /**
+   * Starts {@code command} (binary first) under the wrapper, output to a temporary log named after
+   * {@code name}; call from the supervisor's context.
+   */
+  public static Future<SupervisedProcess> start(Vertx vertx, List<String> command, String name) {
     Context context = vertx.getOrCreateContext();
     return vertx.executeBlocking(() -> {
-      List<String> command = new ArrayList<>(List.of("sh", "-c", WRAPPER, options.getServerBin(),
-          "-H", host, "-p", Integer.toString(options.getPort())));
-      if (options.getThreads() > 0) {
-        command.addAll(List.of("-t", Integer.toString(options.getThreads())));
-      }
-      if (!options.getDevices().isEmpty()) {
-        command.addAll(List.of("-d", String.join(",", options.getDevices())));
-      }
-      Path log = Files.createTempFile("switchboard-rpc-server-" + options.getPort() + "-", ".log");
-      Process process = new ProcessBuilder(command).redirectErrorStream(true)
-          .redirectOutput(log.toFile()).start();
-      return new RpcServerProcess(process, log, context);
+      List<String> wrapped = new ArrayList<>(List.of("sh", "-c", WRAPPER));
+      wrapped.addAll(command);
+      Path log = Files.createTempFile("switchboard-" + name + "-", ".log");
+      Process process = new ProcessBuilder(wrapped).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+      return new SupervisedProcess(process, log, context);
     }, false);
   }
 
-  /** Completes with the exit status when the server (or its wrapper) ends, for whatever reason. */
-  Future<Integer> exited() {
+
+  /** Completes with the exit status when the child (or its wrapper) ends, for whatever reason. */
+  public Future<Integer> exited() {
     return exited.future();
   }
 
-  /** The rpc-server's own pid (the wrapper's child), or the wrapper's while it has not started it yet. */
-  long pid() {
+  /** The child's own pid (the wrapper's child), or the wrapper's while it has not started it yet. */
+  public long pid() {
     return process.children().findFirst().map(ProcessHandle::pid).orElse(process.pid());
   }
 
   /** The last lines it printed, to explain a crash. */
-  String tail(int lines) {
+  public String tail(int lines) {
     try {
       List<String> all = Files.readAllLines(log);
       return String.join(" | ", all.subList(Math.max(0, all.size() - lines), all.size()));
@@ -74,8 +73,8 @@ final class RpcServerProcess {
     }
   }
 
-  /** SIGTERM to the server, SIGKILL after a grace period; completes when it is gone. */
-  Future<Void> stop(Vertx vertx) {
+  /** SIGTERM to the child, SIGKILL after a grace period; completes when it is gone. */
+  public Future<Void> stop(Vertx vertx) {
     return vertx.executeBlocking(() -> {
       process.descendants().forEach(ProcessHandle::destroy);
       process.getOutputStream().close();

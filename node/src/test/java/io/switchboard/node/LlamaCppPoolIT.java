@@ -1,0 +1,150 @@
+package io.switchboard.node;
+
+import io.switchboard.gateway.SseClient;
+import io.switchboard.worker.llamacpp.LlamaServerTestSupport;
+import io.switchboard.worker.rpc.RpcProbeTestSupport;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static io.switchboard.node.ClusterTestSupport.freePort;
+import static io.switchboard.node.ClusterTestSupport.freshCluster;
+import static io.switchboard.node.ClusterTestSupport.get;
+import static io.switchboard.node.ClusterTestSupport.post;
+import static io.switchboard.node.ClusterTestSupport.waitUntil;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The llama.cpp quick start with the real binaries: two rpc-agent nodes and one node started with
+ * {@code --llama-server-bin --model}, serving the tiny model through the gateway with its layers on the two
+ * rpc-servers. Losing an agent shrinks the pool and llama-server restarts on what is left; a new agent grows it.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class LlamaCppPoolIT {
+
+  private static final String CHAT = "{\"model\":\"tiny-llama\",\"messages\":[{\"role\":\"user\",\"content\":"
+      + "\"hello\"}],\"max_tokens\":6}";
+  private static final List<NodeProcess> processes = new ArrayList<>();
+  private static final Map<String, String> cluster = new HashMap<>();
+  private static final List<Integer> rpcPorts = new ArrayList<>();
+  private static final List<NodeProcess> agents = new ArrayList<>();
+  private static NodeProcess llamaNode;
+  private static int httpPort;
+  private static Path bin;
+
+  @BeforeAll
+  static void startCluster() throws Exception {
+    assertThat(NodeProcess.jar()).as("run mvn package first").exists();
+    bin = RpcProbeTestSupport.llamaCppBin();
+    Path model = LlamaServerTestSupport.tinyModel().toAbsolutePath();
+    cluster.putAll(freshCluster("llama"));
+    for (int i = 0; i < 2; i++) {
+      startAgent();
+    }
+    for (int port : rpcPorts) {
+      waitUntil("rpc-agent :" + port + " announces its server", 60_000, () -> agentOutput(port)
+          .contains("rpc-server published"));
+    }
+    httpPort = freePort();
+    llamaNode = new NodeProcess("llama-node", cluster, "--http-port", Integer.toString(httpPort),
+        "--llama-server-bin", bin.resolve("llama-server").toString(), "--model", model.toString());
+    processes.add(llamaNode);
+    waitUntil("the tiny model is served", 90_000, () -> modelServed());
+  }
+
+  private static String agentOutput(int port) throws Exception {
+    return agents.get(rpcPorts.indexOf(port)).output();
+  }
+
+  private static void startAgent() throws Exception {
+    int port = freePort();
+    NodeProcess agent = new NodeProcess("llama-agent-" + port, cluster, "--roles", "rpc-agent",
+        "--rpc-server-bin", bin.resolve("ggml-rpc-server").toString(), "--rpc-port", Integer.toString(port));
+    processes.add(agent);
+    agents.add(agent);
+    rpcPorts.add(port);
+  }
+
+  @AfterAll
+  static void stopAll() throws Exception {
+    for (NodeProcess process : processes) {
+      process.close();
+    }
+  }
+
+  private static boolean modelServed() {
+    try {
+      return get(httpPort, "/v1/models").body().contains("tiny-llama")
+          && post(httpPort, "/v1/chat/completions", CHAT).statusCode() == 200;
+    } catch (Exception notYet) {
+      return false;
+    }
+  }
+
+  /** The rpc endpoints of the last llama-server the node reported started. */
+  private static String lastStartedOn() throws Exception {
+    String last = null;
+    for (String line : llamaNode.output().split("\n")) {
+      if (line.contains("\"llama-server started\"")) {
+        last = new JsonObject(line).getValue("rpc").toString();
+      }
+    }
+    return last;
+  }
+
+  @Test
+  @Order(1)
+  void theModelIsServedStreamedAndWholeOverBothRpcServers() throws Exception {
+    HttpResponse<String> whole = post(httpPort, "/v1/chat/completions", CHAT);
+    assertThat(whole.statusCode()).as(whole.body()).isEqualTo(200);
+    assertThat(new JsonObject(whole.body()).getJsonObject("usage").getInteger("completion_tokens")).isEqualTo(6);
+    String streaming = CHAT.replace("\"max_tokens\":6}", "\"max_tokens\":6,\"stream\":true}");
+    try (SseClient sse = new SseClient(httpPort, "/v1/chat/completions", streaming, 0)) {
+      assertThat(sse.status).isEqualTo(200);
+      assertThat(sse.remainingData()).last().isEqualTo("[DONE]");
+    }
+    waitUntil("llama-server runs on both rpc-servers", 30_000, () -> {
+      String on = lastStartedOn();
+      return on != null && on.contains(":" + rpcPorts.get(0)) && on.contains(":" + rpcPorts.get(1));
+    });
+  }
+
+  @Test
+  @Order(2)
+  void losingAnAgentShrinksThePoolAndRequestsSucceedAgainWithin30s() throws Exception {
+    agents.get(0).kill();
+    long killed = System.nanoTime();
+    waitUntil("llama-server restarted on the remaining rpc-server", 30_000, () -> {
+      String on = lastStartedOn();
+      return on != null && !on.contains(":" + rpcPorts.get(0)) && on.contains(":" + rpcPorts.get(1));
+    });
+    waitUntil("requests succeed again", 30_000, () -> post(httpPort, "/v1/chat/completions", CHAT)
+        .statusCode() == 200);
+    System.out.printf("rpc-agent SIGKILLed: serving again on the smaller pool after %d ms%n",
+        (System.nanoTime() - killed) / 1_000_000);
+  }
+
+  @Test
+  @Order(3)
+  void anAgentStartedLaterJoinsThePool() throws Exception {
+    startAgent();
+    int late = rpcPorts.get(2);
+    waitUntil("llama-server restarted with the late rpc-server", 60_000, () -> {
+      String on = lastStartedOn();
+      return on != null && on.contains(":" + late) && on.contains(":" + rpcPorts.get(1));
+    });
+    waitUntil("requests succeed on the grown pool", 30_000, () -> post(httpPort, "/v1/chat/completions", CHAT)
+        .statusCode() == 200);
+  }
+}
