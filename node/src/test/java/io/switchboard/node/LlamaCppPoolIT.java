@@ -42,6 +42,7 @@ class LlamaCppPoolIT {
   private static NodeProcess llamaNode;
   private static int httpPort;
   private static Path bin;
+  private static java.net.ServerSocket notAnRpcServer;
 
   @BeforeAll
   static void startCluster() throws Exception {
@@ -57,7 +58,11 @@ class LlamaCppPoolIT {
           .contains("rpc-server published"));
     }
     httpPort = freePort();
-    llamaNode = new NodeProcess("llama-node", cluster, "--http-port", Integer.toString(httpPort),
+    // A listener that is not an rpc-server, configured as a static candidate: it must be rejected, and say why.
+    notAnRpcServer = new java.net.ServerSocket(0);
+    Map<String, String> env = new HashMap<>(cluster);
+    env.put("SWITCHBOARD_WORKERS_0_LLAMACPP_RPC_POOL_ENDPOINTS", "127.0.0.1:" + notAnRpcServer.getLocalPort());
+    llamaNode = new NodeProcess("llama-node", env, "--http-port", Integer.toString(httpPort),
         "--llama-server-bin", bin.resolve("llama-server").toString(), "--model", model.toString());
     processes.add(llamaNode);
     waitUntil("the tiny model is served", 90_000, () -> modelServed());
@@ -81,6 +86,21 @@ class LlamaCppPoolIT {
     for (NodeProcess process : processes) {
       process.close();
     }
+    if (notAnRpcServer != null) {
+      notAnRpcServer.close();
+    }
+  }
+
+  /** The llamacpp worker's rpc pool as /admin/cluster shows it, by endpoint. */
+  private static Map<String, JsonObject> pool() throws Exception {
+    Map<String, JsonObject> pool = new HashMap<>();
+    new JsonObject(get(httpPort, "/admin/cluster").body()).getJsonArray("workers").stream()
+        .map(JsonObject.class::cast).filter(w -> "llamacpp".equals(w.getString("engine")))
+        .map(w -> w.getJsonObject("engineStatus"))
+        .filter(java.util.Objects::nonNull)
+        .flatMap(status -> status.getJsonArray("rpcPool").stream().map(JsonObject.class::cast))
+        .forEach(candidate -> pool.put(candidate.getString("endpoint"), candidate));
+    return pool;
   }
 
   private static boolean modelServed() {
@@ -118,6 +138,14 @@ class LlamaCppPoolIT {
       String on = lastStartedOn();
       return on != null && on.contains(":" + rpcPorts.get(0)) && on.contains(":" + rpcPorts.get(1));
     });
+    String silent = "127.0.0.1:" + notAnRpcServer.getLocalPort();
+    waitUntil("/admin/cluster shows the pool: two members, one rejected candidate", 15_000, () -> {
+      Map<String, JsonObject> pool = pool();
+      return pool.containsKey(silent) && "rejected".equals(pool.get(silent).getString("state"))
+          && "member".equals(pool.getOrDefault("127.0.0.1:" + rpcPorts.get(0), new JsonObject()).getString("state"))
+          && "member".equals(pool.getOrDefault("127.0.0.1:" + rpcPorts.get(1), new JsonObject()).getString("state"));
+    });
+    assertThat(pool().get(silent).getString("reason")).contains("no HELLO reply");
   }
 
   @Test
@@ -133,6 +161,26 @@ class LlamaCppPoolIT {
         .statusCode() == 200);
     System.out.printf("rpc-agent SIGKILLed: serving again on the smaller pool after %d ms%n",
         (System.nanoTime() - killed) / 1_000_000);
+  }
+
+  @Test
+  @Order(4)
+  void aSigkilledRpcServerIsReplacedByItsAgentAndRequestsSucceedAgain() throws Exception {
+    int port = rpcPorts.get(1);
+    long pid = new JsonObject(get(httpPort, "/admin/cluster").body()).getJsonArray("rpcBackends").stream()
+        .map(JsonObject.class::cast).filter(b -> ("127.0.0.1:" + port).equals(b.getString("endpoint")))
+        .findFirst().orElseThrow().getLong("pid");
+    ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+    long killed = System.nanoTime();
+    waitUntil("requests succeed again", 30_000, () -> {
+      try {
+        return post(httpPort, "/v1/chat/completions", CHAT).statusCode() == 200
+            && ProcessHandle.of(pid).map(h -> !h.isAlive()).orElse(true);
+      } catch (Exception notYet) {
+        return false;
+      }
+    });
+    System.out.printf("rpc-server SIGKILLed: serving again after %d ms%n", (System.nanoTime() - killed) / 1_000_000);
   }
 
   @Test

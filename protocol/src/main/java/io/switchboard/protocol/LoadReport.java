@@ -13,9 +13,20 @@ import io.vertx.core.json.JsonObject;
  * @param slots     total slots
  * @param draining  true while the worker finishes in-flight work before shutting down (takes no new work)
  * @param sentAtMs  sender's wall clock when sent
+ * @param engine    what the engine reports of itself (llamacpp: its llama-server and its rpc pool with every
+ *                  candidate's state and rejection reason); empty for engines with nothing to add
  */
 public record LoadReport(String workerId, String nodeId, String model, int inFlight, int queued, int freeSlots,
-                         int slots, boolean draining, long sentAtMs) {
+                         int slots, boolean draining, long sentAtMs, JsonObject engine) {
+
+  public LoadReport {
+    engine = engine == null ? new JsonObject() : engine;
+  }
+
+  public LoadReport(String workerId, String nodeId, String model, int inFlight, int queued, int freeSlots, int slots,
+                    boolean draining, long sentAtMs) {
+    this(workerId, nodeId, model, inFlight, queued, freeSlots, slots, draining, sentAtMs, null);
+  }
 
   public JsonObject toJson() {
     return new JsonObject()
@@ -27,7 +38,8 @@ public record LoadReport(String workerId, String nodeId, String model, int inFli
         .put("freeSlots", freeSlots)
         .put("slots", slots)
         .put("draining", draining)
-        .put("sentAtMs", sentAtMs);
+        .put("sentAtMs", sentAtMs)
+        .put("engine", engine);
   }
 
   public static LoadReport fromJson(JsonObject json) {
@@ -40,6 +52,7 @@ public record LoadReport(String workerId, String nodeId, String model, int inFli
         json.getInteger("freeSlots", 0),
         json.getInteger("slots", 0),
         json.getBoolean("draining", false),
-        json.getLong("sentAtMs", 0L));
+        json.getLong("sentAtMs", 0L),
+        json.getJsonObject("engine"));
   }
 }

@@ -133,7 +133,7 @@ public final class GenerationRunner {
 
   public LoadReport loadReport() {
     return new LoadReport(workerId, nodeId, options.getModel(), scheduler.running(), scheduler.queued(),
-        scheduler.free(), scheduler.slots(), draining, System.currentTimeMillis());
+        scheduler.free(), scheduler.slots(), draining, System.currentTimeMillis(), engine.status());
   }
 
   public boolean isDraining() {

@@ -54,6 +54,9 @@ public record WorkerState(WorkerDescriptor descriptor, LoadReport load, long las
           .put("queued", load.queued())
           .put("freeSlots", load.freeSlots())
           .put("draining", load.draining()));
+      if (!load.engine().isEmpty()) {
+        json.put("engineStatus", load.engine());
+      }
     }
     return json;
   }

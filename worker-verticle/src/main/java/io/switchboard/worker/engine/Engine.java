@@ -2,6 +2,7 @@ package io.switchboard.worker.engine;
 
 import io.switchboard.protocol.GenerateRequest;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
 
 /**
  * An inference backend as a worker sees it: mocker, any OpenAI-compatible server, a supervised llama-server.
@@ -20,6 +21,11 @@ public interface Engine {
    * {@code fail}. The worker has already admitted the request into a slot.
    */
   Generation generate(GenerateRequest request, ChunkSink sink);
+
+  /** What the engine wants operators to see in /admin/cluster (processes, pools); empty by default. */
+  default JsonObject status() {
+    return new JsonObject();
+  }
 
   /** Releases what {@link #start()} acquired. */
   Future<Void> stop();

@@ -18,6 +18,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -126,9 +127,19 @@ public final class LlamaCppEngine implements Engine {
     };
   }
 
-  /** The rpc pool's candidates and states (supervised mode), for admin views; empty when attached. */
-  public JsonArray rpcPool() {
-    return pool == null ? new JsonArray() : pool.toJson();
+  /** The llama-server (attached or supervised: pid, rpc endpoints) and the rpc pool's candidates with states. */
+  @Override
+  public JsonObject status() {
+    JsonObject server = new JsonObject().put("backend", backendName).put("accepting", accepting)
+        .put("inFlight", active);
+    if (supervisor != null) {
+      server.put("pid", supervisor.pid()).put("rpc", new JsonArray(supervisor.runningOn()));
+    }
+    JsonObject status = new JsonObject().put("llamaServer", server);
+    if (pool != null) {
+      status.put("rpcPool", pool.toJson());
+    }
+    return status;
   }
 
   @Override
