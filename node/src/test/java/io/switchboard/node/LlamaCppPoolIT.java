@@ -50,6 +50,11 @@ class LlamaCppPoolIT {
     bin = RpcProbeTestSupport.llamaCppBin();
     Path model = LlamaServerTestSupport.tinyModel().toAbsolutePath();
     cluster.putAll(freshCluster("llama"));
+    // The first agent, which holds the first cluster port, is killed below: later nodes must be able to join
+    // through any of the others, as a real deployment lists several members.
+    int firstPort = Integer.parseInt(cluster.get("SWITCHBOARD_CLUSTER_PORT"));
+    cluster.put("SWITCHBOARD_CLUSTER_MEMBERS", java.util.stream.IntStream.range(firstPort, firstPort + 6)
+        .mapToObj(port -> "127.0.0.1:" + port).collect(java.util.stream.Collectors.joining(",")));
     for (int i = 0; i < 2; i++) {
       startAgent();
     }
@@ -146,6 +151,15 @@ class LlamaCppPoolIT {
           && "member".equals(pool.getOrDefault("127.0.0.1:" + rpcPorts.get(1), new JsonObject()).getString("state"));
     });
     assertThat(pool().get(silent).getString("reason")).contains("no HELLO reply");
+    waitUntil("/admin/cluster shows llama-server's own slots and metrics", 15_000, () -> {
+      JsonObject load = new JsonObject(get(httpPort, "/admin/cluster").body()).getJsonArray("workers").stream()
+          .map(JsonObject.class::cast).filter(w -> "llamacpp".equals(w.getString("engine"))).findFirst()
+          .map(w -> w.getJsonObject("engineStatus", new JsonObject()).getJsonObject("llamaServer",
+              new JsonObject()).getJsonObject("load", new JsonObject())).orElse(new JsonObject());
+      // (This llama.cpp build exports no KV cache gauge; kvCacheUsage appears where it does.)
+      return load.getInteger("slots", 0) == 8 && load.containsKey("requestsProcessing")
+          && load.containsKey("requestsDeferred");
+    });
   }
 
   @Test

@@ -48,6 +48,7 @@ public final class LlamaCppEngine implements Engine {
   private String backendName;
   private LlamaServerSupervisor supervisor;
   private RpcPool pool;
+  private LlamaServerLoadPoller load;
   private boolean accepting = true;
   private int active;
   private Promise<Void> drained;
@@ -76,8 +77,10 @@ public final class LlamaCppEngine implements Engine {
       backendName = "llama-server at " + uri.getHost() + ":" + port;
       Promise<Void> healthy = Promise.promise();
       checkHealth(healthy, System.currentTimeMillis() + options.getStartupTimeoutMs(), "no answer yet");
-      return healthy.future().onSuccess(v -> log.info("attached to llama-server", kv("workerId", workerId),
-          kv("backend", backendName)));
+      return healthy.future().onSuccess(v -> {
+        log.info("attached to llama-server", kv("workerId", workerId), kv("backend", backendName));
+        startLoadPoller();
+      });
     }
     return vertx.executeBlocking(() -> {
       try (ServerSocket socket = new ServerSocket(0)) {
@@ -88,8 +91,13 @@ public final class LlamaCppEngine implements Engine {
       backendName = "llama-server (supervised) at 127.0.0.1:" + port;
       pool = new RpcPool(vertx, new RpcProbe(vertx), options.getRpcPool());
       supervisor = new LlamaServerSupervisor(vertx, options, workerId, slots, port, pool, client, new Gate());
-      return supervisor.start();
+      return supervisor.start().onSuccess(v -> startLoadPoller());
     });
+  }
+
+  private void startLoadPoller() {
+    load = new LlamaServerLoadPoller(vertx, client, () -> target);
+    load.start();
   }
 
   private void checkHealth(Promise<Void> healthy, long deadline, String last) {
@@ -135,6 +143,9 @@ public final class LlamaCppEngine implements Engine {
     if (supervisor != null) {
       server.put("pid", supervisor.pid()).put("rpc", new JsonArray(supervisor.runningOn()));
     }
+    if (load != null) {
+      server.put("load", load.reading());
+    }
     JsonObject status = new JsonObject().put("llamaServer", server);
     if (pool != null) {
       status.put("rpcPool", pool.toJson());
@@ -144,6 +155,9 @@ public final class LlamaCppEngine implements Engine {
 
   @Override
   public Future<Void> stop() {
+    if (load != null) {
+      load.stop();
+    }
     Future<Void> stopped = supervisor == null ? Future.succeededFuture() : supervisor.stop();
     return stopped.transform(v -> client.close());
   }

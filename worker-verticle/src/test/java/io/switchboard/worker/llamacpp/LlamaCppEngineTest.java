@@ -159,9 +159,25 @@ class LlamaCppEngineTest {
   }
 
   @Test
+  void itReportsLlamaServersOwnSlotsAndLoad() throws Exception {
+    long until = System.currentTimeMillis() + 10_000;
+    JsonObject load = new JsonObject();
+    while (System.currentTimeMillis() < until && !load.containsKey("slots")) {
+      load = OnContext.call(context, () -> engine.status()).getJsonObject("llamaServer").getJsonObject("load");
+      Thread.sleep(100);
+    }
+    assertThat(load.getInteger("slots")).isEqualTo(2);
+    assertThat(load.getInteger("slotsBusy")).isBetween(0, 2);
+    // llama-server runs without --metrics here: the reading says so instead of showing stale numbers.
+    assertThat(load.getString("metricsError")).contains("/metrics");
+  }
+
+  @Test
   void optionsRefuseAMissingOrBadUrl() {
     assertThatThrownBy(() -> new LlamaCppOptions().validate("workers[0].llamacpp"))
-        .hasMessageContaining("workers[0].llamacpp.url");
+        .hasMessageContaining("workers[0].llamacpp needs either url").hasMessageContaining("--model");
+    assertThatThrownBy(() -> new LlamaCppOptions().setServerBin("/bin/llama-server").validate("workers[0].llamacpp"))
+        .hasMessageContaining("modelPath");
     assertThatThrownBy(() -> new LlamaCppOptions().setUrl("ftp://x").validate("workers[0].llamacpp"))
         .hasMessageContaining("http://");
   }
