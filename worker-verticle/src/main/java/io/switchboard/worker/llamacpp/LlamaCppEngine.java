@@ -44,6 +44,9 @@ public final class LlamaCppEngine implements Engine {
   private final String workerId;
   private final int slots;
   private final HttpClient client;
+  // Health checks and load polling use their own connection, so they never hand a generation a connection
+  // llama-server is about to close.
+  private final HttpClient controlClient;
   private RequestOptions target;
   private String backendName;
   private LlamaServerSupervisor supervisor;
@@ -60,6 +63,8 @@ public final class LlamaCppEngine implements Engine {
     this.slots = Math.max(1, slots);
     this.client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true)
         .setConnectTimeout(5000), new PoolOptions().setHttp1MaxSize(this.slots));
+    this.controlClient = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setConnectTimeout(5000),
+        new PoolOptions().setHttp1MaxSize(1));
   }
 
   @Override
@@ -90,13 +95,14 @@ public final class LlamaCppEngine implements Engine {
       target = new RequestOptions().setHost("127.0.0.1").setPort(port).setURI("");
       backendName = "llama-server (supervised) at 127.0.0.1:" + port;
       pool = new RpcPool(vertx, new RpcProbe(vertx), options.getRpcPool());
-      supervisor = new LlamaServerSupervisor(vertx, options, workerId, slots, port, pool, client, new Gate());
+      supervisor = new LlamaServerSupervisor(vertx, options, workerId, slots, port, pool, controlClient,
+          new Gate());
       return supervisor.start().onSuccess(v -> startLoadPoller());
     });
   }
 
   private void startLoadPoller() {
-    load = new LlamaServerLoadPoller(vertx, client, () -> target);
+    load = new LlamaServerLoadPoller(vertx, controlClient, () -> target);
     load.start();
   }
 
@@ -106,7 +112,7 @@ public final class LlamaCppEngine implements Engine {
           + last + "); is it running, and is llamacpp.url right?");
       return;
     }
-    client.request(new RequestOptions(target).setMethod(HttpMethod.GET).setURI(target.getURI() + "/health"))
+    controlClient.request(new RequestOptions(target).setMethod(HttpMethod.GET).setURI(target.getURI() + "/health"))
         .compose(req -> req.send().compose(resp -> resp.body().map(body -> resp.statusCode() + " " + body)))
         .onComplete(done -> {
           if (done.succeeded() && done.result().startsWith("200")) {
@@ -159,7 +165,7 @@ public final class LlamaCppEngine implements Engine {
       load.stop();
     }
     Future<Void> stopped = supervisor == null ? Future.succeededFuture() : supervisor.stop();
-    return stopped.transform(v -> client.close());
+    return stopped.transform(v -> client.close()).transform(v -> controlClient.close());
   }
 
   private void released() {

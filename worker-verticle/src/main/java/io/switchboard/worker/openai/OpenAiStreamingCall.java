@@ -35,6 +35,7 @@ public final class OpenAiStreamingCall implements Generation {
   private HttpClientResponse response;
   private RecordParser lines;
   private boolean done;
+  private int attempts;
   private String finishReason;
   private Usage usage;
   private int tokens;
@@ -54,6 +55,7 @@ public final class OpenAiStreamingCall implements Generation {
   }
 
   public OpenAiStreamingCall start() {
+    attempts++;
     String path = request.kind() == RequestKind.CHAT ? "/v1/chat/completions" : "/v1/completions";
     RequestOptions options = new RequestOptions(target).setMethod(HttpMethod.POST)
         .setURI(stripSlash(target.getURI()) + path).putHeader("content-type", "application/json")
@@ -68,8 +70,14 @@ public final class OpenAiStreamingCall implements Generation {
           return req.send(body().toBuffer());
         })
         .onSuccess(this::onResponse)
-        .onFailure(failure -> fail(GenerateError.Code.ENGINE_FAILED, backendName + " could not be reached: "
-            + failure.getMessage()));
+        .onFailure(failure -> {
+          if (!done && attempts < 2) {
+            // A pooled keep-alive connection the server had just closed: nothing was generated, send it again.
+            start();
+            return;
+          }
+          fail(GenerateError.Code.ENGINE_FAILED, backendName + " could not be reached: " + failure.getMessage());
+        });
     return this;
   }
 
