@@ -113,6 +113,9 @@ public final class GrpcMessages {
     if (chunk.error() != null) {
       proto.setError(toFailure(chunk.error()));
     }
+    if (chunk.extra() != null) {
+      proto.setExtraJson(chunk.extra().encode());
+    }
     return GenerateEvent.newBuilder().setChunk(proto).build();
   }
 
@@ -123,7 +126,8 @@ public final class GrpcMessages {
         chunk.getTokens(),
         emptyToNull(chunk.getFinishReason()),
         chunk.hasUsage() ? new Usage(chunk.getUsage().getPromptTokens(), chunk.getUsage().getCompletionTokens()) : null,
-        chunk.hasError() ? fromFailure(chunk.getError()) : null);
+        chunk.hasError() ? fromFailure(chunk.getError()) : null,
+        chunk.getExtraJson().isEmpty() ? null : new JsonObject(chunk.getExtraJson()));
   }
 
   public static Failure toFailure(GenerateError error) {

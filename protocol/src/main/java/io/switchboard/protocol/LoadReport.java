@@ -1,6 +1,9 @@
 package io.switchboard.protocol;
 
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+
+import java.util.List;
 
 /**
  * A worker's load, published every second on {@link Addresses#LOAD_REPORTS}. A gateway stops routing to a
@@ -14,18 +17,32 @@ import io.vertx.core.json.JsonObject;
  * @param draining  true while the worker finishes in-flight work before shutting down (takes no new work)
  * @param sentAtMs  sender's wall clock when sent
  * @param engine    what the engine reports of itself (llamacpp: its llama-server and its rpc pool with every
- *                  candidate's state and rejection reason); empty for engines with nothing to add
+ *                  candidate's state and rejection reason; openai: its backend's kind, health and load from
+ *                  its metrics); empty for engines with nothing to add
+ * @param models    every model name the worker serves now (an openai worker learns them from its backend, so
+ *                  they change at run time); empty means just {@code model}
+ * @param embeddingModels the served models that also answer {@code /v1/embeddings}
+ * @param unavailable null when the engine can take work; otherwise why not, in an operator's words (its
+ *                  backend is down, restarting, ...): the gateway does not route to it and says why
  */
 public record LoadReport(String workerId, String nodeId, String model, int inFlight, int queued, int freeSlots,
-                         int slots, boolean draining, long sentAtMs, JsonObject engine) {
+                         int slots, boolean draining, long sentAtMs, JsonObject engine, List<String> models,
+                         List<String> embeddingModels, String unavailable) {
 
   public LoadReport {
     engine = engine == null ? new JsonObject() : engine;
+    models = models == null ? List.of() : List.copyOf(models);
+    embeddingModels = embeddingModels == null ? List.of() : List.copyOf(embeddingModels);
   }
 
   public LoadReport(String workerId, String nodeId, String model, int inFlight, int queued, int freeSlots, int slots,
                     boolean draining, long sentAtMs) {
-    this(workerId, nodeId, model, inFlight, queued, freeSlots, slots, draining, sentAtMs, null);
+    this(workerId, nodeId, model, inFlight, queued, freeSlots, slots, draining, sentAtMs, null, null, null, null);
+  }
+
+  /** The models served now: {@link #models()}, or {@link #model()} alone when that list is empty. */
+  public List<String> servedModels() {
+    return models.isEmpty() ? (model == null || model.isEmpty() ? List.of() : List.of(model)) : models;
   }
 
   public JsonObject toJson() {
@@ -39,7 +56,10 @@ public record LoadReport(String workerId, String nodeId, String model, int inFli
         .put("slots", slots)
         .put("draining", draining)
         .put("sentAtMs", sentAtMs)
-        .put("engine", engine);
+        .put("engine", engine)
+        .put("models", new JsonArray(models))
+        .put("embeddingModels", new JsonArray(embeddingModels))
+        .put("unavailable", unavailable);
   }
 
   public static LoadReport fromJson(JsonObject json) {
@@ -53,6 +73,13 @@ public record LoadReport(String workerId, String nodeId, String model, int inFli
         json.getInteger("slots", 0),
         json.getBoolean("draining", false),
         json.getLong("sentAtMs", 0L),
-        json.getJsonObject("engine"));
+        json.getJsonObject("engine"),
+        strings(json.getJsonArray("models")),
+        strings(json.getJsonArray("embeddingModels")),
+        json.getString("unavailable"));
+  }
+
+  private static List<String> strings(JsonArray array) {
+    return array == null ? List.of() : array.stream().map(String::valueOf).toList();
   }
 }

@@ -1,9 +1,13 @@
 package io.switchboard.protocol;
 
-/** Which OpenAI endpoint a generation came from; engines format prompts and resumption per kind. */
+/**
+ * Which OpenAI endpoint a request came from; engines format prompts and resumption per kind. An embedding
+ * request travels the same planes as a generation and comes back as one final chunk carrying the whole answer.
+ */
 public enum RequestKind {
   CHAT("chat"),
-  COMPLETION("completion");
+  COMPLETION("completion"),
+  EMBEDDING("embedding");
 
   private final String wireName;
 
@@ -21,6 +25,6 @@ public enum RequestKind {
         return kind;
       }
     }
-    throw new IllegalArgumentException("unknown request kind '" + name + "' (allowed: chat, completion)");
+    throw new IllegalArgumentException("unknown request kind '" + name + "' (allowed: chat, completion, embedding)");
   }
 }

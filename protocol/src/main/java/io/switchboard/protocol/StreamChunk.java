@@ -12,23 +12,41 @@ import io.vertx.core.json.JsonObject;
  * @param finishReason "stop" or "length" on the final chunk, else null
  * @param usage        token counts, on the final chunk
  * @param error        set when the stream failed
+ * @param extra        what a backend sent beside the text, passed through to the client (null when nothing):
+ *                     {@code delta} (chat delta fields such as tool_calls or reasoning_content), {@code logprobs}
+ *                     (the choice's logprobs), {@code result} (a whole non-generative answer, e.g. embeddings)
  */
-public record StreamChunk(long seq, String text, int tokens, String finishReason, Usage usage, GenerateError error) {
+public record StreamChunk(long seq, String text, int tokens, String finishReason, Usage usage, GenerateError error,
+                          JsonObject extra) {
 
   public StreamChunk {
     text = text == null ? "" : text;
+    extra = extra == null || extra.isEmpty() ? null : extra;
+  }
+
+  public StreamChunk(long seq, String text, int tokens, String finishReason, Usage usage, GenerateError error) {
+    this(seq, text, tokens, finishReason, usage, error, null);
   }
 
   public static StreamChunk delta(long seq, String text, int tokens) {
-    return new StreamChunk(seq, text, tokens, null, null, null);
+    return delta(seq, text, tokens, null);
+  }
+
+  public static StreamChunk delta(long seq, String text, int tokens, JsonObject extra) {
+    return new StreamChunk(seq, text, tokens, null, null, null, extra);
   }
 
   public static StreamChunk last(long seq, String text, int tokens, String finishReason, Usage usage) {
-    return new StreamChunk(seq, text, tokens, finishReason, usage, null);
+    return last(seq, text, tokens, finishReason, usage, null);
+  }
+
+  public static StreamChunk last(long seq, String text, int tokens, String finishReason, Usage usage,
+                                 JsonObject extra) {
+    return new StreamChunk(seq, text, tokens, finishReason, usage, null, extra);
   }
 
   public static StreamChunk failure(long seq, GenerateError error) {
-    return new StreamChunk(seq, "", 0, null, null, error);
+    return new StreamChunk(seq, "", 0, null, null, error, null);
   }
 
   public boolean isLast() {
@@ -53,6 +71,9 @@ public record StreamChunk(long seq, String text, int tokens, String finishReason
     if (error != null) {
       json.put("error", error.toJson());
     }
+    if (extra != null) {
+      json.put("extra", extra);
+    }
     return json;
   }
 
@@ -64,6 +85,7 @@ public record StreamChunk(long seq, String text, int tokens, String finishReason
         json.getInteger("tokens", 0),
         json.getString("finishReason"),
         Usage.fromJson(json.getJsonObject("usage")),
-        error == null ? null : GenerateError.fromJson(error));
+        error == null ? null : GenerateError.fromJson(error),
+        json.getJsonObject("extra"));
   }
 }

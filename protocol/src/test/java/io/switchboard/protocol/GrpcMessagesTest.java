@@ -65,7 +65,7 @@ class GrpcMessagesTest {
     assertThatThrownBy(() -> GrpcMessages.fromCall(noIds)).hasMessageContaining("stream_id");
 
     GenerateCall badKind = GenerateCall.newBuilder().setStreamId("s").setRequestId("r").setModel("m")
-        .setKind("embedding").build();
+        .setKind("translation").build();
     assertThatThrownBy(() -> GrpcMessages.fromCall(badKind)).hasMessageContaining("unknown request kind");
 
     GenerateCall badBody = GenerateCall.newBuilder().setStreamId("s").setRequestId("r").setModel("m")
@@ -79,6 +79,10 @@ class GrpcMessagesTest {
         StreamChunk.delta(0, "Hello", 1),
         StreamChunk.delta(1, "", 0),
         StreamChunk.last(2, " world", 1, "length", new Usage(5, 2)),
+        StreamChunk.delta(3, "", 1, new JsonObject().put("delta", new JsonObject().put("tool_calls",
+            new io.vertx.core.json.JsonArray().add(new JsonObject().put("index", 0).put("id", "call_1"))))),
+        StreamChunk.last(4, "", 0, "stop", new Usage(3, 0), new JsonObject().put("result",
+            new JsonObject().put("data", new io.vertx.core.json.JsonArray()))),
         StreamChunk.failure(3, new GenerateError(GenerateError.Code.WORKER_STOPPING, "drain timeout", true, "w1")),
         StreamChunk.failure(4, new GenerateError(GenerateError.Code.ENGINE_FAILED, "boom", false, null)));
     for (StreamChunk chunk : chunks) {

@@ -110,6 +110,21 @@ class ProtocolRoundTripTest {
     LoadReport report = new LoadReport("w1", "node-a", "mock-llm", 3, 2, 5, 8, true, 1_700_000_000_000L);
 
     assertThat(LoadReport.fromJson(new JsonObject(report.toJson().encode()))).isEqualTo(report);
+    assertThat(report.servedModels()).containsExactly("mock-llm");
+  }
+
+  @Test
+  void loadReportOfAWorkerThatLearnsItsModelsRoundTrips() {
+    LoadReport report = new LoadReport("w2", "node-a", "", 0, 0, 4, 4, false, 1_700_000_000_000L,
+        new JsonObject().put("backendLoad", new JsonObject().put("running", 3.0)), java.util.List.of("qwen", "embed"),
+        java.util.List.of("embed"), "vLLM at 10.0.0.5:8000 is unhealthy: GET /health failed 2 times in a row");
+
+    LoadReport back = LoadReport.fromJson(new JsonObject(report.toJson().encode()));
+
+    assertThat(back).isEqualTo(report);
+    assertThat(back.servedModels()).containsExactly("qwen", "embed");
+    assertThat(back.embeddingModels()).containsExactly("embed");
+    assertThat(back.unavailable()).startsWith("vLLM at");
   }
 
   @Test
