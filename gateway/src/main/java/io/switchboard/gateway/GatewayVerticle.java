@@ -97,6 +97,7 @@ public class GatewayVerticle extends VerticleBase {
     BodyHandler body = BodyHandler.create(false).setBodyLimit(options.getMaxBodyBytes());
     router.post("/v1/chat/completions").handler(body).handler(new CompletionsHandler(services, RequestKind.CHAT));
     router.post("/v1/completions").handler(body).handler(new CompletionsHandler(services, RequestKind.COMPLETION));
+    router.post("/v1/embeddings").handler(body).handler(new CompletionsHandler(services, RequestKind.EMBEDDING));
     router.get("/v1/models").handler(cluster::models);
     router.get("/health").handler(cluster::health);
     router.get("/live").handler(cluster::live);

@@ -192,6 +192,61 @@ class GatewayApiTest {
   }
 
   @Test
+  void embeddingsAnswerInOpenAisShapeAndSimilarTextsAreCloser() throws Exception {
+    HttpResponse<String> response = post("/v1/embeddings", "{\"model\":\"mock-llm\",\"input\":["
+        + "\"the cat sat on the mat\",\"the cat sat on a mat\",\"stock prices fell sharply\"]}", "x-request-id", "emb-1");
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+    assertThat(response.headers().firstValue("x-switchboard-worker")).contains("fast-1");
+    JsonObject body = new JsonObject(response.body());
+    assertThat(body.getString("object")).isEqualTo("list");
+    assertThat(body.getString("model")).isEqualTo("mock-llm");
+    JsonArray data = body.getJsonArray("data");
+    assertThat(data).hasSize(3);
+    double[][] vectors = new double[3][];
+    for (int i = 0; i < 3; i++) {
+      JsonObject entry = data.getJsonObject(i);
+      assertThat(entry.getString("object")).isEqualTo("embedding");
+      assertThat(entry.getInteger("index")).isEqualTo(i);
+      vectors[i] = entry.getJsonArray("embedding").stream().mapToDouble(v -> ((Number) v).doubleValue()).toArray();
+      assertThat(vectors[i]).hasSize(MockerOptions.DEFAULT_EMBEDDING_DIMENSIONS);
+      assertThat(dot(vectors[i], vectors[i])).isCloseTo(1.0, org.assertj.core.api.Assertions.within(1e-4));
+    }
+    assertThat(dot(vectors[0], vectors[1])).isGreaterThan(dot(vectors[0], vectors[2]) + 0.3);
+    // The mocker's tokenizer: one token per six letters of a word, so "sharply" is two: 6 + 6 + 5.
+    assertThat(body.getJsonObject("usage").getInteger("prompt_tokens")).isEqualTo(17);
+    assertThat(body.getJsonObject("usage").getInteger("total_tokens")).isEqualTo(17);
+
+    JsonObject small = new JsonObject(post("/v1/embeddings", "{\"model\":\"mock-llm\",\"input\":\"hi there\","
+        + "\"dimensions\":8,\"encoding_format\":\"base64\"}").body());
+    byte[] packed = java.util.Base64.getDecoder().decode(small.getJsonArray("data").getJsonObject(0)
+        .getString("embedding"));
+    assertThat(packed).hasSize(8 * 4);
+  }
+
+  @Test
+  void embeddingsBadInputAndModelsWithoutEmbeddingsGetClearErrors() throws Exception {
+    assertError(post("/v1/embeddings", "{\"model\":\"mock-llm\"}"), 400, "missing_required_parameter", "input");
+    assertError(post("/v1/embeddings", "{\"model\":\"mock-llm\",\"input\":[]}"), 400, "invalid_value", "input");
+    assertError(post("/v1/embeddings", "{\"model\":\"mock-llm\",\"input\":[\"a\",3]}"), 400, "invalid_type",
+        "input[1]");
+    assertError(post("/v1/embeddings", "{\"model\":\"mock-llm\",\"input\":\"a\",\"encoding_format\":\"hex\"}"),
+        400, "invalid_value", "encoding_format");
+    assertError(post("/v1/embeddings", "{\"model\":\"mock-llm\",\"input\":\"a\",\"dimensions\":100000}"),
+        400, "invalid_request_for_model", null);
+    HttpResponse<String> none = post("/v1/embeddings", "{\"model\":\"no-such-model\",\"input\":\"a\"}");
+    assertError(none, 404, "model_not_found", "model");
+    assertThat(none.body()).contains("Models with embeddings in this cluster:").contains("mock-llm");
+  }
+
+  private static double dot(double[] a, double[] b) {
+    double sum = 0;
+    for (int i = 0; i < a.length; i++) {
+      sum += a[i] * b[i];
+    }
+    return sum;
+  }
+
+  @Test
   void badInputGetsOpenAiShaped4xxNamingTheField() throws Exception {
     assertError(post("/v1/chat/completions", "{\"model\": \"mock-llm\", \"messages\": ["), 400, "invalid_json", null);
     assertError(post("/v1/chat/completions", "{\"model\":\"mock-llm\",\"messages\":[{\"role\":\"wizard\","

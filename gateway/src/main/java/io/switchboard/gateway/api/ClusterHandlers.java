@@ -44,7 +44,9 @@ public final class ClusterHandlers {
     List<WorkerState> workers = services.registry().allWorkers();
     Map<String, Integer> routableByModel = new TreeMap<>();
     for (WorkerState worker : workers) {
-      routableByModel.merge(worker.model(), worker.routable() ? 1 : 0, Integer::sum);
+      for (String model : worker.models()) {
+        routableByModel.merge(model, worker.routable() ? 1 : 0, Integer::sum);
+      }
     }
     long routable = workers.stream().filter(WorkerState::routable).count();
     JsonObject body = new JsonObject()
@@ -87,11 +89,16 @@ public final class ClusterHandlers {
           .put("self", false).put("note", "not a cluster member any more; its records are being removed"));
       JsonObject node = nodes.get(worker.nodeId());
       node.put("workers", node.getInteger("workers") + 1);
-      JsonObject model = models.computeIfAbsent(worker.model(), m -> new JsonObject().put("model", m)
-          .put("workers", 0).put("routable", 0));
-      model.put("workers", model.getInteger("workers") + 1);
-      if (worker.routable()) {
-        model.put("routable", model.getInteger("routable") + 1);
+      for (String served : worker.models()) {
+        JsonObject model = models.computeIfAbsent(served, m -> new JsonObject().put("model", m)
+            .put("workers", 0).put("routable", 0).put("embeddings", false));
+        model.put("workers", model.getInteger("workers") + 1);
+        if (worker.routable()) {
+          model.put("routable", model.getInteger("routable") + 1);
+        }
+        if (worker.servesEmbeddings(served)) {
+          model.put("embeddings", true);
+        }
       }
     }
     JsonArray gateways = new JsonArray();

@@ -4,7 +4,10 @@ import io.switchboard.protocol.RequestKind;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
 
-/** {@code POST /v1/chat/completions} and {@code POST /v1/completions}: validate, then run an exchange. */
+/**
+ * {@code POST /v1/chat/completions}, {@code POST /v1/completions} and {@code POST /v1/embeddings}: validate, then
+ * run an exchange (an embeddings request travels the same way and comes back whole).
+ */
 public final class CompletionsHandler implements Handler<RoutingContext> {
 
   private final GatewayServices services;
@@ -15,7 +18,11 @@ public final class CompletionsHandler implements Handler<RoutingContext> {
   public CompletionsHandler(GatewayServices services, RequestKind kind) {
     this.services = services;
     this.kind = kind;
-    this.endpoint = kind == RequestKind.CHAT ? "chat_completions" : "completions";
+    this.endpoint = switch (kind) {
+      case CHAT -> "chat_completions";
+      case COMPLETION -> "completions";
+      case EMBEDDING -> "embeddings";
+    };
   }
 
   @Override
@@ -23,7 +30,8 @@ public final class CompletionsHandler implements Handler<RoutingContext> {
     String requestId = RequestIds.of(ctx.request());
     ctx.put(RequestIds.HEADER, requestId);
     ctx.response().putHeader(RequestIds.HEADER, requestId);
-    CompletionRequest request = validator.validate(kind, ctx.body().buffer());
+    CompletionRequest request = kind == RequestKind.EMBEDDING ? validator.validateEmbedding(ctx.body().buffer())
+        : validator.validate(kind, ctx.body().buffer());
     new GenerationExchange(services, ctx, request, requestId, endpoint).start();
   }
 }

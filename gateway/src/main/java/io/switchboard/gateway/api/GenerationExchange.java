@@ -10,6 +10,7 @@ import io.switchboard.protocol.ResumeState;
 import io.switchboard.protocol.StreamChunk;
 import io.switchboard.protocol.TraceContext;
 import io.switchboard.protocol.Usage;
+import io.vertx.core.json.JsonObject;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
@@ -45,9 +46,11 @@ final class GenerationExchange {
   private final long startNanos = System.nanoTime();
   private final Set<String> triedWorkers = new HashSet<>();
   private final StringBuilder text = new StringBuilder();
+  private final ChoiceExtras extras = new ChoiceExtras();
   private ChunkStream stream;
   private String workerId;
   private boolean headSent;
+  private boolean sentSomething;
   private boolean finished;
   private long firstTokenNanos = -1;
 
@@ -74,7 +77,7 @@ final class GenerationExchange {
     if (finished) {
       return;
     }
-    List<WorkerState> known = services.registry().workersOf(request.model());
+    List<WorkerState> known = services.registry().workersOf(request.model(), request.kind());
     if (known.isEmpty()) {
       fail(modelNotFound(), null);
       return;
@@ -140,19 +143,24 @@ final class GenerationExchange {
       onStreamError(chunk.error());
       return;
     }
-    if (!chunk.text().isEmpty()) {
+    boolean generative = request.kind() != RequestKind.EMBEDDING;
+    if (generative && (!chunk.text().isEmpty() || chunk.extra() != null)) {
       if (firstTokenNanos < 0) {
         firstTokenNanos = System.nanoTime();
         services.metrics().firstToken(request.model(), firstTokenNanos - startNanos);
       }
       if (request.stream()) {
         beginStream();
-        sse.event(format.textChunk(chunk.text()));
+        sse.event(format.deltaChunk(chunk.text(), chunk.extra()));
+      } else if (chunk.extra() != null) {
+        extras.add(chunk.extra());
       }
       text.append(chunk.text());
+      // Tool calls alone also mean something reached the client: no retry elsewhere after this.
+      sentSomething = true;
     }
     if (chunk.isLast()) {
-      complete(chunk.finishReason(), chunk.usage());
+      complete(chunk.finishReason(), chunk.usage(), generative ? null : chunk.extra());
       return;
     }
     if (request.stream() && sse.writeQueueFull()) {
@@ -172,7 +180,7 @@ final class GenerationExchange {
   }
 
   private void onStreamError(GenerateError error) {
-    boolean nothingSent = text.isEmpty() && !headSent;
+    boolean nothingSent = !sentSomething && !headSent;
     if (nothingSent && error.retryable()) {
       // Before the first token a failed worker costs the client nothing but time: offer it elsewhere.
       retryOrFail(error);
@@ -181,9 +189,18 @@ final class GenerationExchange {
     fail(WorkerFailures.toApiError(error, requestId), error);
   }
 
-  private void complete(String finishReason, Usage usage) {
+  private void complete(String finishReason, Usage usage, JsonObject wholeAnswer) {
     Usage counted = usage != null ? usage : new Usage(0, 0);
-    if (request.stream()) {
+    if (request.kind() == RequestKind.EMBEDDING) {
+      JsonObject result = wholeAnswer == null ? null : wholeAnswer.getJsonObject("result");
+      if (result == null) {
+        fail(new ApiError(502, "upstream_error", "worker_failed", null, "Worker " + workerId + " ended the "
+            + "embeddings request without an answer (request " + requestId + ")."), null);
+        return;
+      }
+      response.putHeader("content-type", "application/json")
+          .end(format.embeddingResponse(result, counted).toBuffer());
+    } else if (request.stream()) {
       beginStream();
       sse.event(format.finishChunk(finishReason));
       if (request.includeUsage()) {
@@ -192,7 +209,7 @@ final class GenerationExchange {
       sse.done();
     } else {
       response.putHeader("content-type", "application/json")
-          .end(format.completeResponse(text.toString(), finishReason, counted).toBuffer());
+          .end(format.completeResponse(text.toString(), finishReason, counted, extras).toBuffer());
     }
     services.metrics().tokens(request.model(), counted);
     finish(200, null, counted, finishReason);
@@ -240,6 +257,13 @@ final class GenerationExchange {
   }
 
   private ApiError modelNotFound() {
+    if (request.kind() == RequestKind.EMBEDDING) {
+      var embedding = services.registry().embeddingModels();
+      return new ApiError(404, "invalid_request_error", "model_not_found", "model",
+          "No worker serves embeddings for the model '" + request.model() + "'. Models with embeddings in this "
+              + "cluster: " + (embedding.isEmpty() ? "none (an openai worker serves them when its backend does "
+              + "and workers[N].openai.embeddingModels names the model)" : String.join(", ", embedding)) + ".");
+    }
     var models = services.registry().models();
     String served = models.isEmpty() ? "none: no worker has joined the cluster yet"
         : String.join(", ", models);

@@ -28,10 +28,28 @@ final class OpenAiFormat {
   }
 
   JsonObject textChunk(String text) {
+    return deltaChunk(text, null);
+  }
+
+  /** A text delta with what the backend sent beside it (tool-call deltas, reasoning, logprobs). */
+  JsonObject deltaChunk(String text, JsonObject extra) {
+    JsonObject chunk;
     if (kind == RequestKind.CHAT) {
-      return chunk(new JsonObject().put("content", text), null);
+      JsonObject delta = new JsonObject();
+      if (!text.isEmpty() || extra == null || extra.getJsonObject("delta") == null) {
+        delta.put("content", text);
+      }
+      if (extra != null && extra.getJsonObject("delta") != null) {
+        delta.mergeIn(extra.getJsonObject("delta"));
+      }
+      chunk = chunk(delta, null);
+    } else {
+      chunk = chunk(text, null);
     }
-    return chunk(text, null);
+    if (extra != null && extra.getValue("logprobs") != null) {
+      chunk.getJsonArray("choices").getJsonObject(0).put("logprobs", extra.getValue("logprobs"));
+    }
+    return chunk;
   }
 
   JsonObject finishChunk(String finishReason) {
@@ -49,16 +67,38 @@ final class OpenAiFormat {
   }
 
   JsonObject completeResponse(String text, String finishReason, Usage usage) {
+    return completeResponse(text, finishReason, usage, new ChoiceExtras());
+  }
+
+  /** The whole answer, with what the backend streamed beside the text assembled into the choice. */
+  JsonObject completeResponse(String text, String finishReason, Usage usage, ChoiceExtras extras) {
     JsonObject choice = new JsonObject().put("index", 0);
     if (kind == RequestKind.CHAT) {
-      choice.put("message", new JsonObject().put("role", "assistant").put("content", text).putNull("refusal"));
+      JsonObject message = new JsonObject().put("role", "assistant")
+          .put("content", text.isEmpty() && extras.hasToolCalls() ? null : text).putNull("refusal");
+      extras.completeMessage(message);
+      choice.put("message", message);
     } else {
       choice.put("text", text);
     }
-    choice.putNull("logprobs").put("finish_reason", finishReason);
+    choice.put("logprobs", extras.logprobs()).put("finish_reason", finishReason);
     return base(kind == RequestKind.CHAT ? "chat.completion" : "text_completion")
         .put("choices", new JsonArray().add(choice))
         .put("usage", usage.toOpenAi());
+  }
+
+  /**
+   * An embeddings answer as the backend gave it ({@code data} list), under the client's model name and with
+   * the gateway's usage, in OpenAI's shape.
+   */
+  JsonObject embeddingResponse(JsonObject result, Usage usage) {
+    JsonArray data = result == null ? new JsonArray() : result.getJsonArray("data", new JsonArray());
+    return new JsonObject()
+        .put("object", "list")
+        .put("data", data)
+        .put("model", model)
+        .put("usage", new JsonObject().put("prompt_tokens", usage.promptTokens())
+            .put("total_tokens", usage.promptTokens()));
   }
 
   private JsonObject chunk(Object deltaOrText, String finishReason) {

@@ -65,6 +65,98 @@ public final class RequestValidator {
         new SamplingParams(maxTokens, temperature, topP, stops(body), seed), stream, includeUsage);
   }
 
+  /** Most inputs one embeddings request may carry, as OpenAI allows. */
+  static final int MAX_EMBEDDING_INPUTS = 2048;
+
+  /**
+   * Validates a {@code POST /v1/embeddings} body: {@code model}, {@code input} (a string, a list of strings, a
+   * list of token ids or a list of token-id lists), optional {@code encoding_format} ("float" or "base64"),
+   * {@code dimensions} and {@code user}. Everything else passes through to the backend.
+   */
+  public CompletionRequest validateEmbedding(Buffer rawBody) {
+    JsonObject body = parseObject(rawBody);
+    String model = requireString(body, "model");
+    if (model.isBlank()) {
+      throw ApiError.invalid("model", "'model' must not be empty; GET /v1/models lists the models served.");
+    }
+    String text = embeddingInput(body);
+    Object format = body.getValue("encoding_format");
+    if (format != null && !"float".equals(format) && !"base64".equals(format)) {
+      throw ApiError.invalid("encoding_format", "'encoding_format' must be \"float\" or \"base64\", got "
+          + describe(format) + ".");
+    }
+    positiveInt(body, "dimensions");
+    Object user = body.getValue("user");
+    if (user != null && !(user instanceof String)) {
+      throw ApiError.invalidType("user", "a string");
+    }
+    if (body.containsKey("stream")) {
+      throw ApiError.invalid("stream", "'stream' is not supported for embeddings; remove it.");
+    }
+    return new CompletionRequest(RequestKind.EMBEDDING, model, body, text,
+        new SamplingParams(null, SamplingParams.DEFAULT_TEMPERATURE, SamplingParams.DEFAULT_TOP_P, List.of(), null),
+        false, false);
+  }
+
+  /** The inputs as text, one per line (token-id inputs count as their ids), after checking their shape. */
+  private static String embeddingInput(JsonObject body) {
+    Object input = body.getValue("input");
+    String shape = "a string, an array of strings, an array of token ids, or an array of token-id arrays";
+    if (input == null) {
+      throw ApiError.missing("input", "'input' is required: " + shape + ".");
+    }
+    if (input instanceof String text) {
+      if (text.isEmpty()) {
+        throw ApiError.invalid("input", "'input' must not be an empty string.");
+      }
+      return text;
+    }
+    if (!(input instanceof JsonArray items)) {
+      throw ApiError.invalidType("input", shape);
+    }
+    if (items.isEmpty()) {
+      throw ApiError.invalid("input", "'input' must not be an empty array.");
+    }
+    if (items.size() > MAX_EMBEDDING_INPUTS) {
+      throw ApiError.invalid("input", "'input' holds " + items.size() + " items; at most " + MAX_EMBEDDING_INPUTS
+          + " are allowed per request. Split it into several requests.");
+    }
+    StringBuilder text = new StringBuilder();
+    boolean strings = items.getValue(0) instanceof String;
+    boolean tokens = items.getValue(0) instanceof Number;
+    for (int i = 0; i < items.size(); i++) {
+      Object item = items.getValue(i);
+      String param = "input[" + i + "]";
+      if (strings) {
+        if (!(item instanceof String itemText)) {
+          throw ApiError.invalidType(param, "a string (every item of 'input' must have the same type)");
+        }
+        if (itemText.isEmpty()) {
+          throw ApiError.invalid(param, "'" + param + "' must not be an empty string.");
+        }
+        text.append(itemText).append('\n');
+      } else if (tokens) {
+        text.append(tokenId(item, param)).append(' ');
+      } else if (item instanceof JsonArray ids && !ids.isEmpty()) {
+        for (int t = 0; t < ids.size(); t++) {
+          text.append(tokenId(ids.getValue(t), param + "[" + t + "]")).append(' ');
+        }
+        text.append('\n');
+      } else {
+        throw ApiError.invalidType(param, "a string, a token id, or a non-empty array of token ids");
+      }
+    }
+    return text.toString();
+  }
+
+  private static long tokenId(Object value, String param) {
+    if (!(value instanceof Number number) || number.doubleValue() != Math.rint(number.doubleValue())
+        || number.longValue() < 0) {
+      throw ApiError.invalidType(param, "a token id (a whole number >= 0)");
+    }
+    return number.longValue();
+  }
+
   private static JsonObject parseObject(Buffer raw) {
     if (raw == null || raw.length() == 0) {
       throw new ApiError(400, "invalid_request_error", "invalid_json", null,

@@ -3,6 +3,7 @@ package io.switchboard.gateway.registry;
 import io.switchboard.gateway.GatewayOptions;
 import io.switchboard.protocol.Addresses;
 import io.switchboard.protocol.LoadReport;
+import io.switchboard.protocol.RequestKind;
 import io.switchboard.protocol.WorkerDescriptor;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -89,16 +90,19 @@ public final class WorkerRegistry {
     return Future.join(unregistered).<Void>mapEmpty().onComplete(done -> discovery.close());
   }
 
-  /** Every worker known for {@code model}, routable or not. */
+  /** Every worker known to serve {@code model}, routable or not. */
   public List<WorkerState> workersOf(String model) {
-    long now = System.nanoTime();
+    return workersOf(model, RequestKind.CHAT);
+  }
+
+  /** Every worker known to serve {@code model} for this kind of request (embeddings: only those that do). */
+  public List<WorkerState> workersOf(String model, RequestKind kind) {
     List<WorkerState> result = new ArrayList<>();
-    for (WorkerDescriptor descriptor : records.values()) {
-      if (descriptor.model().equals(model)) {
-        result.add(stateOf(descriptor, now));
+    for (WorkerState worker : allWorkers()) {
+      if (kind == RequestKind.EMBEDDING ? worker.servesEmbeddings(model) : worker.serves(model)) {
+        result.add(worker);
       }
     }
-    result.sort((a, b) -> a.workerId().compareTo(b.workerId()));
     return result;
   }
 
@@ -115,8 +119,17 @@ public final class WorkerRegistry {
   /** Models that have at least one worker record, routable or not, sorted. */
   public Set<String> models() {
     Set<String> models = new TreeSet<>();
-    for (WorkerDescriptor descriptor : records.values()) {
-      models.add(descriptor.model());
+    for (WorkerState worker : allWorkers()) {
+      models.addAll(worker.models());
+    }
+    return models;
+  }
+
+  /** Models some worker answers embeddings for, sorted. */
+  public Set<String> embeddingModels() {
+    Set<String> models = new TreeSet<>();
+    for (WorkerState worker : allWorkers()) {
+      models.addAll(worker.embeddingModels());
     }
     return models;
   }
@@ -144,6 +157,9 @@ public final class WorkerRegistry {
     }
     if (report.draining()) {
       return "draining: it is shutting down and finishing its in-flight requests";
+    }
+    if (report.unavailable() != null) {
+      return report.unavailable();
     }
     return null;
   }

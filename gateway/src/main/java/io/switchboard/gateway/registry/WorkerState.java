@@ -2,7 +2,10 @@ package io.switchboard.gateway.registry;
 
 import io.switchboard.protocol.LoadReport;
 import io.switchboard.protocol.WorkerDescriptor;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+
+import java.util.List;
 
 /**
  * What a gateway knows of one worker at one moment: its discovery record and its latest load report, and
@@ -21,23 +24,59 @@ public record WorkerState(WorkerDescriptor descriptor, LoadReport load, long las
     return descriptor.nodeId();
   }
 
+  /** The announced model; empty for a worker that learns its models (see {@link #models()}). */
   public String model() {
     return descriptor.model();
+  }
+
+  /** Every model the worker serves now: from its last load report, else the one it announced. */
+  public List<String> models() {
+    if (load != null) {
+      return load.servedModels();
+    }
+    return descriptor.model().isEmpty() ? List.of() : List.of(descriptor.model());
+  }
+
+  public boolean serves(String model) {
+    return models().contains(model);
+  }
+
+  public List<String> embeddingModels() {
+    return load == null ? List.of() : load.embeddingModels();
+  }
+
+  public boolean servesEmbeddings(String model) {
+    return embeddingModels().contains(model);
   }
 
   public boolean routable() {
     return exclusion == null;
   }
 
-  /** Generations running plus waiting, from the last report; 0 when none arrived. */
+  /**
+   * Generations running plus waiting, from the last report; 0 when none arrived. When the worker reports its
+   * backend's own counts (read from the backend's metrics), the larger of the two: a backend shared with
+   * other clients is busier than this worker alone knows.
+   */
   public int outstanding() {
-    return load == null ? 0 : load.inFlight() + load.queued();
+    if (load == null) {
+      return 0;
+    }
+    int own = load.inFlight() + load.queued();
+    JsonObject backend = load.engine().getJsonObject("backendLoad");
+    if (backend == null) {
+      return own;
+    }
+    double reported = backend.getDouble("running", 0.0) + backend.getDouble("waiting", 0.0);
+    return Math.max(own, (int) Math.round(reported));
   }
 
   public JsonObject toJson() {
     JsonObject json = new JsonObject()
         .put("workerId", descriptor.workerId())
         .put("model", descriptor.model())
+        .put("models", new JsonArray(models()))
+        .put("embeddingModels", new JsonArray(embeddingModels()))
         .put("node", descriptor.nodeId())
         .put("engine", descriptor.engine())
         .put("slots", descriptor.slots())
