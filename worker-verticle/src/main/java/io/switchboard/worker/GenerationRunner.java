@@ -3,6 +3,7 @@ package io.switchboard.worker;
 import io.switchboard.protocol.GenerateError;
 import io.switchboard.protocol.GenerateRequest;
 import io.switchboard.protocol.LoadReport;
+import io.switchboard.protocol.RequestKind;
 import io.switchboard.protocol.Usage;
 import io.switchboard.worker.engine.ChunkSink;
 import io.switchboard.worker.engine.Engine;
@@ -10,6 +11,7 @@ import io.switchboard.worker.engine.Generation;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,13 +56,18 @@ public final class GenerationRunner {
    * admitted stream is over for any reason (ended, failed, cancelled), so the transport can forget it.
    */
   public GenerateError submit(GenerateRequest request, ChunkSink sink, Runnable onClosed) {
-    if (!request.model().equals(options.getModel())) {
-      return GenerateError.of(GenerateError.Code.MODEL_NOT_SERVED, "worker " + workerId + " serves model '"
-          + options.getModel() + "', not '" + request.model() + "'", workerId);
+    GenerateError notServed = notServed(request);
+    if (notServed != null) {
+      return notServed;
     }
     if (draining) {
       return GenerateError.of(GenerateError.Code.WORKER_STOPPING,
           "worker " + workerId + " is draining and takes no new requests", workerId);
+    }
+    String unavailable = engine.unavailableReason();
+    if (unavailable != null) {
+      return GenerateError.of(GenerateError.Code.WORKER_BUSY, "worker " + workerId + " cannot take work now: "
+          + unavailable, workerId);
     }
     if (streams.containsKey(request.streamId())) {
       return GenerateError.of(GenerateError.Code.INVALID_REQUEST, "stream id " + request.streamId()
@@ -78,6 +85,26 @@ public final class GenerationRunner {
     log.debug("generation admitted", kv("requestId", request.requestId()), kv("workerId", workerId),
         kv("streamId", request.streamId()), kv("queued", !tracked.holdsSlot));
     return null;
+  }
+
+  /** The models served now: what the engine learned at run time, else the one the options name. */
+  public List<String> servedModels() {
+    String announced = options.announcedModel();
+    List<String> learned = engine.models();
+    return !learned.isEmpty() || announced.isEmpty() ? learned : List.of(announced);
+  }
+
+  private GenerateError notServed(GenerateRequest request) {
+    if (request.kind() == RequestKind.EMBEDDING) {
+      return engine.embeddingModels().contains(request.model()) ? null
+          : GenerateError.of(GenerateError.Code.MODEL_NOT_SERVED, "worker " + workerId + " serves no embeddings "
+              + "for model '" + request.model() + "' (embedding models: " + engine.embeddingModels() + ")", workerId);
+    }
+    List<String> served = servedModels();
+    return served.contains(request.model()) ? null
+        : GenerateError.of(GenerateError.Code.MODEL_NOT_SERVED, "worker " + workerId + " serves "
+            + (served.size() == 1 ? "model '" + served.get(0) + "'" : "models " + served) + ", not '"
+            + request.model() + "'", workerId);
   }
 
   /** Stops one stream (client gone, gateway cancelled). Unknown ids are ignored: the stream already ended. */
@@ -132,8 +159,14 @@ public final class GenerationRunner {
   }
 
   public LoadReport loadReport() {
-    return new LoadReport(workerId, nodeId, options.getModel(), scheduler.running(), scheduler.queued(),
-        scheduler.free(), scheduler.slots(), draining, System.currentTimeMillis(), engine.status());
+    return new LoadReport(workerId, nodeId, options.announcedModel(), scheduler.running(), scheduler.queued(),
+        scheduler.free(), scheduler.slots(), draining, System.currentTimeMillis(), engine.status(),
+        engine.models(), engine.embeddingModels(), engine.unavailableReason());
+  }
+
+  /** Not draining and the engine can take work (its backend is up). */
+  public boolean acceptsWork() {
+    return !draining && engine.unavailableReason() == null;
   }
 
   public boolean isDraining() {
@@ -200,19 +233,19 @@ public final class GenerationRunner {
     }
 
     @Override
-    public void write(String text, int tokens) {
+    public void write(String text, int tokens, JsonObject extra) {
       if (!finished) {
-        transport.write(text, tokens);
+        transport.write(text, tokens, extra);
       }
     }
 
     @Override
-    public void end(String text, int tokens, String finishReason, Usage usage) {
+    public void end(String text, int tokens, String finishReason, Usage usage, JsonObject extra) {
       if (finished) {
         return;
       }
       finished = true;
-      transport.end(text, tokens, finishReason, usage);
+      transport.end(text, tokens, finishReason, usage, extra);
       log.debug("generation finished", kv("requestId", request.requestId()), kv("workerId", workerId),
           kv("finishReason", finishReason), kv("completionTokens", usage.completionTokens()),
           kv("durationMs", (System.nanoTime() - admittedNanos) / 1_000_000));

@@ -2,6 +2,7 @@ package io.switchboard.worker;
 
 import io.switchboard.worker.llamacpp.LlamaCppOptions;
 import io.switchboard.worker.mocker.MockerOptions;
+import io.switchboard.worker.openai.OpenAiOptions;
 import io.vertx.core.json.JsonObject;
 
 import java.util.Set;
@@ -12,7 +13,7 @@ public class WorkerOptions {
 
   public static final String DEFAULT_MODEL = "mock-llm";
   public static final String DEFAULT_ENGINE = "mocker";
-  public static final Set<String> ENGINES = Set.of("mocker", "llamacpp");
+  public static final Set<String> ENGINES = Set.of("mocker", "llamacpp", "openai");
   /** Generations that run at once; more queue. */
   public static final int DEFAULT_SLOTS = 8;
   /** Generations that may wait for a slot; past this the worker refuses (the gateway tries another). */
@@ -32,6 +33,7 @@ public class WorkerOptions {
   private long drainTimeoutMs = DEFAULT_DRAIN_TIMEOUT_MS;
   private MockerOptions mocker = new MockerOptions();
   private LlamaCppOptions llamacpp = new LlamaCppOptions();
+  private OpenAiOptions openai = new OpenAiOptions();
 
   public WorkerOptions() {
   }
@@ -47,6 +49,7 @@ public class WorkerOptions {
     drainTimeoutMs = json.getLong("drainTimeoutMs", DEFAULT_DRAIN_TIMEOUT_MS);
     mocker = new MockerOptions(json.getJsonObject("mocker", new JsonObject()));
     llamacpp = new LlamaCppOptions(json.getJsonObject("llamacpp", new JsonObject()));
+    openai = new OpenAiOptions(json.getJsonObject("openai", new JsonObject()));
   }
 
   public JsonObject toJson() {
@@ -60,7 +63,8 @@ public class WorkerOptions {
         .put("loadReportIntervalMs", loadReportIntervalMs)
         .put("drainTimeoutMs", drainTimeoutMs)
         .put("mocker", mocker.toJson())
-        .put("llamacpp", llamacpp.toJson());
+        .put("llamacpp", llamacpp.toJson())
+        .put("openai", openai.toJson());
     return json;
   }
 
@@ -85,6 +89,14 @@ public class WorkerOptions {
     if ("llamacpp".equals(engine)) {
       llamacpp.validate(path + ".llamacpp");
     }
+    if ("openai".equals(engine)) {
+      if (!DEFAULT_MODEL.equals(model)) {
+        throw new IllegalArgumentException(path + ".model is not used by the openai engine: it serves the models "
+            + "its backend lists at /v1/models. Use " + path + ".openai.models to choose among them and "
+            + path + ".openai.aliases (BACKEND_NAME=SERVED_NAME) to rename them");
+      }
+      openai.validate(path + ".openai");
+    }
   }
 
   private static void requireAtLeast(String key, long value, long min) {
@@ -93,12 +105,22 @@ public class WorkerOptions {
     }
   }
 
-  /** The configured id, or a fresh one made of the model name and a random suffix. */
+  /**
+   * The configured id, or a fresh one made of the model name (an openai worker: its backend's host and port)
+   * and a random suffix.
+   */
   public String resolveId() {
     if (id == null) {
-      id = model.replaceAll("[^A-Za-z0-9._-]", "_") + "-" + UUID.randomUUID().toString().substring(0, 8);
+      String base = "openai".equals(engine) ? "openai-" + openai.baseUri().getHost() + "-" + openai.baseUri().getPort()
+          : model;
+      id = base.replaceAll("[^A-Za-z0-9._-]", "_") + "-" + UUID.randomUUID().toString().substring(0, 8);
     }
     return id;
+  }
+
+  /** The model the worker announces: its configured one, or none for an engine that learns its models. */
+  public String announcedModel() {
+    return "openai".equals(engine) ? "" : model;
   }
 
   public String getId() {
@@ -183,6 +205,15 @@ public class WorkerOptions {
 
   public WorkerOptions setLlamacpp(LlamaCppOptions llamacpp) {
     this.llamacpp = llamacpp;
+    return this;
+  }
+
+  public OpenAiOptions getOpenai() {
+    return openai;
+  }
+
+  public WorkerOptions setOpenai(OpenAiOptions openai) {
+    this.openai = openai;
     return this;
   }
 

@@ -65,7 +65,7 @@ public class WorkerVerticle extends VerticleBase {
     if (grpcPlane != null) {
       endpoints.put(WorkerDescriptor.ENDPOINT_GRPC, grpcPlane.endpoint());
     }
-    WorkerDescriptor descriptor = new WorkerDescriptor(workerId, nodeId, options.getModel(), engine.kind(),
+    WorkerDescriptor descriptor = new WorkerDescriptor(workerId, nodeId, options.announcedModel(), engine.kind(),
         options.getSlots(), options.getContextLength(), endpoints);
     announcer = new WorkerAnnouncer(vertx, descriptor);
     memberLeft = vertx.eventBus().localConsumer(Addresses.MEMBER_LEFT_LOCAL,
@@ -74,7 +74,7 @@ public class WorkerVerticle extends VerticleBase {
         .compose(v -> eventBusPlane.start())
         .compose(v -> {
           if (grpcPlane != null) {
-            grpcPlane.register(new LocalWorker(workerId, options.getModel(), context, runner));
+            grpcPlane.register(new LocalWorker(workerId, options.announcedModel(), context, runner));
           }
           loadTimer = vertx.setPeriodic(1, options.getLoadReportIntervalMs(), id -> publishLoad());
           return announcer.publish();

@@ -4,6 +4,8 @@ import io.switchboard.protocol.GenerateRequest;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 
+import java.util.List;
+
 /**
  * An inference backend as a worker sees it: mocker, any OpenAI-compatible server, a supervised llama-server.
  * Every method is called on the worker verticle's event loop and must not block it.
@@ -18,9 +20,31 @@ public interface Engine {
 
   /**
    * Starts a generation that writes into {@code sink} and ends it exactly once with {@code end} or
-   * {@code fail}. The worker has already admitted the request into a slot.
+   * {@code fail}. The worker has already admitted the request into a slot. An embedding request
+   * ({@link io.switchboard.protocol.RequestKind#EMBEDDING}) ends with one chunk whose extra holds the answer.
    */
   Generation generate(GenerateRequest request, ChunkSink sink);
+
+  /**
+   * The model names this engine serves now, when it learns them at run time (an openai engine reads its
+   * backend's /v1/models); empty means the one model the worker's options name.
+   */
+  default List<String> models() {
+    return List.of();
+  }
+
+  /** The served models that also answer embedding requests. */
+  default List<String> embeddingModels() {
+    return List.of();
+  }
+
+  /**
+   * Null when the engine can take work now; otherwise why not, in an operator's words (its backend is down or
+   * restarting). The gateway routes nothing to it meanwhile and shows the reason in /admin/cluster.
+   */
+  default String unavailableReason() {
+    return null;
+  }
 
   /** What the engine wants operators to see in /admin/cluster (processes, pools); empty by default. */
   default JsonObject status() {

@@ -6,6 +6,9 @@ import io.switchboard.protocol.Usage;
 import io.switchboard.worker.engine.ChunkSink;
 import io.switchboard.worker.engine.Engine;
 import io.switchboard.worker.engine.Generation;
+import io.switchboard.worker.engine.ReleasingSink;
+import io.switchboard.worker.openai.BackendEndpoint;
+import io.switchboard.worker.openai.BackendKind;
 import io.switchboard.worker.openai.OpenAiStreamingCall;
 import io.switchboard.worker.rpc.RpcPool;
 import io.switchboard.worker.rpc.RpcProbe;
@@ -38,6 +41,8 @@ public final class LlamaCppEngine implements Engine {
   public static final String KIND = "llamacpp";
   private static final Logger log = LoggerFactory.getLogger(LlamaCppEngine.class);
   private static final long HEALTH_RETRY_MS = 250;
+  /** How long llama-server may send nothing mid-answer (or before its first byte: a long prompt's prefill). */
+  private static final long IDLE_TIMEOUT_MS = 120_000;
 
   private final Vertx vertx;
   private final LlamaCppOptions options;
@@ -48,6 +53,7 @@ public final class LlamaCppEngine implements Engine {
   // llama-server is about to close.
   private final HttpClient controlClient;
   private RequestOptions target;
+  private BackendEndpoint endpoint;
   private String backendName;
   private LlamaServerSupervisor supervisor;
   private RpcPool pool;
@@ -80,6 +86,7 @@ public final class LlamaCppEngine implements Engine {
       target = new RequestOptions().setHost(uri.getHost()).setPort(port)
           .setURI(uri.getRawPath() == null ? "" : uri.getRawPath());
       backendName = "llama-server at " + uri.getHost() + ":" + port;
+      endpoint = endpointAt(uri.getHost(), port, target.getURI());
       Promise<Void> healthy = Promise.promise();
       checkHealth(healthy, System.currentTimeMillis() + options.getStartupTimeoutMs(), "no answer yet");
       return healthy.future().onSuccess(v -> {
@@ -94,11 +101,18 @@ public final class LlamaCppEngine implements Engine {
     }, false).compose(port -> {
       target = new RequestOptions().setHost("127.0.0.1").setPort(port).setURI("");
       backendName = "llama-server (supervised) at 127.0.0.1:" + port;
+      endpoint = endpointAt("127.0.0.1", port, "");
       pool = new RpcPool(vertx, new RpcProbe(vertx), options.getRpcPool());
       supervisor = new LlamaServerSupervisor(vertx, options, workerId, slots, port, pool, controlClient,
           new Gate());
       return supervisor.start().onSuccess(v -> startLoadPoller());
     });
+  }
+
+  private static BackendEndpoint endpointAt(String host, int port, String path) {
+    BackendEndpoint endpoint = new BackendEndpoint(URI.create("http://" + host + ":" + port + path), null, 5000);
+    endpoint.kindLearned(BackendKind.LLAMACPP);
+    return endpoint;
   }
 
   private void startLoadPoller() {
@@ -132,9 +146,9 @@ public final class LlamaCppEngine implements Engine {
       return () -> { };
     }
     active++;
-    Counted counted = new Counted(sink);
-    OpenAiStreamingCall call = new OpenAiStreamingCall(client, target, backendName, workerId, request, counted)
-        .start();
+    ReleasingSink counted = new ReleasingSink(sink, this::released);
+    OpenAiStreamingCall call = new OpenAiStreamingCall(client, endpoint, BackendKind.ChatResume.ASSISTANT_PREFILL,
+        null, IDLE_TIMEOUT_MS, workerId, request, counted).start();
     return () -> {
       call.cancel();
       counted.release();
@@ -172,50 +186,6 @@ public final class LlamaCppEngine implements Engine {
     active--;
     if (active == 0 && drained != null) {
       drained.tryComplete();
-    }
-  }
-
-  /** Counts a generation as in flight until it ends, fails or is cancelled. */
-  private final class Counted implements ChunkSink {
-    private final ChunkSink sink;
-    private boolean released;
-
-    Counted(ChunkSink sink) {
-      this.sink = sink;
-    }
-
-    void release() {
-      if (!released) {
-        released = true;
-        released();
-      }
-    }
-
-    @Override
-    public void write(String text, int tokens) {
-      sink.write(text, tokens);
-    }
-
-    @Override
-    public void end(String text, int tokens, String finishReason, Usage usage) {
-      release();
-      sink.end(text, tokens, finishReason, usage);
-    }
-
-    @Override
-    public void fail(GenerateError error) {
-      release();
-      sink.fail(error);
-    }
-
-    @Override
-    public boolean writeQueueFull() {
-      return sink.writeQueueFull();
-    }
-
-    @Override
-    public void drainHandler(Runnable handler) {
-      sink.drainHandler(handler);
     }
   }
 

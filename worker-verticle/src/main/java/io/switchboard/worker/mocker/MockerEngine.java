@@ -2,11 +2,17 @@ package io.switchboard.worker.mocker;
 
 import io.switchboard.protocol.GenerateError;
 import io.switchboard.protocol.GenerateRequest;
+import io.switchboard.protocol.RequestKind;
+import io.switchboard.protocol.Usage;
 import io.switchboard.worker.engine.ChunkSink;
 import io.switchboard.worker.engine.Engine;
 import io.switchboard.worker.engine.Generation;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.List;
 
 /**
  * A simulated model (like Dynamo's mocker): deterministic text, real token counts, prefill time proportional
@@ -21,13 +27,27 @@ public class MockerEngine implements Engine {
   private final MockerOptions options;
   private final String workerId;
   private final int contextLength;
+  private final String model;
+  private final MockEmbeddings embeddings;
   private int active;
 
   public MockerEngine(Vertx vertx, MockerOptions options, String workerId, int contextLength) {
+    this(vertx, options, workerId, contextLength, null);
+  }
+
+  /** @param model the served model, which also answers embeddings unless {@code embeddingDimensions} is 0 */
+  public MockerEngine(Vertx vertx, MockerOptions options, String workerId, int contextLength, String model) {
     this.vertx = vertx;
     this.options = options;
     this.workerId = workerId;
     this.contextLength = contextLength;
+    this.model = model;
+    this.embeddings = new MockEmbeddings(options.getEmbeddingDimensions(), options.getSeed());
+  }
+
+  @Override
+  public List<String> embeddingModels() {
+    return model == null || options.getEmbeddingDimensions() == 0 ? List.of() : List.of(model);
   }
 
   @Override
@@ -42,6 +62,9 @@ public class MockerEngine implements Engine {
 
   @Override
   public Generation generate(GenerateRequest request, ChunkSink sink) {
+    if (request.kind() == RequestKind.EMBEDDING) {
+      return embed(request, sink);
+    }
     String context = request.prompt() + request.resume().text();
     int promptTokens = WordTokenizer.count(request.prompt());
     Integer maxTokens = request.sampling().maxTokens();
@@ -64,6 +87,27 @@ public class MockerEngine implements Engine {
         maxTokens != null, prefillNanos);
     generation.start();
     return generation;
+  }
+
+  /** Answers at once: embedding is one forward pass, and the mocker's prefill speed would only add noise. */
+  private Generation embed(GenerateRequest request, ChunkSink sink) {
+    int size = request.body().getInteger("dimensions", embeddings.dimensions());
+    if (embeddings.dimensions() == 0 || size > embeddings.dimensions()) {
+      sink.fail(GenerateError.of(GenerateError.Code.INVALID_REQUEST, "this model's embeddings have "
+          + embeddings.dimensions() + " dimensions; 'dimensions' " + size + " is more", workerId));
+      return () -> { };
+    }
+    boolean base64 = "base64".equals(request.body().getString("encoding_format"));
+    JsonArray data = new JsonArray();
+    int tokens = 0;
+    List<String> inputs = MockEmbeddings.inputs(request.body());
+    for (int i = 0; i < inputs.size(); i++) {
+      data.add(MockEmbeddings.entry(i, embeddings.embed(inputs.get(i), size), base64));
+      tokens += WordTokenizer.count(inputs.get(i));
+    }
+    sink.end("", 0, "stop", new Usage(tokens, 0), new JsonObject().put("result", new JsonObject()
+        .put("object", "list").put("data", data).put("model", request.model())));
+    return () -> { };
   }
 
   /** Nanoseconds per decoded token for one stream now, given how many share the worker. */

@@ -19,6 +19,8 @@ public class MockerOptions {
   /** Bounds of the answer length when the client sets no max_tokens. */
   public static final int DEFAULT_MIN_ANSWER_TOKENS = 16;
   public static final int DEFAULT_MAX_ANSWER_TOKENS = 64;
+  /** Length of the mocker's embedding vectors; 0 serves no embeddings. */
+  public static final int DEFAULT_EMBEDDING_DIMENSIONS = 256;
 
   private double prefillTokensPerSecond = DEFAULT_PREFILL_TOKENS_PER_SECOND;
   private double decodeTokensPerSecond = DEFAULT_DECODE_TOKENS_PER_SECOND;
@@ -26,6 +28,7 @@ public class MockerOptions {
   private long seed = DEFAULT_SEED;
   private int minAnswerTokens = DEFAULT_MIN_ANSWER_TOKENS;
   private int maxAnswerTokens = DEFAULT_MAX_ANSWER_TOKENS;
+  private int embeddingDimensions = DEFAULT_EMBEDDING_DIMENSIONS;
 
   public MockerOptions() {
   }
@@ -37,6 +40,7 @@ public class MockerOptions {
     seed = json.getLong("seed", DEFAULT_SEED);
     minAnswerTokens = json.getInteger("minAnswerTokens", DEFAULT_MIN_ANSWER_TOKENS);
     maxAnswerTokens = json.getInteger("maxAnswerTokens", DEFAULT_MAX_ANSWER_TOKENS);
+    embeddingDimensions = json.getInteger("embeddingDimensions", DEFAULT_EMBEDDING_DIMENSIONS);
   }
 
   public JsonObject toJson() {
@@ -46,7 +50,8 @@ public class MockerOptions {
         .put("batchSlowdown", batchSlowdown)
         .put("seed", seed)
         .put("minAnswerTokens", minAnswerTokens)
-        .put("maxAnswerTokens", maxAnswerTokens);
+        .put("maxAnswerTokens", maxAnswerTokens)
+        .put("embeddingDimensions", embeddingDimensions);
   }
 
   /** Fails with a message naming the key under {@code path} and what it accepts. */
@@ -66,6 +71,19 @@ public class MockerOptions {
       throw new IllegalArgumentException(path + ".minAnswerTokens and " + path + ".maxAnswerTokens must satisfy "
           + "1 <= minAnswerTokens <= maxAnswerTokens, got " + minAnswerTokens + " and " + maxAnswerTokens);
     }
+    if (embeddingDimensions < 0 || embeddingDimensions > 8192) {
+      throw new IllegalArgumentException(path + ".embeddingDimensions must be between 0 (no embeddings) and 8192, got "
+          + embeddingDimensions);
+    }
+  }
+
+  public int getEmbeddingDimensions() {
+    return embeddingDimensions;
+  }
+
+  public MockerOptions setEmbeddingDimensions(int embeddingDimensions) {
+    this.embeddingDimensions = embeddingDimensions;
+    return this;
   }
 
   public double getPrefillTokensPerSecond() {

@@ -6,34 +6,48 @@ import io.switchboard.protocol.RequestKind;
 import io.switchboard.protocol.Usage;
 import io.switchboard.worker.engine.ChunkSink;
 import io.switchboard.worker.engine.Generation;
-import io.vertx.core.buffer.Buffer;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.parsetools.RecordParser;
+import io.vertx.core.streams.ReadStream;
+import io.vertx.ext.web.codec.BodyCodec;
+import io.vertx.ext.web.codec.SseEvent;
+import io.vertx.ext.web.codec.spi.BodyStream;
+
+import java.util.Set;
 
 /**
- * One generation against an OpenAI-compatible server (llama-server, vLLM, ...): the client's body goes through
- * with {@code stream: true} and usage requested, the server's SSE deltas go to the sink, and the sink's
- * backpressure pauses the HTTP response. A text generated earlier by another worker is continued: a chat gets
- * it as a final assistant message to extend (llama-server's assistant prefill), a completion as prompt suffix.
- * Every failure ends the sink with a typed error naming the backend; a cancel resets the HTTP request.
+ * One generation against an OpenAI-compatible server (llama-server, vLLM, SGLang, ...): the client's body goes
+ * through as given (tools, response_format, logprobs and whatever else the backend supports) with
+ * {@code stream: true}, usage requested and the model renamed to the backend's name; the server's events are
+ * read with vertx-web-client's SSE codec, and the sink's backpressure pauses the event stream, which pauses the
+ * HTTP response. Text goes to the sink as text; tool calls, reasoning and logprobs go beside it as the chunk's
+ * extra. A text generated earlier by another worker is continued the way the backend kind does it. Every failure
+ * ends the sink with a typed error naming the backend; a cancel resets the HTTP request, which closes the
+ * backend's request.
  */
 public final class OpenAiStreamingCall implements Generation {
 
+  /** Delta fields that are the text itself; every other delta field is passed through. */
+  private static final Set<String> TEXT_FIELDS = Set.of("content", "role");
+
   private final HttpClient client;
-  private final RequestOptions target;
-  private final String backendName;
+  private final BackendEndpoint endpoint;
+  private final BackendKind.ChatResume chatResume;
+  private final String backendModel;
+  private final long idleTimeoutMs;
   private final String workerId;
   private final GenerateRequest request;
   private final ChunkSink sink;
   private HttpClientRequest httpRequest;
+  private ReadStream<SseEvent> events;
   private HttpClientResponse response;
-  private RecordParser lines;
+  private boolean paused;
   private boolean done;
   private int attempts;
   private String finishReason;
@@ -41,14 +55,17 @@ public final class OpenAiStreamingCall implements Generation {
   private int tokens;
 
   /**
-   * @param target      host, port and base path of the server (the path gets /v1/chat/completions or /v1/completions)
-   * @param backendName how errors name the server, e.g. "llama-server at 127.0.0.1:8081"
+   * @param backendModel  the backend's name of the requested model (aliases rename); null keeps the client's
+   * @param idleTimeoutMs how long the backend may send nothing (before its first byte, or between events)
    */
-  public OpenAiStreamingCall(HttpClient client, RequestOptions target, String backendName, String workerId,
-                             GenerateRequest request, ChunkSink sink) {
+  public OpenAiStreamingCall(HttpClient client, BackendEndpoint endpoint, BackendKind.ChatResume chatResume,
+                             String backendModel, long idleTimeoutMs, String workerId, GenerateRequest request,
+                             ChunkSink sink) {
     this.client = client;
-    this.target = target;
-    this.backendName = backendName;
+    this.endpoint = endpoint;
+    this.chatResume = chatResume;
+    this.backendModel = backendModel;
+    this.idleTimeoutMs = idleTimeoutMs;
     this.workerId = workerId;
     this.request = request;
     this.sink = sink;
@@ -57,145 +74,196 @@ public final class OpenAiStreamingCall implements Generation {
   public OpenAiStreamingCall start() {
     attempts++;
     String path = request.kind() == RequestKind.CHAT ? "/v1/chat/completions" : "/v1/completions";
-    RequestOptions options = new RequestOptions(target).setMethod(HttpMethod.POST)
-        .setURI(stripSlash(target.getURI()) + path).putHeader("content-type", "application/json")
-        .putHeader("accept", "text/event-stream");
+    var options = endpoint.request(HttpMethod.POST, path).putHeader("content-type", "application/json")
+        .putHeader("accept", "text/event-stream").putHeader("x-request-id", request.requestId());
     if (request.trace().traceparent() != null) {
       options.putHeader("traceparent", request.trace().traceparent());
     }
-    options.putHeader("x-request-id", request.requestId());
     client.request(options)
         .compose(req -> {
           httpRequest = req;
+          req.idleTimeout(idleTimeoutMs);
           return req.send(body().toBuffer());
         })
         .onSuccess(this::onResponse)
         .onFailure(failure -> {
-          if (!done && attempts < 2) {
+          if (!done && attempts < 2 && httpRequest != null && !isTimeout(failure)) {
             // A pooled keep-alive connection the server had just closed: nothing was generated, send it again.
             start();
             return;
           }
-          fail(GenerateError.Code.ENGINE_FAILED, backendName + " could not be reached: " + failure.getMessage());
+          fail(GenerateError.Code.ENGINE_FAILED, endpoint.name() + " could not be reached: " + describe(failure));
         });
     return this;
   }
 
-  private static String stripSlash(String uri) {
-    return uri == null || uri.equals("/") ? "" : uri.endsWith("/") ? uri.substring(0, uri.length() - 1) : uri;
+  private static boolean isTimeout(Throwable failure) {
+    return failure instanceof java.util.concurrent.TimeoutException
+        || String.valueOf(failure.getMessage()).contains("timeout");
   }
 
+  private String describe(Throwable failure) {
+    return isTimeout(failure) ? "it sent nothing for " + idleTimeoutMs + " ms (openai.idleTimeoutMs)"
+        : String.valueOf(failure.getMessage());
+  }
+
+  /** The body sent: the client's, streamed, with the backend's model name and the continuation of a resume. */
   JsonObject body() {
     JsonObject body = request.body().copy().put("stream", true)
         .put("stream_options", new JsonObject().put("include_usage", true));
+    if (backendModel != null) {
+      body.put("model", backendModel);
+    }
     String soFar = request.resume().text();
     if (!soFar.isEmpty()) {
       if (request.kind() == RequestKind.CHAT) {
         JsonArray messages = body.getJsonArray("messages", new JsonArray()).copy();
         messages.add(new JsonObject().put("role", "assistant").put("content", soFar));
         body.put("messages", messages);
+        if (chatResume == BackendKind.ChatResume.CONTINUE_FINAL_MESSAGE) {
+          body.put("continue_final_message", true).put("add_generation_prompt", false);
+        }
       } else {
-        body.put("prompt", body.getString("prompt", "") + soFar);
+        Object prompt = body.getValue("prompt");
+        if (prompt instanceof JsonArray list && list.size() == 1 && list.getValue(0) instanceof String only) {
+          body.put("prompt", only + soFar);
+        } else {
+          body.put("prompt", (prompt instanceof String text ? text : "") + soFar);
+        }
       }
       if (request.sampling().maxTokens() != null) {
-        body.put("max_tokens", Math.max(1, request.sampling().maxTokens() - request.resume().completionTokens()));
+        int left = Math.max(1, request.sampling().maxTokens() - request.resume().completionTokens());
+        body.put(body.containsKey("max_completion_tokens") ? "max_completion_tokens" : "max_tokens", left);
       }
     }
     return body;
   }
 
   private void onResponse(HttpClientResponse response) {
-    this.response = response;
     if (done) {
       response.request().reset();
       return;
     }
     if (response.statusCode() != 200) {
       response.body().onComplete(body -> {
-        String text = body.succeeded() ? errorMessage(body.result()) : "(no body)";
-        int status = response.statusCode();
-        GenerateError.Code code = status == 400 || status == 422 ? GenerateError.Code.INVALID_REQUEST
-            : status == 503 || status == 429 ? GenerateError.Code.WORKER_BUSY : GenerateError.Code.ENGINE_FAILED;
-        fail(code, backendName + " answered HTTP " + status + ": " + text);
+        GenerateError error = BackendErrors.fromStatus(response.statusCode(), body.succeeded() ? body.result() : null,
+            endpoint.name(), workerId);
+        failWith(error);
       });
       return;
     }
-    // Pausing the parser, not only the response: it may hold many buffered events of one network read.
-    lines = RecordParser.newDelimited("\n", response);
-    lines.handler(this::onLine);
-    lines.exceptionHandler(failure -> fail(GenerateError.Code.ENGINE_FAILED, backendName
-        + " broke off the stream: " + failure.getMessage()));
-    lines.endHandler(v -> {
+    BodyStream<Void> parser;
+    try {
+      parser = BodyCodec.sseStream(this::onEvents).stream();
+    } catch (Exception impossible) {
+      fail(GenerateError.Code.ENGINE_FAILED, "could not read the event stream of " + endpoint.name() + ": "
+          + impossible.getMessage());
+      return;
+    }
+    // Fed by hand rather than piped: the codec (Vert.x 5.0) signals drain only if it was full when it parsed an
+    // event, so a pipe that paused just past its high-water mark is never resumed. Pausing the events pauses
+    // the HTTP response here, resuming resumes both.
+    this.response = response;
+    response.handler(buffer -> {
+      parser.write(buffer);
+      if (paused) {
+        response.pause();
+      }
+    });
+    response.exceptionHandler(failure -> fail(GenerateError.Code.ENGINE_FAILED, endpoint.name()
+        + " broke off the stream: " + describe(failure)));
+    response.endHandler(v -> parser.end());
+  }
+
+  private void onEvents(ReadStream<SseEvent> stream) {
+    events = stream;
+    stream.handler(this::onEvent);
+    stream.exceptionHandler(failure -> fail(GenerateError.Code.ENGINE_FAILED, endpoint.name()
+        + " sent an unreadable event stream: " + failure.getMessage()));
+    stream.endHandler(v -> {
       if (!done) {
         if (finishReason != null) {
           finish();
         } else {
-          fail(GenerateError.Code.ENGINE_FAILED, backendName + " ended the stream without a finish reason");
+          fail(GenerateError.Code.ENGINE_FAILED, endpoint.name() + " ended the stream without a finish reason");
         }
       }
     });
   }
 
-  private static String errorMessage(Buffer body) {
-    try {
-      JsonObject json = new JsonObject(body);
-      JsonObject error = json.getJsonObject("error");
-      return error != null ? error.getString("message", error.encode()) : json.encode();
-    } catch (RuntimeException notJson) {
-      String text = body.toString();
-      return text.length() > 300 ? text.substring(0, 300) : text;
-    }
-  }
-
-  private void onLine(Buffer line) {
-    if (done) {
+  private void onEvent(SseEvent event) {
+    String data = event.data();
+    if (done || data == null || data.isBlank()) {
       return;
     }
-    String text = line.toString().trim();
-    if (!text.startsWith("data:")) {
-      return;
-    }
-    String data = text.substring(5).trim();
+    data = data.strip();
     if (data.equals("[DONE]")) {
       finish();
       return;
     }
-    JsonObject event;
+    JsonObject json;
     try {
-      event = new JsonObject(data);
+      json = new JsonObject(data);
     } catch (RuntimeException notJson) {
-      fail(GenerateError.Code.ENGINE_FAILED, backendName + " sent an event that is not JSON: "
+      fail(GenerateError.Code.ENGINE_FAILED, endpoint.name() + " sent an event that is not JSON: "
           + (data.length() > 200 ? data.substring(0, 200) : data));
       return;
     }
-    if (event.containsKey("error")) {
-      fail(GenerateError.Code.ENGINE_FAILED, backendName + " reported an error mid-stream: "
-          + event.getValue("error"));
+    if (json.containsKey("error")) {
+      Object error = json.getValue("error");
+      fail(GenerateError.Code.ENGINE_FAILED, endpoint.name() + " reported an error mid-stream: "
+          + (error instanceof JsonObject object ? object.getString("message", object.encode()) : error));
       return;
     }
-    JsonObject reportedUsage = event.getJsonObject("usage");
+    JsonObject reportedUsage = json.getJsonObject("usage");
     if (reportedUsage != null) {
       usage = new Usage(reportedUsage.getInteger("prompt_tokens", 0),
           request.resume().completionTokens() + reportedUsage.getInteger("completion_tokens", 0));
     }
-    JsonArray choices = event.getJsonArray("choices");
+    JsonArray choices = json.getJsonArray("choices");
     if (choices == null || choices.isEmpty()) {
       return;
     }
     JsonObject choice = choices.getJsonObject(0);
-    String delta = request.kind() == RequestKind.CHAT
-        ? choice.getJsonObject("delta", new JsonObject()).getString("content")
-        : choice.getString("text");
-    if (delta != null && !delta.isEmpty()) {
+    String text;
+    JsonObject extra = new JsonObject();
+    if (request.kind() == RequestKind.CHAT) {
+      JsonObject delta = choice.getJsonObject("delta", new JsonObject());
+      text = delta.getString("content");
+      JsonObject passed = new JsonObject();
+      delta.forEach(field -> {
+        if (!TEXT_FIELDS.contains(field.getKey()) && field.getValue() != null) {
+          passed.put(field.getKey(), field.getValue());
+        }
+      });
+      if (!passed.isEmpty()) {
+        extra.put("delta", passed);
+      }
+    } else {
+      text = choice.getString("text");
+    }
+    if (choice.getValue("logprobs") != null) {
+      extra.put("logprobs", choice.getValue("logprobs"));
+    }
+    boolean hasText = text != null && !text.isEmpty();
+    if (hasText || !extra.isEmpty()) {
       tokens++;
-      sink.write(delta, 1);
-      if (sink.writeQueueFull()) {
-        lines.pause();
-        sink.drainHandler(() -> {
-          if (!done) {
-            lines.resume();
+      sink.write(hasText ? text : "", 1, extra.isEmpty() ? null : extra);
+      if (sink.writeQueueFull() && events != null && !paused) {
+        paused = true;
+        events.pause();
+        response.pause();
+        // A sink may signal drain from another thread; the event stream and the HTTP response live on ours.
+        Context context = Vertx.currentContext();
+        sink.drainHandler(() -> context.runOnContext(v -> {
+          if (!done && paused) {
+            paused = false;
+            events.resume();
+            if (!paused) {
+              response.resume();
+            }
           }
-        });
+        }));
       }
     }
     if (choice.getString("finish_reason") != null) {
@@ -214,6 +282,10 @@ public final class OpenAiStreamingCall implements Generation {
   }
 
   private void fail(GenerateError.Code code, String message) {
+    failWith(GenerateError.of(code, message, workerId));
+  }
+
+  private void failWith(GenerateError error) {
     if (done) {
       return;
     }
@@ -221,7 +293,7 @@ public final class OpenAiStreamingCall implements Generation {
     if (httpRequest != null) {
       httpRequest.reset();
     }
-    sink.fail(GenerateError.of(code, message, workerId));
+    sink.fail(error);
   }
 
   @Override

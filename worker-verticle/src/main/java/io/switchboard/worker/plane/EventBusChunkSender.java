@@ -5,6 +5,7 @@ import io.switchboard.protocol.StreamChunk;
 import io.switchboard.protocol.Usage;
 import io.switchboard.worker.engine.ChunkSink;
 import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.json.JsonObject;
 
 /**
  * The worker end of one event-bus stream: sends chunks to the gateway's reply address and never more than
@@ -28,14 +29,15 @@ final class EventBusChunkSender implements ChunkSink {
   }
 
   @Override
-  public void write(String text, int tokens) {
+  public void write(String text, int tokens, JsonObject extra) {
     credits--;
-    eventBus.send(replyAddress, StreamChunk.delta(seq++, text, tokens).toJson(streamId));
+    eventBus.send(replyAddress, StreamChunk.delta(seq++, text, tokens, extra).toJson(streamId));
   }
 
   @Override
-  public void end(String text, int tokens, String finishReason, Usage usage) {
-    eventBus.send(replyAddress, StreamChunk.last(seq++, text, tokens, finishReason, usage).toJson(streamId));
+  public void end(String text, int tokens, String finishReason, Usage usage, JsonObject extra) {
+    eventBus.send(replyAddress, StreamChunk.last(seq++, text, tokens, finishReason, usage, extra)
+        .toJson(streamId));
   }
 
   @Override

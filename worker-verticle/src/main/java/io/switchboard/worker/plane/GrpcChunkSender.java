@@ -8,6 +8,7 @@ import io.switchboard.protocol.grpc.GenerateCall;
 import io.switchboard.protocol.grpc.GenerateEvent;
 import io.switchboard.worker.engine.ChunkSink;
 import io.vertx.core.Context;
+import io.vertx.core.json.JsonObject;
 import io.vertx.core.Vertx;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.server.GrpcServerResponse;
@@ -51,13 +52,13 @@ final class GrpcChunkSender implements ChunkSink {
   }
 
   @Override
-  public void write(String text, int tokens) {
-    send(GrpcMessages.chunk(StreamChunk.delta(seq++, text, tokens)), false);
+  public void write(String text, int tokens, JsonObject extra) {
+    send(GrpcMessages.chunk(StreamChunk.delta(seq++, text, tokens, extra)), false);
   }
 
   @Override
-  public void end(String text, int tokens, String finishReason, Usage usage) {
-    send(GrpcMessages.chunk(StreamChunk.last(seq++, text, tokens, finishReason, usage)), true);
+  public void end(String text, int tokens, String finishReason, Usage usage, JsonObject extra) {
+    send(GrpcMessages.chunk(StreamChunk.last(seq++, text, tokens, finishReason, usage, extra)), true);
   }
 
   @Override

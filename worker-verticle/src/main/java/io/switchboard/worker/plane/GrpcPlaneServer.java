@@ -165,7 +165,8 @@ public final class GrpcPlaneServer extends VerticleBase {
       for (LocalWorker worker : workers.values()) {
         Promise<WorkerHealth> state = Promise.promise();
         worker.context().runOnContext(v -> state.complete(WorkerHealth.newBuilder().setWorkerId(worker.workerId())
-            .setModel(worker.model()).setAccepting(!worker.runner().isDraining()).build()));
+            .setModel(String.join(",", worker.runner().servedModels())).setAccepting(worker.runner().acceptsWork())
+            .build()));
         states.add(state.future());
       }
       Future.all(states).onComplete(done -> call.response().end(HealthReply.newBuilder().setNodeId(nodeId)

@@ -2,6 +2,7 @@ package io.switchboard.worker.engine;
 
 import io.switchboard.protocol.GenerateError;
 import io.switchboard.protocol.Usage;
+import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -15,7 +16,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class RecordingSink implements ChunkSink {
 
-  public record Write(String text, int tokens) {
+  public record Write(String text, int tokens, JsonObject extra) {
   }
 
   private final List<Write> writes = new ArrayList<>();
@@ -30,6 +31,7 @@ public final class RecordingSink implements ChunkSink {
   private int endTokens;
   private String finishReason;
   private Usage usage;
+  private JsonObject endExtra;
   private GenerateError error;
   private Runnable onWrite = () -> { };
 
@@ -50,21 +52,22 @@ public final class RecordingSink implements ChunkSink {
   }
 
   @Override
-  public void write(String text, int tokens) {
+  public void write(String text, int tokens, JsonObject extra) {
     Runnable action;
     synchronized (this) {
       if (ends + fails > 0) {
         writesAfterDone++;
       }
-      writes.add(new Write(text, tokens));
+      writes.add(new Write(text, tokens, extra));
       action = onWrite;
     }
     action.run();
   }
 
   @Override
-  public synchronized void end(String text, int tokens, String finishReason, Usage usage) {
+  public synchronized void end(String text, int tokens, String finishReason, Usage usage, JsonObject extra) {
     ends++;
+    this.endExtra = extra;
     this.endText = text;
     this.endTokens = tokens;
     this.finishReason = finishReason;
@@ -169,6 +172,11 @@ public final class RecordingSink implements ChunkSink {
 
   public synchronized Usage usage() {
     return usage;
+  }
+
+  /** What the last chunk carried beside the text (an embeddings answer, tool calls), or null. */
+  public synchronized JsonObject endExtra() {
+    return endExtra;
   }
 
   public synchronized GenerateError error() {

@@ -1,0 +1,258 @@
+package io.switchboard.worker.openai;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Settings of the openai engine: one OpenAI-compatible backend (vLLM, SGLang, TGI, trtllm-serve, Ollama,
+ * llama-server, or anything else that speaks the API) by URL. The models it serves are read from the backend's
+ * {@code /v1/models}; {@code models} narrows them, {@code aliases} renames them.
+ */
+public class OpenAiOptions {
+
+  public static final String DEFAULT_KIND = "auto";
+  public static final long DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+  /** A backend that sends nothing for this long mid-answer (or before its first byte) is taken as stuck. */
+  public static final long DEFAULT_IDLE_TIMEOUT_MS = 120_000;
+  public static final long DEFAULT_HEALTH_INTERVAL_MS = 1000;
+  /** Consecutive failed health checks before the backend counts as down (one success brings it back). */
+  public static final int DEFAULT_UNHEALTHY_AFTER = 2;
+  public static final long DEFAULT_MODELS_REFRESH_MS = 15_000;
+  public static final long DEFAULT_METRICS_INTERVAL_MS = 1000;
+  public static final String DEFAULT_METRICS_PATH = "/metrics";
+
+  private String url;
+  private String apiKey;
+  private String kind = DEFAULT_KIND;
+  private long connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS;
+  private long idleTimeoutMs = DEFAULT_IDLE_TIMEOUT_MS;
+  private long healthIntervalMs = DEFAULT_HEALTH_INTERVAL_MS;
+  private int unhealthyAfter = DEFAULT_UNHEALTHY_AFTER;
+  private String healthPath;
+  private long modelsRefreshMs = DEFAULT_MODELS_REFRESH_MS;
+  private String metricsPath = DEFAULT_METRICS_PATH;
+  private long metricsIntervalMs = DEFAULT_METRICS_INTERVAL_MS;
+  private List<String> models = List.of();
+  private List<String> aliases = List.of();
+  private List<String> embeddingModels = List.of();
+
+  public OpenAiOptions() {
+  }
+
+  public OpenAiOptions(JsonObject json) {
+    url = json.getString("url");
+    apiKey = json.getString("apiKey");
+    kind = json.getString("kind", DEFAULT_KIND);
+    connectTimeoutMs = json.getLong("connectTimeoutMs", DEFAULT_CONNECT_TIMEOUT_MS);
+    idleTimeoutMs = json.getLong("idleTimeoutMs", DEFAULT_IDLE_TIMEOUT_MS);
+    healthIntervalMs = json.getLong("healthIntervalMs", DEFAULT_HEALTH_INTERVAL_MS);
+    unhealthyAfter = json.getInteger("unhealthyAfter", DEFAULT_UNHEALTHY_AFTER);
+    healthPath = json.getString("healthPath");
+    modelsRefreshMs = json.getLong("modelsRefreshMs", DEFAULT_MODELS_REFRESH_MS);
+    metricsPath = json.getString("metricsPath", DEFAULT_METRICS_PATH);
+    metricsIntervalMs = json.getLong("metricsIntervalMs", DEFAULT_METRICS_INTERVAL_MS);
+    models = strings(json.getJsonArray("models"));
+    aliases = strings(json.getJsonArray("aliases"));
+    embeddingModels = strings(json.getJsonArray("embeddingModels"));
+  }
+
+  private static List<String> strings(JsonArray array) {
+    return array == null ? List.of() : array.stream().map(String::valueOf).toList();
+  }
+
+  public JsonObject toJson() {
+    // Unset strings stay as null keys: the config loader knows every setting by the keys present here.
+    return new JsonObject().put("url", url).put("apiKey", apiKey).put("kind", kind)
+        .put("connectTimeoutMs", connectTimeoutMs).put("idleTimeoutMs", idleTimeoutMs)
+        .put("healthIntervalMs", healthIntervalMs).put("unhealthyAfter", unhealthyAfter)
+        .put("healthPath", healthPath).put("modelsRefreshMs", modelsRefreshMs).put("metricsPath", metricsPath)
+        .put("metricsIntervalMs", metricsIntervalMs).put("models", new JsonArray(new ArrayList<>(models)))
+        .put("aliases", new JsonArray(new ArrayList<>(aliases)))
+        .put("embeddingModels", new JsonArray(new ArrayList<>(embeddingModels)));
+  }
+
+  /** Checks the settings; only called for workers whose engine is openai. */
+  public void validate(String path) {
+    if (url == null || url.isBlank()) {
+      throw new IllegalArgumentException(path + ".url is required: the backend's base URL, e.g. "
+          + "http://127.0.0.1:8000 (or start with --backend http://HOST:PORT)");
+    }
+    URI uri;
+    try {
+      uri = URI.create(url.trim());
+    } catch (IllegalArgumentException bad) {
+      throw new IllegalArgumentException(path + ".url is not a URL: '" + url + "'");
+    }
+    if (!"http".equalsIgnoreCase(uri.getScheme()) && !"https".equalsIgnoreCase(uri.getScheme())
+        || uri.getHost() == null) {
+      throw new IllegalArgumentException(path + ".url must be http(s)://HOST[:PORT][/PATH], got '" + url + "'");
+    }
+    if (BackendKind.fromConfig(kind) == null && !DEFAULT_KIND.equals(kind)) {
+      throw new IllegalArgumentException(path + ".kind must be one of " + BackendKind.configNames() + ", got '"
+          + kind + "'");
+    }
+    requireAtLeast(path + ".connectTimeoutMs", connectTimeoutMs, 100);
+    requireAtLeast(path + ".idleTimeoutMs", idleTimeoutMs, 100);
+    requireAtLeast(path + ".healthIntervalMs", healthIntervalMs, 100);
+    requireAtLeast(path + ".unhealthyAfter", unhealthyAfter, 1);
+    requireAtLeast(path + ".modelsRefreshMs", modelsRefreshMs, 1000);
+    requireAtLeast(path + ".metricsIntervalMs", metricsIntervalMs, 100);
+    if (healthPath != null && !healthPath.isEmpty() && !healthPath.startsWith("/")) {
+      throw new IllegalArgumentException(path + ".healthPath must start with '/', got '" + healthPath + "'");
+    }
+    if (metricsPath != null && !metricsPath.isEmpty() && !metricsPath.startsWith("/")) {
+      throw new IllegalArgumentException(path + ".metricsPath must start with '/' (or be empty to not scrape), got '"
+          + metricsPath + "'");
+    }
+    aliasMap(path);
+  }
+
+  private static void requireAtLeast(String key, long value, long min) {
+    if (value < min) {
+      throw new IllegalArgumentException(key + " must be >= " + min + ", got " + value);
+    }
+  }
+
+  /** {@code aliases} as backend model name to served name; fails on entries not shaped BACKEND=SERVED. */
+  public Map<String, String> aliasMap(String path) {
+    Map<String, String> map = new LinkedHashMap<>();
+    for (String entry : aliases) {
+      int eq = entry.lastIndexOf('=');
+      if (eq <= 0 || eq == entry.length() - 1) {
+        throw new IllegalArgumentException(path + ".aliases entries must be BACKEND_MODEL=SERVED_NAME, got '"
+            + entry + "'");
+      }
+      map.put(entry.substring(0, eq).trim(), entry.substring(eq + 1).trim());
+    }
+    return map;
+  }
+
+  /** The base URL without a trailing slash or {@code /v1} (people paste either form). */
+  public URI baseUri() {
+    String base = url.trim();
+    while (base.endsWith("/")) {
+      base = base.substring(0, base.length() - 1);
+    }
+    if (base.endsWith("/v1")) {
+      base = base.substring(0, base.length() - 3);
+    }
+    return URI.create(base);
+  }
+
+  public String getUrl() {
+    return url;
+  }
+
+  public OpenAiOptions setUrl(String url) {
+    this.url = url;
+    return this;
+  }
+
+  public String getApiKey() {
+    return apiKey;
+  }
+
+  public OpenAiOptions setApiKey(String apiKey) {
+    this.apiKey = apiKey;
+    return this;
+  }
+
+  public String getKind() {
+    return kind;
+  }
+
+  public OpenAiOptions setKind(String kind) {
+    this.kind = kind;
+    return this;
+  }
+
+  public long getConnectTimeoutMs() {
+    return connectTimeoutMs;
+  }
+
+  public long getIdleTimeoutMs() {
+    return idleTimeoutMs;
+  }
+
+  public OpenAiOptions setIdleTimeoutMs(long idleTimeoutMs) {
+    this.idleTimeoutMs = idleTimeoutMs;
+    return this;
+  }
+
+  public long getHealthIntervalMs() {
+    return healthIntervalMs;
+  }
+
+  public OpenAiOptions setHealthIntervalMs(long healthIntervalMs) {
+    this.healthIntervalMs = healthIntervalMs;
+    return this;
+  }
+
+  public int getUnhealthyAfter() {
+    return unhealthyAfter;
+  }
+
+  public String getHealthPath() {
+    return healthPath;
+  }
+
+  public OpenAiOptions setHealthPath(String healthPath) {
+    this.healthPath = healthPath;
+    return this;
+  }
+
+  public long getModelsRefreshMs() {
+    return modelsRefreshMs;
+  }
+
+  public OpenAiOptions setModelsRefreshMs(long modelsRefreshMs) {
+    this.modelsRefreshMs = modelsRefreshMs;
+    return this;
+  }
+
+  public String getMetricsPath() {
+    return metricsPath;
+  }
+
+  public OpenAiOptions setMetricsPath(String metricsPath) {
+    this.metricsPath = metricsPath;
+    return this;
+  }
+
+  public long getMetricsIntervalMs() {
+    return metricsIntervalMs;
+  }
+
+  public List<String> getModels() {
+    return models;
+  }
+
+  public OpenAiOptions setModels(List<String> models) {
+    this.models = List.copyOf(models);
+    return this;
+  }
+
+  public List<String> getAliases() {
+    return aliases;
+  }
+
+  public OpenAiOptions setAliases(List<String> aliases) {
+    this.aliases = List.copyOf(aliases);
+    return this;
+  }
+
+  public List<String> getEmbeddingModels() {
+    return embeddingModels;
+  }
+
+  public OpenAiOptions setEmbeddingModels(List<String> embeddingModels) {
+    this.embeddingModels = List.copyOf(embeddingModels);
+    return this;
+  }
+}
