@@ -3,6 +3,7 @@ package io.switchboard.worker.engine;
 import io.switchboard.worker.WorkerOptions;
 import io.switchboard.worker.llamacpp.LlamaCppEngine;
 import io.switchboard.worker.mocker.MockerEngine;
+import io.switchboard.worker.openai.OpenAiEngine;
 import io.vertx.core.Vertx;
 
 /** Makes the engine a worker's options name. */
@@ -13,8 +14,10 @@ public final class EngineFactory {
 
   public static Engine create(Vertx vertx, WorkerOptions options, String workerId) {
     return switch (options.getEngine()) {
-      case MockerEngine.KIND -> new MockerEngine(vertx, options.getMocker(), workerId, options.getContextLength());
+      case MockerEngine.KIND -> new MockerEngine(vertx, options.getMocker(), workerId, options.getContextLength(),
+          options.getModel());
       case LlamaCppEngine.KIND -> new LlamaCppEngine(vertx, options.getLlamacpp(), workerId, options.getSlots());
+      case OpenAiEngine.KIND -> new OpenAiEngine(vertx, options.getOpenai(), workerId, options.getSlots());
       default -> throw new IllegalArgumentException("unknown engine '" + options.getEngine() + "' (allowed: "
           + WorkerOptions.ENGINES + ")");
     };

@@ -2,16 +2,20 @@ package io.switchboard.worker.metrics;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
 
 /**
  * A reader of the Prometheus text exposition format (version 0.0.4), the one way backends' {@code /metrics}
  * are read: comments and HELP/TYPE lines are skipped, label values may hold escaped quotes, backslashes and
  * newlines, values may be NaN or +/-Inf, a timestamp may follow. Histogram and summary series come out as their
- * plain samples ({@code _bucket}, {@code _sum}, {@code _count}). A malformed line is skipped, not fatal: one
+ * plain samples ({@code _bucket}, {@code _sum}, {@code _count}) and, summed over label sets, as a
+ * {@link Histogram}; {@code # TYPE} lines are kept. A malformed line is skipped, not fatal: one
  * odd line in a backend's output must not blind the worker to the rest.
  */
 public final class PrometheusText {
@@ -20,21 +24,105 @@ public final class PrometheusText {
   public record Sample(String name, Map<String, String> labels, double value) {
   }
 
-  private final List<Sample> samples;
+  /**
+   * A histogram family summed over its label sets (several engines, ranks): cumulative counts per upper bound,
+   * +Inf included, with the total count and sum.
+   */
+  public record Histogram(SortedMap<Double, Double> buckets, double count, double sum) {
 
-  private PrometheusText(List<Sample> samples) {
+    /**
+     * The {@code q} quantile estimated as Prometheus' histogram_quantile does: linear within the bucket that
+     * reaches it; the highest finite bound when it falls in the +Inf bucket; NaN without observations.
+     */
+    public double quantile(double q) {
+      double total = buckets.isEmpty() ? 0 : buckets.get(buckets.lastKey());
+      if (total == 0) {
+        return Double.NaN;
+      }
+      double rank = q * total;
+      double lowerBound = 0;
+      double lowerCount = 0;
+      for (Map.Entry<Double, Double> bucket : buckets.entrySet()) {
+        if (bucket.getValue() >= rank) {
+          if (bucket.getKey().isInfinite()) {
+            return lowerBound;
+          }
+          double inBucket = bucket.getValue() - lowerCount;
+          return inBucket == 0 ? bucket.getKey()
+              : lowerBound + (bucket.getKey() - lowerBound) * (rank - lowerCount) / inBucket;
+        }
+        lowerBound = bucket.getKey();
+        lowerCount = bucket.getValue();
+      }
+      return lowerBound;
+    }
+  }
+
+  private final List<Sample> samples;
+  private final Map<String, String> types;
+
+  private PrometheusText(List<Sample> samples, Map<String, String> types) {
     this.samples = samples;
+    this.types = types;
   }
 
   public static PrometheusText parse(String text) {
     List<Sample> samples = new ArrayList<>();
+    Map<String, String> types = new HashMap<>();
     for (String line : text.split("\n")) {
-      Sample sample = parseLine(line.strip());
+      String stripped = line.strip();
+      if (stripped.startsWith("# TYPE ")) {
+        String[] parts = stripped.substring(7).strip().split("\\s+");
+        if (parts.length == 2) {
+          types.put(parts[0], parts[1]);
+        }
+        continue;
+      }
+      Sample sample = parseLine(stripped);
       if (sample != null) {
         samples.add(sample);
       }
     }
-    return new PrometheusText(Collections.unmodifiableList(samples));
+    return new PrometheusText(Collections.unmodifiableList(samples), Map.copyOf(types));
+  }
+
+  /** The type a {@code # TYPE} line gave the family (counter, gauge, histogram, summary, untyped, info). */
+  public Optional<String> type(String family) {
+    return Optional.ofNullable(types.get(family));
+  }
+
+  /** Every sample of {@code name}, whatever its labels. */
+  public List<Sample> samples(String name) {
+    return samples.stream().filter(s -> s.name().equals(name)).toList();
+  }
+
+  /** The sum over every label set of {@code name} (vLLM exports one series per data-parallel engine). */
+  public Optional<Double> sum(String name) {
+    List<Sample> found = samples(name);
+    return found.isEmpty() ? Optional.empty()
+        : Optional.of(found.stream().mapToDouble(Sample::value).sum());
+  }
+
+  /** The largest value over every label set of {@code name}. */
+  public Optional<Double> max(String name) {
+    return samples(name).stream().map(Sample::value).max(Double::compare);
+  }
+
+  /** The histogram {@code family} summed over its label sets; empty when it has no buckets. */
+  public Optional<Histogram> histogram(String family) {
+    SortedMap<Double, Double> buckets = new TreeMap<>();
+    for (Sample bucket : samples(family + "_bucket")) {
+      String le = bucket.labels().get("le");
+      Double bound = le == null ? null : parseValue(le);
+      if (bound != null) {
+        buckets.merge(bound, bucket.value(), Double::sum);
+      }
+    }
+    if (buckets.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(new Histogram(Collections.unmodifiableSortedMap(buckets),
+        sum(family + "_count").orElse(buckets.get(buckets.lastKey())), sum(family + "_sum").orElse(Double.NaN)));
   }
 
   public List<Sample> samples() {

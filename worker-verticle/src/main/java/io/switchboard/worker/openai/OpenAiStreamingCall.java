@@ -48,6 +48,8 @@ public final class OpenAiStreamingCall implements Generation {
   private ReadStream<SseEvent> events;
   private HttpClientResponse response;
   private boolean paused;
+  private Vertx vertx;
+  private long idleTimer = -1;
   private boolean done;
   private int attempts;
   private String finishReason;
@@ -79,32 +81,47 @@ public final class OpenAiStreamingCall implements Generation {
     if (request.trace().traceparent() != null) {
       options.putHeader("traceparent", request.trace().traceparent());
     }
+    Context context = Vertx.currentContext();
+    vertx = context.owner();
+    heardFrom();
     client.request(options)
         .compose(req -> {
           httpRequest = req;
-          req.idleTimeout(idleTimeoutMs);
           return req.send(body().toBuffer());
         })
         .onSuccess(this::onResponse)
         .onFailure(failure -> {
-          if (!done && attempts < 2 && httpRequest != null && !isTimeout(failure)) {
+          if (!done && attempts < 2 && httpRequest != null) {
             // A pooled keep-alive connection the server had just closed: nothing was generated, send it again.
             start();
             return;
           }
-          fail(GenerateError.Code.ENGINE_FAILED, endpoint.name() + " could not be reached: " + describe(failure));
+          fail(GenerateError.Code.ENGINE_FAILED, endpoint.name() + " could not be reached: " + failure.getMessage());
         });
     return this;
   }
 
-  private static boolean isTimeout(Throwable failure) {
-    return failure instanceof java.util.concurrent.TimeoutException
-        || String.valueOf(failure.getMessage()).contains("timeout");
+  /**
+   * Restarts the idle watchdog: the backend must send something (headers, an event) every idleTimeoutMs, or the
+   * generation fails and its request is reset. A timer of our own, because the HTTP client's idle timeout
+   * surfaces differently before and after the response head.
+   */
+  private void heardFrom() {
+    if (idleTimer >= 0) {
+      vertx.cancelTimer(idleTimer);
+    }
+    idleTimer = vertx.setTimer(idleTimeoutMs, id -> {
+      idleTimer = -1;
+      fail(GenerateError.Code.ENGINE_FAILED, endpoint.name() + " sent nothing for " + idleTimeoutMs
+          + " ms (openai.idleTimeoutMs); the request was cancelled");
+    });
   }
 
-  private String describe(Throwable failure) {
-    return isTimeout(failure) ? "it sent nothing for " + idleTimeoutMs + " ms (openai.idleTimeoutMs)"
-        : String.valueOf(failure.getMessage());
+  private void stopWatchdog() {
+    if (idleTimer >= 0) {
+      vertx.cancelTimer(idleTimer);
+      idleTimer = -1;
+    }
   }
 
   /** The body sent: the client's, streamed, with the backend's model name and the continuation of a resume. */
@@ -140,6 +157,7 @@ public final class OpenAiStreamingCall implements Generation {
   }
 
   private void onResponse(HttpClientResponse response) {
+    heardFrom();
     if (done) {
       response.request().reset();
       return;
@@ -165,13 +183,16 @@ public final class OpenAiStreamingCall implements Generation {
     // the HTTP response here, resuming resumes both.
     this.response = response;
     response.handler(buffer -> {
+      if (!done) {
+        heardFrom();
+      }
       parser.write(buffer);
       if (paused) {
         response.pause();
       }
     });
     response.exceptionHandler(failure -> fail(GenerateError.Code.ENGINE_FAILED, endpoint.name()
-        + " broke off the stream: " + describe(failure)));
+        + " broke off the stream: " + failure.getMessage()));
     response.endHandler(v -> parser.end());
   }
 
@@ -251,6 +272,8 @@ public final class OpenAiStreamingCall implements Generation {
       sink.write(hasText ? text : "", 1, extra.isEmpty() ? null : extra);
       if (sink.writeQueueFull() && events != null && !paused) {
         paused = true;
+        // Our own backpressure is not the backend's silence.
+        stopWatchdog();
         events.pause();
         response.pause();
         // A sink may signal drain from another thread; the event stream and the HTTP response live on ours.
@@ -258,6 +281,7 @@ public final class OpenAiStreamingCall implements Generation {
         sink.drainHandler(() -> context.runOnContext(v -> {
           if (!done && paused) {
             paused = false;
+            heardFrom();
             events.resume();
             if (!paused) {
               response.resume();
@@ -276,6 +300,7 @@ public final class OpenAiStreamingCall implements Generation {
       return;
     }
     done = true;
+    stopWatchdog();
     Usage counted = usage != null ? usage
         : new Usage(0, request.resume().completionTokens() + tokens);
     sink.end("", 0, finishReason != null ? finishReason : "stop", counted);
@@ -290,6 +315,7 @@ public final class OpenAiStreamingCall implements Generation {
       return;
     }
     done = true;
+    stopWatchdog();
     if (httpRequest != null) {
       httpRequest.reset();
     }
@@ -302,6 +328,7 @@ public final class OpenAiStreamingCall implements Generation {
       return;
     }
     done = true;
+    stopWatchdog();
     if (httpRequest != null) {
       httpRequest.reset();
     }

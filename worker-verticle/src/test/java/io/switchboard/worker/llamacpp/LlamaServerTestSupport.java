@@ -35,7 +35,11 @@ public final class LlamaServerTestSupport {
 
   /** Starts a real llama-server on the tiny model (added to {@code processes}); returns its port once healthy. */
   public static int start(List<Process> processes, String... extra) throws Exception {
-    int port = RpcProbeTestSupport.freePort();
+    return startOn(processes, RpcProbeTestSupport.freePort(), extra);
+  }
+
+  /** Like {@link #start}, on a given port (to bring a killed server back where its clients expect it). */
+  public static int startOn(List<Process> processes, int port, String... extra) throws Exception {
     List<String> command = new ArrayList<>(List.of(
         RpcProbeTestSupport.llamaCppBin().resolve("llama-server").toString(),
         "-m", tinyModel().toString(), "--host", "127.0.0.1", "--port", Integer.toString(port),
