@@ -46,11 +46,11 @@ public final class NodeConfigLoader {
   /** What the command line set; null fields were not given. */
   public record Flags(Path config, List<String> roles, Integer httpPort, String clusterHost,
                       List<String> clusterMembers, String rpcServerBin, Integer rpcPort, String llamaServerBin,
-                      Path model) {
-    public static final Flags NONE = new Flags(null, null, null, null, null, null, null, null, null);
+                      Path model, List<String> backends) {
+    public static final Flags NONE = new Flags(null, null, null, null, null, null, null, null, null, null);
 
     public Flags(Path config, List<String> roles, Integer httpPort, String clusterHost, List<String> clusterMembers) {
-      this(config, roles, httpPort, clusterHost, clusterMembers, null, null, null, null);
+      this(config, roles, httpPort, clusterHost, clusterMembers, null, null, null, null, null);
     }
   }
 
@@ -252,6 +252,21 @@ public final class NodeConfigLoader {
           worker.put("model", flags.model().getFileName().toString().replaceFirst("(?i)\\.gguf$", ""));
         }
       }
+    }
+    if (flags.backends() != null && !flags.backends().isEmpty()) {
+      if (flags.llamaServerBin() != null || flags.model() != null) {
+        throw new ConfigException("--backend and --llama-server-bin/--model each set up the node's workers; use one "
+            + "of them, or a config file with both kinds under workers:");
+      }
+      // The GPU-backend quick start: one openai worker per backend, in place of the configured workers.
+      JsonObject template = new NodeOptions().toJson().getJsonArray("workers").getJsonObject(0);
+      JsonArray workers = new JsonArray();
+      for (String url : flags.backends()) {
+        JsonObject worker = template.copy().put("engine", "openai");
+        worker.getJsonObject("openai").put("url", url.trim());
+        workers.add(worker);
+      }
+      config.put("workers", workers);
     }
     if (flags.rpcServerBin() != null) {
       config.getJsonObject("rpcAgent").put("serverBin", flags.rpcServerBin());

@@ -57,6 +57,11 @@ public final class SwitchboardMain implements Callable<Integer> {
       description = "The GGUF model that llamacpp worker serves (its name is the file name without .gguf)")
   Path model;
 
+  @Option(names = "--backend", paramLabel = "URL",
+      description = "Serve an OpenAI-compatible server (vLLM, SGLang, TGI, trtllm-serve, Ollama, llama-server): "
+          + "one openai worker per --backend, its models read from URL/v1/models. Repeatable")
+  List<String> backends;
+
   @Option(names = "--print-config",
       description = "Print the effective configuration and every setting's environment variable, then exit")
   boolean printConfig;
@@ -78,7 +83,7 @@ public final class SwitchboardMain implements Callable<Integer> {
     try {
       options = NodeConfigLoader.load(
           new NodeConfigLoader.Flags(config, roles, httpPort, clusterHost, clusterMembers, rpcServerBin, rpcPort,
-              llamaServerBin, model),
+              llamaServerBin, model, backends),
           System.getenv());
     } catch (ConfigException invalid) {
       System.err.println("switchboard: configuration error: " + invalid.getMessage());
