@@ -166,6 +166,37 @@ class NodeConfigLoaderTest {
   }
 
   @Test
+  void theShippedBackendExamplesLoadAsOpenAiWorkers() {
+    for (String kind : List.of("vllm", "sglang", "tgi", "trtllm", "ollama", "llama-server")) {
+      NodeOptions options = NodeConfigLoader.load(config(Path.of("..", "conf", "backend-" + kind + ".yaml")), Map.of());
+      assertThat(options.getWorkers()).as(kind).singleElement().satisfies(worker -> {
+        assertThat(worker.getEngine()).isEqualTo("openai");
+        assertThat(worker.getOpenai().getUrl()).startsWith("http://127.0.0.1:");
+      });
+    }
+    NodeOptions withKey = NodeConfigLoader.load(config(Path.of("..", "conf", "backend-vllm.yaml")),
+        Map.of("SWITCHBOARD_WORKERS_0_OPENAI_API_KEY", "sk-1", "SWITCHBOARD_WORKERS_0_OPENAI_ALIASES", "a=b,c=d"));
+    assertThat(withKey.getWorkers().get(0).getOpenai().getApiKey()).isEqualTo("sk-1");
+    assertThat(withKey.getWorkers().get(0).getOpenai().getAliases()).containsExactly("a=b", "c=d");
+  }
+
+  @Test
+  void backendFlagsMakeOneOpenAiWorkerEach() {
+    NodeOptions options = NodeConfigLoader.load(new NodeConfigLoader.Flags(null, null, null, null, null, null, null,
+        null, null, List.of("http://10.0.0.5:8000", "http://10.0.0.6:30000/v1")), Map.of());
+    assertThat(options.getWorkers()).hasSize(2);
+    assertThat(options.getWorkers()).allSatisfy(worker -> assertThat(worker.getEngine()).isEqualTo("openai"));
+    assertThat(options.getWorkers().get(1).getOpenai().baseUri().toString()).isEqualTo("http://10.0.0.6:30000");
+
+    assertThatThrownBy(() -> NodeConfigLoader.load(new NodeConfigLoader.Flags(null, null, null, null, null, null,
+        null, null, null, List.of("10.0.0.5:8000")), Map.of()))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("workers[0].openai.url must be http(s)://");
+    assertThatThrownBy(() -> NodeConfigLoader.load(config(file("bad-openai.yaml",
+        "workers:\n  - engine: openai\n    model: mine\n    openai:\n      url: http://h:1\n")), Map.of()))
+        .hasMessageContaining("workers[0].model is not used by the openai engine");
+  }
+
+  @Test
   void anEmptyFileKeepsTheDefaults() throws IOException {
     NodeOptions options = NodeConfigLoader.load(config(file("empty.yaml", "")), Map.of());
 

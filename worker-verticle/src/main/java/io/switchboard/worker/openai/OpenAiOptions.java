@@ -83,15 +83,16 @@ public class OpenAiOptions {
       throw new IllegalArgumentException(path + ".url is required: the backend's base URL, e.g. "
           + "http://127.0.0.1:8000 (or start with --backend http://HOST:PORT)");
     }
-    URI uri;
+    URI uri = null;
     try {
       uri = URI.create(url.trim());
-    } catch (IllegalArgumentException bad) {
-      throw new IllegalArgumentException(path + ".url is not a URL: '" + url + "'");
+    } catch (IllegalArgumentException notAUrl) {
+      // reported below, the same way as a URL without scheme or host
     }
-    if (!"http".equalsIgnoreCase(uri.getScheme()) && !"https".equalsIgnoreCase(uri.getScheme())
+    if (uri == null || !"http".equalsIgnoreCase(uri.getScheme()) && !"https".equalsIgnoreCase(uri.getScheme())
         || uri.getHost() == null) {
-      throw new IllegalArgumentException(path + ".url must be http(s)://HOST[:PORT][/PATH], got '" + url + "'");
+      throw new IllegalArgumentException(path + ".url must be http(s)://HOST[:PORT][/PATH], e.g. "
+          + "http://127.0.0.1:8000, got '" + url + "'");
     }
     if (BackendKind.fromConfig(kind) == null && !DEFAULT_KIND.equals(kind)) {
       throw new IllegalArgumentException(path + ".kind must be one of " + BackendKind.configNames() + ", got '"
