@@ -5,10 +5,12 @@ import io.switchboard.worker.metrics.PrometheusText;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.List;
 import java.util.Optional;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
@@ -119,7 +121,7 @@ final class BackendMonitor {
       status.put("modelsError", modelsError);
     }
     if (!catalog.skipped().isEmpty()) {
-      status.put("modelsNotServed", new io.vertx.core.json.JsonArray(java.util.List.copyOf(catalog.skipped())));
+      status.put("modelsNotServed", new JsonArray(List.copyOf(catalog.skipped())));
     }
     if (load != null) {
       status.put("backendLoad", load);
