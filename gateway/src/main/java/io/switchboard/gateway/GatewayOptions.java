@@ -1,9 +1,15 @@
 package io.switchboard.gateway;
 
+import io.switchboard.gateway.routing.PrefixAwarePolicy;
+import io.switchboard.gateway.routing.RouterOptions;
 import io.switchboard.gateway.routing.RoutingPolicies;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /** Settings of a gateway: where it listens, how it routes, and how long it waits. */
 public class GatewayOptions {
@@ -12,7 +18,8 @@ public class GatewayOptions {
   public static final int DEFAULT_HTTP_PORT = 8080;
   /** Largest request body accepted; larger gets 413. */
   public static final long DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
-  public static final String DEFAULT_ROUTING_POLICY = RoutingPolicies.ROUND_ROBIN;
+  /** The policy of every model not named in {@code modelPolicies}. */
+  public static final String DEFAULT_ROUTING_POLICY = PrefixAwarePolicy.NAME;
   /** How this gateway reaches workers: over the clustered event bus, or direct TCP to each node's gRPC server. */
   public static final String DEFAULT_REQUEST_PLANE = "eventbus";
   public static final List<String> REQUEST_PLANES = List.of("eventbus", "grpc");
@@ -35,6 +42,9 @@ public class GatewayOptions {
   private int httpPort = DEFAULT_HTTP_PORT;
   private long maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
   private String routingPolicy = DEFAULT_ROUTING_POLICY;
+  /** Per-model policies, "MODEL=POLICY" each. */
+  private List<String> modelPolicies = new ArrayList<>();
+  private RouterOptions router = new RouterOptions();
   private String requestPlane = DEFAULT_REQUEST_PLANE;
   private long workerSilenceMs = DEFAULT_WORKER_SILENCE_MS;
   private long acceptTimeoutMs = DEFAULT_ACCEPT_TIMEOUT_MS;
@@ -52,6 +62,12 @@ public class GatewayOptions {
     httpPort = json.getInteger("httpPort", DEFAULT_HTTP_PORT);
     maxBodyBytes = json.getLong("maxBodyBytes", DEFAULT_MAX_BODY_BYTES);
     routingPolicy = json.getString("routingPolicy", DEFAULT_ROUTING_POLICY);
+    JsonArray perModel = json.getJsonArray("modelPolicies", new JsonArray());
+    modelPolicies = new ArrayList<>();
+    for (Object entry : perModel) {
+      modelPolicies.add(String.valueOf(entry));
+    }
+    router = new RouterOptions(json.getJsonObject("router", new JsonObject()));
     requestPlane = json.getString("requestPlane", DEFAULT_REQUEST_PLANE);
     workerSilenceMs = json.getLong("workerSilenceMs", DEFAULT_WORKER_SILENCE_MS);
     acceptTimeoutMs = json.getLong("acceptTimeoutMs", DEFAULT_ACCEPT_TIMEOUT_MS);
@@ -68,6 +84,8 @@ public class GatewayOptions {
         .put("httpPort", httpPort)
         .put("maxBodyBytes", maxBodyBytes)
         .put("routingPolicy", routingPolicy)
+        .put("modelPolicies", new JsonArray(new ArrayList<>(modelPolicies)))
+        .put("router", router.toJson())
         .put("requestPlane", requestPlane)
         .put("workerSilenceMs", workerSilenceMs)
         .put("acceptTimeoutMs", acceptTimeoutMs)
@@ -91,6 +109,8 @@ public class GatewayOptions {
       throw new IllegalArgumentException(path + ".routingPolicy must be one of " + RoutingPolicies.NAMES
           + ", got '" + routingPolicy + "'");
     }
+    policiesByModel(path);
+    router.validate(path + ".router");
     if (!REQUEST_PLANES.contains(requestPlane)) {
       throw new IllegalArgumentException(path + ".requestPlane must be one of " + REQUEST_PLANES + ", got '"
           + requestPlane + "'");
@@ -103,6 +123,28 @@ public class GatewayOptions {
     requireAtLeast(path + ".streamCredits", streamCredits, 2);
     requireAtLeast(path + ".maxAttempts", maxAttempts, 1);
     requireAtLeast(path + ".registryResyncMs", registryResyncMs, 100);
+  }
+
+  /** The routing policy of {@code model}: its {@code modelPolicies} entry, else {@code routingPolicy}. */
+  public String policyOf(String model) {
+    return policiesByModel("gateway").getOrDefault(model, routingPolicy);
+  }
+
+  private Map<String, String> policiesByModel(String path) {
+    Map<String, String> byModel = new LinkedHashMap<>();
+    for (String entry : modelPolicies) {
+      int eq = entry.indexOf('=');
+      String model = eq < 0 ? "" : entry.substring(0, eq).trim();
+      String policy = eq < 0 ? "" : entry.substring(eq + 1).trim();
+      if (model.isEmpty() || !RoutingPolicies.NAMES.contains(policy)) {
+        throw new IllegalArgumentException(path + ".modelPolicies entries must look like MODEL=POLICY with POLICY one "
+            + "of " + RoutingPolicies.NAMES + ", got '" + entry + "'");
+      }
+      if (byModel.put(model, policy) != null) {
+        throw new IllegalArgumentException(path + ".modelPolicies names model '" + model + "' twice");
+      }
+    }
+    return byModel;
   }
 
   private static void requireAtLeast(String key, long value, long min) {
@@ -144,6 +186,24 @@ public class GatewayOptions {
 
   public GatewayOptions setRoutingPolicy(String routingPolicy) {
     this.routingPolicy = routingPolicy;
+    return this;
+  }
+
+  public List<String> getModelPolicies() {
+    return modelPolicies;
+  }
+
+  public GatewayOptions setModelPolicies(List<String> modelPolicies) {
+    this.modelPolicies = new ArrayList<>(modelPolicies);
+    return this;
+  }
+
+  public RouterOptions getRouter() {
+    return router;
+  }
+
+  public GatewayOptions setRouter(RouterOptions router) {
+    this.router = router;
     return this;
   }
 

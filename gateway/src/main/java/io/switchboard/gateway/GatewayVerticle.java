@@ -12,7 +12,9 @@ import io.switchboard.gateway.plane.RequestPlane;
 import io.switchboard.gateway.registry.GatewayDirectory;
 import io.switchboard.gateway.registry.RpcBackendDirectory;
 import io.switchboard.gateway.registry.WorkerRegistry;
-import io.switchboard.gateway.routing.RoutingPolicies;
+import io.switchboard.gateway.routing.PrefixAwarePolicy;
+import io.switchboard.gateway.routing.PrefixSharing;
+import io.switchboard.gateway.routing.WorkerRouter;
 import io.switchboard.protocol.GatewayReport;
 import io.switchboard.protocol.RequestKind;
 import io.vertx.core.Future;
@@ -44,6 +46,7 @@ public class GatewayVerticle extends VerticleBase {
   private RequestPlane plane;
   private GatewayDirectory directory;
   private RpcBackendDirectory rpcBackends;
+  private PrefixSharing prefixSharing;
   private HttpServer server;
 
   public GatewayVerticle(GatewayOptions options, ClusterView cluster, PrometheusMeterRegistry meterRegistry) {
@@ -65,10 +68,22 @@ public class GatewayVerticle extends VerticleBase {
     registry.onWorkerGone(plane::workerGone);
     registry.onNodeGone(plane::nodeGone);
     GatewayMetrics metrics = new GatewayMetrics(meterRegistry, plane::openStreams);
-    GatewayServices services = new GatewayServices(options, registry, RoutingPolicies.create(options.getRoutingPolicy()),
+    prefixSharing = new PrefixSharing(vertx, gatewayId, bytes -> metrics.prefixesShared("sent", bytes),
+        bytes -> metrics.prefixesShared("received", bytes));
+    PrefixAwarePolicy.Listener share = options.getRouter().isSharePrefixes()
+        ? (model, workerId, blocks) -> {
+          if (directory.othersPresent()) {
+            prefixSharing.recorded(model, workerId, blocks);
+          }
+        }
+        : null;
+    WorkerRouter workerRouter = new WorkerRouter(options::policyOf, options.getRouter(), System::nanoTime, share);
+    GatewayServices services = new GatewayServices(options, registry, workerRouter,
         plane, metrics, cluster.localNodeId(), plane.replyAddress());
     Router router = router(services);
     return registry.start()
+        .compose(v -> options.getRouter().isSharePrefixes() ? prefixSharing.start(workerRouter)
+            : Future.succeededFuture())
         .compose(v -> plane.start())
         .compose(v -> vertx.createHttpServer(new HttpServerOptions()
                 .setHost(options.getHost())
@@ -121,6 +136,7 @@ public class GatewayVerticle extends VerticleBase {
     Future<Void> closed = server == null ? Future.succeededFuture() : server.close();
     return closed
         .transform(v -> directory == null ? Future.succeededFuture() : directory.stop())
+        .transform(v -> prefixSharing == null ? Future.succeededFuture() : prefixSharing.stop())
         .transform(v -> {
           if (rpcBackends != null) {
             rpcBackends.close();

@@ -13,7 +13,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.net.URI;
-import java.net.URISyntaxException;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -22,6 +21,8 @@ import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
+
+import static io.switchboard.bench.BenchOptions.percentile;
 /**
  * A closed-loop load generator for {@code POST /v1/chat/completions}: {@code connections} loops, each sending
  * one chat request and, when its response has been read to the end, the next. Requests that start during the
@@ -115,11 +116,11 @@ public final class ChatLoadBenchmark {
     }
     ChatLoadBenchmark bench;
     try {
-      URI url = loopbackUrl(options.get("url"));
-      int connections = positiveInt(options, "connections");
-      long duration = positiveInt(options, "duration-seconds");
-      long warmup = nonNegativeInt(options, "warmup-seconds");
-      int maxTokens = positiveInt(options, "max-tokens");
+      URI url = BenchOptions.loopbackUrl(options.get("url"));
+      int connections = BenchOptions.positiveInt(options, "connections");
+      long duration = BenchOptions.positiveInt(options, "duration-seconds");
+      long warmup = BenchOptions.nonNegativeInt(options, "warmup-seconds");
+      int maxTokens = BenchOptions.positiveInt(options, "max-tokens");
       String streamText = options.get("stream").trim().toLowerCase(Locale.ROOT);
       if (!streamText.equals("true") && !streamText.equals("false")) {
         throw new IllegalArgumentException("--stream must be true or false, got '" + options.get("stream") + "'");
@@ -404,15 +405,6 @@ public final class ChatLoadBenchmark {
     System.out.flush();
   }
 
-  /** Nearest-rank percentile of sorted values; -1 when there are none. */
-  static long percentile(long[] sorted, double p) {
-    if (sorted.length == 0) {
-      return -1;
-    }
-    int rank = (int) Math.ceil(p / 100.0 * sorted.length);
-    return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
-  }
-
   private static double ms(long nanos) {
     return nanos < 0 ? Double.NaN : nanos / 1e6;
   }
@@ -423,95 +415,13 @@ public final class ChatLoadBenchmark {
         + (message.length() > 120 ? message.substring(0, 120) : message));
   }
 
-  /** The URL, if it is http:// to a loopback address; otherwise a message saying why not. */
-  static URI loopbackUrl(String text) {
-    URI uri;
-    try {
-      uri = new URI(text);
-    } catch (URISyntaxException e) {
-      throw new IllegalArgumentException("--url is not a URL: " + text);
-    }
-    if (!"http".equalsIgnoreCase(uri.getScheme())) {
-      throw new IllegalArgumentException("--url must be http://, got '" + text + "'");
-    }
-    String host = uri.getHost();
-    if (host == null) {
-      throw new IllegalArgumentException("--url has no host: '" + text + "'");
-    }
-    String bare = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
-    if (!bare.equals("127.0.0.1") && !bare.equalsIgnoreCase("localhost") && !bare.equals("::1")) {
-      throw new IllegalArgumentException("refusing to send load to '" + host + "': this benchmark only targets "
-          + "this machine (127.0.0.1, localhost or [::1])");
-    }
-    if (uri.getRawPath() == null || uri.getRawPath().isEmpty()) {
-      throw new IllegalArgumentException("--url needs a path, e.g. http://127.0.0.1:8080/v1/chat/completions");
-    }
-    return uri;
-  }
-
-  /** --name value, --name=value, and -Dbench.name=value; the command line wins. */
-  static Map<String, String> parse(String[] args) {
-    Map<String, String> options = new LinkedHashMap<>(DEFAULTS);
-    for (String name : DEFAULTS.keySet()) {
-      String property = System.getProperty("bench." + name);
-      if (property != null) {
-        options.put(name, property);
-      }
-    }
-    for (int i = 0; i < args.length; i++) {
-      String arg = args[i];
-      if (arg.equals("--help") || arg.equals("-h")) {
-        options.put("help", "true");
-        continue;
-      }
-      if (!arg.startsWith("--")) {
-        throw new IllegalArgumentException("unexpected argument '" + arg + "'");
-      }
-      String name = arg.substring(2);
-      String value;
-      int eq = name.indexOf('=');
-      if (eq >= 0) {
-        value = name.substring(eq + 1);
-        name = name.substring(0, eq);
-      } else if (i + 1 < args.length) {
-        value = args[++i];
-      } else {
-        throw new IllegalArgumentException("--" + name + " needs a value");
-      }
-      if (!DEFAULTS.containsKey(name)) {
-        throw new IllegalArgumentException("unknown option --" + name + " (known: --"
-            + String.join(", --", DEFAULTS.keySet()) + ")");
-      }
-      options.put(name, value);
-    }
-    return options;
-  }
-
-  private static int positiveInt(Map<String, String> options, String name) {
-    int value = nonNegativeInt(options, name);
-    if (value < 1) {
-      throw new IllegalArgumentException("--" + name + " must be >= 1, got " + value);
-    }
-    return value;
-  }
-
-  private static int nonNegativeInt(Map<String, String> options, String name) {
-    try {
-      int value = Integer.parseInt(options.get(name).trim());
-      if (value < 0) {
-        throw new IllegalArgumentException("--" + name + " must be >= 0, got " + value);
-      }
-      return value;
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("--" + name + " must be a whole number, got '" + options.get(name) + "'");
-    }
-  }
-
   static String usage() {
-    StringBuilder text = new StringBuilder("usage: java -jar load-tests/target/switchboard-bench.jar [options]\n"
-        + "Closed-loop load on POST /v1/chat/completions; loopback targets only. Options (or -Dbench.NAME=VALUE):\n");
-    DEFAULTS.forEach((name, value) -> text.append("  --").append(name).append(" (default ").append(value)
-        .append(")\n"));
-    return text.toString();
+    return BenchOptions.usage("usage: java -jar load-tests/target/switchboard-bench.jar [options]\n"
+        + "Closed-loop load on POST /v1/chat/completions; loopback targets only. Options (or -Dbench.NAME=VALUE):",
+        DEFAULTS);
+  }
+
+  static Map<String, String> parse(String[] args) {
+    return BenchOptions.parse(args, DEFAULTS);
   }
 }

@@ -26,6 +26,12 @@ public final class Addresses {
   public static final String GATEWAY_REPORTS = "switchboard.gateway.reports";
 
   /**
+   * Cluster-wide publish address where prefix-aware gateways tell each other which prompt prefix blocks they
+   * sent to which worker: {@code {"gateway","model","worker","blocks": base64 of big-endian 64-bit hashes}}.
+   */
+  public static final String ROUTER_PREFIXES = "switchboard.router.prefixes";
+
+  /**
    * Local (non-clustered) address on each node where the launcher publishes the id of a cluster member that
    * left or crashed, so gateways fail streams bound to it and workers cancel work for it.
    */

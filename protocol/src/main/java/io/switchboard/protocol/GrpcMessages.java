@@ -108,7 +108,7 @@ public final class GrpcMessages {
     }
     if (chunk.usage() != null) {
       proto.setUsage(TokenUsage.newBuilder().setPromptTokens(chunk.usage().promptTokens())
-          .setCompletionTokens(chunk.usage().completionTokens()));
+          .setCompletionTokens(chunk.usage().completionTokens()).setCachedTokens(chunk.usage().cachedTokens()));
     }
     if (chunk.error() != null) {
       proto.setError(toFailure(chunk.error()));
@@ -125,7 +125,8 @@ public final class GrpcMessages {
         chunk.getText(),
         chunk.getTokens(),
         emptyToNull(chunk.getFinishReason()),
-        chunk.hasUsage() ? new Usage(chunk.getUsage().getPromptTokens(), chunk.getUsage().getCompletionTokens()) : null,
+        chunk.hasUsage() ? new Usage(chunk.getUsage().getPromptTokens(),
+            chunk.getUsage().getCompletionTokens(), chunk.getUsage().getCachedTokens()) : null,
         chunk.hasError() ? fromFailure(chunk.getError()) : null,
         chunk.getExtraJson().isEmpty() ? null : new JsonObject(chunk.getExtraJson()));
   }

@@ -91,7 +91,8 @@ public final class ClusterHandlers {
       node.put("workers", node.getInteger("workers") + 1);
       for (String served : worker.models()) {
         JsonObject model = models.computeIfAbsent(served, m -> new JsonObject().put("model", m)
-            .put("workers", 0).put("routable", 0).put("embeddings", false));
+            .put("workers", 0).put("routable", 0).put("embeddings", false)
+            .put("routingPolicy", services.router().policyName(m)));
         model.put("workers", model.getInteger("workers") + 1);
         if (worker.routable()) {
           model.put("routable", model.getInteger("routable") + 1);
@@ -117,6 +118,7 @@ public final class ClusterHandlers {
         .put("gateway", new JsonObject()
             .put("requestPlane", services.plane().name())
             .put("routingPolicy", services.options().getRoutingPolicy())
+            .put("modelPolicies", new JsonArray(services.options().getModelPolicies()))
             .put("openStreams", services.plane().openStreams()))
         .put("nodes", new JsonArray(List.copyOf(nodes.values())))
         .put("workers", workerList)

@@ -4,7 +4,7 @@ import io.switchboard.gateway.GatewayOptions;
 import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.gateway.plane.RequestPlane;
 import io.switchboard.gateway.registry.WorkerRegistry;
-import io.switchboard.gateway.routing.RoutingPolicy;
+import io.switchboard.gateway.routing.WorkerRouter;
 
 /**
  * What the HTTP handlers of one gateway verticle share.
@@ -12,6 +12,6 @@ import io.switchboard.gateway.routing.RoutingPolicy;
  * @param nodeId        this node's cluster id (sent to workers, so they drop work if this node leaves)
  * @param replyAddress  where workers send this gateway's stream chunks
  */
-public record GatewayServices(GatewayOptions options, WorkerRegistry registry, RoutingPolicy policy,
+public record GatewayServices(GatewayOptions options, WorkerRegistry registry, WorkerRouter router,
                               RequestPlane plane, GatewayMetrics metrics, String nodeId, String replyAddress) {
 }

@@ -3,6 +3,9 @@ package io.switchboard.gateway.api;
 import io.switchboard.gateway.plane.ChunkStream;
 import io.switchboard.gateway.plane.WorkerRefusedException;
 import io.switchboard.gateway.registry.WorkerState;
+import io.switchboard.gateway.routing.Pick;
+import io.switchboard.gateway.routing.Route;
+import io.switchboard.gateway.routing.RouteRequest;
 import io.switchboard.protocol.GenerateError;
 import io.switchboard.protocol.GenerateRequest;
 import io.switchboard.protocol.RequestKind;
@@ -47,8 +50,11 @@ final class GenerationExchange {
   private final Set<String> triedWorkers = new HashSet<>();
   private final StringBuilder text = new StringBuilder();
   private final ChoiceExtras extras = new ChoiceExtras();
+  private final RouteRequest route;
   private ChunkStream stream;
   private String workerId;
+  /** The current attempt's route; released from the router's counts when the attempt ends. */
+  private Route routed;
   private boolean headSent;
   private boolean sentSomething;
   private boolean finished;
@@ -64,6 +70,17 @@ final class GenerationExchange {
     this.endpoint = endpoint;
     this.format = new OpenAiFormat(request, requestId);
     this.sse = new SseWriter(response);
+    this.route = new RouteRequest(request.model(), request.prompt(), sessionKey(services, ctx, request));
+  }
+
+  /** The session a request belongs to, for session affinity: the session header, else the body's user. */
+  private static String sessionKey(GatewayServices services, RoutingContext ctx, CompletionRequest request) {
+    String header = ctx.request().getHeader(services.options().getRouter().getSessionHeader());
+    if (header != null && !header.isBlank()) {
+      return header;
+    }
+    Object user = request.body().getValue("user");
+    return user instanceof String name && !name.isBlank() ? name : null;
   }
 
   void start() {
@@ -91,7 +108,12 @@ final class GenerationExchange {
           lastRefusal);
       return;
     }
-    WorkerState worker = services.policy().pick(request.model(), candidates);
+    releaseRoute();
+    routed = services.router().route(route, candidates);
+    Pick pick = routed.pick();
+    WorkerState worker = pick.worker();
+    services.metrics().routed(request.model(), services.router().policyName(request.model()), pick.reason(),
+        pick.matchedChars(), route.prompt().length());
     triedWorkers.add(worker.workerId());
     workerId = worker.workerId();
     GenerateRequest generate = generateRequest();
@@ -147,6 +169,7 @@ final class GenerationExchange {
     if (generative && (!chunk.text().isEmpty() || chunk.extra() != null)) {
       if (firstTokenNanos < 0) {
         firstTokenNanos = System.nanoTime();
+        routed.firstToken();
         services.metrics().firstToken(request.model(), firstTokenNanos - startNanos);
       }
       if (request.stream()) {
@@ -242,15 +265,23 @@ final class GenerationExchange {
     finish(499, null, null, null);
   }
 
+  private void releaseRoute() {
+    if (routed != null) {
+      routed.release();
+      routed = null;
+    }
+  }
+
   private void finish(int status, ApiError error, Usage usage, String finishReason) {
     finished = true;
+    releaseRoute();
     long duration = System.nanoTime() - startNanos;
     services.metrics().requestFinished(request.model(), endpoint, status, request.stream(), duration);
     if (status == 200) {
       log.info("request completed", kv("requestId", requestId), kv("model", request.model()),
           kv("workerId", workerId), kv("status", status), kv("stream", request.stream()),
           kv("finishReason", finishReason), kv("promptTokens", usage.promptTokens()),
-          kv("completionTokens", usage.completionTokens()),
+          kv("completionTokens", usage.completionTokens()), kv("cachedTokens", usage.cachedTokens()),
           kv("ttftMs", firstTokenNanos < 0 ? null : (firstTokenNanos - startNanos) / 1_000_000),
           kv("durationMs", duration / 1_000_000));
     }

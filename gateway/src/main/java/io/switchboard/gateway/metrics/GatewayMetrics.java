@@ -20,6 +20,13 @@ import java.util.function.Supplier;
  *   <li>{@code switchboard_tokens_total{model,type}}: prompt and completion tokens;</li>
  *   <li>{@code switchboard_worker_attempts_failed_total{model}}: offers a worker refused (the request then went
  *       to another);</li>
+ *   <li>{@code switchboard_router_decisions_total{model,policy,reason}}: workers picked, and why (turn, random,
+ *       load, prefix, session, balance);</li>
+ *   <li>{@code switchboard_router_prompt_chars_total{model}} and
+ *       {@code switchboard_router_prefix_matched_chars_total{model}}: prompt characters routed, and those the
+ *       router expected the chosen worker to have cached (their ratio is its estimated prefix hit rate);</li>
+ *   <li>{@code switchboard_router_prefix_shared_bytes_total{direction}}: prefix blocks sent to and received
+ *       from other gateways;</li>
  *   <li>{@code switchboard_requests_in_flight}, {@code switchboard_streams_open}: gauges.</li>
  * </ul>
  */
@@ -74,6 +81,26 @@ public final class GatewayMetrics {
         .register(registry).increment(usage.promptTokens());
     Counter.builder("switchboard.tokens").tags("model", model, "type", "completion")
         .register(registry).increment(usage.completionTokens());
+  }
+
+  public void routed(String model, String policy, String reason, int matchedChars, int promptChars) {
+    Counter.builder("switchboard.router.decisions")
+        .description("Workers picked by the router, by policy and reason")
+        .tags("model", model, "policy", policy, "reason", reason)
+        .register(registry).increment();
+    Counter.builder("switchboard.router.prompt.chars").tags("model", model)
+        .description("Prompt characters routed")
+        .register(registry).increment(promptChars);
+    Counter.builder("switchboard.router.prefix.matched.chars").tags("model", model)
+        .description("Prompt characters the router expected the chosen worker to have cached")
+        .register(registry).increment(matchedChars);
+  }
+
+  public void prefixesShared(String direction, int bytes) {
+    Counter.builder("switchboard.router.prefix.shared.bytes").tags("direction", direction)
+        .description("Prefix-index updates exchanged with other gateways")
+        .baseUnit("bytes")
+        .register(registry).increment(bytes);
   }
 
   public void attemptFailed(String model) {

@@ -72,6 +72,17 @@ public final class GatewayDirectory {
     return all;
   }
 
+  /** Whether another gateway has reported recently (so sharing routing knowledge has someone to tell). */
+  public boolean othersPresent() {
+    String me = self.get().gatewayId();
+    for (GatewayReport report : gateways.values()) {
+      if (!report.gatewayId().equals(me)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   public Future<Void> stop() {
     vertx.cancelTimer(timer);
     Future<Void> left = memberLeft == null ? Future.succeededFuture() : memberLeft.unregister();

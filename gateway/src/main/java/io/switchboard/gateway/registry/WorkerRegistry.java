@@ -48,6 +48,7 @@ public final class WorkerRegistry {
   private final Map<String, Long> reportReceivedNanos = new HashMap<>();
   private final Map<String, Long> discoveredNanos = new HashMap<>();
   private final Set<String> silent = new HashSet<>();
+  private final Map<String, LocalInFlight> openHere = new HashMap<>();
   private final List<BiConsumer<String, String>> goneListeners = new ArrayList<>();
   private final List<BiConsumer<String, String>> nodeGoneListeners = new ArrayList<>();
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
@@ -139,7 +140,8 @@ public final class WorkerRegistry {
     Long received = reportReceivedNanos.get(descriptor.workerId());
     long ageMs = received == null ? -1 : (nowNanos - received) / 1_000_000;
     long knownMs = (nowNanos - discoveredNanos.getOrDefault(descriptor.workerId(), nowNanos)) / 1_000_000;
-    return new WorkerState(descriptor, report, ageMs, exclusion(report, ageMs, knownMs));
+    return new WorkerState(descriptor, report, ageMs, exclusion(report, ageMs, knownMs),
+        openHere.computeIfAbsent(descriptor.workerId(), id -> new LocalInFlight()));
   }
 
   private String exclusion(LoadReport report, long ageMs, long knownMs) {
@@ -241,6 +243,7 @@ public final class WorkerRegistry {
     reportReceivedNanos.remove(workerId);
     discoveredNanos.remove(workerId);
     silent.remove(workerId);
+    openHere.remove(workerId);
     if (removed != null) {
       log.info("worker removed from routing", kv("workerId", workerId), kv("model", removed.model()),
           kv("node", removed.nodeId()), kv("reason", reason));

@@ -13,8 +13,21 @@ import java.util.List;
  *
  * @param lastReportAgeMs age of the last load report; -1 when none has arrived
  * @param exclusion       null when routable, else the reason it is not
+ * @param outstanding     generations running plus waiting on the worker, from its last report (see
+ *                        {@link #outstandingOf}); computed once, because routing reads it for every candidate
+ * @param openHere        requests this gateway has open on the worker now (exact, unlike the reports)
  */
-public record WorkerState(WorkerDescriptor descriptor, LoadReport load, long lastReportAgeMs, String exclusion) {
+public record WorkerState(WorkerDescriptor descriptor, LoadReport load, long lastReportAgeMs, String exclusion,
+                          int outstanding, LocalInFlight openHere) {
+
+  public WorkerState(WorkerDescriptor descriptor, LoadReport load, long lastReportAgeMs, String exclusion) {
+    this(descriptor, load, lastReportAgeMs, exclusion, outstandingOf(load), new LocalInFlight());
+  }
+
+  public WorkerState(WorkerDescriptor descriptor, LoadReport load, long lastReportAgeMs, String exclusion,
+                     LocalInFlight openHere) {
+    this(descriptor, load, lastReportAgeMs, exclusion, outstandingOf(load), openHere);
+  }
 
   public String workerId() {
     return descriptor.workerId();
@@ -54,11 +67,25 @@ public record WorkerState(WorkerDescriptor descriptor, LoadReport load, long las
   }
 
   /**
+   * What the router counts as this worker's load: the requests this gateway has open on it, or what the
+   * worker last reported when that is more (other gateways' requests, or clients of a shared backend). The
+   * gateway's own count is exact and immediate; reports arrive once a second.
+   */
+  public int routingLoad() {
+    return Math.max(openHere.get(), outstanding);
+  }
+
+  /** {@link #routingLoad()} per slot: comparable between workers of different sizes. */
+  public double utilization() {
+    return routingLoad() / (double) Math.max(1, descriptor.slots());
+  }
+
+  /**
    * Generations running plus waiting, from the last report; 0 when none arrived. When the worker reports its
    * backend's own counts (read from the backend's metrics), the larger of the two: a backend shared with
    * other clients is busier than this worker alone knows.
    */
-  public int outstanding() {
+  public static int outstandingOf(LoadReport load) {
     if (load == null) {
       return 0;
     }
@@ -83,6 +110,7 @@ public record WorkerState(WorkerDescriptor descriptor, LoadReport load, long las
         .put("contextLength", descriptor.contextLength())
         .put("endpoints", descriptor.endpoints())
         .put("status", routable() ? "routable" : "excluded")
+        .put("openFromThisGateway", openHere.get())
         .put("lastReportAgeMs", lastReportAgeMs);
     if (exclusion != null) {
       json.put("excludedBecause", exclusion);

@@ -2,21 +2,24 @@ package io.switchboard.gateway.routing;
 
 import io.switchboard.gateway.registry.WorkerState;
 
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
-/** Takes the model's workers in turn. Not thread-safe: one instance per gateway verticle. */
+/** Takes the workers in turn, blind to load and cache: the baseline the other policies are measured against. */
 public final class RoundRobinPolicy implements RoutingPolicy {
 
-  private final Map<String, Integer> next = new HashMap<>();
+  public static final String NAME = "round-robin";
+
+  private int turn;
 
   @Override
-  public WorkerState pick(String model, List<WorkerState> candidates) {
-    int turn = next.merge(model, 1, Integer::sum) - 1;
-    if (turn == Integer.MAX_VALUE - 1) {
-      next.put(model, 0);
-    }
-    return candidates.get(Math.floorMod(turn, candidates.size()));
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public Pick pick(RouteRequest request, List<WorkerState> candidates) {
+    WorkerState worker = candidates.get(Math.floorMod(turn, candidates.size()));
+    turn = turn == Integer.MAX_VALUE ? 0 : turn + 1;
+    return Pick.of(worker, "turn", request);
   }
 }

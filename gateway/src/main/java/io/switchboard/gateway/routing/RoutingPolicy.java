@@ -4,13 +4,20 @@ import io.switchboard.gateway.registry.WorkerState;
 
 import java.util.List;
 
-/** Chooses the worker for one request among the model's routable workers. */
+/**
+ * Chooses the worker for one request among the model's routable workers. One instance serves one model on
+ * one gateway verticle, on its event loop: implementations keep state (turns, prefix index, sessions) without
+ * locks.
+ */
 public interface RoutingPolicy {
 
+  /** The policy's name in configuration. */
+  String name();
+
   /**
-   * @param model      the requested model
-   * @param candidates routable workers of that model, never empty, in a stable order
-   * @return one of {@code candidates}
+   * @param candidates routable workers of the request's model not tried yet for it, never empty, in a stable
+   *                   order
+   * @return one of {@code candidates}, and why
    */
-  WorkerState pick(String model, List<WorkerState> candidates);
+  Pick pick(RouteRequest request, List<WorkerState> candidates);
 }

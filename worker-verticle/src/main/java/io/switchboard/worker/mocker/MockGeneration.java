@@ -21,9 +21,13 @@ final class MockGeneration implements Generation {
   private final Vertx vertx;
   private final MockerEngine engine;
   private final GenerateRequest request;
+  private final String modelInput;
   private final ChunkSink sink;
   private final MockText text;
-  private final int promptTokens;
+  /** Prompt and cached token counts, known from the start; completion tokens are counted as they go. */
+  private final Usage promptUsage;
+  private final long firstTokenDueNanos;
+  private final long prefillNanos;
   private final int totalTokens;
   private final boolean limitedByMaxTokens;
   private final List<String> stops;
@@ -36,20 +40,24 @@ final class MockGeneration implements Generation {
   private long timerId = -1;
   private boolean done;
 
-  MockGeneration(Vertx vertx, MockerEngine engine, GenerateRequest request, ChunkSink sink, MockText text,
-                 int promptTokens, int totalTokens, boolean limitedByMaxTokens, long prefillNanos) {
+  MockGeneration(Vertx vertx, MockerEngine engine, GenerateRequest request, String modelInput, ChunkSink sink, MockText text,
+                 Usage promptUsage, int totalTokens, boolean limitedByMaxTokens, long firstTokenDueNanos,
+                 long prefillNanos) {
     this.vertx = vertx;
     this.engine = engine;
     this.request = request;
+    this.modelInput = modelInput;
     this.sink = sink;
     this.text = text;
-    this.promptTokens = promptTokens;
+    this.promptUsage = promptUsage;
+    this.firstTokenDueNanos = firstTokenDueNanos;
+    this.prefillNanos = prefillNanos;
     this.totalTokens = totalTokens;
     this.limitedByMaxTokens = limitedByMaxTokens;
     this.stops = request.sampling().stop();
     this.holdBack = stops.stream().mapToInt(String::length).max().orElse(1) - 1;
     this.nextToken = request.resume().completionTokens();
-    this.nextDueNanos = System.nanoTime() + prefillNanos;
+    this.nextDueNanos = firstTokenDueNanos;
   }
 
   void start() {
@@ -122,8 +130,10 @@ final class MockGeneration implements Generation {
   private void finish(String finishReason, int endChars) {
     done = true;
     engine.finished();
+    engine.computed(modelInput, answer);
     String rest = endChars > sentChars ? answer.substring(sentChars, endChars) : "";
-    sink.end(rest, unsentTokens, finishReason, new Usage(promptTokens, nextToken));
+    sink.end(rest, unsentTokens, finishReason,
+        new Usage(promptUsage.promptTokens(), nextToken, promptUsage.cachedTokens()));
   }
 
   private void fail(GenerateError error) {
@@ -139,6 +149,9 @@ final class MockGeneration implements Generation {
     }
     done = true;
     engine.finished();
+    if (System.nanoTime() < firstTokenDueNanos) {
+      engine.prefillCancelled(firstTokenDueNanos, prefillNanos);
+    }
     if (timerId >= 0) {
       vertx.cancelTimer(timerId);
     }

@@ -15,9 +15,10 @@ import io.vertx.core.json.JsonObject;
 import java.util.List;
 
 /**
- * A simulated model (like Dynamo's mocker): deterministic text, real token counts, prefill time proportional
- * to the prompt, decode speed shared among concurrent streams. Lets everything above the engine be tested
- * and benchmarked without a GPU.
+ * A simulated model (like Dynamo's mocker): deterministic text, real token counts, a prefix (KV) cache of token
+ * blocks, prefill time proportional to the prompt tokens not found in that cache (prompts computed one after
+ * another, as compute-bound prefill is on a GPU), decode speed shared among concurrent streams. Lets
+ * everything above the engine, the router above all, be tested and benchmarked without a GPU.
  */
 public class MockerEngine implements Engine {
 
@@ -29,6 +30,8 @@ public class MockerEngine implements Engine {
   private final int contextLength;
   private final String model;
   private final MockEmbeddings embeddings;
+  private final KvBlockCache kvCache;
+  private final PrefillCompute prefill = new PrefillCompute();
   private int active;
 
   public MockerEngine(Vertx vertx, MockerOptions options, String workerId, int contextLength) {
@@ -43,6 +46,7 @@ public class MockerEngine implements Engine {
     this.contextLength = contextLength;
     this.model = model;
     this.embeddings = new MockEmbeddings(options.getEmbeddingDimensions(), options.getSeed());
+    this.kvCache = new KvBlockCache(options.getKvBlockSize(), options.getKvCacheBlocks());
   }
 
   @Override
@@ -81,12 +85,29 @@ public class MockerEngine implements Engine {
     MockText text = new MockText(seed, request.prompt());
     int total = maxTokens != null ? maxTokens
         : text.naturalLength(options.getMinAnswerTokens(), options.getMaxAnswerTokens());
-    long prefillNanos = perTokenNanos(options.getPrefillTokensPerSecond()) * WordTokenizer.count(context);
+    String modelInput = modelInput(request);
+    long[] contextBlocks = kvCache.blockHashes(WordTokenizer.hashes(modelInput));
+    int contextTokenCount = WordTokenizer.count(modelInput);
+    int cached = kvCache.cachedPrefixTokens(contextBlocks, contextTokenCount);
+    kvCache.store(contextBlocks);
+    long prefillNanos = perTokenNanos(options.getPrefillTokensPerSecond()) * (contextTokenCount - cached);
+    long firstTokenDue = prefill.book(prefillNanos);
     active++;
-    MockGeneration generation = new MockGeneration(vertx, this, request, sink, text, promptTokens, total,
-        maxTokens != null, prefillNanos);
+    MockGeneration generation = new MockGeneration(vertx, this, request, modelInput, sink, text,
+        new Usage(promptTokens, 0, Math.min(cached, promptTokens)), total, maxTokens != null, firstTokenDue,
+        prefillNanos);
     generation.start();
     return generation;
+  }
+
+  /**
+   * What the simulated model computes before its first new token: the prompt, for chat followed by the
+   * assistant turn's opening (what a chat template's generation prompt adds, so that the next turn, which
+   * repeats this answer after "assistant: ", reuses the cached blocks), then any text generated before a resume.
+   */
+  private static String modelInput(GenerateRequest request) {
+    String opening = request.kind() == RequestKind.CHAT ? "assistant: " : "";
+    return request.prompt() + opening + request.resume().text();
   }
 
   /** Answers at once: embedding is one forward pass, and the mocker's prefill speed would only add noise. */
@@ -118,6 +139,23 @@ public class MockerEngine implements Engine {
 
   void finished() {
     active--;
+  }
+
+  /** The answer's KV blocks stay cached too: a follow-up turn that repeats it reuses them. */
+  void computed(String modelInput, CharSequence answer) {
+    kvCache.store(kvCache.blockHashes(WordTokenizer.hashes(modelInput + answer)));
+  }
+
+  /** A generation cancelled before its prefill ran gives its booked compute back. */
+  void prefillCancelled(long doneAtNanos, long workNanos) {
+    prefill.refund(doneAtNanos, workNanos);
+  }
+
+  @Override
+  public JsonObject status() {
+    return new JsonObject()
+        .put("prefixCache", kvCache.status())
+        .put("prefillBacklogMs", prefill.backlogNanos() / 1_000_000);
   }
 
   String workerId() {

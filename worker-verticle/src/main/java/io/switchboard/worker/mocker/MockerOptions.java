@@ -21,6 +21,10 @@ public class MockerOptions {
   public static final int DEFAULT_MAX_ANSWER_TOKENS = 64;
   /** Length of the mocker's embedding vectors; 0 serves no embeddings. */
   public static final int DEFAULT_EMBEDDING_DIMENSIONS = 256;
+  /** Tokens per block of the simulated prefix (KV) cache; only whole blocks are cached, as in vLLM. */
+  public static final int DEFAULT_KV_BLOCK_SIZE = 16;
+  /** Blocks the simulated prefix cache holds (LRU beyond that); 0 turns prefix caching off. */
+  public static final int DEFAULT_KV_CACHE_BLOCKS = 4096;
 
   private double prefillTokensPerSecond = DEFAULT_PREFILL_TOKENS_PER_SECOND;
   private double decodeTokensPerSecond = DEFAULT_DECODE_TOKENS_PER_SECOND;
@@ -29,6 +33,8 @@ public class MockerOptions {
   private int minAnswerTokens = DEFAULT_MIN_ANSWER_TOKENS;
   private int maxAnswerTokens = DEFAULT_MAX_ANSWER_TOKENS;
   private int embeddingDimensions = DEFAULT_EMBEDDING_DIMENSIONS;
+  private int kvBlockSize = DEFAULT_KV_BLOCK_SIZE;
+  private int kvCacheBlocks = DEFAULT_KV_CACHE_BLOCKS;
 
   public MockerOptions() {
   }
@@ -41,6 +47,8 @@ public class MockerOptions {
     minAnswerTokens = json.getInteger("minAnswerTokens", DEFAULT_MIN_ANSWER_TOKENS);
     maxAnswerTokens = json.getInteger("maxAnswerTokens", DEFAULT_MAX_ANSWER_TOKENS);
     embeddingDimensions = json.getInteger("embeddingDimensions", DEFAULT_EMBEDDING_DIMENSIONS);
+    kvBlockSize = json.getInteger("kvBlockSize", DEFAULT_KV_BLOCK_SIZE);
+    kvCacheBlocks = json.getInteger("kvCacheBlocks", DEFAULT_KV_CACHE_BLOCKS);
   }
 
   public JsonObject toJson() {
@@ -51,7 +59,9 @@ public class MockerOptions {
         .put("seed", seed)
         .put("minAnswerTokens", minAnswerTokens)
         .put("maxAnswerTokens", maxAnswerTokens)
-        .put("embeddingDimensions", embeddingDimensions);
+        .put("embeddingDimensions", embeddingDimensions)
+        .put("kvBlockSize", kvBlockSize)
+        .put("kvCacheBlocks", kvCacheBlocks);
   }
 
   /** Fails with a message naming the key under {@code path} and what it accepts. */
@@ -75,6 +85,31 @@ public class MockerOptions {
       throw new IllegalArgumentException(path + ".embeddingDimensions must be between 0 (no embeddings) and 8192, got "
           + embeddingDimensions);
     }
+    if (kvBlockSize < 1 || kvBlockSize > 1024) {
+      throw new IllegalArgumentException(path + ".kvBlockSize must be between 1 and 1024 tokens, got " + kvBlockSize);
+    }
+    if (kvCacheBlocks < 0 || kvCacheBlocks > 10_000_000) {
+      throw new IllegalArgumentException(path + ".kvCacheBlocks must be between 0 (no prefix cache) and 10000000, got "
+          + kvCacheBlocks);
+    }
+  }
+
+  public int getKvBlockSize() {
+    return kvBlockSize;
+  }
+
+  public MockerOptions setKvBlockSize(int kvBlockSize) {
+    this.kvBlockSize = kvBlockSize;
+    return this;
+  }
+
+  public int getKvCacheBlocks() {
+    return kvCacheBlocks;
+  }
+
+  public MockerOptions setKvCacheBlocks(int kvCacheBlocks) {
+    this.kvCacheBlocks = kvCacheBlocks;
+    return this;
   }
 
   public int getEmbeddingDimensions() {

@@ -238,8 +238,10 @@ public final class OpenAiStreamingCall implements Generation {
     }
     JsonObject reportedUsage = json.getJsonObject("usage");
     if (reportedUsage != null) {
+      JsonObject details = reportedUsage.getJsonObject("prompt_tokens_details");
       usage = new Usage(reportedUsage.getInteger("prompt_tokens", 0),
-          request.resume().completionTokens() + reportedUsage.getInteger("completion_tokens", 0));
+          request.resume().completionTokens() + reportedUsage.getInteger("completion_tokens", 0),
+          details == null ? 0 : details.getInteger("cached_tokens", 0));
     }
     JsonArray choices = json.getJsonArray("choices");
     if (choices == null || choices.isEmpty()) {

@@ -1,0 +1,239 @@
+package io.switchboard.gateway.routing;
+
+import io.vertx.core.json.JsonObject;
+
+/**
+ * Tuning of the routing policies ({@code gateway.router.*}): how the prefix-aware policy remembers prompts and
+ * weighs cache against load, when the balance guard overrides it, and how session affinity keys sessions.
+ */
+public class RouterOptions {
+
+  /** Prompt characters per block of the prefix index; a prompt shorter than one block matches nothing. */
+  public static final int DEFAULT_PREFIX_BLOCK_CHARS = 64;
+  /** Blocks the prefix index remembers (least recently used forgotten first): about 40 bytes each. */
+  public static final int DEFAULT_PREFIX_MAX_BLOCKS = 262_144;
+  /** A worker is assumed to have evicted a prefix nobody sent it for this long. */
+  public static final long DEFAULT_PREFIX_TTL_MS = 600_000;
+  /** Workers remembered per block (the least recent is dropped beyond): bounds the cost of one pick. */
+  public static final int DEFAULT_PREFIX_WORKERS_PER_BLOCK = 16;
+  /** Weight of the uncached fraction of the prompt in a worker's cost. */
+  public static final double DEFAULT_CACHE_WEIGHT = 1.0;
+  /** Weight of the prompt characters queued on the worker for prefill (sent, no first token yet) in its cost. */
+  public static final double DEFAULT_QUEUE_WEIGHT = 0.5;
+  /** Weight of the worker's utilization (open requests per slot) in its cost. */
+  public static final double DEFAULT_LOAD_WEIGHT = 1.0;
+  /** The balance guard acts only when the chosen worker has at least this many more open requests than the least loaded. */
+  public static final int DEFAULT_BALANCE_ABS_THRESHOLD = 8;
+  /** ... and more than this times the mean open requests of the model's workers. */
+  public static final double DEFAULT_BALANCE_REL_THRESHOLD = 1.5;
+  /** Header that names a session for session affinity (the body's {@code user} field is used when absent). */
+  public static final String DEFAULT_SESSION_HEADER = "x-session-id";
+  /** A session idle this long is forgotten. */
+  public static final long DEFAULT_SESSION_TTL_MS = 1_800_000;
+  /** Sessions remembered (least recently used forgotten first). */
+  public static final int DEFAULT_SESSION_MAX_ENTRIES = 100_000;
+  /** Whether gateways tell each other, over the event bus, which prompt prefixes they sent to which worker. */
+  public static final boolean DEFAULT_SHARE_PREFIXES = true;
+
+  private int prefixBlockChars = DEFAULT_PREFIX_BLOCK_CHARS;
+  private int prefixMaxBlocks = DEFAULT_PREFIX_MAX_BLOCKS;
+  private long prefixTtlMs = DEFAULT_PREFIX_TTL_MS;
+  private int prefixWorkersPerBlock = DEFAULT_PREFIX_WORKERS_PER_BLOCK;
+  private double cacheWeight = DEFAULT_CACHE_WEIGHT;
+  private double queueWeight = DEFAULT_QUEUE_WEIGHT;
+  private double loadWeight = DEFAULT_LOAD_WEIGHT;
+  private int balanceAbsThreshold = DEFAULT_BALANCE_ABS_THRESHOLD;
+  private double balanceRelThreshold = DEFAULT_BALANCE_REL_THRESHOLD;
+  private String sessionHeader = DEFAULT_SESSION_HEADER;
+  private long sessionTtlMs = DEFAULT_SESSION_TTL_MS;
+  private int sessionMaxEntries = DEFAULT_SESSION_MAX_ENTRIES;
+  private boolean sharePrefixes = DEFAULT_SHARE_PREFIXES;
+
+  public RouterOptions() {
+  }
+
+  public RouterOptions(JsonObject json) {
+    prefixBlockChars = json.getInteger("prefixBlockChars", DEFAULT_PREFIX_BLOCK_CHARS);
+    prefixMaxBlocks = json.getInteger("prefixMaxBlocks", DEFAULT_PREFIX_MAX_BLOCKS);
+    prefixTtlMs = json.getLong("prefixTtlMs", DEFAULT_PREFIX_TTL_MS);
+    prefixWorkersPerBlock = json.getInteger("prefixWorkersPerBlock", DEFAULT_PREFIX_WORKERS_PER_BLOCK);
+    cacheWeight = json.getDouble("cacheWeight", DEFAULT_CACHE_WEIGHT);
+    queueWeight = json.getDouble("queueWeight", DEFAULT_QUEUE_WEIGHT);
+    loadWeight = json.getDouble("loadWeight", DEFAULT_LOAD_WEIGHT);
+    balanceAbsThreshold = json.getInteger("balanceAbsThreshold", DEFAULT_BALANCE_ABS_THRESHOLD);
+    balanceRelThreshold = json.getDouble("balanceRelThreshold", DEFAULT_BALANCE_REL_THRESHOLD);
+    sessionHeader = json.getString("sessionHeader", DEFAULT_SESSION_HEADER);
+    sessionTtlMs = json.getLong("sessionTtlMs", DEFAULT_SESSION_TTL_MS);
+    sessionMaxEntries = json.getInteger("sessionMaxEntries", DEFAULT_SESSION_MAX_ENTRIES);
+    sharePrefixes = json.getBoolean("sharePrefixes", DEFAULT_SHARE_PREFIXES);
+  }
+
+  public JsonObject toJson() {
+    return new JsonObject()
+        .put("prefixBlockChars", prefixBlockChars)
+        .put("prefixMaxBlocks", prefixMaxBlocks)
+        .put("prefixTtlMs", prefixTtlMs)
+        .put("prefixWorkersPerBlock", prefixWorkersPerBlock)
+        .put("cacheWeight", cacheWeight)
+        .put("queueWeight", queueWeight)
+        .put("loadWeight", loadWeight)
+        .put("balanceAbsThreshold", balanceAbsThreshold)
+        .put("balanceRelThreshold", balanceRelThreshold)
+        .put("sessionHeader", sessionHeader)
+        .put("sessionTtlMs", sessionTtlMs)
+        .put("sessionMaxEntries", sessionMaxEntries)
+        .put("sharePrefixes", sharePrefixes);
+  }
+
+  /** Fails with a message naming the key under {@code path} and what it accepts. */
+  public void validate(String path) {
+    requireBetween(path + ".prefixBlockChars", prefixBlockChars, 8, 65_536);
+    requireBetween(path + ".prefixMaxBlocks", prefixMaxBlocks, 1024, 100_000_000);
+    requireBetween(path + ".prefixTtlMs", prefixTtlMs, 1000, Long.MAX_VALUE);
+    requireBetween(path + ".prefixWorkersPerBlock", prefixWorkersPerBlock, 1, 4096);
+    requireWeight(path + ".cacheWeight", cacheWeight);
+    requireWeight(path + ".queueWeight", queueWeight);
+    requireWeight(path + ".loadWeight", loadWeight);
+    requireBetween(path + ".balanceAbsThreshold", balanceAbsThreshold, 0, 1_000_000);
+    if (!(balanceRelThreshold >= 1.0) || Double.isInfinite(balanceRelThreshold)) {
+      throw new IllegalArgumentException(path + ".balanceRelThreshold must be a finite number >= 1.0 (how many times "
+          + "the mean load a worker may carry before the balance guard sends work elsewhere), got "
+          + balanceRelThreshold);
+    }
+    if (sessionHeader == null || !sessionHeader.matches("[A-Za-z0-9-]+")) {
+      throw new IllegalArgumentException(path + ".sessionHeader must be an HTTP header name (letters, digits, '-'), "
+          + "got '" + sessionHeader + "'");
+    }
+    requireBetween(path + ".sessionTtlMs", sessionTtlMs, 1000, Long.MAX_VALUE);
+    requireBetween(path + ".sessionMaxEntries", sessionMaxEntries, 1, 100_000_000);
+  }
+
+  private static void requireBetween(String key, long value, long min, long max) {
+    if (value < min || value > max) {
+      throw new IllegalArgumentException(key + " must be between " + min + " and " + max + ", got " + value);
+    }
+  }
+
+  private static void requireWeight(String key, double value) {
+    if (!(value >= 0) || Double.isInfinite(value)) {
+      throw new IllegalArgumentException(key + " must be a finite number >= 0, got " + value);
+    }
+  }
+
+  public int getPrefixBlockChars() {
+    return prefixBlockChars;
+  }
+
+  public RouterOptions setPrefixBlockChars(int prefixBlockChars) {
+    this.prefixBlockChars = prefixBlockChars;
+    return this;
+  }
+
+  public int getPrefixMaxBlocks() {
+    return prefixMaxBlocks;
+  }
+
+  public RouterOptions setPrefixMaxBlocks(int prefixMaxBlocks) {
+    this.prefixMaxBlocks = prefixMaxBlocks;
+    return this;
+  }
+
+  public long getPrefixTtlMs() {
+    return prefixTtlMs;
+  }
+
+  public RouterOptions setPrefixTtlMs(long prefixTtlMs) {
+    this.prefixTtlMs = prefixTtlMs;
+    return this;
+  }
+
+  public int getPrefixWorkersPerBlock() {
+    return prefixWorkersPerBlock;
+  }
+
+  public RouterOptions setPrefixWorkersPerBlock(int prefixWorkersPerBlock) {
+    this.prefixWorkersPerBlock = prefixWorkersPerBlock;
+    return this;
+  }
+
+  public double getCacheWeight() {
+    return cacheWeight;
+  }
+
+  public RouterOptions setCacheWeight(double cacheWeight) {
+    this.cacheWeight = cacheWeight;
+    return this;
+  }
+
+  public double getQueueWeight() {
+    return queueWeight;
+  }
+
+  public RouterOptions setQueueWeight(double queueWeight) {
+    this.queueWeight = queueWeight;
+    return this;
+  }
+
+  public double getLoadWeight() {
+    return loadWeight;
+  }
+
+  public RouterOptions setLoadWeight(double loadWeight) {
+    this.loadWeight = loadWeight;
+    return this;
+  }
+
+  public int getBalanceAbsThreshold() {
+    return balanceAbsThreshold;
+  }
+
+  public RouterOptions setBalanceAbsThreshold(int balanceAbsThreshold) {
+    this.balanceAbsThreshold = balanceAbsThreshold;
+    return this;
+  }
+
+  public double getBalanceRelThreshold() {
+    return balanceRelThreshold;
+  }
+
+  public RouterOptions setBalanceRelThreshold(double balanceRelThreshold) {
+    this.balanceRelThreshold = balanceRelThreshold;
+    return this;
+  }
+
+  public String getSessionHeader() {
+    return sessionHeader;
+  }
+
+  public RouterOptions setSessionHeader(String sessionHeader) {
+    this.sessionHeader = sessionHeader;
+    return this;
+  }
+
+  public long getSessionTtlMs() {
+    return sessionTtlMs;
+  }
+
+  public RouterOptions setSessionTtlMs(long sessionTtlMs) {
+    this.sessionTtlMs = sessionTtlMs;
+    return this;
+  }
+
+  public int getSessionMaxEntries() {
+    return sessionMaxEntries;
+  }
+
+  public RouterOptions setSessionMaxEntries(int sessionMaxEntries) {
+    this.sessionMaxEntries = sessionMaxEntries;
+    return this;
+  }
+
+  public boolean isSharePrefixes() {
+    return sharePrefixes;
+  }
+
+  public RouterOptions setSharePrefixes(boolean sharePrefixes) {
+    this.sharePrefixes = sharePrefixes;
+    return this;
+  }
+}
