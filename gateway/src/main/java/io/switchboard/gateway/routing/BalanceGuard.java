@@ -37,7 +37,11 @@ final class BalanceGuard {
 
   /** Whether sending one more request to {@code worker} would leave the workers too unbalanced. */
   boolean overloaded(WorkerState worker, Spread spread) {
-    int load = worker.routingLoad();
+    return overloaded(worker.routingLoad(), spread);
+  }
+
+  /** Whether a worker with {@code load} open requests is too far above the others. */
+  boolean overloaded(int load, Spread spread) {
     return load - spread.min() >= absThreshold && load > relThreshold * spread.mean();
   }
 }

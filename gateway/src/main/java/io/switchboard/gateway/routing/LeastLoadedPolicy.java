@@ -31,8 +31,8 @@ public final class LeastLoadedPolicy implements RoutingPolicy {
     turn = turn == Integer.MAX_VALUE ? 0 : turn + 1;
     WorkerState best = null;
     double bestUtilization = Double.MAX_VALUE;
-    for (int k = 0; k < n; k++) {
-      WorkerState worker = candidates.get((start + k) % n);
+    for (int k = 0, at = start; k < n; k++, at = at + 1 == n ? 0 : at + 1) {
+      WorkerState worker = candidates.get(at);
       double utilization = worker.utilization();
       if (utilization < bestUtilization) {
         best = worker;

@@ -30,6 +30,11 @@ public final class PrefixAwarePolicy implements RoutingPolicy {
   private final BalanceGuard guard;
   private final Listener listener;
   private int turn;
+  // Scratch space of one pick, reused (a policy instance is used on one event loop only).
+  private double[] costs = new double[16];
+  private int[] loads = new int[16];
+  private int[] matches = new int[16];
+  private static final int[] NONE = new int[0];
 
   public PrefixAwarePolicy(RouterOptions options, LongSupplier clock, Listener listener) {
     this.options = options;
@@ -48,41 +53,79 @@ public final class PrefixAwarePolicy implements RoutingPolicy {
   public Pick pick(RouteRequest request, List<WorkerState> candidates) {
     long[] blocks = request.blocks(options.getPrefixBlockChars());
     Map<String, Integer> matched = index.matches(blocks);
-    BalanceGuard.Spread spread = guard.spread(candidates);
     int n = candidates.size();
+    ensureCapacity(n);
     int start = Math.floorMod(turn, n);
     turn = turn == Integer.MAX_VALUE ? 0 : turn + 1;
-    // The cheapest worker the balance guard allows, and whether the guard changed the outcome.
-    WorkerState best = null;
-    int bestMatch = 0;
-    double bestCost = Double.MAX_VALUE;
-    double cheapestOverloaded = Double.MAX_VALUE;
     int promptChars = request.prompt().length();
-    double perPrompt = 1.0 / Math.max(promptChars, options.getPrefixBlockChars());
-    for (int k = 0; k < n; k++) {
-      WorkerState worker = candidates.get((start + k) % n);
-      int match = matched.isEmpty() ? 0 : matched.getOrDefault(worker.workerId(), 0);
-      // In prompts of this request's size: what it would compute there, what is queued there before it, and
-      // how busy decoding is. Weighted equally, the sum tracks which worker will answer first.
-      double uncached = (promptChars - match * options.getPrefixBlockChars()) * perPrompt;
+    int blockChars = options.getPrefixBlockChars();
+    double perPrompt = 1.0 / Math.max(promptChars, blockChars);
+    int[] matchedHashes = hashesOf(matched);
+    // Pass 1: every worker's cost as if nothing were cached there, its load, and the few that hold a prefix
+    // (found by hash code first: a pick over 1,000 workers must not do 1,000 map lookups).
+    int min = Integer.MAX_VALUE;
+    long sum = 0;
+    for (int k = 0, at = start; k < n; k++, at = at + 1 == n ? 0 : at + 1) {
+      WorkerState worker = candidates.get(at);
+      int load = worker.routingLoad();
+      loads[k] = load;
+      min = Math.min(min, load);
+      sum += load;
+      matches[k] = matchedHashes.length == 0 ? 0 : matchOf(worker.workerId(), matchedHashes, matched);
+      double uncached = (promptChars - matches[k] * (double) blockChars) * perPrompt;
       double queued = worker.openHere().pendingPrefillChars() * perPrompt;
-      double cost = options.getCacheWeight() * uncached + options.getQueueWeight() * queued
-          + options.getLoadWeight() * worker.utilization();
-      if (guard.overloaded(worker, spread)) {
-        cheapestOverloaded = Math.min(cheapestOverloaded, cost);
-      } else if (cost < bestCost) {
-        best = worker;
-        bestCost = cost;
-        bestMatch = match;
+      costs[k] = options.getCacheWeight() * uncached + options.getQueueWeight() * queued
+          + options.getLoadWeight() * load / Math.max(1, worker.descriptor().slots());
+    }
+    // Pass 2: the cheapest worker the balance guard allows, and whether the guard changed the outcome.
+    BalanceGuard.Spread spread = new BalanceGuard.Spread(min, sum / (double) n);
+    int best = -1;
+    double cheapestOverloaded = Double.MAX_VALUE;
+    for (int k = 0; k < n; k++) {
+      if (guard.overloaded(loads[k], spread)) {
+        cheapestOverloaded = Math.min(cheapestOverloaded, costs[k]);
+      } else if (best < 0 || costs[k] < costs[best]) {
+        best = k;
       }
     }
-    String reason = cheapestOverloaded < bestCost ? "balance" : bestMatch > 0 ? "prefix" : "load";
-    int firstNew = index.record(blocks, best.workerId());
+    WorkerState chosen = candidates.get((start + best) % n);
+    String reason = cheapestOverloaded < costs[best] ? "balance" : matches[best] > 0 ? "prefix" : "load";
+    int firstNew = index.record(blocks, chosen.workerId());
     if (listener != null && firstNew < blocks.length) {
-      listener.recorded(request.model(), best.workerId(), Arrays.copyOfRange(blocks, firstNew, blocks.length));
+      listener.recorded(request.model(), chosen.workerId(), Arrays.copyOfRange(blocks, firstNew, blocks.length));
     }
-    int matchedChars = bestMatch * options.getPrefixBlockChars();
-    return new Pick(best, reason, matchedChars, promptChars - matchedChars);
+    int matchedChars = matches[best] * blockChars;
+    return new Pick(chosen, reason, matchedChars, promptChars - matchedChars);
+  }
+
+  private static int[] hashesOf(Map<String, Integer> matched) {
+    if (matched.isEmpty()) {
+      return NONE;
+    }
+    int[] hashes = new int[matched.size()];
+    int i = 0;
+    for (String worker : matched.keySet()) {
+      hashes[i++] = worker.hashCode();
+    }
+    return hashes;
+  }
+
+  private static int matchOf(String workerId, int[] matchedHashes, Map<String, Integer> matched) {
+    int hash = workerId.hashCode();
+    for (int h : matchedHashes) {
+      if (h == hash) {
+        return matched.getOrDefault(workerId, 0);
+      }
+    }
+    return 0;
+  }
+
+  private void ensureCapacity(int n) {
+    if (costs.length < n) {
+      costs = new double[n];
+      loads = new int[n];
+      matches = new int[n];
+    }
   }
 
   /** Another gateway sent these blocks (the tail of a prompt whose head it sent before) to {@code workerId}. */

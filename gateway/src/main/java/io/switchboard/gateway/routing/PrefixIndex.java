@@ -23,7 +23,9 @@ final class PrefixIndex {
     this.workersPerBlock = workersPerBlock;
     this.ttlNanos = ttlNanos;
     this.clock = clock;
-    this.blocks = new LinkedHashMap<>(1024, 0.75f, false) {
+    // Access order: a lookup or a record makes a block the most recent; record() goes last to first, so each
+    // prompt's first block ends up most recent of all.
+    this.blocks = new LinkedHashMap<>(1024, 0.75f, true) {
       @Override
       protected boolean removeEldestEntry(Map.Entry<Long, Holders> eldest) {
         return size() > maxBlocks;
@@ -78,14 +80,14 @@ final class PrefixIndex {
     long now = clock.getAsLong();
     int firstNew = prompt.length;
     for (int b = prompt.length - 1; b >= 0; b--) {
-      Holders holders = blocks.remove(prompt[b]);
+      Holders holders = blocks.get(prompt[b]);
       if (holders == null) {
         holders = new Holders(Math.min(workersPerBlock, 4));
+        blocks.put(prompt[b], holders);
       }
       if (!holders.touch(worker, now, ttlNanos, workersPerBlock)) {
         firstNew = b;
       }
-      blocks.put(prompt[b], holders);
     }
     return firstNew;
   }

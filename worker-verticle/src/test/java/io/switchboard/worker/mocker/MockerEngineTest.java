@@ -438,4 +438,63 @@ class MockerEngineTest {
     assertEndedCleanly(sink);
     assertThat(elapsedMs).isGreaterThanOrEqualTo(80).isLessThan(5_000);
   }
+
+  @Test
+  void aRepeatedPromptIsServedFromThePrefixCache() {
+    MockerEngine engine = engine(instant().setPrefillTokensPerSecond(1000), 8192);
+    String prompt = "system: " + "alpha beta gamma delta ".repeat(100) + "\nuser: hi\n";
+    int promptTokens = WordTokenizer.count(prompt);
+
+    long started = System.nanoTime();
+    RecordingSink cold = generate(engine, request(prompt, 1));
+    long coldNanos = System.nanoTime() - started;
+    started = System.nanoTime();
+    RecordingSink warm = generate(engine, request(prompt, 1));
+    long warmNanos = System.nanoTime() - started;
+
+    assertThat(cold.usage().cachedTokens()).isZero();
+    // Whole 16-token blocks of the prompt (plus the assistant turn's opening) are reused.
+    assertThat(warm.usage().cachedTokens()).isGreaterThan(promptTokens - 16).isLessThanOrEqualTo(promptTokens);
+    assertThat(warmNanos).as("a cached prompt skips most of the prefill").isLessThan(coldNanos / 2);
+    assertThat(engine.status().getJsonObject("prefixCache").getLong("hitTokens"))
+        .isEqualTo((long) warm.usage().cachedTokens());
+  }
+
+  @Test
+  void aFollowUpTurnReusesThePreviousTurnAndTheAnswerGivenInIt() {
+    MockerEngine engine = instantEngine();
+    String turn1 = "system: " + "be brief and kind ".repeat(20) + "\nuser: what is a river?\n";
+    RecordingSink first = generate(engine, request(turn1, 20));
+    String turn2 = turn1 + "assistant: " + first.text() + "\nuser: and a lake?\n";
+
+    RecordingSink second = generate(engine, request(turn2, 5));
+
+    int reusable = WordTokenizer.count(turn1 + "assistant: " + first.text());
+    assertThat(second.usage().cachedTokens()).isGreaterThan(reusable - 16).isLessThanOrEqualTo(reusable);
+  }
+
+  @Test
+  void promptsArePrefilledOneAfterAnother() {
+    MockerEngine engine = engine(instant().setPrefillTokensPerSecond(1000), 8192);
+    RecordingSink a = new RecordingSink();
+    RecordingSink b = new RecordingSink();
+
+    start(engine, request("alpha ".repeat(200), 1), a);
+    start(engine, request("omega ".repeat(200), 1), b);
+    long backlogMs = OnContext.call(context, () -> engine.status().getLong("prefillBacklogMs"));
+
+    // Two uncached 200-token prompts at 1000 tokens/s: about 400 ms of prefill booked.
+    assertThat(backlogMs).isBetween(250L, 450L);
+    a.awaitDone();
+    b.awaitDone();
+  }
+
+  @Test
+  void withoutAPrefixCacheNothingIsReused() {
+    MockerEngine engine = engine(instant().setKvCacheBlocks(0), 8192);
+    String prompt = "alpha beta gamma ".repeat(40);
+    generate(engine, request(prompt, 1));
+
+    assertThat(generate(engine, request(prompt, 1)).usage().cachedTokens()).isZero();
+  }
 }

@@ -41,7 +41,9 @@ class MockerOptionsTest {
         Arguments.of("workers[1].mocker.minAnswerTokens",
             (Consumer<MockerOptions>) o -> o.setMinAnswerTokens(0)),
         Arguments.of("maxAnswerTokens",
-            (Consumer<MockerOptions>) o -> o.setMinAnswerTokens(10).setMaxAnswerTokens(9)));
+            (Consumer<MockerOptions>) o -> o.setMinAnswerTokens(10).setMaxAnswerTokens(9)),
+        Arguments.of("workers[1].mocker.kvBlockSize", (Consumer<MockerOptions>) o -> o.setKvBlockSize(0)),
+        Arguments.of("workers[1].mocker.kvCacheBlocks", (Consumer<MockerOptions>) o -> o.setKvCacheBlocks(-1)));
   }
 
   @ParameterizedTest(name = "{0}")

@@ -54,4 +54,16 @@ class WordTokenizerTest {
     assertThat(WordTokenizer.count("abc-defg")).isEqualTo(3);
     assertThat(WordTokenizer.count("abcdefgh.")).isEqualTo(3);
   }
+
+  @Test
+  void hashesHaveOneEntryPerCountedTokenAndEqualTokensHashEqually() {
+    for (String text : new String[] {"", "the model", "abcdefghijkl!", "  user: what is 42?\n", "abc-defg"}) {
+      assertThat(WordTokenizer.hashes(text)).as(text).hasSize(WordTokenizer.count(text));
+    }
+    long[] tokens = WordTokenizer.hashes("river river, lake");
+    assertThat(tokens[0]).isEqualTo(tokens[1]);
+    assertThat(tokens[2]).isNotEqualTo(tokens[0]);
+    // Whitespace is free, so a line break does not change the tokens.
+    assertThat(WordTokenizer.hashes("a b\nc")).containsExactly(WordTokenizer.hashes("a b c"));
+  }
 }
