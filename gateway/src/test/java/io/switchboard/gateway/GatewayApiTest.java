@@ -55,6 +55,10 @@ class GatewayApiTest {
     for (WorkerVerticle worker : List.of(fast, slow, bulk, vanishing)) {
       await(vertx.deployVerticle(worker));
     }
+    for (String id : List.of("sticky-1", "sticky-2", "sticky-3")) {
+      await(vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId(id).setModel("sticky-llm")
+          .setMocker(instant), "node-w")));
+    }
     GatewayVerticle gateway = new GatewayVerticle(new GatewayOptions().setHttpPort(0).setMaxBodyBytes(MAX_BODY)
         .setWorkerSilenceMs(1000).setRegistryResyncMs(300),
         ClusterView.standalone("node-g"), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
@@ -66,7 +70,7 @@ class GatewayApiTest {
       JsonObject admin = new JsonObject(get("/admin/cluster").body());
       long routable = admin.getJsonArray("workers").stream()
           .filter(w -> "routable".equals(((JsonObject) w).getString("status"))).count();
-      if (routable == 5) {
+      if (routable == 8) {
         return;
       }
       Thread.sleep(100);
@@ -318,6 +322,42 @@ class GatewayApiTest {
       assertThat(error.getString("message")).contains("vanish-1").contains("node-vanish").contains("left the cluster");
       assertThat(tookMs).isLessThan(2000);
     }
+  }
+
+  @Test
+  void aFollowUpTurnReturnsToTheWorkerThatCachedTheConversationAndUsageSaysSo() throws Exception {
+    for (int conversation = 0; conversation < 3; conversation++) {
+      String system = ("You are the assistant of tenant " + conversation + "; answer briefly. ").repeat(20);
+      String turn1 = new JsonObject().put("model", "sticky-llm").put("max_tokens", 6).put("messages", new JsonArray()
+          .add(new JsonObject().put("role", "system").put("content", system))
+          .add(new JsonObject().put("role", "user").put("content", "What is a gateway?"))).encode();
+      HttpResponse<String> first = post("/v1/chat/completions", turn1);
+      String worker = first.headers().firstValue("x-switchboard-worker").orElseThrow();
+      JsonObject answer = new JsonObject(first.body());
+      assertThat(answer.getJsonObject("usage").containsKey("prompt_tokens_details")).isFalse();
+
+      JsonObject turn2 = new JsonObject(turn1);
+      turn2.getJsonArray("messages")
+          .add(new JsonObject().put("role", "assistant").put("content", answer.getJsonArray("choices")
+              .getJsonObject(0).getJsonObject("message").getString("content")))
+          .add(new JsonObject().put("role", "user").put("content", "And a router?"));
+      turn2.put("stream", true).put("stream_options", new JsonObject().put("include_usage", true));
+      try (SseClient sse = new SseClient(port, "/v1/chat/completions", turn2.encode(), 0)) {
+        assertThat(sse.headers.get("x-switchboard-worker")).isEqualTo(worker);
+        List<String> events = sse.remainingData();
+        JsonObject usage = new JsonObject(events.get(events.size() - 2)).getJsonObject("usage");
+        int cached = usage.getJsonObject("prompt_tokens_details").getInteger("cached_tokens");
+        assertThat(cached).isGreaterThan(usage.getInteger("prompt_tokens") / 2)
+            .isLessThan(usage.getInteger("prompt_tokens"));
+      }
+    }
+    JsonObject admin = new JsonObject(get("/admin/cluster").body());
+    assertThat(admin.getJsonArray("models").stream().map(JsonObject.class::cast)
+        .filter(m -> m.getString("model").equals("sticky-llm")).findFirst().orElseThrow()
+        .getString("routingPolicy")).isEqualTo("prefix-aware");
+    assertThat(get("/metrics").body())
+        .containsPattern("switchboard_router_decisions_total\\{model=\"sticky-llm\",policy=\"prefix-aware\","
+            + "reason=\"prefix\"\\} [3-9]");
   }
 
   @Test

@@ -15,6 +15,8 @@ import java.util.concurrent.TimeUnit;
 
 import static io.switchboard.node.ClusterTestSupport.chat;
 import static io.switchboard.node.ClusterTestSupport.freePort;
+import static io.switchboard.node.ClusterTestSupport.get;
+import static io.switchboard.node.ClusterTestSupport.post;
 import static io.switchboard.node.ClusterTestSupport.listedWorkers;
 import static io.switchboard.node.ClusterTestSupport.routableWorkers;
 import static io.switchboard.node.ClusterTestSupport.waitUntil;
@@ -22,8 +24,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Several clustered nodes (real Hazelcast members, real clustered event bus) in one JVM: a gateway that
- * starts after its workers sees them, routes to a worker on another node, and a worker node that stops
- * gracefully finishes the stream it is serving before it leaves.
+ * starts after its workers sees them, routes to a worker on another node; a worker node that stops
+ * gracefully finishes the stream it is serving before it leaves; two gateways share where conversations went.
  */
 class ClusteredNodesIT {
 
@@ -108,5 +110,50 @@ class ClusteredNodesIT {
 
   static <T> T await(Future<T> future) throws Exception {
     return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void aConversationContinuedThroughAnotherGatewayReturnsToTheWorkerThatCachedIt() throws Exception {
+    for (String id : List.of("share-1", "share-2", "share-3")) {
+      start(Map.of("SWITCHBOARD_ROLES", "worker", "SWITCHBOARD_WORKERS_0_ID", id,
+          "SWITCHBOARD_WORKERS_0_MODEL", "share-llm"));
+    }
+    int first = start(Map.of("SWITCHBOARD_ROLES", "gateway", "SWITCHBOARD_HTTP_PORT", "0")).gatewayPort();
+    int second = start(Map.of("SWITCHBOARD_ROLES", "gateway", "SWITCHBOARD_HTTP_PORT", "0")).gatewayPort();
+    for (int port : List.of(first, second)) {
+      waitUntil("gateway " + port + " sees the three workers and the other gateway", 15_000,
+          () -> routableWorkers(port).size() == 3
+              && new JsonObject(get(port, "/admin/cluster").body()).getJsonArray("gateways").size() == 2);
+    }
+
+    List<String> turn1s = new ArrayList<>();
+    List<String> workers = new ArrayList<>();
+    List<String> answers = new ArrayList<>();
+    for (int conversation = 0; conversation < 4; conversation++) {
+      String system = ("system: you answer for team " + conversation + " and keep it short. ").repeat(30);
+      String turn1 = "{\"model\":\"share-llm\",\"max_tokens\":4,\"messages\":[{\"role\":\"system\",\"content\":\""
+          + system + "\"},{\"role\":\"user\",\"content\":\"first question\"}]}";
+      HttpResponse<String> answer = post(first, "/v1/chat/completions", turn1);
+      assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+      turn1s.add(turn1);
+      workers.add(answer.headers().firstValue("x-switchboard-worker").orElseThrow());
+      answers.add(new JsonObject(answer.body()).getJsonArray("choices").getJsonObject(0)
+          .getJsonObject("message").getString("content"));
+    }
+    // Continued in the reverse order, so that the second gateway's own tie-breaking cannot mimic the first's.
+    for (int conversation = 3; conversation >= 0; conversation--) {
+      String turn2 = turn1s.get(conversation).replace("\"content\":\"first question\"}]}",
+          "\"content\":\"first question\"},{\"role\":\"assistant\",\"content\":\"" + answers.get(conversation)
+              + "\"},{\"role\":\"user\",\"content\":\"and then?\"}]}");
+      HttpResponse<String> followUp = post(second, "/v1/chat/completions", turn2);
+
+      assertThat(followUp.statusCode()).as(followUp.body()).isEqualTo(200);
+      assertThat(followUp.headers().firstValue("x-switchboard-worker")).as("conversation " + conversation)
+          .contains(workers.get(conversation));
+      assertThat(new JsonObject(followUp.body()).getJsonObject("usage").getJsonObject("prompt_tokens_details")
+          .getInteger("cached_tokens")).isGreaterThan(100);
+    }
+    assertThat(get(second, "/metrics").body())
+        .containsPattern("switchboard_router_prefix_shared_bytes_total\\{direction=\"received\"\\} [1-9]");
   }
 }

@@ -324,6 +324,37 @@ class NodeConfigLoaderTest {
   // ---- environment
 
   @Test
+  void routerBenchConfigGivesEachPolicyItsModelAndFourWorkers() {
+    NodeOptions options = NodeConfigLoader.load(config(Path.of("..", "conf", "router-bench.yaml")), Map.of());
+
+    assertThat(options.getWorkers()).hasSize(24);
+    for (String policy : List.of("prefix-aware", "round-robin", "random", "least-loaded", "power-of-two",
+        "session-affinity")) {
+      assertThat(options.getGateway().policyOf("bench-" + policy)).isEqualTo(policy);
+      assertThat(options.getWorkers().stream().filter(w -> w.getModel().equals("bench-" + policy))).hasSize(4);
+    }
+    assertThat(options.getWorkers().get(23).getMocker().getKvCacheBlocks()).isEqualTo(1024);
+  }
+
+  @Test
+  void routingPoliciesAndRouterSettingsComeFromTheEnvironment() {
+    NodeOptions options = NodeConfigLoader.load(NodeConfigLoader.Flags.NONE, Map.of(
+        "SWITCHBOARD_GATEWAY_ROUTING_POLICY", "least-loaded",
+        "SWITCHBOARD_GATEWAY_MODEL_POLICIES", "chat=session-affinity,code=prefix-aware",
+        "SWITCHBOARD_GATEWAY_ROUTER_BALANCE_ABS_THRESHOLD", "3",
+        "SWITCHBOARD_GATEWAY_ROUTER_SHARE_PREFIXES", "false"));
+
+    assertThat(options.getGateway().policyOf("chat")).isEqualTo("session-affinity");
+    assertThat(options.getGateway().policyOf("code")).isEqualTo("prefix-aware");
+    assertThat(options.getGateway().policyOf("other")).isEqualTo("least-loaded");
+    assertThat(options.getGateway().getRouter().getBalanceAbsThreshold()).isEqualTo(3);
+    assertThat(options.getGateway().getRouter().isSharePrefixes()).isFalse();
+    assertThatThrownBy(() -> NodeConfigLoader.load(NodeConfigLoader.Flags.NONE,
+        Map.of("SWITCHBOARD_GATEWAY_MODEL_POLICIES", "chat=fastest")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("gateway.modelPolicies");
+  }
+
+  @Test
   void theEnvironmentOverridesTheFile() throws IOException {
     Path yaml = file("node.yaml", "gateway:\n  httpPort: 9090\n  maxAttempts: 2\n");
 

@@ -79,6 +79,7 @@ class GrpcMessagesTest {
         StreamChunk.delta(0, "Hello", 1),
         StreamChunk.delta(1, "", 0),
         StreamChunk.last(2, " world", 1, "length", new Usage(5, 2)),
+        StreamChunk.last(2, "!", 1, "stop", new Usage(900, 2, 880)),
         StreamChunk.delta(3, "", 1, new JsonObject().put("delta", new JsonObject().put("tool_calls",
             new io.vertx.core.json.JsonArray().add(new JsonObject().put("index", 0).put("id", "call_1"))))),
         StreamChunk.last(4, "", 0, "stop", new Usage(3, 0), new JsonObject().put("result",

@@ -87,6 +87,16 @@ class ProtocolRoundTripTest {
   }
 
   @Test
+  void cachedPromptTokensRoundTripAndAppearInOpenAisShapeOnlyWhenThereAreSome() {
+    Usage usage = new Usage(900, 12, 880);
+
+    assertThat(Usage.fromJson(new JsonObject(usage.toJson().encode()))).isEqualTo(usage);
+    assertThat(usage.toOpenAi().getJsonObject("prompt_tokens_details").getInteger("cached_tokens")).isEqualTo(880);
+    assertThat(new Usage(5, 1).toOpenAi().containsKey("prompt_tokens_details")).isFalse();
+    assertThat(Usage.fromJson(new Usage(5, 1).toJson())).isEqualTo(new Usage(5, 1, 0));
+  }
+
+  @Test
   void emptyLastChunkRoundTrips() {
     StreamChunk chunk = StreamChunk.last(3, "", 0, "stop", new Usage(1, 3));
 

@@ -199,7 +199,8 @@ class OpenAiEngineTest {
             .put("function", new JsonObject().put("arguments", "\"Paris\"}")))), null),
         FixtureBackend.delta(new JsonObject(), "tool_calls"),
         new JsonObject().put("choices", new JsonArray()).put("usage", new JsonObject().put("prompt_tokens", 30)
-            .put("completion_tokens", 12))), true);
+            .put("completion_tokens", 12).put("prompt_tokens_details", new JsonObject().put("cached_tokens", 16)))),
+        true);
     OpenAiEngine engine = engine(fastPolling(backend));
     String model = OnContext.call(context, engine::models).get(0);
     JsonObject fields = new JsonObject()
@@ -222,6 +223,7 @@ class OpenAiEngineTest {
     assertThat(sink.finishReason()).isEqualTo("tool_calls");
     assertThat(sink.usage().promptTokens()).isEqualTo(30);
     assertThat(sink.usage().completionTokens()).isEqualTo(12);
+    assertThat(sink.usage().cachedTokens()).as("the backend's prefix cache hits pass through").isEqualTo(16);
     List<RecordingSink.Write> writes = sink.writes();
     assertThat(writes.get(0).text()).isEqualTo("Let me check.");
     assertThat(writes.get(0).extra().getJsonObject("logprobs")).isEqualTo(logprobs);
