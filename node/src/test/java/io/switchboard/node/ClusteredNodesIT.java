@@ -153,7 +153,13 @@ class ClusteredNodesIT {
       assertThat(new JsonObject(followUp.body()).getJsonObject("usage").getJsonObject("prompt_tokens_details")
           .getInteger("cached_tokens")).isGreaterThan(100);
     }
-    assertThat(get(second, "/metrics").body())
+    String metrics = get(second, "/metrics").body();
+    assertThat(metrics)
         .containsPattern("switchboard_router_prefix_shared_bytes_total\\{direction=\"received\"\\} [1-9]");
+    String sent = get(first, "/metrics").body().lines()
+        .filter(l -> l.startsWith("switchboard_router_prefix_shared_bytes_total{direction=\"sent\"}")).findFirst()
+        .orElse("none");
+    System.out.printf("prefix sharing: the first gateway sent %s bytes of block hashes for 4 conversations of %d "
+        + "prompt characters each%n", sent.substring(sent.lastIndexOf(' ') + 1), turn1s.get(0).length());
   }
 }
