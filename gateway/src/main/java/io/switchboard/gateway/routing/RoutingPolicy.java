@@ -15,8 +15,8 @@ public interface RoutingPolicy {
   String name();
 
   /**
-   * @param candidates routable workers of the request's model not tried yet for it, never empty, in a stable
-   *                   order
+   * @param candidates routable workers of the request's model not tried yet for it, never empty, sorted by
+   *                   worker id (the registry's order; policies may binary-search it)
    * @return one of {@code candidates}, and why
    */
   Pick pick(RouteRequest request, List<WorkerState> candidates);

@@ -168,4 +168,28 @@ class PrefixAwarePolicyTest {
         .containsExactlyInAnyOrder("a", "a", "b", "b");
     assertThat(policy.indexedBlocks()).isZero();
   }
+
+  @Test
+  void withManyWorkersAPickFindsTheConversationsWorkerAndSpreadsMissesOverASample() {
+    PrefixAwarePolicy policy = policy();
+    List<WorkerState> workers = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      workers.add(worker(String.format("w%03d", i)));
+    }
+    String turn1 = system("acme") + "user: hi\n";
+    String home = Workers.picks(policy, request(turn1), workers, 1).get(0);
+    Map<String, Integer> counts = new HashMap<>();
+    for (int i = 0; i < 400; i++) {
+      counts.merge(Workers.picks(policy, request(system("t" + i) + "user: hi\n"), workers, 1).get(0), 1,
+          Integer::sum);
+    }
+
+    // The conversation's worker is found among 200 although a pick samples only some of them.
+    Pick second = policy.pick(request(turn1 + "assistant: hello\nuser: more\n"), workers);
+    assertThat(second.worker().workerId()).isEqualTo(home);
+    assertThat(second.reason()).isEqualTo("prefix");
+    // 400 misses over 200 workers: spread, none piled up.
+    assertThat(counts.size()).isGreaterThan(150);
+    assertThat(counts.values()).allSatisfy(count -> assertThat(count).isLessThanOrEqualTo(4));
+  }
 }
