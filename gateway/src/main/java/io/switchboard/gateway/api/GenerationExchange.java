@@ -55,6 +55,8 @@ final class GenerationExchange {
   private String workerId;
   /** The current attempt's route; released from the router's counts when the attempt ends. */
   private Route routed;
+  /** Why the last attempt went to its worker (the router's reason: prefix, load, balance, session, ...). */
+  private String routedBecause;
   private boolean headSent;
   private boolean sentSomething;
   private boolean finished;
@@ -111,6 +113,7 @@ final class GenerationExchange {
     releaseRoute();
     routed = services.router().route(route, candidates);
     Pick pick = routed.pick();
+    routedBecause = pick.reason();
     WorkerState worker = pick.worker();
     services.metrics().routed(request.model(), services.router().policyName(request.model()), pick.reason(),
         pick.matchedChars(), route.prompt().length());
@@ -279,7 +282,8 @@ final class GenerationExchange {
     services.metrics().requestFinished(request.model(), endpoint, status, request.stream(), duration);
     if (status == 200) {
       log.info("request completed", kv("requestId", requestId), kv("model", request.model()),
-          kv("workerId", workerId), kv("status", status), kv("stream", request.stream()),
+          kv("workerId", workerId), kv("routedBecause", routedBecause), kv("status", status),
+          kv("stream", request.stream()),
           kv("finishReason", finishReason), kv("promptTokens", usage.promptTokens()),
           kv("completionTokens", usage.completionTokens()), kv("cachedTokens", usage.cachedTokens()),
           kv("ttftMs", firstTokenNanos < 0 ? null : (firstTokenNanos - startNanos) / 1_000_000),

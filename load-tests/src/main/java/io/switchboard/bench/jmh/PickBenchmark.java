@@ -27,7 +27,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One routing decision among 1,000 workers, as the gateway makes it for every request: hash the prompt (for
- * prefix-aware), score the candidates, record the decision, count the request as open, and release it. The
+ * prefix-aware), score the candidates (prefix-aware: those holding the prefix plus a sample, beyond 64),
+ * record the decision, count the request as open, and release it. The
  * prefix index is warm: 200 tenants' system prompts, each already on a few workers, and 2,000 conversations.
  * Each pick is a new request (so its prompt is hashed) of about 3,000 characters: a tenant's 2,000-character
  * system prompt plus a conversation. Target: p99 ≤ 20 µs.
