@@ -35,6 +35,11 @@ public class GatewayOptions {
   public static final int DEFAULT_STREAM_CREDITS = 64;
   /** How many workers a request is offered to before the gateway gives up (only before the first token). */
   public static final int DEFAULT_MAX_ATTEMPTS = 3;
+  /**
+   * How many times a stream whose worker fails after tokens were sent is continued on another worker (with
+   * the text so far) before the client gets the error; 0 turns migration off.
+   */
+  public static final int DEFAULT_MIGRATION_LIMIT = 3;
   /** How often the registry re-reads every discovery record, as a safety net under the announcements. */
   public static final long DEFAULT_REGISTRY_RESYNC_MS = 2000;
 
@@ -52,6 +57,7 @@ public class GatewayOptions {
   private long requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS;
   private int streamCredits = DEFAULT_STREAM_CREDITS;
   private int maxAttempts = DEFAULT_MAX_ATTEMPTS;
+  private int migrationLimit = DEFAULT_MIGRATION_LIMIT;
   private long registryResyncMs = DEFAULT_REGISTRY_RESYNC_MS;
 
   public GatewayOptions() {
@@ -75,6 +81,7 @@ public class GatewayOptions {
     requestTimeoutMs = json.getLong("requestTimeoutMs", DEFAULT_REQUEST_TIMEOUT_MS);
     streamCredits = json.getInteger("streamCredits", DEFAULT_STREAM_CREDITS);
     maxAttempts = json.getInteger("maxAttempts", DEFAULT_MAX_ATTEMPTS);
+    migrationLimit = json.getInteger("migrationLimit", DEFAULT_MIGRATION_LIMIT);
     registryResyncMs = json.getLong("registryResyncMs", DEFAULT_REGISTRY_RESYNC_MS);
   }
 
@@ -93,6 +100,7 @@ public class GatewayOptions {
         .put("requestTimeoutMs", requestTimeoutMs)
         .put("streamCredits", streamCredits)
         .put("maxAttempts", maxAttempts)
+        .put("migrationLimit", migrationLimit)
         .put("registryResyncMs", registryResyncMs);
   }
 
@@ -122,6 +130,7 @@ public class GatewayOptions {
     requireAtLeast(path + ".requestTimeoutMs", requestTimeoutMs, 1000);
     requireAtLeast(path + ".streamCredits", streamCredits, 2);
     requireAtLeast(path + ".maxAttempts", maxAttempts, 1);
+    requireAtLeast(path + ".migrationLimit", migrationLimit, 0);
     requireAtLeast(path + ".registryResyncMs", registryResyncMs, 100);
   }
 
@@ -267,6 +276,15 @@ public class GatewayOptions {
 
   public GatewayOptions setMaxAttempts(int maxAttempts) {
     this.maxAttempts = maxAttempts;
+    return this;
+  }
+
+  public int getMigrationLimit() {
+    return migrationLimit;
+  }
+
+  public GatewayOptions setMigrationLimit(int migrationLimit) {
+    this.migrationLimit = migrationLimit;
     return this;
   }
 

@@ -55,6 +55,11 @@ class GatewayApiTest {
     for (WorkerVerticle worker : List.of(fast, slow, bulk, vanishing)) {
       await(vertx.deployVerticle(worker));
     }
+    for (String node : List.of("node-m1", "node-m2")) {
+      await(vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("migrate-" + node.substring(6))
+          .setModel("migrate-llm").setDrainTimeoutMs(1000).setMocker(new MockerOptions().setDecodeTokensPerSecond(40)),
+          node)));
+    }
     for (String id : List.of("sticky-1", "sticky-2", "sticky-3")) {
       await(vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId(id).setModel("sticky-llm")
           .setMocker(instant), "node-w")));
@@ -70,7 +75,7 @@ class GatewayApiTest {
       JsonObject admin = new JsonObject(get("/admin/cluster").body());
       long routable = admin.getJsonArray("workers").stream()
           .filter(w -> "routable".equals(((JsonObject) w).getString("status"))).count();
-      if (routable == 8) {
+      if (routable == 10) {
         return;
       }
       Thread.sleep(100);
@@ -304,6 +309,53 @@ class GatewayApiTest {
           .count();
       assertThat(textChunks + 1).isEqualTo(tokens);
     }
+  }
+
+  @Test
+  void aStreamWhoseWorkerVanishesContinuesOnAnotherWorkerWithNothingLostOrRepeated() throws Exception {
+    String body = "{\"model\":\"migrate-llm\",\"messages\":[{\"role\":\"user\",\"content\":\"carry on\"}],"
+        + "\"max_tokens\":40,\"stream\":true,\"stream_options\":{\"include_usage\":true}}";
+    String unbroken = new JsonObject(post("/v1/chat/completions", body.replace("\"stream\":true", "\"stream\":false")
+        .replace(",\"stream_options\":{\"include_usage\":true}", "")).body()).getJsonArray("choices")
+        .getJsonObject(0).getJsonObject("message").getString("content");
+    try (SseClient sse = new SseClient(port, "/v1/chat/completions", body, 0)) {
+      String first = sse.headers.get("x-switchboard-worker");
+      StringBuilder text = new StringBuilder();
+      for (int i = 0; i < 6; i++) {
+        text.append(content(sse.nextData()));
+      }
+      // The serving worker's node leaves the cluster, as on a crash.
+      vertx.eventBus().publish(Addresses.MEMBER_LEFT_LOCAL, first.equals("migrate-m1") ? "node-m1" : "node-m2");
+      List<String> rest = sse.remainingData();
+
+      assertThat(rest).last().isEqualTo("[DONE]");
+      JsonObject usage = null;
+      String finish = null;
+      for (String data : rest.subList(0, rest.size() - 1)) {
+        JsonObject event = new JsonObject(data);
+        assertThat(event.containsKey("error")).as(data).isFalse();
+        if (event.getJsonObject("usage") != null) {
+          usage = event.getJsonObject("usage");
+        }
+        text.append(content(data));
+        if (!event.getJsonArray("choices").isEmpty()
+            && event.getJsonArray("choices").getJsonObject(0).getString("finish_reason") != null) {
+          finish = event.getJsonArray("choices").getJsonObject(0).getString("finish_reason");
+        }
+      }
+      assertThat(text.toString()).isEqualTo(unbroken);
+      assertThat(finish).isEqualTo("length");
+      assertThat(usage.getInteger("completion_tokens")).isEqualTo(40);
+    }
+    assertThat(get("/metrics").body()).containsPattern("switchboard_stream_migrations_total\\{model=\"migrate-llm\"\\} 1");
+  }
+
+  private static String content(String data) {
+    JsonArray choices = new JsonObject(data).getJsonArray("choices");
+    if (choices == null || choices.isEmpty()) {
+      return "";
+    }
+    return choices.getJsonObject(0).getJsonObject("delta", new JsonObject()).getString("content", "");
   }
 
   @Test

@@ -124,4 +124,47 @@ class ProcessClusterIT {
     waitUntil("the drained worker is gone", 5_000, () -> !listedWorkers(httpPort).contains("drain-1"));
     assertThat(gatewayNode.isAlive()).isTrue();
   }
+
+  @Test
+  @Order(4)
+  void aStreamSurvivesSigkillOfItsWorkerNodeByContinuingOnAnother() throws Exception {
+    Map<String, NodeProcess> workers = new HashMap<>();
+    for (String id : List.of("survive-1", "survive-2")) {
+      Map<String, String> env = new HashMap<>(cluster);
+      env.put("SWITCHBOARD_WORKERS_0_ID", id);
+      env.put("SWITCHBOARD_WORKERS_0_MODEL", "survive-llm");
+      env.put("SWITCHBOARD_WORKERS_0_MOCKER_DECODE_TOKENS_PER_SECOND", "30");
+      workers.put(id, launch("worker-" + id, env, "--roles", "worker"));
+    }
+    waitUntil("both workers join", 60_000,
+        () -> routableWorkers(httpPort).containsAll(List.of("survive-1", "survive-2")));
+
+    try (SseClient sse = new SseClient(httpPort, "/v1/completions", "{\"model\":\"survive-llm\",\"prompt\":\"go on\","
+        + "\"max_tokens\":60,\"stream\":true,\"stream_options\":{\"include_usage\":true}}", 0)) {
+      NodeProcess serving = workers.get(sse.headers.get("x-switchboard-worker"));
+      StringBuilder text = new StringBuilder(textOf(sse.nextData()));
+      text.append(textOf(sse.nextData()));
+      long killed = System.nanoTime();
+      serving.kill();
+      List<String> rest = sse.remainingData();
+      System.out.printf("SIGKILLed the serving worker node; the stream went on elsewhere and completed %.0f ms "
+          + "later%n", (System.nanoTime() - killed) / 1e6);
+
+      assertThat(rest).as(serving.output()).last().isEqualTo("[DONE]");
+      rest.subList(0, rest.size() - 1).forEach(data -> text.append(textOf(data)));
+      io.vertx.core.json.JsonObject usage = new io.vertx.core.json.JsonObject(rest.get(rest.size() - 2))
+          .getJsonObject("usage");
+      assertThat(usage.getInteger("completion_tokens")).isEqualTo(60);
+      // The mocker's text is a function of the prompt and seed: nothing repeated, nothing missing.
+      HttpResponse<String> whole = ClusterTestSupport.post(httpPort, "/v1/completions",
+          "{\"model\":\"survive-llm\",\"prompt\":\"go on\",\"max_tokens\":60}");
+      assertThat(text.toString()).isEqualTo(new io.vertx.core.json.JsonObject(whole.body())
+          .getJsonArray("choices").getJsonObject(0).getString("text"));
+    }
+  }
+
+  private static String textOf(String data) {
+    io.vertx.core.json.JsonArray choices = new io.vertx.core.json.JsonObject(data).getJsonArray("choices");
+    return choices == null || choices.isEmpty() ? "" : choices.getJsonObject(0).getString("text", "");
+  }
 }

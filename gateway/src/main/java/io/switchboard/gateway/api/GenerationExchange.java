@@ -59,6 +59,14 @@ final class GenerationExchange {
   private String routedBecause;
   private boolean headSent;
   private boolean sentSomething;
+  /** Tool-call or logprob deltas went out: such a stream cannot be continued elsewhere from text alone. */
+  private boolean sentExtra;
+  /** Completion tokens received so far, over every worker the request went through. */
+  private int tokensSoFar;
+  private int migrations;
+  /** Workers offered the request since it last made progress (reset when a stream migrates). */
+  private int attemptsThisLeg;
+  private final long deadlineEpochMs;
   private boolean finished;
   private long firstTokenNanos = -1;
 
@@ -73,6 +81,7 @@ final class GenerationExchange {
     this.format = new OpenAiFormat(request, requestId);
     this.sse = new SseWriter(response);
     this.route = new RouteRequest(request.model(), request.prompt(), sessionKey(services, ctx, request));
+    this.deadlineEpochMs = System.currentTimeMillis() + services.options().getRequestTimeoutMs();
   }
 
   /** The session a request belongs to, for session affinity: the session header, else the body's user. */
@@ -98,14 +107,15 @@ final class GenerationExchange {
     }
     List<WorkerState> known = services.registry().workersOf(request.model(), request.kind());
     if (known.isEmpty()) {
-      fail(modelNotFound(), null);
+      // After a failed attempt the model may have lost its last worker: the failure is what the client needs.
+      fail(lastRefusal != null ? WorkerFailures.toApiError(lastRefusal, requestId) : modelNotFound(), lastRefusal);
       return;
     }
     List<WorkerState> candidates = known.stream()
         .filter(WorkerState::routable)
         .filter(w -> !triedWorkers.contains(w.workerId()))
         .toList();
-    if (candidates.isEmpty() || triedWorkers.size() >= services.options().getMaxAttempts()) {
+    if (candidates.isEmpty() || attemptsThisLeg >= services.options().getMaxAttempts()) {
       fail(lastRefusal != null ? WorkerFailures.toApiError(lastRefusal, requestId) : noRoutableWorker(known),
           lastRefusal);
       return;
@@ -118,6 +128,7 @@ final class GenerationExchange {
     services.metrics().routed(request.model(), services.router().policyName(request.model()), pick.reason(),
         pick.matchedChars(), route.prompt().length());
     triedWorkers.add(worker.workerId());
+    attemptsThisLeg++;
     workerId = worker.workerId();
     GenerateRequest generate = generateRequest();
     services.plane().open(worker, generate).onComplete(opened -> {
@@ -154,10 +165,12 @@ final class GenerationExchange {
   private GenerateRequest generateRequest() {
     String traceparent = ctx.request().getHeader("traceparent");
     String tracestate = ctx.request().getHeader("tracestate");
-    long deadline = System.currentTimeMillis() + services.options().getRequestTimeoutMs();
+    // A migrated stream carries what was generated so far: the next worker continues from there.
+    ResumeState resume = sentSomething ? new ResumeState(text.toString(), tokensSoFar) : ResumeState.EMPTY;
     return new GenerateRequest(UUID.randomUUID().toString(), requestId, request.model(), request.kind(),
-        request.body(), request.prompt(), request.sampling(), deadline, new TraceContext(traceparent, tracestate),
-        ResumeState.EMPTY, services.nodeId(), services.replyAddress(), services.options().getStreamCredits());
+        request.body(), request.prompt(), request.sampling(), deadlineEpochMs,
+        new TraceContext(traceparent, tracestate), resume, services.nodeId(), services.replyAddress(),
+        services.options().getStreamCredits());
   }
 
   private void onChunk(StreamChunk chunk) {
@@ -169,12 +182,16 @@ final class GenerationExchange {
       return;
     }
     boolean generative = request.kind() != RequestKind.EMBEDDING;
+    if (generative) {
+      tokensSoFar += chunk.tokens();
+    }
     if (generative && (!chunk.text().isEmpty() || chunk.extra() != null)) {
+      routed.firstToken();
       if (firstTokenNanos < 0) {
         firstTokenNanos = System.nanoTime();
-        routed.firstToken();
         services.metrics().firstToken(request.model(), firstTokenNanos - startNanos);
       }
+      sentExtra |= chunk.extra() != null;
       if (request.stream()) {
         beginStream();
         sse.event(format.deltaChunk(chunk.text(), chunk.extra()));
@@ -212,7 +229,29 @@ final class GenerationExchange {
       retryOrFail(error);
       return;
     }
+    if (error.retryable() && request.kind() != RequestKind.EMBEDDING && !sentExtra
+        && migrations < services.options().getMigrationLimit()) {
+      migrate(error);
+      return;
+    }
     fail(WorkerFailures.toApiError(error, requestId), error);
+  }
+
+  /**
+   * The worker failed after tokens were sent: continue on another worker from the text so far. The client sees
+   * one stream; the next worker's final usage counts every completion token.
+   */
+  private void migrate(GenerateError error) {
+    migrations++;
+    attemptsThisLeg = 0;
+    stream = null;
+    response.drainHandler(null);
+    services.metrics().migrated(request.model());
+    log.info("worker failed mid-stream; continuing on another worker", kv("requestId", requestId),
+        kv("model", request.model()), kv("workerId", error.workerId()), kv("tokensSoFar", tokensSoFar),
+        kv("migration", migrations), kv("migrationLimit", services.options().getMigrationLimit()),
+        kv("reason", error.message()));
+    attempt(error);
   }
 
   private void complete(String finishReason, Usage usage, JsonObject wholeAnswer) {

@@ -20,6 +20,8 @@ import java.util.function.Supplier;
  *   <li>{@code switchboard_tokens_total{model,type}}: prompt and completion tokens;</li>
  *   <li>{@code switchboard_worker_attempts_failed_total{model}}: offers a worker refused (the request then went
  *       to another);</li>
+ *   <li>{@code switchboard_stream_migrations_total{model}}: streams continued on another worker after theirs
+ *       failed mid-generation;</li>
  *   <li>{@code switchboard_router_decisions_total{model,policy,reason}}: workers picked, and why (turn, random,
  *       load, prefix, session, balance);</li>
  *   <li>{@code switchboard_router_prompt_chars_total{model}} and
@@ -101,6 +103,13 @@ public final class GatewayMetrics {
         .description("Prefix-index updates exchanged with other gateways")
         .baseUnit("bytes")
         .register(registry).increment(bytes);
+  }
+
+  public void migrated(String model) {
+    Counter.builder("switchboard.stream.migrations")
+        .description("Streams continued on another worker after theirs failed mid-generation")
+        .tags("model", model)
+        .register(registry).increment();
   }
 
   public void attemptFailed(String model) {
