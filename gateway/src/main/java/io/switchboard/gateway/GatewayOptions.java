@@ -40,6 +40,11 @@ public class GatewayOptions {
    * the text so far) before the client gets the error; 0 turns migration off.
    */
   public static final int DEFAULT_MIGRATION_LIMIT = 3;
+  /**
+   * How long a worker may take to send the first token of a request (or of a migrated stream's next part)
+   * before the gateway cancels it there and tries another worker; 0 = no limit.
+   */
+  public static final long DEFAULT_FIRST_TOKEN_TIMEOUT_MS = 60_000;
   /** How often the registry re-reads every discovery record, as a safety net under the announcements. */
   public static final long DEFAULT_REGISTRY_RESYNC_MS = 2000;
 
@@ -58,6 +63,7 @@ public class GatewayOptions {
   private int streamCredits = DEFAULT_STREAM_CREDITS;
   private int maxAttempts = DEFAULT_MAX_ATTEMPTS;
   private int migrationLimit = DEFAULT_MIGRATION_LIMIT;
+  private long firstTokenTimeoutMs = DEFAULT_FIRST_TOKEN_TIMEOUT_MS;
   private long registryResyncMs = DEFAULT_REGISTRY_RESYNC_MS;
 
   public GatewayOptions() {
@@ -82,6 +88,7 @@ public class GatewayOptions {
     streamCredits = json.getInteger("streamCredits", DEFAULT_STREAM_CREDITS);
     maxAttempts = json.getInteger("maxAttempts", DEFAULT_MAX_ATTEMPTS);
     migrationLimit = json.getInteger("migrationLimit", DEFAULT_MIGRATION_LIMIT);
+    firstTokenTimeoutMs = json.getLong("firstTokenTimeoutMs", DEFAULT_FIRST_TOKEN_TIMEOUT_MS);
     registryResyncMs = json.getLong("registryResyncMs", DEFAULT_REGISTRY_RESYNC_MS);
   }
 
@@ -101,6 +108,7 @@ public class GatewayOptions {
         .put("streamCredits", streamCredits)
         .put("maxAttempts", maxAttempts)
         .put("migrationLimit", migrationLimit)
+        .put("firstTokenTimeoutMs", firstTokenTimeoutMs)
         .put("registryResyncMs", registryResyncMs);
   }
 
@@ -131,6 +139,9 @@ public class GatewayOptions {
     requireAtLeast(path + ".streamCredits", streamCredits, 2);
     requireAtLeast(path + ".maxAttempts", maxAttempts, 1);
     requireAtLeast(path + ".migrationLimit", migrationLimit, 0);
+    if (firstTokenTimeoutMs != 0) {
+      requireAtLeast(path + ".firstTokenTimeoutMs (0 = no limit)", firstTokenTimeoutMs, 100);
+    }
     requireAtLeast(path + ".registryResyncMs", registryResyncMs, 100);
   }
 
@@ -285,6 +296,15 @@ public class GatewayOptions {
 
   public GatewayOptions setMigrationLimit(int migrationLimit) {
     this.migrationLimit = migrationLimit;
+    return this;
+  }
+
+  public long getFirstTokenTimeoutMs() {
+    return firstTokenTimeoutMs;
+  }
+
+  public GatewayOptions setFirstTokenTimeoutMs(long firstTokenTimeoutMs) {
+    this.firstTokenTimeoutMs = firstTokenTimeoutMs;
     return this;
   }
 

@@ -60,12 +60,17 @@ class GatewayApiTest {
           .setModel("migrate-llm").setDrainTimeoutMs(1000).setMocker(new MockerOptions().setDecodeTokensPerSecond(40)),
           node)));
     }
+    // ttft-a takes seconds to prefill even a short prompt; ttft-b answers at once.
+    await(vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("ttft-a").setModel("ttft-llm")
+        .setMocker(new MockerOptions().setPrefillTokensPerSecond(1).setDecodeTokensPerSecond(0)), "node-w")));
+    await(vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("ttft-b").setModel("ttft-llm")
+        .setMocker(instant), "node-w")));
     for (String id : List.of("sticky-1", "sticky-2", "sticky-3")) {
       await(vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId(id).setModel("sticky-llm")
           .setMocker(instant), "node-w")));
     }
     GatewayVerticle gateway = new GatewayVerticle(new GatewayOptions().setHttpPort(0).setMaxBodyBytes(MAX_BODY)
-        .setWorkerSilenceMs(1000).setRegistryResyncMs(300),
+        .setWorkerSilenceMs(1000).setRegistryResyncMs(300).setFirstTokenTimeoutMs(1500),
         ClusterView.standalone("node-g"), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
     await(vertx.deployVerticle(gateway));
     await(vertx.deployVerticle(mute));
@@ -75,7 +80,7 @@ class GatewayApiTest {
       JsonObject admin = new JsonObject(get("/admin/cluster").body());
       long routable = admin.getJsonArray("workers").stream()
           .filter(w -> "routable".equals(((JsonObject) w).getString("status"))).count();
-      if (routable == 10) {
+      if (routable == 12) {
         return;
       }
       Thread.sleep(100);
@@ -356,6 +361,20 @@ class GatewayApiTest {
       return "";
     }
     return choices.getJsonObject(0).getJsonObject("delta", new JsonObject()).getString("content", "");
+  }
+
+  @Test
+  void aWorkerThatSendsNoFirstTokenInTimeIsLeftForAnother() throws Exception {
+    long started = System.nanoTime();
+    // The first pick for a model with no load and no cached prefix is the first worker in id order: ttft-a.
+    HttpResponse<String> response = post("/v1/chat/completions", "{\"model\":\"ttft-llm\",\"max_tokens\":3,"
+        + "\"messages\":[{\"role\":\"user\",\"content\":\"are you there, slow one?\"}]}");
+    long tookMs = (System.nanoTime() - started) / 1_000_000;
+
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+    assertThat(response.headers().firstValue("x-switchboard-worker")).contains("ttft-b");
+    assertThat(tookMs).isGreaterThanOrEqualTo(1400);
+    assertThat(get("/metrics").body()).containsPattern("switchboard_worker_attempts_failed_total\\{model=\"ttft-llm\"\\} 1");
   }
 
   @Test

@@ -67,6 +67,9 @@ final class GenerationExchange {
   /** Workers offered the request since it last made progress (reset when a stream migrates). */
   private int attemptsThisLeg;
   private final long deadlineEpochMs;
+  /** Whether the current worker has sent a token (or ended) yet: what the first-token timeout watches. */
+  private boolean legProducing;
+  private long firstTokenTimer = -1;
   private boolean finished;
   private long firstTokenNanos = -1;
 
@@ -139,15 +142,22 @@ final class GenerationExchange {
         retryOrFail(refusal);
         return;
       }
-      stream = opened.result();
+      ChunkStream opening = opened.result();
+      stream = opening;
       if (!response.headWritten()) {
         response.putHeader(WORKER_HEADER, worker.workerId());
       }
       if (finished) {
-        stream.cancel("client disconnected");
+        opening.cancel("client disconnected");
         return;
       }
-      stream.handler(this::onChunk);
+      // Only the current stream speaks: one given up on (first-token timeout) may still have chunks in flight.
+      opening.handler(chunk -> {
+        if (opening == stream) {
+          onChunk(chunk);
+        }
+      });
+      watchFirstToken(opening, worker.workerId());
     });
   }
 
@@ -173,10 +183,38 @@ final class GenerationExchange {
         services.options().getStreamCredits());
   }
 
+  /** Gives up on {@code opening} if its worker sends nothing within gateway.firstTokenTimeoutMs. */
+  private void watchFirstToken(ChunkStream opening, String worker) {
+    long limit = services.options().getFirstTokenTimeoutMs();
+    legProducing = false;
+    if (limit <= 0) {
+      return;
+    }
+    cancelFirstTokenTimer();
+    firstTokenTimer = ctx.vertx().setTimer(limit, id -> {
+      firstTokenTimer = -1;
+      if (finished || opening != stream || legProducing) {
+        return;
+      }
+      stream = null;
+      opening.cancel("no first token within " + limit + " ms");
+      onStreamError(GenerateError.of(GenerateError.Code.ENGINE_FAILED, "worker " + worker + " sent no token within "
+          + limit + " ms (gateway.firstTokenTimeoutMs)", worker));
+    });
+  }
+
+  private void cancelFirstTokenTimer() {
+    if (firstTokenTimer >= 0) {
+      ctx.vertx().cancelTimer(firstTokenTimer);
+      firstTokenTimer = -1;
+    }
+  }
+
   private void onChunk(StreamChunk chunk) {
     if (finished) {
       return;
     }
+    legProducing = true;
     if (chunk.error() != null) {
       onStreamError(chunk.error());
       return;
@@ -316,6 +354,7 @@ final class GenerationExchange {
 
   private void finish(int status, ApiError error, Usage usage, String finishReason) {
     finished = true;
+    cancelFirstTokenTimer();
     releaseRoute();
     long duration = System.nanoTime() - startNanos;
     services.metrics().requestFinished(request.model(), endpoint, status, request.stream(), duration);
