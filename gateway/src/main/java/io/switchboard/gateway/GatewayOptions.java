@@ -45,6 +45,12 @@ public class GatewayOptions {
    * before the gateway cancels it there and tries another worker; 0 = no limit.
    */
   public static final long DEFAULT_FIRST_TOKEN_TIMEOUT_MS = 60_000;
+  /** Requests per model that may wait in the gateway while every worker of the model is full; 0 = none wait. */
+  public static final int DEFAULT_ADMISSION_QUEUE_SIZE = 256;
+  /** Longest a request waits in that queue before it gets 503 with Retry-After. */
+  public static final long DEFAULT_ADMISSION_TIMEOUT_MS = 30_000;
+  /** Requests this gateway serves at once, queued ones included; beyond, new ones get 503 at once. */
+  public static final int DEFAULT_MAX_IN_FLIGHT = 10_000;
   /** How often the registry re-reads every discovery record, as a safety net under the announcements. */
   public static final long DEFAULT_REGISTRY_RESYNC_MS = 2000;
 
@@ -64,6 +70,9 @@ public class GatewayOptions {
   private int maxAttempts = DEFAULT_MAX_ATTEMPTS;
   private int migrationLimit = DEFAULT_MIGRATION_LIMIT;
   private long firstTokenTimeoutMs = DEFAULT_FIRST_TOKEN_TIMEOUT_MS;
+  private int admissionQueueSize = DEFAULT_ADMISSION_QUEUE_SIZE;
+  private long admissionTimeoutMs = DEFAULT_ADMISSION_TIMEOUT_MS;
+  private int maxInFlight = DEFAULT_MAX_IN_FLIGHT;
   private long registryResyncMs = DEFAULT_REGISTRY_RESYNC_MS;
 
   public GatewayOptions() {
@@ -89,6 +98,9 @@ public class GatewayOptions {
     maxAttempts = json.getInteger("maxAttempts", DEFAULT_MAX_ATTEMPTS);
     migrationLimit = json.getInteger("migrationLimit", DEFAULT_MIGRATION_LIMIT);
     firstTokenTimeoutMs = json.getLong("firstTokenTimeoutMs", DEFAULT_FIRST_TOKEN_TIMEOUT_MS);
+    admissionQueueSize = json.getInteger("admissionQueueSize", DEFAULT_ADMISSION_QUEUE_SIZE);
+    admissionTimeoutMs = json.getLong("admissionTimeoutMs", DEFAULT_ADMISSION_TIMEOUT_MS);
+    maxInFlight = json.getInteger("maxInFlight", DEFAULT_MAX_IN_FLIGHT);
     registryResyncMs = json.getLong("registryResyncMs", DEFAULT_REGISTRY_RESYNC_MS);
   }
 
@@ -109,6 +121,9 @@ public class GatewayOptions {
         .put("maxAttempts", maxAttempts)
         .put("migrationLimit", migrationLimit)
         .put("firstTokenTimeoutMs", firstTokenTimeoutMs)
+        .put("admissionQueueSize", admissionQueueSize)
+        .put("admissionTimeoutMs", admissionTimeoutMs)
+        .put("maxInFlight", maxInFlight)
         .put("registryResyncMs", registryResyncMs);
   }
 
@@ -139,6 +154,9 @@ public class GatewayOptions {
     requireAtLeast(path + ".streamCredits", streamCredits, 2);
     requireAtLeast(path + ".maxAttempts", maxAttempts, 1);
     requireAtLeast(path + ".migrationLimit", migrationLimit, 0);
+    requireAtLeast(path + ".admissionQueueSize", admissionQueueSize, 0);
+    requireAtLeast(path + ".admissionTimeoutMs", admissionTimeoutMs, 100);
+    requireAtLeast(path + ".maxInFlight", maxInFlight, 1);
     if (firstTokenTimeoutMs != 0) {
       requireAtLeast(path + ".firstTokenTimeoutMs (0 = no limit)", firstTokenTimeoutMs, 100);
     }
@@ -296,6 +314,33 @@ public class GatewayOptions {
 
   public GatewayOptions setMigrationLimit(int migrationLimit) {
     this.migrationLimit = migrationLimit;
+    return this;
+  }
+
+  public int getAdmissionQueueSize() {
+    return admissionQueueSize;
+  }
+
+  public GatewayOptions setAdmissionQueueSize(int admissionQueueSize) {
+    this.admissionQueueSize = admissionQueueSize;
+    return this;
+  }
+
+  public long getAdmissionTimeoutMs() {
+    return admissionTimeoutMs;
+  }
+
+  public GatewayOptions setAdmissionTimeoutMs(long admissionTimeoutMs) {
+    this.admissionTimeoutMs = admissionTimeoutMs;
+    return this;
+  }
+
+  public int getMaxInFlight() {
+    return maxInFlight;
+  }
+
+  public GatewayOptions setMaxInFlight(int maxInFlight) {
+    this.maxInFlight = maxInFlight;
     return this;
   }
 

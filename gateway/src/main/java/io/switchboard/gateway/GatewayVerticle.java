@@ -1,6 +1,7 @@
 package io.switchboard.gateway;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.switchboard.gateway.admission.AdmissionQueue;
 import io.switchboard.gateway.api.ClusterHandlers;
 import io.switchboard.gateway.api.CompletionsHandler;
 import io.switchboard.gateway.api.ErrorResponder;
@@ -47,6 +48,7 @@ public class GatewayVerticle extends VerticleBase {
   private GatewayDirectory directory;
   private RpcBackendDirectory rpcBackends;
   private PrefixSharing prefixSharing;
+  private AdmissionQueue admission;
   private HttpServer server;
 
   public GatewayVerticle(GatewayOptions options, ClusterView cluster, PrometheusMeterRegistry meterRegistry) {
@@ -78,8 +80,9 @@ public class GatewayVerticle extends VerticleBase {
         }
         : null;
     WorkerRouter workerRouter = new WorkerRouter(options::policyOf, options.getRouter(), System::nanoTime, share);
+    admission = new AdmissionQueue(vertx, options.getAdmissionQueueSize(), 250);
     GatewayServices services = new GatewayServices(options, registry, workerRouter,
-        plane, metrics, cluster.localNodeId(), plane.replyAddress());
+        plane, metrics, admission, cluster.localNodeId(), plane.replyAddress());
     Router router = router(services);
     return registry.start()
         .compose(v -> options.getRouter().isSharePrefixes() ? prefixSharing.start(workerRouter)
@@ -137,6 +140,12 @@ public class GatewayVerticle extends VerticleBase {
     return closed
         .transform(v -> directory == null ? Future.succeededFuture() : directory.stop())
         .transform(v -> prefixSharing == null ? Future.succeededFuture() : prefixSharing.stop())
+        .transform(v -> {
+          if (admission != null) {
+            admission.close();
+          }
+          return Future.succeededFuture();
+        })
         .transform(v -> {
           if (rpcBackends != null) {
             rpcBackends.close();

@@ -65,12 +65,18 @@ class GatewayApiTest {
         .setMocker(new MockerOptions().setPrefillTokensPerSecond(1).setDecodeTokensPerSecond(0)), "node-w")));
     await(vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("ttft-b").setModel("ttft-llm")
         .setMocker(instant), "node-w")));
+    // One slot and no worker-side queue: a second request must wait in the gateway.
+    await(vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("queue-1").setModel("queue-llm")
+        .setSlots(1).setMaxQueue(0).setMocker(new MockerOptions().setDecodeTokensPerSecond(40)), "node-w")));
+    await(vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("jam-1").setModel("jam-llm")
+        .setSlots(1).setMaxQueue(0).setMocker(new MockerOptions().setDecodeTokensPerSecond(10)), "node-w")));
     for (String id : List.of("sticky-1", "sticky-2", "sticky-3")) {
       await(vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId(id).setModel("sticky-llm")
           .setMocker(instant), "node-w")));
     }
     GatewayVerticle gateway = new GatewayVerticle(new GatewayOptions().setHttpPort(0).setMaxBodyBytes(MAX_BODY)
-        .setWorkerSilenceMs(1000).setRegistryResyncMs(300).setFirstTokenTimeoutMs(1500),
+        .setWorkerSilenceMs(1000).setRegistryResyncMs(300).setFirstTokenTimeoutMs(1500)
+        .setAdmissionTimeoutMs(2000),
         ClusterView.standalone("node-g"), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
     await(vertx.deployVerticle(gateway));
     await(vertx.deployVerticle(mute));
@@ -80,7 +86,7 @@ class GatewayApiTest {
       JsonObject admin = new JsonObject(get("/admin/cluster").body());
       long routable = admin.getJsonArray("workers").stream()
           .filter(w -> "routable".equals(((JsonObject) w).getString("status"))).count();
-      if (routable == 12) {
+      if (routable == 14) {
         return;
       }
       Thread.sleep(100);
@@ -378,6 +384,66 @@ class GatewayApiTest {
   }
 
   @Test
+  void requestsForAFullModelWaitTheirTurnInsteadOfGettingBusy() throws Exception {
+    String body = "{\"model\":\"queue-llm\",\"max_tokens\":10,\"messages\":[{\"role\":\"user\",\"content\":\"wait\"}]}";
+    List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> responses = new java.util.ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      responses.add(http.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+          + "/v1/chat/completions")).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+          HttpResponse.BodyHandlers.ofString()));
+    }
+    for (var response : responses) {
+      HttpResponse<String> done = response.get(30, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(done.statusCode()).as(done.body()).isEqualTo(200);
+    }
+    assertThat(get("/metrics").body()).containsPattern("switchboard_admission_queued_total\\{model=\"queue-llm\"\\} [1-9]");
+  }
+
+  @Test
+  void aRequestThatWaitsTooLongGets503WithRetryAfter() throws Exception {
+    try (SseClient holder = new SseClient(port, "/v1/chat/completions", "{\"model\":\"jam-llm\",\"max_tokens\":40,"
+        + "\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hold\"}]}", 0)) {
+      holder.nextData();
+      HttpResponse<String> waited = post("/v1/chat/completions", "{\"model\":\"jam-llm\",\"max_tokens\":5,"
+          + "\"messages\":[{\"role\":\"user\",\"content\":\"me too\"}]}");
+
+      assertError(waited, 503, "queue_timeout", "model");
+      assertThat(waited.headers().firstValue("retry-after")).isPresent();
+      assertThat(new JsonObject(waited.body()).getJsonObject("error").getString("message"))
+          .contains("jam-llm").contains("2000 ms").contains("gateway.admissionTimeoutMs");
+      assertThat(holder.remainingData()).last().isEqualTo("[DONE]");
+    }
+  }
+
+  @Test
+  void aGatewayAtItsInFlightLimitTurnsNewRequestsAwayAtOnce() throws Exception {
+    GatewayVerticle small = new GatewayVerticle(new GatewayOptions().setHttpPort(0).setMaxInFlight(1)
+        .setRegistryResyncMs(300), ClusterView.standalone("node-g2"), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+    String id = await(vertx.deployVerticle(small));
+    try {
+      int smallPort = small.actualPort();
+      long until = System.currentTimeMillis() + 10_000;
+      while (new JsonObject(get(smallPort, "/admin/cluster").body()).getJsonArray("workers").stream()
+          .map(JsonObject.class::cast).noneMatch(w -> w.getString("workerId").equals("slow-1")
+              && w.getString("status").equals("routable"))
+          && System.currentTimeMillis() < until) {
+        Thread.sleep(100);
+      }
+      try (SseClient holder = new SseClient(smallPort, "/v1/chat/completions", "{\"model\":\"slow-llm\","
+          + "\"max_tokens\":40,\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hold\"}]}", 0)) {
+        holder.nextData();
+        HttpResponse<String> refused = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + smallPort
+            + "/v1/chat/completions")).POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"slow-llm\","
+            + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")).build(), HttpResponse.BodyHandlers.ofString());
+        assertError(refused, 503, "gateway_overloaded", null);
+        assertThat(refused.headers().firstValue("retry-after")).contains("1");
+      }
+    } finally {
+      await(vertx.undeploy(id));
+    }
+  }
+
+  @Test
   void workerVanishingMidStreamEndsTheStreamWithAnErrorAndNoDone() throws Exception {
     try (SseClient sse = new SseClient(port, "/v1/chat/completions", "{\"model\":\"vanish-llm\",\"messages\":"
         + "[{\"role\":\"user\",\"content\":\"cut\"}],\"max_tokens\":2000,\"stream\":true}", 0)) {
@@ -472,7 +538,11 @@ class GatewayApiTest {
   }
 
   private static HttpResponse<String> get(String path) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).GET().build(),
+    return get(port, path);
+  }
+
+  private static HttpResponse<String> get(int onPort, String path) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + onPort + path)).GET().build(),
         HttpResponse.BodyHandlers.ofString());
   }
 

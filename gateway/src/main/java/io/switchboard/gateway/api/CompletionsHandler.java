@@ -30,6 +30,14 @@ public final class CompletionsHandler implements Handler<RoutingContext> {
     String requestId = RequestIds.of(ctx.request());
     ctx.put(RequestIds.HEADER, requestId);
     ctx.response().putHeader(RequestIds.HEADER, requestId);
+    int limit = services.options().getMaxInFlight();
+    if (services.metrics().inFlight() >= limit) {
+      ctx.response().putHeader("retry-after", "1");
+      ErrorResponder.send(ctx, new ApiError(503, "service_unavailable_error", "gateway_overloaded", null,
+          "This gateway is already serving " + limit + " requests (gateway.maxInFlight; request " + requestId
+              + "). Retry shortly, or use another gateway."));
+      return;
+    }
     CompletionRequest request = kind == RequestKind.EMBEDDING ? validator.validateEmbedding(ctx.body().buffer())
         : validator.validate(kind, ctx.body().buffer());
     new GenerationExchange(services, ctx, request, requestId, endpoint).start();

@@ -1,6 +1,7 @@
 package io.switchboard.gateway.api;
 
 import io.switchboard.gateway.GatewayOptions;
+import io.switchboard.gateway.admission.AdmissionQueue;
 import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.gateway.plane.RequestPlane;
 import io.switchboard.gateway.registry.WorkerRegistry;
@@ -13,5 +14,6 @@ import io.switchboard.gateway.routing.WorkerRouter;
  * @param replyAddress  where workers send this gateway's stream chunks
  */
 public record GatewayServices(GatewayOptions options, WorkerRegistry registry, WorkerRouter router,
-                              RequestPlane plane, GatewayMetrics metrics, String nodeId, String replyAddress) {
+                              RequestPlane plane, GatewayMetrics metrics, AdmissionQueue admission, String nodeId,
+                              String replyAddress) {
 }

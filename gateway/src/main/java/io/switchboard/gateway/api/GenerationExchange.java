@@ -1,5 +1,6 @@
 package io.switchboard.gateway.api;
 
+import io.switchboard.gateway.admission.AdmissionQueue;
 import io.switchboard.gateway.plane.ChunkStream;
 import io.switchboard.gateway.plane.WorkerRefusedException;
 import io.switchboard.gateway.registry.WorkerState;
@@ -70,6 +71,11 @@ final class GenerationExchange {
   /** Whether the current worker has sent a token (or ended) yet: what the first-token timeout watches. */
   private boolean legProducing;
   private long firstTokenTimer = -1;
+  /** Set while the request waits for a worker of its model to have room; null otherwise. */
+  private AdmissionQueue.Waiter waiter;
+  private long queuedSinceNanos;
+  /** Whether a worker ever took this request (so its end frees capacity for a waiting one). */
+  private boolean heldAWorker;
   private boolean finished;
   private long firstTokenNanos = -1;
 
@@ -119,6 +125,11 @@ final class GenerationExchange {
         .filter(w -> !triedWorkers.contains(w.workerId()))
         .toList();
     if (candidates.isEmpty() || attemptsThisLeg >= services.options().getMaxAttempts()) {
+      if (mayWaitForRoom(lastRefusal)) {
+        waitForRoom(lastRefusal, known.size());
+        return;
+      }
+      leaveQueue();
       fail(lastRefusal != null ? WorkerFailures.toApiError(lastRefusal, requestId) : noRoutableWorker(known),
           lastRefusal);
       return;
@@ -144,6 +155,8 @@ final class GenerationExchange {
       }
       ChunkStream opening = opened.result();
       stream = opening;
+      heldAWorker = true;
+      leaveQueue();
       if (!response.headWritten()) {
         response.putHeader(WORKER_HEADER, worker.workerId());
       }
@@ -181,6 +194,58 @@ final class GenerationExchange {
         request.body(), request.prompt(), request.sampling(), deadlineEpochMs,
         new TraceContext(traceparent, tracestate), resume, services.nodeId(), services.replyAddress(),
         services.options().getStreamCredits());
+  }
+
+  /** Every worker refused because it is full, and nothing reached the client yet: the request may wait. */
+  private boolean mayWaitForRoom(GenerateError lastRefusal) {
+    return lastRefusal != null && lastRefusal.code() == GenerateError.Code.WORKER_BUSY && !sentSomething
+        && !headSent && !finished && services.options().getAdmissionQueueSize() > 0;
+  }
+
+  /**
+   * Waits in the model's line for a worker with room (instead of "busy" at once); tries every worker again when
+   * woken, and gets 503 with Retry-After if the wait passes gateway.admissionTimeoutMs.
+   */
+  private void waitForRoom(GenerateError lastRefusal, int workers) {
+    triedWorkers.clear();
+    attemptsThisLeg = 0;
+    if (waiter != null) {
+      waiter.waitAgain();
+      return;
+    }
+    long timeoutMs = services.options().getAdmissionTimeoutMs();
+    waiter = services.admission().enqueue(request.model(), () -> attempt(lastRefusal), timeoutMs,
+        () -> {
+          waiter = null;
+          response.putHeader("retry-after", "2");
+          fail(new ApiError(503, "service_unavailable_error", "queue_timeout", "model", "All " + workers
+              + " worker" + (workers == 1 ? "" : "s") + " of model '" + request.model() + "' stayed full for the "
+              + timeoutMs + " ms this request waited in the gateway's queue (gateway.admissionTimeoutMs; request "
+              + requestId + "). Retry later, or add workers or slots."), lastRefusal);
+        });
+    if (waiter == null) {
+      response.putHeader("retry-after", "2");
+      fail(new ApiError(503, "service_unavailable_error", "queue_full", "model", "All " + workers + " worker"
+          + (workers == 1 ? "" : "s") + " of model '" + request.model() + "' are full and "
+          + services.options().getAdmissionQueueSize() + " requests already wait for them "
+          + "(gateway.admissionQueueSize; request " + requestId + "). Retry later, or add workers or slots."),
+          lastRefusal);
+      return;
+    }
+    queuedSinceNanos = System.nanoTime();
+    services.metrics().queued(request.model());
+    log.info("every worker of the model is full; request waits in the gateway's queue", kv("requestId", requestId),
+        kv("model", request.model()), kv("waiting", services.admission().waiting(request.model())),
+        kv("reason", lastRefusal.message()));
+  }
+
+  private void leaveQueue() {
+    if (waiter != null) {
+      waiter.leave();
+      waiter = null;
+      log.info("request left the queue for a worker", kv("requestId", requestId), kv("model", request.model()),
+          kv("waitedMs", (System.nanoTime() - queuedSinceNanos) / 1_000_000));
+    }
   }
 
   /** Gives up on {@code opening} if its worker sends nothing within gateway.firstTokenTimeoutMs. */
@@ -355,7 +420,14 @@ final class GenerationExchange {
   private void finish(int status, ApiError error, Usage usage, String finishReason) {
     finished = true;
     cancelFirstTokenTimer();
+    if (waiter != null) {
+      waiter.leave();
+      waiter = null;
+    }
     releaseRoute();
+    if (heldAWorker) {
+      services.admission().capacityFreed(request.model());
+    }
     long duration = System.nanoTime() - startNanos;
     services.metrics().requestFinished(request.model(), endpoint, status, request.stream(), duration);
     if (status == 200) {

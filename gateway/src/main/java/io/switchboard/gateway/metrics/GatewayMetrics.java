@@ -20,6 +20,8 @@ import java.util.function.Supplier;
  *   <li>{@code switchboard_tokens_total{model,type}}: prompt and completion tokens;</li>
  *   <li>{@code switchboard_worker_attempts_failed_total{model}}: offers a worker refused (the request then went
  *       to another);</li>
+ *   <li>{@code switchboard_admission_queued_total{model}}: requests that waited because every worker of their
+ *       model was full (those that waited too long are counted in requests_total with status 503);</li>
  *   <li>{@code switchboard_stream_migrations_total{model}}: streams continued on another worker after theirs
  *       failed mid-generation;</li>
  *   <li>{@code switchboard_router_decisions_total{model,policy,reason}}: workers picked, and why (turn, random,
@@ -103,6 +105,18 @@ public final class GatewayMetrics {
         .description("Prefix-index updates exchanged with other gateways")
         .baseUnit("bytes")
         .register(registry).increment(bytes);
+  }
+
+  /** Requests being served now, queued ones included. */
+  public int inFlight() {
+    return inFlight.get();
+  }
+
+  public void queued(String model) {
+    Counter.builder("switchboard.admission.queued")
+        .description("Requests that waited in the gateway because every worker of their model was full")
+        .tags("model", model)
+        .register(registry).increment();
   }
 
   public void migrated(String model) {

@@ -1,0 +1,120 @@
+package io.switchboard.gateway.admission;
+
+import io.vertx.core.Vertx;
+
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Where requests wait, per model and in arrival order, while every worker of their model is full, instead of
+ * getting "busy" at once. A waiter is woken to try again when a request of its model ends on this gateway, or
+ * every {@code pollMs} (capacity can also free up through other gateways); one waiter per wake-up, oldest first,
+ * and a waiter that finds the workers still full goes back to the head of the line. Bounded per model; a waiter
+ * gives up after its timeout. Used only on the gateway verticle's event loop.
+ */
+public final class AdmissionQueue {
+
+  private final Vertx vertx;
+  private final int maxWaitingPerModel;
+  private final long pollMs;
+  private final Map<String, Deque<Waiter>> queues = new HashMap<>();
+  private final Map<String, Long> pollTimers = new HashMap<>();
+
+  /** One parked request. */
+  public final class Waiter {
+    private final String model;
+    private final Runnable retry;
+    private final long timer;
+    private boolean done;
+
+    private Waiter(String model, Runnable retry, long timeoutMs, Runnable onTimeout) {
+      this.model = model;
+      this.retry = retry;
+      this.timer = vertx.setTimer(timeoutMs, id -> {
+        if (!done) {
+          leave();
+          onTimeout.run();
+        }
+      });
+    }
+
+    /** Back to the head of the line: the workers were still full when it tried. */
+    public void waitAgain() {
+      if (!done) {
+        queues.computeIfAbsent(model, m -> new ArrayDeque<>()).addFirst(this);
+        ensurePolling(model);
+      }
+    }
+
+    /** Leaves the queue for good (admitted, timed out, or the client went away). */
+    public void leave() {
+      done = true;
+      vertx.cancelTimer(timer);
+      Deque<Waiter> queue = queues.get(model);
+      if (queue != null) {
+        queue.remove(this);
+      }
+    }
+  }
+
+  public AdmissionQueue(Vertx vertx, int maxWaitingPerModel, long pollMs) {
+    this.vertx = vertx;
+    this.maxWaitingPerModel = maxWaitingPerModel;
+    this.pollMs = pollMs;
+  }
+
+  /**
+   * Parks a request at the end of its model's line: {@code retry} runs when it should try the workers again,
+   * {@code onTimeout} if it waited {@code timeoutMs} in all. Null when the model's line is full.
+   */
+  public Waiter enqueue(String model, Runnable retry, long timeoutMs, Runnable onTimeout) {
+    Deque<Waiter> queue = queues.computeIfAbsent(model, m -> new ArrayDeque<>());
+    if (queue.size() >= maxWaitingPerModel) {
+      return null;
+    }
+    Waiter waiter = new Waiter(model, retry, timeoutMs, onTimeout);
+    queue.addLast(waiter);
+    ensurePolling(model);
+    return waiter;
+  }
+
+  /** A request of {@code model} ended here: the oldest waiter tries again. */
+  public void capacityFreed(String model) {
+    Deque<Waiter> queue = queues.get(model);
+    Waiter next = queue == null ? null : queue.pollFirst();
+    if (next != null && !next.done) {
+      next.retry.run();
+    }
+  }
+
+  public int waiting(String model) {
+    Deque<Waiter> queue = queues.get(model);
+    return queue == null ? 0 : queue.size();
+  }
+
+  public int maxWaitingPerModel() {
+    return maxWaitingPerModel;
+  }
+
+  private void ensurePolling(String model) {
+    if (pollTimers.containsKey(model)) {
+      return;
+    }
+    pollTimers.put(model, vertx.setPeriodic(pollMs, id -> {
+      if (waiting(model) == 0) {
+        vertx.cancelTimer(id);
+        pollTimers.remove(model);
+        return;
+      }
+      capacityFreed(model);
+    }));
+  }
+
+  /** Stops the polling timers (the gateway is stopping). */
+  public void close() {
+    pollTimers.values().forEach(vertx::cancelTimer);
+    pollTimers.clear();
+  }
+}
