@@ -51,6 +51,10 @@ public class GatewayOptions {
   public static final long DEFAULT_ADMISSION_TIMEOUT_MS = 30_000;
   /** Requests this gateway serves at once, queued ones included; beyond, new ones get 503 at once. */
   public static final int DEFAULT_MAX_IN_FLIGHT = 10_000;
+  /** Failures in a row (failed, vanished, no first token in time) that open a worker's circuit; 0 = never. */
+  public static final int DEFAULT_CIRCUIT_FAILURE_THRESHOLD = 5;
+  /** How long an open circuit keeps requests away before one probes the worker (doubling while it fails). */
+  public static final long DEFAULT_CIRCUIT_OPEN_MS = 10_000;
   /** How often the registry re-reads every discovery record, as a safety net under the announcements. */
   public static final long DEFAULT_REGISTRY_RESYNC_MS = 2000;
 
@@ -73,6 +77,8 @@ public class GatewayOptions {
   private int admissionQueueSize = DEFAULT_ADMISSION_QUEUE_SIZE;
   private long admissionTimeoutMs = DEFAULT_ADMISSION_TIMEOUT_MS;
   private int maxInFlight = DEFAULT_MAX_IN_FLIGHT;
+  private int circuitFailureThreshold = DEFAULT_CIRCUIT_FAILURE_THRESHOLD;
+  private long circuitOpenMs = DEFAULT_CIRCUIT_OPEN_MS;
   private long registryResyncMs = DEFAULT_REGISTRY_RESYNC_MS;
 
   public GatewayOptions() {
@@ -101,6 +107,8 @@ public class GatewayOptions {
     admissionQueueSize = json.getInteger("admissionQueueSize", DEFAULT_ADMISSION_QUEUE_SIZE);
     admissionTimeoutMs = json.getLong("admissionTimeoutMs", DEFAULT_ADMISSION_TIMEOUT_MS);
     maxInFlight = json.getInteger("maxInFlight", DEFAULT_MAX_IN_FLIGHT);
+    circuitFailureThreshold = json.getInteger("circuitFailureThreshold", DEFAULT_CIRCUIT_FAILURE_THRESHOLD);
+    circuitOpenMs = json.getLong("circuitOpenMs", DEFAULT_CIRCUIT_OPEN_MS);
     registryResyncMs = json.getLong("registryResyncMs", DEFAULT_REGISTRY_RESYNC_MS);
   }
 
@@ -124,6 +132,8 @@ public class GatewayOptions {
         .put("admissionQueueSize", admissionQueueSize)
         .put("admissionTimeoutMs", admissionTimeoutMs)
         .put("maxInFlight", maxInFlight)
+        .put("circuitFailureThreshold", circuitFailureThreshold)
+        .put("circuitOpenMs", circuitOpenMs)
         .put("registryResyncMs", registryResyncMs);
   }
 
@@ -157,6 +167,8 @@ public class GatewayOptions {
     requireAtLeast(path + ".admissionQueueSize", admissionQueueSize, 0);
     requireAtLeast(path + ".admissionTimeoutMs", admissionTimeoutMs, 100);
     requireAtLeast(path + ".maxInFlight", maxInFlight, 1);
+    requireAtLeast(path + ".circuitFailureThreshold", circuitFailureThreshold, 0);
+    requireAtLeast(path + ".circuitOpenMs", circuitOpenMs, 100);
     if (firstTokenTimeoutMs != 0) {
       requireAtLeast(path + ".firstTokenTimeoutMs (0 = no limit)", firstTokenTimeoutMs, 100);
     }
@@ -332,6 +344,24 @@ public class GatewayOptions {
 
   public GatewayOptions setAdmissionTimeoutMs(long admissionTimeoutMs) {
     this.admissionTimeoutMs = admissionTimeoutMs;
+    return this;
+  }
+
+  public int getCircuitFailureThreshold() {
+    return circuitFailureThreshold;
+  }
+
+  public GatewayOptions setCircuitFailureThreshold(int circuitFailureThreshold) {
+    this.circuitFailureThreshold = circuitFailureThreshold;
+    return this;
+  }
+
+  public long getCircuitOpenMs() {
+    return circuitOpenMs;
+  }
+
+  public GatewayOptions setCircuitOpenMs(long circuitOpenMs) {
+    this.circuitOpenMs = circuitOpenMs;
     return this;
   }
 

@@ -2,6 +2,7 @@ package io.switchboard.gateway;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.switchboard.gateway.admission.AdmissionQueue;
+import io.switchboard.gateway.resilience.WorkerCircuits;
 import io.switchboard.gateway.api.ClusterHandlers;
 import io.switchboard.gateway.api.CompletionsHandler;
 import io.switchboard.gateway.api.ErrorResponder;
@@ -82,7 +83,8 @@ public class GatewayVerticle extends VerticleBase {
     WorkerRouter workerRouter = new WorkerRouter(options::policyOf, options.getRouter(), System::nanoTime, share);
     admission = new AdmissionQueue(vertx, options.getAdmissionQueueSize(), 250);
     GatewayServices services = new GatewayServices(options, registry, workerRouter,
-        plane, metrics, admission, cluster.localNodeId(), plane.replyAddress());
+        plane, metrics, admission, new WorkerCircuits(options.getCircuitFailureThreshold(), options.getCircuitOpenMs(),
+            System::nanoTime), cluster.localNodeId(), plane.replyAddress());
     Router router = router(services);
     return registry.start()
         .compose(v -> options.getRouter().isSharePrefixes() ? prefixSharing.start(workerRouter)

@@ -70,13 +70,15 @@ class GatewayApiTest {
         .setSlots(1).setMaxQueue(0).setMocker(new MockerOptions().setDecodeTokensPerSecond(40)), "node-w")));
     await(vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("jam-1").setModel("jam-llm")
         .setSlots(1).setMaxQueue(0).setMocker(new MockerOptions().setDecodeTokensPerSecond(10)), "node-w")));
+    await(vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("flaky-1").setModel("flaky-llm")
+        .setMocker(new MockerOptions().setPrefillTokensPerSecond(1)), "node-w")));
     for (String id : List.of("sticky-1", "sticky-2", "sticky-3")) {
       await(vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId(id).setModel("sticky-llm")
           .setMocker(instant), "node-w")));
     }
     GatewayVerticle gateway = new GatewayVerticle(new GatewayOptions().setHttpPort(0).setMaxBodyBytes(MAX_BODY)
         .setWorkerSilenceMs(1000).setRegistryResyncMs(300).setFirstTokenTimeoutMs(1500)
-        .setAdmissionTimeoutMs(2000),
+        .setAdmissionTimeoutMs(2000).setCircuitFailureThreshold(1),
         ClusterView.standalone("node-g"), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
     await(vertx.deployVerticle(gateway));
     await(vertx.deployVerticle(mute));
@@ -84,8 +86,10 @@ class GatewayApiTest {
     long until = System.currentTimeMillis() + 10_000;
     while (System.currentTimeMillis() < until) {
       JsonObject admin = new JsonObject(get("/admin/cluster").body());
-      long routable = admin.getJsonArray("workers").stream()
-          .filter(w -> "routable".equals(((JsonObject) w).getString("status"))).count();
+      // Every worker but the mute one, which may already have gone silent.
+      long routable = admin.getJsonArray("workers").stream().map(JsonObject.class::cast)
+          .filter(w -> !w.getString("workerId").equals("mute-1"))
+          .filter(w -> "routable".equals(w.getString("status"))).count();
       if (routable == 14) {
         return;
       }
@@ -381,6 +385,16 @@ class GatewayApiTest {
     assertThat(response.headers().firstValue("x-switchboard-worker")).contains("ttft-b");
     assertThat(tookMs).isGreaterThanOrEqualTo(1400);
     assertThat(get("/metrics").body()).containsPattern("switchboard_worker_attempts_failed_total\\{model=\"ttft-llm\"\\} 1");
+    // One failure opens the circuit in this gateway (circuitFailureThreshold 1): the slow worker is kept away.
+    JsonObject slow = new JsonObject(get("/admin/cluster").body()).getJsonArray("workers").stream()
+        .map(JsonObject.class::cast).filter(w -> w.getString("workerId").equals("ttft-a")).findFirst().orElseThrow();
+    assertThat(slow.getJsonObject("circuit").getString("state")).isEqualTo("open");
+    assertThat(slow.getJsonObject("circuit").getString("why")).contains("sent no token within 1500 ms");
+    long again = System.nanoTime();
+    HttpResponse<String> next = post("/v1/chat/completions", "{\"model\":\"ttft-llm\",\"max_tokens\":3,"
+        + "\"messages\":[{\"role\":\"user\",\"content\":\"still there?\"}]}");
+    assertThat(next.headers().firstValue("x-switchboard-worker")).contains("ttft-b");
+    assertThat((System.nanoTime() - again) / 1_000_000).isLessThan(1400);
   }
 
   @Test
@@ -413,6 +427,19 @@ class GatewayApiTest {
           .contains("jam-llm").contains("2000 ms").contains("gateway.admissionTimeoutMs");
       assertThat(holder.remainingData()).last().isEqualTo("[DONE]");
     }
+  }
+
+  @Test
+  void whenTheOnlyWorkersCircuitOpensTheRequestWaitsBoundedForItToRecover() throws Exception {
+    long started = System.nanoTime();
+    HttpResponse<String> response = post("/v1/chat/completions", "{\"model\":\"flaky-llm\",\"max_tokens\":3,"
+        + "\"messages\":[{\"role\":\"user\",\"content\":\"anyone?\"}]}");
+    long tookMs = (System.nanoTime() - started) / 1_000_000;
+
+    // No first token in 1.5 s opens the worker's circuit; the request then waits (2 s) for it to recover.
+    assertError(response, 503, "queue_timeout", "model");
+    assertThat(new JsonObject(response.body()).getJsonObject("error").getString("message")).contains("circuit open");
+    assertThat(tookMs).isGreaterThanOrEqualTo(3000);
   }
 
   @Test

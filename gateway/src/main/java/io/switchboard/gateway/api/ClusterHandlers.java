@@ -84,7 +84,7 @@ public final class ClusterHandlers {
     Map<String, JsonObject> models = new TreeMap<>();
     JsonArray workerList = new JsonArray();
     for (WorkerState worker : workers) {
-      workerList.add(worker.toJson());
+      workerList.add(worker.toJson().put("circuit", services.circuits().status(worker.workerId())));
       nodes.computeIfAbsent(worker.nodeId(), id -> new JsonObject().put("id", id).put("workers", 0)
           .put("self", false).put("note", "not a cluster member any more; its records are being removed"));
       JsonObject node = nodes.get(worker.nodeId());

@@ -2,6 +2,7 @@ package io.switchboard.gateway.api;
 
 import io.switchboard.gateway.GatewayOptions;
 import io.switchboard.gateway.admission.AdmissionQueue;
+import io.switchboard.gateway.resilience.WorkerCircuits;
 import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.gateway.plane.RequestPlane;
 import io.switchboard.gateway.registry.WorkerRegistry;
@@ -14,6 +15,7 @@ import io.switchboard.gateway.routing.WorkerRouter;
  * @param replyAddress  where workers send this gateway's stream chunks
  */
 public record GatewayServices(GatewayOptions options, WorkerRegistry registry, WorkerRouter router,
-                              RequestPlane plane, GatewayMetrics metrics, AdmissionQueue admission, String nodeId,
+                              RequestPlane plane, GatewayMetrics metrics, AdmissionQueue admission, WorkerCircuits circuits,
+                              String nodeId,
                               String replyAddress) {
 }

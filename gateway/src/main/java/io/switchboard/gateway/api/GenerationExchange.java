@@ -123,9 +123,10 @@ final class GenerationExchange {
     List<WorkerState> candidates = known.stream()
         .filter(WorkerState::routable)
         .filter(w -> !triedWorkers.contains(w.workerId()))
+        .filter(w -> services.circuits().allows(w.workerId()))
         .toList();
     if (candidates.isEmpty() || attemptsThisLeg >= services.options().getMaxAttempts()) {
-      if (mayWaitForRoom(lastRefusal)) {
+      if (mayWaitForRoom(lastRefusal, known)) {
         waitForRoom(lastRefusal, known.size());
         return;
       }
@@ -143,6 +144,7 @@ final class GenerationExchange {
         pick.matchedChars(), route.prompt().length());
     triedWorkers.add(worker.workerId());
     attemptsThisLeg++;
+    services.circuits().routed(worker.workerId());
     workerId = worker.workerId();
     GenerateRequest generate = generateRequest();
     services.plane().open(worker, generate).onComplete(opened -> {
@@ -150,6 +152,7 @@ final class GenerationExchange {
         GenerateError refusal = opened.cause() instanceof WorkerRefusedException refused ? refused.error()
             : GenerateError.of(GenerateError.Code.ENGINE_FAILED, String.valueOf(opened.cause().getMessage()),
                 worker.workerId());
+        noteFailure(refusal);
         retryOrFail(refusal);
         return;
       }
@@ -196,10 +199,28 @@ final class GenerationExchange {
         services.options().getStreamCredits());
   }
 
-  /** Every worker refused because it is full, and nothing reached the client yet: the request may wait. */
-  private boolean mayWaitForRoom(GenerateError lastRefusal) {
-    return lastRefusal != null && lastRefusal.code() == GenerateError.Code.WORKER_BUSY && !sentSomething
-        && !headSent && !finished && services.options().getAdmissionQueueSize() > 0;
+  /**
+   * Nothing reached the client yet, and every worker refused for being full or is kept away by its circuit
+   * breaker: the request may wait for one to have room or recover.
+   */
+  private boolean mayWaitForRoom(GenerateError lastRefusal, List<WorkerState> known) {
+    if (sentSomething || headSent || finished || services.options().getAdmissionQueueSize() == 0) {
+      return false;
+    }
+    boolean busy = lastRefusal != null && lastRefusal.code() == GenerateError.Code.WORKER_BUSY;
+    return busy || known.stream().anyMatch(w -> w.routable() && !services.circuits().allows(w.workerId()));
+  }
+
+  /** Counts a worker's failure against its circuit; one that opens it is logged. */
+  private void noteFailure(GenerateError error) {
+    if (error.code() != GenerateError.Code.ENGINE_FAILED) {
+      return;
+    }
+    if (services.circuits().failed(error.workerId(), error.message())) {
+      log.warn("circuit opened: no requests to this worker until a probe succeeds", kv("requestId", requestId),
+          kv("model", request.model()), kv("workerId", error.workerId()),
+          kv("reason", services.circuits().why(error.workerId())));
+    }
   }
 
   /**
@@ -219,9 +240,10 @@ final class GenerationExchange {
           waiter = null;
           response.putHeader("retry-after", "2");
           fail(new ApiError(503, "service_unavailable_error", "queue_timeout", "model", "All " + workers
-              + " worker" + (workers == 1 ? "" : "s") + " of model '" + request.model() + "' stayed full for the "
-              + timeoutMs + " ms this request waited in the gateway's queue (gateway.admissionTimeoutMs; request "
-              + requestId + "). Retry later, or add workers or slots."), lastRefusal);
+              + " worker" + (workers == 1 ? "" : "s") + " of model '" + request.model() + "' stayed full or failing "
+              + "(circuit open) for the " + timeoutMs + " ms this request waited in the gateway's queue "
+              + "(gateway.admissionTimeoutMs; request " + requestId + "). Retry later, or add workers or slots; "
+              + "GET /admin/cluster shows each worker's load and circuit."), lastRefusal);
         });
     if (waiter == null) {
       response.putHeader("retry-after", "2");
@@ -234,9 +256,10 @@ final class GenerationExchange {
     }
     queuedSinceNanos = System.nanoTime();
     services.metrics().queued(request.model());
-    log.info("every worker of the model is full; request waits in the gateway's queue", kv("requestId", requestId),
-        kv("model", request.model()), kv("waiting", services.admission().waiting(request.model())),
-        kv("reason", lastRefusal.message()));
+    log.info("no worker of the model can take it now; request waits in the gateway's queue",
+        kv("requestId", requestId), kv("model", request.model()),
+        kv("waiting", services.admission().waiting(request.model())),
+        kv("reason", lastRefusal != null ? lastRefusal.message() : "every worker's circuit is open"));
   }
 
   private void leaveQueue() {
@@ -326,6 +349,7 @@ final class GenerationExchange {
   }
 
   private void onStreamError(GenerateError error) {
+    noteFailure(error);
     boolean nothingSent = !sentSomething && !headSent;
     if (nothingSent && error.retryable()) {
       // Before the first token a failed worker costs the client nothing but time: offer it elsewhere.
@@ -358,6 +382,7 @@ final class GenerationExchange {
   }
 
   private void complete(String finishReason, Usage usage, JsonObject wholeAnswer) {
+    services.circuits().succeeded(workerId);
     Usage counted = usage != null ? usage : new Usage(0, 0);
     if (request.kind() == RequestKind.EMBEDDING) {
       JsonObject result = wholeAnswer == null ? null : wholeAnswer.getJsonObject("result");
@@ -461,7 +486,10 @@ final class GenerationExchange {
     StringBuilder why = new StringBuilder();
     for (WorkerState worker : known) {
       why.append(why.isEmpty() ? "" : "; ").append("worker ").append(worker.workerId()).append(" on node ")
-          .append(worker.nodeId()).append(": ").append(worker.routable() ? "already tried" : worker.exclusion());
+          .append(worker.nodeId()).append(": ").append(!worker.routable() ? worker.exclusion()
+              : triedWorkers.contains(worker.workerId()) ? "already tried"
+              : services.circuits().why(worker.workerId()) != null ? services.circuits().why(worker.workerId())
+              : "not tried: gateway.maxAttempts reached");
     }
     ApiError error = new ApiError(503, "service_unavailable_error", "no_healthy_workers", "model",
         "Model '" + request.model() + "' has " + known.size() + " worker" + (known.size() == 1 ? "" : "s")
