@@ -35,6 +35,8 @@ public class GatewayOptions {
   public static final int DEFAULT_STREAM_CREDITS = 64;
   /** How many workers a request is offered to before the gateway gives up (only before the first token). */
   public static final int DEFAULT_MAX_ATTEMPTS = 3;
+  /** Pause before the third and later offers of a request, doubling each time, ±50% jitter; 0 = none. */
+  public static final long DEFAULT_RETRY_BACKOFF_MS = 50;
   /**
    * How many times a stream whose worker fails after tokens were sent is continued on another worker (with
    * the text so far) before the client gets the error; 0 turns migration off.
@@ -72,6 +74,7 @@ public class GatewayOptions {
   private long requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS;
   private int streamCredits = DEFAULT_STREAM_CREDITS;
   private int maxAttempts = DEFAULT_MAX_ATTEMPTS;
+  private long retryBackoffMs = DEFAULT_RETRY_BACKOFF_MS;
   private int migrationLimit = DEFAULT_MIGRATION_LIMIT;
   private long firstTokenTimeoutMs = DEFAULT_FIRST_TOKEN_TIMEOUT_MS;
   private int admissionQueueSize = DEFAULT_ADMISSION_QUEUE_SIZE;
@@ -102,6 +105,7 @@ public class GatewayOptions {
     requestTimeoutMs = json.getLong("requestTimeoutMs", DEFAULT_REQUEST_TIMEOUT_MS);
     streamCredits = json.getInteger("streamCredits", DEFAULT_STREAM_CREDITS);
     maxAttempts = json.getInteger("maxAttempts", DEFAULT_MAX_ATTEMPTS);
+    retryBackoffMs = json.getLong("retryBackoffMs", DEFAULT_RETRY_BACKOFF_MS);
     migrationLimit = json.getInteger("migrationLimit", DEFAULT_MIGRATION_LIMIT);
     firstTokenTimeoutMs = json.getLong("firstTokenTimeoutMs", DEFAULT_FIRST_TOKEN_TIMEOUT_MS);
     admissionQueueSize = json.getInteger("admissionQueueSize", DEFAULT_ADMISSION_QUEUE_SIZE);
@@ -127,6 +131,7 @@ public class GatewayOptions {
         .put("requestTimeoutMs", requestTimeoutMs)
         .put("streamCredits", streamCredits)
         .put("maxAttempts", maxAttempts)
+        .put("retryBackoffMs", retryBackoffMs)
         .put("migrationLimit", migrationLimit)
         .put("firstTokenTimeoutMs", firstTokenTimeoutMs)
         .put("admissionQueueSize", admissionQueueSize)
@@ -163,6 +168,7 @@ public class GatewayOptions {
     requireAtLeast(path + ".requestTimeoutMs", requestTimeoutMs, 1000);
     requireAtLeast(path + ".streamCredits", streamCredits, 2);
     requireAtLeast(path + ".maxAttempts", maxAttempts, 1);
+    requireAtLeast(path + ".retryBackoffMs", retryBackoffMs, 0);
     requireAtLeast(path + ".migrationLimit", migrationLimit, 0);
     requireAtLeast(path + ".admissionQueueSize", admissionQueueSize, 0);
     requireAtLeast(path + ".admissionTimeoutMs", admissionTimeoutMs, 100);
@@ -308,6 +314,15 @@ public class GatewayOptions {
 
   public GatewayOptions setStreamCredits(int streamCredits) {
     this.streamCredits = streamCredits;
+    return this;
+  }
+
+  public long getRetryBackoffMs() {
+    return retryBackoffMs;
+  }
+
+  public GatewayOptions setRetryBackoffMs(long retryBackoffMs) {
+    this.retryBackoffMs = retryBackoffMs;
     return this;
   }
 

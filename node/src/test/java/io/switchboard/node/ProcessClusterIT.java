@@ -163,6 +163,49 @@ class ProcessClusterIT {
     }
   }
 
+  @Test
+  @Order(5)
+  void aStreamSurvivesItsWorkerNodeHangingBySigstop() throws Exception {
+    Map<String, NodeProcess> workers = new HashMap<>();
+    for (String id : List.of("hang-1", "hang-2")) {
+      Map<String, String> env = new HashMap<>(cluster);
+      env.put("SWITCHBOARD_WORKERS_0_ID", id);
+      env.put("SWITCHBOARD_WORKERS_0_MODEL", "hang-llm");
+      env.put("SWITCHBOARD_WORKERS_0_MOCKER_DECODE_TOKENS_PER_SECOND", "30");
+      workers.put(id, launch("worker-" + id, env, "--roles", "worker"));
+    }
+    waitUntil("both workers join", 60_000,
+        () -> routableWorkers(httpPort).containsAll(List.of("hang-1", "hang-2")));
+
+    try (SseClient sse = new SseClient(httpPort, "/v1/completions", "{\"model\":\"hang-llm\",\"prompt\":\"hold on\","
+        + "\"max_tokens\":60,\"stream\":true,\"stream_options\":{\"include_usage\":true}}", 0)) {
+      NodeProcess serving = workers.get(sse.headers.get("x-switchboard-worker"));
+      StringBuilder text = new StringBuilder(textOf(sse.nextData()));
+      long stopped = System.nanoTime();
+      signal(serving, "-STOP");
+      try {
+        List<String> rest = sse.remainingData();
+        System.out.printf("SIGSTOPped the serving worker node (a hang); the stream went on elsewhere and completed "
+            + "%.0f ms later%n", (System.nanoTime() - stopped) / 1e6);
+        assertThat(rest).last().isEqualTo("[DONE]");
+        rest.subList(0, rest.size() - 1).forEach(data -> text.append(textOf(data)));
+        assertThat(new io.vertx.core.json.JsonObject(rest.get(rest.size() - 2)).getJsonObject("usage")
+            .getInteger("completion_tokens")).isEqualTo(60);
+        HttpResponse<String> whole = ClusterTestSupport.post(httpPort, "/v1/completions",
+            "{\"model\":\"hang-llm\",\"prompt\":\"hold on\",\"max_tokens\":60}");
+        assertThat(text.toString()).isEqualTo(new io.vertx.core.json.JsonObject(whole.body())
+            .getJsonArray("choices").getJsonObject(0).getString("text"));
+      } finally {
+        signal(serving, "-CONT");
+      }
+    }
+    assertThat(gatewayNode.isAlive()).isTrue();
+  }
+
+  private static void signal(NodeProcess process, String signal) throws Exception {
+    assertThat(new ProcessBuilder("kill", signal, Long.toString(process.pid())).start().waitFor()).isZero();
+  }
+
   private static String textOf(String data) {
     io.vertx.core.json.JsonArray choices = new io.vertx.core.json.JsonObject(data).getJsonArray("choices");
     return choices == null || choices.isEmpty() ? "" : choices.getJsonObject(0).getString("text", "");
