@@ -53,6 +53,8 @@ public class GatewayOptions {
   public static final long DEFAULT_ADMISSION_TIMEOUT_MS = 30_000;
   /** Requests this gateway serves at once, queued ones included; beyond, new ones get 503 at once. */
   public static final int DEFAULT_MAX_IN_FLIGHT = 10_000;
+  /** On shutdown, how long requests in progress (streams included) may take to finish before they are cut. */
+  public static final long DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
   /** Failures in a row (failed, vanished, no first token in time) that open a worker's circuit; 0 = never. */
   public static final int DEFAULT_CIRCUIT_FAILURE_THRESHOLD = 5;
   /** How long an open circuit keeps requests away before one probes the worker (doubling while it fails). */
@@ -80,6 +82,7 @@ public class GatewayOptions {
   private int admissionQueueSize = DEFAULT_ADMISSION_QUEUE_SIZE;
   private long admissionTimeoutMs = DEFAULT_ADMISSION_TIMEOUT_MS;
   private int maxInFlight = DEFAULT_MAX_IN_FLIGHT;
+  private long drainTimeoutMs = DEFAULT_DRAIN_TIMEOUT_MS;
   private int circuitFailureThreshold = DEFAULT_CIRCUIT_FAILURE_THRESHOLD;
   private long circuitOpenMs = DEFAULT_CIRCUIT_OPEN_MS;
   private long registryResyncMs = DEFAULT_REGISTRY_RESYNC_MS;
@@ -111,6 +114,7 @@ public class GatewayOptions {
     admissionQueueSize = json.getInteger("admissionQueueSize", DEFAULT_ADMISSION_QUEUE_SIZE);
     admissionTimeoutMs = json.getLong("admissionTimeoutMs", DEFAULT_ADMISSION_TIMEOUT_MS);
     maxInFlight = json.getInteger("maxInFlight", DEFAULT_MAX_IN_FLIGHT);
+    drainTimeoutMs = json.getLong("drainTimeoutMs", DEFAULT_DRAIN_TIMEOUT_MS);
     circuitFailureThreshold = json.getInteger("circuitFailureThreshold", DEFAULT_CIRCUIT_FAILURE_THRESHOLD);
     circuitOpenMs = json.getLong("circuitOpenMs", DEFAULT_CIRCUIT_OPEN_MS);
     registryResyncMs = json.getLong("registryResyncMs", DEFAULT_REGISTRY_RESYNC_MS);
@@ -137,6 +141,7 @@ public class GatewayOptions {
         .put("admissionQueueSize", admissionQueueSize)
         .put("admissionTimeoutMs", admissionTimeoutMs)
         .put("maxInFlight", maxInFlight)
+        .put("drainTimeoutMs", drainTimeoutMs)
         .put("circuitFailureThreshold", circuitFailureThreshold)
         .put("circuitOpenMs", circuitOpenMs)
         .put("registryResyncMs", registryResyncMs);
@@ -173,6 +178,7 @@ public class GatewayOptions {
     requireAtLeast(path + ".admissionQueueSize", admissionQueueSize, 0);
     requireAtLeast(path + ".admissionTimeoutMs", admissionTimeoutMs, 100);
     requireAtLeast(path + ".maxInFlight", maxInFlight, 1);
+    requireAtLeast(path + ".drainTimeoutMs", drainTimeoutMs, 0);
     requireAtLeast(path + ".circuitFailureThreshold", circuitFailureThreshold, 0);
     requireAtLeast(path + ".circuitOpenMs", circuitOpenMs, 100);
     if (firstTokenTimeoutMs != 0) {
@@ -377,6 +383,15 @@ public class GatewayOptions {
 
   public GatewayOptions setCircuitOpenMs(long circuitOpenMs) {
     this.circuitOpenMs = circuitOpenMs;
+    return this;
+  }
+
+  public long getDrainTimeoutMs() {
+    return drainTimeoutMs;
+  }
+
+  public GatewayOptions setDrainTimeoutMs(long drainTimeoutMs) {
+    this.drainTimeoutMs = drainTimeoutMs;
     return this;
   }
 

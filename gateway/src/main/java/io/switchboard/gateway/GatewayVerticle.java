@@ -138,7 +138,13 @@ public class GatewayVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    Future<Void> closed = server == null ? Future.succeededFuture() : server.close();
+    // Graceful: no new connections; requests in progress (streams included) get up to drainTimeoutMs to finish.
+    Future<Void> closed = server == null ? Future.succeededFuture()
+        : server.shutdown(options.getDrainTimeoutMs(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    if (server != null) {
+      log.info("gateway draining: no new connections; waiting for open requests",
+          kv("openStreams", plane == null ? 0 : plane.openStreams()), kv("drainTimeoutMs", options.getDrainTimeoutMs()));
+    }
     return closed
         .transform(v -> directory == null ? Future.succeededFuture() : directory.stop())
         .transform(v -> prefixSharing == null ? Future.succeededFuture() : prefixSharing.stop())

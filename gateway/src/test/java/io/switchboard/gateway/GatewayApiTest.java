@@ -77,7 +77,7 @@ class GatewayApiTest {
           .setMocker(instant), "node-w")));
     }
     GatewayVerticle gateway = new GatewayVerticle(new GatewayOptions().setHttpPort(0).setMaxBodyBytes(MAX_BODY)
-        .setWorkerSilenceMs(1000).setRegistryResyncMs(300).setFirstTokenTimeoutMs(1500)
+        .setWorkerSilenceMs(2500).setRegistryResyncMs(300).setFirstTokenTimeoutMs(1500)
         .setAdmissionTimeoutMs(2000).setCircuitFailureThreshold(1),
         ClusterView.standalone("node-g"), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
     await(vertx.deployVerticle(gateway));

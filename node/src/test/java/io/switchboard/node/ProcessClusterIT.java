@@ -202,6 +202,22 @@ class ProcessClusterIT {
     assertThat(gatewayNode.isAlive()).isTrue();
   }
 
+  @Test
+  @Order(6)
+  void sigtermOnTheGatewayNodeLetsItsOpenStreamsFinish() throws Exception {
+    try (SseClient sse = new SseClient(httpPort, "/v1/completions", "{\"model\":\"survive-llm\",\"prompt\":\"last one\","
+        + "\"max_tokens\":45,\"stream\":true}", 0)) {
+      sse.nextData();
+      gatewayNode.terminate();
+      List<String> rest = sse.remainingData();
+      assertThat(rest).as(gatewayNode.output()).last().isEqualTo("[DONE]");
+      assertThat(rest.stream().filter(e -> e.contains("\"text\":\"") && !e.contains("\"text\":\"\"")).count() + 1)
+          .isEqualTo(45);
+    }
+    assertThat(gatewayNode.waitForExit(30_000)).isZero();
+    assertThat(gatewayNode.output()).contains("gateway draining");
+  }
+
   private static void signal(NodeProcess process, String signal) throws Exception {
     assertThat(new ProcessBuilder("kill", signal, Long.toString(process.pid())).start().waitFor()).isZero();
   }
