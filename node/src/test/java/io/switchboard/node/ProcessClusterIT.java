@@ -204,6 +204,40 @@ class ProcessClusterIT {
 
   @Test
   @Order(6)
+  void aStreamLongerThanItsWorkersDrainTimeoutMovesToAnotherWorker() throws Exception {
+    Map<String, NodeProcess> workers = new HashMap<>();
+    for (String id : List.of("short-drain-1", "short-drain-2")) {
+      Map<String, String> env = new HashMap<>(cluster);
+      env.put("SWITCHBOARD_WORKERS_0_ID", id);
+      env.put("SWITCHBOARD_WORKERS_0_MODEL", "short-drain-llm");
+      env.put("SWITCHBOARD_WORKERS_0_DRAIN_TIMEOUT_MS", "1000");
+      env.put("SWITCHBOARD_WORKERS_0_MOCKER_DECODE_TOKENS_PER_SECOND", "30");
+      workers.put(id, launch("worker-" + id, env, "--roles", "worker"));
+    }
+    waitUntil("both workers join", 60_000,
+        () -> routableWorkers(httpPort).containsAll(List.of("short-drain-1", "short-drain-2")));
+
+    try (SseClient sse = new SseClient(httpPort, "/v1/completions", "{\"model\":\"short-drain-llm\","
+        + "\"prompt\":\"keep going\",\"max_tokens\":90,\"stream\":true,\"stream_options\":{\"include_usage\":true}}", 0)) {
+      NodeProcess serving = workers.get(sse.headers.get("x-switchboard-worker"));
+      StringBuilder text = new StringBuilder(textOf(sse.nextData()));
+      // 90 tokens at 30 a second outlast the worker's 1 s drain: at its end the rest moves elsewhere.
+      serving.terminate();
+      List<String> rest = sse.remainingData();
+      assertThat(rest).as(serving.output()).last().isEqualTo("[DONE]");
+      rest.subList(0, rest.size() - 1).forEach(data -> text.append(textOf(data)));
+      assertThat(new io.vertx.core.json.JsonObject(rest.get(rest.size() - 2)).getJsonObject("usage")
+          .getInteger("completion_tokens")).isEqualTo(90);
+      HttpResponse<String> whole = ClusterTestSupport.post(httpPort, "/v1/completions",
+          "{\"model\":\"short-drain-llm\",\"prompt\":\"keep going\",\"max_tokens\":90}");
+      assertThat(text.toString()).isEqualTo(new io.vertx.core.json.JsonObject(whole.body())
+          .getJsonArray("choices").getJsonObject(0).getString("text"));
+      assertThat(serving.waitForExit(30_000)).isZero();
+    }
+  }
+
+  @Test
+  @Order(7)
   void sigtermOnTheGatewayNodeLetsItsOpenStreamsFinish() throws Exception {
     try (SseClient sse = new SseClient(httpPort, "/v1/completions", "{\"model\":\"survive-llm\",\"prompt\":\"last one\","
         + "\"max_tokens\":45,\"stream\":true}", 0)) {
