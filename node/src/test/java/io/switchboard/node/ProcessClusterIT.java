@@ -128,112 +128,38 @@ class ProcessClusterIT {
   @Test
   @Order(4)
   void aStreamSurvivesSigkillOfItsWorkerNodeByContinuingOnAnother() throws Exception {
-    Map<String, NodeProcess> workers = new HashMap<>();
-    for (String id : List.of("survive-1", "survive-2")) {
-      Map<String, String> env = new HashMap<>(cluster);
-      env.put("SWITCHBOARD_WORKERS_0_ID", id);
-      env.put("SWITCHBOARD_WORKERS_0_MODEL", "survive-llm");
-      env.put("SWITCHBOARD_WORKERS_0_MOCKER_DECODE_TOKENS_PER_SECOND", "30");
-      workers.put(id, launch("worker-" + id, env, "--roles", "worker"));
-    }
-    waitUntil("both workers join", 60_000,
-        () -> routableWorkers(httpPort).containsAll(List.of("survive-1", "survive-2")));
+    Map<String, NodeProcess> workers = launchWorkerPair("survive", Map.of());
 
-    try (SseClient sse = new SseClient(httpPort, "/v1/completions", "{\"model\":\"survive-llm\",\"prompt\":\"go on\","
-        + "\"max_tokens\":60,\"stream\":true,\"stream_options\":{\"include_usage\":true}}", 0)) {
-      NodeProcess serving = workers.get(sse.headers.get("x-switchboard-worker"));
-      StringBuilder text = new StringBuilder(textOf(sse.nextData()));
-      text.append(textOf(sse.nextData()));
-      long killed = System.nanoTime();
-      serving.kill();
-      List<String> rest = sse.remainingData();
-      System.out.printf("SIGKILLed the serving worker node; the stream went on elsewhere and completed %.0f ms "
-          + "later%n", (System.nanoTime() - killed) / 1e6);
+    Survived run = streamSurvives(workers, "survive-llm", "go on", 60, NodeProcess::kill, serving -> { });
 
-      assertThat(rest).as(serving.output()).last().isEqualTo("[DONE]");
-      rest.subList(0, rest.size() - 1).forEach(data -> text.append(textOf(data)));
-      io.vertx.core.json.JsonObject usage = new io.vertx.core.json.JsonObject(rest.get(rest.size() - 2))
-          .getJsonObject("usage");
-      assertThat(usage.getInteger("completion_tokens")).isEqualTo(60);
-      // The mocker's text is a function of the prompt and seed: nothing repeated, nothing missing.
-      HttpResponse<String> whole = ClusterTestSupport.post(httpPort, "/v1/completions",
-          "{\"model\":\"survive-llm\",\"prompt\":\"go on\",\"max_tokens\":60}");
-      assertThat(text.toString()).isEqualTo(new io.vertx.core.json.JsonObject(whole.body())
-          .getJsonArray("choices").getJsonObject(0).getString("text"));
-    }
+    System.out.printf("SIGKILLed the serving worker node; the stream went on elsewhere and completed %d ms later%n",
+        run.msAfterFault());
   }
 
   @Test
   @Order(5)
   void aStreamSurvivesItsWorkerNodeHangingBySigstop() throws Exception {
-    Map<String, NodeProcess> workers = new HashMap<>();
-    for (String id : List.of("hang-1", "hang-2")) {
-      Map<String, String> env = new HashMap<>(cluster);
-      env.put("SWITCHBOARD_WORKERS_0_ID", id);
-      env.put("SWITCHBOARD_WORKERS_0_MODEL", "hang-llm");
-      env.put("SWITCHBOARD_WORKERS_0_MOCKER_DECODE_TOKENS_PER_SECOND", "30");
-      workers.put(id, launch("worker-" + id, env, "--roles", "worker"));
-    }
-    waitUntil("both workers join", 60_000,
-        () -> routableWorkers(httpPort).containsAll(List.of("hang-1", "hang-2")));
+    Map<String, NodeProcess> workers = launchWorkerPair("hang", Map.of());
 
-    try (SseClient sse = new SseClient(httpPort, "/v1/completions", "{\"model\":\"hang-llm\",\"prompt\":\"hold on\","
-        + "\"max_tokens\":60,\"stream\":true,\"stream_options\":{\"include_usage\":true}}", 0)) {
-      NodeProcess serving = workers.get(sse.headers.get("x-switchboard-worker"));
-      StringBuilder text = new StringBuilder(textOf(sse.nextData()));
-      long stopped = System.nanoTime();
-      signal(serving, "-STOP");
-      try {
-        List<String> rest = sse.remainingData();
-        System.out.printf("SIGSTOPped the serving worker node (a hang); the stream went on elsewhere and completed "
-            + "%.0f ms later%n", (System.nanoTime() - stopped) / 1e6);
-        assertThat(rest).last().isEqualTo("[DONE]");
-        rest.subList(0, rest.size() - 1).forEach(data -> text.append(textOf(data)));
-        assertThat(new io.vertx.core.json.JsonObject(rest.get(rest.size() - 2)).getJsonObject("usage")
-            .getInteger("completion_tokens")).isEqualTo(60);
-        HttpResponse<String> whole = ClusterTestSupport.post(httpPort, "/v1/completions",
-            "{\"model\":\"hang-llm\",\"prompt\":\"hold on\",\"max_tokens\":60}");
-        assertThat(text.toString()).isEqualTo(new io.vertx.core.json.JsonObject(whole.body())
-            .getJsonArray("choices").getJsonObject(0).getString("text"));
-      } finally {
-        signal(serving, "-CONT");
-      }
-    }
+    Survived run = streamSurvives(workers, "hang-llm", "hold on", 60, serving -> signal(serving, "-STOP"),
+        serving -> signal(serving, "-CONT"));
+
+    System.out.printf("SIGSTOPped the serving worker node (a hang); the stream went on elsewhere and completed "
+        + "%d ms later%n", run.msAfterFault());
     assertThat(gatewayNode.isAlive()).isTrue();
   }
 
   @Test
   @Order(6)
   void aStreamLongerThanItsWorkersDrainTimeoutMovesToAnotherWorker() throws Exception {
-    Map<String, NodeProcess> workers = new HashMap<>();
-    for (String id : List.of("short-drain-1", "short-drain-2")) {
-      Map<String, String> env = new HashMap<>(cluster);
-      env.put("SWITCHBOARD_WORKERS_0_ID", id);
-      env.put("SWITCHBOARD_WORKERS_0_MODEL", "short-drain-llm");
-      env.put("SWITCHBOARD_WORKERS_0_DRAIN_TIMEOUT_MS", "1000");
-      env.put("SWITCHBOARD_WORKERS_0_MOCKER_DECODE_TOKENS_PER_SECOND", "30");
-      workers.put(id, launch("worker-" + id, env, "--roles", "worker"));
-    }
-    waitUntil("both workers join", 60_000,
-        () -> routableWorkers(httpPort).containsAll(List.of("short-drain-1", "short-drain-2")));
+    Map<String, NodeProcess> workers = launchWorkerPair("short-drain", Map.of("SWITCHBOARD_WORKERS_0_DRAIN_TIMEOUT_MS",
+        "1000"));
 
-    try (SseClient sse = new SseClient(httpPort, "/v1/completions", "{\"model\":\"short-drain-llm\","
-        + "\"prompt\":\"keep going\",\"max_tokens\":90,\"stream\":true,\"stream_options\":{\"include_usage\":true}}", 0)) {
-      NodeProcess serving = workers.get(sse.headers.get("x-switchboard-worker"));
-      StringBuilder text = new StringBuilder(textOf(sse.nextData()));
-      // 90 tokens at 30 a second outlast the worker's 1 s drain: at its end the rest moves elsewhere.
-      serving.terminate();
-      List<String> rest = sse.remainingData();
-      assertThat(rest).as(serving.output()).last().isEqualTo("[DONE]");
-      rest.subList(0, rest.size() - 1).forEach(data -> text.append(textOf(data)));
-      assertThat(new io.vertx.core.json.JsonObject(rest.get(rest.size() - 2)).getJsonObject("usage")
-          .getInteger("completion_tokens")).isEqualTo(90);
-      HttpResponse<String> whole = ClusterTestSupport.post(httpPort, "/v1/completions",
-          "{\"model\":\"short-drain-llm\",\"prompt\":\"keep going\",\"max_tokens\":90}");
-      assertThat(text.toString()).isEqualTo(new io.vertx.core.json.JsonObject(whole.body())
-          .getJsonArray("choices").getJsonObject(0).getString("text"));
-      assertThat(serving.waitForExit(30_000)).isZero();
-    }
+    // 90 tokens at 30 a second outlast the worker's 1 s drain: at its end the rest moves elsewhere.
+    Survived run = streamSurvives(workers, "short-drain-llm", "keep going", 90, NodeProcess::terminate,
+        serving -> { });
+
+    assertThat(run.serving().waitForExit(30_000)).isZero();
   }
 
   @Test
@@ -250,6 +176,62 @@ class ProcessClusterIT {
     }
     assertThat(gatewayNode.waitForExit(30_000)).isZero();
     assertThat(gatewayNode.output()).contains("gateway draining");
+  }
+
+  /** What happens to the worker serving a stream, or undoes it. */
+  private interface Fault {
+    void apply(NodeProcess serving) throws Exception;
+  }
+
+  private record Survived(NodeProcess serving, long msAfterFault) {
+  }
+
+  /** Two worker JVMs PREFIX-1 and PREFIX-2 serving PREFIX-llm at 30 tokens/s, once the gateway routes to both. */
+  private static Map<String, NodeProcess> launchWorkerPair(String prefix, Map<String, String> extraEnv)
+      throws Exception {
+    Map<String, NodeProcess> workers = new HashMap<>();
+    for (String id : List.of(prefix + "-1", prefix + "-2")) {
+      Map<String, String> env = new HashMap<>(cluster);
+      env.putAll(extraEnv);
+      env.put("SWITCHBOARD_WORKERS_0_ID", id);
+      env.put("SWITCHBOARD_WORKERS_0_MODEL", prefix + "-llm");
+      env.put("SWITCHBOARD_WORKERS_0_MOCKER_DECODE_TOKENS_PER_SECOND", "30");
+      workers.put(id, launch("worker-" + id, env, "--roles", "worker"));
+    }
+    waitUntil("both workers join", 60_000, () -> routableWorkers(httpPort).containsAll(workers.keySet()));
+    return workers;
+  }
+
+  /**
+   * Streams a completion, applies {@code fault} to the serving worker after the first token, and checks that the
+   * stream still ends with [DONE], all {@code maxTokens} tokens and the mocker's exact text for the prompt
+   * (a function of prompt and seed: nothing repeated, nothing missing). {@code undo} runs at the end.
+   */
+  private static Survived streamSurvives(Map<String, NodeProcess> workers, String model, String prompt, int maxTokens,
+                                         Fault fault, Fault undo) throws Exception {
+    try (SseClient sse = new SseClient(httpPort, "/v1/completions", "{\"model\":\"" + model + "\",\"prompt\":\""
+        + prompt + "\",\"max_tokens\":" + maxTokens + ",\"stream\":true,\"stream_options\":{\"include_usage\":true}}",
+        0)) {
+      NodeProcess serving = workers.get(sse.headers.get("x-switchboard-worker"));
+      StringBuilder text = new StringBuilder(textOf(sse.nextData()));
+      long faultAt = System.nanoTime();
+      fault.apply(serving);
+      try {
+        List<String> rest = sse.remainingData();
+        long ms = (System.nanoTime() - faultAt) / 1_000_000;
+        assertThat(rest).as(serving.output()).last().isEqualTo("[DONE]");
+        rest.subList(0, rest.size() - 1).forEach(data -> text.append(textOf(data)));
+        assertThat(new io.vertx.core.json.JsonObject(rest.get(rest.size() - 2)).getJsonObject("usage")
+            .getInteger("completion_tokens")).isEqualTo(maxTokens);
+        HttpResponse<String> whole = ClusterTestSupport.post(httpPort, "/v1/completions",
+            "{\"model\":\"" + model + "\",\"prompt\":\"" + prompt + "\",\"max_tokens\":" + maxTokens + "}");
+        assertThat(text.toString()).isEqualTo(new io.vertx.core.json.JsonObject(whole.body())
+            .getJsonArray("choices").getJsonObject(0).getString("text"));
+        return new Survived(serving, ms);
+      } finally {
+        undo.apply(serving);
+      }
+    }
   }
 
   private static void signal(NodeProcess process, String signal) throws Exception {
