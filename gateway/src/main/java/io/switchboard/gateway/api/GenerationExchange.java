@@ -68,9 +68,7 @@ final class GenerationExchange {
   /** Workers offered the request since it last made progress (reset when a stream migrates). */
   private int attemptsThisLeg;
   private final long deadlineEpochMs;
-  /** Whether the current worker has sent a token (or ended) yet: what the first-token timeout watches. */
-  private boolean legProducing;
-  private long firstTokenTimer = -1;
+  private final FirstTokenWatchdog firstTokenWatchdog;
   /** Set while the request waits for a worker of its model to have room; null otherwise. */
   private AdmissionQueue.Waiter waiter;
   private long queuedSinceNanos;
@@ -91,6 +89,7 @@ final class GenerationExchange {
     this.sse = new SseWriter(response);
     this.route = new RouteRequest(request.model(), request.prompt(), sessionKey(services, ctx, request));
     this.deadlineEpochMs = System.currentTimeMillis() + services.options().getRequestTimeoutMs();
+    this.firstTokenWatchdog = new FirstTokenWatchdog(ctx.vertx(), services.options().getFirstTokenTimeoutMs());
   }
 
   /** The session a request belongs to, for session affinity: the session header, else the body's user. */
@@ -293,17 +292,11 @@ final class GenerationExchange {
 
   /** Gives up on {@code opening} if its worker sends nothing within gateway.firstTokenTimeoutMs. */
   private void watchFirstToken(ChunkStream opening, String worker) {
-    long limit = services.options().getFirstTokenTimeoutMs();
-    legProducing = false;
-    if (limit <= 0) {
-      return;
-    }
-    cancelFirstTokenTimer();
-    firstTokenTimer = ctx.vertx().setTimer(limit, id -> {
-      firstTokenTimer = -1;
-      if (finished || opening != stream || legProducing) {
+    firstTokenWatchdog.watch(() -> {
+      if (finished || opening != stream) {
         return;
       }
+      long limit = firstTokenWatchdog.limitMs();
       stream = null;
       opening.cancel("no first token within " + limit + " ms");
       onStreamError(GenerateError.of(GenerateError.Code.ENGINE_FAILED, "worker " + worker + " sent no token within "
@@ -311,18 +304,11 @@ final class GenerationExchange {
     });
   }
 
-  private void cancelFirstTokenTimer() {
-    if (firstTokenTimer >= 0) {
-      ctx.vertx().cancelTimer(firstTokenTimer);
-      firstTokenTimer = -1;
-    }
-  }
-
   private void onChunk(StreamChunk chunk) {
     if (finished) {
       return;
     }
-    legProducing = true;
+    firstTokenWatchdog.produced();
     if (chunk.error() != null) {
       onStreamError(chunk.error());
       return;
@@ -464,7 +450,7 @@ final class GenerationExchange {
 
   private void finish(int status, ApiError error, Usage usage, String finishReason) {
     finished = true;
-    cancelFirstTokenTimer();
+    firstTokenWatchdog.cancel();
     if (waiter != null) {
       waiter.leave();
       waiter = null;
