@@ -2,6 +2,7 @@ package io.switchboard.gateway;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.switchboard.gateway.admission.AdmissionQueue;
+import io.switchboard.gateway.resilience.RetryBackoff;
 import io.switchboard.gateway.resilience.WorkerCircuits;
 import io.switchboard.gateway.api.ClusterHandlers;
 import io.switchboard.gateway.api.CompletionsHandler;
@@ -30,6 +31,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
@@ -84,7 +86,9 @@ public class GatewayVerticle extends VerticleBase {
     admission = new AdmissionQueue(vertx, options.getAdmissionQueueSize(), 250);
     GatewayServices services = new GatewayServices(options, registry, workerRouter,
         plane, metrics, admission, new WorkerCircuits(options.getCircuitFailureThreshold(), options.getCircuitOpenMs(),
-            System::nanoTime), cluster.localNodeId(), plane.replyAddress());
+            System::nanoTime),
+        new RetryBackoff(options.getRetryBackoffMs(), () -> ThreadLocalRandom.current().nextDouble()),
+        cluster.localNodeId(), plane.replyAddress());
     Router router = router(services);
     return registry.start()
         .compose(v -> options.getRouter().isSharePrefixes() ? prefixSharing.start(workerRouter)

@@ -2,6 +2,7 @@ package io.switchboard.gateway.api;
 
 import io.switchboard.gateway.GatewayOptions;
 import io.switchboard.gateway.admission.AdmissionQueue;
+import io.switchboard.gateway.resilience.RetryBackoff;
 import io.switchboard.gateway.resilience.WorkerCircuits;
 import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.gateway.plane.RequestPlane;
@@ -16,6 +17,7 @@ import io.switchboard.gateway.routing.WorkerRouter;
  */
 public record GatewayServices(GatewayOptions options, WorkerRegistry registry, WorkerRouter router,
                               RequestPlane plane, GatewayMetrics metrics, AdmissionQueue admission, WorkerCircuits circuits,
+                              RetryBackoff retryBackoff,
                               String nodeId,
                               String replyAddress) {
 }

@@ -179,7 +179,7 @@ final class GenerationExchange {
   private void retryOrFail(GenerateError refusal) {
     services.metrics().attemptFailed(request.model());
     if (refusal.retryable()) {
-      long delayMs = retryDelayMs();
+      long delayMs = services.retryBackoff().delayMs(attemptsThisLeg);
       log.info("worker did not take the request; trying another", kv("requestId", requestId),
           kv("workerId", refusal.workerId()), kv("code", refusal.code().name()), kv("reason", refusal.message()),
           kv("afterMs", delayMs));
@@ -191,20 +191,6 @@ final class GenerationExchange {
     } else {
       fail(WorkerFailures.toApiError(refusal, requestId), refusal);
     }
-  }
-
-  /**
-   * The pause before the next worker is offered the request: none for the first retry (another worker is as
-   * likely as not to be fine), then gateway.retryBackoffMs doubling per attempt, with ±50% jitter so requests
-   * that failed together do not come back together.
-   */
-  private long retryDelayMs() {
-    long base = services.options().getRetryBackoffMs();
-    if (base == 0 || attemptsThisLeg <= 1) {
-      return 0;
-    }
-    long backoff = base << Math.min(10, attemptsThisLeg - 2);
-    return (long) (backoff * (0.5 + java.util.concurrent.ThreadLocalRandom.current().nextDouble()));
   }
 
   private GenerateRequest generateRequest() {
