@@ -13,7 +13,8 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
 /**
  * Publishes a worker's discovery record (cluster-wide, through Vert.x Service Discovery) and removes it on
  * shutdown. A crashed node cannot remove its own records: the launcher's membership watcher on the surviving
- * nodes does, by the record's node id.
+ * nodes does, by the record's node id. A record lost while the node lives is published again
+ * ({@link PublishedRecord}).
  */
 final class WorkerAnnouncer {
 
@@ -21,34 +22,30 @@ final class WorkerAnnouncer {
 
   private final ServiceDiscovery discovery;
   private final WorkerDescriptor descriptor;
-  private String registration;
+  private final PublishedRecord record;
 
   WorkerAnnouncer(Vertx vertx, WorkerDescriptor descriptor) {
     this.discovery = ServiceDiscovery.create(vertx);
     this.descriptor = descriptor;
+    this.record = new PublishedRecord(vertx, discovery, "worker " + descriptor.workerId());
   }
 
   Future<Void> publish() {
-    Record record = new Record()
-        .setType(WorkerDescriptor.RECORD_TYPE)
-        .setName(descriptor.recordName())
-        .setLocation(descriptor.endpoints())
-        .setMetadata(descriptor.toJson());
-    return discovery.publish(record).map(published -> {
-      registration = published.getRegistration();
-      log.info("worker published", kv("workerId", descriptor.workerId()), kv("model", descriptor.model()),
-          kv("engine", descriptor.engine()), kv("node", descriptor.nodeId()), kv("slots", descriptor.slots()));
-      return null;
-    });
+    return record.publish(new Record()
+            .setType(WorkerDescriptor.RECORD_TYPE)
+            .setName(descriptor.recordName())
+            .setLocation(descriptor.endpoints())
+            .setMetadata(descriptor.toJson()))
+        .onSuccess(v -> log.info("worker published", kv("workerId", descriptor.workerId()),
+            kv("model", descriptor.model()), kv("engine", descriptor.engine()), kv("node", descriptor.nodeId()),
+            kv("slots", descriptor.slots())));
   }
 
   Future<Void> unpublish() {
-    if (registration == null) {
-      return Future.succeededFuture();
+    if (!record.published()) {
+      return record.unpublish();
     }
-    String id = registration;
-    registration = null;
-    return discovery.unpublish(id)
+    return record.unpublish()
         .onSuccess(v -> log.info("worker unpublished", kv("workerId", descriptor.workerId())))
         .recover(failure -> {
           log.warn("could not unpublish worker record; survivors remove it when this node leaves",

@@ -1,6 +1,7 @@
 package io.switchboard.worker.rpc;
 
 import io.switchboard.protocol.RpcBackendRecord;
+import io.switchboard.worker.PublishedRecord;
 import io.switchboard.worker.process.SupervisedProcess;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -40,7 +41,7 @@ public final class RpcAgentVerticle extends VerticleBase {
   private RpcProbe probe;
   private ServiceDiscovery discovery;
   private SupervisedProcess current;
-  private String registration;
+  private PublishedRecord record;
   private boolean started;
   private boolean stopping;
   private long backoffMs;
@@ -64,6 +65,7 @@ public final class RpcAgentVerticle extends VerticleBase {
   public Future<?> start() {
     probe = new RpcProbe(vertx);
     discovery = ServiceDiscovery.create(vertx);
+    record = new PublishedRecord(vertx, discovery, "rpc-server " + agentId);
     Path bin = Path.of(options.getServerBin());
     return vertx.executeBlocking(() -> Files.isRegularFile(bin) && Files.isExecutable(bin), false)
         .compose(executable -> executable ? launch() : Future.failedFuture(new IllegalStateException(
@@ -132,14 +134,10 @@ public final class RpcAgentVerticle extends VerticleBase {
         .put("totalBytes", d.totalBytes())));
     RpcBackendRecord backend = new RpcBackendRecord(agentId, nodeId, host, options.getPort(), result.version(),
         devices, process.pid());
-    Record record = new Record().setType(RpcBackendRecord.RECORD_TYPE).setName(backend.recordName())
-        .setLocation(new JsonObject().put("endpoint", backend.endpoint())).setMetadata(backend.toJson());
-    return discovery.publish(record).map(published -> {
-      registration = published.getRegistration();
-      log.info("rpc-server published", kv("node", nodeId), kv("endpoint", backend.endpoint()),
-          kv("protocolVersion", result.version()), kv("devices", devices.size()), kv("pid", backend.pid()));
-      return null;
-    });
+    return record.publish(new Record().setType(RpcBackendRecord.RECORD_TYPE).setName(backend.recordName())
+            .setLocation(new JsonObject().put("endpoint", backend.endpoint())).setMetadata(backend.toJson()))
+        .onSuccess(v -> log.info("rpc-server published", kv("node", nodeId), kv("endpoint", backend.endpoint()),
+            kv("protocolVersion", result.version()), kv("devices", devices.size()), kv("pid", backend.pid())));
   }
 
   private void onExit(SupervisedProcess process, int status) {
@@ -179,12 +177,7 @@ public final class RpcAgentVerticle extends VerticleBase {
   }
 
   private Future<Void> unpublish() {
-    if (registration == null) {
-      return Future.succeededFuture();
-    }
-    String id = registration;
-    registration = null;
-    return discovery.unpublish(id).recover(failure -> Future.succeededFuture());
+    return record.unpublish().recover(failure -> Future.succeededFuture());
   }
 
   /** Withdraws the record first, then stops the server; every step runs whatever the one before did. */
