@@ -26,7 +26,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The product as a user runs it: separate JVMs of the built jar on loopback. The embedded default plus a
  * worker-only node from conf/worker-mock.yaml share the traffic; SIGKILL of the worker node removes it within
- * 5 s while requests keep succeeding; SIGTERM of a worker node finishes its stream before it exits.
+ * 5 s while requests keep succeeding; SIGTERM of a worker node finishes its stream before it exits. The fault
+ * scenarios: a stream survives its worker node being SIGKILLed, hanging (SIGSTOP) or outlasting its drain
+ * timeout; a SIGTERMed gateway node finishes its streams; a restarted gateway node serves the running workers,
+ * and a crashed one's streams are cut visibly and cancelled on the workers. (A dying backend process:
+ * BackendFaultIT; a slow client: GatewayApiTest's flow-control test.)
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ProcessClusterIT {
@@ -176,6 +180,58 @@ class ProcessClusterIT {
     }
     assertThat(gatewayNode.waitForExit(30_000)).isZero();
     assertThat(gatewayNode.output()).contains("gateway draining");
+  }
+
+  @Test
+  @Order(8)
+  void aRestartedGatewayNodeServesTheRunningWorkersAndACrashedOnesStreamsAreStoppedNotLeaked() throws Exception {
+    // The gateway node from the start of the class exited in the test above; the worker nodes kept running.
+    NodeProcess restarted = restartGatewayNode("embedded-restarted");
+    Map<String, NodeProcess> workers = launchWorkerPair("restart", Map.of());
+
+    // A gateway that crashes mid-stream cannot finish it: the client sees the stream cut (no [DONE]), and the
+    // worker stops generating for the vanished gateway instead of holding a slot until the deadline.
+    NodeProcess serving;
+    try (SseClient sse = new SseClient(httpPort, "/v1/completions", "{\"model\":\"restart-llm\",\"prompt\":\"cut\","
+        + "\"max_tokens\":300,\"stream\":true}", 0)) {
+      serving = workers.get(sse.headers.get("x-switchboard-worker"));
+      sse.nextData();
+      restarted.kill();
+      List<String> rest = new ArrayList<>();
+      try {
+        rest.addAll(sse.remainingData());
+      } catch (java.io.IOException cut) {
+        // what a client sees when the connection breaks mid-stream
+      }
+      assertThat(rest).doesNotContain("[DONE]");
+    }
+    waitUntil("the worker cancels the crashed gateway's stream", 15_000,
+        () -> serving.output().contains("its gateway node left the cluster"));
+
+    // The cluster's only listed member was the gateway itself: the restarted node forms a cluster of its own
+    // first, then merges into the running one (cluster.xml looks every 5 s); its own worker stays published.
+    NodeProcess again = restartGatewayNode("embedded-restarted-2");
+    long restartedAt = System.nanoTime();
+    waitUntil("the restarted gateway sees the running workers and its own", 60_000,
+        () -> routableWorkers(httpPort).containsAll(List.of("restart-1", "restart-2", "embedded-restarted-2-worker")));
+    System.out.printf("restarted gateway node routes to the running worker nodes %d ms after it served%n",
+        (System.nanoTime() - restartedAt) / 1_000_000);
+    Survived run = streamSurvives(workers, "restart-llm", "after the restart", 30, serving2 -> { }, s -> { });
+    assertThat(run.serving().isAlive()).isTrue();
+    Thread.sleep(4_000);
+    assertThat(routableWorkers(httpPort)).as("still routable once the merge settled")
+        .contains("restart-1", "restart-2", "embedded-restarted-2-worker");
+    assertThat(again.isAlive()).isTrue();
+  }
+
+  /** A new gateway node (with its embedded worker) on the same port, once it serves. */
+  private static NodeProcess restartGatewayNode(String name) throws Exception {
+    Map<String, String> env = new HashMap<>(cluster);
+    env.put("SWITCHBOARD_WORKERS_0_ID", name + "-worker");
+    NodeProcess node = launch(name, env, "--http-port", Integer.toString(httpPort));
+    waitUntil("the restarted gateway node serves", 60_000,
+        () -> routableWorkers(httpPort).contains(name + "-worker"));
+    return node;
   }
 
   /** What happens to the worker serving a stream, or undoes it. */

@@ -1,0 +1,117 @@
+package io.switchboard.node;
+
+import io.switchboard.gateway.SseClient;
+import io.switchboard.worker.llamacpp.LlamaServerTestSupport;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static io.switchboard.node.ClusterTestSupport.freePort;
+import static io.switchboard.node.ClusterTestSupport.freshCluster;
+import static io.switchboard.node.ClusterTestSupport.get;
+import static io.switchboard.node.ClusterTestSupport.post;
+import static io.switchboard.node.ClusterTestSupport.routableWorkers;
+import static io.switchboard.node.ClusterTestSupport.waitUntil;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A backend process dies mid-stream: one node with two openai workers in front of two real llama-servers
+ * serving the same model. The llama-server a stream comes from is SIGKILLed after the first token; the worker
+ * sees its backend's stream break, the gateway moves the stream to the other worker (a completion resumes as
+ * prompt + text so far, greedy), and the client gets every token of the unbroken answer once, then [DONE].
+ */
+class BackendFaultIT {
+
+  private static final int MAX_TOKENS = 1200;
+  private static final List<Process> launched = new ArrayList<>();
+  private static final Map<Integer, Process> backendsByPort = new HashMap<>();
+  private static NodeProcess node;
+  private static int httpPort;
+  private static String model;
+
+  @BeforeAll
+  static void start() throws Exception {
+    assertThat(NodeProcess.jar()).as("run mvn package first").exists();
+    List<String> args = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      // The tiny model makes about 1,000 tokens a second here: 1,200 tokens leave time to kill mid-stream.
+      int port = LlamaServerTestSupport.start(launched, "--metrics", "-c", "2048");
+      backendsByPort.put(port, launched.get(launched.size() - 1));
+      args.addAll(List.of("--backend", "http://127.0.0.1:" + port + "/v1"));
+    }
+    httpPort = freePort();
+    args.addAll(List.of("--http-port", Integer.toString(httpPort)));
+    node = new NodeProcess("backend-fault-node", freshCluster("backend-fault"), args.toArray(String[]::new));
+    waitUntil("both backends' workers are routable", 60_000, () -> routableWorkers(httpPort).size() == 2);
+    JsonObject first = new JsonObject(get(httpPort, "/admin/cluster").body()).getJsonArray("workers")
+        .getJsonObject(0);
+    model = first.getJsonArray("models").getString(0);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (node != null) {
+      node.close();
+    }
+    for (Process backend : launched) {
+      backend.destroyForcibly().waitFor();
+    }
+  }
+
+  private static String completion(boolean stream) {
+    return "{\"model\":\"" + model + "\",\"prompt\":\"the backend dies\",\"max_tokens\":" + MAX_TOKENS
+        + ",\"temperature\":0,\"ignore_eos\":true"
+        + (stream ? ",\"stream\":true,\"stream_options\":{\"include_usage\":true}" : "") + "}";
+  }
+
+  @Test
+  void aStreamSurvivesItsBackendProcessBeingKilled() throws Exception {
+    double migrationsBefore = migrations();
+    StringBuilder text = new StringBuilder();
+    Process serving;
+    List<String> rest;
+    try (SseClient sse = new SseClient(httpPort, "/v1/completions", completion(true), 0)) {
+      assertThat(sse.status).isEqualTo(200);
+      String worker = sse.headers.get("x-switchboard-worker");
+      int port = Integer.parseInt(worker.replaceFirst("^openai-127\\.0\\.0\\.1-(\\d+)-.*$", "$1"));
+      serving = backendsByPort.get(port);
+      text.append(textOf(sse.nextData()));
+      serving.destroyForcibly();
+      rest = sse.remainingData();
+    }
+    assertThat(serving.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+
+    assertThat(rest).as(node.output()).last().isEqualTo("[DONE]");
+    assertThat(rest).noneMatch(event -> event.contains("\"error\""));
+    rest.subList(0, rest.size() - 1).forEach(data -> text.append(textOf(data)));
+    JsonObject usage = new JsonObject(rest.get(rest.size() - 2)).getJsonObject("usage");
+    assertThat(usage.getInteger("completion_tokens")).isEqualTo(MAX_TOKENS);
+    assertThat(migrations()).as("the stream moved to the other backend's worker").isGreaterThan(migrationsBefore);
+
+    HttpResponse<String> whole = post(httpPort, "/v1/completions", completion(false));
+    assertThat(whole.statusCode()).as(whole.body()).isEqualTo(200);
+    assertThat(text.toString()).as("nothing repeated, nothing missing")
+        .isEqualTo(new JsonObject(whole.body()).getJsonArray("choices").getJsonObject(0).getString("text"));
+    System.out.printf("killed the serving llama-server after the first token; %d chars arrived in one stream%n",
+        text.length());
+  }
+
+  private static double migrations() throws Exception {
+    return get(httpPort, "/metrics").body().lines()
+        .filter(line -> line.startsWith("switchboard_stream_migrations_total"))
+        .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1))).sum();
+  }
+
+  private static String textOf(String data) {
+    JsonArray choices = new JsonObject(data).getJsonArray("choices");
+    return choices == null || choices.isEmpty() ? "" : choices.getJsonObject(0).getString("text", "");
+  }
+}
