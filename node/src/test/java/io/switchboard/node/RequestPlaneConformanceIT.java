@@ -72,6 +72,9 @@ class RequestPlaneConformanceIT {
             contextLength: 8192
             mocker: {prefillTokensPerSecond: 0, decodeTokensPerSecond: 100, batchSlowdown: 0, seed: 7,
                      minAnswerTokens: 8000, maxAnswerTokens: 8000}
+          - id: conf-relay
+            model: relay-llm
+            mocker: {decodeTokensPerSecond: 40}
         """);
     launch("conformance-workers", Map.of(), "--config", workers.toString());
     for (String plane : List.of("eventbus", "grpc")) {
@@ -81,8 +84,8 @@ class RequestPlaneConformanceIT {
           "--roles", "gateway", "--http-port", Integer.toString(port));
     }
     for (int port : gatewayPorts.values()) {
-      waitUntil("both workers are routable from gateway :" + port, 90_000,
-          () -> routableWorkers(port).containsAll(List.of("conf-instant", "conf-paced")));
+      waitUntil("the workers are routable from gateway :" + port, 90_000,
+          () -> routableWorkers(port).containsAll(List.of("conf-instant", "conf-paced", "conf-relay")));
     }
   }
 
@@ -212,7 +215,7 @@ class RequestPlaneConformanceIT {
               endpoint.substring(0, colon)));
       HealthReply health = client.health(HealthRequest.getDefaultInstance()).await(10, TimeUnit.SECONDS);
       assertThat(health.getWorkersList()).extracting(WorkerHealth::getWorkerId)
-          .containsExactlyInAnyOrder("conf-instant", "conf-paced");
+          .containsExactlyInAnyOrder("conf-instant", "conf-paced", "conf-relay");
       assertThat(health.getWorkersList()).allSatisfy(w -> assertThat(w.getAccepting()).isTrue());
     } finally {
       vertx.close().await(10, TimeUnit.SECONDS);
@@ -355,5 +358,41 @@ class RequestPlaneConformanceIT {
       assertThat(rest.error()).contains("doomed-" + plane);
       assertThat(detectedMs).isLessThan(10_000);
     }
+  }
+
+  @ParameterizedTest(name = "{0} plane")
+  @ValueSource(strings = {"eventbus", "grpc"})
+  void aStreamWhoseWorkerIsKilledContinuesOnAnotherWorker(String plane) throws Exception {
+    int port = gatewayPorts.get(plane);
+    String doomedId = "relay-doomed-" + plane;
+    NodeProcess doomed = launch("conformance-relay-" + plane, Map.of(
+        "SWITCHBOARD_WORKERS_0_ID", doomedId,
+        "SWITCHBOARD_WORKERS_0_MODEL", "relay-llm",
+        "SWITCHBOARD_WORKERS_0_MOCKER_DECODE_TOKENS_PER_SECOND", "40"), "--roles", "worker");
+    waitUntil("the doomed relay worker joins", 60_000, () -> routableWorkers(port).contains(doomedId));
+
+    // Either relay worker may take a stream: ask until the doomed one serves (a new prompt each time, so
+    // prefix affinity does not send every try to the same worker).
+    for (int attempt = 0; attempt < 20; attempt++) {
+      String prompt = "relay " + plane + " " + attempt;
+      try (SseClient sse = new SseClient(port, "/v1/completions", body("relay-llm", 80, true, prompt), 0)) {
+        if (!doomedId.equals(sse.headers.get("x-switchboard-worker"))) {
+          continue;
+        }
+        List<String> events = new ArrayList<>();
+        events.add(sse.nextData());
+        doomed.kill();
+        events.addAll(sse.remainingData());
+        Streamed streamed = Streamed.of(events);
+        assertThat(streamed.error()).isNull();
+        assertThat(streamed.done()).isTrue();
+        assertThat(streamed.completionTokens()).isEqualTo(80);
+        assertThat(streamed.text()).as("nothing repeated, nothing missing")
+            .isEqualTo(whole(port, "relay-llm", 80, prompt).getJsonArray("choices").getJsonObject(0)
+                .getString("text"));
+        return;
+      }
+    }
+    throw new AssertionError("the doomed relay worker never served a stream in 20 tries");
   }
 }
