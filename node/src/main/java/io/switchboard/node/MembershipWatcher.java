@@ -15,6 +15,8 @@ import io.vertx.servicediscovery.ServiceDiscovery;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
@@ -27,7 +29,11 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
  * would stay forever. So every node listens to Hazelcast membership (its own listener; Vert.x HA holds the
  * cluster manager's node listener) and, when a member leaves, tells the local gateway and workers at once
  * and removes the departed node's worker records. A periodic sweep removes records of any node that is not a
- * member, in case an event was missed (this node was busy joining, or the leaver was the last to know).
+ * member, in case an event was missed (this node was busy joining, or the leaver was the last to know). The same
+ * sweep tells the local gateway and workers of a member that is missing from two checks in a row without a
+ * departure event: a node that crashes while its cluster merges into another leaves none, and its streams would
+ * otherwise hold worker slots until their deadline. (Two checks, because a merging node's member list is briefly
+ * incomplete.)
  */
 final class MembershipWatcher implements ClusterView {
 
@@ -44,6 +50,9 @@ final class MembershipWatcher implements ClusterView {
   private final ServiceDiscovery discovery;
   private UUID listenerId;
   private long sweepTimer = -1;
+  /** Members seen and not yet announced as gone; those missing from the last check. */
+  private final Set<String> known = new HashSet<>();
+  private final Set<String> missingOnce = new HashSet<>();
 
   MembershipWatcher(Vertx vertx, HazelcastInstance hazelcast) {
     this.vertx = vertx;
@@ -64,11 +73,42 @@ final class MembershipWatcher implements ClusterView {
         String nodeId = nodeIdOf(event.getMember());
         log.warn("cluster member left; removing its workers", kv("node", nodeId),
             kv("address", event.getMember().getAddress().toString()), kv("members", event.getMembers().size()));
+        announced(nodeId);
         vertx.eventBus().publish(Addresses.MEMBER_LEFT_LOCAL, nodeId);
         removeRecordsOfAbsentNodes();
       }
     });
-    sweepTimer = vertx.setPeriodic(SWEEP_INTERVAL_MS, id -> removeRecordsOfAbsentNodes());
+    sweepTimer = vertx.setPeriodic(SWEEP_INTERVAL_MS, id -> {
+      announceSilentDepartures();
+      removeRecordsOfAbsentNodes();
+    });
+  }
+
+  private synchronized void announced(String nodeId) {
+    known.remove(nodeId);
+    missingOnce.remove(nodeId);
+  }
+
+  private void announceSilentDepartures() {
+    List<String> gone = new ArrayList<>();
+    synchronized (this) {
+      Set<String> members = Set.copyOf(memberIds());
+      for (String id : List.copyOf(known)) {
+        if (members.contains(id)) {
+          missingOnce.remove(id);
+        } else if (!missingOnce.add(id)) {
+          gone.add(id);
+          known.remove(id);
+          missingOnce.remove(id);
+        }
+      }
+      known.addAll(members);
+    }
+    for (String nodeId : gone) {
+      log.warn("cluster member is gone without a departure event (it crashed while the cluster was merging?); "
+          + "removing its workers", kv("node", nodeId));
+      vertx.eventBus().publish(Addresses.MEMBER_LEFT_LOCAL, nodeId);
+    }
   }
 
   private void removeRecordsOfAbsentNodes() {

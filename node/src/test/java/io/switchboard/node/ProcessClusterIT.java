@@ -214,7 +214,11 @@ class ProcessClusterIT {
     long restartedAt = System.nanoTime();
     waitUntil("the restarted gateway sees the running workers and its own", 60_000,
         () -> routableWorkers(httpPort).containsAll(List.of("restart-1", "restart-2", "embedded-restarted-2-worker")));
-    System.out.printf("restarted gateway node routes to the running worker nodes %d ms after it served%n",
+    // Right after the merge the event bus may not yet know the workers' addresses (no handlers): wait for a
+    // request that is answered.
+    waitUntil("a request to the running workers is answered", 30_000,
+        () -> ClusterTestSupport.chat(httpPort, "restart-llm", 1).statusCode() == 200);
+    System.out.printf("restarted gateway node serves the running worker nodes %d ms after it listened%n",
         (System.nanoTime() - restartedAt) / 1_000_000);
     Survived run = streamSurvives(workers, "restart-llm", "after the restart", 30, serving2 -> { }, s -> { });
     assertThat(run.serving().isAlive()).isTrue();

@@ -368,7 +368,7 @@ final class GenerationExchange {
     services.metrics().migrated(request.model());
     log.info("worker failed mid-stream; continuing on another worker", kv("requestId", requestId),
         kv("model", request.model()), kv("workerId", error.workerId()), kv("tokensSoFar", tokensSoFar),
-        kv("migration", migrations), kv("migrationLimit", services.options().getMigrationLimit()),
+        kv("charsSoFar", text.length()), kv("migration", migrations), kv("migrationLimit", services.options().getMigrationLimit()),
         kv("reason", error.message()));
     attempt(error);
   }
