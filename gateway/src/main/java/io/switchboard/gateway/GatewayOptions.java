@@ -77,6 +77,7 @@ public class GatewayOptions {
   private int streamCredits = DEFAULT_STREAM_CREDITS;
   private int maxAttempts = DEFAULT_MAX_ATTEMPTS;
   private long retryBackoffMs = DEFAULT_RETRY_BACKOFF_MS;
+  private String adminKey;
   private int migrationLimit = DEFAULT_MIGRATION_LIMIT;
   private long firstTokenTimeoutMs = DEFAULT_FIRST_TOKEN_TIMEOUT_MS;
   private int admissionQueueSize = DEFAULT_ADMISSION_QUEUE_SIZE;
@@ -118,6 +119,7 @@ public class GatewayOptions {
     circuitFailureThreshold = json.getInteger("circuitFailureThreshold", DEFAULT_CIRCUIT_FAILURE_THRESHOLD);
     circuitOpenMs = json.getLong("circuitOpenMs", DEFAULT_CIRCUIT_OPEN_MS);
     registryResyncMs = json.getLong("registryResyncMs", DEFAULT_REGISTRY_RESYNC_MS);
+    adminKey = json.getString("adminKey");
   }
 
   public JsonObject toJson() {
@@ -144,7 +146,8 @@ public class GatewayOptions {
         .put("drainTimeoutMs", drainTimeoutMs)
         .put("circuitFailureThreshold", circuitFailureThreshold)
         .put("circuitOpenMs", circuitOpenMs)
-        .put("registryResyncMs", registryResyncMs);
+        .put("registryResyncMs", registryResyncMs)
+        .put("adminKey", adminKey);
   }
 
   /** Fails with a message naming the key under {@code path} and what it accepts. */
@@ -185,6 +188,10 @@ public class GatewayOptions {
       requireAtLeast(path + ".firstTokenTimeoutMs (0 = no limit)", firstTokenTimeoutMs, 100);
     }
     requireAtLeast(path + ".registryResyncMs", registryResyncMs, 100);
+    if (adminKey != null && adminKey.length() < 8) {
+      throw new IllegalArgumentException(path + ".adminKey must be at least 8 characters (it guards /admin and "
+          + "/dashboard), got " + adminKey.length());
+    }
   }
 
   /** The routing policy of {@code model}: its {@code modelPolicies} entry, else {@code routingPolicy}. */
@@ -320,6 +327,16 @@ public class GatewayOptions {
 
   public GatewayOptions setStreamCredits(int streamCredits) {
     this.streamCredits = streamCredits;
+    return this;
+  }
+
+  /** The key /admin and /dashboard require ({@code Authorization: Bearer KEY}); null = open. */
+  public String getAdminKey() {
+    return adminKey;
+  }
+
+  public GatewayOptions setAdminKey(String adminKey) {
+    this.adminKey = adminKey;
     return this;
   }
 

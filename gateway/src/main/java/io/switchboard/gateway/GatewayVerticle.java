@@ -4,10 +4,14 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.switchboard.gateway.admission.AdmissionQueue;
 import io.switchboard.gateway.resilience.RetryBackoff;
 import io.switchboard.gateway.resilience.WorkerCircuits;
+import io.switchboard.gateway.api.AdminAuth;
+import io.switchboard.gateway.api.AdminHandlers;
 import io.switchboard.gateway.api.ClusterHandlers;
+import io.switchboard.gateway.api.DashboardHandlers;
 import io.switchboard.gateway.api.CompletionsHandler;
 import io.switchboard.gateway.api.ErrorResponder;
 import io.switchboard.gateway.api.GatewayServices;
+import io.switchboard.gateway.api.InFlightRequests;
 import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.gateway.plane.EventBusRequestPlane;
 import io.switchboard.gateway.plane.GrpcRequestPlane;
@@ -88,6 +92,7 @@ public class GatewayVerticle extends VerticleBase {
         plane, metrics, admission, new WorkerCircuits(options.getCircuitFailureThreshold(), options.getCircuitOpenMs(),
             System::nanoTime),
         new RetryBackoff(options.getRetryBackoffMs(), () -> ThreadLocalRandom.current().nextDouble()),
+        new InFlightRequests(),
         cluster.localNodeId(), plane.replyAddress());
     Router router = router(services);
     return registry.start()
@@ -125,7 +130,17 @@ public class GatewayVerticle extends VerticleBase {
     router.get("/v1/models").handler(cluster::models);
     router.get("/health").handler(cluster::health);
     router.get("/live").handler(cluster::live);
+    AdminAuth adminAuth = new AdminAuth(options.getAdminKey());
+    AdminHandlers admin = new AdminHandlers(vertx, services);
+    DashboardHandlers dashboard = new DashboardHandlers(vertx, services, cluster);
+    router.route("/admin/*").handler(adminAuth);
+    router.route("/dashboard*").handler(adminAuth);
+    router.get("/dashboard").handler(dashboard::page);
+    router.get("/dashboard/events").handler(dashboard::events);
     router.get("/admin/cluster").handler(cluster::admin);
+    router.get("/admin/requests").handler(admin::requests);
+    router.post("/admin/workers/:workerId/drain").handler(admin::drain);
+    router.post("/admin/workers/:workerId/undrain").handler(admin::undrain);
     router.get("/metrics").handler(PrometheusScrapingHandler.create(meterRegistry));
     router.route().failureHandler(errors);
     router.errorHandler(404, errors);

@@ -486,6 +486,13 @@ class GatewayApiTest {
       assertThat(error.getString("message")).contains("vanish-1").contains("node-vanish").contains("left the cluster");
       assertThat(tookMs).isLessThan(2000);
     }
+    // The model was served a moment ago: unavailable (503, when and why its worker left), not unknown (404).
+    HttpResponse<String> after = post("/v1/chat/completions", "{\"model\":\"vanish-llm\",\"messages\":"
+        + "[{\"role\":\"user\",\"content\":\"again\"}]}");
+    assertError(after, 503, "model_unavailable", "model");
+    assertThat(after.headers().firstValue("retry-after")).isPresent();
+    assertThat(new JsonObject(after.body()).getJsonObject("error").getString("message"))
+        .contains("worker vanish-1 on node node-vanish left").contains("s ago: node node-vanish left the cluster");
   }
 
   @Test

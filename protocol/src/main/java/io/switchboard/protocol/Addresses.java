@@ -48,6 +48,14 @@ public final class Addresses {
     return "switchboard.worker." + workerId + ".control";
   }
 
+  /**
+   * Where an admin API asks a worker to drain or undrain: a request of {@link WorkerAdminCommand} JSON,
+   * answered with the worker's state ({@code workerId}, {@code drained}, {@code openStreams}).
+   */
+  public static String workerAdmin(String workerId) {
+    return "switchboard.worker." + workerId + ".admin";
+  }
+
   public static String gatewayStreams(String gatewayInstanceId) {
     return "switchboard.gateway." + gatewayInstanceId + ".streams";
   }

@@ -40,6 +40,8 @@ public final class GenerationRunner {
   private final Map<String, Tracked> streams = new LinkedHashMap<>();
   private boolean draining;
   private Promise<Void> drained;
+  /** Set while an operator has drained this worker (POST /admin/workers/ID/drain): why it takes no new work. */
+  private String heldBecause;
 
   public GenerationRunner(Vertx vertx, Engine engine, WorkerOptions options, String workerId, String nodeId) {
     this.vertx = vertx;
@@ -63,6 +65,10 @@ public final class GenerationRunner {
     if (draining) {
       return GenerateError.of(GenerateError.Code.WORKER_STOPPING,
           "worker " + workerId + " is draining and takes no new requests", workerId);
+    }
+    if (heldBecause != null) {
+      return GenerateError.of(GenerateError.Code.WORKER_STOPPING, "worker " + workerId + " takes no new requests: "
+          + heldBecause, workerId);
     }
     String unavailable = engine.unavailableReason();
     if (unavailable != null) {
@@ -158,15 +164,42 @@ public final class GenerationRunner {
     return drained.future();
   }
 
-  public LoadReport loadReport() {
-    return new LoadReport(workerId, nodeId, options.announcedModel(), scheduler.running(), scheduler.queued(),
-        scheduler.free(), scheduler.slots(), draining, System.currentTimeMillis(), engine.status(),
-        engine.models(), engine.embeddingModels(), engine.unavailableReason());
+  /**
+   * An operator's drain: no new work (gateways stop routing here once they see the load report), streams in
+   * progress finish; unlike {@link #drain()} the worker stays up and {@link #undrainByOperator()} takes it back.
+   */
+  public void drainByOperator(String because) {
+    heldBecause = because;
+    log.info("worker drained by an operator: it finishes its streams and takes no new requests",
+        kv("workerId", workerId), kv("inFlight", streams.size()), kv("reason", because));
   }
 
-  /** Not draining and the engine can take work (its backend is up). */
+  public void undrainByOperator() {
+    if (heldBecause != null) {
+      heldBecause = null;
+      log.info("worker undrained by an operator: it takes requests again", kv("workerId", workerId));
+    }
+  }
+
+  public boolean drainedByOperator() {
+    return heldBecause != null;
+  }
+
+  /** Generations admitted and not over (running or queued). */
+  public int openStreams() {
+    return streams.size();
+  }
+
+  public LoadReport loadReport() {
+    String unavailable = heldBecause != null ? heldBecause : engine.unavailableReason();
+    return new LoadReport(workerId, nodeId, options.announcedModel(), scheduler.running(), scheduler.queued(),
+        scheduler.free(), scheduler.slots(), draining, System.currentTimeMillis(), engine.status(),
+        engine.models(), engine.embeddingModels(), unavailable);
+  }
+
+  /** Not draining, not drained by an operator, and the engine can take work (its backend is up). */
   public boolean acceptsWork() {
-    return !draining && engine.unavailableReason() == null;
+    return !draining && heldBecause == null && engine.unavailableReason() == null;
   }
 
   public boolean isDraining() {

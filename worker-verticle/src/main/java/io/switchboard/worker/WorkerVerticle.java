@@ -2,6 +2,7 @@ package io.switchboard.worker;
 
 import io.switchboard.protocol.Addresses;
 import io.switchboard.protocol.LoadReport;
+import io.switchboard.protocol.WorkerAdminCommand;
 import io.switchboard.protocol.WorkerDescriptor;
 import io.switchboard.worker.engine.Engine;
 import io.switchboard.worker.engine.EngineFactory;
@@ -11,6 +12,7 @@ import io.switchboard.worker.plane.LocalWorker;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
@@ -36,6 +38,7 @@ public class WorkerVerticle extends VerticleBase {
   private EventBusPlaneServer eventBusPlane;
   private WorkerAnnouncer announcer;
   private MessageConsumer<String> memberLeft;
+  private MessageConsumer<JsonObject> admin;
   private long loadTimer = -1;
 
   /**
@@ -70,6 +73,7 @@ public class WorkerVerticle extends VerticleBase {
     announcer = new WorkerAnnouncer(vertx, descriptor);
     memberLeft = vertx.eventBus().localConsumer(Addresses.MEMBER_LEFT_LOCAL,
         message -> runner.cancelForGatewayNode(message.body()));
+    admin = vertx.eventBus().consumer(Addresses.workerAdmin(workerId), this::onAdminCommand);
     return engine.start()
         .compose(v -> eventBusPlane.start())
         .compose(v -> {
@@ -81,6 +85,26 @@ public class WorkerVerticle extends VerticleBase {
         })
         .onFailure(failure -> log.error("worker failed to start", kv("workerId", workerId),
             kv("model", options.getModel()), kv("reason", String.valueOf(failure.getMessage()))));
+  }
+
+  /** Drain or undrain on an operator's word; the load report goes out at once so gateways see it now. */
+  private void onAdminCommand(Message<JsonObject> message) {
+    WorkerAdminCommand command;
+    try {
+      command = WorkerAdminCommand.fromJson(message.body());
+    } catch (IllegalArgumentException bad) {
+      message.fail(400, bad.getMessage());
+      return;
+    }
+    if (command.action() == WorkerAdminCommand.Action.DRAIN) {
+      runner.drainByOperator(command.reason() == null || command.reason().isBlank()
+          ? "drained by an operator" : command.reason());
+    } else {
+      runner.undrainByOperator();
+    }
+    publishLoad();
+    message.reply(new JsonObject().put("workerId", workerId).put("drained", runner.drainedByOperator())
+        .put("openStreams", runner.openStreams()));
   }
 
   private void publishLoad() {
@@ -106,6 +130,7 @@ public class WorkerVerticle extends VerticleBase {
           return eventBusPlane.stop();
         })
         .transform(v -> memberLeft.unregister())
+        .transform(v -> admin.unregister())
         .transform(v -> engine.stop())
         .transform(v -> {
           announcer.close();

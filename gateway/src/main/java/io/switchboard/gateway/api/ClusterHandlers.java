@@ -75,6 +75,19 @@ public final class ClusterHandlers {
    * excluded), models, this gateway, and the rpc-servers the rpc-agents announce.
    */
   public void admin(RoutingContext ctx) {
+    JsonObject body = clusterView();
+    rpcBackends.backends()
+        .onSuccess(backends -> {
+          JsonArray list = new JsonArray();
+          backends.forEach(backend -> list.add(backend.toJson().put("endpoint", backend.endpoint())));
+          json(ctx, 200, body.put("rpcBackends", list));
+        })
+        .onFailure(failure -> json(ctx, 200, body.put("rpcBackends", new JsonArray())
+            .put("rpcBackendsError", "could not read the rpc-server records: " + failure.getMessage())));
+  }
+
+  /** What /admin/cluster shows but the rpc-servers (which take a discovery read): also the dashboard's view. */
+  public JsonObject clusterView() {
     List<WorkerState> workers = services.registry().allWorkers();
     Map<String, JsonObject> nodes = new TreeMap<>();
     for (String member : cluster.memberIds()) {
@@ -112,7 +125,7 @@ public final class ClusterHandlers {
       nodes.computeIfPresent(report.nodeId(), (id, node) -> node.put("gateways",
           node.getInteger("gateways", 0) + 1));
     }
-    JsonObject body = new JsonObject()
+    return new JsonObject()
         .put("node", cluster.localNodeId())
         .put("gateways", gateways)
         .put("gateway", new JsonObject()
@@ -122,15 +135,8 @@ public final class ClusterHandlers {
             .put("openStreams", services.plane().openStreams()))
         .put("nodes", new JsonArray(List.copyOf(nodes.values())))
         .put("workers", workerList)
-        .put("models", new JsonArray(List.copyOf(models.values())));
-    rpcBackends.backends()
-        .onSuccess(backends -> {
-          JsonArray list = new JsonArray();
-          backends.forEach(backend -> list.add(backend.toJson().put("endpoint", backend.endpoint())));
-          json(ctx, 200, body.put("rpcBackends", list));
-        })
-        .onFailure(failure -> json(ctx, 200, body.put("rpcBackends", new JsonArray())
-            .put("rpcBackendsError", "could not read the rpc-server records: " + failure.getMessage())));
+        .put("models", new JsonArray(List.copyOf(models.values())))
+        .put("departedWorkers", services.registry().departures().toJson());
   }
 
   private static void json(RoutingContext ctx, int status, JsonObject body) {

@@ -17,7 +17,7 @@ import io.switchboard.gateway.routing.WorkerRouter;
  */
 public record GatewayServices(GatewayOptions options, WorkerRegistry registry, WorkerRouter router,
                               RequestPlane plane, GatewayMetrics metrics, AdmissionQueue admission, WorkerCircuits circuits,
-                              RetryBackoff retryBackoff,
+                              RetryBackoff retryBackoff, InFlightRequests inFlight,
                               String nodeId,
                               String replyAddress) {
 }

@@ -33,7 +33,7 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
  * assembles one JSON answer, and makes sure the client always learns how it ended: complete, or failed with
  * an error event and no [DONE]. A client that goes away cancels the generation on the worker.
  */
-final class GenerationExchange {
+final class GenerationExchange implements InFlightRequests.Described {
 
   private static final Logger log = LoggerFactory.getLogger(GenerationExchange.class);
   /** Response header naming the worker that served the request: the first thing an operator asks. */
@@ -104,6 +104,7 @@ final class GenerationExchange {
 
   void start() {
     services.metrics().requestStarted();
+    services.inFlight().opened(requestId, this);
     response.closeHandler(v -> onClientGone());
     attempt(null);
   }
@@ -436,6 +437,7 @@ final class GenerationExchange {
 
   private void finish(int status, ApiError error, Usage usage, String finishReason) {
     finished = true;
+    services.inFlight().closed(requestId);
     firstTokenWatchdog.cancel();
     if (waiter != null) {
       waiter.leave();
@@ -458,6 +460,30 @@ final class GenerationExchange {
     }
   }
 
+  /** Where this request stands, for GET /admin/requests. */
+  @Override
+  public JsonObject describe(long nowNanos) {
+    String phase = waiter != null ? "queued: every worker of the model is full or kept away by its circuit"
+        : stream == null ? "choosing a worker"
+        : firstTokenNanos < 0 && !sentSomething ? "waiting for the first token"
+        : "generating";
+    return new JsonObject()
+        .put("requestId", requestId)
+        .put("model", request.model())
+        .put("endpoint", endpoint)
+        .put("stream", request.stream())
+        .put("ageMs", (nowNanos - startNanos) / 1_000_000)
+        .put("phase", phase)
+        .put("workerId", workerId)
+        .put("routedBecause", routedBecause)
+        .put("workersTried", triedWorkers.size())
+        .put("migrations", migrations)
+        .put("completionTokensSoFar", tokensSoFar)
+        .put("ttftMs", firstTokenNanos < 0 ? null : (firstTokenNanos - startNanos) / 1_000_000)
+        .put("queuedMs", waiter == null ? null : (nowNanos - queuedSinceNanos) / 1_000_000)
+        .put("client", ctx.request().remoteAddress() == null ? null : ctx.request().remoteAddress().toString());
+  }
+
   private ApiError modelNotFound() {
     if (request.kind() == RequestKind.EMBEDDING) {
       var embedding = services.registry().embeddingModels();
@@ -465,6 +491,15 @@ final class GenerationExchange {
           "No worker serves embeddings for the model '" + request.model() + "'. Models with embeddings in this "
               + "cluster: " + (embedding.isEmpty() ? "none (an openai worker serves them when its backend does "
               + "and workers[N].openai.embeddingModels names the model)" : String.join(", ", embedding)) + ".");
+    }
+    var departed = services.registry().departures().lastServing(request.model());
+    if (departed.isPresent()) {
+      // The model was served a moment ago: it is unavailable, not unknown.
+      response.putHeader("retry-after", "5");
+      return new ApiError(503, "service_unavailable_error", "model_unavailable", "model",
+          "Model '" + request.model() + "' has no worker now: " + services.registry().departures()
+              .describe(departed.get()) + " (request " + requestId + "). Start a worker for it or wait for this "
+              + "one to come back; GET /admin/cluster lists departedWorkers.");
     }
     var models = services.registry().models();
     String served = models.isEmpty() ? "none: no worker has joined the cluster yet"

@@ -38,6 +38,7 @@ public final class GatewayMetrics {
 
   private final MeterRegistry registry;
   private final AtomicInteger inFlight = new AtomicInteger();
+  private final RecentTraffic recent = new RecentTraffic(System::currentTimeMillis);
 
   public GatewayMetrics(MeterRegistry registry, Supplier<Number> openStreams) {
     this.registry = registry;
@@ -51,12 +52,19 @@ public final class GatewayMetrics {
     return registry;
   }
 
+  /** The last minute, for the dashboard. */
+  public RecentTraffic recent() {
+    return recent;
+  }
+
+
   public void requestStarted() {
     inFlight.incrementAndGet();
   }
 
   public void requestFinished(String model, String endpoint, int status, boolean stream, long durationNanos) {
     inFlight.decrementAndGet();
+    recent.finished(status);
     Counter.builder("switchboard.requests")
         .description("Requests answered, by HTTP status")
         .tags("model", model, "endpoint", endpoint, "status", Integer.toString(status))
@@ -71,6 +79,7 @@ public final class GatewayMetrics {
   }
 
   public void firstToken(String model, long nanos) {
+    recent.firstToken(nanos / 1_000_000);
     Timer.builder("switchboard.time.to.first.token")
         .description("Time from receiving a request to its first generated text")
         .tags("model", model)

@@ -42,6 +42,7 @@ public final class WorkerRegistry {
 
   private final Vertx vertx;
   private final GatewayOptions options;
+  private final WorkerDepartures departures = new WorkerDepartures(50, System::currentTimeMillis);
   private final ServiceDiscovery discovery;
   private final Map<String, WorkerDescriptor> records = new HashMap<>();
   private final Map<String, LoadReport> reports = new HashMap<>();
@@ -89,6 +90,11 @@ public final class WorkerRegistry {
     vertx.cancelTimer(sweepTimer);
     List<Future<Void>> unregistered = consumers.stream().map(c -> c.unregister()).toList();
     return Future.join(unregistered).<Void>mapEmpty().onComplete(done -> discovery.close());
+  }
+
+  /** Workers that left routing lately, and why: what a client and an operator need when a model vanishes. */
+  public WorkerDepartures departures() {
+    return departures;
   }
 
   /** Every worker known to serve {@code model}, routable or not. */
@@ -230,6 +236,7 @@ public final class WorkerRegistry {
 
   private void add(WorkerDescriptor descriptor) {
     if (records.put(descriptor.workerId(), descriptor) == null) {
+      departures.returned(descriptor.workerId());
       discoveredNanos.put(descriptor.workerId(), System.nanoTime());
       log.info("worker discovered", kv("workerId", descriptor.workerId()), kv("model", descriptor.model()),
           kv("node", descriptor.nodeId()), kv("engine", descriptor.engine()));
@@ -239,6 +246,11 @@ public final class WorkerRegistry {
   /** No new requests go to the worker; streams it is still serving go on (it may be draining). */
   private void withdraw(String workerId, String reason) {
     WorkerDescriptor removed = records.remove(workerId);
+    LoadReport lastReport = reports.get(workerId);
+    if (removed != null) {
+      departures.departed(workerId, lastReport != null ? lastReport.servedModels()
+          : removed.model().isEmpty() ? List.of() : List.of(removed.model()), removed.nodeId(), reason);
+    }
     reports.remove(workerId);
     reportReceivedNanos.remove(workerId);
     discoveredNanos.remove(workerId);
