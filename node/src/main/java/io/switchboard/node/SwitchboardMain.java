@@ -1,5 +1,6 @@
 package io.switchboard.node;
 
+import io.vertx.core.json.JsonObject;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -15,6 +16,7 @@ import java.util.concurrent.TimeUnit;
  * 127.0.0.1:8080 and a mocker worker serving {@code mock-llm}.
  */
 @Command(name = "switchboard", mixinStandardHelpOptions = true, version = "switchboard 0.1.0",
+    subcommands = DoctorCommand.class,
     description = "Runs a Switchboard node: an OpenAI-compatible gateway and/or inference workers that find "
         + "each other through an embedded cluster.",
     footer = {"", "Every setting can also come from the environment: SWITCHBOARD_<PATH>, e.g. "
@@ -90,7 +92,12 @@ public final class SwitchboardMain implements Callable<Integer> {
       return 2;
     }
     if (printConfig) {
-      System.out.println(options.toJson().encodePrettily());
+      JsonObject shown = options.toJson();
+      JsonObject gateway = shown.getJsonObject("gateway");
+      if (gateway != null && gateway.getString("adminKey") != null) {
+        gateway.put("adminKey", "(set, not shown)");
+      }
+      System.out.println(shown.encodePrettily());
       System.out.println();
       NodeConfigLoader.environmentNames(options.toJson())
           .forEach((variable, path) -> System.out.println(variable + " -> " + path));

@@ -1,0 +1,96 @@
+package io.switchboard.node;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static io.switchboard.node.ClusterTestSupport.freePort;
+import static io.switchboard.node.ClusterTestSupport.freshCluster;
+import static io.switchboard.node.ClusterTestSupport.listedWorkers;
+import static io.switchboard.node.ClusterTestSupport.routableWorkers;
+import static io.switchboard.node.ClusterTestSupport.waitUntil;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * {@code switchboard doctor} as an operator runs it, against real nodes: all is well (exit 0) for the embedded
+ * default; a gateway whose only worker was killed, and an address where nothing listens, are diagnosed (exit 1)
+ * with the cause and the fix.
+ */
+class DoctorIT {
+
+  private static final List<NodeProcess> processes = new ArrayList<>();
+
+  @AfterAll
+  static void stopAll() throws Exception {
+    for (NodeProcess process : processes) {
+      process.close();
+    }
+  }
+
+  private record Run(int exit, String output) {
+  }
+
+  private static Run doctor(String... args) throws Exception {
+    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-jar", NodeProcess.jar().getAbsolutePath(), "doctor"));
+    command.addAll(List.of(args));
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(process.getInputStream().readAllBytes());
+    assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    System.out.println("$ switchboard doctor " + String.join(" ", args) + "\n" + output);
+    return new Run(process.exitValue(), output);
+  }
+
+  @Test
+  void allIsWellForTheEmbeddedDefault() throws Exception {
+    int port = freePort();
+    Map<String, String> env = new HashMap<>(freshCluster("doctor-ok"));
+    env.put("SWITCHBOARD_WORKERS_0_ID", "embedded-1");
+    processes.add(new NodeProcess("doctor-embedded", env, "--http-port", Integer.toString(port)));
+    waitUntil("the embedded node serves", 60_000, () -> routableWorkers(port).contains("embedded-1"));
+
+    Run run = doctor("--gateway", "http://127.0.0.1:" + port, "--expect-members", "1");
+
+    assertThat(run.exit()).as(run.output()).isZero();
+    assertThat(run.output()).contains("model 'mock-llm': 1 of 1 workers routable")
+        .contains("a request to 'mock-llm' went through (worker embedded-1)").contains("all is well");
+  }
+
+  @Test
+  void aGatewayWhoseOnlyWorkerWasKilledIsDiagnosed() throws Exception {
+    int port = freePort();
+    Map<String, String> cluster = freshCluster("doctor-lost");
+    processes.add(new NodeProcess("doctor-gateway", cluster, "--roles", "gateway", "--http-port",
+        Integer.toString(port)));
+    Map<String, String> env = new HashMap<>(cluster);
+    env.put("SWITCHBOARD_WORKERS_0_ID", "only-1");
+    NodeProcess worker = new NodeProcess("doctor-worker", env, "--roles", "worker");
+    processes.add(worker);
+    waitUntil("the worker serves", 60_000, () -> routableWorkers(port).contains("only-1"));
+
+    worker.kill();
+    waitUntil("the killed worker is gone", 10_000, () -> !listedWorkers(port).contains("only-1"));
+    Run run = doctor("--gateway", "http://127.0.0.1:" + port, "--expect-members", "2");
+
+    assertThat(run.exit()).as(run.output()).isEqualTo(1);
+    assertThat(run.output()).contains("PROBLEM no worker is in the cluster")
+        .contains("PROBLEM expected 2 cluster members, the gateway sees 1")
+        .contains("WARNING worker only-1 (mock-llm) on node ").contains("left the cluster")
+        .contains("fix: start a worker").contains("problems found");
+  }
+
+  @Test
+  void nothingListeningIsSaidPlainly() throws Exception {
+    Run run = doctor("--gateway", "http://127.0.0.1:" + freePort());
+
+    assertThat(run.exit()).isEqualTo(1);
+    assertThat(run.output()).contains("PROBLEM nothing answers at http://127.0.0.1:")
+        .contains("(connection refused)").contains("fix: start the node");
+  }
+}
