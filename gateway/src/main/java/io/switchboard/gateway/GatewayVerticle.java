@@ -12,6 +12,7 @@ import io.switchboard.gateway.api.CompletionsHandler;
 import io.switchboard.gateway.api.ErrorResponder;
 import io.switchboard.gateway.api.GatewayServices;
 import io.switchboard.gateway.api.InFlightRequests;
+import io.switchboard.gateway.metrics.ClusterGauges;
 import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.gateway.plane.EventBusRequestPlane;
 import io.switchboard.gateway.plane.GrpcRequestPlane;
@@ -57,6 +58,7 @@ public class GatewayVerticle extends VerticleBase {
   private PrefixSharing prefixSharing;
   private AdmissionQueue admission;
   private HttpServer server;
+  private long gaugeTimer = -1;
 
   public GatewayVerticle(GatewayOptions options, ClusterView cluster, PrometheusMeterRegistry meterRegistry) {
     this.options = options;
@@ -95,6 +97,10 @@ public class GatewayVerticle extends VerticleBase {
         new InFlightRequests(),
         cluster.localNodeId(), plane.replyAddress());
     Router router = router(services);
+    ClusterGauges gauges = new ClusterGauges(meterRegistry);
+    gaugeTimer = vertx.setPeriodic(1000, id -> gauges.update(registry.allWorkers(),
+        workerId -> services.circuits().status(workerId).getString("state"), admission.waitingByModel(),
+        cluster.memberIds().size()));
     return registry.start()
         .compose(v -> options.getRouter().isSharePrefixes() ? prefixSharing.start(workerRouter)
             : Future.succeededFuture())
@@ -157,6 +163,7 @@ public class GatewayVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    vertx.cancelTimer(gaugeTimer);
     // Graceful: no new connections; requests in progress (streams included) get up to drainTimeoutMs to finish.
     Future<Void> closed = server == null ? Future.succeededFuture()
         : server.shutdown(options.getDrainTimeoutMs(), java.util.concurrent.TimeUnit.MILLISECONDS);

@@ -147,6 +147,24 @@ class AdminApiTest {
   }
 
   @Test
+  void metricsCoverStreamsWorkersCircuitsAndTheCluster() throws Exception {
+    try (SseClient sse = new SseClient(port, "/v1/completions",
+        "{\"model\":\"op-llm\",\"prompt\":\"count me\",\"max_tokens\":5,\"stream\":true}", 0)) {
+      assertThat(sse.remainingData()).last().isEqualTo("[DONE]");
+    }
+    waitUntil("the gauges are refreshed", () -> send("GET", "/metrics", null, null).body()
+        .contains("switchboard_worker_running{"));
+    String metrics = send("GET", "/metrics", null, null).body();
+    assertThat(metrics).contains("switchboard_inter_token_latency_seconds_count{model=\"op-llm\"}")
+        .contains("switchboard_time_to_first_token_seconds_count{model=\"op-llm\"}")
+        .contains("switchboard_cluster_members 1.0")
+        .containsPattern("switchboard_worker_routable\\{model=\"op-llm\",node=\"node-w\",worker=\"op-1\"} [01]\\.0")
+        .containsPattern("switchboard_worker_circuit_open\\{[^}]*worker=\"op-2\"} 0\\.0")
+        .contains("switchboard_worker_queued{")
+        .contains("switchboard_requests_in_flight");
+  }
+
+  @Test
   void drainingAWorkerThatDoesNotExistSaysWhichDo() throws Exception {
     HttpResponse<String> response = send("POST", "/admin/workers/op-9/drain", "Bearer " + KEY, "");
     assertThat(response.statusCode()).isEqualTo(404);

@@ -94,6 +94,13 @@ public final class AdmissionQueue {
     return queue == null ? 0 : queue.size();
   }
 
+  /** Requests waiting now, per model with a queue (models whose queue emptied show 0). */
+  public java.util.Map<String, Integer> waitingByModel() {
+    java.util.Map<String, Integer> waiting = new java.util.TreeMap<>();
+    queues.forEach((model, queue) -> waiting.put(model, queue.size()));
+    return waiting;
+  }
+
   public int maxWaitingPerModel() {
     return maxWaitingPerModel;
   }

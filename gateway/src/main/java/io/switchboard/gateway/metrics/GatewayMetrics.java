@@ -78,6 +78,17 @@ public final class GatewayMetrics {
         .register(registry).record(durationNanos, TimeUnit.NANOSECONDS);
   }
 
+  /** The gap between two pieces of generated text of one stream, as the client gets them. */
+  public void interToken(String model, long nanos) {
+    Timer.builder("switchboard.inter.token.latency")
+        .description("Time between consecutive pieces of generated text of a stream")
+        .tags("model", model)
+        .publishPercentileHistogram()
+        .minimumExpectedValue(Duration.ofMillis(1))
+        .maximumExpectedValue(Duration.ofSeconds(30))
+        .register(registry).record(nanos, TimeUnit.NANOSECONDS);
+  }
+
   public void firstToken(String model, long nanos) {
     recent.firstToken(nanos / 1_000_000);
     Timer.builder("switchboard.time.to.first.token")
