@@ -6,6 +6,40 @@ import io.vertx.core.json.JsonObject;
 public record TraceContext(String traceparent, String tracestate) {
 
   public static final TraceContext NONE = new TraceContext(null, null);
+  private static final java.util.regex.Pattern TRACEPARENT =
+      java.util.regex.Pattern.compile("^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$");
+
+  /**
+   * The context for the next hop: the caller's trace continued with a new span id (this hop's), or a new trace
+   * when the caller sent none or an invalid one (all-zero ids are invalid, as W3C says), so every request has a
+   * trace id its logs and its backend share.
+   */
+  public static TraceContext continueOrStart(String traceparent, String tracestate,
+                                             java.util.random.RandomGenerator random) {
+    java.util.regex.Matcher matcher = traceparent == null ? null
+        : TRACEPARENT.matcher(traceparent.trim().toLowerCase(java.util.Locale.ROOT));
+    boolean valid = matcher != null && matcher.matches() && !matcher.group(1).matches("0+")
+        && !matcher.group(2).matches("0+") && !traceparent.trim().startsWith("ff");
+    String traceId = valid ? matcher.group(1) : hex(random, 16);
+    String flags = valid ? matcher.group(3) : "01";
+    return new TraceContext("00-" + traceId + "-" + hex(random, 8) + "-" + flags, valid ? tracestate : null);
+  }
+
+  /** The 32-hex trace id, or null without a traceparent. */
+  public String traceId() {
+    return traceparent == null || traceparent.length() < 35 ? null : traceparent.substring(3, 35);
+  }
+
+  private static String hex(java.util.random.RandomGenerator random, int bytes) {
+    StringBuilder out = new StringBuilder(bytes * 2);
+    while (out.length() < bytes * 2) {
+      long value = random.nextLong();
+      if (value != 0) {
+        out.append(String.format("%016x", value));
+      }
+    }
+    return out.substring(0, bytes * 2);
+  }
 
   public JsonObject toJson() {
     JsonObject json = new JsonObject();

@@ -68,6 +68,8 @@ final class GenerationExchange implements InFlightRequests.Described {
   /** Workers offered the request since it last made progress (reset when a stream migrates). */
   private int attemptsThisLeg;
   private final long deadlineEpochMs;
+  /** W3C trace context sent to workers and backends: the client's trace continued, or a new one. */
+  private final TraceContext trace;
   private final FirstTokenWatchdog firstTokenWatchdog;
   /** Set while the request waits for a worker of its model to have room; null otherwise. */
   private AdmissionQueue.Waiter waiter;
@@ -76,6 +78,7 @@ final class GenerationExchange implements InFlightRequests.Described {
   private boolean heldAWorker;
   private boolean finished;
   private long firstTokenNanos = -1;
+  private long lastTextNanos = -1;
 
   GenerationExchange(GatewayServices services, RoutingContext ctx, CompletionRequest request, String requestId,
                      String endpoint) {
@@ -89,6 +92,8 @@ final class GenerationExchange implements InFlightRequests.Described {
     this.sse = new SseWriter(response);
     this.route = new RouteRequest(request.model(), request.prompt(), sessionKey(services, ctx, request));
     this.deadlineEpochMs = System.currentTimeMillis() + services.options().getRequestTimeoutMs();
+    this.trace = TraceContext.continueOrStart(ctx.request().getHeader("traceparent"),
+        ctx.request().getHeader("tracestate"), java.util.concurrent.ThreadLocalRandom.current());
     this.firstTokenWatchdog = new FirstTokenWatchdog(ctx.vertx(), services.options().getFirstTokenTimeoutMs());
   }
 
@@ -195,13 +200,11 @@ final class GenerationExchange implements InFlightRequests.Described {
   }
 
   private GenerateRequest generateRequest() {
-    String traceparent = ctx.request().getHeader("traceparent");
-    String tracestate = ctx.request().getHeader("tracestate");
     // A migrated stream carries what was generated so far: the next worker continues from there.
     ResumeState resume = sentSomething ? new ResumeState(text.toString(), tokensSoFar) : ResumeState.EMPTY;
     return new GenerateRequest(UUID.randomUUID().toString(), requestId, request.model(), request.kind(),
         request.body(), request.prompt(), request.sampling(), deadlineEpochMs,
-        new TraceContext(traceparent, tracestate), resume, services.nodeId(), services.replyAddress(),
+        trace, resume, services.nodeId(), services.replyAddress(),
         services.options().getStreamCredits());
   }
 
@@ -306,10 +309,14 @@ final class GenerationExchange implements InFlightRequests.Described {
     }
     if (generative && (!chunk.text().isEmpty() || chunk.extra() != null)) {
       routed.firstToken();
+      long now = System.nanoTime();
       if (firstTokenNanos < 0) {
-        firstTokenNanos = System.nanoTime();
+        firstTokenNanos = now;
         services.metrics().firstToken(request.model(), firstTokenNanos - startNanos);
+      } else {
+        services.metrics().interToken(request.model(), now - lastTextNanos);
       }
+      lastTextNanos = now;
       sentExtra |= chunk.extra() != null;
       if (request.stream()) {
         beginStream();
@@ -410,7 +417,8 @@ final class GenerationExchange implements InFlightRequests.Described {
     } else if (!response.ended() && !response.closed()) {
       ErrorResponder.send(ctx, error);
     }
-    log.warn("request failed", kv("requestId", requestId), kv("model", request.model()),
+    log.warn("request failed", kv("requestId", requestId), kv("traceId", trace.traceId()),
+        kv("model", request.model()),
         kv("workerId", cause != null ? cause.workerId() : workerId), kv("status", error.status()),
         kv("streamed", headSent), kv("reason", error.getMessage()));
     finish(error.status(), error, null, null);
@@ -450,7 +458,8 @@ final class GenerationExchange implements InFlightRequests.Described {
     long duration = System.nanoTime() - startNanos;
     services.metrics().requestFinished(request.model(), endpoint, status, request.stream(), duration);
     if (status == 200) {
-      log.info("request completed", kv("requestId", requestId), kv("model", request.model()),
+      log.info("request completed", kv("requestId", requestId), kv("traceId", trace.traceId()),
+          kv("model", request.model()),
           kv("workerId", workerId), kv("routedBecause", routedBecause), kv("status", status),
           kv("stream", request.stream()),
           kv("finishReason", finishReason), kv("promptTokens", usage.promptTokens()),
@@ -469,6 +478,7 @@ final class GenerationExchange implements InFlightRequests.Described {
         : "generating";
     return new JsonObject()
         .put("requestId", requestId)
+        .put("traceId", trace.traceId())
         .put("model", request.model())
         .put("endpoint", endpoint)
         .put("stream", request.stream())

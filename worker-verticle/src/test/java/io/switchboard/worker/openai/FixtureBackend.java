@@ -36,6 +36,8 @@ final class FixtureBackend implements AutoCloseable {
   volatile Answer answer = FixtureBackend::sse;
   final List<JsonObject> bodies = new CopyOnWriteArrayList<>();
   final List<String> authorizations = new CopyOnWriteArrayList<>();
+  /** "x-request-id traceparent" of every generation request. */
+  final List<String> correlation = new CopyOnWriteArrayList<>();
   final List<String> paths = new CopyOnWriteArrayList<>();
   final AtomicInteger closedByClient = new AtomicInteger();
 
@@ -93,6 +95,7 @@ final class FixtureBackend implements AutoCloseable {
         }
       }
       default -> request.body().onSuccess(body -> {
+        correlation.add(request.getHeader("x-request-id") + " " + request.getHeader("traceparent"));
         JsonObject json = body.length() == 0 ? new JsonObject() : new JsonObject(body);
         bodies.add(json);
         request.response().closeHandler(v -> {

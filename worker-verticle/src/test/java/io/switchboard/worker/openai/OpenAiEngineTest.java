@@ -281,6 +281,22 @@ class OpenAiEngineTest {
   }
 
   @Test
+  void theRequestIdAndTraceContextReachTheBackend() throws Exception {
+    FixtureBackend backend = backend("vllm");
+    OpenAiEngine engine = engine(fastPolling(backend));
+    String model = OnContext.call(context, engine::models).get(0);
+    GenerateRequest plain = chat(model, new JsonObject(), ResumeState.EMPTY);
+    String traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    GenerateRequest traced = new GenerateRequest(plain.streamId(), "req-traced-1", plain.model(), plain.kind(),
+        plain.body(), plain.prompt(), plain.sampling(), plain.deadlineEpochMs(),
+        new TraceContext(traceparent, null), ResumeState.EMPTY, null, "", 0);
+
+    run(engine, traced);
+
+    assertThat(backend.correlation).containsExactly("req-traced-1 " + traceparent);
+  }
+
+  @Test
   void aBackendThatGoesDownMakesTheWorkerUnavailableWithTheReasonAndComesBack() throws Exception {
     FixtureBackend backend = backend("vllm");
     OpenAiEngine engine = engine(fastPolling(backend));
