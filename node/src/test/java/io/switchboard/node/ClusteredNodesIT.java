@@ -105,7 +105,11 @@ class ClusteredNodesIT {
     }
     waitUntil("the stopped worker is gone from /admin/cluster", 5_000,
         () -> !listedWorkers(port).contains("draining-1"));
-    assertThat(chat(port, "drain-llm", 1).statusCode()).isEqualTo(404);
+    // Its model was served a moment ago: unavailable, with when and why its worker left (not "unknown model").
+    var after = chat(port, "drain-llm", 1);
+    assertThat(after.statusCode()).isEqualTo(503);
+    assertThat(new JsonObject(after.body()).getJsonObject("error").getString("code")).isEqualTo("model_unavailable");
+    assertThat(after.body()).contains("worker draining-1 on node").contains("withdrew its discovery record");
   }
 
   static <T> T await(Future<T> future) throws Exception {

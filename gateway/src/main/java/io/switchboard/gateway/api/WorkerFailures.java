@@ -14,7 +14,8 @@ final class WorkerFailures {
       case INVALID_REQUEST -> new ApiError(400, "invalid_request_error", "invalid_request_for_model", null,
           error.message() + where);
       case DEADLINE_EXCEEDED -> new ApiError(504, "timeout_error", "timeout", null,
-          "The request timed out: " + error.message() + where + ". Retry, or raise the timeout.");
+          "The request timed out: " + error.message() + where + ". Retry, or raise the total limit, "
+              + "gateway.requestTimeoutMs.");
       case WORKER_BUSY -> new ApiError(503, "service_unavailable_error", "workers_busy", null,
           error.message() + where + ". Retry shortly or add workers.");
       case WORKER_STOPPING, MODEL_NOT_SERVED -> new ApiError(503, "service_unavailable_error",

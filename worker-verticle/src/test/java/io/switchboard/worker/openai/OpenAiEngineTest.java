@@ -268,6 +268,13 @@ class OpenAiEngineTest {
         .putHeader("content-type", "text/event-stream").end("data: {\"error\":{\"message\":\"out of memory\"}}\n\n");
     assertThat(run(engine, chat(model, new JsonObject(), ResumeState.EMPTY)).error().message())
         .contains("reported an error mid-stream: out of memory");
+
+    // A parse error of the backend's output names the backend and shows what it sent.
+    backend.answer = (body, request) -> request.response().setChunked(true)
+        .putHeader("content-type", "text/event-stream").end("data: {\"choices\":[{\"delta\":\n\n");
+    GenerateError garbled = run(engine, chat(model, new JsonObject(), ResumeState.EMPTY)).error();
+    assertThat(garbled.code()).isEqualTo(GenerateError.Code.ENGINE_FAILED);
+    assertThat(garbled.message()).contains("at 127.0.0.1:").contains("sent an event that is not JSON: {\"choices\"");
   }
 
   @Test
