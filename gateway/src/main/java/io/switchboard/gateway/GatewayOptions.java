@@ -78,6 +78,7 @@ public class GatewayOptions {
   private int maxAttempts = DEFAULT_MAX_ATTEMPTS;
   private long retryBackoffMs = DEFAULT_RETRY_BACKOFF_MS;
   private String adminKey;
+  private String otlpTracesEndpoint;
   private int migrationLimit = DEFAULT_MIGRATION_LIMIT;
   private long firstTokenTimeoutMs = DEFAULT_FIRST_TOKEN_TIMEOUT_MS;
   private int admissionQueueSize = DEFAULT_ADMISSION_QUEUE_SIZE;
@@ -120,6 +121,7 @@ public class GatewayOptions {
     circuitOpenMs = json.getLong("circuitOpenMs", DEFAULT_CIRCUIT_OPEN_MS);
     registryResyncMs = json.getLong("registryResyncMs", DEFAULT_REGISTRY_RESYNC_MS);
     adminKey = json.getString("adminKey");
+    otlpTracesEndpoint = json.getString("otlpTracesEndpoint");
   }
 
   public JsonObject toJson() {
@@ -147,7 +149,8 @@ public class GatewayOptions {
         .put("circuitFailureThreshold", circuitFailureThreshold)
         .put("circuitOpenMs", circuitOpenMs)
         .put("registryResyncMs", registryResyncMs)
-        .put("adminKey", adminKey);
+        .put("adminKey", adminKey)
+        .put("otlpTracesEndpoint", otlpTracesEndpoint);
   }
 
   /** Fails with a message naming the key under {@code path} and what it accepts. */
@@ -188,6 +191,10 @@ public class GatewayOptions {
       requireAtLeast(path + ".firstTokenTimeoutMs (0 = no limit)", firstTokenTimeoutMs, 100);
     }
     requireAtLeast(path + ".registryResyncMs", registryResyncMs, 100);
+    if (otlpTracesEndpoint != null && !otlpTracesEndpoint.matches("https?://[^/\\s]+(/\\S*)?")) {
+      throw new IllegalArgumentException(path + ".otlpTracesEndpoint must be an http(s) URL of an OTLP/HTTP traces "
+          + "receiver, e.g. http://127.0.0.1:4318/v1/traces, got '" + otlpTracesEndpoint + "'");
+    }
     if (adminKey != null && adminKey.length() < 8) {
       throw new IllegalArgumentException(path + ".adminKey must be at least 8 characters (it guards /admin and "
           + "/dashboard), got " + adminKey.length());
@@ -337,6 +344,16 @@ public class GatewayOptions {
 
   public GatewayOptions setAdminKey(String adminKey) {
     this.adminKey = adminKey;
+    return this;
+  }
+
+  /** Where request spans are exported over OTLP/HTTP; null = not exported (trace context is still passed on). */
+  public String getOtlpTracesEndpoint() {
+    return otlpTracesEndpoint;
+  }
+
+  public GatewayOptions setOtlpTracesEndpoint(String otlpTracesEndpoint) {
+    this.otlpTracesEndpoint = otlpTracesEndpoint;
     return this;
   }
 

@@ -13,6 +13,7 @@ import io.switchboard.gateway.api.ErrorResponder;
 import io.switchboard.gateway.api.GatewayServices;
 import io.switchboard.gateway.api.InFlightRequests;
 import io.switchboard.gateway.metrics.ClusterGauges;
+import io.switchboard.gateway.tracing.RequestSpans;
 import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.gateway.plane.EventBusRequestPlane;
 import io.switchboard.gateway.plane.GrpcRequestPlane;
@@ -59,6 +60,7 @@ public class GatewayVerticle extends VerticleBase {
   private AdmissionQueue admission;
   private HttpServer server;
   private long gaugeTimer = -1;
+  private RequestSpans spans;
 
   public GatewayVerticle(GatewayOptions options, ClusterView cluster, PrometheusMeterRegistry meterRegistry) {
     this.options = options;
@@ -90,11 +92,13 @@ public class GatewayVerticle extends VerticleBase {
         : null;
     WorkerRouter workerRouter = new WorkerRouter(options::policyOf, options.getRouter(), System::nanoTime, share);
     admission = new AdmissionQueue(vertx, options.getAdmissionQueueSize(), 250);
+    spans = options.getOtlpTracesEndpoint() == null ? RequestSpans.propagateOnly()
+        : RequestSpans.exportingTo(options.getOtlpTracesEndpoint(), cluster.localNodeId());
     GatewayServices services = new GatewayServices(options, registry, workerRouter,
         plane, metrics, admission, new WorkerCircuits(options.getCircuitFailureThreshold(), options.getCircuitOpenMs(),
             System::nanoTime),
         new RetryBackoff(options.getRetryBackoffMs(), () -> ThreadLocalRandom.current().nextDouble()),
-        new InFlightRequests(),
+        new InFlightRequests(), spans,
         cluster.localNodeId(), plane.replyAddress());
     Router router = router(services);
     ClusterGauges gauges = new ClusterGauges(meterRegistry);
@@ -187,6 +191,12 @@ public class GatewayVerticle extends VerticleBase {
           return Future.succeededFuture();
         })
         .transform(v -> plane == null ? Future.succeededFuture() : plane.stop())
-        .transform(v -> registry == null ? Future.succeededFuture() : registry.stop());
+        .transform(v -> registry == null ? Future.succeededFuture() : registry.stop())
+        // Flushing buffered spans is a blocking HTTP call: not on the event loop.
+        .transform(v -> spans == null || !spans.exporting() ? Future.succeededFuture()
+            : vertx.executeBlocking(() -> {
+              spans.close();
+              return null;
+            }));
   }
 }

@@ -143,6 +143,18 @@ final class ClusterDoctor {
         problem("worker " + id + ": its backend is unhealthy: " + health.encode(),
             "start the backend, or fix workers[N].openai.baseUrl");
       }
+      for (Object candidate : worker.getJsonObject("engineStatus", new JsonObject())
+          .getJsonArray("rpcPool", new JsonArray())) {
+        JsonObject rpc = (JsonObject) candidate;
+        if ("rejected".equals(rpc.getString("state"))) {
+          warning("worker " + id + ": rpc-server candidate " + rpc.getString("endpoint") + " rejected: "
+              + rpc.getString("reason"), "if it should be in the pool, run ggml-rpc-server there from the same "
+              + "llama.cpp build as llama-server (tools/build-llama-cpp), or remove it from the candidates");
+        } else if ("member".equals(rpc.getString("state"))) {
+          ok("worker " + id + ": rpc-server " + rpc.getString("endpoint") + " in the pool (protocol "
+              + rpc.getValue("version") + ")");
+        }
+      }
       JsonObject circuit = worker.getJsonObject("circuit");
       if (circuit != null && "open".equals(circuit.getString("state"))) {
         warning("worker " + id + ": this gateway's circuit breaker keeps requests away: "

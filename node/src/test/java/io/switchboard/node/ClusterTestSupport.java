@@ -13,8 +13,11 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /** Small helpers the multi-node tests share: free ports, HTTP calls, waiting for the cluster to settle. */
 final class ClusterTestSupport {
@@ -94,5 +97,22 @@ final class ClusterTestSupport {
   @FunctionalInterface
   interface Check {
     boolean ok() throws Exception;
+  }
+
+  /** What {@code switchboard doctor} printed and its exit status. */
+  record DoctorRun(int exit, String output) {
+  }
+
+  /** Runs {@code java -jar switchboard.jar doctor ARGS} as an operator would, and echoes its output. */
+  static DoctorRun doctor(String... args) throws Exception {
+    List<String> command = new java.util.ArrayList<>(List.of(
+        java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-jar", NodeProcess.jar().getAbsolutePath(), "doctor"));
+    command.addAll(List.of(args));
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(process.getInputStream().readAllBytes());
+    assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    System.out.println("$ switchboard doctor " + String.join(" ", args) + "\n" + output);
+    return new DoctorRun(process.exitValue(), output);
   }
 }

@@ -1,15 +1,15 @@
 package io.switchboard.node;
 
+import io.switchboard.node.ClusterTestSupport.DoctorRun;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
+import static io.switchboard.node.ClusterTestSupport.doctor;
 import static io.switchboard.node.ClusterTestSupport.freePort;
 import static io.switchboard.node.ClusterTestSupport.freshCluster;
 import static io.switchboard.node.ClusterTestSupport.listedWorkers;
@@ -33,20 +33,6 @@ class DoctorIT {
     }
   }
 
-  private record Run(int exit, String output) {
-  }
-
-  private static Run doctor(String... args) throws Exception {
-    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-jar", NodeProcess.jar().getAbsolutePath(), "doctor"));
-    command.addAll(List.of(args));
-    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-    String output = new String(process.getInputStream().readAllBytes());
-    assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    System.out.println("$ switchboard doctor " + String.join(" ", args) + "\n" + output);
-    return new Run(process.exitValue(), output);
-  }
-
   @Test
   void allIsWellForTheEmbeddedDefault() throws Exception {
     int port = freePort();
@@ -55,7 +41,7 @@ class DoctorIT {
     processes.add(new NodeProcess("doctor-embedded", env, "--http-port", Integer.toString(port)));
     waitUntil("the embedded node serves", 60_000, () -> routableWorkers(port).contains("embedded-1"));
 
-    Run run = doctor("--gateway", "http://127.0.0.1:" + port, "--expect-members", "1");
+    DoctorRun run = doctor("--gateway", "http://127.0.0.1:" + port, "--expect-members", "1");
 
     assertThat(run.exit()).as(run.output()).isZero();
     assertThat(run.output()).contains("model 'mock-llm': 1 of 1 workers routable")
@@ -76,7 +62,7 @@ class DoctorIT {
 
     worker.kill();
     waitUntil("the killed worker is gone", 10_000, () -> !listedWorkers(port).contains("only-1"));
-    Run run = doctor("--gateway", "http://127.0.0.1:" + port, "--expect-members", "2");
+    DoctorRun run = doctor("--gateway", "http://127.0.0.1:" + port, "--expect-members", "2");
 
     assertThat(run.exit()).as(run.output()).isEqualTo(1);
     assertThat(run.output()).contains("PROBLEM no worker is in the cluster")
@@ -87,7 +73,7 @@ class DoctorIT {
 
   @Test
   void nothingListeningIsSaidPlainly() throws Exception {
-    Run run = doctor("--gateway", "http://127.0.0.1:" + freePort());
+    DoctorRun run = doctor("--gateway", "http://127.0.0.1:" + freePort());
 
     assertThat(run.exit()).isEqualTo(1);
     assertThat(run.output()).contains("PROBLEM nothing answers at http://127.0.0.1:")

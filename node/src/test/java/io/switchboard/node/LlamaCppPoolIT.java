@@ -151,6 +151,10 @@ class LlamaCppPoolIT {
           && "member".equals(pool.getOrDefault("127.0.0.1:" + rpcPorts.get(1), new JsonObject()).getString("state"));
     });
     assertThat(pool().get(silent).getString("reason")).contains("no HELLO reply");
+    // doctor sees the same: the handshaken rpc-servers with their protocol version, the rejected one and why.
+    ClusterTestSupport.DoctorRun doctor = ClusterTestSupport.doctor("--gateway", "http://127.0.0.1:" + httpPort);
+    assertThat(doctor.output()).contains("rpc-server 127.0.0.1:" + rpcPorts.get(0) + " in the pool (protocol ")
+        .contains("rpc-server candidate " + silent + " rejected: ").contains("no HELLO reply");
     waitUntil("/admin/cluster shows llama-server's own slots and metrics", 15_000, () -> {
       JsonObject load = new JsonObject(get(httpPort, "/admin/cluster").body()).getJsonArray("workers").stream()
           .map(JsonObject.class::cast).filter(w -> "llamacpp".equals(w.getString("engine"))).findFirst()

@@ -8,6 +8,7 @@ import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.gateway.plane.RequestPlane;
 import io.switchboard.gateway.registry.WorkerRegistry;
 import io.switchboard.gateway.routing.WorkerRouter;
+import io.switchboard.gateway.tracing.RequestSpans;
 
 /**
  * What the HTTP handlers of one gateway verticle share.
@@ -17,7 +18,7 @@ import io.switchboard.gateway.routing.WorkerRouter;
  */
 public record GatewayServices(GatewayOptions options, WorkerRegistry registry, WorkerRouter router,
                               RequestPlane plane, GatewayMetrics metrics, AdmissionQueue admission, WorkerCircuits circuits,
-                              RetryBackoff retryBackoff, InFlightRequests inFlight,
+                              RetryBackoff retryBackoff, InFlightRequests inFlight, RequestSpans spans,
                               String nodeId,
                               String replyAddress) {
 }

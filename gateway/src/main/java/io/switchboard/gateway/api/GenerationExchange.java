@@ -7,6 +7,7 @@ import io.switchboard.gateway.registry.WorkerState;
 import io.switchboard.gateway.routing.Pick;
 import io.switchboard.gateway.routing.Route;
 import io.switchboard.gateway.routing.RouteRequest;
+import io.switchboard.gateway.tracing.RequestSpans;
 import io.switchboard.protocol.GenerateError;
 import io.switchboard.protocol.GenerateRequest;
 import io.switchboard.protocol.RequestKind;
@@ -70,6 +71,7 @@ final class GenerationExchange implements InFlightRequests.Described {
   private final long deadlineEpochMs;
   /** W3C trace context sent to workers and backends: the client's trace continued, or a new one. */
   private final TraceContext trace;
+  private final RequestSpans.RequestSpan span;
   private final FirstTokenWatchdog firstTokenWatchdog;
   /** Set while the request waits for a worker of its model to have room; null otherwise. */
   private AdmissionQueue.Waiter waiter;
@@ -92,8 +94,9 @@ final class GenerationExchange implements InFlightRequests.Described {
     this.sse = new SseWriter(response);
     this.route = new RouteRequest(request.model(), request.prompt(), sessionKey(services, ctx, request));
     this.deadlineEpochMs = System.currentTimeMillis() + services.options().getRequestTimeoutMs();
-    this.trace = TraceContext.continueOrStart(ctx.request().getHeader("traceparent"),
-        ctx.request().getHeader("tracestate"), java.util.concurrent.ThreadLocalRandom.current());
+    this.span = services.spans().start(endpoint + " " + request.model(), ctx.request().getHeader("traceparent"),
+        ctx.request().getHeader("tracestate"));
+    this.trace = span.downstream();
     this.firstTokenWatchdog = new FirstTokenWatchdog(ctx.vertx(), services.options().getFirstTokenTimeoutMs());
   }
 
@@ -418,7 +421,7 @@ final class GenerationExchange implements InFlightRequests.Described {
       ErrorResponder.send(ctx, error);
     }
     log.warn("request failed", kv("requestId", requestId), kv("traceId", trace.traceId()),
-        kv("model", request.model()),
+        kv("node", services.nodeId()), kv("model", request.model()),
         kv("workerId", cause != null ? cause.workerId() : workerId), kv("status", error.status()),
         kv("streamed", headSent), kv("reason", error.getMessage()));
     finish(error.status(), error, null, null);
@@ -456,10 +459,21 @@ final class GenerationExchange implements InFlightRequests.Described {
       services.admission().capacityFreed(request.model());
     }
     long duration = System.nanoTime() - startNanos;
+    java.util.Map<String, Object> attributes = new java.util.HashMap<>();
+    attributes.put("switchboard.request_id", requestId);
+    attributes.put("gen_ai.request.model", request.model());
+    attributes.put("switchboard.worker", workerId);
+    attributes.put("switchboard.routed_because", routedBecause);
+    attributes.put("switchboard.stream", request.stream());
+    attributes.put("switchboard.migrations", migrations);
+    attributes.put("switchboard.ttft_ms", firstTokenNanos < 0 ? null : (firstTokenNanos - startNanos) / 1_000_000);
+    attributes.put("gen_ai.usage.input_tokens", usage == null ? null : usage.promptTokens());
+    attributes.put("gen_ai.usage.output_tokens", usage == null ? tokensSoFar : usage.completionTokens());
+    span.end(status, error == null ? null : error.getMessage(), attributes);
     services.metrics().requestFinished(request.model(), endpoint, status, request.stream(), duration);
     if (status == 200) {
       log.info("request completed", kv("requestId", requestId), kv("traceId", trace.traceId()),
-          kv("model", request.model()),
+          kv("node", services.nodeId()), kv("model", request.model()),
           kv("workerId", workerId), kv("routedBecause", routedBecause), kv("status", status),
           kv("stream", request.stream()),
           kv("finishReason", finishReason), kv("promptTokens", usage.promptTokens()),
