@@ -62,6 +62,8 @@ class DoctorIT {
 
     worker.kill();
     waitUntil("the killed worker is gone", 10_000, () -> !listedWorkers(port).contains("only-1"));
+    waitUntil("the gateway knows why it left", 10_000, () -> ClusterTestSupport.get(port, "/admin/cluster").body()
+        .contains("left the cluster"));
     DoctorRun run = doctor("--gateway", "http://127.0.0.1:" + port, "--expect-members", "2");
 
     assertThat(run.exit()).as(run.output()).isEqualTo(1);

@@ -3,9 +3,8 @@ package io.switchboard.gateway.registry;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.Iterator;
+import java.util.LinkedList;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.LongSupplier;
@@ -23,7 +22,7 @@ public final class WorkerDepartures {
 
   private final int capacity;
   private final LongSupplier clockMs;
-  private final Deque<Departure> recent = new ArrayDeque<>();
+  private final LinkedList<Departure> recent = new LinkedList<>();
 
   public WorkerDepartures(int capacity, LongSupplier clockMs) {
     this.capacity = capacity;
@@ -36,6 +35,15 @@ public final class WorkerDepartures {
     while (recent.size() > capacity) {
       recent.removeLast();
     }
+  }
+
+  /**
+   * The node of some departed workers left the cluster: that is why they left, whatever noticed it first (a
+   * resync that found their records gone may come before the membership event).
+   */
+  void nodeLeft(String nodeId, String reason) {
+    recent.replaceAll(d -> d.nodeId().equals(nodeId) && !d.reason().equals(reason)
+        ? new Departure(d.workerId(), d.models(), d.nodeId(), reason, d.atMs()) : d);
   }
 
   void returned(String workerId) {

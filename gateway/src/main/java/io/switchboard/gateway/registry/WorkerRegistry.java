@@ -197,6 +197,7 @@ public final class WorkerRegistry {
 
   private void onNodeLeft(String nodeId) {
     String reason = "node " + nodeId + " left the cluster";
+    departures.nodeLeft(nodeId, reason);
     for (WorkerDescriptor descriptor : new ArrayList<>(records.values())) {
       if (descriptor.nodeId().equals(nodeId)) {
         withdraw(descriptor.workerId(), reason);
