@@ -14,6 +14,11 @@ public interface ClusterView {
   /** Ids of every node in the cluster now, this one included. */
   List<String> memberIds();
 
+  /** Whether {@link #memberIds()} is the cluster's real membership (not so for one unclustered Vert.x). */
+  default boolean tracksMembers() {
+    return true;
+  }
+
   /** A view of a single, unclustered node (tests). */
   static ClusterView standalone(String nodeId) {
     return new ClusterView() {
@@ -25,6 +30,11 @@ public interface ClusterView {
       @Override
       public List<String> memberIds() {
         return List.of(nodeId);
+      }
+
+      @Override
+      public boolean tracksMembers() {
+        return false;
       }
     };
   }

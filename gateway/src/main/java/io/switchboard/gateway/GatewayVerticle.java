@@ -70,7 +70,7 @@ public class GatewayVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    registry = new WorkerRegistry(vertx, options);
+    registry = new WorkerRegistry(vertx, options, () -> cluster.tracksMembers() ? cluster.memberIds() : null);
     String gatewayId = UUID.randomUUID().toString();
     plane = GrpcRequestPlane.NAME.equals(options.getRequestPlane())
         ? new GrpcRequestPlane(vertx, options)

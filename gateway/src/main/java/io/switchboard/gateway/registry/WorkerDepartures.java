@@ -37,12 +37,15 @@ public final class WorkerDepartures {
     }
   }
 
+  /** What a resync says of a record it no longer finds: true, but not why. */
+  static final String RECORD_GONE = "its discovery record is gone";
+
   /**
-   * The node of some departed workers left the cluster: that is why they left, whatever noticed it first (a
-   * resync that found their records gone may come before the membership event).
+   * The node of some departed workers left the cluster: for those whose records a resync found gone before the
+   * membership event arrived, that is the reason. (A worker that withdrew first keeps that reason: it stopped.)
    */
   void nodeLeft(String nodeId, String reason) {
-    recent.replaceAll(d -> d.nodeId().equals(nodeId) && !d.reason().equals(reason)
+    recent.replaceAll(d -> d.nodeId().equals(nodeId) && d.reason().equals(RECORD_GONE)
         ? new Departure(d.workerId(), d.models(), d.nodeId(), reason, d.atMs()) : d);
   }
 

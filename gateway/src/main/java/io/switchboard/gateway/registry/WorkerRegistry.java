@@ -43,6 +43,7 @@ public final class WorkerRegistry {
   private final Vertx vertx;
   private final GatewayOptions options;
   private final WorkerDepartures departures = new WorkerDepartures(50, System::currentTimeMillis);
+  private final java.util.function.Supplier<List<String>> members;
   private final ServiceDiscovery discovery;
   private final Map<String, WorkerDescriptor> records = new HashMap<>();
   private final Map<String, LoadReport> reports = new HashMap<>();
@@ -57,8 +58,14 @@ public final class WorkerRegistry {
   private long sweepTimer = -1;
 
   public WorkerRegistry(Vertx vertx, GatewayOptions options) {
+    this(vertx, options, () -> null);
+  }
+
+  /** @param members the cluster's member node ids now (null when unknown), to tell a crash from a withdrawal */
+  public WorkerRegistry(Vertx vertx, GatewayOptions options, java.util.function.Supplier<List<String>> members) {
     this.vertx = vertx;
     this.options = options;
+    this.members = members;
     this.discovery = ServiceDiscovery.create(vertx, new ServiceDiscoveryOptions());
   }
 
@@ -191,7 +198,10 @@ public final class WorkerRegistry {
     if (record.getStatus() == Status.UP) {
       add(descriptor);
     } else {
-      withdraw(descriptor.workerId(), "it withdrew its discovery record (draining or stopped)");
+      // Survivors remove a crashed node's records too: that is not the worker withdrawing.
+      withdraw(descriptor.workerId(), nodeGone(descriptor.nodeId())
+          ? "node " + descriptor.nodeId() + " left the cluster"
+          : "it withdrew its discovery record (draining or stopped)");
     }
   }
 
@@ -230,9 +240,15 @@ public final class WorkerRegistry {
     }
     for (String workerId : new ArrayList<>(records.keySet())) {
       if (!seen.contains(workerId)) {
-        withdraw(workerId, "its discovery record is gone");
+        String nodeId = records.get(workerId).nodeId();
+        withdraw(workerId, nodeGone(nodeId) ? "node " + nodeId + " left the cluster" : WorkerDepartures.RECORD_GONE);
       }
     }
+  }
+
+  private boolean nodeGone(String nodeId) {
+    List<String> now = members.get();
+    return now != null && !now.contains(nodeId);
   }
 
   private void add(WorkerDescriptor descriptor) {

@@ -31,6 +31,14 @@ class WorkerDeparturesTest {
   }
 
   @Test
+  void aWorkerThatWithdrewBeforeItsNodeLeftKeepsThatReason() {
+    departures.departed("w1", List.of("m"), "node-a", "it withdrew its discovery record (draining or stopped)");
+    departures.nodeLeft("node-a", "node node-a left the cluster");
+
+    assertThat(departures.lastServing("m").orElseThrow().reason()).startsWith("it withdrew");
+  }
+
+  @Test
   void aWorkerThatReturnsIsForgottenAndOnlyTheNewestAreKept() {
     departures.departed("w1", List.of("m1"), "n", "gone");
     departures.returned("w1");
