@@ -261,13 +261,16 @@ class RequestPlaneConformanceIT {
   @ValueSource(strings = {"eventbus", "grpc"})
   void twoHundredConcurrentStreamsAllComplete(String plane) throws Exception {
     int port = gatewayPorts.get(plane);
-    String expected = whole(port, "paced-llm", 150, "crowd").getJsonArray("choices").getJsonObject(0)
+    // Long prompts: 200 calls carry far more than HTTP/2's default 64 KiB connection window, which once stalled
+    // the gRPC plane's calls (on one connection) until their acceptance timed out.
+    String crowd = "crowd ".repeat(300);
+    String expected = whole(port, "paced-llm", 150, crowd).getJsonArray("choices").getJsonObject(0)
         .getString("text");
     List<CompletableFuture<HttpResponse<java.util.stream.Stream<String>>>> calls = new ArrayList<>();
     for (int i = 0; i < 200; i++) {
       calls.add(HTTP.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/completions"))
           .timeout(Duration.ofSeconds(60)).header("content-type", "application/json")
-          .POST(HttpRequest.BodyPublishers.ofString(body("paced-llm", 150, true, "crowd"))).build(),
+          .POST(HttpRequest.BodyPublishers.ofString(body("paced-llm", 150, true, crowd))).build(),
           HttpResponse.BodyHandlers.ofLines()));
     }
     int peak = 0;

@@ -41,6 +41,7 @@ public final class GrpcPlaneServer extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(GrpcPlaneServer.class);
   static final long MAX_CONCURRENT_STREAMS = 100_000;
+  static final int CONNECTION_WINDOW_BYTES = 64 * 1024 * 1024;
 
   private final GrpcPlaneOptions options;
   private final String nodeId;
@@ -67,6 +68,9 @@ public final class GrpcPlaneServer extends VerticleBase {
             .setHost(options.getHost())
             .setPort(options.getPort())
             .setTcpNoDelay(true)
+            // Every call of a gateway arrives on one connection: with HTTP/2's default 64 KiB connection window
+            // a burst of calls stalls until the window is returned.
+            .setHttp2ConnectionWindowSize(CONNECTION_WINDOW_BYTES)
             // Every stream of a gateway shares one connection: do not cap them at HTTP/2's usual 100.
             .setInitialSettings(new Http2Settings().setMaxConcurrentStreams(MAX_CONCURRENT_STREAMS)))
         .requestHandler(grpc)
