@@ -222,6 +222,11 @@ public final class OpenAiStreamingCall implements Generation {
       finish();
       return;
     }
+    PlainChunk plain = PlainChunk.read(data, request.kind() == RequestKind.CHAT);
+    if (plain != null) {
+      onPlain(plain);
+      return;
+    }
     JsonObject json;
     try {
       json = new JsonObject(data);
@@ -270,30 +275,51 @@ public final class OpenAiStreamingCall implements Generation {
     }
     boolean hasText = text != null && !text.isEmpty();
     if (hasText || !extra.isEmpty()) {
-      tokens++;
-      sink.write(hasText ? text : "", 1, extra.isEmpty() ? null : extra);
-      if (sink.writeQueueFull() && events != null && !paused) {
-        paused = true;
-        // Our own backpressure is not the backend's silence.
-        stopWatchdog();
-        events.pause();
-        response.pause();
-        // A sink may signal drain from another thread; the event stream and the HTTP response live on ours.
-        Context context = Vertx.currentContext();
-        sink.drainHandler(() -> context.runOnContext(v -> {
-          if (!done && paused) {
-            paused = false;
-            heardFrom();
-            events.resume();
-            if (!paused) {
-              response.resume();
-            }
-          }
-        }));
-      }
+      deliver(hasText ? text : "", extra.isEmpty() ? null : extra);
     }
     if (choice.getString("finish_reason") != null) {
       finishReason = choice.getString("finish_reason");
+    }
+  }
+
+  /** The usual event: text, a finish reason, usage; nothing to pass on beside them. */
+  private void onPlain(PlainChunk plain) {
+    if (plain.promptTokens() >= 0) {
+      usage = new Usage(plain.promptTokens(), request.resume().completionTokens() + plain.completionTokens(),
+          plain.cachedTokens());
+    }
+    if (!plain.choices()) {
+      return;
+    }
+    if (plain.text() != null && !plain.text().isEmpty()) {
+      deliver(plain.text(), null);
+    }
+    if (plain.finishReason() != null) {
+      finishReason = plain.finishReason();
+    }
+  }
+
+  private void deliver(String text, JsonObject extra) {
+    tokens++;
+    sink.write(text, 1, extra);
+    if (sink.writeQueueFull() && events != null && !paused) {
+      paused = true;
+      // Our own backpressure is not the backend's silence.
+      stopWatchdog();
+      events.pause();
+      response.pause();
+      // A sink may signal drain from another thread; the event stream and the HTTP response live on ours.
+      Context context = Vertx.currentContext();
+      sink.drainHandler(() -> context.runOnContext(v -> {
+        if (!done && paused) {
+          paused = false;
+          heardFrom();
+          events.resume();
+          if (!paused) {
+            response.resume();
+          }
+        }
+      }));
     }
   }
 
