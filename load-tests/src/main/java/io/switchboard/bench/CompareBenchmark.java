@@ -30,6 +30,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * nginx. Per target: latency at concurrency 1 (p50, p99, and what the target adds over direct), throughput at
  * 32 connections with the proxy's CPU time per request (from /proc), 1,000 concurrent SSE streams (first-chunk
  * latency, and streams whose chunks were lost, repeated or reordered), and the proxy's RSS before and after.
+ * Each target first gets {@code jit-warmup-seconds} of unmeasured load, so JVMs are measured compiled.
  * Loopback targets only. {@code load-tests/bin/compare} starts everything and calls this.
  *
  * <p>{@code --targets name=URL;...} (chat completions URLs; the first is the baseline, normally direct),
@@ -48,6 +49,7 @@ public final class CompareBenchmark {
     DEFAULTS.put("latency-seconds", "6");
     DEFAULTS.put("throughput-seconds", "8");
     DEFAULTS.put("warmup-seconds", "2");
+    DEFAULTS.put("jit-warmup-seconds", "15");
     DEFAULTS.put("connections", "32");
     DEFAULTS.put("streams", "1000");
     DEFAULTS.put("stream-tokens", "20");
@@ -106,6 +108,11 @@ public final class CompareBenchmark {
   private Result measure(String name, URI url, List<Long> pids) throws Exception {
     long rssBefore = rssKb(pids);
     int warmup = BenchOptions.nonNegativeInt(options, "warmup-seconds");
+    // A JVM proxy measured cold would be measured compiling itself: load it first, unmeasured.
+    int jitWarmup = BenchOptions.nonNegativeInt(options, "jit-warmup-seconds");
+    if (jitWarmup > 0) {
+      closedLoop(url, BenchOptions.positiveInt(options, "connections"), 0, jitWarmup);
+    }
     long[] single = closedLoop(url, 1, warmup, BenchOptions.positiveInt(options, "latency-seconds")).latencies;
     long cpuBefore = cpuTicks(pids);
     Loop loaded = closedLoop(url, BenchOptions.positiveInt(options, "connections"), warmup,
