@@ -152,8 +152,11 @@ final class HeadlessChromium implements AutoCloseable {
       socket.abort();
     } finally {
       process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      // Chromium's helper processes may still be writing their last files: remove what is there, best effort.
       try (var files = Files.walk(profile)) {
         files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      } catch (java.io.IOException | java.io.UncheckedIOException stillChanging) {
+        profile.toFile().deleteOnExit();
       }
     }
   }
