@@ -3,6 +3,9 @@ package io.switchboard.gateway;
 import io.switchboard.gateway.routing.PrefixAwarePolicy;
 import io.switchboard.gateway.routing.RouterOptions;
 import io.switchboard.gateway.routing.RoutingPolicies;
+import io.switchboard.gateway.security.LimitOptions;
+import io.switchboard.gateway.security.RateLimitOptions;
+import io.switchboard.gateway.security.TlsOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -78,6 +81,13 @@ public class GatewayOptions {
   private int maxAttempts = DEFAULT_MAX_ATTEMPTS;
   private long retryBackoffMs = DEFAULT_RETRY_BACKOFF_MS;
   private String adminKey;
+  /** API key entries, {@code KEY[;name=N][;models=A|B][;rpm=N][;tpm=N]} each; empty (and no file) = open API. */
+  private List<String> apiKeys = new ArrayList<>();
+  /** A file of API key entries, one per line ('#' comments); read at start. */
+  private String apiKeysFile;
+  private RateLimitOptions rateLimits = new RateLimitOptions();
+  private LimitOptions limits = new LimitOptions();
+  private TlsOptions tls = new TlsOptions();
   private String otlpTracesEndpoint;
   private int migrationLimit = DEFAULT_MIGRATION_LIMIT;
   private long firstTokenTimeoutMs = DEFAULT_FIRST_TOKEN_TIMEOUT_MS;
@@ -121,6 +131,14 @@ public class GatewayOptions {
     circuitOpenMs = json.getLong("circuitOpenMs", DEFAULT_CIRCUIT_OPEN_MS);
     registryResyncMs = json.getLong("registryResyncMs", DEFAULT_REGISTRY_RESYNC_MS);
     adminKey = json.getString("adminKey");
+    apiKeys = new ArrayList<>();
+    for (Object entry : json.getJsonArray("apiKeys", new JsonArray())) {
+      apiKeys.add(String.valueOf(entry));
+    }
+    apiKeysFile = json.getString("apiKeysFile");
+    rateLimits = new RateLimitOptions(json.getJsonObject("rateLimits", new JsonObject()));
+    limits = new LimitOptions(json.getJsonObject("limits", new JsonObject()));
+    tls = new TlsOptions(json.getJsonObject("tls", new JsonObject()));
     otlpTracesEndpoint = json.getString("otlpTracesEndpoint");
   }
 
@@ -150,6 +168,11 @@ public class GatewayOptions {
         .put("circuitOpenMs", circuitOpenMs)
         .put("registryResyncMs", registryResyncMs)
         .put("adminKey", adminKey)
+        .put("apiKeys", new JsonArray(new ArrayList<>(apiKeys)))
+        .put("apiKeysFile", apiKeysFile)
+        .put("rateLimits", rateLimits.toJson())
+        .put("limits", limits.toJson())
+        .put("tls", tls.toJson())
         .put("otlpTracesEndpoint", otlpTracesEndpoint);
   }
 
@@ -194,6 +217,19 @@ public class GatewayOptions {
     if (otlpTracesEndpoint != null && !otlpTracesEndpoint.matches("https?://[^/\\s]+(/\\S*)?")) {
       throw new IllegalArgumentException(path + ".otlpTracesEndpoint must be an http(s) URL of an OTLP/HTTP traces "
           + "receiver, e.g. http://127.0.0.1:4318/v1/traces, got '" + otlpTracesEndpoint + "'");
+    }
+    rateLimits.validate(path + ".rateLimits");
+    limits.validate(path + ".limits");
+    tls.validate(path + ".tls");
+    if (apiKeysFile != null && !apiKeysFile.isBlank()
+        && !java.nio.file.Files.isReadable(java.nio.file.Path.of(apiKeysFile))) {
+      throw new IllegalArgumentException(path + ".apiKeysFile: cannot read '" + apiKeysFile + "' (missing, or not "
+          + "readable by this user)");
+    }
+    if (adminKey != null && adminKey.regionMatches(true, 0, "sha256:", 0, 7)
+        && !adminKey.substring(7).matches("[0-9a-fA-F]{64}")) {
+      throw new IllegalArgumentException(path + ".adminKey: 'sha256:' must be followed by the 64 hex digits of the "
+          + "key's SHA-256 (printf %s KEY | sha256sum)");
     }
     if (adminKey != null && adminKey.length() < 8) {
       throw new IllegalArgumentException(path + ".adminKey must be at least 8 characters (it guards /admin and "
@@ -344,6 +380,51 @@ public class GatewayOptions {
 
   public GatewayOptions setAdminKey(String adminKey) {
     this.adminKey = adminKey;
+    return this;
+  }
+
+  public List<String> getApiKeys() {
+    return apiKeys;
+  }
+
+  public GatewayOptions setApiKeys(List<String> apiKeys) {
+    this.apiKeys = new ArrayList<>(apiKeys);
+    return this;
+  }
+
+  public String getApiKeysFile() {
+    return apiKeysFile;
+  }
+
+  public GatewayOptions setApiKeysFile(String apiKeysFile) {
+    this.apiKeysFile = apiKeysFile;
+    return this;
+  }
+
+  public RateLimitOptions getRateLimits() {
+    return rateLimits;
+  }
+
+  public GatewayOptions setRateLimits(RateLimitOptions rateLimits) {
+    this.rateLimits = rateLimits;
+    return this;
+  }
+
+  public LimitOptions getLimits() {
+    return limits;
+  }
+
+  public GatewayOptions setLimits(LimitOptions limits) {
+    this.limits = limits;
+    return this;
+  }
+
+  public TlsOptions getTls() {
+    return tls;
+  }
+
+  public GatewayOptions setTls(TlsOptions tls) {
+    this.tls = tls;
     return this;
   }
 

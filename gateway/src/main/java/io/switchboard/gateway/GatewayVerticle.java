@@ -24,18 +24,26 @@ import io.switchboard.gateway.registry.WorkerRegistry;
 import io.switchboard.gateway.routing.PrefixAwarePolicy;
 import io.switchboard.gateway.routing.PrefixSharing;
 import io.switchboard.gateway.routing.WorkerRouter;
+import io.switchboard.gateway.security.ApiKeyAuth;
+import io.switchboard.gateway.security.ApiKeys;
+import io.switchboard.gateway.security.ConnectionGuard;
+import io.switchboard.gateway.security.InvalidRequestResponder;
+import io.switchboard.gateway.security.RateLimiter;
 import io.switchboard.protocol.GatewayReport;
 import io.switchboard.protocol.RequestKind;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -61,6 +69,7 @@ public class GatewayVerticle extends VerticleBase {
   private HttpServer server;
   private long gaugeTimer = -1;
   private RequestSpans spans;
+  private ConnectionGuard connections;
 
   public GatewayVerticle(GatewayOptions options, ClusterView cluster, PrometheusMeterRegistry meterRegistry) {
     this.options = options;
@@ -98,22 +107,25 @@ public class GatewayVerticle extends VerticleBase {
         plane, metrics, admission, new WorkerCircuits(options.getCircuitFailureThreshold(), options.getCircuitOpenMs(),
             System::nanoTime),
         new RetryBackoff(options.getRetryBackoffMs(), () -> ThreadLocalRandom.current().nextDouble()),
-        new InFlightRequests(), spans,
+        new InFlightRequests(), spans, new RateLimiter(vertx),
         cluster.localNodeId(), plane.replyAddress());
-    Router router = router(services);
     ClusterGauges gauges = new ClusterGauges(meterRegistry);
     gaugeTimer = vertx.setPeriodic(1000, id -> gauges.update(registry.allWorkers(),
         workerId -> services.circuits().status(workerId).getString("state"), admission.waitingByModel(),
         cluster.memberIds().size()));
-    return registry.start()
-        .compose(v -> options.getRouter().isSharePrefixes() ? prefixSharing.start(workerRouter)
-            : Future.succeededFuture())
-        .compose(v -> plane.start())
-        .compose(v -> vertx.createHttpServer(new HttpServerOptions()
-                .setHost(options.getHost())
-                .setPort(options.getHttpPort())
-                .setCompressionSupported(false))
-            .requestHandler(router)
+    connections = new ConnectionGuard(vertx, options.getLimits());
+    return apiKeys()
+        .compose(keys -> {
+          Router router = router(services, keys);
+          return registry.start().map(router);
+        })
+        .compose(router -> (options.getRouter().isSharePrefixes() ? prefixSharing.start(workerRouter)
+            : Future.succeededFuture()).map(router))
+        .compose(router -> plane.start().map(router))
+        .compose(router -> vertx.createHttpServer(httpServerOptions())
+            .connectionHandler(connections::connected)
+            .invalidRequestHandler(new InvalidRequestResponder(options.getLimits()))
+            .requestHandler(connections.watching(router))
             .listen())
         .compose(listening -> {
           server = listening;
@@ -121,6 +133,7 @@ public class GatewayVerticle extends VerticleBase {
         })
         .onSuccess(listening -> {
           log.info("gateway listening", kv("host", options.getHost()), kv("port", listening.actualPort()),
+              kv("scheme", options.getTls().enabled() ? "https" : "http"),
               kv("requestPlane", plane.name()), kv("routingPolicy", options.getRoutingPolicy()),
               kv("node", cluster.localNodeId()));
         })
@@ -128,19 +141,69 @@ public class GatewayVerticle extends VerticleBase {
             kv("port", options.getHttpPort()), kv("reason", String.valueOf(failure.getMessage()))));
   }
 
-  private Router router(GatewayServices services) {
+  private HttpServerOptions httpServerOptions() {
+    HttpServerOptions server = new HttpServerOptions()
+        .setHost(options.getHost())
+        .setPort(options.getHttpPort())
+        .setCompressionSupported(false)
+        // Plain HTTP/1.1 from the first byte: h2c detection would hold a connection, unseen by the connection
+        // guard, until its first bytes arrive.
+        .setHttp2ClearTextEnabled(false)
+        .setMaxHeaderSize(options.getLimits().getMaxHeaderBytes())
+        .setMaxInitialLineLength(options.getLimits().getMaxUrlBytes());
+    if (options.getTls().enabled()) {
+      server.setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
+          .setCertPath(options.getTls().getCertPath())
+          .setKeyPath(options.getTls().getKeyPath()));
+    }
+    return server;
+  }
+
+  /** gateway.apiKeys and the lines of gateway.apiKeysFile (read off the event loop), parsed and hashed. */
+  private Future<ApiKeys> apiKeys() {
+    List<ApiKeys.Entry> entries = new ArrayList<>();
+    for (int i = 0; i < options.getApiKeys().size(); i++) {
+      entries.add(new ApiKeys.Entry(options.getApiKeys().get(i), "gateway.apiKeys[" + i + "]"));
+    }
+    String file = options.getApiKeysFile();
+    Future<Void> read = file == null || file.isBlank() ? Future.succeededFuture()
+        : vertx.fileSystem().readFile(file).map(content -> {
+          String[] lines = content.toString(java.nio.charset.StandardCharsets.UTF_8).split("\\R");
+          for (int i = 0; i < lines.length; i++) {
+            entries.add(new ApiKeys.Entry(lines[i], file + " line " + (i + 1)));
+          }
+          return null;
+        });
+    return read.map(v -> {
+      ApiKeys keys = ApiKeys.parse(entries, options.getRateLimits());
+      if (keys.isEmpty()) {
+        log.warn("no API keys are configured: anyone who can reach this gateway may use its API. Set gateway.apiKeys, "
+            + "gateway.apiKeysFile or SWITCHBOARD_API_KEYS before exposing it beyond this machine",
+            kv("host", options.getHost()), kv("port", options.getHttpPort()));
+      } else {
+        log.info("API keys loaded", kv("keys", keys.size()),
+            kv("names", keys.all().stream().map(k -> k.name()).toList()),
+            kv("adminKey", options.getAdminKey() == null ? "not set: /admin, /dashboard and /metrics are closed"
+                : "set"));
+      }
+      return keys;
+    });
+  }
+
+  private Router router(GatewayServices services, ApiKeys keys) {
     Router router = Router.router(vertx);
     ErrorResponder errors = new ErrorResponder(options.getMaxBodyBytes());
     rpcBackends = new RpcBackendDirectory(vertx);
     ClusterHandlers cluster = new ClusterHandlers(services, this.cluster, directory, rpcBackends);
     BodyHandler body = BodyHandler.create(false).setBodyLimit(options.getMaxBodyBytes());
+    router.route("/v1/*").handler(new ApiKeyAuth(keys, options.getRateLimits()));
     router.post("/v1/chat/completions").handler(body).handler(new CompletionsHandler(services, RequestKind.CHAT));
     router.post("/v1/completions").handler(body).handler(new CompletionsHandler(services, RequestKind.COMPLETION));
     router.post("/v1/embeddings").handler(body).handler(new CompletionsHandler(services, RequestKind.EMBEDDING));
     router.get("/v1/models").handler(cluster::models);
     router.get("/health").handler(cluster::health);
     router.get("/live").handler(cluster::live);
-    AdminAuth adminAuth = new AdminAuth(options.getAdminKey());
+    AdminAuth adminAuth = new AdminAuth(options.getAdminKey(), !keys.isEmpty());
     AdminHandlers admin = new AdminHandlers(vertx, services);
     DashboardHandlers dashboard = new DashboardHandlers(vertx, services, cluster);
     router.route("/admin/*").handler(adminAuth);
@@ -151,11 +214,12 @@ public class GatewayVerticle extends VerticleBase {
     router.get("/admin/requests").handler(admin::requests);
     router.post("/admin/workers/:workerId/drain").handler(admin::drain);
     router.post("/admin/workers/:workerId/undrain").handler(admin::undrain);
-    router.get("/metrics").handler(PrometheusScrapingHandler.create(meterRegistry));
+    router.get("/metrics").handler(adminAuth).handler(PrometheusScrapingHandler.create(meterRegistry));
     router.route().failureHandler(errors);
     router.errorHandler(404, errors);
     router.errorHandler(405, errors);
     router.errorHandler(413, errors);
+    router.errorHandler(400, errors);
     router.errorHandler(500, errors);
     return router;
   }

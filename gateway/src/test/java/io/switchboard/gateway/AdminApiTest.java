@@ -152,9 +152,10 @@ class AdminApiTest {
         "{\"model\":\"op-llm\",\"prompt\":\"count me\",\"max_tokens\":5,\"stream\":true}", 0)) {
       assertThat(sse.remainingData()).last().isEqualTo("[DONE]");
     }
-    waitUntil("the gauges are refreshed", () -> send("GET", "/metrics", null, null).body()
+    assertThat(send("GET", "/metrics", null, null).statusCode()).as("metrics need the admin key too").isEqualTo(401);
+    waitUntil("the gauges are refreshed", () -> send("GET", "/metrics", "Bearer " + KEY, null).body()
         .contains("switchboard_worker_running{"));
-    String metrics = send("GET", "/metrics", null, null).body();
+    String metrics = send("GET", "/metrics", "Bearer " + KEY, null).body();
     assertThat(metrics).contains("switchboard_inter_token_latency_seconds_count{model=\"op-llm\"}")
         .contains("switchboard_time_to_first_token_seconds_count{model=\"op-llm\"}")
         .contains("switchboard_cluster_members 1.0")

@@ -23,6 +23,10 @@ public class ClusterOptions {
   private int port = DEFAULT_PORT;
   private List<String> members = DEFAULT_MEMBERS;
   private int eventBusPort = DEFAULT_EVENT_BUS_PORT;
+  /** Event-bus TLS: this node's PEM certificate chain and key, and the PEM CA that signed every node's; all or none. */
+  private String tlsCertPath;
+  private String tlsKeyPath;
+  private String tlsCaPath;
 
   public ClusterOptions() {
   }
@@ -34,6 +38,9 @@ public class ClusterOptions {
     JsonArray list = json.getJsonArray("members");
     members = list == null ? DEFAULT_MEMBERS : list.stream().map(String::valueOf).toList();
     eventBusPort = json.getInteger("eventBusPort", DEFAULT_EVENT_BUS_PORT);
+    tlsCertPath = json.getString("tlsCertPath");
+    tlsKeyPath = json.getString("tlsKeyPath");
+    tlsCaPath = json.getString("tlsCaPath");
   }
 
   public JsonObject toJson() {
@@ -42,7 +49,15 @@ public class ClusterOptions {
         .put("host", host)
         .put("port", port)
         .put("members", new JsonArray(members))
-        .put("eventBusPort", eventBusPort);
+        .put("eventBusPort", eventBusPort)
+        .put("tlsCertPath", tlsCertPath)
+        .put("tlsKeyPath", tlsKeyPath)
+        .put("tlsCaPath", tlsCaPath);
+  }
+
+  /** Whether event-bus traffic between nodes is TLS with mutual authentication. */
+  public boolean eventBusTls() {
+    return tlsCertPath != null && !tlsCertPath.isBlank();
   }
 
   public void validate(String path) {
@@ -61,6 +76,18 @@ public class ClusterOptions {
       throw new IllegalArgumentException(path + ".eventBusPort must be between 0 and 65535 (0 = any free port), got "
           + eventBusPort);
     }
+    int tlsSet = (blank(tlsCertPath) ? 0 : 1) + (blank(tlsKeyPath) ? 0 : 1) + (blank(tlsCaPath) ? 0 : 1);
+    if (tlsSet != 0 && tlsSet != 3) {
+      throw new IllegalArgumentException(path + ".tlsCertPath, tlsKeyPath and tlsCaPath go together: set all three "
+          + "(PEM files: this node's certificate, its key, and the CA that signed every node's) for event-bus TLS, "
+          + "or none");
+    }
+    for (String file : tlsSet == 3 ? List.of(tlsCertPath, tlsKeyPath, tlsCaPath) : List.<String>of()) {
+      if (!java.nio.file.Files.isReadable(java.nio.file.Path.of(file))) {
+        throw new IllegalArgumentException(path + ": cannot read PEM file '" + file + "' (missing, or not readable by "
+            + "this user)");
+      }
+    }
     if (members.isEmpty()) {
       throw new IllegalArgumentException(path + ".members must list at least one address to join through, "
           + "e.g. [127.0.0.1]");
@@ -71,6 +98,37 @@ public class ClusterOptions {
             + "host:port");
       }
     }
+  }
+
+  private static boolean blank(String value) {
+    return value == null || value.isBlank();
+  }
+
+  public String getTlsCertPath() {
+    return tlsCertPath;
+  }
+
+  public ClusterOptions setTlsCertPath(String tlsCertPath) {
+    this.tlsCertPath = tlsCertPath;
+    return this;
+  }
+
+  public String getTlsKeyPath() {
+    return tlsKeyPath;
+  }
+
+  public ClusterOptions setTlsKeyPath(String tlsKeyPath) {
+    this.tlsKeyPath = tlsKeyPath;
+    return this;
+  }
+
+  public String getTlsCaPath() {
+    return tlsCaPath;
+  }
+
+  public ClusterOptions setTlsCaPath(String tlsCaPath) {
+    this.tlsCaPath = tlsCaPath;
+    return this;
   }
 
   public String getName() {

@@ -8,6 +8,9 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.core.http.ClientAuth;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.PemTrustOptions;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsOptions;
@@ -34,10 +37,19 @@ final class ClusteredVertxFactory {
 
   static Future<ClusteredVertx> create(ClusterOptions cluster, PrometheusMeterRegistry registry) {
     HazelcastClusterManager clusterManager = new HazelcastClusterManager(hazelcastConfig(cluster));
+    EventBusOptions eventBus = new EventBusOptions()
+        .setHost(cluster.getHost())
+        .setPort(cluster.getEventBusPort());
+    if (cluster.eventBusTls()) {
+      // Mutual TLS: a node talks only to nodes whose certificate the cluster's CA signed, both ways.
+      eventBus.setSsl(true)
+          .setKeyCertOptions(new PemKeyCertOptions().setCertPath(cluster.getTlsCertPath())
+              .setKeyPath(cluster.getTlsKeyPath()))
+          .setTrustOptions(new PemTrustOptions().addCertPath(cluster.getTlsCaPath()))
+          .setClientAuth(ClientAuth.REQUIRED);
+    }
     VertxOptions options = new VertxOptions()
-        .setEventBusOptions(new EventBusOptions()
-            .setHost(cluster.getHost())
-            .setPort(cluster.getEventBusPort()))
+        .setEventBusOptions(eventBus)
         // Event-bus metrics cost a registry lookup per message (every stream chunk); the gateway's own
         // metrics cover what they would tell.
         .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)

@@ -40,7 +40,8 @@ public final class NodeConfigLoader {
   static final Map<String, String> ENV_ALIASES = Map.of(
       "SWITCHBOARD_ROLES", "node.roles",
       "SWITCHBOARD_HTTP_PORT", "gateway.httpPort",
-      "SWITCHBOARD_LOG_FORMAT", "node.logFormat");
+      "SWITCHBOARD_LOG_FORMAT", "node.logFormat",
+      "SWITCHBOARD_API_KEYS", "gateway.apiKeys");
   private static final Set<String> SECTIONS = Set.of("node", "cluster", "gateway", "grpc", "rpcAgent");
 
   /** What the command line set; null fields were not given. */

@@ -97,6 +97,9 @@ public final class SwitchboardMain implements Callable<Integer> {
       if (gateway != null && gateway.getString("adminKey") != null) {
         gateway.put("adminKey", "(set, not shown)");
       }
+      if (gateway != null && !gateway.getJsonArray("apiKeys").isEmpty()) {
+        gateway.put("apiKeys", "(" + gateway.getJsonArray("apiKeys").size() + " set, not shown)");
+      }
       System.out.println(shown.encodePrettily());
       System.out.println();
       NodeConfigLoader.environmentNames(options.toJson())

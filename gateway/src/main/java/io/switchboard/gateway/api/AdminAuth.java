@@ -1,36 +1,50 @@
 package io.switchboard.gateway.api;
 
+import io.switchboard.gateway.security.ApiKeys;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
 
-import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.util.HexFormat;
 
 /**
- * Guards {@code /admin} and {@code /dashboard} with gateway.adminKey when one is set: {@code Authorization:
- * Bearer KEY}, or {@code ?admin_key=KEY} for a browser opening the dashboard (an EventSource cannot send
- * headers). Compared in constant time. With no key set they are open (bind the gateway to loopback or a private
- * network then).
+ * Guards {@code /admin}, {@code /dashboard} and {@code /metrics} with gateway.adminKey when one is set:
+ * {@code Authorization: Bearer KEY}, or {@code ?admin_key=KEY} for a browser opening the dashboard (an
+ * EventSource cannot send headers). Only the key's SHA-256 is kept (the setting may itself be
+ * {@code sha256:<hex>}); hashes are compared in constant time. With no admin key they are open only while the API
+ * is open too: a gateway with API keys but no admin key refuses them, so setting client keys never leaves the
+ * operator's endpoints exposed.
  */
 public final class AdminAuth implements Handler<RoutingContext> {
 
-  private final byte[] key;
+  private final byte[] keyHash;
+  private final boolean apiKeysSet;
 
-  /** @param adminKey null for open access */
-  public AdminAuth(String adminKey) {
-    this.key = adminKey == null ? null : adminKey.getBytes(StandardCharsets.UTF_8);
+  /** @param adminKey null for no admin key */
+  public AdminAuth(String adminKey, boolean apiKeysSet) {
+    this.keyHash = adminKey == null ? null
+        : adminKey.regionMatches(true, 0, ApiKeys.HASH_PREFIX, 0, ApiKeys.HASH_PREFIX.length())
+            ? HexFormat.of().parseHex(adminKey.substring(ApiKeys.HASH_PREFIX.length()))
+            : ApiKeys.sha256(adminKey);
+    this.apiKeysSet = apiKeysSet;
   }
 
   @Override
   public void handle(RoutingContext ctx) {
-    if (key == null) {
-      ctx.next();
+    if (keyHash == null) {
+      if (!apiKeysSet) {
+        ctx.next();
+        return;
+      }
+      ErrorResponder.send(ctx, new ApiError(401, "authentication_error", "admin_key_not_set", null,
+          "This gateway has API keys but no admin key, so its operator endpoints (/admin, /dashboard, /metrics) are "
+              + "closed. Set gateway.adminKey (SWITCHBOARD_GATEWAY_ADMIN_KEY) to use them."));
       return;
     }
     String header = ctx.request().getHeader("authorization");
     String given = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim()
         : ctx.request().getParam("admin_key");
-    if (given != null && MessageDigest.isEqual(key, given.getBytes(StandardCharsets.UTF_8))) {
+    if (given != null && MessageDigest.isEqual(keyHash, ApiKeys.sha256(given))) {
       ctx.next();
       return;
     }

@@ -32,7 +32,11 @@ public final class ClusterHandlers {
   /** {@code GET /v1/models}: every model some worker in the cluster serves, in OpenAI's list shape. */
   public void models(RoutingContext ctx) {
     JsonArray data = new JsonArray();
+    io.switchboard.gateway.security.ApiKey key = io.switchboard.gateway.security.ApiKeyAuth.of(ctx);
     for (String model : services.registry().models()) {
+      if (key != null && !key.allows(model)) {
+        continue;
+      }
       data.add(new JsonObject().put("id", model).put("object", "model").put("created", 0)
           .put("owned_by", "switchboard"));
     }

@@ -1,5 +1,7 @@
 package io.switchboard.gateway.api;
 
+import io.switchboard.gateway.security.ApiKey;
+import io.switchboard.gateway.security.ApiKeyAuth;
 import io.switchboard.protocol.RequestKind;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
@@ -13,10 +15,11 @@ public final class CompletionsHandler implements Handler<RoutingContext> {
   private final GatewayServices services;
   private final RequestKind kind;
   private final String endpoint;
-  private final RequestValidator validator = new RequestValidator();
+  private final RequestValidator validator;
 
   public CompletionsHandler(GatewayServices services, RequestKind kind) {
     this.services = services;
+    this.validator = new RequestValidator(services.options().getLimits());
     this.kind = kind;
     this.endpoint = switch (kind) {
       case CHAT -> "chat_completions";
@@ -40,6 +43,34 @@ public final class CompletionsHandler implements Handler<RoutingContext> {
     }
     CompletionRequest request = kind == RequestKind.EMBEDDING ? validator.validateEmbedding(ctx.body().buffer())
         : validator.validate(kind, ctx.body().buffer());
-    new GenerationExchange(services, ctx, request, requestId, endpoint).start();
+    ApiKey key = ApiKeyAuth.of(ctx);
+    if (!key.allows(request.model())) {
+      throw new ApiError(403, "invalid_request_error", "model_not_allowed", "model",
+          "The API key '" + key.name() + "' may not use model '" + request.model() + "'; it may use "
+              + String.join(", ", new java.util.TreeSet<>(key.models())) + ". Ask the gateway's operator to add the "
+              + "model to the key's models= (gateway.apiKeys).");
+    }
+    if (!key.rateLimited()) {
+      new GenerationExchange(services, ctx, request, requestId, endpoint).start();
+      return;
+    }
+    services.rateLimiter().admit(key).onComplete(decided -> {
+      if (ctx.response().closed()) {
+        return;
+      }
+      var decision = decided.result();
+      decision.headers().forEach(ctx.response()::putHeader);
+      if (!decision.allowed()) {
+        ctx.response().putHeader("retry-after", String.valueOf(decision.retryAfterSeconds()));
+        String what = "requests".equals(decision.exceeded()) ? "requests per minute (RPM)" : "tokens per minute (TPM)";
+        ErrorResponder.send(ctx, new ApiError(429, decision.exceeded(), "rate_limit_exceeded", null,
+            "Rate limit reached for API key '" + key.name() + "' on " + what + ": limit " + decision.limit()
+                + ", counted across every gateway of the cluster (request " + requestId + "). Try again in "
+                + decision.retryAfterSeconds() + " s, or ask the gateway's operator for a higher "
+                + ("requests".equals(decision.exceeded()) ? "rpm=" : "tpm=") + " on this key."));
+        return;
+      }
+      new GenerationExchange(services, ctx, request, requestId, endpoint).start();
+    });
   }
 }

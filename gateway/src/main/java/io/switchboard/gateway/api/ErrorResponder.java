@@ -63,7 +63,7 @@ public final class ErrorResponder implements Handler<RoutingContext> {
   }
 
   /** Sends {@code error} as OpenAI's error object, if the response can still take a status. */
-  static void send(RoutingContext ctx, ApiError error) {
+  public static void send(RoutingContext ctx, ApiError error) {
     var response = ctx.response();
     if (response.headWritten()) {
       if (!response.ended()) {

@@ -8,6 +8,7 @@ import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.gateway.plane.RequestPlane;
 import io.switchboard.gateway.registry.WorkerRegistry;
 import io.switchboard.gateway.routing.WorkerRouter;
+import io.switchboard.gateway.security.RateLimiter;
 import io.switchboard.gateway.tracing.RequestSpans;
 
 /**
@@ -19,6 +20,7 @@ import io.switchboard.gateway.tracing.RequestSpans;
 public record GatewayServices(GatewayOptions options, WorkerRegistry registry, WorkerRouter router,
                               RequestPlane plane, GatewayMetrics metrics, AdmissionQueue admission, WorkerCircuits circuits,
                               RetryBackoff retryBackoff, InFlightRequests inFlight, RequestSpans spans,
+                              RateLimiter rateLimiter,
                               String nodeId,
                               String replyAddress) {
 }

@@ -471,6 +471,11 @@ final class GenerationExchange implements InFlightRequests.Described {
     attributes.put("gen_ai.usage.output_tokens", usage == null ? tokensSoFar : usage.completionTokens());
     span.end(status, error == null ? null : error.getMessage(), attributes);
     services.metrics().requestFinished(request.model(), endpoint, status, request.stream(), duration);
+    io.switchboard.gateway.security.ApiKey key = io.switchboard.gateway.security.ApiKeyAuth.of(ctx);
+    if (key != null && key.tokensPerMinute() > 0) {
+      services.rateLimiter().charge(key, usage != null ? usage.promptTokens() + usage.completionTokens()
+          : tokensSoFar);
+    }
     if (status == 200) {
       log.info("request completed", kv("requestId", requestId), kv("traceId", trace.traceId()),
           kv("node", services.nodeId()), kv("model", request.model()),

@@ -1,5 +1,6 @@
 package io.switchboard.gateway.api;
 
+import io.switchboard.gateway.security.LimitOptions;
 import io.switchboard.protocol.RequestKind;
 import io.switchboard.protocol.SamplingParams;
 import io.vertx.core.buffer.Buffer;
@@ -27,6 +28,17 @@ public final class RequestValidator {
 
   static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool", "function");
   static final int MAX_STOP_SEQUENCES = 4;
+
+  private final LimitOptions limits;
+
+  public RequestValidator() {
+    this(new LimitOptions());
+  }
+
+  /** @param limits the gateway's caps on messages and {@code max_tokens} */
+  public RequestValidator(LimitOptions limits) {
+    this.limits = limits;
+  }
 
   public CompletionRequest validate(RequestKind kind, Buffer rawBody) {
     JsonObject body = parseObject(rawBody);
@@ -206,7 +218,7 @@ public final class RequestValidator {
     return message.length() > 200 ? message.substring(0, 200) + "..." : message;
   }
 
-  private static String chatPrompt(JsonObject body) {
+  private String chatPrompt(JsonObject body) {
     Object value = body.getValue("messages");
     if (value == null) {
       throw ApiError.missing("messages", "'messages' is required: a list of {\"role\", \"content\"} objects.");
@@ -216,6 +228,10 @@ public final class RequestValidator {
     }
     if (messages.isEmpty()) {
       throw ApiError.invalid("messages", "'messages' must contain at least one message.");
+    }
+    if (messages.size() > limits.getMaxMessages()) {
+      throw ApiError.invalid("messages", "'messages' holds " + messages.size() + " messages; this gateway accepts at "
+          + "most " + limits.getMaxMessages() + " (gateway.limits.maxMessages). Shorten the conversation.");
     }
     StringBuilder prompt = new StringBuilder();
     for (int i = 0; i < messages.size(); i++) {
@@ -288,14 +304,23 @@ public final class RequestValidator {
     throw ApiError.invalidType("prompt", "a string");
   }
 
-  private static Integer maxTokens(JsonObject body, RequestKind kind) {
-    Integer maxTokens = positiveInt(body, "max_tokens");
+  private Integer maxTokens(JsonObject body, RequestKind kind) {
+    Integer maxTokens = capped(body, "max_tokens");
     if (kind == RequestKind.CHAT) {
       // OpenAI's newer name wins when both are given; both must be valid.
-      Integer maxCompletionTokens = positiveInt(body, "max_completion_tokens");
+      Integer maxCompletionTokens = capped(body, "max_completion_tokens");
       return maxCompletionTokens != null ? maxCompletionTokens : maxTokens;
     }
     return maxTokens;
+  }
+
+  private Integer capped(JsonObject body, String field) {
+    Integer value = positiveInt(body, field);
+    if (value != null && limits.getMaxTokens() > 0 && value > limits.getMaxTokens()) {
+      throw ApiError.invalid(field, "'" + field + "' is " + value + "; this gateway allows at most "
+          + limits.getMaxTokens() + " (gateway.limits.maxTokens).");
+    }
+    return value;
   }
 
   private static Integer positiveInt(JsonObject body, String field) {

@@ -1,0 +1,73 @@
+package io.switchboard.gateway.security;
+
+import io.switchboard.gateway.api.ApiError;
+import io.switchboard.gateway.api.ErrorResponder;
+import io.vertx.core.Handler;
+import io.vertx.ext.web.RoutingContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
+/**
+ * Guards the API ({@code /v1/*}): a request must carry {@code Authorization: Bearer KEY} with a configured API
+ * key, or it gets 401 in OpenAI's shape. The key found (or the anonymous identity, when the gateway has no keys)
+ * is left in the routing context for the model check and the rate limiter.
+ */
+public final class ApiKeyAuth implements Handler<RoutingContext> {
+
+  /** Routing-context key of the {@link ApiKey} a request was made with. */
+  public static final String CONTEXT_KEY = "switchboard.apiKey";
+  private static final Logger log = LoggerFactory.getLogger(ApiKeyAuth.class);
+
+  private final ApiKeys keys;
+  private final ApiKey anonymous;
+
+  public ApiKeyAuth(ApiKeys keys, RateLimitOptions defaults) {
+    this.keys = keys;
+    this.anonymous = ApiKey.anonymous(defaults);
+  }
+
+  /** The key a request was made with (anonymous when the gateway has no keys). */
+  public static ApiKey of(RoutingContext ctx) {
+    return ctx.get(CONTEXT_KEY);
+  }
+
+  @Override
+  public void handle(RoutingContext ctx) {
+    if (keys.isEmpty()) {
+      ctx.put(CONTEXT_KEY, anonymous);
+      ctx.next();
+      return;
+    }
+    String header = ctx.request().getHeader("authorization");
+    String presented = header != null && header.length() > 7 && header.regionMatches(true, 0, "Bearer ", 0, 7)
+        ? header.substring(7).strip() : null;
+    ApiKey key = presented == null || presented.isEmpty() ? null : keys.find(presented);
+    if (key != null) {
+      ctx.put(CONTEXT_KEY, key);
+      ctx.next();
+      return;
+    }
+    log.info("request refused: no valid API key", kv("path", ctx.request().path()),
+        kv("remote", String.valueOf(ctx.request().remoteAddress())),
+        kv("reason", header == null ? "no Authorization header" : presented == null ? "Authorization is not Bearer"
+            : "unknown key"));
+    ctx.response().putHeader("www-authenticate", "Bearer");
+    ErrorResponder.send(ctx, header == null
+        ? new ApiError(401, "invalid_request_error", "missing_api_key", null,
+            "You didn't provide an API key. Send it as 'Authorization: Bearer <key>' (the OpenAI SDKs do this with "
+                + "api_key=...). The gateway's operator gives out keys (gateway.apiKeys).")
+        : presented == null
+            ? new ApiError(401, "invalid_request_error", "invalid_api_key", null,
+                "The Authorization header must be 'Bearer <key>'.")
+            : new ApiError(401, "invalid_request_error", "invalid_api_key", null,
+                "Incorrect API key provided: " + redact(presented) + ". Check the key, or ask the gateway's operator "
+                    + "for one (gateway.apiKeys)."));
+  }
+
+  /** Enough of a key to recognise it, not enough to use it. */
+  static String redact(String key) {
+    return key.length() <= 8 ? "***" : key.substring(0, 3) + "***" + key.substring(key.length() - 2);
+  }
+}

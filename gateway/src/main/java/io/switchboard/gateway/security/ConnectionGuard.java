@@ -1,0 +1,141 @@
+package io.switchboard.gateway.security;
+
+import io.switchboard.gateway.api.ApiError;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpServerRequest;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.HashMap;
+import java.util.Map;
+
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
+/**
+ * Keeps clients from holding a gateway's connections: at most {@code gateway.limits.maxConnections} open at
+ * once (more are closed as they arrive), and every connection must deliver a whole request within
+ * {@code gateway.limits.requestReadTimeoutMs} of opening, of its previous response ending, or of the request's
+ * head arriving, else it is closed (a slow body first gets 408). A slowloris client, trickling one header byte
+ * at a time, therefore holds a connection for one timeout at most. Confined to the gateway's event loop.
+ */
+public final class ConnectionGuard {
+
+  private static final Logger log = LoggerFactory.getLogger(ConnectionGuard.class);
+
+  private final Vertx vertx;
+  private final LimitOptions limits;
+  private final Map<HttpConnection, Watch> watched = new HashMap<>();
+  private int open;
+  private long refused;
+  private long timedOut;
+  private long lastWarningMs;
+
+  public ConnectionGuard(Vertx vertx, LimitOptions limits) {
+    this.vertx = vertx;
+    this.limits = limits;
+  }
+
+  /** Where one connection stands: the request being read or served, and the timer that checks on it. */
+  private final class Watch {
+    final HttpConnection connection;
+    HttpServerRequest current;
+    long timer = -1;
+
+    Watch(HttpConnection connection) {
+      this.connection = connection;
+    }
+
+    void arm() {
+      vertx.cancelTimer(timer);
+      timer = vertx.setTimer(limits.getRequestReadTimeoutMs(), id -> check());
+    }
+
+    void check() {
+      timer = -1;
+      if (current == null) {
+        // No request head arrived in time: idle, or a client trickling its headers.
+        timedOut++;
+        connection.close();
+        return;
+      }
+      if (!current.isEnded()) {
+        timedOut++;
+        warn("a client did not send its request body in time; closing its connection", current);
+        if (!current.response().headWritten()) {
+          current.response().setStatusCode(408).putHeader("content-type", "application/json")
+              .putHeader("connection", "close")
+              .end(new ApiError(408, "invalid_request_error", "request_timeout", null,
+                  "The request body did not arrive within " + limits.getRequestReadTimeoutMs() + " ms "
+                      + "(gateway.limits.requestReadTimeoutMs). Send the whole request at once.").toJson().toBuffer())
+              .onComplete(done -> connection.close());
+        } else {
+          connection.close();
+        }
+        return;
+      }
+      if (current.response().ended()) {
+        current = null;
+      }
+      // Served or being served: look again later (a finished one then counts as idle).
+      arm();
+    }
+  }
+
+  /** For {@code HttpServer.connectionHandler}. */
+  public void connected(HttpConnection connection) {
+    if (open >= limits.getMaxConnections()) {
+      refused++;
+      warn("connection refused: this gateway already holds gateway.limits.maxConnections ("
+          + limits.getMaxConnections() + ") connections", null);
+      connection.close();
+      return;
+    }
+    open++;
+    Watch watch = new Watch(connection);
+    watched.put(connection, watch);
+    connection.closeHandler(v -> {
+      open--;
+      Watch gone = watched.remove(connection);
+      if (gone != null) {
+        vertx.cancelTimer(gone.timer);
+      }
+    });
+    watch.arm();
+  }
+
+  /** Wraps the request handler: a request head arrived, so its body gets a fresh timeout. */
+  public Handler<HttpServerRequest> watching(Handler<HttpServerRequest> next) {
+    return request -> {
+      Watch watch = watched.get(request.connection());
+      if (watch != null) {
+        watch.current = request;
+        watch.arm();
+      }
+      next.handle(request);
+    };
+  }
+
+  public int openConnections() {
+    return open;
+  }
+
+  public long refusedConnections() {
+    return refused;
+  }
+
+  public long timedOutConnections() {
+    return timedOut;
+  }
+
+  private void warn(String message, HttpServerRequest request) {
+    long now = System.currentTimeMillis();
+    if (now - lastWarningMs > 5000) {
+      lastWarningMs = now;
+      log.warn(message, kv("component", "gateway"), kv("openConnections", open),
+          kv("refusedConnections", refused), kv("timedOutConnections", timedOut),
+          kv("remote", request == null ? null : String.valueOf(request.remoteAddress())));
+    }
+  }
+}

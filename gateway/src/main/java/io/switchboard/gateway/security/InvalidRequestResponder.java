@@ -1,0 +1,44 @@
+package io.switchboard.gateway.security;
+
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.TooLongFrameException;
+import io.switchboard.gateway.api.ApiError;
+import io.vertx.core.Handler;
+import io.vertx.core.http.HttpServerRequest;
+
+/**
+ * Answers a request the HTTP decoder could not read (a request line or head over the limits, broken framing,
+ * bad header syntax) with OpenAI's error shape instead of an empty status, then the connection closes.
+ */
+public final class InvalidRequestResponder implements Handler<HttpServerRequest> {
+
+  private final LimitOptions limits;
+
+  public InvalidRequestResponder(LimitOptions limits) {
+    this.limits = limits;
+  }
+
+  @Override
+  public void handle(HttpServerRequest request) {
+    DecoderResult result = request.decoderResult();
+    Throwable cause = result == null ? null : result.cause();
+    String reason = cause == null ? "" : String.valueOf(cause.getMessage());
+    ApiError error;
+    if (cause instanceof TooLongFrameException && reason.contains("line")) {
+      error = new ApiError(414, "invalid_request_error", "uri_too_long", null,
+          "The request line is longer than this gateway accepts (" + limits.getMaxUrlBytes()
+              + " bytes, gateway.limits.maxUrlBytes). Send parameters in the JSON body.");
+    } else if (cause instanceof TooLongFrameException) {
+      error = new ApiError(431, "invalid_request_error", "headers_too_large", null,
+          "The request headers are larger than this gateway accepts (" + limits.getMaxHeaderBytes()
+              + " bytes in all, gateway.limits.maxHeaderBytes). Send fewer or shorter headers.");
+    } else {
+      error = new ApiError(400, "invalid_request_error", "malformed_http", null,
+          "The request is not valid HTTP/1.1" + (reason.isEmpty() ? "" : " (" + reason + ")") + ".");
+    }
+    request.response().setStatusCode(error.status())
+        .putHeader("content-type", "application/json")
+        .putHeader("connection", "close")
+        .end(error.toJson().toBuffer());
+  }
+}

@@ -1,0 +1,125 @@
+package io.switchboard.gateway.security;
+
+import io.vertx.core.json.JsonObject;
+
+/**
+ * What one client may ask of a gateway ({@code gateway.limits.*}): how big a request may be, how many messages
+ * and tokens it may ask for, how long it may take to send, and how many connections all clients may hold. The
+ * body size limit is {@code gateway.maxBodyBytes}; the whole-request time limit is {@code gateway.requestTimeoutMs}.
+ */
+public class LimitOptions {
+
+  /** Messages one chat request may carry. */
+  public static final int DEFAULT_MAX_MESSAGES = 2048;
+  /** Largest {@code max_tokens} (or {@code max_completion_tokens}) a request may ask for; 0 = no cap. */
+  public static final int DEFAULT_MAX_TOKENS = 131_072;
+  /** Largest request head (all header lines together). */
+  public static final int DEFAULT_MAX_HEADER_BYTES = 16_384;
+  /** Longest request line (method, URL and version). */
+  public static final int DEFAULT_MAX_URL_BYTES = 4096;
+  /**
+   * A client must send a whole request (head and body) within this long of opening the connection or of the
+   * end of its previous response; an idle keep-alive connection is closed after it too. Bounds slow senders.
+   */
+  public static final long DEFAULT_REQUEST_READ_TIMEOUT_MS = 30_000;
+  /** Connections all clients together may hold open to this gateway; beyond, new ones are closed at once. */
+  public static final int DEFAULT_MAX_CONNECTIONS = 4096;
+
+  private int maxMessages = DEFAULT_MAX_MESSAGES;
+  private int maxTokens = DEFAULT_MAX_TOKENS;
+  private int maxHeaderBytes = DEFAULT_MAX_HEADER_BYTES;
+  private int maxUrlBytes = DEFAULT_MAX_URL_BYTES;
+  private long requestReadTimeoutMs = DEFAULT_REQUEST_READ_TIMEOUT_MS;
+  private int maxConnections = DEFAULT_MAX_CONNECTIONS;
+
+  public LimitOptions() {
+  }
+
+  public LimitOptions(JsonObject json) {
+    maxMessages = json.getInteger("maxMessages", DEFAULT_MAX_MESSAGES);
+    maxTokens = json.getInteger("maxTokens", DEFAULT_MAX_TOKENS);
+    maxHeaderBytes = json.getInteger("maxHeaderBytes", DEFAULT_MAX_HEADER_BYTES);
+    maxUrlBytes = json.getInteger("maxUrlBytes", DEFAULT_MAX_URL_BYTES);
+    requestReadTimeoutMs = json.getLong("requestReadTimeoutMs", DEFAULT_REQUEST_READ_TIMEOUT_MS);
+    maxConnections = json.getInteger("maxConnections", DEFAULT_MAX_CONNECTIONS);
+  }
+
+  public JsonObject toJson() {
+    return new JsonObject()
+        .put("maxMessages", maxMessages)
+        .put("maxTokens", maxTokens)
+        .put("maxHeaderBytes", maxHeaderBytes)
+        .put("maxUrlBytes", maxUrlBytes)
+        .put("requestReadTimeoutMs", requestReadTimeoutMs)
+        .put("maxConnections", maxConnections);
+  }
+
+  public void validate(String path) {
+    requireAtLeast(path + ".maxMessages", maxMessages, 1);
+    requireAtLeast(path + ".maxTokens (0 = no cap)", maxTokens, 0);
+    requireAtLeast(path + ".maxHeaderBytes", maxHeaderBytes, 1024);
+    requireAtLeast(path + ".maxUrlBytes", maxUrlBytes, 256);
+    requireAtLeast(path + ".requestReadTimeoutMs", requestReadTimeoutMs, 100);
+    requireAtLeast(path + ".maxConnections", maxConnections, 1);
+  }
+
+  private static void requireAtLeast(String key, long value, long min) {
+    if (value < min) {
+      throw new IllegalArgumentException(key + " must be >= " + min + ", got " + value);
+    }
+  }
+
+  public int getMaxMessages() {
+    return maxMessages;
+  }
+
+  public LimitOptions setMaxMessages(int maxMessages) {
+    this.maxMessages = maxMessages;
+    return this;
+  }
+
+  public int getMaxTokens() {
+    return maxTokens;
+  }
+
+  public LimitOptions setMaxTokens(int maxTokens) {
+    this.maxTokens = maxTokens;
+    return this;
+  }
+
+  public int getMaxHeaderBytes() {
+    return maxHeaderBytes;
+  }
+
+  public LimitOptions setMaxHeaderBytes(int maxHeaderBytes) {
+    this.maxHeaderBytes = maxHeaderBytes;
+    return this;
+  }
+
+  public int getMaxUrlBytes() {
+    return maxUrlBytes;
+  }
+
+  public LimitOptions setMaxUrlBytes(int maxUrlBytes) {
+    this.maxUrlBytes = maxUrlBytes;
+    return this;
+  }
+
+  public long getRequestReadTimeoutMs() {
+    return requestReadTimeoutMs;
+  }
+
+  public LimitOptions setRequestReadTimeoutMs(long requestReadTimeoutMs) {
+    this.requestReadTimeoutMs = requestReadTimeoutMs;
+    return this;
+  }
+
+  public int getMaxConnections() {
+    return maxConnections;
+  }
+
+  public LimitOptions setMaxConnections(int maxConnections) {
+    this.maxConnections = maxConnections;
+    return this;
+  }
+}

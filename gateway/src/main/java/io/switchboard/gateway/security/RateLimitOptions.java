@@ -1,0 +1,58 @@
+package io.switchboard.gateway.security;
+
+import io.vertx.core.json.JsonObject;
+
+/**
+ * Default rate limits of every API key ({@code gateway.rateLimits.*}); a key's own {@code rpm=} / {@code tpm=}
+ * overrides them. Counted across every gateway of the cluster. With no API keys configured they apply to all
+ * traffic together. 0 = no limit.
+ */
+public class RateLimitOptions {
+
+  public static final long DEFAULT_REQUESTS_PER_MINUTE = 0;
+  public static final long DEFAULT_TOKENS_PER_MINUTE = 0;
+
+  private long requestsPerMinute = DEFAULT_REQUESTS_PER_MINUTE;
+  private long tokensPerMinute = DEFAULT_TOKENS_PER_MINUTE;
+
+  public RateLimitOptions() {
+  }
+
+  public RateLimitOptions(JsonObject json) {
+    requestsPerMinute = json.getLong("requestsPerMinute", DEFAULT_REQUESTS_PER_MINUTE);
+    tokensPerMinute = json.getLong("tokensPerMinute", DEFAULT_TOKENS_PER_MINUTE);
+  }
+
+  public JsonObject toJson() {
+    return new JsonObject().put("requestsPerMinute", requestsPerMinute).put("tokensPerMinute", tokensPerMinute);
+  }
+
+  public void validate(String path) {
+    if (requestsPerMinute < 0 || requestsPerMinute > 60_000_000) {
+      throw new IllegalArgumentException(path + ".requestsPerMinute must be between 0 (no limit) and 60000000, got "
+          + requestsPerMinute);
+    }
+    if (tokensPerMinute < 0 || tokensPerMinute > 60_000_000_000L) {
+      throw new IllegalArgumentException(path + ".tokensPerMinute must be between 0 (no limit) and 60000000000, got "
+          + tokensPerMinute);
+    }
+  }
+
+  public long getRequestsPerMinute() {
+    return requestsPerMinute;
+  }
+
+  public RateLimitOptions setRequestsPerMinute(long requestsPerMinute) {
+    this.requestsPerMinute = requestsPerMinute;
+    return this;
+  }
+
+  public long getTokensPerMinute() {
+    return tokensPerMinute;
+  }
+
+  public RateLimitOptions setTokensPerMinute(long tokensPerMinute) {
+    this.tokensPerMinute = tokensPerMinute;
+    return this;
+  }
+}
