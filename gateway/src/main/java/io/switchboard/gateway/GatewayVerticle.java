@@ -114,6 +114,7 @@ public class GatewayVerticle extends VerticleBase {
         workerId -> services.circuits().status(workerId).getString("state"), admission.waitingByModel(),
         cluster.memberIds().size()));
     connections = new ConnectionGuard(vertx, options.getLimits());
+    InvalidRequestResponder invalidRequests = new InvalidRequestResponder(options.getLimits());
     return apiKeys()
         .compose(keys -> {
           Router router = router(services, keys);
@@ -124,8 +125,8 @@ public class GatewayVerticle extends VerticleBase {
         .compose(router -> plane.start().map(router))
         .compose(router -> vertx.createHttpServer(httpServerOptions())
             .connectionHandler(connections::connected)
-            .invalidRequestHandler(new InvalidRequestResponder(options.getLimits()))
-            .requestHandler(connections.watching(router))
+            .invalidRequestHandler(invalidRequests)
+            .requestHandler(connections.watching(invalidRequests.checkingHost(router)))
             .listen())
         .compose(listening -> {
           server = listening;

@@ -81,9 +81,9 @@ public final class RawHttp {
     } catch (SocketTimeoutException | java.net.SocketException cut) {
       // whatever arrived is the answer
     }
-    String text = all.toString(StandardCharsets.UTF_8);
+    String text = withoutInterim(all.toString(StandardCharsets.UTF_8));
     int end = text.indexOf("\r\n\r\n");
-    if (!text.startsWith("HTTP/1.") || end < 0) {
+    if (!text.startsWith("HTTP/") || end < 0) {
       return new Response(0, Map.of(), text);
     }
     String[] lines = text.substring(0, end).split("\r\n");
@@ -92,10 +92,20 @@ public final class RawHttp {
       int colon = lines[i].indexOf(':');
       headers.put(lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT), lines[i].substring(colon + 1).trim());
     }
-    return new Response(Integer.parseInt(lines[0].substring(9, 12)), headers, text.substring(end + 4));
+    int space = lines[0].indexOf(' ');
+    return new Response(Integer.parseInt(lines[0].substring(space + 1, space + 4)), headers, text.substring(end + 4));
+  }
+
+  /** Drops interim 1xx responses (100 Continue) before the final one. */
+  private static String withoutInterim(String text) {
+    while (text.matches("(?s)HTTP/1\\.\\d 1\\d\\d .*") && text.contains("\r\n\r\n")) {
+      text = text.substring(text.indexOf("\r\n\r\n") + 4);
+    }
+    return text;
   }
 
   private static boolean complete(String text) {
+    text = withoutInterim(text);
     int end = text.indexOf("\r\n\r\n");
     if (end < 0) {
       return false;

@@ -241,7 +241,15 @@ public final class GenerationRunner {
 
     private void begin() {
       holdsSlot = true;
-      generation = engine.generate(request, this);
+      try {
+        generation = engine.generate(request, this);
+      } catch (RuntimeException bug) {
+        // An engine that throws must not leave the request waiting for chunks that never come.
+        log.error("engine failed on a request", kv("requestId", request.requestId()), kv("workerId", workerId),
+            kv("component", "worker"), bug);
+        fail(GenerateError.of(GenerateError.Code.ENGINE_FAILED, "engine of worker " + workerId + " failed on request "
+            + request.requestId() + ": " + bug.getClass().getSimpleName() + ": " + bug.getMessage(), workerId));
+      }
     }
 
     void cancel() {

@@ -5,6 +5,7 @@ import io.netty.handler.codec.TooLongFrameException;
 import io.switchboard.gateway.api.ApiError;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
 
 /**
  * Answers a request the HTTP decoder could not read (a request line or head over the limits, broken framing,
@@ -16,6 +17,21 @@ public final class InvalidRequestResponder implements Handler<HttpServerRequest>
 
   public InvalidRequestResponder(LimitOptions limits) {
     this.limits = limits;
+  }
+
+  /**
+   * Wraps the router: an HTTP/1.1 request without a Host header is answered here (the router would fail it as an
+   * internal error).
+   */
+  public Handler<HttpServerRequest> checkingHost(Handler<HttpServerRequest> next) {
+    return request -> {
+      if (request.version() == HttpVersion.HTTP_1_1 && request.authority() == null) {
+        send(request, new ApiError(400, "invalid_request_error", "missing_host", null,
+            "HTTP/1.1 requests need a Host header."));
+        return;
+      }
+      next.handle(request);
+    };
   }
 
   @Override
@@ -36,6 +52,10 @@ public final class InvalidRequestResponder implements Handler<HttpServerRequest>
       error = new ApiError(400, "invalid_request_error", "malformed_http", null,
           "The request is not valid HTTP/1.1" + (reason.isEmpty() ? "" : " (" + reason + ")") + ".");
     }
+    send(request, error);
+  }
+
+  private static void send(HttpServerRequest request, ApiError error) {
     request.response().setStatusCode(error.status())
         .putHeader("content-type", "application/json")
         .putHeader("connection", "close")

@@ -112,7 +112,8 @@ public class MockerEngine implements Engine {
 
   /** Answers at once: embedding is one forward pass, and the mocker's prefill speed would only add noise. */
   private Generation embed(GenerateRequest request, ChunkSink sink) {
-    int size = request.body().getInteger("dimensions", embeddings.dimensions());
+    Integer asked = request.body().getInteger("dimensions");
+    int size = asked == null ? embeddings.dimensions() : asked;
     if (embeddings.dimensions() == 0 || size > embeddings.dimensions()) {
       sink.fail(GenerateError.of(GenerateError.Code.INVALID_REQUEST, "this model's embeddings have "
           + embeddings.dimensions() + " dimensions; 'dimensions' " + size + " is more", workerId));
