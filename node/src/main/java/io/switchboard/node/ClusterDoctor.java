@@ -32,11 +32,13 @@ final class ClusterDoctor {
 
   private final URI gateway;
   private final String adminKey;
+  private final String apiKey;
   private final Integer expectedMembers;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
   private final List<Finding> findings = new ArrayList<>();
 
-  ClusterDoctor(URI gateway, String adminKey, Integer expectedMembers) {
+  ClusterDoctor(URI gateway, String adminKey, String apiKey, Integer expectedMembers) {
+    this.apiKey = apiKey;
     this.gateway = gateway;
     this.adminKey = adminKey;
     this.expectedMembers = expectedMembers;
@@ -236,7 +238,9 @@ final class ClusterDoctor {
           // keep the raw body
         }
         problem("a request to '" + name + "' failed with " + answer.statusCode() + ": " + message,
-            "the message names the worker and request id; look for that id in the worker node's log");
+            answer.statusCode() == 401 || answer.statusCode() == 403
+                ? "the gateway has API keys: pass one allowed this model with --api-key (or SWITCHBOARD_DOCTOR_API_KEY)"
+                : "the message names the worker and request id; look for that id in the worker node's log");
       }
     }
   }
@@ -249,6 +253,9 @@ final class ClusterDoctor {
   private HttpResponse<String> send(HttpRequest.Builder request, String path) {
     if (adminKey != null && path.startsWith("/admin")) {
       request.header("authorization", "Bearer " + adminKey);
+    }
+    if (apiKey != null && path.startsWith("/v1/")) {
+      request.header("authorization", "Bearer " + apiKey);
     }
     try {
       return http.send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());

@@ -21,13 +21,17 @@ final class DoctorCommand implements Callable<Integer> {
       description = "The gateway's admin key, if it has one (default: $SWITCHBOARD_GATEWAY_ADMIN_KEY)")
   String adminKey;
 
+  @Option(names = "--api-key", paramLabel = "KEY", defaultValue = "${env:SWITCHBOARD_DOCTOR_API_KEY}",
+      description = "An API key for the test requests, if the gateway has keys (default: $SWITCHBOARD_DOCTOR_API_KEY)")
+  String apiKey;
+
   @Option(names = "--expect-members", paramLabel = "N",
       description = "How many cluster members there should be (a problem if fewer are seen)")
   Integer expectedMembers;
 
   @Override
   public Integer call() {
-    List<ClusterDoctor.Finding> findings = new ClusterDoctor(gateway, adminKey, expectedMembers).examine();
+    List<ClusterDoctor.Finding> findings = new ClusterDoctor(gateway, adminKey, apiKey, expectedMembers).examine();
     long problems = findings.stream().filter(f -> f.severity() == ClusterDoctor.Severity.PROBLEM).count();
     long warnings = findings.stream().filter(f -> f.severity() == ClusterDoctor.Severity.WARNING).count();
     for (ClusterDoctor.Finding finding : findings) {
