@@ -30,6 +30,7 @@ import io.switchboard.gateway.security.ConnectionGuard;
 import io.switchboard.gateway.security.InvalidRequestResponder;
 import io.switchboard.gateway.security.RateLimiter;
 import io.switchboard.protocol.GatewayReport;
+import io.switchboard.protocol.PeerTls;
 import io.switchboard.protocol.RequestKind;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -60,6 +61,7 @@ public class GatewayVerticle extends VerticleBase {
   private final GatewayOptions options;
   private final ClusterView cluster;
   private final PrometheusMeterRegistry meterRegistry;
+  private final PeerTls peerTls;
   private WorkerRegistry registry;
   private RequestPlane plane;
   private GatewayDirectory directory;
@@ -72,6 +74,13 @@ public class GatewayVerticle extends VerticleBase {
   private ConnectionGuard connections;
 
   public GatewayVerticle(GatewayOptions options, ClusterView cluster, PrometheusMeterRegistry meterRegistry) {
+    this(options, cluster, meterRegistry, PeerTls.NONE);
+  }
+
+  /** @param peerTls TLS to other nodes (the gRPC plane), from the cluster's settings */
+  public GatewayVerticle(GatewayOptions options, ClusterView cluster, PrometheusMeterRegistry meterRegistry,
+                         PeerTls peerTls) {
+    this.peerTls = peerTls;
     this.options = options;
     this.cluster = cluster;
     this.meterRegistry = meterRegistry;
@@ -82,7 +91,7 @@ public class GatewayVerticle extends VerticleBase {
     registry = new WorkerRegistry(vertx, options, () -> cluster.tracksMembers() ? cluster.memberIds() : null);
     String gatewayId = UUID.randomUUID().toString();
     plane = GrpcRequestPlane.NAME.equals(options.getRequestPlane())
-        ? new GrpcRequestPlane(vertx, options)
+        ? new GrpcRequestPlane(vertx, options, peerTls)
         : new EventBusRequestPlane(vertx, options, gatewayId);
     directory = new GatewayDirectory(vertx, () -> new GatewayReport(gatewayId, cluster.localNodeId(), plane.name(),
         options.getRoutingPolicy(), options.getHost() + ":" + actualPort(), plane.openStreams(),

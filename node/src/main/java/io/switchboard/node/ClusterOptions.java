@@ -55,6 +55,12 @@ public class ClusterOptions {
         .put("tlsCaPath", tlsCaPath);
   }
 
+  /** TLS between nodes for the gRPC plane (the same files as the event bus's). */
+  public io.switchboard.protocol.PeerTls peerTls() {
+    return eventBusTls() ? new io.switchboard.protocol.PeerTls(tlsCertPath, tlsKeyPath, tlsCaPath)
+        : io.switchboard.protocol.PeerTls.NONE;
+  }
+
   /** Whether event-bus traffic between nodes is TLS with mutual authentication. */
   public boolean eventBusTls() {
     return tlsCertPath != null && !tlsCertPath.isBlank();

@@ -83,7 +83,7 @@ public final class NodeLauncher {
     if (resolved.getHost() == null) {
       resolved.setHost(options.getCluster().getHost());
     }
-    grpcPlane = new GrpcPlaneServer(resolved, nodeId);
+    grpcPlane = new GrpcPlaneServer(resolved, nodeId, options.getCluster().peerTls());
     return vertx.deployVerticle(grpcPlane).onSuccess(id -> grpcPlaneDeployment = id).mapEmpty();
   }
 
@@ -103,7 +103,7 @@ public final class NodeLauncher {
     if (!options.runsGateway()) {
       return Future.succeededFuture();
     }
-    gateway = new GatewayVerticle(options.getGateway(), watcher, meterRegistry);
+    gateway = new GatewayVerticle(options.getGateway(), watcher, meterRegistry, options.getCluster().peerTls());
     return vertx.deployVerticle(gateway).onSuccess(id -> gatewayDeployment = id).mapEmpty();
   }
 

@@ -42,6 +42,39 @@ class NodeConfigLoaderTest {
   // ---- defaults
 
   @Test
+  void apiKeysLimitsAndTlsComeFromTheEnvironment() {
+    NodeOptions options = load(Map.of(
+        "SWITCHBOARD_API_KEYS", "k1,k2;name=two;models=a|b;rpm=5",
+        "SWITCHBOARD_GATEWAY_RATE_LIMITS_TOKENS_PER_MINUTE", "9000",
+        "SWITCHBOARD_GATEWAY_LIMITS_MAX_MESSAGES", "10",
+        "SWITCHBOARD_GATEWAY_LIMITS_REQUEST_READ_TIMEOUT_MS", "5000"));
+    assertThat(options.getGateway().getApiKeys()).containsExactly("k1", "k2;name=two;models=a|b;rpm=5");
+    assertThat(options.getGateway().getRateLimits().getTokensPerMinute()).isEqualTo(9000);
+    assertThat(options.getGateway().getLimits().getMaxMessages()).isEqualTo(10);
+    assertThat(options.getGateway().getLimits().getRequestReadTimeoutMs()).isEqualTo(5000);
+    assertThat(options.getGateway().getTls().enabled()).isFalse();
+  }
+
+  @Test
+  void securitySettingsAreValidatedWithClearErrors() {
+    assertThatThrownBy(() -> load(Map.of("SWITCHBOARD_GATEWAY_TLS_CERT_PATH", "/nonexistent/cert.pem")))
+        .hasMessageContaining("gateway.tls.certPath and gateway.tls.keyPath go together");
+    assertThatThrownBy(() -> load(Map.of("SWITCHBOARD_GATEWAY_TLS_CERT_PATH", "/nonexistent/cert.pem",
+        "SWITCHBOARD_GATEWAY_TLS_KEY_PATH", "/nonexistent/key.pem")))
+        .hasMessageContaining("cannot read PEM file '/nonexistent/cert.pem'");
+    assertThatThrownBy(() -> load(Map.of("SWITCHBOARD_CLUSTER_TLS_CERT_PATH", "/x.pem")))
+        .hasMessageContaining("tlsCertPath, tlsKeyPath and tlsCaPath go together");
+    assertThatThrownBy(() -> load(Map.of("SWITCHBOARD_GATEWAY_API_KEYS_FILE", "/nonexistent/keys")))
+        .hasMessageContaining("gateway.apiKeysFile: cannot read '/nonexistent/keys'");
+    assertThatThrownBy(() -> load(Map.of("SWITCHBOARD_GATEWAY_LIMITS_MAX_CONNECTIONS", "0")))
+        .hasMessageContaining("gateway.limits.maxConnections must be >= 1");
+    assertThatThrownBy(() -> load(Map.of("SWITCHBOARD_GATEWAY_RATE_LIMITS_REQUESTS_PER_MINUTE", "-1")))
+        .hasMessageContaining("gateway.rateLimits.requestsPerMinute must be between 0");
+    assertThatThrownBy(() -> load(Map.of("SWITCHBOARD_GATEWAY_ADMIN_KEY", "sha256:1234")))
+        .hasMessageContaining("64 hex digits");
+  }
+
+  @Test
   void defaultsRunAGatewayAndOneMockWorker() {
     NodeOptions options = load(Map.of());
 

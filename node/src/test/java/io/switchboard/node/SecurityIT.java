@@ -46,6 +46,7 @@ class SecurityIT {
   private static int gatewayPort;
   private static int fullPort;
   private static int eventBusPort;
+  private static int grpcPort;
   private static HttpClient https;
 
   @BeforeAll
@@ -67,6 +68,10 @@ class SecurityIT {
     eventBusPort = freePort();
     Map<String, String> gatewayEnv = new HashMap<>(env);
     gatewayEnv.put("SWITCHBOARD_CLUSTER_EVENT_BUS_PORT", Integer.toString(eventBusPort));
+    // The gateway-only node reaches the worker over the gRPC plane, TLS too; load reports cross the event bus.
+    gatewayEnv.put("SWITCHBOARD_GATEWAY_REQUEST_PLANE", "grpc");
+    grpcPort = freePort();
+    env.put("SWITCHBOARD_GRPC_PORT", Integer.toString(grpcPort));
     nodes.add(new NodeProcess("security-gateway", gatewayEnv, "--roles", "gateway", "--http-port",
         Integer.toString(gatewayPort)));
     nodes.add(new NodeProcess("security-full", env, "--http-port", Integer.toString(fullPort)));
@@ -88,7 +93,7 @@ class SecurityIT {
     assertThat(new JsonObject(none.body()).getJsonObject("error").getString("code")).isEqualTo("missing_api_key");
     HttpResponse<String> served = chat(gatewayPort, UNLIMITED_KEY);
     assertThat(served.statusCode()).as(served.body()).isEqualTo(200);
-    assertThat(served.headers().firstValue("x-switchboard-worker")).as("the only worker is on the other node")
+    assertThat(served.headers().firstValue("x-switchboard-worker")).as("the only worker is on the other node, over gRPC")
         .isPresent();
     assertThat(nodes.get(0).output()).contains("\"scheme\":\"https\"");
   }
@@ -118,10 +123,15 @@ class SecurityIT {
   }
 
   @Test
-  void theEventBusRefusesAPeerWithoutTheClustersCertificate() throws Exception {
+  void theEventBusAndTheGrpcPlaneRefuseAPeerWithoutTheClustersCertificate() throws Exception {
+    assertThat(refusesPeerWithoutCertificate(eventBusPort)).as("the event bus").isTrue();
+    assertThat(refusesPeerWithoutCertificate(grpcPort)).as("the gRPC plane").isTrue();
+  }
+
+  private static boolean refusesPeerWithoutCertificate(int port) throws Exception {
     boolean refused;
     try (SSLSocket socket = (SSLSocket) trusting(CERTS.resolve("ca.pem")).getSocketFactory()
-        .createSocket("127.0.0.1", eventBusPort)) {
+        .createSocket("127.0.0.1", port)) {
       socket.setSoTimeout(5000);
       // Completes: the event bus speaks TLS with a certificate from the cluster's CA...
       socket.startHandshake();
@@ -135,7 +145,7 @@ class SecurityIT {
         refused = true;
       }
     }
-    assertThat(refused).as("a TLS client without a certificate from the cluster's CA is cut off").isTrue();
+    return refused;
   }
 
   private static HttpResponse<String> chat(int port, String key) throws Exception {

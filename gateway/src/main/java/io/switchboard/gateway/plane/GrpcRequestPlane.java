@@ -13,6 +13,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.Http2Settings;
+import io.switchboard.protocol.PeerTls;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.PoolOptions;
@@ -44,9 +45,11 @@ public final class GrpcRequestPlane extends AbstractRequestPlane {
   private final GatewayOptions options;
   private final Map<String, SocketAddress> addresses = new HashMap<>();
   private GrpcClient client;
+  private final PeerTls peerTls;
 
-  public GrpcRequestPlane(Vertx vertx, GatewayOptions options) {
+  public GrpcRequestPlane(Vertx vertx, GatewayOptions options, PeerTls peerTls) {
     super(vertx, options);
+    this.peerTls = peerTls;
     this.vertx = vertx;
     this.options = options;
   }
@@ -58,7 +61,7 @@ public final class GrpcRequestPlane extends AbstractRequestPlane {
 
   @Override
   public Future<Void> start() {
-    HttpClientOptions http = new HttpClientOptions()
+    HttpClientOptions http = peerTls.applyTo(new HttpClientOptions())
         .setProtocolVersion(HttpVersion.HTTP_2)
         .setHttp2ClearTextUpgrade(false)
         .setTcpNoDelay(true)

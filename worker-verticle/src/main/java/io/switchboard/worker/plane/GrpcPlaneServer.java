@@ -15,6 +15,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.Http2Settings;
 import io.vertx.core.http.HttpServer;
+import io.switchboard.protocol.PeerTls;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcProtocol;
@@ -39,6 +40,8 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
  */
 public final class GrpcPlaneServer extends VerticleBase {
 
+  private final PeerTls peerTls;
+
   private static final Logger log = LoggerFactory.getLogger(GrpcPlaneServer.class);
   static final long MAX_CONCURRENT_STREAMS = 100_000;
   static final int CONNECTION_WINDOW_BYTES = 64 * 1024 * 1024;
@@ -53,6 +56,12 @@ public final class GrpcPlaneServer extends VerticleBase {
    * @param nodeId  the cluster node id, for errors and logs
    */
   public GrpcPlaneServer(GrpcPlaneOptions options, String nodeId) {
+    this(options, nodeId, PeerTls.NONE);
+  }
+
+  /** @param peerTls TLS with the gateways (mutual, the cluster's CA), from the cluster's settings */
+  public GrpcPlaneServer(GrpcPlaneOptions options, String nodeId, PeerTls peerTls) {
+    this.peerTls = peerTls;
     this.options = options;
     this.nodeId = nodeId;
   }
@@ -64,7 +73,7 @@ public final class GrpcPlaneServer extends VerticleBase {
         .removeEnabledProtocol(GrpcProtocol.WEB_TEXT));
     grpc.callHandler(WorkerPlaneGrpcService.Generate, this::onGenerate);
     grpc.callHandler(WorkerPlaneGrpcService.Health, this::onHealth);
-    return vertx.createHttpServer(new HttpServerOptions()
+    return vertx.createHttpServer(peerTls.applyTo(new HttpServerOptions())
             .setHost(options.getHost())
             .setPort(options.getPort())
             .setTcpNoDelay(true)
