@@ -241,6 +241,48 @@ class ApiSecurityTest {
     assertThat(chat(ALPHA, "sec-llm-a", 2).status()).as("served again once they are gone").isEqualTo(200);
   }
 
+  @Test
+  void keysCanComeFromAFileAndAsHashes() throws Exception {
+    java.nio.file.Path file = java.nio.file.Files.createTempFile("switchboard-keys", ".txt");
+    String hash = java.util.HexFormat.of().formatHex(io.switchboard.gateway.security.ApiKeys.sha256("sk-from-file-01"));
+    java.nio.file.Files.writeString(file, "# team keys\n\nsha256:" + hash + ";name=filed;models=sec-llm-a\n");
+    GatewayVerticle second = new GatewayVerticle(new GatewayOptions().setHttpPort(0).setRegistryResyncMs(300)
+        .setApiKeysFile(file.toString()), ClusterView.standalone("node-g2"),
+        new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+    String deployment = await(vertx.deployVerticle(second));
+    try {
+      int secondPort = second.actualPort();
+      long until = System.currentTimeMillis() + 10_000;
+      RawHttp.Response ok;
+      while ((ok = RawHttp.post(secondPort, "/v1/chat/completions", body("sec-llm-a", 2, 1), auth("sk-from-file-01")))
+          .status() != 200) {
+        assertThat(System.currentTimeMillis()).as("served with the filed key: %s", ok).isLessThan(until);
+        Thread.sleep(100);
+      }
+      assertThat(RawHttp.post(secondPort, "/v1/chat/completions", body("sec-llm-a", 2, 1), auth(ALPHA)).status())
+          .as("only the file's keys").isEqualTo(401);
+    } finally {
+      await(vertx.undeploy(deployment));
+      java.nio.file.Files.deleteIfExists(file);
+    }
+  }
+
+  @Test
+  void aBadKeysFileStopsTheGatewayWithTheLineAtFault() throws Exception {
+    java.nio.file.Path file = java.nio.file.Files.createTempFile("switchboard-keys", ".txt");
+    java.nio.file.Files.writeString(file, "good-key-123\nbad key with spaces\n");
+    try {
+      GatewayVerticle broken = new GatewayVerticle(new GatewayOptions().setHttpPort(0).setApiKeysFile(file.toString()),
+          ClusterView.standalone("node-g3"), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+      Throwable failure = vertx.deployVerticle(broken).toCompletionStage().toCompletableFuture()
+          .handle((id, error) -> error).get(30, TimeUnit.SECONDS);
+      assertThat(failure).isNotNull();
+      assertThat(failure.getMessage()).contains(file + " line 2").contains("visible ASCII");
+    } finally {
+      java.nio.file.Files.deleteIfExists(file);
+    }
+  }
+
   private static RawHttp.Response chat(String key, String model, int maxTokens) throws Exception {
     return chat(key, model, maxTokens, 1);
   }
