@@ -4,7 +4,7 @@
 # The sourcing script sets BENCH_NAME (log prefix), PORT and STARTUP_TIMEOUT_S, and may set KEEP_LOGS=1.
 # It calls bench_begin once, then start_node / wait_for, and sets STATUS=ok when it succeeded.
 
-NODE_JAR="node/target/switchboard.jar"
+NODE_JAR="${BENCH_NODE_JAR:-node/target/switchboard.jar}"
 BENCH_JAR="load-tests/target/switchboard-bench.jar"
 PIDS=()
 STATUS=failed
@@ -64,7 +64,7 @@ bench_cleanup() {
 start_node() { # name, args...
   local name="$1"
   shift
-  java -jar "$NODE_JAR" "$@" >"$LOG_DIR/$name.log" 2>&1 &
+  java ${BENCH_NODE_JAVA_OPTS:-} -jar "$NODE_JAR" "$@" >"$LOG_DIR/$name.log" 2>&1 &
   PIDS+=("$!")
   log "started $name node, pid $! ($*), log $LOG_DIR/$name.log"
 }
