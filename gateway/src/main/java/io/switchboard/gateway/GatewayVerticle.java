@@ -122,7 +122,7 @@ public class GatewayVerticle extends VerticleBase {
     gaugeTimer = vertx.setPeriodic(1000, id -> gauges.update(registry.allWorkers(),
         workerId -> services.circuits().status(workerId).getString("state"), admission.waitingByModel(),
         cluster.memberIds().size()));
-    connections = new ConnectionGuard(vertx, options.getLimits());
+    connections = new ConnectionGuard(vertx, options.getLimits(), metrics::refused);
     InvalidRequestResponder invalidRequests = new InvalidRequestResponder(options.getLimits());
     return apiKeys()
         .compose(keys -> {
@@ -206,7 +206,7 @@ public class GatewayVerticle extends VerticleBase {
     rpcBackends = new RpcBackendDirectory(vertx);
     ClusterHandlers cluster = new ClusterHandlers(services, this.cluster, directory, rpcBackends);
     BodyHandler body = BodyHandler.create(false).setBodyLimit(options.getMaxBodyBytes());
-    router.route("/v1/*").handler(new ApiKeyAuth(keys, options.getRateLimits()));
+    router.route("/v1/*").handler(new ApiKeyAuth(keys, options.getRateLimits(), services.metrics()::refused));
     router.post("/v1/chat/completions").handler(body).handler(new CompletionsHandler(services, RequestKind.CHAT));
     router.post("/v1/completions").handler(body).handler(new CompletionsHandler(services, RequestKind.COMPLETION));
     router.post("/v1/embeddings").handler(body).handler(new CompletionsHandler(services, RequestKind.EMBEDDING));

@@ -40,6 +40,7 @@ class ApiSecurityTest {
   private static final int MAX_CONNECTIONS = 24;
   private static Vertx vertx;
   private static int port;
+  private static final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
 
   @BeforeAll
   static void start() throws Exception {
@@ -53,7 +54,7 @@ class ApiSecurityTest {
         .setApiKeys(List.of(ALPHA + ";name=alpha", BETA + ";name=beta;models=sec-llm-b", GAMMA + ";name=gamma;rpm=3"))
         .setLimits(new LimitOptions().setMaxMessages(4).setMaxTokens(100).setRequestReadTimeoutMs(READ_TIMEOUT_MS)
             .setMaxConnections(MAX_CONNECTIONS)),
-        ClusterView.standalone("node-g"), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+        ClusterView.standalone("node-g"), metrics);
     await(vertx.deployVerticle(gateway));
     port = gateway.actualPort();
     long until = System.currentTimeMillis() + 10_000;
@@ -95,6 +96,8 @@ class ApiSecurityTest {
     assertThat(ok.status()).as(ok.body()).isEqualTo(200);
     assertThat(ok.headers()).doesNotContainKey("x-ratelimit-limit-requests");
     assertThat(RawHttp.get(port, "/live", "").status()).as("probes stay open").isEqualTo(200);
+    assertThat(metrics.scrape()).contains("switchboard_client_refusals_total{reason=\"missing_api_key\"}")
+        .contains("switchboard_client_refusals_total{reason=\"invalid_api_key\"}");
   }
 
   @Test
@@ -135,6 +138,7 @@ class ApiSecurityTest {
     assertThat(limited.error().getString("type")).isEqualTo("requests");
     assertThat(limited.error().getString("message")).contains("'gamma'").contains("limit 3").contains("rpm=");
     assertThat(chat(ALPHA, "sec-llm-a", 2).status()).as("other keys are not affected").isEqualTo(200);
+    assertThat(metrics.scrape()).contains("switchboard_client_refusals_total{reason=\"rate_limit_requests\"} 1.0");
   }
 
   @Test
@@ -232,6 +236,7 @@ class ApiSecurityTest {
         }
       }
       assertThat(closedAtOnce).as("connections over gateway.limits.maxConnections").isBetween(6, MAX_CONNECTIONS + 6);
+      assertThat(metrics.scrape()).contains("switchboard_client_refusals_total{reason=\"connection_cap\"}");
     } finally {
       for (Socket socket : sockets) {
         socket.close();

@@ -45,6 +45,7 @@ public final class CompletionsHandler implements Handler<RoutingContext> {
         : validator.validate(kind, ctx.body().buffer());
     ApiKey key = ApiKeyAuth.of(ctx);
     if (!key.allows(request.model())) {
+      services.metrics().refused("model_not_allowed");
       throw new ApiError(403, "invalid_request_error", "model_not_allowed", "model",
           "The API key '" + key.name() + "' may not use model '" + request.model() + "'; it may use "
               + String.join(", ", new java.util.TreeSet<>(key.models())) + ". Ask the gateway's operator to add the "
@@ -61,6 +62,7 @@ public final class CompletionsHandler implements Handler<RoutingContext> {
       var decision = decided.result();
       decision.headers().forEach(ctx.response()::putHeader);
       if (!decision.allowed()) {
+        services.metrics().refused("rate_limit_" + decision.exceeded());
         ctx.response().putHeader("retry-after", String.valueOf(decision.retryAfterSeconds()));
         String what = "requests".equals(decision.exceeded()) ? "requests per minute (RPM)" : "tokens per minute (TPM)";
         ErrorResponder.send(ctx, new ApiError(429, decision.exceeded(), "rate_limit_exceeded", null,

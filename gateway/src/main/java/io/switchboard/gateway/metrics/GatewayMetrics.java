@@ -172,4 +172,16 @@ public final class GatewayMetrics {
         .tags("model", model)
         .register(registry).increment();
   }
+
+  /**
+   * A client turned away before its request reached a worker: {@code missing_api_key}, {@code invalid_api_key},
+   * {@code model_not_allowed}, {@code rate_limit_requests}, {@code rate_limit_tokens}, {@code connection_cap},
+   * {@code read_timeout}.
+   */
+  public void refused(String reason) {
+    Counter.builder("switchboard.client.refusals")
+        .description("Clients turned away by the gateway's keys, rate limits and connection limits, by reason")
+        .tags("reason", reason)
+        .register(registry).increment();
+  }
 }

@@ -7,6 +7,8 @@ import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.function.Consumer;
+
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
 /**
@@ -22,10 +24,13 @@ public final class ApiKeyAuth implements Handler<RoutingContext> {
 
   private final ApiKeys keys;
   private final ApiKey anonymous;
+  private final Consumer<String> refused;
 
-  public ApiKeyAuth(ApiKeys keys, RateLimitOptions defaults) {
+  /** @param refused told the reason of every refusal (for the metrics) */
+  public ApiKeyAuth(ApiKeys keys, RateLimitOptions defaults, Consumer<String> refused) {
     this.keys = keys;
     this.anonymous = ApiKey.anonymous(defaults);
+    this.refused = refused;
   }
 
   /** The key a request was made with (anonymous when the gateway has no keys). */
@@ -53,6 +58,7 @@ public final class ApiKeyAuth implements Handler<RoutingContext> {
         kv("remote", String.valueOf(ctx.request().remoteAddress())),
         kv("reason", header == null ? "no Authorization header" : presented == null ? "Authorization is not Bearer"
             : "unknown key"));
+    refused.accept(header == null ? "missing_api_key" : "invalid_api_key");
     ctx.response().putHeader("www-authenticate", "Bearer");
     ErrorResponder.send(ctx, header == null
         ? new ApiError(401, "invalid_request_error", "missing_api_key", null,

@@ -32,9 +32,13 @@ public final class ConnectionGuard {
   private long timedOut;
   private long lastWarningMs;
 
-  public ConnectionGuard(Vertx vertx, LimitOptions limits) {
+  private final java.util.function.Consumer<String> refusedBecause;
+
+  /** @param refusedBecause told the reason of every connection closed by a limit (for the metrics) */
+  public ConnectionGuard(Vertx vertx, LimitOptions limits, java.util.function.Consumer<String> refusedBecause) {
     this.vertx = vertx;
     this.limits = limits;
+    this.refusedBecause = refusedBecause;
   }
 
   /** Where one connection stands: the request being read or served, and the timer that checks on it. */
@@ -57,11 +61,13 @@ public final class ConnectionGuard {
       if (current == null) {
         // No request head arrived in time: idle, or a client trickling its headers.
         timedOut++;
+        refusedBecause.accept("read_timeout");
         connection.close();
         return;
       }
       if (!current.isEnded()) {
         timedOut++;
+        refusedBecause.accept("read_timeout");
         warn("a client did not send its request body in time; closing its connection", current);
         if (!current.response().headWritten()) {
           current.response().setStatusCode(408).putHeader("content-type", "application/json")
@@ -87,6 +93,7 @@ public final class ConnectionGuard {
   public void connected(HttpConnection connection) {
     if (open >= limits.getMaxConnections()) {
       refused++;
+      refusedBecause.accept("connection_cap");
       warn("connection refused: this gateway already holds gateway.limits.maxConnections ("
           + limits.getMaxConnections() + ") connections", null);
       connection.close();
