@@ -25,7 +25,7 @@ import io.switchboard.gateway.routing.PrefixAwarePolicy;
 import io.switchboard.gateway.routing.PrefixSharing;
 import io.switchboard.gateway.routing.WorkerRouter;
 import io.switchboard.gateway.security.ApiKeyAuth;
-import io.switchboard.gateway.security.ApiKeys;
+import io.switchboard.gateway.security.ApiKeySource;
 import io.switchboard.gateway.security.ConnectionGuard;
 import io.switchboard.gateway.security.InvalidRequestResponder;
 import io.switchboard.gateway.security.RateLimiter;
@@ -43,8 +43,6 @@ import io.vertx.micrometer.PrometheusScrapingHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -72,6 +70,7 @@ public class GatewayVerticle extends VerticleBase {
   private long gaugeTimer = -1;
   private RequestSpans spans;
   private ConnectionGuard connections;
+  private ApiKeySource apiKeys;
 
   public GatewayVerticle(GatewayOptions options, ClusterView cluster, PrometheusMeterRegistry meterRegistry) {
     this(options, cluster, meterRegistry, PeerTls.NONE);
@@ -124,9 +123,10 @@ public class GatewayVerticle extends VerticleBase {
         cluster.memberIds().size()));
     connections = new ConnectionGuard(vertx, options.getLimits(), metrics::refused);
     InvalidRequestResponder invalidRequests = new InvalidRequestResponder(options.getLimits());
-    return apiKeys()
+    apiKeys = new ApiKeySource(vertx, options);
+    return apiKeys.start()
         .compose(keys -> {
-          Router router = router(services, keys);
+          Router router = router(services);
           return registry.start().map(router);
         })
         .compose(router -> (options.getRouter().isSharePrefixes() ? prefixSharing.start(workerRouter)
@@ -169,51 +169,20 @@ public class GatewayVerticle extends VerticleBase {
     return server;
   }
 
-  /** gateway.apiKeys and the lines of gateway.apiKeysFile (read off the event loop), parsed and hashed. */
-  private Future<ApiKeys> apiKeys() {
-    List<ApiKeys.Entry> entries = new ArrayList<>();
-    for (int i = 0; i < options.getApiKeys().size(); i++) {
-      entries.add(new ApiKeys.Entry(options.getApiKeys().get(i), "gateway.apiKeys[" + i + "]"));
-    }
-    String file = options.getApiKeysFile();
-    Future<Void> read = file == null || file.isBlank() ? Future.succeededFuture()
-        : vertx.fileSystem().readFile(file).map(content -> {
-          String[] lines = content.toString(java.nio.charset.StandardCharsets.UTF_8).split("\\R");
-          for (int i = 0; i < lines.length; i++) {
-            entries.add(new ApiKeys.Entry(lines[i], file + " line " + (i + 1)));
-          }
-          return null;
-        });
-    return read.map(v -> {
-      ApiKeys keys = ApiKeys.parse(entries, options.getRateLimits());
-      if (keys.isEmpty()) {
-        log.warn("no API keys are configured: anyone who can reach this gateway may use its API. Set gateway.apiKeys, "
-            + "gateway.apiKeysFile or SWITCHBOARD_API_KEYS before exposing it beyond this machine",
-            kv("host", options.getHost()), kv("port", options.getHttpPort()));
-      } else {
-        log.info("API keys loaded", kv("keys", keys.size()),
-            kv("names", keys.all().stream().map(k -> k.name()).toList()),
-            kv("adminKey", options.getAdminKey() == null ? "not set: /admin, /dashboard and /metrics are closed"
-                : "set"));
-      }
-      return keys;
-    });
-  }
-
-  private Router router(GatewayServices services, ApiKeys keys) {
+  private Router router(GatewayServices services) {
     Router router = Router.router(vertx);
     ErrorResponder errors = new ErrorResponder(options.getMaxBodyBytes());
     rpcBackends = new RpcBackendDirectory(vertx);
     ClusterHandlers cluster = new ClusterHandlers(services, this.cluster, directory, rpcBackends);
     BodyHandler body = BodyHandler.create(false).setBodyLimit(options.getMaxBodyBytes());
-    router.route("/v1/*").handler(new ApiKeyAuth(keys, options.getRateLimits(), services.metrics()::refused));
+    router.route("/v1/*").handler(new ApiKeyAuth(apiKeys::current, options.getRateLimits(), services.metrics()::refused));
     router.post("/v1/chat/completions").handler(body).handler(new CompletionsHandler(services, RequestKind.CHAT));
     router.post("/v1/completions").handler(body).handler(new CompletionsHandler(services, RequestKind.COMPLETION));
     router.post("/v1/embeddings").handler(body).handler(new CompletionsHandler(services, RequestKind.EMBEDDING));
     router.get("/v1/models").handler(cluster::models);
     router.get("/health").handler(cluster::health);
     router.get("/live").handler(cluster::live);
-    AdminAuth adminAuth = new AdminAuth(options.getAdminKey(), !keys.isEmpty());
+    AdminAuth adminAuth = new AdminAuth(options.getAdminKey(), () -> !apiKeys.current().isEmpty());
     AdminHandlers admin = new AdminHandlers(vertx, services);
     DashboardHandlers dashboard = new DashboardHandlers(vertx, services, cluster);
     router.route("/admin/*").handler(adminAuth);
@@ -242,6 +211,9 @@ public class GatewayVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     vertx.cancelTimer(gaugeTimer);
+    if (apiKeys != null) {
+      apiKeys.stop();
+    }
     // Graceful: no new connections; requests in progress (streams included) get up to drainTimeoutMs to finish.
     Future<Void> closed = server == null ? Future.succeededFuture()
         : server.shutdown(options.getDrainTimeoutMs(), java.util.concurrent.TimeUnit.MILLISECONDS);

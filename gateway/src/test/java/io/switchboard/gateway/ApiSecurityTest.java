@@ -266,6 +266,21 @@ class ApiSecurityTest {
       }
       assertThat(RawHttp.post(secondPort, "/v1/chat/completions", body("sec-llm-a", 2, 1), auth(ALPHA)).status())
           .as("only the file's keys").isEqualTo(401);
+
+      // Rotation without a restart: a broken file keeps the keys; a good one replaces them within seconds.
+      java.nio.file.Files.writeString(file, "broken key line\n");
+      Thread.sleep(2 * 2000 + 500);
+      assertThat(RawHttp.post(secondPort, "/v1/chat/completions", body("sec-llm-a", 2, 1), auth("sk-from-file-01"))
+          .status()).as("a file that does not parse leaves the keys as they were").isEqualTo(200);
+      java.nio.file.Files.writeString(file, "sk-rotated-key-02;name=rotated\n");
+      until = System.currentTimeMillis() + 10_000;
+      while (RawHttp.post(secondPort, "/v1/chat/completions", body("sec-llm-a", 2, 1), auth("sk-rotated-key-02"))
+          .status() != 200) {
+        assertThat(System.currentTimeMillis()).as("the new key is taken up").isLessThan(until);
+        Thread.sleep(200);
+      }
+      assertThat(RawHttp.post(secondPort, "/v1/chat/completions", body("sec-llm-a", 2, 1), auth("sk-from-file-01"))
+          .status()).as("the removed key is refused").isEqualTo(401);
     } finally {
       await(vertx.undeploy(deployment));
       java.nio.file.Files.deleteIfExists(file);

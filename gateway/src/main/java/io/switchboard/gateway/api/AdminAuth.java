@@ -6,6 +6,7 @@ import io.vertx.ext.web.RoutingContext;
 
 import java.security.MessageDigest;
 import java.util.HexFormat;
+import java.util.function.BooleanSupplier;
 
 /**
  * Guards {@code /admin}, {@code /dashboard} and {@code /metrics} with gateway.adminKey when one is set:
@@ -18,10 +19,13 @@ import java.util.HexFormat;
 public final class AdminAuth implements Handler<RoutingContext> {
 
   private final byte[] keyHash;
-  private final boolean apiKeysSet;
+  private final BooleanSupplier apiKeysSet;
 
-  /** @param adminKey null for no admin key */
-  public AdminAuth(String adminKey, boolean apiKeysSet) {
+  /**
+   * @param adminKey   null for no admin key
+   * @param apiKeysSet whether the gateway has API keys now (they may be reloaded)
+   */
+  public AdminAuth(String adminKey, BooleanSupplier apiKeysSet) {
     this.keyHash = adminKey == null ? null
         : adminKey.regionMatches(true, 0, ApiKeys.HASH_PREFIX, 0, ApiKeys.HASH_PREFIX.length())
             ? HexFormat.of().parseHex(adminKey.substring(ApiKeys.HASH_PREFIX.length()))
@@ -32,7 +36,7 @@ public final class AdminAuth implements Handler<RoutingContext> {
   @Override
   public void handle(RoutingContext ctx) {
     if (keyHash == null) {
-      if (!apiKeysSet) {
+      if (!apiKeysSet.getAsBoolean()) {
         ctx.next();
         return;
       }

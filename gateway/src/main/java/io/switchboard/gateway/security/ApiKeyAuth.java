@@ -8,6 +8,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
@@ -22,12 +23,13 @@ public final class ApiKeyAuth implements Handler<RoutingContext> {
   public static final String CONTEXT_KEY = "switchboard.apiKey";
   private static final Logger log = LoggerFactory.getLogger(ApiKeyAuth.class);
 
-  private final ApiKeys keys;
+  private final Supplier<ApiKeys> keys;
   private final ApiKey anonymous;
   private final Consumer<String> refused;
 
   /** @param refused told the reason of every refusal (for the metrics) */
-  public ApiKeyAuth(ApiKeys keys, RateLimitOptions defaults, Consumer<String> refused) {
+  /** @param keys the keys now (they may be reloaded while the gateway runs) */
+  public ApiKeyAuth(Supplier<ApiKeys> keys, RateLimitOptions defaults, Consumer<String> refused) {
     this.keys = keys;
     this.anonymous = ApiKey.anonymous(defaults);
     this.refused = refused;
@@ -40,6 +42,7 @@ public final class ApiKeyAuth implements Handler<RoutingContext> {
 
   @Override
   public void handle(RoutingContext ctx) {
+    ApiKeys keys = this.keys.get();
     if (keys.isEmpty()) {
       ctx.put(CONTEXT_KEY, anonymous);
       ctx.next();
