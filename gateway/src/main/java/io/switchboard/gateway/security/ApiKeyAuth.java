@@ -26,6 +26,8 @@ public final class ApiKeyAuth implements Handler<RoutingContext> {
   private final Supplier<ApiKeys> keys;
   private final ApiKey anonymous;
   private final Consumer<String> refused;
+  private long lastLogMs;
+  private long suppressed;
 
   /** @param refused told the reason of every refusal (for the metrics) */
   /** @param keys the keys now (they may be reloaded while the gateway runs) */
@@ -57,10 +59,8 @@ public final class ApiKeyAuth implements Handler<RoutingContext> {
       ctx.next();
       return;
     }
-    log.info("request refused: no valid API key", kv("path", ctx.request().path()),
-        kv("remote", String.valueOf(ctx.request().remoteAddress())),
-        kv("reason", header == null ? "no Authorization header" : presented == null ? "Authorization is not Bearer"
-            : "unknown key"));
+    logRefusal(ctx, header == null ? "no Authorization header" : presented == null ? "Authorization is not Bearer"
+        : "unknown key");
     refused.accept(header == null ? "missing_api_key" : "invalid_api_key");
     ctx.response().putHeader("www-authenticate", "Bearer");
     ErrorResponder.send(ctx, header == null
@@ -73,6 +73,19 @@ public final class ApiKeyAuth implements Handler<RoutingContext> {
             : new ApiError(401, "invalid_request_error", "invalid_api_key", null,
                 "Incorrect API key provided: " + redact(presented) + ". Check the key, or ask the gateway's operator "
                     + "for one (gateway.apiKeys)."));
+  }
+
+  /** At most one line every 5 s, with how many were refused since: a flood of bad keys must not flood the log. */
+  private void logRefusal(RoutingContext ctx, String reason) {
+    long now = System.currentTimeMillis();
+    suppressed++;
+    if (now - lastLogMs >= 5000) {
+      log.info("request refused: no valid API key", kv("path", ctx.request().path()),
+          kv("remote", String.valueOf(ctx.request().remoteAddress())), kv("reason", reason),
+          kv("refusedSinceLastLine", suppressed));
+      lastLogMs = now;
+      suppressed = 0;
+    }
   }
 
   /** Enough of a key to recognise it, not enough to use it. */
