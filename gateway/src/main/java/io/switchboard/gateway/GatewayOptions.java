@@ -64,6 +64,8 @@ public class GatewayOptions {
   public static final long DEFAULT_CIRCUIT_OPEN_MS = 10_000;
   /** How often the registry re-reads every discovery record, as a safety net under the announcements. */
   public static final long DEFAULT_REGISTRY_RESYNC_MS = 2000;
+  /** One log line per completed request (an access log); failures and retries are logged either way. */
+  public static final boolean DEFAULT_LOG_REQUESTS = true;
 
   private String host = DEFAULT_HOST;
   private int httpPort = DEFAULT_HTTP_PORT;
@@ -98,6 +100,7 @@ public class GatewayOptions {
   private int circuitFailureThreshold = DEFAULT_CIRCUIT_FAILURE_THRESHOLD;
   private long circuitOpenMs = DEFAULT_CIRCUIT_OPEN_MS;
   private long registryResyncMs = DEFAULT_REGISTRY_RESYNC_MS;
+  private boolean logRequests = DEFAULT_LOG_REQUESTS;
 
   public GatewayOptions() {
   }
@@ -130,6 +133,7 @@ public class GatewayOptions {
     circuitFailureThreshold = json.getInteger("circuitFailureThreshold", DEFAULT_CIRCUIT_FAILURE_THRESHOLD);
     circuitOpenMs = json.getLong("circuitOpenMs", DEFAULT_CIRCUIT_OPEN_MS);
     registryResyncMs = json.getLong("registryResyncMs", DEFAULT_REGISTRY_RESYNC_MS);
+    logRequests = json.getBoolean("logRequests", DEFAULT_LOG_REQUESTS);
     adminKey = json.getString("adminKey");
     apiKeys = new ArrayList<>();
     for (Object entry : json.getJsonArray("apiKeys", new JsonArray())) {
@@ -167,6 +171,7 @@ public class GatewayOptions {
         .put("circuitFailureThreshold", circuitFailureThreshold)
         .put("circuitOpenMs", circuitOpenMs)
         .put("registryResyncMs", registryResyncMs)
+        .put("logRequests", logRequests)
         .put("adminKey", adminKey)
         .put("apiKeys", new JsonArray(new ArrayList<>(apiKeys)))
         .put("apiKeysFile", apiKeysFile)
@@ -534,6 +539,15 @@ public class GatewayOptions {
 
   public GatewayOptions setRegistryResyncMs(long registryResyncMs) {
     this.registryResyncMs = registryResyncMs;
+    return this;
+  }
+
+  public boolean isLogRequests() {
+    return logRequests;
+  }
+
+  public GatewayOptions setLogRequests(boolean logRequests) {
+    this.logRequests = logRequests;
     return this;
   }
 }

@@ -47,7 +47,9 @@ class NodeConfigLoaderTest {
         "SWITCHBOARD_API_KEYS", "k1,k2;name=two;models=a|b;rpm=5",
         "SWITCHBOARD_GATEWAY_RATE_LIMITS_TOKENS_PER_MINUTE", "9000",
         "SWITCHBOARD_GATEWAY_LIMITS_MAX_MESSAGES", "10",
-        "SWITCHBOARD_GATEWAY_LIMITS_REQUEST_READ_TIMEOUT_MS", "5000"));
+        "SWITCHBOARD_GATEWAY_LIMITS_REQUEST_READ_TIMEOUT_MS", "5000",
+        "SWITCHBOARD_GATEWAY_LOG_REQUESTS", "false"));
+    assertThat(options.getGateway().isLogRequests()).isFalse();
     assertThat(options.getGateway().getApiKeys()).containsExactly("k1", "k2;name=two;models=a|b;rpm=5");
     assertThat(options.getGateway().getRateLimits().getTokensPerMinute()).isEqualTo(9000);
     assertThat(options.getGateway().getLimits().getMaxMessages()).isEqualTo(10);

@@ -476,7 +476,7 @@ final class GenerationExchange implements InFlightRequests.Described {
       services.rateLimiter().charge(key, usage != null ? usage.promptTokens() + usage.completionTokens()
           : tokensSoFar);
     }
-    if (status == 200) {
+    if (status == 200 && services.options().isLogRequests()) {
       log.info("request completed", kv("requestId", requestId), kv("traceId", trace.traceId()),
           kv("node", services.nodeId()), kv("model", request.model()),
           kv("workerId", workerId), kv("routedBecause", routedBecause), kv("status", status),
