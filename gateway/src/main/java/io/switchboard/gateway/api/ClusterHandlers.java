@@ -1,5 +1,7 @@
 package io.switchboard.gateway.api;
 
+import io.switchboard.gateway.security.ApiKey;
+import io.switchboard.gateway.security.ApiKeyAuth;
 import io.switchboard.gateway.ClusterView;
 import io.switchboard.gateway.registry.GatewayDirectory;
 import io.switchboard.gateway.registry.RpcBackendDirectory;
@@ -32,7 +34,7 @@ public final class ClusterHandlers {
   /** {@code GET /v1/models}: every model some worker in the cluster serves, in OpenAI's list shape. */
   public void models(RoutingContext ctx) {
     JsonArray data = new JsonArray();
-    io.switchboard.gateway.security.ApiKey key = io.switchboard.gateway.security.ApiKeyAuth.of(ctx);
+    ApiKey key = ApiKeyAuth.of(ctx);
     for (String model : services.registry().models()) {
       if (key != null && !key.allows(model)) {
         continue;

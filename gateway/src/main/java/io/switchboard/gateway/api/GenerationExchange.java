@@ -1,5 +1,7 @@
 package io.switchboard.gateway.api;
 
+import io.switchboard.gateway.security.ApiKey;
+import io.switchboard.gateway.security.ApiKeyAuth;
 import io.switchboard.gateway.admission.AdmissionQueue;
 import io.switchboard.gateway.plane.ChunkStream;
 import io.switchboard.gateway.plane.WorkerRefusedException;
@@ -471,7 +473,7 @@ final class GenerationExchange implements InFlightRequests.Described {
     attributes.put("gen_ai.usage.output_tokens", usage == null ? tokensSoFar : usage.completionTokens());
     span.end(status, error == null ? null : error.getMessage(), attributes);
     services.metrics().requestFinished(request.model(), endpoint, status, request.stream(), duration);
-    io.switchboard.gateway.security.ApiKey key = io.switchboard.gateway.security.ApiKeyAuth.of(ctx);
+    ApiKey key = ApiKeyAuth.of(ctx);
     if (key != null && key.tokensPerMinute() > 0) {
       services.rateLimiter().charge(key, usage != null ? usage.promptTokens() + usage.completionTokens()
           : tokensSoFar);
