@@ -3,6 +3,7 @@ package io.switchboard.gateway;
 import io.switchboard.gateway.routing.PrefixAwarePolicy;
 import io.switchboard.gateway.routing.RouterOptions;
 import io.switchboard.gateway.routing.RoutingPolicies;
+import io.switchboard.gateway.security.ApiKeys;
 import io.switchboard.gateway.security.LimitOptions;
 import io.switchboard.gateway.security.RateLimitOptions;
 import io.switchboard.gateway.security.TlsOptions;
@@ -231,10 +232,8 @@ public class GatewayOptions {
       throw new IllegalArgumentException(path + ".apiKeysFile: cannot read '" + apiKeysFile + "' (missing, or not "
           + "readable by this user)");
     }
-    if (adminKey != null && adminKey.regionMatches(true, 0, "sha256:", 0, 7)
-        && !adminKey.substring(7).matches("[0-9a-fA-F]{64}")) {
-      throw new IllegalArgumentException(path + ".adminKey: 'sha256:' must be followed by the 64 hex digits of the "
-          + "key's SHA-256 (printf %s KEY | sha256sum)");
+    if (adminKey != null) {
+      ApiKeys.hashOf(adminKey, path + ".adminKey");
     }
     if (adminKey != null && adminKey.length() < 8) {
       throw new IllegalArgumentException(path + ".adminKey must be at least 8 characters (it guards /admin and "

@@ -5,7 +5,6 @@ import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
 
 import java.security.MessageDigest;
-import java.util.HexFormat;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -26,10 +25,7 @@ public final class AdminAuth implements Handler<RoutingContext> {
    * @param apiKeysSet whether the gateway has API keys now (they may be reloaded)
    */
   public AdminAuth(String adminKey, BooleanSupplier apiKeysSet) {
-    this.keyHash = adminKey == null ? null
-        : adminKey.regionMatches(true, 0, ApiKeys.HASH_PREFIX, 0, ApiKeys.HASH_PREFIX.length())
-            ? HexFormat.of().parseHex(adminKey.substring(ApiKeys.HASH_PREFIX.length()))
-            : ApiKeys.sha256(adminKey);
+    this.keyHash = adminKey == null ? null : ApiKeys.hashOf(adminKey, "gateway.adminKey");
     this.apiKeysSet = apiKeysSet;
   }
 

@@ -62,20 +62,10 @@ public final class ApiKeys {
       throw new IllegalArgumentException(source + ": an API key entry must start with the key, e.g. "
           + "'sk-team-a-1234;name=team-a;models=llama|qwen;rpm=600;tpm=200000'");
     }
-    byte[] hash;
-    if (secret.regionMatches(true, 0, HASH_PREFIX, 0, HASH_PREFIX.length())) {
-      String hex = secret.substring(HASH_PREFIX.length());
-      if (!hex.matches("[0-9a-fA-F]{64}")) {
-        throw new IllegalArgumentException(source + ": '" + HASH_PREFIX + "' must be followed by the 64 hex digits of "
-            + "the key's SHA-256 (printf %s KEY | sha256sum)");
-      }
-      hash = HexFormat.of().parseHex(hex);
-    } else {
-      if (secret.chars().anyMatch(c -> c <= ' ' || c > '~')) {
-        throw new IllegalArgumentException(source + ": an API key may hold only visible ASCII characters (no spaces)");
-      }
-      hash = sha256(secret);
+    if (!isHashForm(secret) && secret.chars().anyMatch(c -> c <= ' ' || c > '~')) {
+      throw new IllegalArgumentException(source + ": an API key may hold only visible ASCII characters (no spaces)");
     }
+    byte[] hash = hashOf(secret, source);
     String name = "key-" + HexFormat.of().formatHex(hash, 0, 6);
     Set<String> models = Set.of();
     long rpm = defaults.getRequestsPerMinute();
@@ -150,6 +140,26 @@ public final class ApiKeys {
 
   public List<ApiKey> all() {
     return keys;
+  }
+
+  /**
+   * The SHA-256 of a key given either as itself or as {@code sha256:<64 hex digits>} (API keys and the admin key
+   * alike); {@code source} names the setting in the error for a malformed hash.
+   */
+  public static byte[] hashOf(String keyOrHash, String source) {
+    if (!isHashForm(keyOrHash)) {
+      return sha256(keyOrHash);
+    }
+    String hex = keyOrHash.substring(HASH_PREFIX.length());
+    if (!hex.matches("[0-9a-fA-F]{64}")) {
+      throw new IllegalArgumentException(source + ": '" + HASH_PREFIX + "' must be followed by the 64 hex digits of "
+          + "the key's SHA-256 (printf %s KEY | sha256sum)");
+    }
+    return HexFormat.of().parseHex(hex);
+  }
+
+  private static boolean isHashForm(String keyOrHash) {
+    return keyOrHash.regionMatches(true, 0, HASH_PREFIX, 0, HASH_PREFIX.length());
   }
 
   public static byte[] sha256(String text) {
