@@ -26,8 +26,7 @@ public final class ApiKeyAuth implements Handler<RoutingContext> {
   private final Supplier<ApiKeys> keys;
   private final ApiKey anonymous;
   private final Consumer<String> refused;
-  private long lastLogMs;
-  private long suppressed;
+  private final LogThrottle logThrottle = new LogThrottle(5000);
 
   /** @param refused told the reason of every refusal (for the metrics) */
   /** @param keys the keys now (they may be reloaded while the gateway runs) */
@@ -77,14 +76,11 @@ public final class ApiKeyAuth implements Handler<RoutingContext> {
 
   /** At most one line every 5 s, with how many were refused since: a flood of bad keys must not flood the log. */
   private void logRefusal(RoutingContext ctx, String reason) {
-    long now = System.currentTimeMillis();
-    suppressed++;
-    if (now - lastLogMs >= 5000) {
+    long since = logThrottle.due(System.currentTimeMillis());
+    if (since >= 0) {
       log.info("request refused: no valid API key", kv("path", ctx.request().path()),
           kv("remote", String.valueOf(ctx.request().remoteAddress())), kv("reason", reason),
-          kv("refusedSinceLastLine", suppressed));
-      lastLogMs = now;
-      suppressed = 0;
+          kv("refusedSinceLastLine", since));
     }
   }
 

@@ -30,7 +30,7 @@ public final class ConnectionGuard {
   private int open;
   private long refused;
   private long timedOut;
-  private long lastWarningMs;
+  private final LogThrottle warnings = new LogThrottle(5000);
 
   private final java.util.function.Consumer<String> refusedBecause;
 
@@ -137,9 +137,7 @@ public final class ConnectionGuard {
   }
 
   private void warn(String message, HttpServerRequest request) {
-    long now = System.currentTimeMillis();
-    if (now - lastWarningMs > 5000) {
-      lastWarningMs = now;
+    if (warnings.due(System.currentTimeMillis()) >= 0) {
       log.warn(message, kv("component", "gateway"), kv("openConnections", open),
           kv("refusedConnections", refused), kv("timedOutConnections", timedOut),
           kv("remote", request == null ? null : String.valueOf(request.remoteAddress())));

@@ -34,7 +34,7 @@ public final class RateLimiter {
   private final Vertx vertx;
   private final LongSupplier clockMicros;
   private final Map<String, Future<Counter>> counters = new ConcurrentHashMap<>();
-  private volatile long lastWarningMs;
+  private final LogThrottle warnings = new LogThrottle(10_000);
 
   public RateLimiter(Vertx vertx) {
     this(vertx, () -> System.currentTimeMillis() * 1000);
@@ -153,9 +153,7 @@ public final class RateLimiter {
   }
 
   private void warn(ApiKey key, String action, Throwable failure) {
-    long now = System.currentTimeMillis();
-    if (now - lastWarningMs > 10_000) {
-      lastWarningMs = now;
+    if (warnings.due(System.currentTimeMillis()) >= 0) {
       log.warn("rate-limit counters unreachable: letting requests through unlimited", kv("key", key.name()),
           kv("action", action), kv("component", "gateway"), kv("reason", String.valueOf(failure.getMessage())));
     }
