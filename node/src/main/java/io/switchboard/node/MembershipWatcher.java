@@ -64,6 +64,7 @@ final class MembershipWatcher implements ClusterView {
     listenerId = hazelcast.getCluster().addMembershipListener(new MembershipListener() {
       @Override
       public void memberAdded(MembershipEvent event) {
+        remember(List.of(nodeIdOf(event.getMember())));
         log.info("cluster member joined", kv("node", nodeIdOf(event.getMember())),
             kv("address", event.getMember().getAddress().toString()), kv("members", event.getMembers().size()));
       }
@@ -78,10 +79,17 @@ final class MembershipWatcher implements ClusterView {
         removeRecordsOfAbsentNodes();
       }
     });
+    // Known from the start, not from the first sweep: a member that vanishes in a merge within the first
+    // seconds (this node just joined) would otherwise never be announced.
+    remember(memberIds());
     sweepTimer = vertx.setPeriodic(SWEEP_INTERVAL_MS, id -> {
       announceSilentDepartures();
       removeRecordsOfAbsentNodes();
     });
+  }
+
+  private synchronized void remember(List<String> nodeIds) {
+    known.addAll(nodeIds);
   }
 
   private synchronized void announced(String nodeId) {

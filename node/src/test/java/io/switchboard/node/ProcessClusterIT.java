@@ -205,8 +205,13 @@ class ProcessClusterIT {
       }
       assertThat(rest).doesNotContain("[DONE]");
     }
-    waitUntil("the worker cancels the crashed gateway's stream", 15_000,
-        () -> serving.output().contains("its gateway node left the cluster"));
+    try {
+      waitUntil("the worker cancels the crashed gateway's stream", 15_000,
+          () -> serving.output().contains("its gateway node left the cluster"));
+    } catch (AssertionError timedOut) {
+      throw new AssertionError(timedOut.getMessage() + "; what the nodes saw of the cluster:\n"
+          + clusterEvents(restarted) + clusterEvents(serving), timedOut);
+    }
 
     // The cluster's only listed member was the gateway itself: the restarted node forms a cluster of its own
     // first, then merges into the running one (cluster.xml looks every 5 s); its own worker stays published.
@@ -236,6 +241,18 @@ class ProcessClusterIT {
     waitUntil("the restarted gateway node serves", 60_000,
         () -> routableWorkers(httpPort).contains(name + "-worker"));
     return node;
+  }
+
+  /** A node's log lines about membership, merges and generations: why a departure was or was not seen. */
+  private static String clusterEvents(NodeProcess node) throws java.io.IOException {
+    StringBuilder events = new StringBuilder(node.log.getFileName() + ":\n");
+    node.output().lines()
+        .filter(line -> line.contains("cluster member") || line.contains("merg") || line.contains("MERG")
+            || line.contains("generation") || line.contains("joined the cluster"))
+        .map(line -> line.replaceAll("\"(@version|logger_name|thread_name|level_value)\":\"?[^,]*,", ""))
+        .map(line -> line.length() > 400 ? line.substring(0, 400) : line)
+        .forEach(line -> events.append("  ").append(line).append('\n'));
+    return events.toString();
   }
 
   /** What happens to the worker serving a stream, or undoes it. */
