@@ -30,15 +30,22 @@ public record TraceContext(String traceparent, String tracestate) {
     return traceparent == null || traceparent.length() < 35 ? null : traceparent.substring(3, 35);
   }
 
+  private static final char[] HEX_DIGITS = "0123456789abcdef".toCharArray();
+
+  /** Random lowercase hex, never all zeros (W3C: an all-zero id is invalid). Once per request: no Formatter. */
   private static String hex(java.util.random.RandomGenerator random, int bytes) {
-    StringBuilder out = new StringBuilder(bytes * 2);
-    while (out.length() < bytes * 2) {
-      long value = random.nextLong();
-      if (value != 0) {
-        out.append(String.format("%016x", value));
+    char[] out = new char[bytes * 2];
+    boolean allZero = true;
+    while (allZero) {
+      for (int i = 0; i < out.length; i += 16) {
+        long value = random.nextLong();
+        allZero &= value == 0;
+        for (int digit = 0; digit < 16 && i + digit < out.length; digit++) {
+          out[i + digit] = HEX_DIGITS[(int) (value >>> (60 - 4 * digit)) & 0xF];
+        }
       }
     }
-    return out.substring(0, bytes * 2);
+    return new String(out);
   }
 
   public JsonObject toJson() {

@@ -63,7 +63,7 @@ public class WorkerVerticle extends VerticleBase {
     workerId = options.resolveId();
     engine = EngineFactory.create(vertx, options, workerId);
     runner = new GenerationRunner(vertx, engine, options, workerId, nodeId);
-    eventBusPlane = new EventBusPlaneServer(vertx, workerId, runner);
+    eventBusPlane = new EventBusPlaneServer(vertx, workerId, nodeId, runner);
     JsonObject endpoints = new JsonObject().put(WorkerDescriptor.ENDPOINT_EVENTBUS, eventBusPlane.endpoint());
     if (grpcPlane != null) {
       endpoints.put(WorkerDescriptor.ENDPOINT_GRPC, grpcPlane.endpoint());

@@ -5,6 +5,7 @@ import io.switchboard.gateway.registry.WorkerState;
 import io.switchboard.protocol.Addresses;
 import io.switchboard.protocol.GenerateError;
 import io.switchboard.protocol.GenerateRequest;
+import io.switchboard.protocol.LocalHandoffCodec;
 import io.switchboard.protocol.StreamChunk;
 import io.switchboard.protocol.StreamControl;
 import io.switchboard.protocol.WorkerDescriptor;
@@ -49,6 +50,7 @@ public final class EventBusRequestPlane extends AbstractRequestPlane {
 
   @Override
   public Future<Void> start() {
+    LocalHandoffCodec.registerOn(vertx.eventBus());
     consumer = vertx.eventBus().consumer(replyAddress, message -> {
       JsonObject body = message.body();
       PlaneChunkStream stream = streams.get(body.getString(StreamControl.STREAM_ID));
@@ -71,7 +73,9 @@ public final class EventBusRequestPlane extends AbstractRequestPlane {
         request.streamId(), request.initialCredits(), streams.deadlineNanosFromNow());
     // Filed before sending: the worker may answer with chunks before its acceptance reply is processed.
     streams.put(stream);
-    DeliveryOptions delivery = new DeliveryOptions().setSendTimeout(options.getAcceptTimeoutMs());
+    // A worker on this node gets the request object itself, not a copy (the request is built for this send).
+    DeliveryOptions delivery = (worker.nodeId().equals(request.gatewayNodeId()) ? LocalHandoffCodec.localDelivery()
+        : new DeliveryOptions()).setSendTimeout(options.getAcceptTimeoutMs());
     return vertx.eventBus().<JsonObject>request(address, request.toJson(), delivery)
         .<ChunkStream>map(accepted -> stream)
         .recover(failure -> {

@@ -4,6 +4,7 @@ import io.switchboard.protocol.GenerateError;
 import io.switchboard.protocol.StreamChunk;
 import io.switchboard.protocol.Usage;
 import io.switchboard.worker.engine.ChunkSink;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonObject;
 
@@ -16,14 +17,18 @@ final class EventBusChunkSender implements ChunkSink {
 
   private final EventBus eventBus;
   private final String replyAddress;
+  private final DeliveryOptions delivery;
   private final String streamId;
   private long seq;
   private int credits;
   private Runnable drainHandler;
 
-  EventBusChunkSender(EventBus eventBus, String replyAddress, String streamId, int initialCredits) {
+  /** @param delivery how chunks go: hand-over without a copy when the gateway is on this node */
+  EventBusChunkSender(EventBus eventBus, String replyAddress, DeliveryOptions delivery, String streamId,
+                      int initialCredits) {
     this.eventBus = eventBus;
     this.replyAddress = replyAddress;
+    this.delivery = delivery;
     this.streamId = streamId;
     this.credits = initialCredits;
   }
@@ -31,18 +36,18 @@ final class EventBusChunkSender implements ChunkSink {
   @Override
   public void write(String text, int tokens, JsonObject extra) {
     credits--;
-    eventBus.send(replyAddress, StreamChunk.delta(seq++, text, tokens, extra).toJson(streamId));
+    eventBus.send(replyAddress, StreamChunk.delta(seq++, text, tokens, extra).toJson(streamId), delivery);
   }
 
   @Override
   public void end(String text, int tokens, String finishReason, Usage usage, JsonObject extra) {
     eventBus.send(replyAddress, StreamChunk.last(seq++, text, tokens, finishReason, usage, extra)
-        .toJson(streamId));
+        .toJson(streamId), delivery);
   }
 
   @Override
   public void fail(GenerateError error) {
-    eventBus.send(replyAddress, StreamChunk.failure(seq++, error).toJson(streamId));
+    eventBus.send(replyAddress, StreamChunk.failure(seq++, error).toJson(streamId), delivery);
   }
 
   @Override

@@ -3,10 +3,12 @@ package io.switchboard.worker.plane;
 import io.switchboard.protocol.Addresses;
 import io.switchboard.protocol.GenerateError;
 import io.switchboard.protocol.GenerateRequest;
+import io.switchboard.protocol.LocalHandoffCodec;
 import io.switchboard.protocol.StreamControl;
 import io.switchboard.worker.GenerationRunner;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
@@ -28,19 +30,23 @@ public final class EventBusPlaneServer {
 
   private final Vertx vertx;
   private final String workerId;
+  private final String nodeId;
   private final GenerationRunner runner;
   private final Map<String, EventBusChunkSender> senders = new HashMap<>();
   private MessageConsumer<JsonObject> generateConsumer;
   private MessageConsumer<JsonObject> controlConsumer;
 
-  public EventBusPlaneServer(Vertx vertx, String workerId, GenerationRunner runner) {
+  /** @param nodeId the cluster node id of this worker's node: chunks for a gateway there skip the JSON copy */
+  public EventBusPlaneServer(Vertx vertx, String workerId, String nodeId, GenerationRunner runner) {
     this.vertx = vertx;
     this.workerId = workerId;
+    this.nodeId = nodeId;
     this.runner = runner;
   }
 
   /** Registers the worker's addresses cluster-wide; completes once every node can reach them. */
   public Future<Void> start() {
+    LocalHandoffCodec.registerOn(vertx.eventBus());
     generateConsumer = vertx.eventBus().consumer(Addresses.workerGenerate(workerId), this::onGenerate);
     controlConsumer = vertx.eventBus().consumer(Addresses.workerControl(workerId), this::onControl);
     return Future.all(generateConsumer.completion(), controlConsumer.completion()).mapEmpty();
@@ -71,8 +77,10 @@ public final class EventBusPlaneServer {
       return;
     }
     String streamId = request.streamId();
-    EventBusChunkSender sender = new EventBusChunkSender(vertx.eventBus(), request.replyAddress(), streamId,
-        Math.max(1, request.initialCredits()));
+    DeliveryOptions delivery = nodeId.equals(request.gatewayNodeId()) ? LocalHandoffCodec.localDelivery()
+        : new DeliveryOptions();
+    EventBusChunkSender sender = new EventBusChunkSender(vertx.eventBus(), request.replyAddress(), delivery,
+        streamId, Math.max(1, request.initialCredits()));
     senders.put(streamId, sender);
     GenerateError refused = runner.submit(request, sender, () -> senders.remove(streamId));
     if (refused != null) {
