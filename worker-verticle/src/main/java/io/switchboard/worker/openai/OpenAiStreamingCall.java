@@ -14,19 +14,17 @@ import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.streams.ReadStream;
-import io.vertx.ext.web.codec.BodyCodec;
-import io.vertx.ext.web.codec.SseEvent;
-import io.vertx.ext.web.codec.spi.BodyStream;
 
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Set;
 
 /**
  * One generation against an OpenAI-compatible server (llama-server, vLLM, SGLang, ...): the client's body goes
  * through as given (tools, response_format, logprobs and whatever else the backend supports) with
  * {@code stream: true}, usage requested and the model renamed to the backend's name; the server's events are
- * read with vertx-web-client's SSE codec, and the sink's backpressure pauses the event stream, which pauses the
- * HTTP response. Text goes to the sink as text; tool calls, reasoning and logprobs go beside it as the chunk's
+ * read from the bytes ({@link SseEventReader}, most of them without a JSON tree: {@link PlainChunk}), and the
+ * sink's backpressure pauses the event stream, which pauses the HTTP response. Text goes to the sink as text; tool calls, reasoning and logprobs go beside it as the chunk's
  * extra. A text generated earlier by another worker is continued the way the backend kind does it. Every failure
  * ends the sink with a typed error naming the backend; a cancel resets the HTTP request, which closes the
  * backend's request.
@@ -35,6 +33,8 @@ public final class OpenAiStreamingCall implements Generation {
 
   /** Delta fields that are the text itself; every other delta field is passed through. */
   private static final Set<String> TEXT_FIELDS = Set.of("content", "role");
+  /** The data of the event that ends an OpenAI stream. */
+  private static final byte[] DONE = "[DONE]".getBytes(StandardCharsets.US_ASCII);
 
   private final HttpClient client;
   private final BackendEndpoint endpoint;
@@ -45,7 +45,7 @@ public final class OpenAiStreamingCall implements Generation {
   private final GenerateRequest request;
   private final ChunkSink sink;
   private HttpClientRequest httpRequest;
-  private ReadStream<SseEvent> events;
+  private SseEventReader events;
   private HttpClientResponse response;
   private boolean paused;
   private Vertx vertx;
@@ -170,63 +170,56 @@ public final class OpenAiStreamingCall implements Generation {
       });
       return;
     }
-    BodyStream<Void> parser;
-    try {
-      parser = BodyCodec.sseStream(this::onEvents).stream();
-    } catch (Exception impossible) {
-      fail(GenerateError.Code.ENGINE_FAILED, "could not read the event stream of " + endpoint.name() + ": "
-          + impossible.getMessage());
-      return;
-    }
-    // Fed by hand rather than piped: the codec (Vert.x 5.0) signals drain only if it was full when it parsed an
-    // event, so a pipe that paused just past its high-water mark is never resumed. Pausing the events pauses
-    // the HTTP response here, resuming resumes both.
+    events = new SseEventReader(this::onEvent, why -> fail(GenerateError.Code.ENGINE_FAILED, endpoint.name()
+        + " sent an unreadable event stream: " + why), this::onStreamEnd);
+    // Pausing the events pauses the HTTP response here; resuming resumes both.
     this.response = response;
     response.handler(buffer -> {
       if (!done) {
         heardFrom();
       }
-      parser.write(buffer);
+      events.write(buffer);
       if (paused) {
         response.pause();
       }
     });
     response.exceptionHandler(failure -> fail(GenerateError.Code.ENGINE_FAILED, endpoint.name()
         + " broke off the stream: " + failure.getMessage()));
-    response.endHandler(v -> parser.end());
+    response.endHandler(v -> events.end());
   }
 
-  private void onEvents(ReadStream<SseEvent> stream) {
-    events = stream;
-    stream.handler(this::onEvent);
-    stream.exceptionHandler(failure -> fail(GenerateError.Code.ENGINE_FAILED, endpoint.name()
-        + " sent an unreadable event stream: " + failure.getMessage()));
-    stream.endHandler(v -> {
-      if (!done) {
-        if (finishReason != null) {
-          finish();
-        } else {
-          fail(GenerateError.Code.ENGINE_FAILED, endpoint.name() + " ended the stream without a finish reason");
-        }
+  private void onStreamEnd() {
+    if (!done) {
+      if (finishReason != null) {
+        finish();
+      } else {
+        fail(GenerateError.Code.ENGINE_FAILED, endpoint.name() + " ended the stream without a finish reason");
       }
-    });
+    }
   }
 
-  private void onEvent(SseEvent event) {
-    String data = event.data();
-    if (done || data == null || data.isBlank()) {
+  private void onEvent(byte[] event) {
+    int from = 0;
+    int to = event.length;
+    while (from < to && isBlank(event[from])) {
+      from++;
+    }
+    while (to > from && isBlank(event[to - 1])) {
+      to--;
+    }
+    if (done || from == to) {
       return;
     }
-    data = data.strip();
-    if (data.equals("[DONE]")) {
+    if (to - from == DONE.length && Arrays.equals(event, from, to, DONE, 0, DONE.length)) {
       finish();
       return;
     }
-    PlainChunk plain = PlainChunk.read(data, request.kind() == RequestKind.CHAT);
+    PlainChunk plain = PlainChunk.read(event, from, to - from, request.kind() == RequestKind.CHAT);
     if (plain != null) {
       onPlain(plain);
       return;
     }
+    String data = new String(event, from, to - from, StandardCharsets.UTF_8);
     JsonObject json;
     try {
       json = new JsonObject(data);
@@ -280,6 +273,10 @@ public final class OpenAiStreamingCall implements Generation {
     if (choice.getString("finish_reason") != null) {
       finishReason = choice.getString("finish_reason");
     }
+  }
+
+  private static boolean isBlank(byte b) {
+    return b == ' ' || b == '\t' || b == '\n' || b == '\r';
   }
 
   /** The usual event: text, a finish reason, usage; nothing to pass on beside them. */

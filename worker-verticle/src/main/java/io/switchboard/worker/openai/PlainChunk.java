@@ -20,9 +20,12 @@ record PlainChunk(boolean choices, String text, String finishReason, int promptT
 
   private static final JsonFactory JSON = new JsonFactory();
 
-  /** @param chat whether the text is {@code choices[0].delta.content} (chat) or {@code choices[0].text} */
-  static PlainChunk read(String data, boolean chat) {
-    try (JsonParser parser = JSON.createParser(data)) {
+  /**
+   * @param data UTF-8 JSON, {@code length} bytes from {@code offset} (read from the bytes: no String first)
+   * @param chat whether the text is {@code choices[0].delta.content} (chat) or {@code choices[0].text}
+   */
+  static PlainChunk read(byte[] data, int offset, int length, boolean chat) {
+    try (JsonParser parser = JSON.createParser(data, offset, length)) {
       if (parser.nextToken() != JsonToken.START_OBJECT) {
         return null;
       }

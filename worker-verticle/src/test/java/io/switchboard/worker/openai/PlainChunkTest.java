@@ -8,7 +8,7 @@ class PlainChunkTest {
 
   @Test
   void aChatDeltaWithTextAndNoExtrasIsReadWithoutATree() {
-    PlainChunk chunk = PlainChunk.read("{\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\","
+    PlainChunk chunk = read("{\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\","
         + "\"system_fingerprint\":null,\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\" hi\"},"
         + "\"logprobs\":null,\"finish_reason\":null}],\"usage\":null}", true);
 
@@ -17,31 +17,36 @@ class PlainChunkTest {
 
   @Test
   void finishReasonUsageAndCompletionTextAreRead() {
-    assertThat(PlainChunk.read("{\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"length\"}]}", true))
+    assertThat(read("{\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"length\"}]}", true))
         .isEqualTo(new PlainChunk(true, null, "length", -1, 0, 0));
-    assertThat(PlainChunk.read("{\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":16,"
+    assertThat(read("{\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":16,"
         + "\"total_tokens\":21,\"prompt_tokens_details\":{\"cached_tokens\":3}}}", true))
         .isEqualTo(new PlainChunk(false, null, null, 5, 16, 3));
-    assertThat(PlainChunk.read("{\"choices\":[{\"index\":0,\"text\":\"once\",\"finish_reason\":null}]}", false))
+    assertThat(read("{\"choices\":[{\"index\":0,\"text\":\"once\",\"finish_reason\":null}]}", false))
         .isEqualTo(new PlainChunk(true, "once", null, -1, 0, 0));
   }
 
   @Test
   void anythingBeyondPlainTextTakesTheFullPath() {
-    assertThat(PlainChunk.read("{\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0}]}}]}", true)).isNull();
-    assertThat(PlainChunk.read("{\"choices\":[{\"delta\":{\"reasoning_content\":\"hm\"}}]}", true)).isNull();
-    assertThat(PlainChunk.read("{\"choices\":[{\"delta\":{\"content\":\"a\"},\"logprobs\":{\"content\":[]}}]}", true))
+    assertThat(read("{\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0}]}}]}", true)).isNull();
+    assertThat(read("{\"choices\":[{\"delta\":{\"reasoning_content\":\"hm\"}}]}", true)).isNull();
+    assertThat(read("{\"choices\":[{\"delta\":{\"content\":\"a\"},\"logprobs\":{\"content\":[]}}]}", true))
         .isNull();
-    assertThat(PlainChunk.read("{\"error\":{\"message\":\"out of memory\"}}", true)).isNull();
-    assertThat(PlainChunk.read("{\"choices\":[{\"delta\":", true)).isNull();
-    assertThat(PlainChunk.read("not json", true)).isNull();
-    assertThat(PlainChunk.read("{\"choices\":[{\"text\":\"x\"}]}", true)).as("completion shape in a chat").isNull();
-    assertThat(PlainChunk.read("{\"a\":1} {\"b\":2}", true)).as("trailing content").isNull();
+    assertThat(read("{\"error\":{\"message\":\"out of memory\"}}", true)).isNull();
+    assertThat(read("{\"choices\":[{\"delta\":", true)).isNull();
+    assertThat(read("not json", true)).isNull();
+    assertThat(read("{\"choices\":[{\"text\":\"x\"}]}", true)).as("completion shape in a chat").isNull();
+    assertThat(read("{\"a\":1} {\"b\":2}", true)).as("trailing content").isNull();
   }
 
   @Test
   void onlyTheFirstChoiceCounts() {
-    assertThat(PlainChunk.read("{\"choices\":[{\"delta\":{\"content\":\"a\"}},{\"delta\":{\"tool_calls\":[]}}]}", true))
+    assertThat(read("{\"choices\":[{\"delta\":{\"content\":\"a\"}},{\"delta\":{\"tool_calls\":[]}}]}", true))
         .isEqualTo(new PlainChunk(true, "a", null, -1, 0, 0));
+  }
+
+  private static PlainChunk read(String event, boolean chat) {
+    byte[] bytes = ("  " + event).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    return PlainChunk.read(bytes, 2, bytes.length - 2, chat);
   }
 }
