@@ -105,10 +105,6 @@ final class SseEventReader {
     }
   }
 
-  boolean paused() {
-    return paused;
-  }
-
   private void readEvents() {
     while (!paused && !finished) {
       if (skipLf && start < end) {
