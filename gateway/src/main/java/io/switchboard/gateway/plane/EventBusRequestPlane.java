@@ -74,8 +74,9 @@ public final class EventBusRequestPlane extends AbstractRequestPlane {
     // Filed before sending: the worker may answer with chunks before its acceptance reply is processed.
     streams.put(stream);
     // A worker on this node gets the request object itself, not a copy (the request is built for this send).
-    DeliveryOptions delivery = (worker.nodeId().equals(request.gatewayNodeId()) ? LocalHandoffCodec.localDelivery()
-        : new DeliveryOptions()).setSendTimeout(options.getAcceptTimeoutMs());
+    boolean sameNode = request.gatewayNodeId() != null && request.gatewayNodeId().equals(worker.nodeId());
+    DeliveryOptions delivery = (sameNode ? LocalHandoffCodec.localDelivery() : new DeliveryOptions())
+        .setSendTimeout(options.getAcceptTimeoutMs());
     return vertx.eventBus().<JsonObject>request(address, request.toJson(), delivery)
         .<ChunkStream>map(accepted -> stream)
         .recover(failure -> {

@@ -77,7 +77,8 @@ public final class EventBusPlaneServer {
       return;
     }
     String streamId = request.streamId();
-    DeliveryOptions delivery = nodeId.equals(request.gatewayNodeId()) ? LocalHandoffCodec.localDelivery()
+    DeliveryOptions delivery = nodeId != null && nodeId.equals(request.gatewayNodeId())
+        ? LocalHandoffCodec.localDelivery()
         : new DeliveryOptions();
     EventBusChunkSender sender = new EventBusChunkSender(vertx.eventBus(), request.replyAddress(), delivery,
         streamId, Math.max(1, request.initialCredits()));
