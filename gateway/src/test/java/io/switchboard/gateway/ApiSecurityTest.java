@@ -6,7 +6,6 @@ import io.switchboard.gateway.security.LimitOptions;
 import io.switchboard.worker.WorkerOptions;
 import io.switchboard.worker.WorkerVerticle;
 import io.switchboard.worker.mocker.MockerOptions;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -24,6 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import static io.switchboard.gateway.TestFutures.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -328,9 +328,5 @@ class ApiSecurityTest {
     assertThat(response.status()).isEqualTo(200);
     return response.json().getJsonArray("data").stream().map(JsonObject.class::cast).map(m -> m.getString("id"))
         .toList();
-  }
-
-  private static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 }

@@ -5,7 +5,6 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.switchboard.worker.WorkerOptions;
 import io.switchboard.worker.WorkerVerticle;
 import io.switchboard.worker.mocker.MockerOptions;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
@@ -17,8 +16,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
+import static io.switchboard.gateway.TestFutures.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -80,9 +79,5 @@ class RequestTimeoutTest {
       assertThat(error.getString("code")).isEqualTo("timeout");
       assertThat(error.getString("message")).contains("gateway.requestTimeoutMs");
     }
-  }
-
-  private static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 }

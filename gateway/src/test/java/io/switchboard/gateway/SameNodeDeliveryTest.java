@@ -20,6 +20,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
+import static io.switchboard.gateway.TestFutures.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -121,9 +122,5 @@ class SameNodeDeliveryTest {
     return new JsonObject().put("model", model).put("max_tokens", 40).put("stream", stream)
         .put("messages", new JsonArray().add(new JsonObject().put("role", "user")
             .put("content", prompt))).encode();
-  }
-
-  private static <T> T await(io.vertx.core.Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 }
