@@ -55,6 +55,9 @@ public final class OpenAiStreamingCall implements Generation {
   private String finishReason;
   private Usage usage;
   private int tokens;
+  /** Plain text read but not yet written: the text of the events that came in one read (see deliver). */
+  private final StringBuilder pendingText = new StringBuilder();
+  private int pendingTokens;
 
   /**
    * @param backendModel  the backend's name of the requested model (aliases rename); null keeps the client's
@@ -179,6 +182,7 @@ public final class OpenAiStreamingCall implements Generation {
         heardFrom();
       }
       events.write(buffer);
+      flushPending();
       if (paused) {
         response.pause();
       }
@@ -296,9 +300,42 @@ public final class OpenAiStreamingCall implements Generation {
     }
   }
 
+  /**
+   * Plain text waits in {@link #pendingText} until the read it came in is parsed: events that arrived together
+   * (a fast backend writes many per read) go on as one chunk, one event-bus message instead of one per token,
+   * and nothing waits longer than the read it arrived in. Text with something beside it goes on as it is.
+   */
   private void deliver(String text, JsonObject extra) {
     tokens++;
+    if (extra == null) {
+      pendingText.append(text);
+      pendingTokens++;
+      return;
+    }
+    writePending();
     sink.write(text, 1, extra);
+    pauseIfSinkFull();
+  }
+
+  private void flushPending() {
+    if (writePending()) {
+      pauseIfSinkFull();
+    }
+  }
+
+  private boolean writePending() {
+    if (pendingTokens == 0 || done) {
+      return false;
+    }
+    String text = pendingText.toString();
+    int count = pendingTokens;
+    pendingText.setLength(0);
+    pendingTokens = 0;
+    sink.write(text, count, null);
+    return true;
+  }
+
+  private void pauseIfSinkFull() {
     if (sink.writeQueueFull() && events != null && !paused) {
       paused = true;
       // Our own backpressure is not the backend's silence.
@@ -312,6 +349,7 @@ public final class OpenAiStreamingCall implements Generation {
           paused = false;
           heardFrom();
           events.resume();
+          flushPending();
           if (!paused) {
             response.resume();
           }
@@ -328,7 +366,11 @@ public final class OpenAiStreamingCall implements Generation {
     stopWatchdog();
     Usage counted = usage != null ? usage
         : new Usage(0, request.resume().completionTokens() + tokens);
-    sink.end("", 0, finishReason != null ? finishReason : "stop", counted);
+    String text = pendingText.toString();
+    int count = pendingTokens;
+    pendingText.setLength(0);
+    pendingTokens = 0;
+    sink.end(text, count, finishReason != null ? finishReason : "stop", counted);
   }
 
   private void fail(GenerateError.Code code, String message) {
@@ -339,6 +381,8 @@ public final class OpenAiStreamingCall implements Generation {
     if (done) {
       return;
     }
+    // What the backend generated before it failed goes on first: a resume elsewhere continues after it.
+    writePending();
     done = true;
     stopWatchdog();
     if (httpRequest != null) {

@@ -331,6 +331,70 @@ class OpenAiEngineTest {
   }
 
   @Test
+  void eventsThatArriveTogetherGoOnAsOneChunkAndEventsApartEachAsSoonAsItArrives() throws Exception {
+    FixtureBackend backend = backend("vllm");
+    StringBuilder together = new StringBuilder();
+    for (int i = 0; i < 10; i++) {
+      together.append("data: ").append(FixtureBackend.delta(new JsonObject().put("content", "t" + i), null).encode())
+          .append("\n\n");
+    }
+    together.append("data: ").append(FixtureBackend.delta(new JsonObject(), "stop").encode()).append("\n\ndata: [DONE]\n\n");
+    backend.answer = (body, request) -> request.response().putHeader("content-type", "text/event-stream")
+        .end(together.toString());
+    OpenAiEngine engine = engine(fastPolling(backend));
+    String model = OnContext.call(context, engine::models).get(0);
+
+    RecordingSink burst = run(engine, chat(model, new JsonObject(), ResumeState.EMPTY));
+    assertThat(burst.text()).isEqualTo("t0t1t2t3t4t5t6t7t8t9");
+    assertThat(burst.tokens()).as("every event's token is counted").isEqualTo(10);
+    assertThat(burst.writeCount()).as("ten events read together are not ten chunks").isLessThan(9);
+
+    // Apart: the backend sends the next event only once the worker passed the last one on, so a worker that held
+    // text back for a later read would never finish.
+    RecordingSink apart = new RecordingSink();
+    backend.answer = (body, request) -> {
+      var response = request.response().setChunked(true).putHeader("content-type", "text/event-stream");
+      sendWhenWritten(response, apart, List.of("a", "b", "c"), 0);
+    };
+    OnContext.call(context, () -> engine.generate(chat(model, new JsonObject(), ResumeState.EMPTY), apart));
+    apart.awaitDone();
+    assertThat(apart.writes()).extracting(RecordingSink.Write::text).containsExactly("a", "b", "c");
+    assertThat(apart.writes()).extracting(RecordingSink.Write::tokens).containsExactly(1, 1, 1);
+    assertThat(apart.finishReason()).isEqualTo("stop");
+  }
+
+  private void sendWhenWritten(io.vertx.core.http.HttpServerResponse response, RecordingSink sink, List<String> texts,
+                               int next) {
+    if (next == texts.size()) {
+      response.end("data: " + FixtureBackend.delta(new JsonObject(), "stop").encode() + "\n\ndata: [DONE]\n\n");
+      return;
+    }
+    if (sink.writeCount() < next) {
+      vertx.setTimer(5, id -> sendWhenWritten(response, sink, texts, next));
+      return;
+    }
+    response.write("data: " + FixtureBackend.delta(new JsonObject().put("content", texts.get(next)), null).encode()
+        + "\n\n");
+    vertx.setTimer(5, id -> sendWhenWritten(response, sink, texts, next + 1));
+  }
+
+  @Test
+  void textReadTogetherWithAnErrorGoesOnBeforeTheFailure() throws Exception {
+    FixtureBackend backend = backend("vllm");
+    backend.answer = (body, request) -> request.response().putHeader("content-type", "text/event-stream")
+        .end("data: " + FixtureBackend.delta(new JsonObject().put("content", "par"), null).encode() + "\n\n"
+            + "data: " + FixtureBackend.delta(new JsonObject().put("content", "tial"), null).encode() + "\n\n"
+            + "data: {\"error\":{\"message\":\"out of KV cache\"}}\n\n");
+    OpenAiEngine engine = engine(fastPolling(backend));
+
+    RecordingSink sink = run(engine, chat(OnContext.call(context, engine::models).get(0), new JsonObject(),
+        ResumeState.EMPTY));
+    assertThat(sink.writtenText()).as("a resume elsewhere continues after it").isEqualTo("partial");
+    assertThat(sink.tokens()).isEqualTo(2);
+    assertThat(sink.error().message()).contains("out of KV cache");
+  }
+
+  @Test
   void aCancelledGenerationClosesTheBackendsRequest() throws Exception {
     FixtureBackend backend = backend("vllm");
     backend.answer = (body, request) -> FixtureBackend.events(request,
