@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -40,6 +41,7 @@ public final class WorkerRegistry {
 
   private static final Logger log = LoggerFactory.getLogger(WorkerRegistry.class);
 
+  private static final int MAX_LEFT_NODES = 1024;
   private final Vertx vertx;
   private final GatewayOptions options;
   private final WorkerDepartures departures = new WorkerDepartures(50, System::currentTimeMillis);
@@ -60,6 +62,9 @@ public final class WorkerRegistry {
   public WorkerRegistry(Vertx vertx, GatewayOptions options) {
     this(vertx, options, () -> null);
   }
+
+  /** Nodes announced as gone, the latest last: their workers' lingering records are not routed to. */
+  private final Set<String> leftNodes = new LinkedHashSet<>();
 
   /** @param members the cluster's member node ids now (null when unknown), to tell a crash from a withdrawal */
   public WorkerRegistry(Vertx vertx, GatewayOptions options, java.util.function.Supplier<List<String>> members) {
@@ -207,6 +212,10 @@ public final class WorkerRegistry {
 
   private void onNodeLeft(String nodeId) {
     String reason = "node " + nodeId + " left the cluster";
+    leftNodes.add(nodeId);
+    if (leftNodes.size() > MAX_LEFT_NODES) {
+      leftNodes.remove(leftNodes.iterator().next());
+    }
     departures.nodeLeft(nodeId, reason);
     for (WorkerDescriptor descriptor : new ArrayList<>(records.values())) {
       if (descriptor.nodeId().equals(nodeId)) {
@@ -252,6 +261,15 @@ public final class WorkerRegistry {
   }
 
   private void add(WorkerDescriptor descriptor) {
+    if (leftNodes.contains(descriptor.nodeId())) {
+      List<String> now = members.get();
+      if (now == null || !now.contains(descriptor.nodeId())) {
+        // A record of a node that left, still in discovery until the survivors clean it up (a resync reads it):
+        // not a worker to route to.
+        return;
+      }
+      leftNodes.remove(descriptor.nodeId());
+    }
     if (records.put(descriptor.workerId(), descriptor) == null) {
       departures.returned(descriptor.workerId());
       discoveredNanos.put(descriptor.workerId(), System.nanoTime());
