@@ -75,4 +75,18 @@ class LocalHandoffCodecTest {
 
     assertThat(codec.decodeFromWire("prefix".length(), wire)).isEqualTo(chunk);
   }
+
+  @Test
+  void protocolObjectsAreHandedOverAndRefuseTheWire() throws Exception {
+    LocalHandoffCodec.registerOn(vertx.eventBus());
+    CompletableFuture<Object> received = new CompletableFuture<>();
+    vertx.eventBus().consumer("objects", message -> received.complete(message.body()));
+    LocalChunk sent = new LocalChunk("stream-1", StreamChunk.delta(4, "hi", 2));
+
+    vertx.eventBus().send("objects", sent, LocalHandoffCodec.localDelivery());
+
+    assertThat(received.get(5, TimeUnit.SECONDS)).isSameAs(sent);
+    assertThatThrownBy(() -> new LocalHandoffCodec().encodeToWire(Buffer.buffer(), sent))
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("LocalChunk").hasMessageContaining("JSON form");
+  }
 }

@@ -5,6 +5,7 @@ import io.switchboard.gateway.registry.WorkerState;
 import io.switchboard.protocol.Addresses;
 import io.switchboard.protocol.GenerateError;
 import io.switchboard.protocol.GenerateRequest;
+import io.switchboard.protocol.LocalChunk;
 import io.switchboard.protocol.LocalHandoffCodec;
 import io.switchboard.protocol.StreamChunk;
 import io.switchboard.protocol.StreamControl;
@@ -29,7 +30,7 @@ public final class EventBusRequestPlane extends AbstractRequestPlane {
   private final Vertx vertx;
   private final GatewayOptions options;
   private final String replyAddress;
-  private MessageConsumer<JsonObject> consumer;
+  private MessageConsumer<Object> consumer;
 
   public EventBusRequestPlane(Vertx vertx, GatewayOptions options, String gatewayInstanceId) {
     super(vertx, options);
@@ -52,10 +53,17 @@ public final class EventBusRequestPlane extends AbstractRequestPlane {
   public Future<Void> start() {
     LocalHandoffCodec.registerOn(vertx.eventBus());
     consumer = vertx.eventBus().consumer(replyAddress, message -> {
-      JsonObject body = message.body();
-      PlaneChunkStream stream = streams.get(body.getString(StreamControl.STREAM_ID));
-      if (stream != null) {
-        stream.onChunk(StreamChunk.fromJson(body));
+      // A worker on this node hands its chunks over as objects; one on another node sends their JSON form.
+      if (message.body() instanceof LocalChunk local) {
+        PlaneChunkStream stream = streams.get(local.streamId());
+        if (stream != null) {
+          stream.onChunk(local.chunk());
+        }
+      } else if (message.body() instanceof JsonObject body) {
+        PlaneChunkStream stream = streams.get(body.getString(StreamControl.STREAM_ID));
+        if (stream != null) {
+          stream.onChunk(StreamChunk.fromJson(body));
+        }
       }
     });
     streams.start();
@@ -73,11 +81,11 @@ public final class EventBusRequestPlane extends AbstractRequestPlane {
         request.streamId(), request.initialCredits(), streams.deadlineNanosFromNow());
     // Filed before sending: the worker may answer with chunks before its acceptance reply is processed.
     streams.put(stream);
-    // A worker on this node gets the request object itself, not a copy (the request is built for this send).
+    // A worker on this node gets the request object itself, not its JSON form (records do not change).
     boolean sameNode = request.gatewayNodeId() != null && request.gatewayNodeId().equals(worker.nodeId());
     DeliveryOptions delivery = (sameNode ? LocalHandoffCodec.localDelivery() : new DeliveryOptions())
         .setSendTimeout(options.getAcceptTimeoutMs());
-    return vertx.eventBus().<JsonObject>request(address, request.toJson(), delivery)
+    return vertx.eventBus().<Object>request(address, sameNode ? request : request.toJson(), delivery)
         .<ChunkStream>map(accepted -> stream)
         .recover(failure -> {
           streams.forget(request.streamId());

@@ -1,6 +1,8 @@
 package io.switchboard.worker.plane;
 
 import io.switchboard.protocol.GenerateError;
+import io.switchboard.protocol.LocalChunk;
+import io.switchboard.protocol.LocalHandoffCodec;
 import io.switchboard.protocol.StreamChunk;
 import io.switchboard.protocol.Usage;
 import io.switchboard.worker.engine.ChunkSink;
@@ -17,18 +19,20 @@ final class EventBusChunkSender implements ChunkSink {
 
   private final EventBus eventBus;
   private final String replyAddress;
+  private final boolean sameNode;
   private final DeliveryOptions delivery;
   private final String streamId;
   private long seq;
   private int credits;
   private Runnable drainHandler;
 
-  /** @param delivery how chunks go: hand-over without a copy when the gateway is on this node */
-  EventBusChunkSender(EventBus eventBus, String replyAddress, DeliveryOptions delivery, String streamId,
+  /** @param sameNode whether the gateway is on this node: then chunks are handed over as objects, not JSON */
+  EventBusChunkSender(EventBus eventBus, String replyAddress, boolean sameNode, String streamId,
                       int initialCredits) {
     this.eventBus = eventBus;
     this.replyAddress = replyAddress;
-    this.delivery = delivery;
+    this.sameNode = sameNode;
+    this.delivery = sameNode ? LocalHandoffCodec.localDelivery() : new DeliveryOptions();
     this.streamId = streamId;
     this.credits = initialCredits;
   }
@@ -36,18 +40,21 @@ final class EventBusChunkSender implements ChunkSink {
   @Override
   public void write(String text, int tokens, JsonObject extra) {
     credits--;
-    eventBus.send(replyAddress, StreamChunk.delta(seq++, text, tokens, extra).toJson(streamId), delivery);
+    send(StreamChunk.delta(seq++, text, tokens, extra));
   }
 
   @Override
   public void end(String text, int tokens, String finishReason, Usage usage, JsonObject extra) {
-    eventBus.send(replyAddress, StreamChunk.last(seq++, text, tokens, finishReason, usage, extra)
-        .toJson(streamId), delivery);
+    send(StreamChunk.last(seq++, text, tokens, finishReason, usage, extra));
   }
 
   @Override
   public void fail(GenerateError error) {
-    eventBus.send(replyAddress, StreamChunk.failure(seq++, error).toJson(streamId), delivery);
+    send(StreamChunk.failure(seq++, error));
+  }
+
+  private void send(StreamChunk chunk) {
+    eventBus.send(replyAddress, sameNode ? new LocalChunk(streamId, chunk) : chunk.toJson(streamId), delivery);
   }
 
   @Override

@@ -8,7 +8,6 @@ import io.switchboard.protocol.StreamControl;
 import io.switchboard.worker.GenerationRunner;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
@@ -33,7 +32,7 @@ public final class EventBusPlaneServer {
   private final String nodeId;
   private final GenerationRunner runner;
   private final Map<String, EventBusChunkSender> senders = new HashMap<>();
-  private MessageConsumer<JsonObject> generateConsumer;
+  private MessageConsumer<Object> generateConsumer;
   private MessageConsumer<JsonObject> controlConsumer;
 
   /** @param nodeId the cluster node id of this worker's node: chunks for a gateway there skip the JSON copy */
@@ -66,10 +65,12 @@ public final class EventBusPlaneServer {
     return Addresses.workerGenerate(workerId);
   }
 
-  private void onGenerate(Message<JsonObject> message) {
+  private void onGenerate(Message<Object> message) {
     GenerateRequest request;
     try {
-      request = GenerateRequest.fromJson(message.body());
+      // A gateway on this node hands the request over as it is; one on another node sends its JSON form.
+      request = message.body() instanceof GenerateRequest handedOver ? handedOver
+          : GenerateRequest.fromJson((JsonObject) message.body());
     } catch (RuntimeException malformed) {
       log.warn("malformed generate request refused", kv("workerId", workerId), kv("reason", malformed.getMessage()));
       message.reply(GenerateError.of(GenerateError.Code.INVALID_REQUEST,
@@ -77,10 +78,8 @@ public final class EventBusPlaneServer {
       return;
     }
     String streamId = request.streamId();
-    DeliveryOptions delivery = nodeId != null && nodeId.equals(request.gatewayNodeId())
-        ? LocalHandoffCodec.localDelivery()
-        : new DeliveryOptions();
-    EventBusChunkSender sender = new EventBusChunkSender(vertx.eventBus(), request.replyAddress(), delivery,
+    boolean sameNode = nodeId != null && nodeId.equals(request.gatewayNodeId());
+    EventBusChunkSender sender = new EventBusChunkSender(vertx.eventBus(), request.replyAddress(), sameNode,
         streamId, Math.max(1, request.initialCredits()));
     senders.put(streamId, sender);
     GenerateError refused = runner.submit(request, sender, () -> senders.remove(streamId));
