@@ -50,6 +50,7 @@ public final class OpenAiStreamingCall implements Generation {
   private boolean paused;
   private Vertx vertx;
   private long idleTimer = -1;
+  private long heardNanos;
   private boolean done;
   private int attempts;
   private String finishReason;
@@ -105,16 +106,30 @@ public final class OpenAiStreamingCall implements Generation {
   }
 
   /**
-   * Restarts the idle watchdog: the backend must send something (headers, an event) every idleTimeoutMs, or the
+   * The backend was heard from: it must send something (headers, an event) every idleTimeoutMs, or the
    * generation fails and its request is reset. A timer of our own, because the HTTP client's idle timeout
-   * surfaces differently before and after the response head.
+   * surfaces differently before and after the response head. Hearing only notes the time; the one timer, when it
+   * fires, checks how long the backend has really been silent and waits out the rest (moving a timer on every
+   * read cost more than the read).
    */
   private void heardFrom() {
-    if (idleTimer >= 0) {
-      vertx.cancelTimer(idleTimer);
+    heardNanos = System.nanoTime();
+    if (idleTimer < 0 && !done) {
+      armWatchdog(idleTimeoutMs);
     }
-    idleTimer = vertx.setTimer(idleTimeoutMs, id -> {
+  }
+
+  private void armWatchdog(long delayMs) {
+    idleTimer = vertx.setTimer(Math.max(1, delayMs), id -> {
       idleTimer = -1;
+      if (done || paused) {
+        return;
+      }
+      long silentMs = (System.nanoTime() - heardNanos) / 1_000_000;
+      if (silentMs < idleTimeoutMs) {
+        armWatchdog(idleTimeoutMs - silentMs);
+        return;
+      }
       fail(GenerateError.Code.ENGINE_FAILED, endpoint.name() + " sent nothing for " + idleTimeoutMs
           + " ms (openai.idleTimeoutMs); the request was cancelled");
     });
