@@ -181,16 +181,28 @@ record PlainChunk(boolean choices, String text, String finishReason, int promptT
     PROMPT_TOKENS_DETAILS, CACHED_TOKENS, OTHER;
 
     private final byte[] bytes = name().toLowerCase(java.util.Locale.ROOT).getBytes(StandardCharsets.US_ASCII);
-    private static final Name[] KNOWN = java.util.Arrays.copyOf(values(), values().length - 1);
+    /** The known names by length: a name is compared with at most the two or three of its length. */
+    private static final Name[][] BY_LENGTH = new Name[32][];
 
-    /** A plain loop: names are short, most differ in length or first byte (Arrays.equals cost more here). */
+    static {
+      for (Name name : values()) {
+        if (name != OTHER) {
+          Name[] same = BY_LENGTH[name.bytes.length];
+          same = same == null ? new Name[1] : java.util.Arrays.copyOf(same, same.length + 1);
+          same[same.length - 1] = name;
+          BY_LENGTH[name.bytes.length] = same;
+        }
+      }
+    }
+
     static Name of(byte[] data, int from, int to) {
       int length = to - from;
-      for (Name name : KNOWN) {
+      Name[] candidates = length < BY_LENGTH.length ? BY_LENGTH[length] : null;
+      if (candidates == null) {
+        return OTHER;
+      }
+      for (Name name : candidates) {
         byte[] bytes = name.bytes;
-        if (bytes.length != length) {
-          continue;
-        }
         int i = 0;
         while (i < length && data[from + i] == bytes[i]) {
           i++;
