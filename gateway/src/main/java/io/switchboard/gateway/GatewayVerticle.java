@@ -29,6 +29,7 @@ import io.switchboard.gateway.security.ApiKeySource;
 import io.switchboard.gateway.security.ConnectionGuard;
 import io.switchboard.gateway.security.InvalidRequestResponder;
 import io.switchboard.gateway.security.RateLimiter;
+import io.switchboard.protocol.DeadlineSweep;
 import io.switchboard.protocol.GatewayReport;
 import io.switchboard.protocol.PeerTls;
 import io.switchboard.protocol.RequestKind;
@@ -55,6 +56,8 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
 public class GatewayVerticle extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(GatewayVerticle.class);
+  /** How late, at most, a request's first-token timeout fires (the limit is 100 ms or more). */
+  private static final long DEADLINE_CHECK_MS = 50;
 
   private final GatewayOptions options;
   private final ClusterView cluster;
@@ -71,6 +74,7 @@ public class GatewayVerticle extends VerticleBase {
   private RequestSpans spans;
   private ConnectionGuard connections;
   private ApiKeySource apiKeys;
+  private DeadlineSweep deadlines;
 
   public GatewayVerticle(GatewayOptions options, ClusterView cluster, PrometheusMeterRegistry meterRegistry) {
     this(options, cluster, meterRegistry, PeerTls.NONE);
@@ -109,19 +113,20 @@ public class GatewayVerticle extends VerticleBase {
         : null;
     WorkerRouter workerRouter = new WorkerRouter(options::policyOf, options.getRouter(), System::nanoTime, share);
     admission = new AdmissionQueue(vertx, options.getAdmissionQueueSize(), 250);
+    deadlines = new DeadlineSweep(vertx, DEADLINE_CHECK_MS);
     spans = options.getOtlpTracesEndpoint() == null ? RequestSpans.propagateOnly()
         : RequestSpans.exportingTo(options.getOtlpTracesEndpoint(), cluster.localNodeId());
     GatewayServices services = new GatewayServices(options, registry, workerRouter,
         plane, metrics, admission, new WorkerCircuits(options.getCircuitFailureThreshold(), options.getCircuitOpenMs(),
             System::nanoTime),
         new RetryBackoff(options.getRetryBackoffMs(), () -> ThreadLocalRandom.current().nextDouble()),
-        new InFlightRequests(), spans, new RateLimiter(vertx),
+        new InFlightRequests(), spans, new RateLimiter(vertx), deadlines,
         cluster.localNodeId(), plane.replyAddress());
     ClusterGauges gauges = new ClusterGauges(meterRegistry);
     gaugeTimer = vertx.setPeriodic(1000, id -> gauges.update(registry.allWorkers(),
         workerId -> services.circuits().status(workerId).getString("state"), admission.waitingByModel(),
         cluster.memberIds().size()));
-    connections = new ConnectionGuard(vertx, options.getLimits(), metrics::refused);
+    connections = new ConnectionGuard(deadlines, options.getLimits(), metrics::refused);
     InvalidRequestResponder invalidRequests = new InvalidRequestResponder(options.getLimits());
     apiKeys = new ApiKeySource(vertx, options);
     return apiKeys.start()
@@ -233,6 +238,12 @@ public class GatewayVerticle extends VerticleBase {
         .transform(v -> {
           if (rpcBackends != null) {
             rpcBackends.close();
+          }
+          return Future.succeededFuture();
+        })
+        .transform(v -> {
+          if (deadlines != null) {
+            deadlines.stop();
           }
           return Future.succeededFuture();
         })

@@ -1,20 +1,21 @@
 package io.switchboard.gateway.api;
 
-import io.vertx.core.Vertx;
+import io.switchboard.protocol.DeadlineSweep;
 
 /**
  * Watches one worker at a time for its first chunk: if none arrives within the limit (gateway.firstTokenTimeoutMs),
- * it runs the give-up action. Re-armed for each worker a request goes to. Used on the gateway's event loop.
+ * it runs the give-up action. Re-armed for each worker a request goes to. Used on the gateway's event loop; the
+ * deadline is kept by the gateway's {@link DeadlineSweep}, not a timer of its own.
  */
 final class FirstTokenWatchdog {
 
-  private final Vertx vertx;
+  private final DeadlineSweep deadlines;
   private final long limitMs;
-  private long timer = -1;
+  private DeadlineSweep.Deadline deadline;
   private boolean produced;
 
-  FirstTokenWatchdog(Vertx vertx, long limitMs) {
-    this.vertx = vertx;
+  FirstTokenWatchdog(DeadlineSweep deadlines, long limitMs) {
+    this.deadlines = deadlines;
     this.limitMs = limitMs;
   }
 
@@ -29,8 +30,8 @@ final class FirstTokenWatchdog {
     if (limitMs <= 0) {
       return;
     }
-    timer = vertx.setTimer(limitMs, id -> {
-      timer = -1;
+    deadline = deadlines.watch(limitMs, () -> {
+      deadline = null;
       if (!produced) {
         onSilent.run();
       }
@@ -43,9 +44,9 @@ final class FirstTokenWatchdog {
   }
 
   void cancel() {
-    if (timer >= 0) {
-      vertx.cancelTimer(timer);
-      timer = -1;
+    if (deadline != null) {
+      deadline.cancel();
+      deadline = null;
     }
   }
 }

@@ -10,17 +10,19 @@ import io.switchboard.gateway.registry.WorkerRegistry;
 import io.switchboard.gateway.routing.WorkerRouter;
 import io.switchboard.gateway.security.RateLimiter;
 import io.switchboard.gateway.tracing.RequestSpans;
+import io.switchboard.protocol.DeadlineSweep;
 
 /**
  * What the HTTP handlers of one gateway verticle share.
  *
+ * @param deadlines     per-request timeouts of this verticle's event loop (checked every 50 ms)
  * @param nodeId        this node's cluster id (sent to workers, so they drop work if this node leaves)
  * @param replyAddress  where workers send this gateway's stream chunks
  */
 public record GatewayServices(GatewayOptions options, WorkerRegistry registry, WorkerRouter router,
                               RequestPlane plane, GatewayMetrics metrics, AdmissionQueue admission, WorkerCircuits circuits,
                               RetryBackoff retryBackoff, InFlightRequests inFlight, RequestSpans spans,
-                              RateLimiter rateLimiter,
+                              RateLimiter rateLimiter, DeadlineSweep deadlines,
                               String nodeId,
                               String replyAddress) {
 }

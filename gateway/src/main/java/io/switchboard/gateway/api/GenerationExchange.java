@@ -99,7 +99,7 @@ final class GenerationExchange implements InFlightRequests.Described {
     this.span = services.spans().start(endpoint + " " + request.model(), ctx.request().getHeader("traceparent"),
         ctx.request().getHeader("tracestate"));
     this.trace = span.downstream();
-    this.firstTokenWatchdog = new FirstTokenWatchdog(ctx.vertx(), services.options().getFirstTokenTimeoutMs());
+    this.firstTokenWatchdog = new FirstTokenWatchdog(services.deadlines(), services.options().getFirstTokenTimeoutMs());
   }
 
   /** The session a request belongs to, for session affinity: the session header, else the body's user. */

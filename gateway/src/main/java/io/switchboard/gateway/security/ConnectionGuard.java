@@ -1,8 +1,8 @@
 package io.switchboard.gateway.security;
 
 import io.switchboard.gateway.api.ApiError;
+import io.switchboard.protocol.DeadlineSweep;
 import io.vertx.core.Handler;
-import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
 import org.slf4j.Logger;
@@ -24,7 +24,7 @@ public final class ConnectionGuard {
 
   private static final Logger log = LoggerFactory.getLogger(ConnectionGuard.class);
 
-  private final Vertx vertx;
+  private final DeadlineSweep deadlines;
   private final LimitOptions limits;
   private final Map<HttpConnection, Watch> watched = new HashMap<>();
   private int open;
@@ -34,30 +34,44 @@ public final class ConnectionGuard {
 
   private final java.util.function.Consumer<String> refusedBecause;
 
-  /** @param refusedBecause told the reason of every connection closed by a limit (for the metrics) */
-  public ConnectionGuard(Vertx vertx, LimitOptions limits, java.util.function.Consumer<String> refusedBecause) {
-    this.vertx = vertx;
+  /**
+   * @param deadlines      where the read timeouts are kept (the gateway's, on its event loop)
+   * @param refusedBecause told the reason of every connection closed by a limit (for the metrics)
+   */
+  public ConnectionGuard(DeadlineSweep deadlines, LimitOptions limits,
+                         java.util.function.Consumer<String> refusedBecause) {
+    this.deadlines = deadlines;
     this.limits = limits;
     this.refusedBecause = refusedBecause;
   }
 
-  /** Where one connection stands: the request being read or served, and the timer that checks on it. */
+  /** Where one connection stands: the request being read or served, and the deadline that checks on it. */
   private final class Watch {
     final HttpConnection connection;
     HttpServerRequest current;
-    long timer = -1;
+    DeadlineSweep.Deadline deadline;
 
     Watch(HttpConnection connection) {
       this.connection = connection;
     }
 
     void arm() {
-      vertx.cancelTimer(timer);
-      timer = vertx.setTimer(limits.getRequestReadTimeoutMs(), id -> check());
+      if (deadline != null) {
+        deadline.postpone(limits.getRequestReadTimeoutMs());
+      } else {
+        deadline = deadlines.watch(limits.getRequestReadTimeoutMs(), this::check);
+      }
+    }
+
+    void disarm() {
+      if (deadline != null) {
+        deadline.cancel();
+        deadline = null;
+      }
     }
 
     void check() {
-      timer = -1;
+      deadline = null;
       if (current == null) {
         // No request head arrived in time: idle, or a client trickling its headers.
         timedOut++;
@@ -106,7 +120,7 @@ public final class ConnectionGuard {
       open--;
       Watch gone = watched.remove(connection);
       if (gone != null) {
-        vertx.cancelTimer(gone.timer);
+        gone.disarm();
       }
     });
     watch.arm();

@@ -1,5 +1,6 @@
 package io.switchboard.worker.llamacpp;
 
+import io.switchboard.protocol.DeadlineSweep;
 import io.switchboard.protocol.GenerateError;
 import io.switchboard.protocol.GenerateRequest;
 import io.switchboard.protocol.Usage;
@@ -61,6 +62,8 @@ public final class LlamaCppEngine implements Engine {
   private boolean accepting = true;
   private int active;
   private Promise<Void> drained;
+  /** The generations' idle watchdogs (the limit is minutes; a quarter second late does not matter). */
+  private final DeadlineSweep deadlines;
 
   public LlamaCppEngine(Vertx vertx, LlamaCppOptions options, String workerId, int slots) {
     this.vertx = vertx;
@@ -71,6 +74,7 @@ public final class LlamaCppEngine implements Engine {
         .setConnectTimeout(5000), new PoolOptions().setHttp1MaxSize(this.slots));
     this.controlClient = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setConnectTimeout(5000),
         new PoolOptions().setHttp1MaxSize(1));
+    this.deadlines = new DeadlineSweep(vertx, 250);
   }
 
   @Override
@@ -148,7 +152,7 @@ public final class LlamaCppEngine implements Engine {
     active++;
     ReleasingSink counted = new ReleasingSink(sink, this::released);
     OpenAiStreamingCall call = new OpenAiStreamingCall(client, endpoint, BackendKind.ChatResume.ASSISTANT_PREFILL,
-        null, IDLE_TIMEOUT_MS, workerId, request, counted).start();
+        null, deadlines, IDLE_TIMEOUT_MS, workerId, request, counted).start();
     return () -> {
       call.cancel();
       counted.release();
@@ -178,6 +182,7 @@ public final class LlamaCppEngine implements Engine {
     if (load != null) {
       load.stop();
     }
+    deadlines.stop();
     Future<Void> stopped = supervisor == null ? Future.succeededFuture() : supervisor.stop();
     return stopped.transform(v -> client.close()).transform(v -> controlClient.close());
   }

@@ -1,5 +1,6 @@
 package io.switchboard.worker.openai;
 
+import io.switchboard.protocol.DeadlineSweep;
 import io.switchboard.protocol.GenerateError;
 import io.switchboard.protocol.GenerateRequest;
 import io.switchboard.protocol.RequestKind;
@@ -40,6 +41,9 @@ public final class OpenAiEngine implements Engine {
   private final BackendModelCatalog catalog;
   private final BackendMonitor monitor;
   private int active;
+  /** The generations' idle watchdogs; one fires at most this late (the limit is 100 ms or more). */
+  private static final long DEADLINE_CHECK_MS = 50;
+  private final DeadlineSweep deadlines;
 
   public OpenAiEngine(Vertx vertx, OpenAiOptions options, String workerId, int slots) {
     this.options = options;
@@ -52,6 +56,7 @@ public final class OpenAiEngine implements Engine {
     this.catalog = new BackendModelCatalog(options.getModels(), options.aliasMap("openai"),
         options.getEmbeddingModels());
     this.monitor = new BackendMonitor(vertx, controlClient, endpoint, options, catalog, workerId);
+    this.deadlines = new DeadlineSweep(vertx, DEADLINE_CHECK_MS);
   }
 
   @Override
@@ -90,7 +95,7 @@ public final class OpenAiEngine implements Engine {
     Generation call = request.kind() == RequestKind.EMBEDDING
         ? new OpenAiEmbeddingCall(client, endpoint, backendModel, options.getIdleTimeoutMs(), workerId, request,
             counted).start()
-        : new OpenAiStreamingCall(client, endpoint, monitor.kind().chatResume(), backendModel,
+        : new OpenAiStreamingCall(client, endpoint, monitor.kind().chatResume(), backendModel, deadlines,
             options.getIdleTimeoutMs(), workerId, request, counted).start();
     return () -> {
       call.cancel();
@@ -121,6 +126,7 @@ public final class OpenAiEngine implements Engine {
   @Override
   public Future<Void> stop() {
     monitor.stop();
+    deadlines.stop();
     return client.close().transform(v -> controlClient.close());
   }
 }

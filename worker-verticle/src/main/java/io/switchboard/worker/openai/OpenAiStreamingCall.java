@@ -1,5 +1,6 @@
 package io.switchboard.worker.openai;
 
+import io.switchboard.protocol.DeadlineSweep;
 import io.switchboard.protocol.GenerateError;
 import io.switchboard.protocol.GenerateRequest;
 import io.switchboard.protocol.RequestKind;
@@ -40,6 +41,7 @@ public final class OpenAiStreamingCall implements Generation {
   private final BackendEndpoint endpoint;
   private final BackendKind.ChatResume chatResume;
   private final String backendModel;
+  private final DeadlineSweep deadlines;
   private final long idleTimeoutMs;
   private final String workerId;
   private final GenerateRequest request;
@@ -48,9 +50,7 @@ public final class OpenAiStreamingCall implements Generation {
   private SseEventReader events;
   private HttpClientResponse response;
   private boolean paused;
-  private Vertx vertx;
-  private long idleTimer = -1;
-  private long heardNanos;
+  private DeadlineSweep.Deadline silence;
   private boolean done;
   private int attempts;
   private String finishReason;
@@ -62,15 +62,17 @@ public final class OpenAiStreamingCall implements Generation {
 
   /**
    * @param backendModel  the backend's name of the requested model (aliases rename); null keeps the client's
+   * @param deadlines     the engine's timeouts, where this call's idle watchdog is kept
    * @param idleTimeoutMs how long the backend may send nothing (before its first byte, or between events)
    */
   public OpenAiStreamingCall(HttpClient client, BackendEndpoint endpoint, BackendKind.ChatResume chatResume,
-                             String backendModel, long idleTimeoutMs, String workerId, GenerateRequest request,
-                             ChunkSink sink) {
+                             String backendModel, DeadlineSweep deadlines, long idleTimeoutMs, String workerId,
+                             GenerateRequest request, ChunkSink sink) {
     this.client = client;
     this.endpoint = endpoint;
     this.chatResume = chatResume;
     this.backendModel = backendModel;
+    this.deadlines = deadlines;
     this.idleTimeoutMs = idleTimeoutMs;
     this.workerId = workerId;
     this.request = request;
@@ -85,8 +87,6 @@ public final class OpenAiStreamingCall implements Generation {
     if (request.trace().traceparent() != null) {
       options.putHeader("traceparent", request.trace().traceparent());
     }
-    Context context = Vertx.currentContext();
-    vertx = context.owner();
     heardFrom();
     client.request(options)
         .compose(req -> {
@@ -107,40 +107,29 @@ public final class OpenAiStreamingCall implements Generation {
 
   /**
    * The backend was heard from: it must send something (headers, an event) every idleTimeoutMs, or the
-   * generation fails and its request is reset. A timer of our own, because the HTTP client's idle timeout
-   * surfaces differently before and after the response head. Hearing only notes the time; the one timer, when it
-   * fires, checks how long the backend has really been silent and waits out the rest (moving a timer on every
-   * read cost more than the read).
+   * generation fails and its request is reset. A watchdog of our own, because the HTTP client's idle timeout
+   * surfaces differently before and after the response head; kept in the engine's {@link DeadlineSweep}, so
+   * hearing from the backend only moves a deadline.
    */
   private void heardFrom() {
-    heardNanos = System.nanoTime();
-    if (idleTimer < 0 && !done) {
-      armWatchdog(idleTimeoutMs);
+    if (silence != null) {
+      silence.postpone(idleTimeoutMs);
+    } else if (!done) {
+      silence = deadlines.watch(idleTimeoutMs, () -> {
+        silence = null;
+        fail(GenerateError.Code.ENGINE_FAILED, endpoint.name() + " sent nothing for " + idleTimeoutMs
+            + " ms (openai.idleTimeoutMs); the request was cancelled");
+      });
     }
-  }
-
-  private void armWatchdog(long delayMs) {
-    idleTimer = vertx.setTimer(Math.max(1, delayMs), id -> {
-      idleTimer = -1;
-      if (done || paused) {
-        return;
-      }
-      long silentMs = (System.nanoTime() - heardNanos) / 1_000_000;
-      if (silentMs < idleTimeoutMs) {
-        armWatchdog(idleTimeoutMs - silentMs);
-        return;
-      }
-      fail(GenerateError.Code.ENGINE_FAILED, endpoint.name() + " sent nothing for " + idleTimeoutMs
-          + " ms (openai.idleTimeoutMs); the request was cancelled");
-    });
   }
 
   private void stopWatchdog() {
-    if (idleTimer >= 0) {
-      vertx.cancelTimer(idleTimer);
-      idleTimer = -1;
+    if (silence != null) {
+      silence.cancel();
+      silence = null;
     }
   }
+
 
   /** The body sent: the client's, streamed, with the backend's model name and the continuation of a resume. */
   JsonObject body() {
