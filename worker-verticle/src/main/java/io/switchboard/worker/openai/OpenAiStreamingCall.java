@@ -46,6 +46,7 @@ public final class OpenAiStreamingCall implements Generation {
   private final String workerId;
   private final GenerateRequest request;
   private final ChunkSink sink;
+  private final PlainEventReader plainEvents;
   private HttpClientRequest httpRequest;
   private SseEventReader events;
   private HttpClientResponse response;
@@ -77,6 +78,7 @@ public final class OpenAiStreamingCall implements Generation {
     this.workerId = workerId;
     this.request = request;
     this.sink = sink;
+    this.plainEvents = new PlainEventReader(request.kind() == RequestKind.CHAT);
   }
 
   public OpenAiStreamingCall start() {
@@ -222,7 +224,7 @@ public final class OpenAiStreamingCall implements Generation {
       finish();
       return;
     }
-    PlainChunk plain = PlainChunk.read(event, from, to - from, request.kind() == RequestKind.CHAT);
+    PlainChunk plain = plainEvents.read(event, from, to - from);
     if (plain != null) {
       onPlain(plain);
       return;

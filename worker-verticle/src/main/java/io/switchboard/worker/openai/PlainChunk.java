@@ -25,6 +25,19 @@ record PlainChunk(boolean choices, String text, String finishReason, int promptT
    * @param chat whether the text is {@code choices[0].delta.content} (chat) or {@code choices[0].text}
    */
   static PlainChunk read(byte[] data, int offset, int length, boolean chat) {
+    return read(data, offset, length, chat, null);
+  }
+
+  /**
+   * Like {@link #read(byte[], int, int, boolean)}; when the text came from a JSON string and {@code textSpan} is
+   * not null, it is told where that string's bytes are: [0] just after its opening quote, [1] its closing quote
+   * ({@code -1, -1} otherwise).
+   */
+  static PlainChunk read(byte[] data, int offset, int length, boolean chat, int[] textSpan) {
+    if (textSpan != null) {
+      textSpan[0] = -1;
+      textSpan[1] = -1;
+    }
     try {
       Scanner in = new Scanner(data, offset, offset + length);
       Reading reading = new Reading();
@@ -51,6 +64,10 @@ record PlainChunk(boolean choices, String text, String finishReason, int promptT
       if (!in.atEnd()) {
         return null;
       }
+      if (textSpan != null && reading.text != null) {
+        textSpan[0] = reading.textFrom;
+        textSpan[1] = reading.textTo;
+      }
       return new PlainChunk(reading.choices, reading.text, reading.finishReason, reading.promptTokens,
           reading.completionTokens, reading.cachedTokens);
     } catch (NotPlain notPlain) {
@@ -58,9 +75,27 @@ record PlainChunk(boolean choices, String text, String finishReason, int promptT
     }
   }
 
+  /**
+   * The JSON string whose bytes start at {@code from} (just after its opening quote), decoded, if it is a valid
+   * string that closes before {@code end}; else null. {@code closingQuote[0]} is told where it closed.
+   */
+  static String stringAt(byte[] data, int from, int end, int[] closingQuote) {
+    try {
+      Scanner in = new Scanner(data, from - 1, end);
+      String text = in.string();
+      closingQuote[0] = in.stringTo;
+      return text;
+    } catch (NotPlain notAString) {
+      return null;
+    }
+  }
+
   private static final class Reading {
     boolean choices;
     String text;
+    /** Where the text's string was: just after its opening quote, and its closing quote. */
+    int textFrom;
+    int textTo;
     String finishReason;
     int promptTokens = -1;
     int completionTokens;
@@ -111,6 +146,8 @@ record PlainChunk(boolean choices, String text, String finishReason, int promptT
           return false;
         }
         reading.text = in.stringOrNull();
+        reading.textFrom = in.stringFrom;
+        reading.textTo = in.stringTo;
       } else if (field == Name.FINISH_REASON) {
         reading.finishReason = in.stringOrNull();
       } else if (field == Name.LOGPROBS) {
@@ -133,6 +170,8 @@ record PlainChunk(boolean choices, String text, String finishReason, int promptT
       Name field = in.name();
       if (field == Name.CONTENT) {
         reading.text = in.stringOrNull();
+        reading.textFrom = in.stringFrom;
+        reading.textTo = in.stringTo;
       } else if (field == Name.ROLE) {
         in.skipValue(3);
       } else if (!in.isNull()) {
@@ -232,6 +271,9 @@ record PlainChunk(boolean choices, String text, String finishReason, int promptT
     private final byte[] data;
     private final int end;
     private int at;
+    /** Where the last string read was: just after its opening quote, and its closing quote. */
+    int stringFrom;
+    int stringTo;
 
     Scanner(byte[] data, int from, int end) {
       if (from < 0 || end > data.length || from > end) {
@@ -454,11 +496,16 @@ record PlainChunk(boolean choices, String text, String finishReason, int promptT
       while (at < end) {
         byte b = data[at];
         if (b == '"') {
+          stringFrom = from;
+          stringTo = at;
           at++;
           return new String(data, from, at - 1 - from, StandardCharsets.UTF_8);
         }
         if (b == '\\') {
-          return escapedString(from);
+          String text = escapedString(from);
+          stringFrom = from;
+          stringTo = at - 1;
+          return text;
         }
         if (b >= 0 && b < 0x20) {
           throw NotPlain.INSTANCE;
