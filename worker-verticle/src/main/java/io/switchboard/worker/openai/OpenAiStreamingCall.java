@@ -132,7 +132,6 @@ public final class OpenAiStreamingCall implements Generation {
     }
   }
 
-
   /** The body sent: the client's, streamed, with the backend's model name and the continuation of a resume. */
   JsonObject body() {
     JsonObject body = request.body().copy().put("stream", true)
@@ -333,12 +332,17 @@ public final class OpenAiStreamingCall implements Generation {
     if (pendingTokens == 0 || done) {
       return false;
     }
-    String text = pendingText.toString();
     int count = pendingTokens;
+    sink.write(takePendingText(), count, null);
+    return true;
+  }
+
+  /** The pending text, which is then empty (its token count too). */
+  private String takePendingText() {
+    String text = pendingText.toString();
     pendingText.setLength(0);
     pendingTokens = 0;
-    sink.write(text, count, null);
-    return true;
+    return text;
   }
 
   private void pauseIfSinkFull() {
@@ -372,11 +376,8 @@ public final class OpenAiStreamingCall implements Generation {
     stopWatchdog();
     Usage counted = usage != null ? usage
         : new Usage(0, request.resume().completionTokens() + tokens);
-    String text = pendingText.toString();
     int count = pendingTokens;
-    pendingText.setLength(0);
-    pendingTokens = 0;
-    sink.end(text, count, finishReason != null ? finishReason : "stop", counted);
+    sink.end(takePendingText(), count, finishReason != null ? finishReason : "stop", counted);
   }
 
   private void fail(GenerateError.Code code, String message) {
