@@ -12,6 +12,7 @@ import io.switchboard.gateway.routing.RouteRequest;
 import io.switchboard.gateway.tracing.RequestSpans;
 import io.switchboard.protocol.GenerateError;
 import io.switchboard.protocol.GenerateRequest;
+import io.switchboard.protocol.RandomIds;
 import io.switchboard.protocol.RequestKind;
 import io.switchboard.protocol.ResumeState;
 import io.switchboard.protocol.StreamChunk;
@@ -26,7 +27,6 @@ import org.slf4j.LoggerFactory;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.UUID;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
@@ -207,7 +207,7 @@ final class GenerationExchange implements InFlightRequests.Described {
   private GenerateRequest generateRequest() {
     // A migrated stream carries what was generated so far: the next worker continues from there.
     ResumeState resume = sentSomething ? new ResumeState(text.toString(), tokensSoFar) : ResumeState.EMPTY;
-    return new GenerateRequest(UUID.randomUUID().toString(), requestId, request.model(), request.kind(),
+    return new GenerateRequest(RandomIds.next(), requestId, request.model(), request.kind(),
         request.body(), request.prompt(), request.sampling(), deadlineEpochMs,
         trace, resume, services.nodeId(), services.replyAddress(),
         services.options().getStreamCredits());

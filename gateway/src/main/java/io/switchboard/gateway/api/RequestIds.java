@@ -1,8 +1,8 @@
 package io.switchboard.gateway.api;
 
+import io.switchboard.protocol.RandomIds;
 import io.vertx.core.http.HttpServerRequest;
 
-import java.util.UUID;
 import java.util.regex.Pattern;
 
 /** Takes the client's {@code x-request-id} when it is sane, else makes one. */
@@ -19,6 +19,6 @@ final class RequestIds {
     if (given != null && SANE.matcher(given).matches()) {
       return given;
     }
-    return UUID.randomUUID().toString().replace("-", "");
+    return RandomIds.next();
   }
 }
