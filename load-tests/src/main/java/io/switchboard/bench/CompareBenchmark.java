@@ -30,7 +30,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * nginx. Per target: latency at concurrency 1 (p50, p99, and what the target adds over direct), throughput at
  * 32 connections with the proxy's CPU time per request (from /proc), 1,000 concurrent SSE streams (first-chunk
  * latency, and streams whose chunks were lost, repeated or reordered), and the proxy's RSS before and after.
- * Each target first gets {@code jit-warmup-seconds} of unmeasured load, so JVMs are measured compiled.
+ * Each target first gets {@code jit-warmup-seconds} of unmeasured load, so JVMs are measured compiled. The
+ * throughput run is repeated {@code throughput-rounds} times (default 3), the targets taking turns; the table
+ * shows each target's median, and the last line's throughput ratio is the median of the rounds' ratios.
  * Loopback targets only. {@code load-tests/bin/compare} starts everything and calls this.
  *
  * <p>{@code --targets name=URL;...} (chat completions URLs; the first is the baseline, normally direct),
@@ -48,6 +50,7 @@ public final class CompareBenchmark {
     DEFAULTS.put("reference", "nginx");
     DEFAULTS.put("latency-seconds", "6");
     DEFAULTS.put("throughput-seconds", "8");
+    DEFAULTS.put("throughput-rounds", "3");
     DEFAULTS.put("warmup-seconds", "2");
     DEFAULTS.put("jit-warmup-seconds", "15");
     DEFAULTS.put("connections", "32");
@@ -58,8 +61,27 @@ public final class CompareBenchmark {
 
   private static final long CLOCK_TICKS_PER_SECOND = 100;
 
-  record Result(String name, double p50Ms, double p99Ms, double rps, double cpuUsPerRequest, double streamP50Ms,
-                int streamsLost, int streamsFailed, long rssBeforeKb, long rssAfterKb) {
+  /** {@code rpsRounds} and {@code cpuRounds}: one entry per throughput round; the table shows their medians. */
+  record Result(String name, double p50Ms, double p99Ms, List<Double> rpsRounds, List<Double> cpuRounds,
+                double streamP50Ms, int streamsLost, int streamsFailed, long rssBeforeKb, long rssAfterKb) {
+
+    double rps() {
+      return median(rpsRounds);
+    }
+
+    double cpuUsPerRequest() {
+      return median(cpuRounds);
+    }
+  }
+
+  static double median(List<Double> values) {
+    double[] sorted = values.stream().mapToDouble(Double::doubleValue).filter(v -> !Double.isNaN(v)).sorted()
+        .toArray();
+    if (sorted.length == 0) {
+      return Double.NaN;
+    }
+    int mid = sorted.length / 2;
+    return sorted.length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
   }
 
   private final Vertx vertx = Vertx.vertx();
@@ -102,6 +124,17 @@ public final class CompareBenchmark {
       System.err.println("compare: measuring " + target.getKey() + " (" + target.getValue() + ")");
       results.add(measure(target.getKey(), target.getValue(), pids.getOrDefault(target.getKey(), List.of())));
     }
+    // This machine's speed drifts by a fifth within minutes: more throughput rounds, the targets taking turns,
+    // so each round's ratio compares targets measured close together.
+    int rounds = BenchOptions.positiveInt(options, "throughput-rounds");
+    for (int round = 2; round <= rounds; round++) {
+      for (Result result : results) {
+        System.err.println("compare: throughput round " + round + " of " + rounds + ": " + result.name());
+        Throughput again = throughput(targets.get(result.name()), pids.getOrDefault(result.name(), List.of()));
+        result.rpsRounds().add(again.rps());
+        result.cpuRounds().add(again.cpuUsPerRequest());
+      }
+    }
     print(results);
   }
 
@@ -114,19 +147,28 @@ public final class CompareBenchmark {
       closedLoop(url, BenchOptions.positiveInt(options, "connections"), 0, jitWarmup);
     }
     long[] single = closedLoop(url, 1, warmup, BenchOptions.positiveInt(options, "latency-seconds")).latencies;
-    long cpuBefore = cpuTicks(pids);
-    Loop loaded = closedLoop(url, BenchOptions.positiveInt(options, "connections"), warmup,
-        BenchOptions.positiveInt(options, "throughput-seconds"));
-    long cpuTicks = cpuTicks(pids) - cpuBefore;
+    Throughput loaded = throughput(url, pids);
     Streams streams = streams(url, BenchOptions.positiveInt(options, "streams"),
         BenchOptions.positiveInt(options, "stream-tokens"));
     long rssAfter = rssKb(pids);
+    return new Result(name, ms(BenchOptions.percentile(single, 50)), ms(BenchOptions.percentile(single, 99)),
+        new ArrayList<>(List.of(loaded.rps())), new ArrayList<>(List.of(loaded.cpuUsPerRequest())),
+        ms(BenchOptions.percentile(streams.firstChunk, 50)), streams.lost, streams.failed, rssBefore, rssAfter);
+  }
+
+  private record Throughput(double rps, double cpuUsPerRequest) {
+  }
+
+  /** One closed-loop run at {@code connections}: requests per second, and the target's CPU per request. */
+  private Throughput throughput(URI url, List<Long> pids) throws Exception {
+    long cpuBefore = cpuTicks(pids);
+    Loop loaded = closedLoop(url, BenchOptions.positiveInt(options, "connections"),
+        BenchOptions.nonNegativeInt(options, "warmup-seconds"), BenchOptions.positiveInt(options, "throughput-seconds"));
+    long cpuTicks = cpuTicks(pids) - cpuBefore;
     // CPU of the whole closed-loop run (warmup included) over the requests it completed in all.
     double cpuUs = pids.isEmpty() || loaded.total == 0 ? Double.NaN
         : cpuTicks * 1e6 / CLOCK_TICKS_PER_SECOND / loaded.total;
-    return new Result(name, ms(BenchOptions.percentile(single, 50)), ms(BenchOptions.percentile(single, 99)),
-        loaded.latencies.length / loaded.seconds, cpuUs, ms(BenchOptions.percentile(streams.firstChunk, 50)),
-        streams.lost, streams.failed, rssBefore, rssAfter);
+    return new Throughput(loaded.latencies.length / loaded.seconds, cpuUs);
   }
 
   private static double ms(long nanos) {
@@ -309,8 +351,14 @@ public final class CompareBenchmark {
     Result subject = results.stream().filter(r -> r.name().equals(options.get("subject"))).findFirst().orElse(null);
     Result reference = results.stream().filter(r -> r.name().equals(options.get("reference"))).findFirst().orElse(null);
     if (subject != null && reference != null) {
+      List<Double> ratios = new ArrayList<>();
+      for (int i = 0; i < subject.rpsRounds().size(); i++) {
+        ratios.add(subject.rpsRounds().get(i) / reference.rpsRounds().get(i));
+      }
+      System.out.printf(Locale.ROOT, "throughput rounds, %s / %s: %s%n", subject.name(), reference.name(),
+          String.join(" ", ratios.stream().map(r -> String.format(Locale.ROOT, "%.2f", r)).toList()));
       System.out.printf(Locale.ROOT, "vs nginx: throughput_ratio=%.2f added_p50_ms=%.3f added_p99_ms=%.3f "
-              + "cpu_us_per_req=%.0f%n", subject.rps() / reference.rps(), subject.p50Ms() - baseline.p50Ms(),
+              + "cpu_us_per_req=%.0f%n", median(ratios), subject.p50Ms() - baseline.p50Ms(),
           subject.p99Ms() - baseline.p99Ms(), subject.cpuUsPerRequest());
     }
   }
