@@ -52,7 +52,9 @@ public final class CompareBenchmark {
     DEFAULTS.put("throughput-seconds", "8");
     DEFAULTS.put("throughput-rounds", "3");
     DEFAULTS.put("warmup-seconds", "2");
-    DEFAULTS.put("jit-warmup-seconds", "15");
+    // -XX:+PrintCompilation on the node: with 2 cores shared with the load, C2 is still busy 15 s into the
+    // load (compiler threads were 35-42% of a node's samples then) and settles after about 30 s.
+    DEFAULTS.put("jit-warmup-seconds", "30");
     DEFAULTS.put("connections", "32");
     DEFAULTS.put("streams", "1000");
     DEFAULTS.put("stream-tokens", "20");
