@@ -2,9 +2,13 @@ package io.switchboard.gateway;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.switchboard.protocol.Addresses;
+import io.switchboard.protocol.GenerateRequest;
+import io.switchboard.protocol.SameNodeWorkers;
 import io.switchboard.worker.WorkerOptions;
 import io.switchboard.worker.WorkerVerticle;
 import io.switchboard.worker.mocker.MockerOptions;
+import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -15,6 +19,8 @@ import org.junit.jupiter.api.Test;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -24,30 +30,58 @@ import static io.switchboard.gateway.TestFutures.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * A worker on the gateway's own node gets requests and sends chunks handed over without a copy (local-only
- * delivery); one on another node gets them as JSON. The answers must not differ: the mocker's text depends only
- * on its seed and the prompt, so both workers answer the same words, streamed or not.
+ * A worker on the gateway's own node is called directly ({@link SameNodeWorkers}), without the event bus; one on
+ * another node gets requests and sends chunks as JSON over the event bus. The answers must not differ: the
+ * mocker's text depends only on its seed and the prompt, so both workers answer the same words, streamed or not.
  */
 class SameNodeDeliveryTest {
 
+  private static final long ACCEPT_TIMEOUT_MS = 200;
   private static Vertx vertx;
   private static int port;
+  /** Event-bus sends to each address, counted by an interceptor. */
+  private static final Map<String, Integer> sends = new ConcurrentHashMap<>();
+  /** What the silent stand-in for worker silent-1 was asked: "open streamId" and "cancel streamId: reason". */
+  private static final List<String> silentCalls = new CopyOnWriteArrayList<>();
 
   @BeforeAll
   static void start() throws Exception {
     vertx = Vertx.vertx();
+    vertx.eventBus().addOutboundInterceptor(delivery -> {
+      sends.merge(delivery.message().address(), 1, Integer::sum);
+      delivery.next();
+    });
     MockerOptions instant = new MockerOptions().setPrefillTokensPerSecond(0).setDecodeTokensPerSecond(0);
     await(vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("here-1").setModel("here-llm")
         .setMocker(instant), "node-1")));
     await(vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("there-1").setModel("there-llm")
         .setMocker(instant), "node-2")));
-    GatewayVerticle gateway = new GatewayVerticle(new GatewayOptions().setHttpPort(0).setRegistryResyncMs(300),
+    await(vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("silent-1").setModel("silent-llm")
+        .setMocker(instant), "node-1")));
+    // A worker of this node that takes a request and never answers (its loop stuck, say): listed in its place.
+    SameNodeWorkers.register(vertx, "silent-1", new SameNodeWorkers.Worker() {
+      @Override
+      public void open(GenerateRequest request, Context gatewayContext, SameNodeWorkers.Stream gateway) {
+        silentCalls.add("open " + request.streamId());
+      }
+
+      @Override
+      public void grant(String streamId, int credits) {
+      }
+
+      @Override
+      public void cancel(String streamId, String reason) {
+        silentCalls.add("cancel " + streamId + ": " + reason);
+      }
+    });
+    GatewayVerticle gateway = new GatewayVerticle(new GatewayOptions().setHttpPort(0).setRegistryResyncMs(300)
+        .setAcceptTimeoutMs(ACCEPT_TIMEOUT_MS).setAdmissionQueueSize(0),
         ClusterView.standalone("node-1"), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
     await(vertx.deployVerticle(gateway));
     port = gateway.actualPort();
     long until = System.currentTimeMillis() + 10_000;
     while (RawHttp.get(port, "/admin/cluster", "").json().getJsonArray("workers").stream()
-        .map(JsonObject.class::cast).filter(worker -> "routable".equals(worker.getString("status"))).count() < 2) {
+        .map(JsonObject.class::cast).filter(worker -> "routable".equals(worker.getString("status"))).count() < 3) {
       if (System.currentTimeMillis() > until) {
         throw new AssertionError("workers not routable: " + RawHttp.get(port, "/admin/cluster", "").body());
       }
@@ -70,6 +104,30 @@ class SameNodeDeliveryTest {
     assertThat(here).isEqualTo(there);
     assertThat(streamed("here-llm")).isEqualTo(here);
     assertThat(streamed("there-llm")).isEqualTo(here);
+    // Only the other node's worker was reached over the event bus.
+    assertThat(sends.getOrDefault(Addresses.workerGenerate("here-1"), 0)).isZero();
+    assertThat(sends.getOrDefault(Addresses.workerGenerate("there-1"), 0)).isGreaterThanOrEqualTo(2);
+  }
+
+  @Test
+  void aWorkerOnThisNodeThatDoesNotAcceptInTimeIsRefusedAndToldToCancel() throws Exception {
+    long started = System.nanoTime();
+    RawHttp.Response response = RawHttp.post(port, "/v1/chat/completions", body("silent-llm", "hello", false), "");
+    long tookMs = (System.nanoTime() - started) / 1_000_000;
+    assertThat(response.status()).as(response.body()).isEqualTo(503);
+    assertThat(response.json().getJsonObject("error").getString("code")).isEqualTo("workers_busy");
+    assertThat(response.json().getJsonObject("error").getString("message"))
+        .contains("worker silent-1 on this node did not accept the request within " + ACCEPT_TIMEOUT_MS + " ms");
+    // Refused by the stream sweep (every 500 ms), so within the accept timeout plus one sweep, with slack.
+    assertThat(tookMs).isGreaterThanOrEqualTo(ACCEPT_TIMEOUT_MS).isLessThan(5_000);
+    // The cancel goes out just after the refusal, so it may trail the response a little.
+    long until = System.currentTimeMillis() + 5_000;
+    while (silentCalls.size() < 2 && System.currentTimeMillis() < until) {
+      Thread.sleep(10);
+    }
+    assertThat(silentCalls).hasSize(2);
+    String streamId = silentCalls.get(0).substring("open ".length());
+    assertThat(silentCalls.get(1)).isEqualTo("cancel " + streamId + ": acceptance timed out; sent to another worker");
   }
 
   @Test

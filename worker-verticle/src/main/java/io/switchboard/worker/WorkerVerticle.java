@@ -9,6 +9,7 @@ import io.switchboard.worker.engine.EngineFactory;
 import io.switchboard.worker.plane.EventBusPlaneServer;
 import io.switchboard.worker.plane.GrpcPlaneServer;
 import io.switchboard.worker.plane.LocalWorker;
+import io.switchboard.worker.plane.SameNodePlaneServer;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -21,7 +22,8 @@ import org.slf4j.LoggerFactory;
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
 /**
- * One worker: wraps one engine, serves it on the request planes, announces it in discovery and reports its
+ * One worker: wraps one engine, serves it on the request planes (the event bus, directly to a gateway on its
+ * node, and gRPC when the node runs that plane), announces it in discovery and reports its
  * load every second. Stopping drains: unpublish first, then finish (or, past the drain timeout, fail as
  * retryable) what is in flight.
  */
@@ -36,6 +38,7 @@ public class WorkerVerticle extends VerticleBase {
   private Engine engine;
   private GenerationRunner runner;
   private EventBusPlaneServer eventBusPlane;
+  private SameNodePlaneServer sameNodePlane;
   private WorkerAnnouncer announcer;
   private MessageConsumer<String> memberLeft;
   private MessageConsumer<JsonObject> admin;
@@ -63,7 +66,8 @@ public class WorkerVerticle extends VerticleBase {
     workerId = options.resolveId();
     engine = EngineFactory.create(vertx, options, workerId);
     runner = new GenerationRunner(vertx, engine, options, workerId, nodeId);
-    eventBusPlane = new EventBusPlaneServer(vertx, workerId, nodeId, runner);
+    eventBusPlane = new EventBusPlaneServer(vertx, workerId, runner);
+    sameNodePlane = new SameNodePlaneServer(vertx, context, workerId, runner);
     JsonObject endpoints = new JsonObject().put(WorkerDescriptor.ENDPOINT_EVENTBUS, eventBusPlane.endpoint());
     if (grpcPlane != null) {
       endpoints.put(WorkerDescriptor.ENDPOINT_GRPC, grpcPlane.endpoint());
@@ -77,14 +81,18 @@ public class WorkerVerticle extends VerticleBase {
     return engine.start()
         .compose(v -> eventBusPlane.start())
         .compose(v -> {
+          sameNodePlane.start();
           if (grpcPlane != null) {
             grpcPlane.register(new LocalWorker(workerId, options.announcedModel(), context, runner));
           }
           loadTimer = vertx.setPeriodic(1, options.getLoadReportIntervalMs(), id -> publishLoad());
           return announcer.publish();
         })
-        .onFailure(failure -> log.error("worker failed to start", kv("workerId", workerId),
-            kv("model", options.getModel()), kv("reason", String.valueOf(failure.getMessage()))));
+        .onFailure(failure -> {
+          sameNodePlane.stopAccepting(); // a worker that did not start must not be offered requests
+          log.error("worker failed to start", kv("workerId", workerId),
+              kv("model", options.getModel()), kv("reason", String.valueOf(failure.getMessage())));
+        });
   }
 
   /** Drain or undrain on an operator's word; the load report goes out at once so gateways see it now. */
@@ -116,7 +124,10 @@ public class WorkerVerticle extends VerticleBase {
   public Future<?> stop() {
     log.info("worker stopping: unpublishing, then draining", kv("workerId", workerId));
     return announcer.unpublish()
-        .transform(v -> eventBusPlane.stopAccepting())
+        .transform(v -> {
+          sameNodePlane.stopAccepting();
+          return eventBusPlane.stopAccepting();
+        })
         .transform(v -> {
           Future<Void> drained = runner.drain();
           publishLoad();

@@ -5,11 +5,11 @@ import io.switchboard.gateway.registry.WorkerState;
 import io.switchboard.protocol.Addresses;
 import io.switchboard.protocol.GenerateError;
 import io.switchboard.protocol.GenerateRequest;
-import io.switchboard.protocol.LocalChunk;
-import io.switchboard.protocol.LocalHandoffCodec;
+import io.switchboard.protocol.SameNodeWorkers;
 import io.switchboard.protocol.StreamChunk;
 import io.switchboard.protocol.StreamControl;
 import io.switchboard.protocol.WorkerDescriptor;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -17,11 +17,14 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.shareddata.LocalMap;
 
 /**
  * The event-bus request plane, gateway side. One clustered consumer per gateway receives the chunks of every
  * stream it opened (so opening a stream costs no cluster-wide registration) and hands each to its
- * {@link EventBusChunkStream}; the worker sends no more than the credits this side grants.
+ * {@link EventBusChunkStream}; the worker sends no more than the credits this side grants. A worker on this
+ * node is called directly instead ({@link SameNodeWorkers}, {@link SameNodeChunkStream}), with the same
+ * requests, answers and credits.
  */
 public final class EventBusRequestPlane extends AbstractRequestPlane {
 
@@ -30,7 +33,9 @@ public final class EventBusRequestPlane extends AbstractRequestPlane {
   private final Vertx vertx;
   private final GatewayOptions options;
   private final String replyAddress;
-  private MessageConsumer<Object> consumer;
+  private MessageConsumer<JsonObject> consumer;
+  private LocalMap<String, SameNodeWorkers.Worker> sameNodeWorkers;
+  private Context context;
 
   public EventBusRequestPlane(Vertx vertx, GatewayOptions options, String gatewayInstanceId) {
     super(vertx, options);
@@ -51,19 +56,13 @@ public final class EventBusRequestPlane extends AbstractRequestPlane {
 
   @Override
   public Future<Void> start() {
-    LocalHandoffCodec.registerOn(vertx.eventBus());
+    context = vertx.getOrCreateContext();
+    sameNodeWorkers = SameNodeWorkers.of(vertx);
     consumer = vertx.eventBus().consumer(replyAddress, message -> {
-      // A worker on this node hands its chunks over as objects; one on another node sends their JSON form.
-      if (message.body() instanceof LocalChunk local) {
-        PlaneChunkStream stream = streams.get(local.streamId());
-        if (stream != null) {
-          stream.onChunk(local.chunk());
-        }
-      } else if (message.body() instanceof JsonObject body) {
-        PlaneChunkStream stream = streams.get(body.getString(StreamControl.STREAM_ID));
-        if (stream != null) {
-          stream.onChunk(StreamChunk.fromJson(body));
-        }
+      JsonObject body = message.body();
+      PlaneChunkStream stream = streams.get(body.getString(StreamControl.STREAM_ID));
+      if (stream != null) {
+        stream.onChunk(StreamChunk.fromJson(body));
       }
     });
     streams.start();
@@ -77,15 +76,21 @@ public final class EventBusRequestPlane extends AbstractRequestPlane {
       return Future.failedFuture(new WorkerRefusedException(GenerateError.of(GenerateError.Code.ENGINE_FAILED,
           "worker " + worker.workerId() + " publishes no event-bus endpoint", worker.workerId())));
     }
+    boolean sameNode = request.gatewayNodeId() != null && request.gatewayNodeId().equals(worker.nodeId());
+    SameNodeWorkers.Worker local = sameNode ? sameNodeWorkers.get(worker.workerId()) : null;
+    if (local != null) {
+      SameNodeChunkStream stream = new SameNodeChunkStream(local, streams, worker.workerId(), worker.nodeId(),
+          request.streamId(), request.initialCredits(), streams.deadlineNanosFromNow());
+      streams.put(stream);
+      local.open(request, context, stream);
+      return stream.acceptance();
+    }
     EventBusChunkStream stream = new EventBusChunkStream(this, streams, worker.workerId(), worker.nodeId(),
         request.streamId(), request.initialCredits(), streams.deadlineNanosFromNow());
     // Filed before sending: the worker may answer with chunks before its acceptance reply is processed.
     streams.put(stream);
-    // A worker on this node gets the request object itself, not its JSON form (records do not change).
-    boolean sameNode = request.gatewayNodeId() != null && request.gatewayNodeId().equals(worker.nodeId());
-    DeliveryOptions delivery = (sameNode ? LocalHandoffCodec.localDelivery() : new DeliveryOptions())
-        .setSendTimeout(options.getAcceptTimeoutMs());
-    return vertx.eventBus().<Object>request(address, sameNode ? request : request.toJson(), delivery)
+    return vertx.eventBus().<Object>request(address, request.toJson(),
+            new DeliveryOptions().setSendTimeout(options.getAcceptTimeoutMs()))
         .<ChunkStream>map(accepted -> stream)
         .recover(failure -> {
           streams.forget(request.streamId());

@@ -49,6 +49,14 @@ abstract class PlaneChunkStream implements ChunkStream {
   void delivered(int chunks) {
   }
 
+  /**
+   * Called by the sweep: true if the worker was offered the request and has not answered within the accept
+   * timeout, and this stream has now been refused for it. Planes whose send has its own timeout say false.
+   */
+  boolean refusedForSilence(long nowNanos, long acceptTimeoutMs) {
+    return false;
+  }
+
   @Override
   public final String workerId() {
     return workerId;

@@ -86,6 +86,9 @@ final class StreamTable {
     long now = System.nanoTime();
     long idleLimitNanos = options.getStreamIdleTimeoutMs() * 1_000_000;
     for (PlaneChunkStream stream : new ArrayList<>(streams.values())) {
+      if (stream.refusedForSilence(now, options.getAcceptTimeoutMs())) {
+        continue;
+      }
       if (now - stream.deadlineNanos > 0) {
         stream.failLocally(GenerateError.of(GenerateError.Code.DEADLINE_EXCEEDED, "the request took longer than "
             + options.getRequestTimeoutMs() + " ms (gateway.requestTimeoutMs)", stream.workerId()));

@@ -3,7 +3,6 @@ package io.switchboard.worker.plane;
 import io.switchboard.protocol.Addresses;
 import io.switchboard.protocol.GenerateError;
 import io.switchboard.protocol.GenerateRequest;
-import io.switchboard.protocol.LocalHandoffCodec;
 import io.switchboard.protocol.StreamControl;
 import io.switchboard.worker.GenerationRunner;
 import io.vertx.core.Future;
@@ -29,23 +28,19 @@ public final class EventBusPlaneServer {
 
   private final Vertx vertx;
   private final String workerId;
-  private final String nodeId;
   private final GenerationRunner runner;
   private final Map<String, EventBusChunkSender> senders = new HashMap<>();
-  private MessageConsumer<Object> generateConsumer;
+  private MessageConsumer<JsonObject> generateConsumer;
   private MessageConsumer<JsonObject> controlConsumer;
 
-  /** @param nodeId the cluster node id of this worker's node: chunks for a gateway there skip the JSON copy */
-  public EventBusPlaneServer(Vertx vertx, String workerId, String nodeId, GenerationRunner runner) {
+  public EventBusPlaneServer(Vertx vertx, String workerId, GenerationRunner runner) {
     this.vertx = vertx;
     this.workerId = workerId;
-    this.nodeId = nodeId;
     this.runner = runner;
   }
 
   /** Registers the worker's addresses cluster-wide; completes once every node can reach them. */
   public Future<Void> start() {
-    LocalHandoffCodec.registerOn(vertx.eventBus());
     generateConsumer = vertx.eventBus().consumer(Addresses.workerGenerate(workerId), this::onGenerate);
     controlConsumer = vertx.eventBus().consumer(Addresses.workerControl(workerId), this::onControl);
     return Future.all(generateConsumer.completion(), controlConsumer.completion()).mapEmpty();
@@ -65,12 +60,10 @@ public final class EventBusPlaneServer {
     return Addresses.workerGenerate(workerId);
   }
 
-  private void onGenerate(Message<Object> message) {
+  private void onGenerate(Message<JsonObject> message) {
     GenerateRequest request;
     try {
-      // A gateway on this node hands the request over as it is; one on another node sends its JSON form.
-      request = message.body() instanceof GenerateRequest handedOver ? handedOver
-          : GenerateRequest.fromJson((JsonObject) message.body());
+      request = GenerateRequest.fromJson(message.body());
     } catch (RuntimeException malformed) {
       log.warn("malformed generate request refused", kv("workerId", workerId), kv("reason", malformed.getMessage()));
       message.reply(GenerateError.of(GenerateError.Code.INVALID_REQUEST,
@@ -78,9 +71,8 @@ public final class EventBusPlaneServer {
       return;
     }
     String streamId = request.streamId();
-    boolean sameNode = nodeId != null && nodeId.equals(request.gatewayNodeId());
-    EventBusChunkSender sender = new EventBusChunkSender(vertx.eventBus(), request.replyAddress(), sameNode,
-        streamId, Math.max(1, request.initialCredits()));
+    EventBusChunkSender sender = new EventBusChunkSender(vertx.eventBus(), request.replyAddress(), streamId,
+        Math.max(1, request.initialCredits()));
     senders.put(streamId, sender);
     GenerateError refused = runner.submit(request, sender, () -> senders.remove(streamId));
     if (refused != null) {

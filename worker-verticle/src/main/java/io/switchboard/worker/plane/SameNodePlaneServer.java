@@ -1,0 +1,95 @@
+package io.switchboard.worker.plane;
+
+import io.switchboard.protocol.GenerateError;
+import io.switchboard.protocol.GenerateRequest;
+import io.switchboard.protocol.SameNodeWorkers;
+import io.switchboard.worker.GenerationRunner;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.HashMap;
+import java.util.Map;
+
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
+/**
+ * The worker's side of {@link SameNodeWorkers}: a gateway on this node calls it directly, and each call is
+ * handed to the worker's context, where its {@link GenerationRunner} runs. The same requests, answers and
+ * credits as on the event bus ({@link EventBusPlaneServer}), without the event bus in between.
+ */
+public final class SameNodePlaneServer implements SameNodeWorkers.Worker {
+
+  private static final Logger log = LoggerFactory.getLogger(SameNodePlaneServer.class);
+
+  private final Vertx vertx;
+  private final Context context;
+  private final String workerId;
+  private final GenerationRunner runner;
+  /** Touched only on the worker's context. */
+  private final Map<String, SameNodeChunkSender> senders = new HashMap<>();
+  private volatile boolean accepting;
+
+  /** @param context the worker's context: every call runs there */
+  public SameNodePlaneServer(Vertx vertx, Context context, String workerId, GenerationRunner runner) {
+    this.vertx = vertx;
+    this.context = context;
+    this.workerId = workerId;
+    this.runner = runner;
+  }
+
+  /** Lists the worker for gateways on this node. */
+  public void start() {
+    accepting = true;
+    SameNodeWorkers.register(vertx, workerId, this);
+  }
+
+  /** Unlists it: gateways on this node pick another worker; one that found it just before is refused. */
+  public void stopAccepting() {
+    accepting = false;
+    SameNodeWorkers.unregister(vertx, workerId);
+  }
+
+  @Override
+  public void open(GenerateRequest request, Context gatewayContext, SameNodeWorkers.Stream gateway) {
+    context.runOnContext(v -> onOpen(request, gatewayContext, gateway));
+  }
+
+  @Override
+  public void grant(String streamId, int credits) {
+    context.runOnContext(v -> {
+      SameNodeChunkSender sender = senders.get(streamId);
+      if (sender != null) {
+        sender.grant(credits);
+      }
+    });
+  }
+
+  @Override
+  public void cancel(String streamId, String reason) {
+    context.runOnContext(v -> runner.cancel(streamId, reason));
+  }
+
+  private void onOpen(GenerateRequest request, Context gatewayContext, SameNodeWorkers.Stream gateway) {
+    if (!accepting) {
+      GenerateError stopping = GenerateError.of(GenerateError.Code.WORKER_STOPPING, "worker " + workerId
+          + " is stopping and takes no new requests", workerId);
+      gatewayContext.runOnContext(x -> gateway.refused(stopping));
+      return;
+    }
+    String streamId = request.streamId();
+    SameNodeChunkSender sender = new SameNodeChunkSender(gatewayContext, gateway,
+        Math.max(1, request.initialCredits()));
+    senders.put(streamId, sender);
+    GenerateError refused = runner.submit(request, sender, () -> senders.remove(streamId));
+    if (refused != null) {
+      senders.remove(streamId);
+      log.info("generate request refused", kv("requestId", request.requestId()), kv("workerId", workerId),
+          kv("code", refused.code().name()), kv("reason", refused.message()));
+      gatewayContext.runOnContext(x -> gateway.refused(refused));
+      return;
+    }
+    gatewayContext.runOnContext(x -> gateway.accepted());
+  }
+}
