@@ -461,17 +461,20 @@ final class GenerationExchange implements InFlightRequests.Described {
       services.admission().capacityFreed(request.model());
     }
     long duration = System.nanoTime() - startNanos;
-    java.util.Map<String, Object> attributes = new java.util.HashMap<>();
-    attributes.put("switchboard.request_id", requestId);
-    attributes.put("gen_ai.request.model", request.model());
-    attributes.put("switchboard.worker", workerId);
-    attributes.put("switchboard.routed_because", routedBecause);
-    attributes.put("switchboard.stream", request.stream());
-    attributes.put("switchboard.migrations", migrations);
-    attributes.put("switchboard.ttft_ms", firstTokenNanos < 0 ? null : (firstTokenNanos - startNanos) / 1_000_000);
-    attributes.put("gen_ai.usage.input_tokens", usage == null ? null : usage.promptTokens());
-    attributes.put("gen_ai.usage.output_tokens", usage == null ? tokensSoFar : usage.completionTokens());
-    span.end(status, error == null ? null : error.getMessage(), attributes);
+    if (span.recording()) {
+      java.util.Map<String, Object> attributes = new java.util.HashMap<>();
+      attributes.put("switchboard.request_id", requestId);
+      attributes.put("gen_ai.request.model", request.model());
+      attributes.put("switchboard.worker", workerId);
+      attributes.put("switchboard.routed_because", routedBecause);
+      attributes.put("switchboard.stream", request.stream());
+      attributes.put("switchboard.migrations", migrations);
+      attributes.put("switchboard.ttft_ms",
+          firstTokenNanos < 0 ? null : (firstTokenNanos - startNanos) / 1_000_000);
+      attributes.put("gen_ai.usage.input_tokens", usage == null ? null : usage.promptTokens());
+      attributes.put("gen_ai.usage.output_tokens", usage == null ? tokensSoFar : usage.completionTokens());
+      span.end(status, error == null ? null : error.getMessage(), attributes);
+    }
     services.metrics().requestFinished(request.model(), endpoint, status, request.stream(), duration);
     ApiKey key = ApiKeyAuth.of(ctx);
     if (key != null && key.tokensPerMinute() > 0) {

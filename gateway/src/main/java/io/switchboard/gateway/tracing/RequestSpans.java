@@ -113,6 +113,11 @@ public final class RequestSpans {
       return downstream;
     }
 
+    /** Whether this span is recorded (exported): if not, its attributes need not be gathered. */
+    public boolean recording() {
+      return span != null;
+    }
+
     /** Ends the span with the request's outcome; {@code attributes} values may be null (left out). */
     public void end(int status, String errorMessage, Map<String, Object> attributes) {
       if (span == null) {

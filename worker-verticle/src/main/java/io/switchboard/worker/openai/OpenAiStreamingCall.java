@@ -18,6 +18,7 @@ import io.vertx.core.json.JsonObject;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.Set;
 
 /**
@@ -134,7 +135,9 @@ public final class OpenAiStreamingCall implements Generation {
 
   /** The body sent: the client's, streamed, with the backend's model name and the continuation of a resume. */
   JsonObject body() {
-    JsonObject body = request.body().copy().put("stream", true)
+    // A copy of the top level only: nested values are shared with the request and never changed here (the
+    // messages are copied before an assistant message is added). A deep copy was a tenth of this call's time.
+    JsonObject body = new JsonObject(new LinkedHashMap<>(request.body().getMap())).put("stream", true)
         .put("stream_options", new JsonObject().put("include_usage", true));
     if (backendModel != null) {
       body.put("model", backendModel);
