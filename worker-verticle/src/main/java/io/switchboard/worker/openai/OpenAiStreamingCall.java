@@ -210,9 +210,9 @@ public final class OpenAiStreamingCall implements Generation {
     }
   }
 
-  private void onEvent(byte[] event) {
-    int from = 0;
-    int to = event.length;
+  private void onEvent(byte[] event, int offset, int length) {
+    int from = offset;
+    int to = offset + length;
     while (from < to && isBlank(event[from])) {
       from++;
     }

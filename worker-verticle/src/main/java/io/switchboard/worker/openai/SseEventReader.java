@@ -2,12 +2,16 @@ package io.switchboard.worker.openai;
 
 import io.vertx.core.buffer.Buffer;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.function.Consumer;
 
 /**
  * Reads a server-sent event stream from bytes as they arrive and hands each event's data, as UTF-8 bytes, to a
- * handler. Lines may end in LF, CRLF or CR; {@code data} lines of one event are joined with LF; comments and the
+ * handler: a slice of an array that is the handler's only during the call (an event of one data line, the
+ * usual, is handed over where it was read, not copied). Lines may end in LF, CRLF or CR; {@code data} lines of one event are joined with LF; comments and the
  * other fields ({@code event}, {@code id}, {@code retry}) are skipped, as an OpenAI stream carries only data. It
  * pauses between two events: bytes that arrive meanwhile wait for {@link #resume()}. At the end of the input a
  * last event without its blank line is still handed over (a lenient backend may stop there).
@@ -20,8 +24,19 @@ final class SseEventReader {
   /** An event this large is not a token stream; more would only grow memory. */
   static final int MAX_EVENT_BYTES = 16 * 1024 * 1024;
   private static final byte[] BYTE_ORDER_MARK = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF};
+  /** Eight bytes at a time, for the search for line ends. */
+  private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+  private static final long ALL_LF = 0x0A0A0A0A0A0A0A0AL;
+  private static final long ALL_CR = 0x0D0D0D0D0D0D0D0DL;
+  private static final long LOW_BITS = 0x0101010101010101L;
+  private static final long HIGH_BITS = 0x8080808080808080L;
 
-  private final Consumer<byte[]> dataHandler;
+  /** Receives one event's data: {@code length} bytes of {@code bytes} from {@code offset}, only during the call. */
+  interface DataHandler {
+    void event(byte[] bytes, int offset, int length);
+  }
+
+  private final DataHandler dataHandler;
   private final Consumer<String> failureHandler;
   private final Runnable endHandler;
   private byte[] input = new byte[4096];
@@ -29,9 +44,14 @@ final class SseEventReader {
   private int end;
   /** Where the search for the next line end resumes: bytes before it hold no line end. */
   private int scanned;
+  /** The event's data when it has more than one line (or its one line had to leave {@link #input}). */
   private byte[] data = new byte[512];
   private int dataLength;
   private boolean hasData;
+  /** Whether the event's data is in {@link #data}; if not, it is its one data line, still in {@link #input}. */
+  private boolean dataCopied;
+  private int lineFrom;
+  private int lineTo;
   /** The last line ended in CR at the end of the input: an LF that comes next belongs to it. */
   private boolean skipLf;
   private boolean atStart = true;
@@ -44,7 +64,7 @@ final class SseEventReader {
    * @param failureHandler why the stream cannot be read (then nothing more is handed over)
    * @param endHandler     after the input ended and every event was handed over
    */
-  SseEventReader(Consumer<byte[]> dataHandler, Consumer<String> failureHandler, Runnable endHandler) {
+  SseEventReader(DataHandler dataHandler, Consumer<String> failureHandler, Runnable endHandler) {
     this.dataHandler = dataHandler;
     this.failureHandler = failureHandler;
     this.endHandler = endHandler;
@@ -151,7 +171,18 @@ final class SseEventReader {
   }
 
   private int lineEnd() {
-    for (int i = Math.max(scanned, start); i < end; i++) {
+    int i = Math.max(scanned, start);
+    for (; i + Long.BYTES <= end; i += Long.BYTES) {
+      long word = (long) LONGS.get(input, i);
+      long lf = word ^ ALL_LF;
+      long cr = word ^ ALL_CR;
+      // The classic zero-byte test: its lowest set bit marks the first zero byte exactly (little-endian order).
+      long found = ((lf - LOW_BITS) & ~lf | (cr - LOW_BITS) & ~cr) & HIGH_BITS;
+      if (found != 0) {
+        return i + (Long.numberOfTrailingZeros(found) >>> 3);
+      }
+    }
+    for (; i < end; i++) {
       byte b = input[i];
       if (b == '\n' || b == '\r') {
         return i;
@@ -179,31 +210,61 @@ final class SseEventReader {
         value++;
       }
     }
-    int needed = dataLength + (hasData ? 1 : 0) + (to - value);
+    if (!hasData) {
+      if (to - value > MAX_EVENT_BYTES) {
+        fail("an event is larger than " + MAX_EVENT_BYTES + " bytes");
+        return;
+      }
+      lineFrom = value;
+      lineTo = to;
+      hasData = true;
+      return;
+    }
+    copyLineToData();
+    int needed = dataLength + 1 + (to - value);
     if (needed > MAX_EVENT_BYTES) {
       fail("an event is larger than " + MAX_EVENT_BYTES + " bytes");
       return;
     }
+    ensureData(needed);
+    data[dataLength++] = '\n';
+    System.arraycopy(input, value, data, dataLength, to - value);
+    dataLength += to - value;
+  }
+
+  /** The event's first data line goes to {@link #data} (a second line came, or the input is moving). */
+  private void copyLineToData() {
+    if (!dataCopied) {
+      ensureData(lineTo - lineFrom);
+      System.arraycopy(input, lineFrom, data, 0, lineTo - lineFrom);
+      dataLength = lineTo - lineFrom;
+      dataCopied = true;
+    }
+  }
+
+  private void ensureData(int needed) {
     if (needed > data.length) {
       data = Arrays.copyOf(data, Math.max(needed, data.length * 2));
     }
-    if (hasData) {
-      data[dataLength++] = '\n';
-    }
-    System.arraycopy(input, value, data, dataLength, to - value);
-    dataLength += to - value;
-    hasData = true;
   }
 
   private void handOver() {
-    byte[] event = Arrays.copyOf(data, dataLength);
-    dataLength = 0;
     hasData = false;
-    dataHandler.accept(event);
+    if (dataCopied) {
+      dataCopied = false;
+      int length = dataLength;
+      dataLength = 0;
+      dataHandler.event(data, 0, length);
+    } else {
+      dataHandler.event(input, lineFrom, lineTo - lineFrom);
+    }
   }
 
   /** Room for {@code more} bytes: unread bytes move to the front, the array grows if they still do not fit. */
   private void makeRoom(int more) {
+    if (hasData) {
+      copyLineToData(); // its bytes are before start: moving the unread ones would overwrite them
+    }
     int unread = end - start;
     if (unread + more > MAX_EVENT_BYTES) {
       fail("an event is larger than " + MAX_EVENT_BYTES + " bytes");

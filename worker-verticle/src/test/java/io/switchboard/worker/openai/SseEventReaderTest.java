@@ -16,7 +16,7 @@ class SseEventReaderTest {
   private final List<String> failures = new ArrayList<>();
   private int ends;
   private final SseEventReader reader = new SseEventReader(
-      data -> events.add(new String(data, StandardCharsets.UTF_8)), failures::add, () -> ends++);
+      (data, offset, length) -> events.add(new String(data, offset, length, StandardCharsets.UTF_8)), failures::add, () -> ends++);
 
   @Test
   void eachEventsDataIsHandedOverWhenItsBlankLineArrives() {
@@ -53,7 +53,7 @@ class SseEventReaderTest {
     List<String> byteByByte = List.copyOf(events);
 
     events.clear();
-    SseEventReader whole = new SseEventReader(data -> events.add(new String(data, StandardCharsets.UTF_8)),
+    SseEventReader whole = new SseEventReader((data, offset, length) -> events.add(new String(data, offset, length, StandardCharsets.UTF_8)),
         failures::add, () -> { });
     whole.write(Buffer.buffer(bytes));
     whole.end();
@@ -65,8 +65,8 @@ class SseEventReaderTest {
   @Test
   void aPauseHoldsTheNextEventsAndTheEndUntilResume() {
     SseEventReader[] self = new SseEventReader[1];
-    self[0] = new SseEventReader(data -> {
-      events.add(new String(data, StandardCharsets.UTF_8));
+    self[0] = new SseEventReader((data, offset, length) -> {
+      events.add(new String(data, offset, length, StandardCharsets.UTF_8));
       self[0].pause();
     }, failures::add, () -> ends++);
 
@@ -107,6 +107,36 @@ class SseEventReaderTest {
     assertThat(events).hasSize(5_000);
     for (int i = 0; i < 5_000; i++) {
       assertThat(events.get(i)).isEqualTo("{\"i\":" + i + "}");
+    }
+  }
+
+  @Test
+  void aDataLineReadBeforeTheInputMovesIsHandedOverIntact() {
+    // The data line is complete, its blank line comes with a write that makes the reader move its input.
+    reader.write(Buffer.buffer("data: first line of its own\n"));
+    String big = "x".repeat(10_000);
+    reader.write(Buffer.buffer("\ndata: " + big + "\n\ndata: a\ndata: b\n"));
+    reader.write(Buffer.buffer("\ndata: "));
+    reader.write(Buffer.buffer("x".repeat(20_000)));
+    reader.write(Buffer.buffer("\n"));
+    reader.write(Buffer.buffer("z".repeat(30_000))); // a line that is not data, moving the input again
+    reader.write(Buffer.buffer("\n\n"));
+    reader.end();
+
+    assertThat(events).containsExactly("first line of its own", big, "a\nb", "x".repeat(20_000));
+  }
+
+  @Test
+  void lineEndsAreFoundAtEveryPlaceInAnEightByteWord() {
+    for (int pad = 0; pad < 20; pad++) {
+      events.clear();
+      SseEventReader fresh = new SseEventReader(
+          (data, offset, length) -> events.add(new String(data, offset, length, StandardCharsets.UTF_8)),
+          failures::add, () -> { });
+      String text = "y".repeat(pad);
+      fresh.write(Buffer.buffer("data: " + text + "\r\n\r\ndata: " + text + "z\n\n:" + text + "\rdata: end\r\r"));
+      fresh.end();
+      assertThat(events).as("pad %d", pad).containsExactly(text, text + "z", "end");
     }
   }
 
