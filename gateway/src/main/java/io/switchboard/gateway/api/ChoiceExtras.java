@@ -88,6 +88,11 @@ final class ChoiceExtras {
     return soFar;
   }
 
+  /** Nothing beside the text: no tool calls, no other message fields, no logprobs. */
+  boolean isEmpty() {
+    return toolCalls.isEmpty() && message.isEmpty() && logprobs == null;
+  }
+
   boolean hasToolCalls() {
     return !toolCalls.isEmpty();
   }

@@ -407,7 +407,7 @@ final class GenerationExchange implements InFlightRequests.Described {
       sse.done();
     } else {
       response.putHeader("content-type", "application/json")
-          .end(format.completeResponse(text.toString(), finishReason, counted, extras).toBuffer());
+          .end(format.completeResponseBody(text.toString(), finishReason, counted, extras));
     }
     services.metrics().tokens(request.model(), counted);
     finish(200, null, counted, finishReason);

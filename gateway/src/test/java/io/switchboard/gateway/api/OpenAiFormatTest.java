@@ -7,6 +7,8 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
+import java.util.Random;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 class OpenAiFormatTest {
@@ -153,5 +155,46 @@ class OpenAiFormatTest {
 
     assertThat(last.getString("id")).isEqualTo(first.getString("id"));
     assertThat(last.getLong("created")).isEqualTo(first.getLong("created"));
+  }
+
+  /** Characters that need escaping or several UTF-8 bytes, mixed with plain ones. */
+  private static String randomText(Random random) {
+    String pool = "ab \"\\/\b\t\n\f\r\u0000\u0001\u001f\u007f é日本\u2028";
+    StringBuilder text = new StringBuilder();
+    for (int i = random.nextInt(40); i > 0; i--) {
+      if (random.nextInt(8) == 0) {
+        text.appendCodePoint(0x1F300 + random.nextInt(200)); // astral: a surrogate pair
+      } else {
+        text.append(pool.charAt(random.nextInt(pool.length())));
+      }
+    }
+    return text.toString();
+  }
+
+  @Test
+  void aPlainAnswerWrittenStraightOutIsByteForByteTheEncodedJsonTree() {
+    Random random = new Random(20261123);
+    for (RequestKind kind : new RequestKind[] {RequestKind.CHAT, RequestKind.COMPLETION}) {
+      OpenAiFormat format = format(kind, false, false);
+      for (int i = 0; i < 2_000; i++) {
+        String text = randomText(random);
+        String finishReason = new String[] {"stop", "length", null, "tool\"calls"}[random.nextInt(4)];
+        Usage usage = new Usage(random.nextInt(5000), random.nextInt(5000), random.nextBoolean() ? 0 : 7);
+        String expected = format.completeResponse(text, finishReason, usage, new ChoiceExtras()).encode();
+        assertThat(format.completeResponseBody(text, finishReason, usage, new ChoiceExtras()).toString())
+            .as("%s %s", kind, text).isEqualTo(expected);
+      }
+    }
+  }
+
+  @Test
+  void anAnswerWithSomethingBesideTheTextGoesThroughTheTree() {
+    OpenAiFormat format = format(RequestKind.CHAT, false, false);
+    ChoiceExtras extras = new ChoiceExtras();
+    extras.add(new JsonObject().put("delta", new JsonObject().put("reasoning_content", "thinking")));
+    JsonObject body = new JsonObject(format.completeResponseBody("hi", "stop", new Usage(1, 2), extras));
+    assertThat(body.getJsonArray("choices").getJsonObject(0).getJsonObject("message")
+        .getString("reasoning_content")).isEqualTo("thinking");
+    assertThat(body).isEqualTo(format.completeResponse("hi", "stop", new Usage(1, 2), extras));
   }
 }
