@@ -32,7 +32,7 @@ public final class CompletionsHandler implements Handler<RoutingContext> {
   public void handle(RoutingContext ctx) {
     String requestId = RequestIds.of(ctx.request());
     ctx.put(RequestIds.HEADER, requestId);
-    ctx.response().putHeader(RequestIds.HEADER, requestId);
+    ctx.response().putHeader(RequestIds.HEADER_NAME, requestId);
     int limit = services.options().getMaxInFlight();
     if (services.metrics().inFlight() >= limit) {
       ctx.response().putHeader("retry-after", "1");

@@ -19,6 +19,7 @@ import io.switchboard.protocol.StreamChunk;
 import io.switchboard.protocol.TraceContext;
 import io.switchboard.protocol.Usage;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
@@ -41,6 +42,9 @@ final class GenerationExchange implements InFlightRequests.Described {
   private static final Logger log = LoggerFactory.getLogger(GenerationExchange.class);
   /** Response header naming the worker that served the request: the first thing an operator asks. */
   static final String WORKER_HEADER = "x-switchboard-worker";
+  // Header names and values encoded once, not on every response.
+  private static final CharSequence WORKER_HEADER_NAME = HttpHeaders.createOptimized(WORKER_HEADER);
+  private static final CharSequence APPLICATION_JSON = HttpHeaders.createOptimized("application/json");
 
   private final GatewayServices services;
   private final RoutingContext ctx;
@@ -171,7 +175,7 @@ final class GenerationExchange implements InFlightRequests.Described {
       heldAWorker = true;
       leaveQueue();
       if (!response.headWritten()) {
-        response.putHeader(WORKER_HEADER, worker.workerId());
+        response.putHeader(WORKER_HEADER_NAME, worker.workerId());
       }
       if (finished) {
         opening.cancel("client disconnected");
@@ -396,7 +400,7 @@ final class GenerationExchange implements InFlightRequests.Described {
             + "embeddings request without an answer (request " + requestId + ")."), null);
         return;
       }
-      response.putHeader("content-type", "application/json")
+      response.putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON)
           .end(format.embeddingResponse(result, counted).toBuffer());
     } else if (request.stream()) {
       beginStream();
@@ -406,7 +410,7 @@ final class GenerationExchange implements InFlightRequests.Described {
       }
       sse.done();
     } else {
-      response.putHeader("content-type", "application/json")
+      response.putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON)
           .end(format.completeResponseBody(text.toString(), finishReason, counted, extras));
     }
     services.metrics().tokens(request.model(), counted);

@@ -1,6 +1,7 @@
 package io.switchboard.gateway.api;
 
 import io.switchboard.protocol.RandomIds;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 
 import java.util.regex.Pattern;
@@ -9,6 +10,8 @@ import java.util.regex.Pattern;
 final class RequestIds {
 
   static final String HEADER = "x-request-id";
+  /** The same, encoded once for the response header of every request. */
+  static final CharSequence HEADER_NAME = HttpHeaders.createOptimized(HEADER);
   private static final Pattern SANE = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
 
   private RequestIds() {

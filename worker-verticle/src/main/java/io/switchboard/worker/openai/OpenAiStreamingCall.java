@@ -12,6 +12,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -32,6 +33,12 @@ import java.util.Set;
  * backend's request.
  */
 public final class OpenAiStreamingCall implements Generation {
+
+  // Header names and values encoded once, not on every request.
+  private static final CharSequence APPLICATION_JSON = HttpHeaders.createOptimized("application/json");
+  private static final CharSequence TEXT_EVENT_STREAM = HttpHeaders.createOptimized("text/event-stream");
+  private static final CharSequence REQUEST_ID = HttpHeaders.createOptimized("x-request-id");
+  private static final CharSequence TRACEPARENT = HttpHeaders.createOptimized("traceparent");
 
   /** Delta fields that are the text itself; every other delta field is passed through. */
   private static final Set<String> TEXT_FIELDS = Set.of("content", "role");
@@ -85,10 +92,10 @@ public final class OpenAiStreamingCall implements Generation {
   public OpenAiStreamingCall start() {
     attempts++;
     String path = request.kind() == RequestKind.CHAT ? "/v1/chat/completions" : "/v1/completions";
-    var options = endpoint.request(HttpMethod.POST, path).putHeader("content-type", "application/json")
-        .putHeader("accept", "text/event-stream").putHeader("x-request-id", request.requestId());
+    var options = endpoint.request(HttpMethod.POST, path).putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON)
+        .putHeader(HttpHeaders.ACCEPT, TEXT_EVENT_STREAM).putHeader(REQUEST_ID, request.requestId());
     if (request.trace().traceparent() != null) {
-      options.putHeader("traceparent", request.trace().traceparent());
+      options.putHeader(TRACEPARENT, request.trace().traceparent());
     }
     heardFrom();
     client.request(options)
