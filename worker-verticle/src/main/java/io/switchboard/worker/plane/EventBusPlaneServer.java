@@ -13,9 +13,6 @@ import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.HashMap;
-import java.util.Map;
-
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
 /**
@@ -29,7 +26,7 @@ public final class EventBusPlaneServer {
   private final Vertx vertx;
   private final String workerId;
   private final GenerationRunner runner;
-  private final Map<String, EventBusChunkSender> senders = new HashMap<>();
+  private final OpenStreams<EventBusChunkSender> streams;
   private MessageConsumer<JsonObject> generateConsumer;
   private MessageConsumer<JsonObject> controlConsumer;
 
@@ -37,6 +34,7 @@ public final class EventBusPlaneServer {
     this.vertx = vertx;
     this.workerId = workerId;
     this.runner = runner;
+    this.streams = new OpenStreams<>(runner, workerId);
   }
 
   /** Registers the worker's addresses cluster-wide; completes once every node can reach them. */
@@ -70,15 +68,10 @@ public final class EventBusPlaneServer {
           "malformed generate request: " + malformed.getMessage(), workerId).toReplyException());
       return;
     }
-    String streamId = request.streamId();
-    EventBusChunkSender sender = new EventBusChunkSender(vertx.eventBus(), request.replyAddress(), streamId,
-        Math.max(1, request.initialCredits()));
-    senders.put(streamId, sender);
-    GenerateError refused = runner.submit(request, sender, () -> senders.remove(streamId));
+    EventBusChunkSender sender = new EventBusChunkSender(vertx.eventBus(), request.replyAddress(),
+        request.streamId(), Math.max(1, request.initialCredits()));
+    GenerateError refused = streams.submit(request, sender);
     if (refused != null) {
-      senders.remove(streamId);
-      log.info("generate request refused", kv("requestId", request.requestId()), kv("workerId", workerId),
-          kv("code", refused.code().name()), kv("reason", refused.message()));
       message.fail(refused.code().wireCode(), refused.toJson().encode());
       return;
     }
@@ -95,9 +88,6 @@ public final class EventBusPlaneServer {
       runner.cancel(streamId, body.getString(StreamControl.REASON, "cancelled by the gateway"));
       return;
     }
-    EventBusChunkSender sender = senders.get(streamId);
-    if (sender != null) {
-      sender.grant(body.getInteger(StreamControl.CREDITS, 0));
-    }
+    streams.grant(streamId, body.getInteger(StreamControl.CREDITS, 0));
   }
 }

@@ -6,13 +6,6 @@ import io.switchboard.protocol.SameNodeWorkers;
 import io.switchboard.worker.GenerationRunner;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
-import java.util.HashMap;
-import java.util.Map;
-
-import static net.logstash.logback.argument.StructuredArguments.kv;
 
 /**
  * The worker's side of {@link SameNodeWorkers}: a gateway on this node calls it directly, and each call is
@@ -21,14 +14,11 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
  */
 public final class SameNodePlaneServer implements SameNodeWorkers.Worker {
 
-  private static final Logger log = LoggerFactory.getLogger(SameNodePlaneServer.class);
-
   private final Vertx vertx;
   private final Context context;
   private final String workerId;
   private final GenerationRunner runner;
-  /** Touched only on the worker's context. */
-  private final Map<String, SameNodeChunkSender> senders = new HashMap<>();
+  private final OpenStreams<SameNodeChunkSender> streams;
   private volatile boolean accepting;
 
   /** @param context the worker's context: every call runs there */
@@ -37,6 +27,7 @@ public final class SameNodePlaneServer implements SameNodeWorkers.Worker {
     this.context = context;
     this.workerId = workerId;
     this.runner = runner;
+    this.streams = new OpenStreams<>(runner, workerId);
   }
 
   /** Lists the worker for gateways on this node. */
@@ -58,12 +49,7 @@ public final class SameNodePlaneServer implements SameNodeWorkers.Worker {
 
   @Override
   public void grant(String streamId, int credits) {
-    context.runOnContext(v -> {
-      SameNodeChunkSender sender = senders.get(streamId);
-      if (sender != null) {
-        sender.grant(credits);
-      }
-    });
+    context.runOnContext(v -> streams.grant(streamId, credits));
   }
 
   @Override
@@ -78,15 +64,10 @@ public final class SameNodePlaneServer implements SameNodeWorkers.Worker {
       gatewayContext.runOnContext(x -> gateway.refused(stopping));
       return;
     }
-    String streamId = request.streamId();
     SameNodeChunkSender sender = new SameNodeChunkSender(gatewayContext, gateway,
         Math.max(1, request.initialCredits()));
-    senders.put(streamId, sender);
-    GenerateError refused = runner.submit(request, sender, () -> senders.remove(streamId));
+    GenerateError refused = streams.submit(request, sender);
     if (refused != null) {
-      senders.remove(streamId);
-      log.info("generate request refused", kv("requestId", request.requestId()), kv("workerId", workerId),
-          kv("code", refused.code().name()), kv("reason", refused.message()));
       gatewayContext.runOnContext(x -> gateway.refused(refused));
       return;
     }
