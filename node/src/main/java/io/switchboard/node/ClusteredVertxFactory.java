@@ -11,6 +11,7 @@ import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.core.http.ClientAuth;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.PemTrustOptions;
+import io.vertx.core.transport.Transport;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsOptions;
@@ -23,7 +24,7 @@ import java.util.Properties;
 /**
  * Builds the clustered Vert.x of a node: Hazelcast configured from {@code cluster.xml} (carried in the jar)
  * with this node's address, port, members and cluster name filled in, the event bus bound to the same
- * address, and Micrometer metrics into the node's Prometheus registry.
+ * address, its sockets on the chosen transport, and Micrometer metrics into the node's Prometheus registry.
  */
 final class ClusteredVertxFactory {
 
@@ -35,7 +36,7 @@ final class ClusteredVertxFactory {
   record ClusteredVertx(Vertx vertx, HazelcastClusterManager clusterManager) {
   }
 
-  static Future<ClusteredVertx> create(ClusterOptions cluster, PrometheusMeterRegistry registry) {
+  static Future<ClusteredVertx> create(ClusterOptions cluster, Transport transport, PrometheusMeterRegistry registry) {
     HazelcastClusterManager clusterManager = new HazelcastClusterManager(hazelcastConfig(cluster));
     EventBusOptions eventBus = new EventBusOptions()
         .setHost(cluster.getHost())
@@ -59,6 +60,7 @@ final class ClusteredVertxFactory {
             .addDisabledMetricsCategory(MetricsDomain.HTTP_CLIENT));
     return Vertx.builder()
         .with(options)
+        .withTransport(transport)
         .withClusterManager(clusterManager)
         .withMetrics(new MicrometerMetricsFactory(registry))
         .buildClustered()

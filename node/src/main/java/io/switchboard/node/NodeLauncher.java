@@ -47,14 +47,21 @@ public final class NodeLauncher {
   }
 
   public Future<Void> start() {
-    return ClusteredVertxFactory.create(options.getCluster(), meterRegistry).compose(clustered -> {
+    NetworkTransportChoice transport;
+    try {
+      transport = NetworkTransportChoice.pick(options.getTransport());
+    } catch (ConfigException unavailable) {
+      return Future.failedFuture(unavailable);
+    }
+    return ClusteredVertxFactory.create(options.getCluster(), transport.transport(), meterRegistry).compose(clustered -> {
       vertx = clustered.vertx();
       nodeId = clustered.clusterManager().getNodeId();
       watcher = new MembershipWatcher(vertx, clustered.clusterManager().getHazelcastInstance());
       watcher.start();
       log.info("joined the cluster", kv("node", nodeId), kv("cluster", options.getCluster().getName()),
           kv("host", options.getCluster().getHost()), kv("members", watcher.memberIds().size()),
-          kv("roles", String.join(",", options.getRoles())));
+          kv("roles", String.join(",", options.getRoles())), kv("transport", transport.transport().name()),
+          kv("transportReason", transport.reason()));
       return deployRpcAgent();
     }).compose(v -> deployGrpcPlane()).compose(v -> deployWorkers()).compose(v -> deployGateway()).recover(failure -> {
       Future<Void> closed = vertx == null ? Future.succeededFuture() : vertx.close();

@@ -27,10 +27,12 @@ public class NodeOptions {
   public static final Set<String> LOG_FORMATS = Set.of("json", "text");
   /** Longest a stopping node waits for its workers to drain and the cluster to be left. */
   public static final long DEFAULT_SHUTDOWN_TIMEOUT_MS = 40_000;
+  public static final String DEFAULT_TRANSPORT = NetworkTransportChoice.AUTO;
 
   private Set<String> roles = new LinkedHashSet<>(DEFAULT_ROLES);
   private String logFormat = DEFAULT_LOG_FORMAT;
   private long shutdownTimeoutMs = DEFAULT_SHUTDOWN_TIMEOUT_MS;
+  private String transport = DEFAULT_TRANSPORT;
   private ClusterOptions cluster = new ClusterOptions();
   private GatewayOptions gateway = new GatewayOptions();
   private GrpcPlaneOptions grpc = new GrpcPlaneOptions();
@@ -47,6 +49,7 @@ public class NodeOptions {
         : new LinkedHashSet<>(roleList.stream().map(String::valueOf).map(String::trim).toList());
     logFormat = node.getString("logFormat", DEFAULT_LOG_FORMAT);
     shutdownTimeoutMs = node.getLong("shutdownTimeoutMs", DEFAULT_SHUTDOWN_TIMEOUT_MS);
+    transport = node.getString("transport", DEFAULT_TRANSPORT);
     cluster = new ClusterOptions(json.getJsonObject("cluster", new JsonObject()));
     gateway = new GatewayOptions(json.getJsonObject("gateway", new JsonObject()));
     grpc = new GrpcPlaneOptions(json.getJsonObject("grpc", new JsonObject()));
@@ -69,7 +72,8 @@ public class NodeOptions {
         .put("node", new JsonObject()
             .put("roles", new JsonArray(List.copyOf(roles)))
             .put("logFormat", logFormat)
-            .put("shutdownTimeoutMs", shutdownTimeoutMs))
+            .put("shutdownTimeoutMs", shutdownTimeoutMs)
+            .put("transport", transport))
         .put("cluster", cluster.toJson())
         .put("gateway", gateway.toJson())
         .put("grpc", grpc.toJson())
@@ -92,6 +96,10 @@ public class NodeOptions {
     }
     if (shutdownTimeoutMs < 1000) {
       throw new IllegalArgumentException("node.shutdownTimeoutMs must be >= 1000, got " + shutdownTimeoutMs);
+    }
+    if (!NetworkTransportChoice.NAMES.contains(transport)) {
+      throw new IllegalArgumentException("node.transport must be one of auto, io_uring, epoll, nio, got '" + transport
+          + "' (auto takes the fastest this machine can run)");
     }
     cluster.validate("cluster");
     gateway.validate("gateway");
@@ -139,6 +147,11 @@ public class NodeOptions {
 
   public long getShutdownTimeoutMs() {
     return shutdownTimeoutMs;
+  }
+
+  /** The socket transport to run on: auto, io_uring, epoll or nio (see {@link NetworkTransportChoice}). */
+  public String getTransport() {
+    return transport;
   }
 
   public ClusterOptions getCluster() {

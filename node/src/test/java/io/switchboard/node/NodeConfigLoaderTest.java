@@ -421,6 +421,19 @@ class NodeConfigLoaderTest {
   }
 
   @Test
+  void theTransportDefaultsToAutoAndTakesItsVariable() {
+    assertThat(load(Map.of()).getTransport()).isEqualTo("auto");
+    assertThat(load(Map.of("SWITCHBOARD_NODE_TRANSPORT", "epoll")).getTransport()).isEqualTo("epoll");
+  }
+
+  @Test
+  void anUnknownTransportIsNamedWithTheChoices() {
+    assertThatThrownBy(() -> load(Map.of("SWITCHBOARD_NODE_TRANSPORT", "kqueue")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("node.transport must be one of auto, io_uring, epoll, nio, got 'kqueue'");
+  }
+
+  @Test
   void listsAreCommaSeparated() {
     assertThat(load(Map.of("SWITCHBOARD_CLUSTER_MEMBERS", "a,b")).getCluster().getMembers())
         .containsExactly("a", "b");
