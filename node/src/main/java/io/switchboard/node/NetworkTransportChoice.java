@@ -6,23 +6,25 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Which socket transport the node's Vert.x runs on ({@code node.transport}). {@code auto} takes the first of
- * io_uring, epoll and NIO that this machine can run: io_uring and epoll are Netty's native Linux transports and
- * cost the node's event loop less per request than Java's NIO (load-tests/bin/compare: 44 µs of CPU per proxied
- * request on NIO, 38 on epoll, 36 on io_uring). A container whose seccomp profile refuses io_uring, or a non-Linux
- * machine, falls through to the next. A transport named explicitly must be available, or the node does not start.
+ * Which socket transport the node's Vert.x runs on ({@code node.transport}). {@code auto} takes epoll, Netty's
+ * native Linux transport, when this machine can load it, and Java's NIO otherwise (a non-Linux machine): epoll
+ * costs the node's event loop less per request (load-tests/bin/compare, paired runs: 44 µs of CPU per proxied
+ * request on NIO, 38 on epoll). io_uring did 36 µs but is not in auto: under 200 concurrent gRPC-plane streams
+ * Netty 4.2.9's io_uring transport overflowed its completion queue and reset a call (the client got a 502), so it
+ * runs only when named. A transport named explicitly must be available, or the node does not start.
  */
 record NetworkTransportChoice(Transport transport, String reason) {
 
   static final String AUTO = "auto";
   static final Set<String> NAMES = Set.of(AUTO, "io_uring", "epoll", "nio");
-  private static final List<Transport> AUTO_ORDER = List.of(Transport.IO_URING, Transport.EPOLL, Transport.NIO);
+  private static final List<Transport> AUTO_ORDER = List.of(Transport.EPOLL, Transport.NIO);
+  private static final List<Transport> NAMED = List.of(Transport.IO_URING, Transport.EPOLL, Transport.NIO);
 
   static NetworkTransportChoice pick(String configured) {
-    return pick(configured, AUTO_ORDER);
+    return pick(configured, AUTO.equals(configured) ? AUTO_ORDER : NAMED);
   }
 
-  /** {@code candidates}: the transports in the order auto tries them, NIO last. */
+  /** {@code candidates}: for auto, the transports in the order it tries them, NIO last; else those to pick from. */
   static NetworkTransportChoice pick(String configured, List<Transport> candidates) {
     if (AUTO.equals(configured)) {
       StringBuilder skipped = new StringBuilder();

@@ -11,16 +11,23 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class NetworkTransportChoiceTest {
 
   @Test
-  void autoTakesTheFirstAvailableOfIoUringEpollAndNio() {
-    Transport expected = List.of(Transport.IO_URING, Transport.EPOLL, Transport.NIO).stream()
-        .filter(Transport::available).findFirst().orElseThrow();
+  void autoTakesEpollWhereItLoadsAndNioElsewhere() {
+    Transport expected = Transport.EPOLL.available() ? Transport.EPOLL : Transport.NIO;
 
     NetworkTransportChoice choice = NetworkTransportChoice.pick("auto");
 
     assertThat(choice.transport()).isSameAs(expected);
     assertThat(choice.reason()).startsWith("node.transport auto");
-    if (expected != Transport.IO_URING) {
-      assertThat(choice.reason()).contains("skipped io_uring (");
+    if (expected == Transport.NIO) {
+      assertThat(choice.reason()).contains("skipped epoll (");
+    }
+  }
+
+  @Test
+  void ioUringRunsOnlyWhenNamed() {
+    assertThat(NetworkTransportChoice.pick("auto").transport()).isNotSameAs(Transport.IO_URING);
+    if (Transport.IO_URING.available()) {
+      assertThat(NetworkTransportChoice.pick("io_uring").transport()).isSameAs(Transport.IO_URING);
     }
   }
 
@@ -40,13 +47,13 @@ class NetworkTransportChoiceTest {
 
   @Test
   void autoSkipsWhatCannotRunAndSaysWhy() {
-    Transport refused = unavailable("io_uring", new IllegalStateException("io_uring_setup: Operation not permitted"));
+    Transport refused = unavailable("epoll", new UnsatisfiedLinkError("no netty_transport_native_epoll"));
 
     NetworkTransportChoice choice = NetworkTransportChoice.pick("auto", List.of(refused, Transport.NIO));
 
     assertThat(choice.transport()).isSameAs(Transport.NIO);
     assertThat(choice.reason())
-        .isEqualTo("node.transport auto; skipped io_uring (IllegalStateException: io_uring_setup: Operation not permitted)");
+        .isEqualTo("node.transport auto; skipped epoll (UnsatisfiedLinkError: no netty_transport_native_epoll)");
   }
 
   @Test
