@@ -18,6 +18,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -47,6 +48,8 @@ public final class WorkerRegistry {
   private final WorkerDepartures departures = new WorkerDepartures(50, System::currentTimeMillis);
   private final java.util.function.Supplier<List<String>> members;
   private final ServiceDiscovery discovery;
+  private static final Comparator<WorkerState> BY_WORKER_ID = Comparator.comparing(WorkerState::workerId);
+
   private final Map<String, WorkerDescriptor> records = new HashMap<>();
   private final Map<String, LoadReport> reports = new HashMap<>();
   private final Map<String, Long> reportReceivedNanos = new HashMap<>();
@@ -116,12 +119,19 @@ public final class WorkerRegistry {
 
   /** Every worker known to serve {@code model} for this kind of request (embeddings: only those that do). */
   public List<WorkerState> workersOf(String model, RequestKind kind) {
+    // Called on every request: filter the records first, so a cluster of many workers and models builds and
+    // sorts only the few that serve this model.
+    long now = System.nanoTime();
     List<WorkerState> result = new ArrayList<>();
-    for (WorkerState worker : allWorkers()) {
-      if (kind == RequestKind.EMBEDDING ? worker.servesEmbeddings(model) : worker.serves(model)) {
-        result.add(worker);
+    for (WorkerDescriptor descriptor : records.values()) {
+      LoadReport report = reports.get(descriptor.workerId());
+      List<String> models = kind == RequestKind.EMBEDDING ? WorkerState.embeddingModelsOf(report)
+          : WorkerState.modelsOf(descriptor, report);
+      if (models.contains(model)) {
+        result.add(stateOf(descriptor, now));
       }
     }
+    result.sort(BY_WORKER_ID);
     return result;
   }
 
@@ -131,7 +141,7 @@ public final class WorkerRegistry {
     for (WorkerDescriptor descriptor : records.values()) {
       result.add(stateOf(descriptor, now));
     }
-    result.sort((a, b) -> a.workerId().compareTo(b.workerId()));
+    result.sort(BY_WORKER_ID);
     return result;
   }
 

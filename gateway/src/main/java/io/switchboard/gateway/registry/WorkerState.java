@@ -44,6 +44,11 @@ public record WorkerState(WorkerDescriptor descriptor, LoadReport load, long las
 
   /** Every model the worker serves now: from its last load report, else the one it announced. */
   public List<String> models() {
+    return modelsOf(descriptor, load);
+  }
+
+  /** What {@link #models()} would say, without building the state (the registry filters by it first). */
+  static List<String> modelsOf(WorkerDescriptor descriptor, LoadReport load) {
     if (load != null) {
       return load.servedModels();
     }
@@ -55,6 +60,10 @@ public record WorkerState(WorkerDescriptor descriptor, LoadReport load, long las
   }
 
   public List<String> embeddingModels() {
+    return embeddingModelsOf(load);
+  }
+
+  static List<String> embeddingModelsOf(LoadReport load) {
     return load == null ? List.of() : load.embeddingModels();
   }
 
