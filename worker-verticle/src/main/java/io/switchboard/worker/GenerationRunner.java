@@ -88,8 +88,10 @@ public final class GenerationRunner {
           + scheduler.running() + " of " + scheduler.slots() + " slots busy and " + scheduler.queued()
           + " requests queued (maxQueue " + options.getMaxQueue() + ")", workerId);
     }
-    log.debug("generation admitted", kv("requestId", request.requestId()), kv("workerId", workerId),
-        kv("streamId", request.streamId()), kv("queued", !tracked.holdsSlot));
+    if (log.isDebugEnabled()) { // every request passes here: build the log's arguments only when it is written
+      log.debug("generation admitted", kv("requestId", request.requestId()), kv("workerId", workerId),
+          kv("streamId", request.streamId()), kv("queued", !tracked.holdsSlot));
+    }
     return null;
   }
 
@@ -287,9 +289,11 @@ public final class GenerationRunner {
       }
       finished = true;
       transport.end(text, tokens, finishReason, usage, extra);
-      log.debug("generation finished", kv("requestId", request.requestId()), kv("workerId", workerId),
-          kv("finishReason", finishReason), kv("completionTokens", usage.completionTokens()),
-          kv("durationMs", (System.nanoTime() - admittedNanos) / 1_000_000));
+      if (log.isDebugEnabled()) {
+        log.debug("generation finished", kv("requestId", request.requestId()), kv("workerId", workerId),
+            kv("finishReason", finishReason), kv("completionTokens", usage.completionTokens()),
+            kv("durationMs", (System.nanoTime() - admittedNanos) / 1_000_000));
+      }
       ended(this, true);
     }
 
