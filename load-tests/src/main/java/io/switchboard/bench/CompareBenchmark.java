@@ -31,7 +31,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * 32 connections with the proxy's CPU time per request (from /proc), 1,000 concurrent SSE streams (first-chunk
  * latency, and streams whose chunks were lost, repeated or reordered), and the proxy's RSS before and after.
  * Each target first gets {@code jit-warmup-seconds} of unmeasured load, so JVMs are measured compiled. The
- * throughput run is repeated {@code throughput-rounds} times (default 3), the targets taking turns; the table
+ * throughput run is repeated {@code throughput-rounds} times (default 5: one slow minute of this VM moved a median of three by a tenth), the targets taking turns; the table
  * shows each target's median, and the last line's throughput ratio is the median of the rounds' ratios.
  * Loopback targets only. {@code load-tests/bin/compare} starts everything and calls this.
  *
@@ -50,7 +50,7 @@ public final class CompareBenchmark {
     DEFAULTS.put("reference", "nginx");
     DEFAULTS.put("latency-seconds", "6");
     DEFAULTS.put("throughput-seconds", "8");
-    DEFAULTS.put("throughput-rounds", "3");
+    DEFAULTS.put("throughput-rounds", "5");
     DEFAULTS.put("warmup-seconds", "2");
     // -XX:+PrintCompilation on the node: with 2 cores shared with the load, C2 is still busy 15 s into the
     // load (compiler threads were 35-42% of a node's samples then) and settles after about 30 s.
