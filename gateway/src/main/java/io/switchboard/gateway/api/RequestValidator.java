@@ -177,7 +177,10 @@ public final class RequestValidator {
     }
     Object parsed;
     try {
-      parsed = Json.decodeValue(strictUtf8(raw));
+      byte[] bytes = raw.getBytes();
+      // Well-formed UTF-8 goes to Jackson's byte parser as it is; anything else is decoded strictly first, so
+      // that a malformed byte is named as such (and not read leniently).
+      parsed = PlainUtf8.check(bytes) ? Json.CODEC.fromBuffer(raw, Object.class) : Json.decodeValue(strictUtf8(bytes));
     } catch (DecodeException | IllegalStateException malformed) {
       throw new ApiError(400, "invalid_request_error", "invalid_json", null,
           "We could not parse the JSON body of your request: " + shortReason(malformed)
@@ -194,8 +197,8 @@ public final class RequestValidator {
    * The body as text, refusing anything that is not UTF-8. Jackson's byte parser is lenient: it takes overlong
    * forms, encoded UTF-16 surrogates, code points past U+10FFFF and UTF-16/32 bodies without complaint.
    */
-  private static String strictUtf8(Buffer raw) {
-    ByteBuffer in = ByteBuffer.wrap(raw.getBytes());
+  private static String strictUtf8(byte[] raw) {
+    ByteBuffer in = ByteBuffer.wrap(raw);
     CharBuffer out = CharBuffer.allocate(in.remaining());
     CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder();
     CoderResult result = decoder.decode(in, out, true);
