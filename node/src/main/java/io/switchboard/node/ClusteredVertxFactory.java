@@ -36,7 +36,8 @@ final class ClusteredVertxFactory {
   record ClusteredVertx(Vertx vertx, HazelcastClusterManager clusterManager) {
   }
 
-  static Future<ClusteredVertx> create(ClusterOptions cluster, Transport transport, PrometheusMeterRegistry registry) {
+  static Future<ClusteredVertx> create(ClusterOptions cluster, Transport transport, int eventLoops,
+      PrometheusMeterRegistry registry) {
     HazelcastClusterManager clusterManager = new HazelcastClusterManager(hazelcastConfig(cluster));
     EventBusOptions eventBus = new EventBusOptions()
         .setHost(cluster.getHost())
@@ -50,6 +51,9 @@ final class ClusteredVertxFactory {
           .setClientAuth(ClientAuth.REQUIRED);
     }
     VertxOptions options = new VertxOptions()
+        // Vert.x hands each new context the next loop in turn: with more loops than the node's verticles, the
+        // event bus's connections land on another thread than the gateway or worker they serve (node.eventLoops).
+        .setEventLoopPoolSize(eventLoops)
         .setEventBusOptions(eventBus)
         // Vert.x's event-bus and HTTP metrics cost registry lookups per message and per request (every stream
         // chunk; both HTTP hops of a proxied request); the gateway's own metrics (switchboard_*) cover what they

@@ -53,7 +53,8 @@ public final class NodeLauncher {
     } catch (ConfigException unavailable) {
       return Future.failedFuture(unavailable);
     }
-    return ClusteredVertxFactory.create(options.getCluster(), transport.transport(), meterRegistry).compose(clustered -> {
+    return ClusteredVertxFactory.create(options.getCluster(), transport.transport(), options.getEventLoops(),
+        meterRegistry).compose(clustered -> {
       vertx = clustered.vertx();
       nodeId = clustered.clusterManager().getNodeId();
       watcher = new MembershipWatcher(vertx, clustered.clusterManager().getHazelcastInstance());
@@ -61,7 +62,7 @@ public final class NodeLauncher {
       log.info("joined the cluster", kv("node", nodeId), kv("cluster", options.getCluster().getName()),
           kv("host", options.getCluster().getHost()), kv("members", watcher.memberIds().size()),
           kv("roles", String.join(",", options.getRoles())), kv("transport", transport.transport().name()),
-          kv("transportReason", transport.reason()));
+          kv("transportReason", transport.reason()), kv("eventLoops", options.getEventLoops()));
       return deployRpcAgent();
     }).compose(v -> deployGrpcPlane()).compose(v -> deployWorkers()).compose(v -> deployGateway()).recover(failure -> {
       Future<Void> closed = vertx == null ? Future.succeededFuture() : vertx.close();

@@ -28,11 +28,20 @@ public class NodeOptions {
   /** Longest a stopping node waits for its workers to drain and the cluster to be left. */
   public static final long DEFAULT_SHUTDOWN_TIMEOUT_MS = 40_000;
   public static final String DEFAULT_TRANSPORT = NetworkTransportChoice.AUTO;
+  /**
+   * One event loop: the gateway and each worker are one verticle instance each, so every request already passes
+   * through one loop; more loops only put the event bus's connections and the verticles on different threads,
+   * handing every message from one to the other (two nodes: 1.32 x the throughput on one loop, see
+   * docs/performance.md).
+   */
+  public static final int DEFAULT_EVENT_LOOPS = 1;
+  public static final int MAX_EVENT_LOOPS = 1024;
 
   private Set<String> roles = new LinkedHashSet<>(DEFAULT_ROLES);
   private String logFormat = DEFAULT_LOG_FORMAT;
   private long shutdownTimeoutMs = DEFAULT_SHUTDOWN_TIMEOUT_MS;
   private String transport = DEFAULT_TRANSPORT;
+  private int eventLoops = DEFAULT_EVENT_LOOPS;
   private ClusterOptions cluster = new ClusterOptions();
   private GatewayOptions gateway = new GatewayOptions();
   private GrpcPlaneOptions grpc = new GrpcPlaneOptions();
@@ -50,6 +59,7 @@ public class NodeOptions {
     logFormat = node.getString("logFormat", DEFAULT_LOG_FORMAT);
     shutdownTimeoutMs = node.getLong("shutdownTimeoutMs", DEFAULT_SHUTDOWN_TIMEOUT_MS);
     transport = node.getString("transport", DEFAULT_TRANSPORT);
+    eventLoops = node.getInteger("eventLoops", DEFAULT_EVENT_LOOPS);
     cluster = new ClusterOptions(json.getJsonObject("cluster", new JsonObject()));
     gateway = new GatewayOptions(json.getJsonObject("gateway", new JsonObject()));
     grpc = new GrpcPlaneOptions(json.getJsonObject("grpc", new JsonObject()));
@@ -73,7 +83,8 @@ public class NodeOptions {
             .put("roles", new JsonArray(List.copyOf(roles)))
             .put("logFormat", logFormat)
             .put("shutdownTimeoutMs", shutdownTimeoutMs)
-            .put("transport", transport))
+            .put("transport", transport)
+            .put("eventLoops", eventLoops))
         .put("cluster", cluster.toJson())
         .put("gateway", gateway.toJson())
         .put("grpc", grpc.toJson())
@@ -100,6 +111,10 @@ public class NodeOptions {
     if (!NetworkTransportChoice.NAMES.contains(transport)) {
       throw new IllegalArgumentException("node.transport must be one of auto, io_uring, epoll, nio, got '" + transport
           + "' (auto takes the fastest this machine can run)");
+    }
+    if (eventLoops < 1 || eventLoops > MAX_EVENT_LOOPS) {
+      throw new IllegalArgumentException("node.eventLoops must be between 1 and " + MAX_EVENT_LOOPS + ", got "
+          + eventLoops + " (1, the default, keeps the gateway, the workers and the event bus on one thread)");
     }
     cluster.validate("cluster");
     gateway.validate("gateway");
@@ -152,6 +167,11 @@ public class NodeOptions {
   /** The socket transport to run on: auto, io_uring, epoll or nio (see {@link NetworkTransportChoice}). */
   public String getTransport() {
     return transport;
+  }
+
+  /** How many event loops the node's Vert.x runs (see {@link #DEFAULT_EVENT_LOOPS}). */
+  public int getEventLoops() {
+    return eventLoops;
   }
 
   public ClusterOptions getCluster() {

@@ -55,6 +55,27 @@ class ClusteredNodesIT {
   }
 
   @Test
+  void aNodeRunsOnOneEventLoopUnlessToldOtherwise() throws Exception {
+    NodeLauncher plain = start(Map.of("SWITCHBOARD_HTTP_PORT", "0", "SWITCHBOARD_WORKERS_0_ID", "loops-1"));
+    NodeLauncher wider = start(Map.of("SWITCHBOARD_HTTP_PORT", "0", "SWITCHBOARD_WORKERS_0_ID", "loops-3",
+        "SWITCHBOARD_NODE_EVENT_LOOPS", "3"));
+
+    assertThat(eventLoopsOf(plain)).isEqualTo(1);
+    assertThat(eventLoopsOf(wider)).isEqualTo(3);
+    // On one loop the gateway, its worker and the event bus still serve a request end to end.
+    waitUntil("the gateway sees its worker", 10_000, () -> routableWorkers(plain.gatewayPort()).contains("loops-1"));
+    assertThat(chat(plain.gatewayPort(), "mock-llm", 3).statusCode()).isEqualTo(200);
+  }
+
+  private static int eventLoopsOf(NodeLauncher launcher) {
+    int loops = 0;
+    for (var ignored : ((io.vertx.core.internal.VertxInternal) launcher.vertx()).nettyEventLoopGroup()) {
+      loops++;
+    }
+    return loops;
+  }
+
+  @Test
   void gatewayStartedAfterItsWorkersRoutesToAWorkerOnAnotherNode() throws Exception {
     start(Map.of("SWITCHBOARD_ROLES", "worker", "SWITCHBOARD_WORKERS_0_ID", "remote-1",
         "SWITCHBOARD_WORKERS_0_MODEL", "remote-llm"));

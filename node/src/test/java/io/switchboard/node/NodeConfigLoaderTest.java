@@ -427,6 +427,19 @@ class NodeConfigLoaderTest {
   }
 
   @Test
+  void eventLoopsDefaultToOneAndTakeTheirVariable() {
+    assertThat(load(Map.of()).getEventLoops()).isEqualTo(1);
+    assertThat(load(Map.of("SWITCHBOARD_NODE_EVENT_LOOPS", "4")).getEventLoops()).isEqualTo(4);
+  }
+
+  @Test
+  void eventLoopsOutOfRangeAreRefusedWithTheRange() {
+    assertThatThrownBy(() -> load(Map.of("SWITCHBOARD_NODE_EVENT_LOOPS", "0")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("node.eventLoops must be between 1 and 1024, got 0");
+  }
+
+  @Test
   void anUnknownTransportIsNamedWithTheChoices() {
     assertThatThrownBy(() -> load(Map.of("SWITCHBOARD_NODE_TRANSPORT", "kqueue")))
         .isInstanceOf(ConfigException.class)
