@@ -1,5 +1,6 @@
 package io.switchboard.gateway.api;
 
+import io.switchboard.protocol.JsonText;
 import io.switchboard.protocol.RequestKind;
 import io.switchboard.protocol.Usage;
 import io.vertx.core.buffer.Buffer;
@@ -98,22 +99,22 @@ final class OpenAiFormat {
       return completeResponse(text, finishReason, usage, extras).toBuffer();
     }
     StringBuilder json = new StringBuilder(220 + id.length() + model.length() + text.length());
-    JsonStringWriter.append(json.append("{\"id\":"), id)
+    JsonText.string(json.append("{\"id\":"), id)
         .append(kind == RequestKind.CHAT ? ",\"object\":\"chat.completion\"" : ",\"object\":\"text_completion\"")
         .append(",\"created\":").append(created);
-    JsonStringWriter.append(json.append(",\"model\":"), model)
+    JsonText.string(json.append(",\"model\":"), model)
         .append(",\"system_fingerprint\":null,\"choices\":[{\"index\":0,");
     if (kind == RequestKind.CHAT) {
-      JsonStringWriter.append(json.append("\"message\":{\"role\":\"assistant\",\"content\":"), text)
+      JsonText.string(json.append("\"message\":{\"role\":\"assistant\",\"content\":"), text)
           .append(",\"refusal\":null}");
     } else {
-      JsonStringWriter.append(json.append("\"text\":"), text);
+      JsonText.string(json.append("\"text\":"), text);
     }
     json.append(",\"logprobs\":null,\"finish_reason\":");
     if (finishReason == null) {
       json.append("null");
     } else {
-      JsonStringWriter.append(json, finishReason);
+      JsonText.string(json, finishReason);
     }
     json.append("}],\"usage\":{\"prompt_tokens\":").append(usage.promptTokens())
         .append(",\"completion_tokens\":").append(usage.completionTokens())

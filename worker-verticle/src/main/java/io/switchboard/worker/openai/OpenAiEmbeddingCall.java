@@ -2,6 +2,7 @@ package io.switchboard.worker.openai;
 
 import io.switchboard.protocol.GenerateError;
 import io.switchboard.protocol.GenerateRequest;
+import io.switchboard.protocol.JsonText;
 import io.switchboard.protocol.Usage;
 import io.switchboard.worker.engine.ChunkSink;
 import io.switchboard.worker.engine.Generation;
@@ -50,7 +51,7 @@ public final class OpenAiEmbeddingCall implements Generation {
         .compose(req -> {
           httpRequest = req;
           req.idleTimeout(idleTimeoutMs);
-          return req.send(body.toBuffer());
+          return req.send(JsonText.buffer(body));
         })
         .compose(response -> response.body().map(answer -> {
           onAnswer(response.statusCode(), answer);

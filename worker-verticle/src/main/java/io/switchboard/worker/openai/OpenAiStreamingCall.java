@@ -3,6 +3,7 @@ package io.switchboard.worker.openai;
 import io.switchboard.protocol.DeadlineSweep;
 import io.switchboard.protocol.GenerateError;
 import io.switchboard.protocol.GenerateRequest;
+import io.switchboard.protocol.JsonText;
 import io.switchboard.protocol.RequestKind;
 import io.switchboard.protocol.Usage;
 import io.switchboard.worker.engine.ChunkSink;
@@ -13,7 +14,6 @@ import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpHeaders;
-import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -34,9 +34,7 @@ import java.util.Set;
  */
 public final class OpenAiStreamingCall implements Generation {
 
-  // Header names and values encoded once, not on every request.
-  private static final CharSequence APPLICATION_JSON = HttpHeaders.createOptimized("application/json");
-  private static final CharSequence TEXT_EVENT_STREAM = HttpHeaders.createOptimized("text/event-stream");
+  // Header names encoded once, not on every request.
   private static final CharSequence REQUEST_ID = HttpHeaders.createOptimized("x-request-id");
   private static final CharSequence TRACEPARENT = HttpHeaders.createOptimized("traceparent");
 
@@ -91,17 +89,15 @@ public final class OpenAiStreamingCall implements Generation {
 
   public OpenAiStreamingCall start() {
     attempts++;
-    String path = request.kind() == RequestKind.CHAT ? "/v1/chat/completions" : "/v1/completions";
-    var options = endpoint.request(HttpMethod.POST, path).putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON)
-        .putHeader(HttpHeaders.ACCEPT, TEXT_EVENT_STREAM).putHeader(REQUEST_ID, request.requestId());
-    if (request.trace().traceparent() != null) {
-      options.putHeader(TRACEPARENT, request.trace().traceparent());
-    }
     heardFrom();
-    client.request(options)
+    client.request(endpoint.streamRequest(request.kind() == RequestKind.CHAT))
         .compose(req -> {
           httpRequest = req;
-          return req.send(body().toBuffer());
+          req.putHeader(REQUEST_ID, request.requestId());
+          if (request.trace().traceparent() != null) {
+            req.putHeader(TRACEPARENT, request.trace().traceparent());
+          }
+          return req.send(JsonText.buffer(body()));
         })
         .onSuccess(this::onResponse)
         .onFailure(failure -> {
