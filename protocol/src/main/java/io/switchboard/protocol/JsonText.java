@@ -11,10 +11,11 @@ import java.util.Map;
 
 /**
  * JSON written straight to text, as Vert.x's codec (Jackson) writes the same values: a JSON tree read from a
- * request (objects, arrays, strings, numbers, booleans, null) encodes to the same bytes, without Jackson's
- * generator and serializer lookups, which were most of the cost of a proxied request's upstream body. Strings
- * are escaped as Jackson escapes them (quote, backslash, the short escapes, {@code \\u00XX} for other control
- * characters); a surrogate without its pair is written as an escape, so no text is changed on the way.
+ * request (objects, arrays, strings, numbers, booleans, null) comes out as the bytes of its {@code encode()},
+ * without Jackson's generator and serializer lookups, which were most of the cost of a proxied request's
+ * upstream body. Strings are escaped as Jackson escapes them (quote, backslash, the short escapes,
+ * {@code \\u00XX} for other control characters); a surrogate without its pair is written as an escape, so no
+ * text is changed on the way.
  */
 public final class JsonText {
 
@@ -24,8 +25,9 @@ public final class JsonText {
   }
 
   /**
-   * The object's encoding, as {@code object.toBuffer()} gives it; a value this writer does not know (a date, a
-   * byte array, a bean, a number that is not finite) leaves the whole object to Vert.x's codec.
+   * The object's JSON: the bytes of {@code object.encode()} ({@code toBuffer()} writes a character beyond U+FFFF
+   * as two escapes instead; both read the same). A value this writer does not know (a date, a byte array, a bean,
+   * a number that is not finite) leaves the whole object to Vert.x's codec.
    */
   public static Buffer buffer(JsonObject object) {
     StringBuilder out = new StringBuilder(256);
