@@ -168,6 +168,9 @@ public class GatewayVerticle extends VerticleBase {
         // Plain HTTP/1.1 from the first byte: h2c detection would hold a connection, unseen by the connection
         // guard, until its first bytes arrive.
         .setHttp2ClearTextEnabled(false)
+        // Every response is written on the connection's own event loop (the gateway's context), so writes may
+        // skip Vert.x's outbound message queue; a write from another thread would fail instead of being queued.
+        .setStrictThreadMode(true)
         .setMaxHeaderSize(options.getLimits().getMaxHeaderBytes())
         .setMaxInitialLineLength(options.getLimits().getMaxUrlBytes());
     if (options.getTls().enabled()) {
