@@ -62,7 +62,8 @@ public final class NodeLauncher {
       log.info("joined the cluster", kv("node", nodeId), kv("cluster", options.getCluster().getName()),
           kv("host", options.getCluster().getHost()), kv("members", watcher.memberIds().size()),
           kv("roles", String.join(",", options.getRoles())), kv("transport", transport.transport().name()),
-          kv("transportReason", transport.reason()), kv("eventLoops", options.getEventLoops()));
+          kv("transportReason", transport.reason()), kv("eventLoops", options.getEventLoops()),
+          kv("collector", GarbageCollectorName.current()));
       return deployRpcAgent();
     }).compose(v -> deployGrpcPlane()).compose(v -> deployWorkers()).compose(v -> deployGateway()).recover(failure -> {
       Future<Void> closed = vertx == null ? Future.succeededFuture() : vertx.close();
