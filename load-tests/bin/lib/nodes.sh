@@ -5,6 +5,9 @@
 # It calls bench_begin once, then start_node / wait_for, and sets STATUS=ok when it succeeded.
 
 NODE_JAR="${BENCH_NODE_JAR:-node/target/switchboard.jar}"
+# Nodes run as the README runs them, on the parallel collector (docs/operations.md, "JVM and network settings"):
+# BENCH_NODE_GC_OPTS= (empty) gives them the JVM's default collector, G1, instead. BENCH_NODE_JAVA_OPTS adds options.
+NODE_JAVA_OPTS="${BENCH_NODE_GC_OPTS--XX:+UseParallelGC} ${BENCH_NODE_JAVA_OPTS:-}"
 BENCH_JAR="load-tests/target/switchboard-bench.jar"
 PIDS=()
 STATUS=failed
@@ -64,9 +67,9 @@ bench_cleanup() {
 start_node() { # name, args...
   local name="$1"
   shift
-  java ${BENCH_NODE_JAVA_OPTS:-} -jar "$NODE_JAR" "$@" >"$LOG_DIR/$name.log" 2>&1 &
+  java $NODE_JAVA_OPTS -jar "$NODE_JAR" "$@" >"$LOG_DIR/$name.log" 2>&1 &
   PIDS+=("$!")
-  log "started $name node, pid $! ($*), log $LOG_DIR/$name.log"
+  log "started $name node, pid $! (java $NODE_JAVA_OPTS -jar $NODE_JAR $*), log $LOG_DIR/$name.log"
 }
 
 alive_or_die() {
