@@ -37,6 +37,7 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -120,7 +121,7 @@ public class GatewayVerticle extends VerticleBase {
         plane, metrics, admission, new WorkerCircuits(options.getCircuitFailureThreshold(), options.getCircuitOpenMs(),
             System::nanoTime),
         new RetryBackoff(options.getRetryBackoffMs(), () -> ThreadLocalRandom.current().nextDouble()),
-        new InFlightRequests(), spans, new RateLimiter(vertx), deadlines,
+        new InFlightRequests(), spans, new RateLimiter(vertx, options.getRateLimits()), deadlines,
         cluster.localNodeId(), plane.replyAddress());
     ClusterGauges gauges = new ClusterGauges(meterRegistry);
     gaugeTimer = vertx.setPeriodic(1000, id -> gauges.update(registry.allWorkers(),
@@ -185,7 +186,8 @@ public class GatewayVerticle extends VerticleBase {
     Router router = Router.router(vertx);
     ErrorResponder errors = new ErrorResponder(options.getMaxBodyBytes());
     rpcBackends = new RpcBackendDirectory(vertx);
-    ClusterHandlers cluster = new ClusterHandlers(services, this.cluster, directory, rpcBackends);
+    ClusterHandlers cluster = new ClusterHandlers(services, this.cluster, directory, rpcBackends,
+        () -> safeguards(services));
     BodyHandler body = BodyHandler.create(false).setBodyLimit(options.getMaxBodyBytes());
     router.route("/v1/*").handler(new ApiKeyAuth(apiKeys::current, options.getRateLimits(), services.metrics()::refused));
     router.post("/v1/chat/completions").handler(body).handler(new CompletionsHandler(services, RequestKind.CHAT));
@@ -213,6 +215,11 @@ public class GatewayVerticle extends VerticleBase {
     router.errorHandler(400, errors);
     router.errorHandler(500, errors);
     return router;
+  }
+
+  /** Where this gateway's API keys, request bounds and rate limiter stand, for GET /admin/cluster. */
+  private JsonObject safeguards(GatewayServices services) {
+    return new JsonObject().put("rateLimiter", services.rateLimiter().status());
   }
 
   /** The port the API listens on (useful when configured as 0). */

@@ -14,6 +14,7 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Supplier;
 
 /** The read-only views of the cluster: {@code /v1/models}, {@code /health}, {@code /live}, {@code /admin/cluster}. */
 public final class ClusterHandlers {
@@ -22,13 +23,16 @@ public final class ClusterHandlers {
   private final ClusterView cluster;
   private final GatewayDirectory directory;
   private final RpcBackendDirectory rpcBackends;
+  private final Supplier<JsonObject> safeguards;
 
+  /** @param safeguards where this gateway's keys, bounds and rate limiter stand, shown under "gateway" */
   public ClusterHandlers(GatewayServices services, ClusterView cluster, GatewayDirectory directory,
-                         RpcBackendDirectory rpcBackends) {
+                         RpcBackendDirectory rpcBackends, Supplier<JsonObject> safeguards) {
     this.services = services;
     this.cluster = cluster;
     this.directory = directory;
     this.rpcBackends = rpcBackends;
+    this.safeguards = safeguards;
   }
 
   /** {@code GET /v1/models}: every model some worker in the cluster serves, in OpenAI's list shape. */
@@ -138,7 +142,8 @@ public final class ClusterHandlers {
             .put("requestPlane", services.plane().name())
             .put("routingPolicy", services.options().getRoutingPolicy())
             .put("modelPolicies", new JsonArray(services.options().getModelPolicies()))
-            .put("openStreams", services.plane().openStreams()))
+            .put("openStreams", services.plane().openStreams())
+            .mergeIn(safeguards.get()))
         .put("nodes", new JsonArray(List.copyOf(nodes.values())))
         .put("workers", workerList)
         .put("models", new JsonArray(List.copyOf(models.values())))

@@ -61,6 +61,16 @@ public final class CompletionsHandler implements Handler<RoutingContext> {
       }
       var decision = decided.result();
       decision.headers().forEach(ctx.response()::putHeader);
+      if (!decision.allowed() && decision.unreachable() != null) {
+        services.metrics().refused("rate_limiter_unreachable");
+        ctx.response().putHeader("retry-after", String.valueOf(decision.retryAfterSeconds()));
+        ErrorResponder.send(ctx, new ApiError(503, "service_unavailable_error", "rate_limiter_unavailable", null,
+            "API key '" + key.name() + "' is rate-limited and the cluster's rate-limit counters cannot be reached ("
+                + decision.unreachable() + "; request " + requestId + "), so this gateway refuses its requests "
+                + "(gateway.rateLimits.whenUnreachable: refuse). Retry shortly; the operator can check the cluster "
+                + "(GET /admin/cluster)."));
+        return;
+      }
       if (!decision.allowed()) {
         services.metrics().refused("rate_limit_" + decision.exceeded());
         ctx.response().putHeader("retry-after", String.valueOf(decision.retryAfterSeconds()));

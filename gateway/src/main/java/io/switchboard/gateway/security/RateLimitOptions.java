@@ -2,18 +2,24 @@ package io.switchboard.gateway.security;
 
 import io.vertx.core.json.JsonObject;
 
+import java.util.List;
+
 /**
- * Default rate limits of every API key ({@code gateway.rateLimits.*}); a key's own {@code rpm=} / {@code tpm=}
- * overrides them. Counted across every gateway of the cluster. With no API keys configured they apply to all
- * traffic together. 0 = no limit.
+ * Default limits of every API key ({@code gateway.rateLimits.*}); a key's own {@code rpm=} / {@code tpm=} overrides them.
+ * Counted across every gateway of the cluster. With no API keys configured they apply to all traffic together.
+ * 0 = no limit.
  */
 public class RateLimitOptions {
 
   public static final long DEFAULT_REQUESTS_PER_MINUTE = 0;
   public static final long DEFAULT_TOKENS_PER_MINUTE = 0;
+  /** What a limited key's request gets when the cluster's counters do not answer within 100 ms. */
+  public static final String DEFAULT_WHEN_UNREACHABLE = "allow";
+  public static final List<String> WHEN_UNREACHABLE = List.of("allow", "refuse");
 
   private long requestsPerMinute = DEFAULT_REQUESTS_PER_MINUTE;
   private long tokensPerMinute = DEFAULT_TOKENS_PER_MINUTE;
+  private String whenUnreachable = DEFAULT_WHEN_UNREACHABLE;
 
   public RateLimitOptions() {
   }
@@ -21,10 +27,12 @@ public class RateLimitOptions {
   public RateLimitOptions(JsonObject json) {
     requestsPerMinute = json.getLong("requestsPerMinute", DEFAULT_REQUESTS_PER_MINUTE);
     tokensPerMinute = json.getLong("tokensPerMinute", DEFAULT_TOKENS_PER_MINUTE);
+    whenUnreachable = json.getString("whenUnreachable", DEFAULT_WHEN_UNREACHABLE);
   }
 
   public JsonObject toJson() {
-    return new JsonObject().put("requestsPerMinute", requestsPerMinute).put("tokensPerMinute", tokensPerMinute);
+    return new JsonObject().put("requestsPerMinute", requestsPerMinute).put("tokensPerMinute", tokensPerMinute)
+        .put("whenUnreachable", whenUnreachable);
   }
 
   public void validate(String path) {
@@ -35,6 +43,11 @@ public class RateLimitOptions {
     if (tokensPerMinute < 0 || tokensPerMinute > 60_000_000_000L) {
       throw new IllegalArgumentException(path + ".tokensPerMinute must be between 0 (no limit) and 60000000000, got "
           + tokensPerMinute);
+    }
+    if (!WHEN_UNREACHABLE.contains(whenUnreachable)) {
+      throw new IllegalArgumentException(path + ".whenUnreachable must be one of " + WHEN_UNREACHABLE
+          + " (what a rate-limited request gets while the cluster's counters do not answer), got '" + whenUnreachable
+          + "'");
     }
   }
 
@@ -54,5 +67,19 @@ public class RateLimitOptions {
   public RateLimitOptions setTokensPerMinute(long tokensPerMinute) {
     this.tokensPerMinute = tokensPerMinute;
     return this;
+  }
+
+  public String getWhenUnreachable() {
+    return whenUnreachable;
+  }
+
+  public RateLimitOptions setWhenUnreachable(String whenUnreachable) {
+    this.whenUnreachable = whenUnreachable;
+    return this;
+  }
+
+  /** Whether a limited request is refused (503) while the counters cannot be reached, rather than let through. */
+  public boolean refusesWhenUnreachable() {
+    return "refuse".equals(whenUnreachable);
   }
 }

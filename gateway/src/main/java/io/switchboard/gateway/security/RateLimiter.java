@@ -1,7 +1,9 @@
 package io.switchboard.gateway.security;
 
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.Counter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -9,6 +11,7 @@ import org.slf4j.LoggerFactory;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
@@ -22,33 +25,67 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
  * nothing needs resetting at minute boundaries. Tokens are charged when a request finishes (the count is then
  * known); a key over its token budget is refused until the budget refills.
  *
- * <p>If the counters cannot be reached (the cluster is in trouble) requests are let through and a warning is
- * logged: a rate limit is not worth an outage.
+ * <p>What it guarantees: a request it admits has been counted. A request's count is a compare-and-set; after
+ * {@code CAS_TRIES} lost races it falls back to an atomic add, which always counts (and is taken back if it lands
+ * over the limit). Every admit answers within {@link #ANSWER_WITHIN_MS}: if the counters have not answered by then
+ * (a partition: Hazelcast's own timeouts are far longer), the request is let through uncounted or refused, as
+ * {@code gateway.rateLimits.whenUnreachable} says, and for {@link #UNREACHABLE_PAUSE_MS} after that admits answer
+ * the same way without asking the counters, so calls that may hang do not pile up.
  */
 public final class RateLimiter {
 
+  /** Where the limits' counters live: the cluster's shared data, or something that behaves like it in a test. */
+  @FunctionalInterface
+  public interface Counters {
+    Future<Counter> counter(String name);
+  }
+
   private static final Logger log = LoggerFactory.getLogger(RateLimiter.class);
   static final long MINUTE_US = 60_000_000L;
-  private static final int CAS_TRIES = 32;
+  /** Longest an admit waits for the counters. */
+  static final long ANSWER_WITHIN_MS = 100;
+  /** After the counters failed to answer, how long admits answer without asking them. */
+  static final long UNREACHABLE_PAUSE_MS = 1000;
+  static final int CAS_TRIES = 32;
 
   private final Vertx vertx;
+  private final Counters source;
   private final LongSupplier clockMicros;
+  private final boolean refuseWhenUnreachable;
+  private final int casTries;
+  private final long answerWithinMs;
   private final Map<String, Future<Counter>> counters = new ConcurrentHashMap<>();
   private final LogThrottle warnings = new LogThrottle(10_000);
+  private final AtomicLong answeredUncounted = new AtomicLong();
+  private volatile long unreachableUntilNanos = System.nanoTime();
+  private volatile String unreachableBecause;
+  private volatile long unreachableSinceMs;
 
-  public RateLimiter(Vertx vertx) {
-    this(vertx, () -> System.currentTimeMillis() * 1000);
+  public RateLimiter(Vertx vertx, RateLimitOptions options) {
+    this(vertx, name -> vertx.sharedData().getCounter(name), () -> System.currentTimeMillis() * 1000,
+        options.refusesWhenUnreachable(), CAS_TRIES, ANSWER_WITHIN_MS);
   }
 
-  RateLimiter(Vertx vertx, LongSupplier clockMicros) {
+  RateLimiter(Vertx vertx, Counters source, LongSupplier clockMicros, boolean refuseWhenUnreachable, int casTries,
+              long answerWithinMs) {
     this.vertx = vertx;
+    this.source = source;
     this.clockMicros = clockMicros;
+    this.refuseWhenUnreachable = refuseWhenUnreachable;
+    this.casTries = casTries;
+    this.answerWithinMs = answerWithinMs;
   }
 
-  /** The answer for one request: let through or not, and the x-ratelimit-* headers to send either way. */
-  public record Decision(boolean allowed, String exceeded, long limit, long retryAfterMs, Map<String, String> headers) {
+  /**
+   * The answer for one request: let through or not, and the x-ratelimit-* headers to send either way.
+   *
+   * @param unreachable why the counters could not be asked (the request was let through uncounted, or refused
+   *                    when {@code allowed} is false); null when they answered
+   */
+  public record Decision(boolean allowed, String exceeded, long limit, long retryAfterMs, Map<String, String> headers,
+                         String unreachable) {
 
-    static final Decision UNLIMITED = new Decision(true, null, 0, 0, Map.of());
+    static final Decision UNLIMITED = new Decision(true, null, 0, 0, Map.of(), null);
 
     /** Retry-After in whole seconds, at least 1. */
     public long retryAfterSeconds() {
@@ -56,21 +93,43 @@ public final class RateLimiter {
     }
   }
 
-  /** Takes one request from {@code key}'s allowance and checks its token budget. */
+  /** Takes one request from {@code key}'s allowance and checks its token budget; answers within 100 ms. */
   public Future<Decision> admit(ApiKey key) {
     if (!key.rateLimited()) {
       return Future.succeededFuture(Decision.UNLIMITED);
     }
+    if (System.nanoTime() - unreachableUntilNanos < 0) {
+      return Future.succeededFuture(unreachable(key, "admit", unreachableBecause, false));
+    }
+    Future<Decision> counted = count(key);
+    if (counted.isComplete()) {
+      return counted.succeeded() ? counted
+          : Future.succeededFuture(unreachable(key, "admit", String.valueOf(counted.cause().getMessage()), true));
+    }
+    Promise<Decision> answer = Promise.promise();
+    long timer = vertx.setTimer(answerWithinMs, id -> {
+      if (!answer.future().isComplete()) {
+        answer.tryComplete(unreachable(key, "admit", "the cluster's counters did not answer within "
+            + answerWithinMs + " ms", true));
+      }
+    });
+    counted.onComplete(result -> {
+      vertx.cancelTimer(timer);
+      if (!answer.future().isComplete()) {
+        answer.tryComplete(result.succeeded() ? result.result()
+            : unreachable(key, "admit", String.valueOf(result.cause().getMessage()), true));
+      }
+    });
+    return answer.future();
+  }
+
+  private Future<Decision> count(ApiKey key) {
     Future<long[]> requests = key.requestsPerMinute() > 0
-        ? counter(key, "requests").compose(c -> takeRequest(c, MINUTE_US / key.requestsPerMinute(), CAS_TRIES))
+        ? counter(key, "requests").compose(c -> takeRequest(c, MINUTE_US / key.requestsPerMinute(), casTries))
         : Future.succeededFuture(null);
     Future<Long> tokens = key.tokensPerMinute() > 0 ? counter(key, "tokens").compose(Counter::get)
         : Future.succeededFuture(null);
-    return Future.all(requests, tokens).map(all -> decide(key, requests.result(), tokens.result()))
-        .recover(failure -> {
-          warn(key, "admit", failure);
-          return Future.succeededFuture(Decision.UNLIMITED);
-        });
+    return Future.all(requests, tokens).map(all -> decide(key, requests.result(), tokens.result()));
   }
 
   /** Charges {@code tokens} (prompt + completion) to {@code key}'s token budget. */
@@ -78,9 +137,48 @@ public final class RateLimiter {
     if (key.tokensPerMinute() <= 0 || tokens <= 0) {
       return;
     }
+    if (System.nanoTime() - unreachableUntilNanos < 0) {
+      warn(key, "charge tokens", unreachableBecause);
+      return;
+    }
     long cost = (long) Math.ceil(tokens * (double) MINUTE_US / key.tokensPerMinute());
-    counter(key, "tokens").compose(c -> push(c, cost, CAS_TRIES))
-        .onFailure(failure -> warn(key, "charge tokens", failure));
+    counter(key, "tokens").compose(c -> push(c, cost, casTries)).onFailure(failure -> {
+      markUnreachable(String.valueOf(failure.getMessage()));
+      warn(key, "charge tokens", String.valueOf(failure.getMessage()));
+    });
+  }
+
+  /** Where the limiter stands, for /admin/cluster. */
+  public JsonObject status() {
+    boolean paused = System.nanoTime() - unreachableUntilNanos < 0;
+    return new JsonObject()
+        .put("whenUnreachable", refuseWhenUnreachable ? "refuse" : "allow")
+        .put("counters", paused ? "unreachable: " + unreachableBecause : "reachable")
+        .put("lastUnreachableAt", unreachableSinceMs == 0 ? null : java.time.Instant.ofEpochMilli(unreachableSinceMs)
+            .toString())
+        .put("lastUnreachableReason", unreachableBecause)
+        .put("answeredWithoutCounters", answeredUncounted.get());
+  }
+
+  /**
+   * The answer while the counters cannot be asked: let through uncounted, or refused, by
+   * gateway.rateLimits.whenUnreachable. {@code failedNow} marks a fresh failure (which starts the pause).
+   */
+  private Decision unreachable(ApiKey key, String action, String reason, boolean failedNow) {
+    if (failedNow) {
+      markUnreachable(reason);
+    }
+    answeredUncounted.incrementAndGet();
+    warn(key, action, reason);
+    return refuseWhenUnreachable
+        ? new Decision(false, null, 0, UNREACHABLE_PAUSE_MS, Map.of(), reason)
+        : new Decision(true, null, 0, 0, Map.of(), reason);
+  }
+
+  private void markUnreachable(String reason) {
+    unreachableBecause = reason;
+    unreachableSinceMs = System.currentTimeMillis();
+    unreachableUntilNanos = System.nanoTime() + UNREACHABLE_PAUSE_MS * 1_000_000;
   }
 
   private Decision decide(ApiKey key, long[] request, Long tokensTat) {
@@ -118,10 +216,10 @@ public final class RateLimiter {
         retryAfterUs = ahead - MINUTE_US;
       }
     }
-    return new Decision(allowed, exceeded, limit, Math.max(0, retryAfterUs / 1000), headers);
+    return new Decision(allowed, exceeded, limit, Math.max(0, retryAfterUs / 1000), headers, null);
   }
 
-  /** GCRA: returns {1, new tat} when the request was taken, {0, current tat} when it would exceed the limit. */
+  /** GCRA: returns {1, new tat} when the request was taken (and counted), {0, current tat} when it would exceed. */
   private Future<long[]> takeRequest(Counter counter, long interval, int tries) {
     return counter.get().compose(stored -> {
       long now = clockMicros.getAsLong();
@@ -129,33 +227,47 @@ public final class RateLimiter {
       if (tat + interval - now > MINUTE_US) {
         return Future.succeededFuture(new long[] {0, tat});
       }
-      return counter.compareAndSet(stored, tat + interval).compose(swapped -> swapped || tries <= 1
+      return counter.compareAndSet(stored, tat + interval).compose(swapped -> swapped
           ? Future.succeededFuture(new long[] {1, tat + interval})
-          : takeRequest(counter, interval, tries - 1));
+          : tries > 1 ? takeRequest(counter, interval, tries - 1) : takeByAdding(counter, interval));
     });
+  }
+
+  /**
+   * After every compare-and-set lost a race: an atomic add counts the request whatever the others do. Other
+   * requests kept moving the counter, so it lies at or after now and the add is what the compare-and-set would
+   * have written. An add that lands over the limit is taken back and the request refused.
+   */
+  private Future<long[]> takeByAdding(Counter counter, long interval) {
+    return counter.addAndGet(interval).compose(tat -> tat - clockMicros.getAsLong() <= MINUTE_US
+        ? Future.succeededFuture(new long[] {1, tat})
+        : counter.addAndGet(-interval).map(refunded -> new long[] {0, tat - interval}));
   }
 
   private Future<Long> push(Counter counter, long cost, int tries) {
     return counter.get().compose(stored -> {
       long next = Math.max(stored, clockMicros.getAsLong()) + cost;
-      return counter.compareAndSet(stored, next).compose(swapped -> swapped || tries <= 1
-          ? Future.succeededFuture(next) : push(counter, cost, tries - 1));
+      return counter.compareAndSet(stored, next).compose(swapped -> swapped ? Future.succeededFuture(next)
+          : tries > 1 ? push(counter, cost, tries - 1) : counter.addAndGet(cost));
     });
   }
 
   private Future<Counter> counter(ApiKey key, String kind) {
     String name = "switchboard.ratelimit." + key.name() + "." + kind;
-    Future<Counter> counter = counters.computeIfAbsent(name, n -> vertx.sharedData().getCounter(n));
+    Future<Counter> counter = counters.computeIfAbsent(name, source::counter);
     if (counter.failed()) {
       counters.remove(name, counter);
     }
     return counter;
   }
 
-  private void warn(ApiKey key, String action, Throwable failure) {
+  private void warn(ApiKey key, String action, String reason) {
     if (warnings.due(System.currentTimeMillis()) >= 0) {
-      log.warn("rate-limit counters unreachable: letting requests through unlimited", kv("key", key.name()),
-          kv("action", action), kv("component", "gateway"), kv("reason", String.valueOf(failure.getMessage())));
+      log.warn(refuseWhenUnreachable
+              ? "rate-limit counters unreachable: refusing rate-limited requests (gateway.rateLimits.whenUnreachable)"
+              : "rate-limit counters unreachable: letting rate-limited requests through uncounted "
+                  + "(gateway.rateLimits.whenUnreachable)",
+          kv("key", key.name()), kv("action", action), kv("component", "gateway"), kv("reason", reason));
     }
   }
 

@@ -1,10 +1,14 @@
 package io.switchboard.gateway.security;
 
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.shareddata.Counter;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -15,7 +19,8 @@ class RateLimiterTest {
 
   private final Vertx vertx = Vertx.vertx();
   private final AtomicLong nowMicros = new AtomicLong(1_800_000_000_000_000L);
-  private final RateLimiter limiter = new RateLimiter(vertx, nowMicros::get);
+  private final RateLimiter limiter = new RateLimiter(vertx, name -> vertx.sharedData().getCounter(name), nowMicros::get,
+      false, RateLimiter.CAS_TRIES, RateLimiter.ANSWER_WITHIN_MS);
 
   @AfterEach
   void close() throws Exception {
@@ -71,6 +76,87 @@ class RateLimiterTest {
     assertThat(await(limiter.admit(key)).allowed()).isTrue();
   }
 
+  /**
+   * 400 admits of one key at once, against the real shared-data counter whose reads answer a turn of the event
+   * loop later (as a clustered counter's do, over the network): every admit reads the same value and all but one
+   * compare-and-set lose, again and again. Whatever the races, every request let through is in the counter, and no
+   * more than the key's limit get through.
+   */
+  @Test
+  void underContentionEveryAdmittedRequestIsCountedAndTheLimitHolds() throws Exception {
+    long rpm = 100;
+    long interval = RateLimiter.MINUTE_US / rpm;
+    RateLimiter.Counters racing = name -> vertx.sharedData().getCounter(name).map(RacingCounter::new);
+    // A bound far beyond the test's run: this test is about counting, not about slow counters.
+    RateLimiter contended = new RateLimiter(vertx, racing, nowMicros::get, false, 3, 60_000);
+    ApiKey key = key("contended", rpm, 0);
+    Promise<List<RateLimiter.Decision>> all = Promise.promise();
+    vertx.runOnContext(v -> {
+      List<Future<RateLimiter.Decision>> admits = new ArrayList<>();
+      for (int i = 0; i < 400; i++) {
+        admits.add(contended.admit(key));
+      }
+      Future.all(admits).onComplete(done -> all.complete(admits.stream().map(Future::result).toList()));
+    });
+    List<RateLimiter.Decision> decisions = await(all.future());
+    long admitted = decisions.stream().filter(RateLimiter.Decision::allowed).count();
+    long stored = await(await(vertx.sharedData().getCounter("switchboard.ratelimit.contended.requests")).get());
+    long counted = (stored - nowMicros.get()) / interval;
+    assertThat(decisions).allSatisfy(d -> assertThat(d.unreachable()).isNull());
+    assertThat(admitted).as("requests let through").isEqualTo(counted);
+    assertThat(admitted).as("the whole allowance is used, never more").isEqualTo(rpm);
+    assertThat((stored - nowMicros.get()) % interval).as("whole intervals only").isZero();
+  }
+
+  @Test
+  void underContentionEveryChargeOfTokensIsCounted() throws Exception {
+    RateLimiter.Counters racing = name -> vertx.sharedData().getCounter(name).map(RacingCounter::new);
+    RateLimiter contended = new RateLimiter(vertx, racing, nowMicros::get, false, 3, 60_000);
+    ApiKey key = key("charged", 0, 1000);
+    long cost = 10 * RateLimiter.MINUTE_US / 1000;
+    vertx.runOnContext(v -> {
+      for (int i = 0; i < 200; i++) {
+        contended.charge(key, 10);
+      }
+    });
+    long expected = nowMicros.get() + 200 * cost;
+    long deadline = System.currentTimeMillis() + 5000;
+    long stored = 0;
+    while (System.currentTimeMillis() < deadline && stored != expected) {
+      Thread.sleep(20);
+      stored = await(await(vertx.sharedData().getCounter("switchboard.ratelimit.charged.tokens")).get());
+    }
+    assertThat(stored).as("200 charges of 10 tokens, each a sixth of a second at 1000 tpm").isEqualTo(expected);
+  }
+
+  @Test
+  void countersThatNeverAnswerAreAnsweredForWithinTheBoundLettingTheRequestThrough() throws Exception {
+    Promise<Counter> never = Promise.promise();
+    RateLimiter partitioned = new RateLimiter(vertx, name -> never.future(), nowMicros::get, false,
+        RateLimiter.CAS_TRIES, RateLimiter.ANSWER_WITHIN_MS);
+    RateLimiter.Decision decision = onContext(() -> partitioned.admit(key("cut-off", 60, 1000)));
+    assertThat(decision.allowed()).as("whenUnreachable: allow").isTrue();
+    assertThat(decision.unreachable()).contains("did not answer within 100 ms");
+    assertThat(decision.headers()).isEmpty();
+    assertThat(partitioned.status().getString("counters")).startsWith("unreachable");
+    RateLimiter.Decision next = onContext(() -> partitioned.admit(key("cut-off", 60, 1000)));
+    assertThat(next.allowed()).isTrue();
+    assertThat(next.unreachable()).as("answered at once, without another hanging call").isNotNull();
+  }
+
+  @Test
+  void aCounterWhoseCallsHangRefusesWhenToldToWithinTheBound() throws Exception {
+    RateLimiter.Counters hanging = name -> vertx.sharedData().getCounter(name).map(HangingCounter::new);
+    RateLimiter partitioned = new RateLimiter(vertx, hanging, nowMicros::get, true, RateLimiter.CAS_TRIES,
+        RateLimiter.ANSWER_WITHIN_MS);
+    RateLimiter.Decision decision = onContext(() -> partitioned.admit(key("hung", 60, 0)));
+    assertThat(decision.allowed()).as("whenUnreachable: refuse").isFalse();
+    assertThat(decision.exceeded()).as("not a rate-limit refusal (429)").isNull();
+    assertThat(decision.unreachable()).contains("did not answer within 100 ms");
+    assertThat(decision.retryAfterSeconds()).isEqualTo(1);
+    assertThat(partitioned.status().getString("whenUnreachable")).isEqualTo("refuse");
+  }
+
   @Test
   void unlimitedKeysTouchNoCounter() throws Exception {
     RateLimiter.Decision decision = await(limiter.admit(key("free", 0, 0)));
@@ -83,6 +169,96 @@ class RateLimiterTest {
     assertThat(RateLimiter.duration(20_000)).isEqualTo("20ms");
     assertThat(RateLimiter.duration(6_500_000)).isEqualTo("7s");
     assertThat(RateLimiter.duration(360_000_000)).isEqualTo("6m0s");
+  }
+
+  /** Admits from the event loop, as the gateway does (the bound is a timer of the caller's context). */
+  private RateLimiter.Decision onContext(java.util.function.Supplier<Future<RateLimiter.Decision>> admit)
+      throws Exception {
+    Promise<RateLimiter.Decision> decided = Promise.promise();
+    vertx.runOnContext(v -> admit.get().onComplete(decided));
+    return decided.future().toCompletionStage().toCompletableFuture().get(2, TimeUnit.SECONDS);
+  }
+
+  /** The real counter, its reads answered one event-loop turn later, as a remote counter's are. */
+  private record RacingCounter(Counter real) implements Counter {
+    @Override
+    public Future<Long> get() {
+      Promise<Long> later = Promise.promise();
+      real.get().onComplete(value -> io.vertx.core.Vertx.currentContext().runOnContext(v -> later.handle(value)));
+      return later.future();
+    }
+
+    @Override
+    public Future<Long> incrementAndGet() {
+      return real.incrementAndGet();
+    }
+
+    @Override
+    public Future<Long> getAndIncrement() {
+      return real.getAndIncrement();
+    }
+
+    @Override
+    public Future<Long> decrementAndGet() {
+      return real.decrementAndGet();
+    }
+
+    @Override
+    public Future<Long> addAndGet(long value) {
+      return real.addAndGet(value);
+    }
+
+    @Override
+    public Future<Long> getAndAdd(long value) {
+      return real.getAndAdd(value);
+    }
+
+    @Override
+    public Future<Boolean> compareAndSet(long expected, long value) {
+      return real.compareAndSet(expected, value);
+    }
+  }
+
+  /** A counter in a partition: every call waits forever (Hazelcast's own timeouts are far beyond the bound). */
+  private record HangingCounter(Counter real) implements Counter {
+    private static <T> Future<T> never() {
+      return Promise.<T>promise().future();
+    }
+
+    @Override
+    public Future<Long> get() {
+      return never();
+    }
+
+    @Override
+    public Future<Long> incrementAndGet() {
+      return never();
+    }
+
+    @Override
+    public Future<Long> getAndIncrement() {
+      return never();
+    }
+
+    @Override
+    public Future<Long> decrementAndGet() {
+      return never();
+    }
+
+    @Override
+    public Future<Long> addAndGet(long value) {
+      return never();
+    }
+
+    @Override
+    public Future<Long> getAndAdd(long value) {
+      return never();
+    }
+
+    @Override
+    public Future<Boolean> compareAndSet(long expected, long value) {
+      return never();
+    }
   }
 
   private void waitForCharge(ApiKey key, long tokens) throws Exception {
