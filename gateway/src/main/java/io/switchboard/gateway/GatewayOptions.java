@@ -4,6 +4,7 @@ import io.switchboard.gateway.routing.PrefixAwarePolicy;
 import io.switchboard.gateway.routing.RouterOptions;
 import io.switchboard.gateway.routing.RoutingPolicies;
 import io.switchboard.gateway.security.ApiKeys;
+import io.switchboard.gateway.security.ApiKeysFile;
 import io.switchboard.gateway.security.LimitOptions;
 import io.switchboard.gateway.security.RateLimitOptions;
 import io.switchboard.gateway.security.TlsOptions;
@@ -67,6 +68,8 @@ public class GatewayOptions {
   public static final long DEFAULT_REGISTRY_RESYNC_MS = 2000;
   /** One log line per completed request (an access log); failures and retries are logged either way. */
   public static final boolean DEFAULT_LOG_REQUESTS = true;
+  /** How often the API keys file is checked for changes (a change is taken once it stayed for one check). */
+  public static final long DEFAULT_API_KEYS_FILE_CHECK_MS = 2000;
 
   private String host = DEFAULT_HOST;
   private int httpPort = DEFAULT_HTTP_PORT;
@@ -86,8 +89,9 @@ public class GatewayOptions {
   private String adminKey;
   /** API key entries, {@code KEY[;name=N][;models=A|B][;rpm=N][;tpm=N]} each; empty (and no file) = open API. */
   private List<String> apiKeys = new ArrayList<>();
-  /** A file of API key entries, one per line ('#' comments); read at start. */
+  /** A file of API key entries, one per line ('#' comments); read at start, then whenever it changes. */
   private String apiKeysFile;
+  private long apiKeysFileCheckMs = DEFAULT_API_KEYS_FILE_CHECK_MS;
   private RateLimitOptions rateLimits = new RateLimitOptions();
   private LimitOptions limits = new LimitOptions();
   private TlsOptions tls = new TlsOptions();
@@ -141,6 +145,7 @@ public class GatewayOptions {
       apiKeys.add(String.valueOf(entry));
     }
     apiKeysFile = json.getString("apiKeysFile");
+    apiKeysFileCheckMs = json.getLong("apiKeysFileCheckMs", DEFAULT_API_KEYS_FILE_CHECK_MS);
     rateLimits = new RateLimitOptions(json.getJsonObject("rateLimits", new JsonObject()));
     limits = new LimitOptions(json.getJsonObject("limits", new JsonObject()));
     tls = new TlsOptions(json.getJsonObject("tls", new JsonObject()));
@@ -176,6 +181,7 @@ public class GatewayOptions {
         .put("adminKey", adminKey)
         .put("apiKeys", new JsonArray(new ArrayList<>(apiKeys)))
         .put("apiKeysFile", apiKeysFile)
+        .put("apiKeysFileCheckMs", apiKeysFileCheckMs)
         .put("rateLimits", rateLimits.toJson())
         .put("limits", limits.toJson())
         .put("tls", tls.toJson())
@@ -227,10 +233,20 @@ public class GatewayOptions {
     rateLimits.validate(path + ".rateLimits");
     limits.validate(path + ".limits");
     tls.validate(path + ".tls");
-    if (apiKeysFile != null && !apiKeysFile.isBlank()
-        && !java.nio.file.Files.isReadable(java.nio.file.Path.of(apiKeysFile))) {
-      throw new IllegalArgumentException(path + ".apiKeysFile: cannot read '" + apiKeysFile + "' (missing, or not "
-          + "readable by this user)");
+    requireAtLeast(path + ".apiKeysFileCheckMs", apiKeysFileCheckMs, 100);
+    if (apiKeysFile != null && !apiKeysFile.isBlank()) {
+      if (!java.nio.file.Files.isReadable(java.nio.file.Path.of(apiKeysFile))) {
+        throw new IllegalArgumentException(path + ".apiKeysFile: cannot read '" + apiKeysFile + "' (missing, or not "
+            + "readable by this user)");
+      }
+      try {
+        ApiKeysFile.readNow(this, apiKeysFile);
+      } catch (java.io.IOException unreadable) {
+        throw new IllegalArgumentException(path + ".apiKeysFile: cannot read '" + apiKeysFile + "' ("
+            + unreadable.getMessage() + ")");
+      } catch (IllegalArgumentException invalid) {
+        throw new IllegalArgumentException(path + ".apiKeysFile: " + invalid.getMessage());
+      }
     }
     if (adminKey != null) {
       ApiKeys.hashOf(adminKey, path + ".adminKey");
@@ -402,6 +418,15 @@ public class GatewayOptions {
 
   public GatewayOptions setApiKeysFile(String apiKeysFile) {
     this.apiKeysFile = apiKeysFile;
+    return this;
+  }
+
+  public long getApiKeysFileCheckMs() {
+    return apiKeysFileCheckMs;
+  }
+
+  public GatewayOptions setApiKeysFileCheckMs(long apiKeysFileCheckMs) {
+    this.apiKeysFileCheckMs = apiKeysFileCheckMs;
     return this;
   }
 

@@ -129,7 +129,7 @@ public class GatewayVerticle extends VerticleBase {
         cluster.memberIds().size()));
     connections = new ConnectionGuard(deadlines, options.getLimits(), metrics::refused);
     InvalidRequestResponder invalidRequests = new InvalidRequestResponder(options.getLimits());
-    apiKeys = new ApiKeySource(vertx, options);
+    apiKeys = new ApiKeySource(vertx, options, meterRegistry);
     return apiKeys.start()
         .compose(keys -> {
           Router router = router(services);
@@ -219,7 +219,12 @@ public class GatewayVerticle extends VerticleBase {
 
   /** Where this gateway's API keys, request bounds and rate limiter stand, for GET /admin/cluster. */
   private JsonObject safeguards(GatewayServices services) {
-    return new JsonObject().put("rateLimiter", services.rateLimiter().status());
+    return new JsonObject().put("apiKeys", apiKeys.status()).put("rateLimiter", services.rateLimiter().status());
+  }
+
+  /** Where the API keys come from (tests check the keys file through it instead of waiting for the timer). */
+  ApiKeySource apiKeySource() {
+    return apiKeys;
   }
 
   /** The port the API listens on (useful when configured as 0). */

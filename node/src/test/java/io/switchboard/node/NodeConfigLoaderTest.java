@@ -70,10 +70,34 @@ class NodeConfigLoaderTest {
         .hasMessageContaining("gateway.apiKeysFile: cannot read '/nonexistent/keys'");
     assertThatThrownBy(() -> load(Map.of("SWITCHBOARD_GATEWAY_LIMITS_MAX_CONNECTIONS", "0")))
         .hasMessageContaining("gateway.limits.maxConnections must be >= 1");
+    assertThatThrownBy(() -> load(Map.of("SWITCHBOARD_GATEWAY_RATE_LIMITS_WHEN_UNREACHABLE", "maybe")))
+        .hasMessageContaining("gateway.rateLimits.whenUnreachable must be one of [allow, refuse]");
+    assertThatThrownBy(() -> load(Map.of("SWITCHBOARD_GATEWAY_API_KEYS_FILE_CHECK_MS", "10")))
+        .hasMessageContaining("gateway.apiKeysFileCheckMs must be >= 100");
     assertThatThrownBy(() -> load(Map.of("SWITCHBOARD_GATEWAY_RATE_LIMITS_REQUESTS_PER_MINUTE", "-1")))
         .hasMessageContaining("gateway.rateLimits.requestsPerMinute must be between 0");
     assertThatThrownBy(() -> load(Map.of("SWITCHBOARD_GATEWAY_ADMIN_KEY", "sha256:1234")))
         .hasMessageContaining("64 hex digits");
+  }
+
+  @Test
+  void aKeysFileThatHoldsNoKeyStopsTheNodeBeforeAnythingStarts() throws IOException {
+    Path empty = file("keys-empty.txt", "");
+    assertThatThrownBy(() -> load(Map.of("SWITCHBOARD_GATEWAY_API_KEYS_FILE", empty.toString())))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("gateway.apiKeysFile: " + empty + " holds no API key (it is empty)");
+    Path comments = file("keys-comments.txt", "# nobody yet\n\n");
+    assertThatThrownBy(() -> load(Map.of("SWITCHBOARD_GATEWAY_API_KEYS_FILE", comments.toString())))
+        .hasMessageContaining("holds no API key (only blank and comment lines)");
+    Path bad = file("keys-bad.txt", "good-key-123\nbad key\n");
+    assertThatThrownBy(() -> load(Map.of("SWITCHBOARD_GATEWAY_API_KEYS_FILE", bad.toString())))
+        .hasMessageContaining(bad + " line 2").hasMessageContaining("visible ASCII");
+    Path good = file("keys-good.txt", "good-key-123;name=good\n");
+    NodeOptions options = load(Map.of("SWITCHBOARD_GATEWAY_API_KEYS_FILE", good.toString(),
+        "SWITCHBOARD_GATEWAY_API_KEYS_FILE_CHECK_MS", "500", "SWITCHBOARD_GATEWAY_RATE_LIMITS_WHEN_UNREACHABLE",
+        "refuse"));
+    assertThat(options.getGateway().getApiKeysFileCheckMs()).isEqualTo(500);
+    assertThat(options.getGateway().getRateLimits().refusesWhenUnreachable()).isTrue();
   }
 
   @Test

@@ -36,4 +36,21 @@ class StartupFailuresIT {
       assertThat(node.output()).contains("configuration error: gateway.adminKey must be at least 8 characters");
     }
   }
+
+  /** An emptied keys file must not start a gateway with its API open to everyone. */
+  @Test
+  void aKeysFileThatHoldsNoKeyStopsTheNode() throws Exception {
+    java.nio.file.Path keys = java.nio.file.Files.createTempFile("switchboard-keys", ".txt");
+    try {
+      Map<String, String> env = new HashMap<>(freshCluster("empty-keys"));
+      env.put("SWITCHBOARD_GATEWAY_API_KEYS_FILE", keys.toString());
+      try (NodeProcess node = new NodeProcess("empty-keys", env)) {
+        assertThat(node.waitForExit(60_000)).isEqualTo(2);
+        assertThat(node.output()).contains("configuration error: gateway.apiKeysFile: " + keys
+            + " holds no API key (it is empty)");
+      }
+    } finally {
+      java.nio.file.Files.deleteIfExists(keys);
+    }
+  }
 }
