@@ -232,6 +232,11 @@ public class GatewayOptions {
     }
     rateLimits.validate(path + ".rateLimits");
     limits.validate(path + ".limits");
+    if (limits.getMaxInFlightBodyBytes() != 0 && limits.getMaxInFlightBodyBytes() < maxBodyBytes) {
+      throw new IllegalArgumentException(path + ".limits.maxInFlightBodyBytes (" + limits.getMaxInFlightBodyBytes()
+          + ") must be at least " + path + ".maxBodyBytes (" + maxBodyBytes + "), or 0 for an eighth of the heap: "
+          + "a request of the largest size accepted must fit");
+    }
     tls.validate(path + ".tls");
     requireAtLeast(path + ".apiKeysFileCheckMs", apiKeysFileCheckMs, 100);
     if (apiKeysFile != null && !apiKeysFile.isBlank()) {

@@ -26,7 +26,10 @@ import io.switchboard.gateway.routing.PrefixSharing;
 import io.switchboard.gateway.routing.WorkerRouter;
 import io.switchboard.gateway.security.ApiKeyAuth;
 import io.switchboard.gateway.security.ApiKeySource;
+import io.switchboard.gateway.security.BodyBudget;
 import io.switchboard.gateway.security.ConnectionGuard;
+import io.switchboard.gateway.security.KeyConcurrency;
+import io.switchboard.gateway.security.RequestBounds;
 import io.switchboard.gateway.security.InvalidRequestResponder;
 import io.switchboard.gateway.security.RateLimiter;
 import io.switchboard.protocol.DeadlineSweep;
@@ -76,6 +79,7 @@ public class GatewayVerticle extends VerticleBase {
   private ConnectionGuard connections;
   private ApiKeySource apiKeys;
   private DeadlineSweep deadlines;
+  private RequestBounds bounds;
 
   public GatewayVerticle(GatewayOptions options, ClusterView cluster, PrometheusMeterRegistry meterRegistry) {
     this(options, cluster, meterRegistry, PeerTls.NONE);
@@ -151,7 +155,8 @@ public class GatewayVerticle extends VerticleBase {
           log.info("gateway listening", kv("host", options.getHost()), kv("port", listening.actualPort()),
               kv("scheme", options.getTls().enabled() ? "https" : "http"),
               kv("requestPlane", plane.name()), kv("routingPolicy", options.getRoutingPolicy()),
-              kv("node", cluster.localNodeId()));
+              kv("node", cluster.localNodeId()), kv("maxInFlightBodyBytes", bounds.status()
+                  .getLong("maxInFlightBodyBytes")));
         })
         .onFailure(failure -> log.error("gateway failed to start", kv("host", options.getHost()),
             kv("port", options.getHttpPort()), kv("reason", String.valueOf(failure.getMessage()))));
@@ -190,6 +195,10 @@ public class GatewayVerticle extends VerticleBase {
         () -> safeguards(services));
     BodyHandler body = BodyHandler.create(false).setBodyLimit(options.getMaxBodyBytes());
     router.route("/v1/*").handler(new ApiKeyAuth(apiKeys::current, options.getRateLimits(), services.metrics()::refused));
+    bounds = new RequestBounds(new BodyBudget(options.getLimits().inFlightBodyBudget(options.getMaxBodyBytes(),
+        Runtime.getRuntime().maxMemory())), new KeyConcurrency(), options.getMaxBodyBytes(),
+        services.metrics()::refused, meterRegistry);
+    router.post("/v1/*").handler(bounds);
     router.post("/v1/chat/completions").handler(body).handler(new CompletionsHandler(services, RequestKind.CHAT));
     router.post("/v1/completions").handler(body).handler(new CompletionsHandler(services, RequestKind.COMPLETION));
     router.post("/v1/embeddings").handler(body).handler(new CompletionsHandler(services, RequestKind.EMBEDDING));
@@ -219,7 +228,8 @@ public class GatewayVerticle extends VerticleBase {
 
   /** Where this gateway's API keys, request bounds and rate limiter stand, for GET /admin/cluster. */
   private JsonObject safeguards(GatewayServices services) {
-    return new JsonObject().put("apiKeys", apiKeys.status()).put("rateLimiter", services.rateLimiter().status());
+    return new JsonObject().put("apiKeys", apiKeys.status()).put("requestBounds", bounds.status())
+        .put("rateLimiter", services.rateLimiter().status());
   }
 
   /** Where the API keys come from (tests check the keys file through it instead of waiting for the timer). */

@@ -97,6 +97,14 @@ class NodeConfigLoaderTest {
         "SWITCHBOARD_GATEWAY_API_KEYS_FILE_CHECK_MS", "500", "SWITCHBOARD_GATEWAY_RATE_LIMITS_WHEN_UNREACHABLE",
         "refuse"));
     assertThat(options.getGateway().getApiKeysFileCheckMs()).isEqualTo(500);
+    NodeOptions bounded = load(Map.of("SWITCHBOARD_GATEWAY_LIMITS_MAX_IN_FLIGHT_BODY_BYTES", "8388608",
+        "SWITCHBOARD_GATEWAY_RATE_LIMITS_CONCURRENT_REQUESTS", "12"));
+    assertThat(bounded.getGateway().getLimits().getMaxInFlightBodyBytes()).isEqualTo(8_388_608);
+    assertThat(bounded.getGateway().getRateLimits().getConcurrentRequests()).isEqualTo(12);
+    assertThatThrownBy(() -> load(Map.of("SWITCHBOARD_GATEWAY_LIMITS_MAX_IN_FLIGHT_BODY_BYTES", "1000")))
+        .hasMessageContaining("gateway.limits.maxInFlightBodyBytes (1000) must be at least gateway.maxBodyBytes");
+    assertThatThrownBy(() -> load(Map.of("SWITCHBOARD_GATEWAY_RATE_LIMITS_CONCURRENT_REQUESTS", "-2")))
+        .hasMessageContaining("gateway.rateLimits.concurrentRequests must be >= 0");
     assertThat(options.getGateway().getRateLimits().refusesWhenUnreachable()).isTrue();
   }
 

@@ -10,12 +10,19 @@ import java.util.Set;
  * @param models             the models it may use; empty = all
  * @param requestsPerMinute  0 = no limit
  * @param tokensPerMinute    0 = no limit
+ * @param concurrentRequests requests it may have in progress at once on one gateway; 0 = no cap
  */
-public record ApiKey(String name, byte[] sha256, Set<String> models, long requestsPerMinute, long tokensPerMinute) {
+public record ApiKey(String name, byte[] sha256, Set<String> models, long requestsPerMinute, long tokensPerMinute,
+                     int concurrentRequests) {
+
+  public ApiKey(String name, byte[] sha256, Set<String> models, long requestsPerMinute, long tokensPerMinute) {
+    this(name, sha256, models, requestsPerMinute, tokensPerMinute, 0);
+  }
 
   /** The identity of every request when no key is configured (the gateway is open). */
   public static ApiKey anonymous(RateLimitOptions limits) {
-    return new ApiKey("anonymous", new byte[0], Set.of(), limits.getRequestsPerMinute(), limits.getTokensPerMinute());
+    return new ApiKey("anonymous", new byte[0], Set.of(), limits.getRequestsPerMinute(), limits.getTokensPerMinute(),
+        limits.getConcurrentRequests());
   }
 
   public boolean allows(String model) {

@@ -11,7 +11,8 @@ import java.util.Set;
 
 /**
  * The API keys a gateway accepts, read from {@code gateway.apiKeys} entries and the lines of
- * {@code gateway.apiKeysFile}. An entry is {@code KEY[;name=NAME][;models=M1|M2][;rpm=N][;tpm=N]}, where KEY is
+ * {@code gateway.apiKeysFile}. An entry is {@code KEY[;name=NAME][;models=M1|M2][;rpm=N][;tpm=N][;concurrency=N]},
+ * where KEY is
  * the key itself or {@code sha256:<64 hex digits>} (so the key need not be written anywhere in clear). Only hashes
  * are kept; a presented key is hashed and compared with every known hash in constant time.
  */
@@ -60,7 +61,7 @@ public final class ApiKeys {
     String secret = parts[0].strip();
     if (secret.isEmpty()) {
       throw new IllegalArgumentException(source + ": an API key entry must start with the key, e.g. "
-          + "'sk-team-a-1234;name=team-a;models=llama|qwen;rpm=600;tpm=200000'");
+          + "'sk-team-a-1234;name=team-a;models=llama|qwen;rpm=600;tpm=200000;concurrency=8'");
     }
     if (!isHashForm(secret) && secret.chars().anyMatch(c -> c <= ' ' || c > '~')) {
       throw new IllegalArgumentException(source + ": an API key may hold only visible ASCII characters (no spaces)");
@@ -70,6 +71,7 @@ public final class ApiKeys {
     Set<String> models = Set.of();
     long rpm = defaults.getRequestsPerMinute();
     long tpm = defaults.getTokensPerMinute();
+    long concurrency = defaults.getConcurrentRequests();
     for (int i = 1; i < parts.length; i++) {
       String attribute = parts[i].strip();
       int eq = attribute.indexOf('=');
@@ -98,11 +100,12 @@ public final class ApiKeys {
         }
         case "rpm" -> rpm = number(value, "rpm", source);
         case "tpm" -> tpm = number(value, "tpm", source);
+        case "concurrency" -> concurrency = Math.min(number(value, "concurrency", source), Integer.MAX_VALUE);
         default -> throw new IllegalArgumentException(source + ": unknown API key attribute '" + field
-            + "' (known: name, models, rpm, tpm)");
+            + "' (known: name, models, rpm, tpm, concurrency)");
       }
     }
-    return new ApiKey(name, hash, models, rpm, tpm);
+    return new ApiKey(name, hash, models, rpm, tpm, (int) concurrency);
   }
 
   private static long number(String value, String field, String source) {

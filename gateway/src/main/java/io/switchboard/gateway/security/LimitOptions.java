@@ -4,7 +4,8 @@ import io.vertx.core.json.JsonObject;
 
 /**
  * What one client may ask of a gateway ({@code gateway.limits.*}): how big a request may be, how many messages
- * and tokens it may ask for, how long it may take to send, and how many connections all clients may hold. The
+ * and tokens it may ask for, how long it may take to send, how many connections all clients may hold, and how
+ * many bytes of request bodies the gateway holds at once. The
  * body size limit is {@code gateway.maxBodyBytes}; the whole-request time limit is {@code gateway.requestTimeoutMs}.
  */
 public class LimitOptions {
@@ -24,6 +25,11 @@ public class LimitOptions {
   public static final long DEFAULT_REQUEST_READ_TIMEOUT_MS = 30_000;
   /** Connections all clients together may hold open to this gateway; beyond, new ones are closed at once. */
   public static final int DEFAULT_MAX_CONNECTIONS = 4096;
+  /**
+   * Bytes of request bodies this gateway holds at once, counted from each request's head until it ends; beyond,
+   * 503. 0 = an eighth of the JVM's maximum heap (docs/security.md says why).
+   */
+  public static final long DEFAULT_MAX_IN_FLIGHT_BODY_BYTES = 0;
 
   private int maxMessages = DEFAULT_MAX_MESSAGES;
   private int maxTokens = DEFAULT_MAX_TOKENS;
@@ -31,6 +37,7 @@ public class LimitOptions {
   private int maxUrlBytes = DEFAULT_MAX_URL_BYTES;
   private long requestReadTimeoutMs = DEFAULT_REQUEST_READ_TIMEOUT_MS;
   private int maxConnections = DEFAULT_MAX_CONNECTIONS;
+  private long maxInFlightBodyBytes = DEFAULT_MAX_IN_FLIGHT_BODY_BYTES;
 
   public LimitOptions() {
   }
@@ -42,6 +49,7 @@ public class LimitOptions {
     maxUrlBytes = json.getInteger("maxUrlBytes", DEFAULT_MAX_URL_BYTES);
     requestReadTimeoutMs = json.getLong("requestReadTimeoutMs", DEFAULT_REQUEST_READ_TIMEOUT_MS);
     maxConnections = json.getInteger("maxConnections", DEFAULT_MAX_CONNECTIONS);
+    maxInFlightBodyBytes = json.getLong("maxInFlightBodyBytes", DEFAULT_MAX_IN_FLIGHT_BODY_BYTES);
   }
 
   public JsonObject toJson() {
@@ -51,7 +59,8 @@ public class LimitOptions {
         .put("maxHeaderBytes", maxHeaderBytes)
         .put("maxUrlBytes", maxUrlBytes)
         .put("requestReadTimeoutMs", requestReadTimeoutMs)
-        .put("maxConnections", maxConnections);
+        .put("maxConnections", maxConnections)
+        .put("maxInFlightBodyBytes", maxInFlightBodyBytes);
   }
 
   public void validate(String path) {
@@ -61,6 +70,7 @@ public class LimitOptions {
     requireAtLeast(path + ".maxUrlBytes", maxUrlBytes, 256);
     requireAtLeast(path + ".requestReadTimeoutMs", requestReadTimeoutMs, 100);
     requireAtLeast(path + ".maxConnections", maxConnections, 1);
+    requireAtLeast(path + ".maxInFlightBodyBytes (0 = an eighth of the heap)", maxInFlightBodyBytes, 0);
   }
 
   private static void requireAtLeast(String key, long value, long min) {
@@ -112,6 +122,24 @@ public class LimitOptions {
   public LimitOptions setRequestReadTimeoutMs(long requestReadTimeoutMs) {
     this.requestReadTimeoutMs = requestReadTimeoutMs;
     return this;
+  }
+
+  public long getMaxInFlightBodyBytes() {
+    return maxInFlightBodyBytes;
+  }
+
+  public LimitOptions setMaxInFlightBodyBytes(long maxInFlightBodyBytes) {
+    this.maxInFlightBodyBytes = maxInFlightBodyBytes;
+    return this;
+  }
+
+  /**
+   * The budget in force: {@code maxInFlightBodyBytes}, or when it is 0 an eighth of {@code maxHeapBytes}; never
+   * less than one body of {@code maxBodyBytes}, so any request the gateway accepts can be served alone.
+   */
+  public long inFlightBodyBudget(long maxBodyBytes, long maxHeapBytes) {
+    long budget = maxInFlightBodyBytes > 0 ? maxInFlightBodyBytes : maxHeapBytes / 8;
+    return Math.max(budget, maxBodyBytes);
   }
 
   public int getMaxConnections() {

@@ -5,20 +5,24 @@ import io.vertx.core.json.JsonObject;
 import java.util.List;
 
 /**
- * Default limits of every API key ({@code gateway.rateLimits.*}); a key's own {@code rpm=} / {@code tpm=} overrides them.
- * Counted across every gateway of the cluster. With no API keys configured they apply to all traffic together.
+ * Default limits of every API key ({@code gateway.rateLimits.*}); a key's own {@code rpm=} / {@code tpm=} /
+ * {@code concurrency=} overrides them. Requests and tokens per minute are counted across every gateway of the
+ * cluster, concurrent requests per gateway. With no API keys configured they apply to all traffic together.
  * 0 = no limit.
  */
 public class RateLimitOptions {
 
   public static final long DEFAULT_REQUESTS_PER_MINUTE = 0;
   public static final long DEFAULT_TOKENS_PER_MINUTE = 0;
+  /** Requests one key may have in progress at once on one gateway; 0 = no cap. */
+  public static final int DEFAULT_CONCURRENT_REQUESTS = 0;
   /** What a limited key's request gets when the cluster's counters do not answer within 100 ms. */
   public static final String DEFAULT_WHEN_UNREACHABLE = "allow";
   public static final List<String> WHEN_UNREACHABLE = List.of("allow", "refuse");
 
   private long requestsPerMinute = DEFAULT_REQUESTS_PER_MINUTE;
   private long tokensPerMinute = DEFAULT_TOKENS_PER_MINUTE;
+  private int concurrentRequests = DEFAULT_CONCURRENT_REQUESTS;
   private String whenUnreachable = DEFAULT_WHEN_UNREACHABLE;
 
   public RateLimitOptions() {
@@ -27,12 +31,13 @@ public class RateLimitOptions {
   public RateLimitOptions(JsonObject json) {
     requestsPerMinute = json.getLong("requestsPerMinute", DEFAULT_REQUESTS_PER_MINUTE);
     tokensPerMinute = json.getLong("tokensPerMinute", DEFAULT_TOKENS_PER_MINUTE);
+    concurrentRequests = json.getInteger("concurrentRequests", DEFAULT_CONCURRENT_REQUESTS);
     whenUnreachable = json.getString("whenUnreachable", DEFAULT_WHEN_UNREACHABLE);
   }
 
   public JsonObject toJson() {
     return new JsonObject().put("requestsPerMinute", requestsPerMinute).put("tokensPerMinute", tokensPerMinute)
-        .put("whenUnreachable", whenUnreachable);
+        .put("concurrentRequests", concurrentRequests).put("whenUnreachable", whenUnreachable);
   }
 
   public void validate(String path) {
@@ -43,6 +48,10 @@ public class RateLimitOptions {
     if (tokensPerMinute < 0 || tokensPerMinute > 60_000_000_000L) {
       throw new IllegalArgumentException(path + ".tokensPerMinute must be between 0 (no limit) and 60000000000, got "
           + tokensPerMinute);
+    }
+    if (concurrentRequests < 0) {
+      throw new IllegalArgumentException(path + ".concurrentRequests must be >= 0 (0 = no cap), got "
+          + concurrentRequests);
     }
     if (!WHEN_UNREACHABLE.contains(whenUnreachable)) {
       throw new IllegalArgumentException(path + ".whenUnreachable must be one of " + WHEN_UNREACHABLE
@@ -66,6 +75,15 @@ public class RateLimitOptions {
 
   public RateLimitOptions setTokensPerMinute(long tokensPerMinute) {
     this.tokensPerMinute = tokensPerMinute;
+    return this;
+  }
+
+  public int getConcurrentRequests() {
+    return concurrentRequests;
+  }
+
+  public RateLimitOptions setConcurrentRequests(int concurrentRequests) {
+    this.concurrentRequests = concurrentRequests;
     return this;
   }
 

@@ -43,6 +43,21 @@ class ApiKeysTest {
   }
 
   @Test
+  void aKeysCapOfConcurrentRequestsIsItsOwnOrTheDefault() {
+    RateLimitOptions defaults = new RateLimitOptions().setConcurrentRequests(16);
+    ApiKeys keys = ApiKeys.parse(List.of(new ApiKeys.Entry("sk-capped-1;name=capped;concurrency=3", "line 1"),
+        new ApiKeys.Entry("sk-default-2;name=default", "line 2"),
+        new ApiKeys.Entry("sk-free-3;name=free;concurrency=0", "line 3")), defaults);
+    assertThat(keys.find("sk-capped-1").concurrentRequests()).isEqualTo(3);
+    assertThat(keys.find("sk-default-2").concurrentRequests()).as("gateway.rateLimits.concurrentRequests")
+        .isEqualTo(16);
+    assertThat(keys.find("sk-free-3").concurrentRequests()).as("0 = no cap").isZero();
+    assertThat(ApiKey.anonymous(defaults).concurrentRequests()).isEqualTo(16);
+    assertThatThrownBy(() -> parse("k1;concurrency=-1")).hasMessageContaining("concurrency= must be a whole number");
+    assertThatThrownBy(() -> parse("k1;concurrency=many")).hasMessageContaining("concurrency=");
+  }
+
+  @Test
   void acceptsAKeyGivenAsItsSha256() {
     String hex = HexFormat.of().formatHex(ApiKeys.sha256("never-written-down"));
     ApiKeys keys = parse("sha256:" + hex + ";name=hidden");
@@ -55,7 +70,8 @@ class ApiKeysTest {
         .hasMessageContaining("64 hex digits");
     assertThatThrownBy(() -> parse("key one")).hasMessageContaining("visible ASCII");
     assertThatThrownBy(() -> parse("k1;rpm=-3")).hasMessageContaining("rpm= must be a whole number");
-    assertThatThrownBy(() -> parse("k1;color=blue")).hasMessageContaining("unknown API key attribute 'color'");
+    assertThatThrownBy(() -> parse("k1;color=blue")).hasMessageContaining("unknown API key attribute 'color'")
+        .hasMessageContaining("concurrency");
     assertThatThrownBy(() -> parse("k1;models=")).hasMessageContaining("models=");
     assertThatThrownBy(() -> parse("k1", "k1")).hasMessageContaining("listed twice");
     assertThatThrownBy(() -> parse("k1;name=a", "k2;name=a")).hasMessageContaining("named 'a'");
