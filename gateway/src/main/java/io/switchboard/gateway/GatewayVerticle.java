@@ -121,9 +121,11 @@ public class GatewayVerticle extends VerticleBase {
     deadlines = new DeadlineSweep(vertx, DEADLINE_CHECK_MS);
     spans = options.getOtlpTracesEndpoint() == null ? RequestSpans.propagateOnly()
         : RequestSpans.exportingTo(options.getOtlpTracesEndpoint(), cluster.localNodeId());
+    WorkerCircuits circuits = new WorkerCircuits(options.getCircuitFailureThreshold(), options.getCircuitOpenMs(),
+        probeTimeoutMs(options), System::nanoTime, registry::knows);
+    registry.onWorkerRemoved(circuits::forget);
     GatewayServices services = new GatewayServices(options, registry, workerRouter,
-        plane, metrics, admission, new WorkerCircuits(options.getCircuitFailureThreshold(), options.getCircuitOpenMs(),
-            System::nanoTime),
+        plane, metrics, admission, circuits,
         new RetryBackoff(options.getRetryBackoffMs(), () -> ThreadLocalRandom.current().nextDouble()),
         new InFlightRequests(), spans, new RateLimiter(vertx, options.getRateLimits()), deadlines,
         cluster.localNodeId(), plane.replyAddress());
@@ -235,6 +237,17 @@ public class GatewayVerticle extends VerticleBase {
   /** Where the API keys come from (tests check the keys file through it instead of waiting for the timer). */
   ApiKeySource apiKeySource() {
     return apiKeys;
+  }
+
+  /**
+   * How long a circuit's probe may go without a verdict before the next request may probe: the longest a working
+   * worker takes to accept a request and send its first token (each bounded by its own timeout, which reports
+   * the probe's failure), and a second for the sweeps that enforce those timeouts.
+   */
+  static long probeTimeoutMs(GatewayOptions options) {
+    long firstToken = options.getFirstTokenTimeoutMs() > 0 ? options.getFirstTokenTimeoutMs()
+        : options.getRequestTimeoutMs();
+    return options.getAcceptTimeoutMs() + firstToken + 1000;
   }
 
   /** The port the API listens on (useful when configured as 0). */

@@ -6,6 +6,7 @@ import io.switchboard.gateway.admission.AdmissionQueue;
 import io.switchboard.gateway.plane.ChunkStream;
 import io.switchboard.gateway.plane.WorkerRefusedException;
 import io.switchboard.gateway.registry.WorkerState;
+import io.switchboard.gateway.resilience.WorkerCircuits;
 import io.switchboard.gateway.routing.Pick;
 import io.switchboard.gateway.routing.Route;
 import io.switchboard.gateway.routing.RouteRequest;
@@ -36,6 +37,7 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
  * worker if one refuses, or fails before the first token), relays the stream to the client as SSE or
  * assembles one JSON answer, and makes sure the client always learns how it ended: complete, or failed with
  * an error event and no [DONE]. A client that goes away cancels the generation on the worker.
+ * Every attempt holds a permit of its worker's circuit, ended by what the attempt's outcome says about the worker.
  */
 final class GenerationExchange implements InFlightRequests.Described {
 
@@ -63,6 +65,8 @@ final class GenerationExchange implements InFlightRequests.Described {
   private String workerId;
   /** The current attempt's route; released from the router's counts when the attempt ends. */
   private Route routed;
+  /** The current attempt's hold on its worker's circuit; ended by the attempt's outcome (or when the request ends). */
+  private WorkerCircuits.Permit permit;
   /** Why the last attempt went to its worker (the router's reason: prefix, load, balance, session, ...). */
   private String routedBecause;
   private boolean headSent;
@@ -150,6 +154,7 @@ final class GenerationExchange implements InFlightRequests.Described {
       return;
     }
     releaseRoute();
+    endPermit("the request went on to another worker");
     routed = services.router().route(route, candidates);
     Pick pick = routed.pick();
     routedBecause = pick.reason();
@@ -158,7 +163,8 @@ final class GenerationExchange implements InFlightRequests.Described {
         pick.matchedChars(), route.prompt().length());
     triedWorkers.add(worker.workerId());
     attemptsThisLeg++;
-    services.circuits().routed(worker.workerId());
+    WorkerCircuits.Permit attemptPermit = services.circuits().routed(worker.workerId());
+    permit = attemptPermit;
     workerId = worker.workerId();
     GenerateRequest generate = generateRequest();
     services.plane().open(worker, generate).onComplete(opened -> {
@@ -166,7 +172,7 @@ final class GenerationExchange implements InFlightRequests.Described {
         GenerateError refusal = opened.cause() instanceof WorkerRefusedException refused ? refused.error()
             : GenerateError.of(GenerateError.Code.ENGINE_FAILED, String.valueOf(opened.cause().getMessage()),
                 worker.workerId());
-        noteFailure(refusal);
+        judge(attemptPermit, refusal);
         retryOrFail(refusal);
         return;
       }
@@ -229,15 +235,27 @@ final class GenerationExchange implements InFlightRequests.Described {
     return busy || known.stream().anyMatch(w -> w.routable() && !services.circuits().allows(w.workerId()));
   }
 
-  /** Counts a worker's failure against its circuit; one that opens it is logged. */
-  private void noteFailure(GenerateError error) {
+  /**
+   * Ends an attempt's permit by what its error says about the worker: the worker's own failure counts against its
+   * circuit (logged when that opens it); busy, stopping, a deadline or a bad request say nothing about its health,
+   * and only give a probe's permit back.
+   */
+  private void judge(WorkerCircuits.Permit attempt, GenerateError error) {
     if (error.code() != GenerateError.Code.ENGINE_FAILED) {
+      attempt.released("the last probe ended " + error.code().name());
       return;
     }
-    if (services.circuits().failed(error.workerId(), error.message())) {
+    if (attempt.failed(error.message())) {
       log.warn("circuit opened: no requests to this worker until a probe succeeds", kv("requestId", requestId),
-          kv("model", request.model()), kv("workerId", error.workerId()),
-          kv("reason", services.circuits().why(error.workerId())));
+          kv("model", request.model()), kv("workerId", attempt.workerId()),
+          kv("reason", services.circuits().why(attempt.workerId())));
+    }
+  }
+
+  /** Ends the current attempt's permit without a verdict on the worker, if it is still open. */
+  private void endPermit(String why) {
+    if (permit != null) {
+      permit.released(why);
     }
   }
 
@@ -318,6 +336,7 @@ final class GenerationExchange implements InFlightRequests.Described {
     }
     if (generative && (!chunk.text().isEmpty() || chunk.extra() != null)) {
       routed.firstToken();
+      permit.answered();
       long now = System.nanoTime();
       if (firstTokenNanos < 0) {
         firstTokenNanos = now;
@@ -358,7 +377,7 @@ final class GenerationExchange implements InFlightRequests.Described {
   }
 
   private void onStreamError(GenerateError error) {
-    noteFailure(error);
+    judge(permit, error);
     boolean nothingSent = !sentSomething && !headSent;
     if (nothingSent && error.retryable()) {
       // Before the first token a failed worker costs the client nothing but time: offer it elsewhere.
@@ -391,7 +410,7 @@ final class GenerationExchange implements InFlightRequests.Described {
   }
 
   private void complete(String finishReason, Usage usage, JsonObject wholeAnswer) {
-    services.circuits().succeeded(workerId);
+    permit.succeeded();
     Usage counted = usage != null ? usage : new Usage(0, 0);
     if (request.kind() == RequestKind.EMBEDDING) {
       JsonObject result = wholeAnswer == null ? null : wholeAnswer.getJsonObject("result");
@@ -440,6 +459,7 @@ final class GenerationExchange implements InFlightRequests.Described {
     if (stream != null) {
       stream.cancel("client disconnected");
     }
+    endPermit("the client went away");
     log.info("client disconnected; generation cancelled", kv("requestId", requestId), kv("model", request.model()),
         kv("workerId", workerId), kv("status", 499), kv("tokensSent", text.length() > 0));
     finish(499, null, null, null);
@@ -456,6 +476,7 @@ final class GenerationExchange implements InFlightRequests.Described {
     finished = true;
     services.inFlight().closed(requestId);
     firstTokenWatchdog.cancel();
+    endPermit("the request ended");
     if (waiter != null) {
       waiter.leave();
       waiter = null;

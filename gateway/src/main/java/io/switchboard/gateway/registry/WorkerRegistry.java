@@ -27,6 +27,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
@@ -58,6 +59,7 @@ public final class WorkerRegistry {
   private final Map<String, LocalInFlight> openHere = new HashMap<>();
   private final List<BiConsumer<String, String>> goneListeners = new ArrayList<>();
   private final List<BiConsumer<String, String>> nodeGoneListeners = new ArrayList<>();
+  private final List<Consumer<String>> removedListeners = new ArrayList<>();
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private long resyncTimer = -1;
   private long sweepTimer = -1;
@@ -85,6 +87,16 @@ public final class WorkerRegistry {
   /** Called with (nodeId, reason) when a node left the cluster: every worker on it is gone. */
   public void onNodeGone(BiConsumer<String, String> listener) {
     nodeGoneListeners.add(listener);
+  }
+
+  /** Called with the worker id when a worker leaves the registry (its record withdrawn or gone). */
+  public void onWorkerRemoved(Consumer<String> listener) {
+    removedListeners.add(listener);
+  }
+
+  /** Whether the worker has a record here now (routable or not). */
+  public boolean knows(String workerId) {
+    return records.containsKey(workerId);
   }
 
   public Future<Void> start() {
@@ -304,6 +316,9 @@ public final class WorkerRegistry {
     if (removed != null) {
       log.info("worker removed from routing", kv("workerId", workerId), kv("model", removed.model()),
           kv("node", removed.nodeId()), kv("reason", reason));
+      for (Consumer<String> listener : removedListeners) {
+        listener.accept(workerId);
+      }
     }
   }
 
