@@ -48,12 +48,15 @@ class NodeConfigLoaderTest {
         "SWITCHBOARD_GATEWAY_RATE_LIMITS_TOKENS_PER_MINUTE", "9000",
         "SWITCHBOARD_GATEWAY_LIMITS_MAX_MESSAGES", "10",
         "SWITCHBOARD_GATEWAY_LIMITS_REQUEST_READ_TIMEOUT_MS", "5000",
+        "SWITCHBOARD_GATEWAY_LIMITS_CLIENT_STALL_TIMEOUT_MS", "15000",
         "SWITCHBOARD_GATEWAY_LOG_REQUESTS", "false"));
     assertThat(options.getGateway().isLogRequests()).isFalse();
     assertThat(options.getGateway().getApiKeys()).containsExactly("k1", "k2;name=two;models=a|b;rpm=5");
     assertThat(options.getGateway().getRateLimits().getTokensPerMinute()).isEqualTo(9000);
     assertThat(options.getGateway().getLimits().getMaxMessages()).isEqualTo(10);
     assertThat(options.getGateway().getLimits().getRequestReadTimeoutMs()).isEqualTo(5000);
+    assertThat(options.getGateway().getLimits().getClientStallTimeoutMs()).isEqualTo(15000);
+    assertThat(load(Map.of()).getGateway().getLimits().getClientStallTimeoutMs()).isEqualTo(30_000);
     assertThat(options.getGateway().getTls().enabled()).isFalse();
   }
 
@@ -74,6 +77,8 @@ class NodeConfigLoaderTest {
         .hasMessageContaining("gateway.rateLimits.whenUnreachable must be one of [allow, refuse]");
     assertThatThrownBy(() -> load(Map.of("SWITCHBOARD_GATEWAY_API_KEYS_FILE_CHECK_MS", "10")))
         .hasMessageContaining("gateway.apiKeysFileCheckMs must be >= 100");
+    assertThatThrownBy(() -> load(Map.of("SWITCHBOARD_GATEWAY_LIMITS_CLIENT_STALL_TIMEOUT_MS", "50")))
+        .hasMessageContaining("gateway.limits.clientStallTimeoutMs must be >= 100");
     assertThatThrownBy(() -> load(Map.of("SWITCHBOARD_GATEWAY_RATE_LIMITS_REQUESTS_PER_MINUTE", "-1")))
         .hasMessageContaining("gateway.rateLimits.requestsPerMinute must be between 0");
     assertThatThrownBy(() -> load(Map.of("SWITCHBOARD_GATEWAY_ADMIN_KEY", "sha256:1234")))

@@ -19,6 +19,7 @@ import io.switchboard.protocol.ResumeState;
 import io.switchboard.protocol.StreamChunk;
 import io.switchboard.protocol.TraceContext;
 import io.switchboard.protocol.Usage;
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
@@ -36,7 +37,9 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
  * One client request from worker selection to its last byte: picks a worker, offers the request (another
  * worker if one refuses, or fails before the first token), relays the stream to the client as SSE or
  * assembles one JSON answer, and makes sure the client always learns how it ended: complete, or failed with
- * an error event and no [DONE]. A client that goes away cancels the generation on the worker.
+ * an error event and no [DONE]. A client that goes away cancels the generation on the worker. A client that
+ * stops reading holds the worker back (flow control) for gateway.limits.clientStallTimeoutMs at most; then the
+ * request ends with 499, its connection is closed and the generation cancelled, and the worker is not blamed.
  * Every attempt holds a permit of its worker's circuit, ended by what the attempt's outcome says about the worker.
  */
 final class GenerationExchange implements InFlightRequests.Described {
@@ -67,6 +70,11 @@ final class GenerationExchange implements InFlightRequests.Described {
   private Route routed;
   /** The current attempt's hold on its worker's circuit; ended by the attempt's outcome (or when the request ends). */
   private WorkerCircuits.Permit permit;
+  /** How long the client has left the gateway's writes unread, and the limit. */
+  private final ClientStall stall;
+  /** The answer's last write: the request's outcome is known once it went out (or the client would not take it). */
+  private Future<Void> written;
+  private boolean recorded;
   /** Why the last attempt went to its worker (the router's reason: prefix, load, balance, session, ...). */
   private String routedBecause;
   private boolean headSent;
@@ -108,6 +116,7 @@ final class GenerationExchange implements InFlightRequests.Described {
         ctx.request().getHeader("tracestate"));
     this.trace = span.downstream();
     this.firstTokenWatchdog = new FirstTokenWatchdog(services.deadlines(), services.options().getFirstTokenTimeoutMs());
+    this.stall = new ClientStall(services.deadlines(), services.options().getLimits().getClientStallTimeoutMs());
   }
 
   /** The session a request belongs to, for session affinity: the session header, else the body's user. */
@@ -361,8 +370,15 @@ final class GenerationExchange implements InFlightRequests.Described {
       return;
     }
     if (request.stream() && sse.writeQueueFull()) {
+      // The client's connection is full: hold the worker back until it drains, for the stall timeout at most.
       stream.pause();
-      response.drainHandler(v -> stream.resume());
+      stall.stalled(this::onClientStalled);
+      response.drainHandler(v -> {
+        stall.drained();
+        if (stream != null) {
+          stream.resume();
+        }
+      });
     }
   }
 
@@ -419,7 +435,7 @@ final class GenerationExchange implements InFlightRequests.Described {
             + "embeddings request without an answer (request " + requestId + ")."), null);
         return;
       }
-      response.putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON)
+      written = response.putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON)
           .end(format.embeddingResponse(result, counted).toBuffer());
     } else if (request.stream()) {
       beginStream();
@@ -427,9 +443,9 @@ final class GenerationExchange implements InFlightRequests.Described {
       if (request.includeUsage()) {
         sse.event(format.usageChunk(counted));
       }
-      sse.done();
+      written = sse.done();
     } else {
-      response.putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON)
+      written = response.putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON)
           .end(format.completeResponseBody(text.toString(), finishReason, counted, extras));
     }
     services.metrics().tokens(request.model(), counted);
@@ -441,7 +457,7 @@ final class GenerationExchange implements InFlightRequests.Described {
       return;
     }
     if (headSent) {
-      sse.failed(error);
+      written = sse.failed(error);
     } else if (!response.ended() && !response.closed()) {
       ErrorResponder.send(ctx, error);
     }
@@ -465,6 +481,37 @@ final class GenerationExchange implements InFlightRequests.Described {
     finish(499, null, null, null);
   }
 
+  /**
+   * The client's connection took nothing for gateway.limits.clientStallTimeoutMs while the worker was held back
+   * for it: the request ends with 499, the generation is cancelled, and nothing counts against the worker.
+   */
+  private void onClientStalled() {
+    if (finished) {
+      return;
+    }
+    ChunkStream held = stream;
+    stream = null;
+    if (held != null) {
+      held.cancel("the client stopped reading");
+    }
+    endPermit("the client stopped reading");
+    long stalledMs = stall.stalledMs();
+    finish(499, null, null, null);
+    clientStoppedReading(stalledMs);
+  }
+
+  /** Logs it, counts it, and closes the connection at once, dropping what the client did not read. */
+  private void clientStoppedReading(long stalledMs) {
+    log.warn("client stopped reading; request ended with 499 and its connection closed", kv("requestId", requestId),
+        kv("traceId", trace.traceId()), kv("model", request.model()), kv("workerId", workerId), kv("status", 499),
+        kv("stream", request.stream()), kv("bytesWritten", response.bytesWritten()),
+        kv("completionTokensSent", tokensSoFar), kv("stalledMs", stalledMs),
+        kv("clientStallTimeoutMs", stall.limitMs()),
+        kv("client", ctx.request().remoteAddress() == null ? null : ctx.request().remoteAddress().toString()));
+    services.metrics().refused("client_stall");
+    ClientStall.abort(ctx.request().connection());
+  }
+
   private void releaseRoute() {
     if (routed != null) {
       routed.release();
@@ -472,10 +519,16 @@ final class GenerationExchange implements InFlightRequests.Described {
     }
   }
 
+  /**
+   * The request is over for the gateway and the worker: everything it held is released now. Its outcome is
+   * recorded (metrics, span, access log) once its answer went out to the connection; an answer the client does not
+   * take within the stall timeout is recorded as 499 and its connection closed.
+   */
   private void finish(int status, ApiError error, Usage usage, String finishReason) {
     finished = true;
     services.inFlight().closed(requestId);
     firstTokenWatchdog.cancel();
+    stall.drained();
     endPermit("the request ended");
     if (waiter != null) {
       waiter.leave();
@@ -485,6 +538,34 @@ final class GenerationExchange implements InFlightRequests.Described {
     if (heldAWorker) {
       services.admission().capacityFreed(request.model());
     }
+    ApiKey key = ApiKeyAuth.of(ctx);
+    if (key != null && key.tokensPerMinute() > 0) {
+      services.rateLimiter().charge(key, usage != null ? usage.promptTokens() + usage.completionTokens()
+          : tokensSoFar);
+    }
+    Future<Void> out = written;
+    if (out == null || out.isComplete()) {
+      record(out == null || out.succeeded() ? status : 499, error, usage, finishReason);
+      return;
+    }
+    stall.stalled(() -> {
+      if (!recorded) {
+        long stalledMs = stall.stalledMs();
+        record(499, error, usage, finishReason);
+        clientStoppedReading(stalledMs);
+      }
+    });
+    out.onComplete(done -> {
+      stall.drained();
+      if (!recorded) {
+        record(done.succeeded() ? status : 499, error, usage, finishReason);
+      }
+    });
+  }
+
+  /** The request's outcome, once: its span, metrics and access log line. */
+  private void record(int status, ApiError error, Usage usage, String finishReason) {
+    recorded = true;
     long duration = System.nanoTime() - startNanos;
     if (span.recording()) {
       java.util.Map<String, Object> attributes = new java.util.HashMap<>();
@@ -501,11 +582,6 @@ final class GenerationExchange implements InFlightRequests.Described {
       span.end(status, error == null ? null : error.getMessage(), attributes);
     }
     services.metrics().requestFinished(request.model(), endpoint, status, request.stream(), duration);
-    ApiKey key = ApiKeyAuth.of(ctx);
-    if (key != null && key.tokensPerMinute() > 0) {
-      services.rateLimiter().charge(key, usage != null ? usage.promptTokens() + usage.completionTokens()
-          : tokensSoFar);
-    }
     if (status == 200 && services.options().isLogRequests()) {
       log.info("request completed", kv("requestId", requestId), kv("traceId", trace.traceId()),
           kv("node", services.nodeId()), kv("model", request.model()),
@@ -522,6 +598,7 @@ final class GenerationExchange implements InFlightRequests.Described {
   @Override
   public JsonObject describe(long nowNanos) {
     String phase = waiter != null ? "queued: every worker of the model is full or kept away by its circuit"
+        : stall.stalledMs() > 0 ? "held back: the client is not reading"
         : stream == null ? "choosing a worker"
         : firstTokenNanos < 0 && !sentSomething ? "waiting for the first token"
         : "generating";

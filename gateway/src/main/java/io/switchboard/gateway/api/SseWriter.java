@@ -1,5 +1,6 @@
 package io.switchboard.gateway.api;
 
+import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
@@ -39,15 +40,18 @@ final class SseWriter {
     response.write(frame);
   }
 
-  /** Ends a complete stream. */
-  void done() {
-    response.end(DONE.copy());
+  /** Ends a complete stream; the future completes when the last byte went to the connection. */
+  Future<Void> done() {
+    return response.end(DONE.copy());
   }
 
-  /** Ends a failed stream: an error event the client can read, and no [DONE], so it cannot pass for complete. */
-  void failed(ApiError error) {
+  /**
+   * Ends a failed stream: an error event the client can read, and no [DONE], so it cannot pass for complete. The
+   * future completes when the last byte went to the connection.
+   */
+  Future<Void> failed(ApiError error) {
     event(error.toJson());
-    response.end();
+    return response.end();
   }
 
   boolean writeQueueFull() {

@@ -9,8 +9,9 @@ import java.util.function.Consumer;
 /**
  * What every plane's stream does alike, gateway side: checks that chunks arrive in sequence, queues them while
  * the consumer is paused, always ends (a failure on this side becomes an error chunk), and tells the worker to
- * stop when cancelled. A plane supplies how to stop the worker and how to hold it back while paused. Used only
- * on the gateway verticle's event loop.
+ * stop when cancelled. A plane supplies how to stop the worker and how to hold it back while paused. While
+ * paused, the worker is waiting for this side, so its silence is not held against it: the silence clock starts
+ * again on resume. Used only on the gateway verticle's event loop.
  */
 abstract class PlaneChunkStream implements ChunkStream {
 
@@ -74,6 +75,11 @@ abstract class PlaneChunkStream implements ChunkStream {
     return finished;
   }
 
+  /** Whether the consumer holds the worker back now (then the worker sends nothing, and may not). */
+  final boolean heldBack() {
+    return paused;
+  }
+
   @Override
   public final ChunkStream handler(Consumer<StreamChunk> handler) {
     this.handler = handler;
@@ -94,6 +100,8 @@ abstract class PlaneChunkStream implements ChunkStream {
   public final ChunkStream resume() {
     if (paused) {
       paused = false;
+      // The worker was waiting for us: it is silent from now on only if it sends nothing.
+      lastMessageNanos = System.nanoTime();
       holdBack(false);
     }
     deliver();

@@ -16,7 +16,9 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
 /**
  * The open streams of one plane, and the guards every plane needs alike: a sweep that ends streams past the
  * request deadline or idle past the stream idle timeout, and cutting every stream of a worker or node that is
- * gone. Used only on the gateway verticle's event loop.
+ * gone. A stream its client holds back is not idle (the worker waits for credits or window, it is not silent):
+ * how long a client may do that is the exchange's client-stall timeout, charged to the client. Used only on the
+ * gateway verticle's event loop.
  */
 final class StreamTable {
 
@@ -93,7 +95,7 @@ final class StreamTable {
         stream.failLocally(GenerateError.of(GenerateError.Code.DEADLINE_EXCEEDED, "the request took longer than "
             + options.getRequestTimeoutMs() + " ms (gateway.requestTimeoutMs)", stream.workerId()));
         stream.stopWorker("request timeout");
-      } else if (now - stream.lastMessageNanos > idleLimitNanos) {
+      } else if (!stream.heldBack() && now - stream.lastMessageNanos > idleLimitNanos) {
         stream.failLocally(GenerateError.of(GenerateError.Code.ENGINE_FAILED, "worker " + stream.workerId()
             + " sent nothing for " + options.getStreamIdleTimeoutMs() + " ms (gateway.streamIdleTimeoutMs)",
             stream.workerId()));

@@ -4,8 +4,8 @@ import io.vertx.core.json.JsonObject;
 
 /**
  * What one client may ask of a gateway ({@code gateway.limits.*}): how big a request may be, how many messages
- * and tokens it may ask for, how long it may take to send, how many connections all clients may hold, and how
- * many bytes of request bodies the gateway holds at once. The
+ * and tokens it may ask for, how long it may take to send and to take its answer, how many connections all clients
+ * may hold, and how many bytes of request bodies the gateway holds at once. The
  * body size limit is {@code gateway.maxBodyBytes}; the whole-request time limit is {@code gateway.requestTimeoutMs}.
  */
 public class LimitOptions {
@@ -30,6 +30,8 @@ public class LimitOptions {
    * 503. 0 = an eighth of the JVM's maximum heap (docs/security.md says why).
    */
   public static final long DEFAULT_MAX_IN_FLIGHT_BODY_BYTES = 0;
+  /** How long a client may take none of its answer while the gateway holds bytes for it; then 499, closed. */
+  public static final long DEFAULT_CLIENT_STALL_TIMEOUT_MS = 30_000;
 
   private int maxMessages = DEFAULT_MAX_MESSAGES;
   private int maxTokens = DEFAULT_MAX_TOKENS;
@@ -38,6 +40,7 @@ public class LimitOptions {
   private long requestReadTimeoutMs = DEFAULT_REQUEST_READ_TIMEOUT_MS;
   private int maxConnections = DEFAULT_MAX_CONNECTIONS;
   private long maxInFlightBodyBytes = DEFAULT_MAX_IN_FLIGHT_BODY_BYTES;
+  private long clientStallTimeoutMs = DEFAULT_CLIENT_STALL_TIMEOUT_MS;
 
   public LimitOptions() {
   }
@@ -50,6 +53,7 @@ public class LimitOptions {
     requestReadTimeoutMs = json.getLong("requestReadTimeoutMs", DEFAULT_REQUEST_READ_TIMEOUT_MS);
     maxConnections = json.getInteger("maxConnections", DEFAULT_MAX_CONNECTIONS);
     maxInFlightBodyBytes = json.getLong("maxInFlightBodyBytes", DEFAULT_MAX_IN_FLIGHT_BODY_BYTES);
+    clientStallTimeoutMs = json.getLong("clientStallTimeoutMs", DEFAULT_CLIENT_STALL_TIMEOUT_MS);
   }
 
   public JsonObject toJson() {
@@ -60,7 +64,8 @@ public class LimitOptions {
         .put("maxUrlBytes", maxUrlBytes)
         .put("requestReadTimeoutMs", requestReadTimeoutMs)
         .put("maxConnections", maxConnections)
-        .put("maxInFlightBodyBytes", maxInFlightBodyBytes);
+        .put("maxInFlightBodyBytes", maxInFlightBodyBytes)
+        .put("clientStallTimeoutMs", clientStallTimeoutMs);
   }
 
   public void validate(String path) {
@@ -71,6 +76,7 @@ public class LimitOptions {
     requireAtLeast(path + ".requestReadTimeoutMs", requestReadTimeoutMs, 100);
     requireAtLeast(path + ".maxConnections", maxConnections, 1);
     requireAtLeast(path + ".maxInFlightBodyBytes (0 = an eighth of the heap)", maxInFlightBodyBytes, 0);
+    requireAtLeast(path + ".clientStallTimeoutMs", clientStallTimeoutMs, 100);
   }
 
   private static void requireAtLeast(String key, long value, long min) {
@@ -148,6 +154,15 @@ public class LimitOptions {
 
   public LimitOptions setMaxConnections(int maxConnections) {
     this.maxConnections = maxConnections;
+    return this;
+  }
+
+  public long getClientStallTimeoutMs() {
+    return clientStallTimeoutMs;
+  }
+
+  public LimitOptions setClientStallTimeoutMs(long clientStallTimeoutMs) {
+    this.clientStallTimeoutMs = clientStallTimeoutMs;
     return this;
   }
 }

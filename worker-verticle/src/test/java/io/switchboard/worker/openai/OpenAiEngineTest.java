@@ -428,6 +428,30 @@ class OpenAiEngineTest {
   }
 
   @Test
+  void aGenerationHeldBackByItsClientIsNotFailedAsSilent() throws Exception {
+    FixtureBackend backend = backend("vllm");
+    backend.answer = (body, request) -> {
+      var response = request.response().setChunked(true).putHeader("content-type", "text/event-stream");
+      response.write("data: " + FixtureBackend.delta(new JsonObject().put("content", "a"), null).encode() + "\n\n");
+      vertx.setTimer(20, id -> response.end("data: " + FixtureBackend.delta(new JsonObject().put("content", "b"), null)
+          .encode() + "\n\ndata: " + FixtureBackend.delta(new JsonObject(), "stop").encode() + "\n\ndata: [DONE]\n\n"));
+    };
+    OpenAiEngine engine = engine(fastPolling(backend).setIdleTimeoutMs(300));
+    String model = OnContext.call(context, engine::models).get(0);
+    // Full after the first write: the gateway grants no more credits, as when its client stops reading.
+    RecordingSink sink = new RecordingSink(1);
+    OnContext.call(context, () -> engine.generate(chat(model, new JsonObject(), ResumeState.EMPTY), sink));
+    waitFor("first text", () -> sink.writeCount() == 1);
+
+    Thread.sleep(1000);
+    assertThat(sink.fails()).as("held back for three idle timeouts, by its client, not by the backend").isZero();
+    OnContext.run(context, sink::release);
+    sink.awaitDone();
+    assertThat(sink.error()).isNull();
+    assertThat(sink.text()).isEqualTo("ab");
+  }
+
+  @Test
   void aPartialAnswerIsContinuedTheWayEachKindDoesIt() throws Exception {
     FixtureBackend vllm = backend("vllm");
     OpenAiEngine vllmEngine = engine(fastPolling(vllm));
