@@ -35,6 +35,7 @@ import io.switchboard.gateway.security.RateLimiter;
 import io.switchboard.protocol.DeadlineSweep;
 import io.switchboard.protocol.GatewayReport;
 import io.switchboard.protocol.PeerTls;
+import io.switchboard.protocol.PlaneMessageLimit;
 import io.switchboard.protocol.RequestKind;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -67,6 +68,7 @@ public class GatewayVerticle extends VerticleBase {
   private final ClusterView cluster;
   private final PrometheusMeterRegistry meterRegistry;
   private final PeerTls peerTls;
+  private final PlaneMessageLimit messageLimit;
   private WorkerRegistry registry;
   private RequestPlane plane;
   private GatewayDirectory directory;
@@ -88,7 +90,14 @@ public class GatewayVerticle extends VerticleBase {
   /** @param peerTls TLS to other nodes (the gRPC plane), from the cluster's settings */
   public GatewayVerticle(GatewayOptions options, ClusterView cluster, PrometheusMeterRegistry meterRegistry,
                          PeerTls peerTls) {
+    this(options, cluster, meterRegistry, peerTls, PlaneMessageLimit.ofDefault());
+  }
+
+  /** @param messageLimit the largest request the planes carry to a worker (grpc.maxMessageBytes) */
+  public GatewayVerticle(GatewayOptions options, ClusterView cluster, PrometheusMeterRegistry meterRegistry,
+                         PeerTls peerTls, PlaneMessageLimit messageLimit) {
     this.peerTls = peerTls;
+    this.messageLimit = messageLimit;
     this.options = options;
     this.cluster = cluster;
     this.meterRegistry = meterRegistry;
@@ -99,8 +108,8 @@ public class GatewayVerticle extends VerticleBase {
     registry = new WorkerRegistry(vertx, options, () -> cluster.tracksMembers() ? cluster.memberIds() : null);
     String gatewayId = UUID.randomUUID().toString();
     plane = GrpcRequestPlane.NAME.equals(options.getRequestPlane())
-        ? new GrpcRequestPlane(vertx, options, peerTls)
-        : new EventBusRequestPlane(vertx, options, gatewayId);
+        ? new GrpcRequestPlane(vertx, options, peerTls, messageLimit)
+        : new EventBusRequestPlane(vertx, options, gatewayId, messageLimit);
     directory = new GatewayDirectory(vertx, () -> new GatewayReport(gatewayId, cluster.localNodeId(), plane.name(),
         options.getRoutingPolicy(), options.getHost() + ":" + actualPort(), plane.openStreams(),
         System.currentTimeMillis()));

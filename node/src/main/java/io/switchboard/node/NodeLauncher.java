@@ -112,7 +112,8 @@ public final class NodeLauncher {
     if (!options.runsGateway()) {
       return Future.succeededFuture();
     }
-    gateway = new GatewayVerticle(options.getGateway(), watcher, meterRegistry, options.getCluster().peerTls());
+    gateway = new GatewayVerticle(options.getGateway(), watcher, meterRegistry, options.getCluster().peerTls(),
+        options.getGrpc().messageLimit());
     return vertx.deployVerticle(gateway).onSuccess(id -> gatewayDeployment = id).mapEmpty();
   }
 

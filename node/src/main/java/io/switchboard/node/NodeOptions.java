@@ -1,6 +1,7 @@
 package io.switchboard.node;
 
 import io.switchboard.gateway.GatewayOptions;
+import io.switchboard.protocol.PlaneMessageLimit;
 import io.switchboard.worker.WorkerOptions;
 import io.switchboard.worker.plane.GrpcPlaneOptions;
 import io.switchboard.worker.rpc.RpcAgentOptions;
@@ -119,6 +120,9 @@ public class NodeOptions {
     cluster.validate("cluster");
     gateway.validate("gateway");
     grpc.validate("grpc");
+    if (runsGateway()) {
+      validatePlaneCarriesBodies();
+    }
     rpcAgent.validate("rpcAgent");
     if (runsRpcAgent()) {
       rpcAgent.validateForRole("rpcAgent");
@@ -133,6 +137,20 @@ public class NodeOptions {
       if (worker.getId() != null && !ids.add(worker.getId())) {
         throw new IllegalArgumentException("workers[" + i + "].id '" + worker.getId() + "' is used twice");
       }
+    }
+  }
+
+  /**
+   * A gateway checks every request against grpc.maxMessageBytes, on either plane: a limit that cannot carry a body
+   * of gateway.maxBodyBytes and the prompt taken from it would refuse requests the gateway just accepted.
+   */
+  private void validatePlaneCarriesBodies() {
+    long least = PlaneMessageLimit.leastFor(gateway.getMaxBodyBytes());
+    if (grpc.getMaxMessageBytes() < least) {
+      throw new IllegalArgumentException("grpc.maxMessageBytes " + grpc.getMaxMessageBytes() + " cannot carry a "
+          + "request of gateway.maxBodyBytes " + gateway.getMaxBodyBytes() + ": a request travels between nodes as "
+          + "its body and the prompt taken from it, up to " + least + " bytes. Set grpc.maxMessageBytes to at least "
+          + least + " (on every node), or lower gateway.maxBodyBytes");
     }
   }
 

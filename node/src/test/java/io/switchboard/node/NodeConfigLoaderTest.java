@@ -599,6 +599,22 @@ class NodeConfigLoaderTest {
   }
 
   @Test
+  void thePlanesMessageLimitMustCarryEveryBodyTheGatewayAccepts() {
+    assertThat(load(Map.of()).getGrpc().getMaxMessageBytes()).isEqualTo(16 * 1024 * 1024);
+    assertThat(load(Map.of("SWITCHBOARD_GRPC_MAX_MESSAGE_BYTES", "4194304")).getGrpc().getMaxMessageBytes())
+        .isEqualTo(4 * 1024 * 1024);
+    assertThatThrownBy(() -> load(Map.of("SWITCHBOARD_GRPC_MAX_MESSAGE_BYTES", "1000")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("grpc.maxMessageBytes must be >= 1048576");
+    assertThatThrownBy(() -> load(Map.of("SWITCHBOARD_GATEWAY_MAX_BODY_BYTES", "16777216")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("grpc.maxMessageBytes 16777216 cannot carry a request of gateway.maxBodyBytes 16777216")
+        .hasMessageContaining("at least 33619968");
+    // A worker-only node checks no bodies: its own gateway settings do not apply.
+    assertThat(load(Map.of("SWITCHBOARD_ROLES", "worker", "SWITCHBOARD_GATEWAY_MAX_BODY_BYTES", "16777216"))
+        .getGrpc().getMaxMessageBytes()).isEqualTo(16 * 1024 * 1024);
+  }
+
+  @Test
   void anOutOfRangeValueFromTheEnvironmentFailsValidation() {
     assertThatThrownBy(() -> load(Map.of("SWITCHBOARD_GATEWAY_HTTP_PORT", "70000")))
         .isInstanceOf(ConfigException.class)

@@ -6,6 +6,7 @@ import io.switchboard.protocol.grpc.HealthRequest;
 import io.switchboard.protocol.grpc.WorkerHealth;
 import io.switchboard.protocol.grpc.WorkerPlaneGrpcClient;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.grpc.client.GrpcClient;
@@ -75,6 +76,14 @@ class RequestPlaneConformanceIT {
           - id: conf-relay
             model: relay-llm
             mocker: {decodeTokensPerSecond: 40}
+          - id: conf-wide
+            model: wide-llm
+            contextLength: 1000000
+            mocker: {prefillTokensPerSecond: 0, decodeTokensPerSecond: 0, batchSlowdown: 0}
+          - id: conf-narrow
+            model: narrow-llm
+            contextLength: 8192
+            mocker: {prefillTokensPerSecond: 0, decodeTokensPerSecond: 0, batchSlowdown: 0}
         """);
     launch("conformance-workers", Map.of(), "--config", workers.toString());
     for (String plane : List.of("eventbus", "grpc")) {
@@ -85,7 +94,8 @@ class RequestPlaneConformanceIT {
     }
     for (int port : gatewayPorts.values()) {
       waitUntil("the workers are routable from gateway :" + port, 90_000,
-          () -> routableWorkers(port).containsAll(List.of("conf-instant", "conf-paced", "conf-relay")));
+          () -> routableWorkers(port).containsAll(List.of("conf-instant", "conf-paced", "conf-relay", "conf-wide",
+              "conf-narrow")));
     }
   }
 
@@ -215,7 +225,7 @@ class RequestPlaneConformanceIT {
               endpoint.substring(0, colon)));
       HealthReply health = client.health(HealthRequest.getDefaultInstance()).await(10, TimeUnit.SECONDS);
       assertThat(health.getWorkersList()).extracting(WorkerHealth::getWorkerId)
-          .containsExactlyInAnyOrder("conf-instant", "conf-paced", "conf-relay");
+          .containsExactlyInAnyOrder("conf-instant", "conf-paced", "conf-relay", "conf-wide", "conf-narrow");
       assertThat(health.getWorkersList()).allSatisfy(w -> assertThat(w.getAccepting()).isTrue());
     } finally {
       vertx.close().await(10, TimeUnit.SECONDS);
@@ -240,6 +250,55 @@ class RequestPlaneConformanceIT {
     String other = plane.equals("grpc") ? "eventbus" : "grpc";
     assertThat(whole(gatewayPorts.get(other), "paced-llm", 40, "conformance one").getJsonArray("choices")
         .getJsonObject(0).getString("text")).isEqualTo(wholeText);
+  }
+
+  /** A chat body of exactly {@code bytes} bytes (ASCII): one user message of filler words. */
+  private static String chatBodyOf(String model, int bytes) {
+    String empty = new JsonObject().put("model", model).put("max_tokens", 5)
+        .put("messages", new JsonArray().add(new JsonObject().put("role", "user")
+            .put("content", ""))).encode();
+    int fill = bytes - empty.length();
+    String filler = "large request words ".repeat(fill / 20 + 1).substring(0, fill);
+    String body = empty.replace("\"content\":\"\"", "\"content\":\"" + filler + "\"");
+    assertThat(body).hasSize(bytes);
+    return body;
+  }
+
+  /**
+   * Bodies from 1 KB up to gateway.maxBodyBytes (1 MiB) and one byte over it, on both planes: the same status on
+   * both (200 where the prompt fits the model's context, 400 where it does not, 413 over the limit), no circuit
+   * opened, and a normal request served afterwards. The gRPC plane once failed every body over its 256 KiB
+   * message limit as the worker's fault: 503 after 30 s, circuits open.
+   */
+  @Test
+  void largeValidRequestsGetTheSameAnswerOnBothPlanesAndOpenNoCircuit() throws Exception {
+    int maxBody = 1024 * 1024;
+    int[] sizes = {1_000, 100_000, 200_000, 400_000, 900_000, maxBody, maxBody + 1};
+    Map<String, List<String>> seen = new HashMap<>();
+    for (String plane : List.of("eventbus", "grpc")) {
+      int port = gatewayPorts.get(plane);
+      List<String> statuses = new ArrayList<>();
+      for (int size : sizes) {
+        for (String model : List.of("wide-llm", "narrow-llm")) {
+          HttpResponse<String> response = post(port, "/v1/chat/completions", chatBodyOf(model, size));
+          int expected = size > maxBody ? 413 : model.equals("wide-llm") || size <= 1_000 ? 200 : 400;
+          assertThat(response.statusCode()).as("%s plane, %s, %d bytes: %s", plane, model, size, response.body())
+              .isEqualTo(expected);
+          String code = new JsonObject(response.body()).containsKey("error")
+              ? new JsonObject(response.body()).getJsonObject("error").getString("code") : "ok";
+          statuses.add(model + " " + size + " -> " + response.statusCode() + " " + code);
+        }
+      }
+      seen.put(plane, statuses);
+      JsonArray workers = new JsonObject(get(port, "/admin/cluster").body()).getJsonArray("workers");
+      assertThat(workers.stream().map(JsonObject.class::cast)
+          .map(w -> w.getString("workerId") + " " + w.getJsonObject("circuit").getString("state")))
+          .as("%s plane: every circuit stays closed", plane).allMatch(w -> w.endsWith(" closed"));
+      HttpResponse<String> normal = post(port, "/v1/chat/completions", chatBodyOf("wide-llm", 200));
+      assertThat(normal.statusCode()).as(normal.body()).isEqualTo(200);
+    }
+    System.out.println("large requests, both planes: " + seen.get("grpc"));
+    assertThat(seen.get("grpc")).isEqualTo(seen.get("eventbus"));
   }
 
   @ParameterizedTest(name = "{0} plane")

@@ -25,7 +25,12 @@ public record GenerateError(Code code, String message, boolean retryable, String
     /** The worker is shutting down and will not finish this request. */
     WORKER_STOPPING(6, true),
     /** The generation was cancelled by the gateway. */
-    CANCELLED(7, false);
+    CANCELLED(7, false),
+    /**
+     * The request, or an answer to it, is larger than the request plane carries (grpc.maxMessageBytes): the
+     * client's to fix, the same on every worker.
+     */
+    TOO_LARGE(8, false);
 
     private final int wireCode;
     private final boolean retryableByDefault;

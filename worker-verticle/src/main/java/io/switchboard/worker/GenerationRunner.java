@@ -2,6 +2,8 @@ package io.switchboard.worker;
 
 import io.switchboard.protocol.GenerateError;
 import io.switchboard.protocol.GenerateRequest;
+import io.switchboard.protocol.JsonText;
+import io.switchboard.protocol.PlaneMessageLimit;
 import io.switchboard.protocol.LoadReport;
 import io.switchboard.protocol.RequestKind;
 import io.switchboard.protocol.Usage;
@@ -25,7 +27,9 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
 /**
  * The transport-independent heart of a worker: admits generations into slots, runs them on the engine, and
  * tracks every stream until it ends, so a request plane only translates messages and a drain knows what is
- * still running. Used only on the worker verticle's event loop.
+ * still running. An answer too large for the request planes (an embeddings answer past grpc.maxMessageBytes) ends
+ * its stream with a {@link GenerateError.Code#TOO_LARGE} error on every plane alike. Used only on the worker
+ * verticle's event loop.
  */
 public final class GenerationRunner {
 
@@ -37,6 +41,7 @@ public final class GenerationRunner {
   private final String workerId;
   private final String nodeId;
   private final SlotScheduler scheduler;
+  private final PlaneMessageLimit messageLimit;
   private final Map<String, Tracked> streams = new LinkedHashMap<>();
   private boolean draining;
   private Promise<Void> drained;
@@ -44,6 +49,13 @@ public final class GenerationRunner {
   private String heldBecause;
 
   public GenerationRunner(Vertx vertx, Engine engine, WorkerOptions options, String workerId, String nodeId) {
+    this(vertx, engine, options, workerId, nodeId, PlaneMessageLimit.ofDefault());
+  }
+
+  /** @param messageLimit the largest message the request planes carry (the node's grpc.maxMessageBytes) */
+  public GenerationRunner(Vertx vertx, Engine engine, WorkerOptions options, String workerId, String nodeId,
+                          PlaneMessageLimit messageLimit) {
+    this.messageLimit = messageLimit;
     this.vertx = vertx;
     this.engine = engine;
     this.options = options;
@@ -286,6 +298,17 @@ public final class GenerationRunner {
     public void end(String text, int tokens, String finishReason, Usage usage, JsonObject extra) {
       if (finished) {
         return;
+      }
+      if (extra != null) {
+        // A whole answer (embeddings) comes as one message: refused here alike on every plane when too large.
+        int bytes = JsonText.buffer(extra).length();
+        if (messageLimit.tooLarge(bytes)) {
+          fail(GenerateError.of(GenerateError.Code.TOO_LARGE, "the answer takes " + bytes + " bytes, more than the "
+              + messageLimit.maxBytes() + " bytes the request planes carry (grpc.maxMessageBytes). Ask for less "
+              + "(fewer inputs, fewer dimensions), or an operator can raise grpc.maxMessageBytes on every node",
+              workerId));
+          return;
+        }
       }
       finished = true;
       transport.end(text, tokens, finishReason, usage, extra);

@@ -3,6 +3,7 @@ package io.switchboard.worker;
 import io.switchboard.protocol.Addresses;
 import io.switchboard.protocol.LoadReport;
 import io.switchboard.protocol.WorkerAdminCommand;
+import io.switchboard.protocol.PlaneMessageLimit;
 import io.switchboard.protocol.WorkerDescriptor;
 import io.switchboard.worker.engine.Engine;
 import io.switchboard.worker.engine.EngineFactory;
@@ -65,7 +66,8 @@ public class WorkerVerticle extends VerticleBase {
   public Future<?> start() {
     workerId = options.resolveId();
     engine = EngineFactory.create(vertx, options, workerId);
-    runner = new GenerationRunner(vertx, engine, options, workerId, nodeId);
+    runner = new GenerationRunner(vertx, engine, options, workerId, nodeId,
+        grpcPlane != null ? grpcPlane.messageLimit() : PlaneMessageLimit.ofDefault());
     eventBusPlane = new EventBusPlaneServer(vertx, workerId, runner);
     sameNodePlane = new SameNodePlaneServer(vertx, context, workerId, runner);
     JsonObject endpoints = new JsonObject().put(WorkerDescriptor.ENDPOINT_EVENTBUS, eventBusPlane.endpoint());

@@ -147,6 +147,13 @@ final class GenerationExchange implements InFlightRequests.Described {
       fail(lastRefusal != null ? WorkerFailures.toApiError(lastRefusal, requestId) : modelNotFound(), lastRefusal);
       return;
     }
+    GenerateRequest generate = generateRequest();
+    GenerateError tooLarge = services.plane().tooLarge(generate, Math.max(0, ctx.body().length()));
+    if (tooLarge != null) {
+      // The client's to fix, on every worker alike: no worker is chosen, tried or blamed.
+      fail(WorkerFailures.toApiError(tooLarge, requestId), tooLarge);
+      return;
+    }
     List<WorkerState> candidates = known.stream()
         .filter(WorkerState::routable)
         .filter(w -> !triedWorkers.contains(w.workerId()))
@@ -175,7 +182,6 @@ final class GenerationExchange implements InFlightRequests.Described {
     WorkerCircuits.Permit attemptPermit = services.circuits().routed(worker.workerId());
     permit = attemptPermit;
     workerId = worker.workerId();
-    GenerateRequest generate = generateRequest();
     services.plane().open(worker, generate).onComplete(opened -> {
       if (opened.failed()) {
         GenerateError refusal = opened.cause() instanceof WorkerRefusedException refused ? refused.error()

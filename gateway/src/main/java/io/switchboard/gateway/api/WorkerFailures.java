@@ -9,10 +9,13 @@ final class WorkerFailures {
   }
 
   static ApiError toApiError(GenerateError error, String requestId) {
-    String where = " (worker " + error.workerId() + ", request " + requestId + ")";
+    String where = error.workerId() == null ? " (request " + requestId + ")"
+        : " (worker " + error.workerId() + ", request " + requestId + ")";
     return switch (error.code()) {
       case INVALID_REQUEST -> new ApiError(400, "invalid_request_error", "invalid_request_for_model", null,
           error.message() + where);
+      case TOO_LARGE -> new ApiError(413, "invalid_request_error", "request_too_large", null,
+          error.message() + where + ".");
       case DEADLINE_EXCEEDED -> new ApiError(504, "timeout_error", "timeout", null,
           "The request timed out: " + error.message() + where + ". Retry, or raise the total limit, "
               + "gateway.requestTimeoutMs.");

@@ -5,6 +5,7 @@ import io.switchboard.gateway.registry.WorkerState;
 import io.switchboard.protocol.Addresses;
 import io.switchboard.protocol.GenerateError;
 import io.switchboard.protocol.GenerateRequest;
+import io.switchboard.protocol.PlaneMessageLimit;
 import io.switchboard.protocol.SameNodeWorkers;
 import io.switchboard.protocol.StreamChunk;
 import io.switchboard.protocol.StreamControl;
@@ -37,8 +38,10 @@ public final class EventBusRequestPlane extends AbstractRequestPlane {
   private LocalMap<String, SameNodeWorkers.Worker> sameNodeWorkers;
   private Context context;
 
-  public EventBusRequestPlane(Vertx vertx, GatewayOptions options, String gatewayInstanceId) {
-    super(vertx, options);
+  /** @param messageLimit the largest request sent to a worker; the event bus has no limit of its own */
+  public EventBusRequestPlane(Vertx vertx, GatewayOptions options, String gatewayInstanceId,
+                              PlaneMessageLimit messageLimit) {
+    super(vertx, options, messageLimit);
     this.vertx = vertx;
     this.options = options;
     this.replyAddress = Addresses.gatewayStreams(gatewayInstanceId);

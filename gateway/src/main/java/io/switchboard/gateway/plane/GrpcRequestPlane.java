@@ -16,11 +16,13 @@ import io.vertx.core.http.Http2Settings;
 import io.switchboard.protocol.PeerTls;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpVersion;
-import io.vertx.core.http.PoolOptions;
 import io.vertx.core.net.SocketAddress;
+import io.switchboard.protocol.PlaneMessageLimit;
 import io.vertx.grpc.client.GrpcClient;
+import io.vertx.grpc.client.GrpcClientOptions;
 import io.vertx.grpc.client.GrpcClientResponse;
 import io.vertx.grpc.common.GrpcStatus;
+import io.vertx.grpc.common.MessageSizeOverflowException;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -47,8 +49,9 @@ public final class GrpcRequestPlane extends AbstractRequestPlane {
   private GrpcClient client;
   private final PeerTls peerTls;
 
-  public GrpcRequestPlane(Vertx vertx, GatewayOptions options, PeerTls peerTls) {
-    super(vertx, options);
+  /** @param messageLimit the largest message either way: a request checked before it is sent, an answer read */
+  public GrpcRequestPlane(Vertx vertx, GatewayOptions options, PeerTls peerTls, PlaneMessageLimit messageLimit) {
+    super(vertx, options, messageLimit);
     this.peerTls = peerTls;
     this.vertx = vertx;
     this.options = options;
@@ -68,8 +71,10 @@ public final class GrpcRequestPlane extends AbstractRequestPlane {
         .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, options.getAcceptTimeoutMs()))
         .setHttp2ConnectionWindowSize(CONNECTION_WINDOW_BYTES)
         .setInitialSettings(new Http2Settings().setInitialWindowSize(STREAM_WINDOW_BYTES));
-    client = GrpcClient.client(vertx, vertx.httpClientBuilder().with(http)
-        .with(new PoolOptions().setHttp2MaxSize(1)).build());
+    // The builder's transport keeps one HTTP/2 connection per worker node (PoolOptions' default for HTTP/2).
+    client = GrpcClient.builder(vertx).with(http)
+        .with(new GrpcClientOptions().setMaxMessageSize(messageLimit.maxBytes()))
+        .build();
     streams.start();
     return Future.succeededFuture();
   }
@@ -96,7 +101,15 @@ public final class GrpcRequestPlane extends AbstractRequestPlane {
       }
     });
     accepted.future().onComplete(done -> vertx.cancelTimer(acceptTimer));
-    GenerateCall call = GrpcMessages.toCall(workerId, request);
+    GenerateCall call;
+    try {
+      call = GrpcMessages.toCall(workerId, request);
+    } catch (RuntimeException unencodable) {
+      // This side's failure, the same on every worker: not one to count against this worker or retry elsewhere.
+      lost(stream, accepted, new GenerateError(GenerateError.Code.INVALID_REQUEST, "the gateway could not encode "
+          + "the request for the gRPC plane: " + unencodable.getMessage(), false, null));
+      return accepted.future();
+    }
     client.request(address, WorkerPlaneGrpcClient.Generate)
         .compose(grpcRequest -> {
           if (accepted.future().isComplete()) {
@@ -108,11 +121,14 @@ public final class GrpcRequestPlane extends AbstractRequestPlane {
           long remainingMs = Math.max(1, request.deadlineEpochMs() - System.currentTimeMillis());
           grpcRequest.timeout(request.deadlineEpochMs() > 0 ? remainingMs : options.getRequestTimeoutMs(),
               TimeUnit.MILLISECONDS);
-          return grpcRequest.end(call).compose(v -> grpcRequest.response());
+          // The answer decides, not the write: a worker that refuses a call (as too large, say) ends it with a
+          // status before the whole request was sent, and the write then fails.
+          grpcRequest.end(call);
+          return grpcRequest.response();
         })
         .onSuccess(response -> listen(response, stream, accepted, endpoint))
-        .onFailure(failure -> lost(stream, accepted, GenerateError.Code.ENGINE_FAILED, "could not reach worker "
-            + workerId + " at " + endpoint + ": " + failure.getMessage()));
+        .onFailure(failure -> lost(stream, accepted, GenerateError.of(GenerateError.Code.ENGINE_FAILED,
+            "could not reach worker " + workerId + " at " + endpoint + ": " + failure.getMessage(), workerId)));
     return accepted.future();
   }
 
@@ -133,24 +149,41 @@ public final class GrpcRequestPlane extends AbstractRequestPlane {
     });
     response.endHandler(v -> {
       if (!stream.isFinished()) {
+        if (response.status() == GrpcStatus.RESOURCE_EXHAUSTED) {
+          // The worker's node carries smaller messages than this gateway checked for: a setting, not a failure.
+          lost(stream, accepted, GenerateError.of(GenerateError.Code.TOO_LARGE, "worker " + workerId + " at "
+              + endpoint + " refused the request as larger than its node's gRPC plane carries" + statusOf(response)
+              + "; this gateway sends up to " + messageLimit.maxBytes() + " bytes: set the same "
+              + "grpc.maxMessageBytes on every node, or send a smaller request", workerId));
+          return;
+        }
         GenerateError.Code code = response.status() == GrpcStatus.DEADLINE_EXCEEDED
             ? GenerateError.Code.DEADLINE_EXCEEDED : GenerateError.Code.ENGINE_FAILED;
-        lost(stream, accepted, code, "worker " + workerId + " at " + endpoint + " ended the call without a final "
-            + "chunk" + statusOf(response));
+        lost(stream, accepted, GenerateError.of(code, "worker " + workerId + " at " + endpoint + " ended the call "
+            + "without a final chunk" + statusOf(response), workerId));
       }
     });
-    response.exceptionHandler(failure -> lost(stream, accepted, GenerateError.Code.ENGINE_FAILED, "the call to worker "
-        + workerId + " at " + endpoint + " failed: " + failure.getMessage() + statusOf(response)));
-    response.errorHandler(error -> lost(stream, accepted, GenerateError.Code.ENGINE_FAILED, "the call to worker "
-        + workerId + " at " + endpoint + " was reset (" + error + ")"));
+    response.exceptionHandler(failure -> {
+      if (failure instanceof MessageSizeOverflowException) {
+        // The answer is too large for this side's limit: the same on every worker, and not this worker's failure.
+        lost(stream, accepted, GenerateError.of(GenerateError.Code.TOO_LARGE, "an answer from worker " + workerId
+            + " at " + endpoint + " is larger than the " + messageLimit.maxBytes() + " bytes this gateway reads "
+            + "(grpc.maxMessageBytes): " + failure.getMessage() + ". Ask for a smaller answer, or raise "
+            + "grpc.maxMessageBytes on every node", workerId));
+        return;
+      }
+      lost(stream, accepted, GenerateError.of(GenerateError.Code.ENGINE_FAILED, "the call to worker " + workerId
+          + " at " + endpoint + " failed: " + failure.getMessage() + statusOf(response), workerId));
+    });
+    response.errorHandler(error -> lost(stream, accepted, GenerateError.of(GenerateError.Code.ENGINE_FAILED,
+        "the call to worker " + workerId + " at " + endpoint + " was reset (" + error + ")", workerId)));
   }
 
   /**
    * The call failed on this side: before acceptance it counts as a refusal (the gateway may try another worker);
    * after, the stream ends with the error. Nothing happens once the stream has ended or was refused.
    */
-  private void lost(GrpcChunkStream stream, Promise<ChunkStream> accepted, GenerateError.Code code, String reason) {
-    GenerateError error = GenerateError.of(code, reason, stream.workerId());
+  private void lost(GrpcChunkStream stream, Promise<ChunkStream> accepted, GenerateError error) {
     if (accepted.tryFail(refused(error))) {
       streams.forget(stream.streamId());
       return;
@@ -166,7 +199,7 @@ public final class GrpcRequestPlane extends AbstractRequestPlane {
       return "";
     }
     String message = response.statusMessage();
-    return " (grpc-status " + status + (message == null ? "" : ": " + message) + ")";
+    return " (grpc-status " + status.name() + (message == null ? "" : ": " + message) + ")";
   }
 
   private static WorkerRefusedException refused(GenerateError error) {

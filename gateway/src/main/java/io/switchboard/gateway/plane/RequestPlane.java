@@ -1,6 +1,7 @@
 package io.switchboard.gateway.plane;
 
 import io.switchboard.gateway.registry.WorkerState;
+import io.switchboard.protocol.GenerateError;
 import io.switchboard.protocol.GenerateRequest;
 import io.vertx.core.Future;
 
@@ -22,6 +23,13 @@ public interface RequestPlane {
    * chunks); fails with {@link WorkerRefusedException} when the worker refused or could not be reached.
    */
   Future<ChunkStream> open(WorkerState worker, GenerateRequest request);
+
+  /**
+   * A {@link GenerateError.Code#TOO_LARGE} error when {@code request} is larger than the planes carry to a worker
+   * (checked before any worker is chosen: no worker is at fault), else null. {@code rawBodyBytes} is the body's size
+   * as the client sent it.
+   */
+  GenerateError tooLarge(GenerateRequest request, long rawBodyBytes);
 
   /** The worker stopped answering: every open stream to it ends with an error now. */
   void workerGone(String workerId, String reason);

@@ -2,6 +2,7 @@ package io.switchboard.worker.plane;
 
 import io.switchboard.protocol.GenerateError;
 import io.switchboard.protocol.GrpcMessages;
+import io.switchboard.protocol.PlaneMessageLimit;
 import io.switchboard.protocol.StreamChunk;
 import io.switchboard.protocol.Usage;
 import io.switchboard.protocol.grpc.GenerateCall;
@@ -22,6 +23,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * server's context, so every event is handed over there, in order. The call's HTTP/2 write queue is the
  * flow-control window: while it is full the engine waits, so a slow client stalls generation instead of
  * filling memory. Events written before the worker accepted are held back, so {@code accepted} is always first.
+ * A chunk larger than the plane carries (an embeddings answer, a tool-call delta past grpc.maxMessageBytes) is not
+ * sent: the stream ends with a {@link GenerateError.Code#TOO_LARGE} error instead, which the gateway reports to the
+ * client without blaming this worker, and the generation is stopped.
  */
 final class GrpcChunkSender implements ChunkSink {
 
@@ -44,26 +48,62 @@ final class GrpcChunkSender implements ChunkSink {
   private Vertx vertx;
   private long deadlineTimer = -1;
 
+  private final PlaneMessageLimit limit;
+  private final String workerId;
+  private final Runnable stopGeneration;
+  // Worker context only: an answer too large for the plane ended the stream.
+  private boolean overLimit;
+
+  /**
+   * @param limit          the largest event the gateway reads (grpc.maxMessageBytes)
+   * @param stopGeneration stops the engine (on the worker context) when an answer was too large to send
+   */
   GrpcChunkSender(GrpcServerResponse<GenerateCall, GenerateEvent> response, Context serverContext,
-                  Context workerContext) {
+                  Context workerContext, PlaneMessageLimit limit, String workerId, Runnable stopGeneration) {
     this.response = response;
     this.serverContext = serverContext;
     this.workerContext = workerContext;
+    this.limit = limit;
+    this.workerId = workerId;
+    this.stopGeneration = stopGeneration;
   }
 
   @Override
   public void write(String text, int tokens, JsonObject extra) {
-    send(GrpcMessages.chunk(StreamChunk.delta(seq++, text, tokens, extra)), false);
+    long at = seq++;
+    sendChecked(at, GrpcMessages.chunk(StreamChunk.delta(at, text, tokens, extra)), false);
   }
 
   @Override
   public void end(String text, int tokens, String finishReason, Usage usage, JsonObject extra) {
-    send(GrpcMessages.chunk(StreamChunk.last(seq++, text, tokens, finishReason, usage, extra)), true);
+    long at = seq++;
+    sendChecked(at, GrpcMessages.chunk(StreamChunk.last(at, text, tokens, finishReason, usage, extra)), true);
+  }
+
+  /** Sends {@code event}, or, when it is more than the plane carries, ends the stream with why instead. */
+  private void sendChecked(long at, GenerateEvent event, boolean last) {
+    if (overLimit) {
+      return;
+    }
+    int size = event.getSerializedSize();
+    if (!limit.tooLarge(size)) {
+      send(event, last);
+      return;
+    }
+    overLimit = true;
+    send(GrpcMessages.chunk(StreamChunk.failure(at, GenerateError.of(GenerateError.Code.TOO_LARGE, "the answer "
+        + "takes " + size + " bytes, more than the " + limit.maxBytes() + " bytes the request planes carry "
+        + "(grpc.maxMessageBytes). Ask for less (fewer inputs, fewer dimensions, a shorter answer), or an operator "
+        + "can raise grpc.maxMessageBytes on every node", workerId))), true);
+    // Not from inside the engine's own write: its generation is stopped once that call has returned.
+    workerContext.runOnContext(v -> stopGeneration.run());
   }
 
   @Override
   public void fail(GenerateError error) {
-    send(GrpcMessages.chunk(StreamChunk.failure(seq++, error)), true);
+    if (!overLimit) {
+      send(GrpcMessages.chunk(StreamChunk.failure(seq++, error)), true);
+    }
   }
 
   /**

@@ -1,19 +1,25 @@
 package io.switchboard.worker.plane;
 
+import io.switchboard.protocol.PlaneMessageLimit;
 import io.vertx.core.json.JsonObject;
 
 /**
- * Where a node's shared gRPC request-plane server listens, and the address workers publish for it. The host
- * defaults to the node's cluster host (the address other nodes already reach it by); port 0 lets the OS pick a
- * free port, and workers publish the port actually bound.
+ * Where a node's shared gRPC request-plane server listens, the address workers publish for it, and the largest
+ * message the request planes carry between nodes. The host defaults to the node's cluster host (the address other
+ * nodes already reach it by); port 0 lets the OS pick a free port, and workers publish the port actually bound.
  */
 public class GrpcPlaneOptions {
 
   public static final int DEFAULT_PORT = 0;
+  /** The largest message between gateway and worker, both ways (see {@link PlaneMessageLimit#DEFAULT_MAX_BYTES}). */
+  public static final int DEFAULT_MAX_MESSAGE_BYTES = PlaneMessageLimit.DEFAULT_MAX_BYTES;
+  /** Below this, ordinary answers (a tool call, an embeddings answer) would not fit. */
+  static final int MIN_MAX_MESSAGE_BYTES = 1024 * 1024;
 
   private String host;
   private int port = DEFAULT_PORT;
   private String advertisedHost;
+  private int maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
 
   public GrpcPlaneOptions() {
   }
@@ -22,11 +28,13 @@ public class GrpcPlaneOptions {
     host = json.getString("host");
     port = json.getInteger("port", DEFAULT_PORT);
     advertisedHost = json.getString("advertisedHost");
+    maxMessageBytes = json.getInteger("maxMessageBytes", DEFAULT_MAX_MESSAGE_BYTES);
   }
 
   public JsonObject toJson() {
     // Unset hosts stay as null keys: the config loader knows every setting by the keys present here.
-    return new JsonObject().put("host", host).put("port", port).put("advertisedHost", advertisedHost);
+    return new JsonObject().put("host", host).put("port", port).put("advertisedHost", advertisedHost)
+        .put("maxMessageBytes", maxMessageBytes);
   }
 
   /** Fails with a message naming the key under {@code path} and what it accepts. */
@@ -41,6 +49,10 @@ public class GrpcPlaneOptions {
     if (advertisedHost != null && (advertisedHost.isBlank() || isWildcard(advertisedHost))) {
       throw new IllegalArgumentException(path + ".advertisedHost must be an address other nodes can connect to, got '"
           + advertisedHost + "'");
+    }
+    if (maxMessageBytes < MIN_MAX_MESSAGE_BYTES) {
+      throw new IllegalArgumentException(path + ".maxMessageBytes must be >= " + MIN_MAX_MESSAGE_BYTES
+          + " (1 MiB), got " + maxMessageBytes + "; the default is " + DEFAULT_MAX_MESSAGE_BYTES);
     }
     if (host != null && isWildcard(host) && advertisedHost == null) {
       throw new IllegalArgumentException(path + ".host " + host + " listens on every interface, so workers cannot "
@@ -77,6 +89,21 @@ public class GrpcPlaneOptions {
   public GrpcPlaneOptions setAdvertisedHost(String advertisedHost) {
     this.advertisedHost = advertisedHost;
     return this;
+  }
+
+  /** The largest message the request planes carry between a gateway and a worker, in bytes. */
+  public int getMaxMessageBytes() {
+    return maxMessageBytes;
+  }
+
+  public GrpcPlaneOptions setMaxMessageBytes(int maxMessageBytes) {
+    this.maxMessageBytes = maxMessageBytes;
+    return this;
+  }
+
+  /** {@link #getMaxMessageBytes()} as the planes apply it. */
+  public PlaneMessageLimit messageLimit() {
+    return new PlaneMessageLimit(maxMessageBytes);
   }
 
   /** The address published in discovery records: the advertised host, else the bind host. */

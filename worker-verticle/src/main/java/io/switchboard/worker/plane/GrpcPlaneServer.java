@@ -3,6 +3,7 @@ package io.switchboard.worker.plane;
 import io.switchboard.protocol.GenerateError;
 import io.switchboard.protocol.GenerateRequest;
 import io.switchboard.protocol.GrpcMessages;
+import io.switchboard.protocol.PlaneMessageLimit;
 import io.switchboard.protocol.grpc.GenerateCall;
 import io.switchboard.protocol.grpc.GenerateEvent;
 import io.switchboard.protocol.grpc.HealthReply;
@@ -47,6 +48,7 @@ public final class GrpcPlaneServer extends VerticleBase {
   static final int CONNECTION_WINDOW_BYTES = 64 * 1024 * 1024;
 
   private final GrpcPlaneOptions options;
+  private final PlaneMessageLimit messageLimit;
   private final String nodeId;
   private final Map<String, LocalWorker> workers = new ConcurrentHashMap<>();
   private volatile HttpServer server;
@@ -63,6 +65,7 @@ public final class GrpcPlaneServer extends VerticleBase {
   public GrpcPlaneServer(GrpcPlaneOptions options, String nodeId, PeerTls peerTls) {
     this.peerTls = peerTls;
     this.options = options;
+    this.messageLimit = options.messageLimit();
     this.nodeId = nodeId;
   }
 
@@ -70,7 +73,9 @@ public final class GrpcPlaneServer extends VerticleBase {
   public Future<?> start() {
     GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions()
         .removeEnabledProtocol(GrpcProtocol.WEB)
-        .removeEnabledProtocol(GrpcProtocol.WEB_TEXT));
+        .removeEnabledProtocol(GrpcProtocol.WEB_TEXT)
+        // A larger call is ended with RESOURCE_EXHAUSTED; gateways check against the same limit before sending.
+        .setMaxMessageSize(options.getMaxMessageBytes()));
     grpc.callHandler(WorkerPlaneGrpcService.Generate, this::onGenerate);
     grpc.callHandler(WorkerPlaneGrpcService.Health, this::onHealth);
     return vertx.createHttpServer(peerTls.applyTo(new HttpServerOptions())
@@ -108,6 +113,11 @@ public final class GrpcPlaneServer extends VerticleBase {
     return options.publishedHost() + ":" + listening.actualPort();
   }
 
+  /** The largest message this node's request planes carry (grpc.maxMessageBytes). */
+  public PlaneMessageLimit messageLimit() {
+    return messageLimit;
+  }
+
   /** Serves {@code worker} on this server from now on. */
   public void register(LocalWorker worker) {
     workers.put(worker.workerId(), worker);
@@ -139,7 +149,9 @@ public final class GrpcPlaneServer extends VerticleBase {
             message.getWorkerId())));
         return;
       }
-      GrpcChunkSender sender = new GrpcChunkSender(response, serverContext, worker.context());
+      GrpcChunkSender sender = new GrpcChunkSender(response, serverContext, worker.context(), messageLimit,
+          worker.workerId(), () -> worker.runner().cancel(request.streamId(), "its answer is larger than the gRPC "
+              + "plane carries"));
       // The gateway cancelled the call, or its connection dropped: stop generating for nobody.
       call.errorHandler(error -> abandon(worker, sender, request, "the gateway cancelled the call (" + error + ")"));
       call.exceptionHandler(failure -> abandon(worker, sender, request, "the call failed: " + failure.getMessage()));

@@ -41,7 +41,14 @@ class GrpcPlaneOptionsTest {
     GrpcPlaneOptions options = new GrpcPlaneOptions().setPort(7443);
     JsonObject json = options.toJson();
 
-    assertThat(json.fieldNames()).containsExactlyInAnyOrder("host", "port", "advertisedHost");
+    assertThat(json.fieldNames()).containsExactlyInAnyOrder("host", "port", "advertisedHost", "maxMessageBytes");
     assertThat(new GrpcPlaneOptions(json).toJson()).isEqualTo(json);
+  }
+
+  @Test
+  void theMessageLimitIsAtLeastOneMebibyte() {
+    assertThat(new GrpcPlaneOptions().getMaxMessageBytes()).isEqualTo(16 * 1024 * 1024);
+    assertThatThrownBy(() -> new GrpcPlaneOptions().setMaxMessageBytes(65536).validate("grpc"))
+        .hasMessageContaining("grpc.maxMessageBytes must be >= 1048576");
   }
 }
