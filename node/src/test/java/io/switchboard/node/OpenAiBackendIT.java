@@ -26,7 +26,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The GPU-backend quick start against a real OpenAI-compatible server: a node started with
  * {@code --backend URL} in front of a real llama-server (with --metrics) serves its model through the gateway,
  * shows the backend's kind, models, health and load in /admin/cluster, passes unknown fields and logprobs
- * through, stops routing while the backend is down (a clear 503) and serves again once it is back.
+ * through, stops routing while the backend is down (a clear 503) and serves again once it is back; bounds an answer
+ * whose client set no max_tokens by the gateway's cap.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class OpenAiBackendIT {
@@ -36,13 +37,17 @@ class OpenAiBackendIT {
   private static int httpPort;
   private static int backendPort;
   private static String model;
+  /** The gateway's cap on completion tokens here (gateway.limits.maxTokens): far below what llama-server would write. */
+  private static final int CAP = 24;
 
   @BeforeAll
   static void start() throws Exception {
     assertThat(NodeProcess.jar()).as("run mvn package first").exists();
     backendPort = LlamaServerTestSupport.start(backends, "--metrics");
     httpPort = freePort();
-    node = new NodeProcess("openai-node", freshCluster("openai"), "--http-port", Integer.toString(httpPort),
+    java.util.Map<String, String> env = new java.util.HashMap<>(freshCluster("openai"));
+    env.put("SWITCHBOARD_GATEWAY_LIMITS_MAX_TOKENS", Integer.toString(CAP));
+    node = new NodeProcess("openai-node", env, "--http-port", Integer.toString(httpPort),
         "--backend", "http://127.0.0.1:" + backendPort + "/v1");
     waitUntil("the backend's model is listed and routable", 60_000, () -> !routableModels().isEmpty());
     model = routableModels().get(0);
@@ -163,5 +168,28 @@ class OpenAiBackendIT {
     LlamaServerTestSupport.startOn(backends, backendPort, "--metrics");
     waitUntil("the worker is routable again", 30_000, () -> "routable".equals(openAiWorker().getString("status")));
     assertThat(post(httpPort, "/v1/chat/completions", chat("")).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  @Order(5)
+  void anAnswerWhoseClientSetNoLimitIsBoundedByTheGatewaysCap() throws Exception {
+    // llama-server's n_predict defaults to -1: without a limit it writes until its 512-token context is full.
+    JsonObject body = new JsonObject().put("model", model).put("temperature", 0).put("messages",
+        new JsonArray().add(new JsonObject().put("role", "user").put("content", "hello")));
+    String unlimited = body.encode();
+    HttpResponse<String> whole = post(httpPort, "/v1/chat/completions", unlimited);
+    assertThat(whole.statusCode()).as(whole.body()).isEqualTo(200);
+    JsonObject answer = new JsonObject(whole.body());
+    assertThat(answer.getJsonObject("usage").getInteger("completion_tokens")).isEqualTo(CAP);
+    assertThat(answer.getJsonArray("choices").getJsonObject(0).getString("finish_reason")).isEqualTo("length");
+
+    try (SseClient sse = new SseClient(httpPort, "/v1/chat/completions",
+        body.copy().put("stream", true).put("stream_options", new JsonObject().put("include_usage", true)).encode(),
+        0)) {
+      List<JsonObject> events = sse.remainingData().stream().filter(e -> !e.equals("[DONE]")).map(JsonObject::new)
+          .toList();
+      assertThat(events.stream().filter(e -> e.getJsonObject("usage") != null).findFirst().orElseThrow()
+          .getJsonObject("usage").getInteger("completion_tokens")).isEqualTo(CAP);
+    }
   }
 }

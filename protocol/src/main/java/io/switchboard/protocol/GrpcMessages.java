@@ -32,6 +32,9 @@ public final class GrpcMessages {
     if (sampling.seed() != null) {
       samplingProto.setSeed(sampling.seed());
     }
+    if (sampling.tokenCap() != null) {
+      samplingProto.setTokenCap(sampling.tokenCap());
+    }
     Trace.Builder trace = Trace.newBuilder();
     if (request.trace().traceparent() != null) {
       trace.setTraceparent(request.trace().traceparent());
@@ -75,7 +78,8 @@ public final class GrpcMessages {
         sampling.getTemperature(),
         sampling.getTopP(),
         sampling.getStopList(),
-        sampling.hasSeed() ? sampling.getSeed() : null);
+        sampling.hasSeed() ? sampling.getSeed() : null,
+        sampling.hasTokenCap() ? sampling.getTokenCap() : null);
     Trace trace = call.getTrace();
     return new GenerateRequest(
         call.getStreamId(),

@@ -37,6 +37,18 @@ class GrpcMessagesTest {
   }
 
   @Test
+  void theGatewaysTokenCapSurvives() throws Exception {
+    GenerateRequest request = request(new SamplingParams(null, 1.0, 1.0, List.of(), null, 131_072),
+        TraceContext.NONE, ResumeState.EMPTY, null);
+
+    GenerateRequest back = overTheWire(request);
+
+    assertThat(back).isEqualTo(request);
+    assertThat(back.sampling().tokenLimit()).isEqualTo(131_072);
+    assertThat(GenerateRequest.fromJson(request.toJson())).isEqualTo(request);
+  }
+
+  @Test
   void absentOptionalFieldsStayAbsent() throws Exception {
     GenerateRequest request = request(new SamplingParams(null, 1.0, 1.0, List.of(), null), TraceContext.NONE,
         ResumeState.EMPTY, null);
@@ -46,6 +58,7 @@ class GrpcMessagesTest {
     assertThat(back).isEqualTo(request);
     assertThat(back.sampling().maxTokens()).isNull();
     assertThat(back.sampling().seed()).isNull();
+    assertThat(back.sampling().tokenCap()).isNull();
     assertThat(back.trace().traceparent()).isNull();
     assertThat(back.gatewayNodeId()).isNull();
   }

@@ -14,7 +14,7 @@ class PlaneMessageLimitTest {
 
   private static GenerateRequest request(JsonObject body, String prompt, ResumeState resume) {
     return new GenerateRequest("stream-1", "req-1", "m", RequestKind.CHAT, body, prompt,
-        new SamplingParams(null, 1.0, 1.0, List.of(), null), 0, TraceContext.NONE, resume, "node", "", 0);
+        new SamplingParams(null, 1.0, 1.0, List.of(), null, 131_072), 0, TraceContext.NONE, resume, "node", "", 0);
   }
 
   @Test

@@ -28,6 +28,12 @@ public final class RequestValidator {
 
   static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool", "function");
   static final int MAX_STOP_SEQUENCES = 4;
+  /**
+   * Most alternatives per token a client may ask log probabilities for (OpenAI's limit for top_logprobs; vLLM's
+   * default max_logprobs). Backends that take any number (llama-server) would otherwise send the whole vocabulary
+   * with every token.
+   */
+  static final int MAX_LOGPROBS = 20;
 
   private final LimitOptions limits;
 
@@ -68,13 +74,16 @@ public final class RequestValidator {
     if (kind == RequestKind.COMPLETION) {
       requireOne(body, "best_of");
     }
+    logprobsCount(body, kind == RequestKind.CHAT ? "top_logprobs" : "logprobs");
     Long seed = optionalInteger(body, "seed");
     Object user = body.getValue("user");
     if (user != null && !(user instanceof String)) {
       throw ApiError.invalidType("user", "a string");
     }
+    // The cap goes to the worker as well: it bounds a generation whose client set no limit (see backends.md).
+    Integer tokenCap = limits.getMaxTokens() > 0 ? limits.getMaxTokens() : null;
     return new CompletionRequest(kind, model, body, prompt,
-        new SamplingParams(maxTokens, temperature, topP, stops(body), seed), stream, includeUsage);
+        new SamplingParams(maxTokens, temperature, topP, stops(body), seed, tokenCap), stream, includeUsage);
   }
 
   /** Most inputs one embeddings request may carry, as OpenAI allows. */
@@ -335,6 +344,13 @@ public final class RequestValidator {
       throw ApiError.invalid(field, "'" + field + "' must be a positive integer, got " + value + ".");
     }
     return value.intValue();
+  }
+
+  private static void logprobsCount(JsonObject body, String field) {
+    Long value = optionalInteger(body, field);
+    if (value != null && (value < 0 || value > MAX_LOGPROBS)) {
+      throw ApiError.invalid(field, "'" + field + "' must be between 0 and " + MAX_LOGPROBS + ", got " + value + ".");
+    }
   }
 
   private static List<String> stops(JsonObject body) {

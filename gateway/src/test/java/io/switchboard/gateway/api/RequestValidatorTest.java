@@ -604,4 +604,29 @@ class RequestValidatorTest {
     assertThat(error.getString("param")).isEqualTo("n");
     assertThat(error.getString("type")).isEqualTo("invalid_request_error");
   }
+
+  @Test
+  void theGatewaysTokenCapTravelsWithEveryRequestSoAnOmittedLimitIsStillBounded() {
+    RequestValidator capped = new RequestValidator(new io.switchboard.gateway.security.LimitOptions().setMaxTokens(500));
+
+    CompletionRequest omitted = capped.validate(RequestKind.CHAT, chatBody().toBuffer());
+    assertThat(omitted.sampling().maxTokens()).isNull();
+    assertThat(omitted.sampling().tokenCap()).isEqualTo(500);
+    assertThat(omitted.sampling().tokenLimit()).isEqualTo(500);
+    assertThat(capped.validate(RequestKind.CHAT, chatBody().put("max_tokens", 20).toBuffer()).sampling().tokenLimit())
+        .isEqualTo(20);
+    RequestValidator uncapped = new RequestValidator(new io.switchboard.gateway.security.LimitOptions().setMaxTokens(0));
+    assertThat(uncapped.validate(RequestKind.CHAT, chatBody().toBuffer()).sampling().tokenCap()).isNull();
+  }
+
+  @Test
+  void logprobsAlternativesAreBoundedAsOpenAiBoundsThem() {
+    assertThat(chat(chatBody().put("logprobs", true).put("top_logprobs", 20))).isNotNull();
+    ApiError tooMany = chatError(chatBody().put("logprobs", true).put("top_logprobs", 50000));
+    assertThat(tooMany.status()).isEqualTo(400);
+    assertThat(tooMany.param()).isEqualTo("top_logprobs");
+    assertThat(tooMany.getMessage()).contains("between 0 and 20");
+    assertThat(completionError(completionBody().put("logprobs", 100000)).param()).isEqualTo("logprobs");
+    assertThat(completion(completionBody().put("logprobs", 5))).isNotNull();
+  }
 }

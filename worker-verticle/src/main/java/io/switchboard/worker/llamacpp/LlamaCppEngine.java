@@ -151,8 +151,9 @@ public final class LlamaCppEngine implements Engine {
     }
     active++;
     ReleasingSink counted = new ReleasingSink(sink, this::released);
-    OpenAiStreamingCall call = new OpenAiStreamingCall(client, endpoint, BackendKind.ChatResume.ASSISTANT_PREFILL,
-        null, deadlines, IDLE_TIMEOUT_MS, workerId, request, counted).start();
+    // A supervised llama-server's context per slot is known; an attached one's is not.
+    OpenAiStreamingCall call = new OpenAiStreamingCall(client, endpoint, BackendKind.LLAMACPP,
+        options.supervises() ? options.getContextSize() : 0, null, deadlines, IDLE_TIMEOUT_MS, workerId, request, counted).start();
     return () -> {
       call.cancel();
       counted.release();

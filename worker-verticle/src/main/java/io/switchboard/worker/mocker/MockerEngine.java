@@ -83,8 +83,10 @@ public class MockerEngine implements Engine {
     }
     long seed = request.sampling().seed() != null ? request.sampling().seed() : options.getSeed();
     MockText text = new MockText(seed, request.prompt());
-    int total = maxTokens != null ? maxTokens
-        : text.naturalLength(options.getMinAnswerTokens(), options.getMaxAnswerTokens());
+    // Without the client's limit the answer has its natural length, which the gateway's cap bounds too.
+    Integer cap = request.sampling().tokenCap();
+    int natural = text.naturalLength(options.getMinAnswerTokens(), options.getMaxAnswerTokens());
+    int total = maxTokens != null ? maxTokens : cap != null ? Math.min(natural, cap) : natural;
     String modelInput = modelInput(request);
     long[] contextBlocks = kvCache.blockHashes(WordTokenizer.hashes(modelInput));
     int contextTokenCount = WordTokenizer.count(modelInput);
@@ -94,8 +96,8 @@ public class MockerEngine implements Engine {
     long firstTokenDue = prefill.book(prefillNanos);
     active++;
     MockGeneration generation = new MockGeneration(vertx, this, request, modelInput, sink, text,
-        new Usage(promptTokens, 0, Math.min(cached, promptTokens)), total, maxTokens != null, firstTokenDue,
-        prefillNanos);
+        new Usage(promptTokens, 0, Math.min(cached, promptTokens)), total, maxTokens != null || total < natural,
+        firstTokenDue, prefillNanos);
     generation.start();
     return generation;
   }

@@ -6,17 +6,38 @@ import java.util.Locale;
 
 /**
  * The OpenAI-compatible servers an openai worker knows by name, and what differs between them: where each
- * says it is healthy, and how each continues a partial chat answer. Everything else goes through the common
- * OpenAI API. {@link #OPENAI} is any other server: health from {@code /v1/models}, assistant prefill.
+ * says it is healthy, how each continues a partial chat answer, and what a request without {@code max_tokens}
+ * means to it. Everything else goes through the common OpenAI API. {@link #OPENAI} is any other server: health from
+ * {@code /v1/models}, assistant prefill.
  */
 public enum BackendKind {
-  VLLM("vllm", "/health", ChatResume.CONTINUE_FINAL_MESSAGE),
-  SGLANG("sglang", "/health", ChatResume.CONTINUE_FINAL_MESSAGE),
-  TGI("tgi", "/health", ChatResume.ASSISTANT_PREFILL),
-  TRTLLM("trtllm", "/health", ChatResume.ASSISTANT_PREFILL),
-  OLLAMA("ollama", "/api/version", ChatResume.ASSISTANT_PREFILL),
-  LLAMACPP("llamacpp", "/health", ChatResume.ASSISTANT_PREFILL),
-  OPENAI("openai", "/v1/models", ChatResume.ASSISTANT_PREFILL);
+  VLLM("vllm", "/health", ChatResume.CONTINUE_FINAL_MESSAGE, OmittedLimit.ENDS_AT_CONTEXT),
+  SGLANG("sglang", "/health", ChatResume.CONTINUE_FINAL_MESSAGE, OmittedLimit.ENDS_AT_CONTEXT),
+  TGI("tgi", "/health", ChatResume.ASSISTANT_PREFILL, OmittedLimit.ENDS_AT_CONTEXT),
+  TRTLLM("trtllm", "/health", ChatResume.ASSISTANT_PREFILL, OmittedLimit.ENDS_AT_CONTEXT),
+  OLLAMA("ollama", "/api/version", ChatResume.ASSISTANT_PREFILL, OmittedLimit.UNBOUNDED),
+  LLAMACPP("llamacpp", "/health", ChatResume.ASSISTANT_PREFILL, OmittedLimit.UNBOUNDED),
+  OPENAI("openai", "/v1/models", ChatResume.ASSISTANT_PREFILL, OmittedLimit.UNKNOWN);
+
+  /**
+   * What a request without {@code max_tokens} means to a backend, which decides where the gateway's cap goes.
+   * <ul>
+   *   <li>{@code ENDS_AT_CONTEXT}: the server stops where the model's context is full (vLLM, SGLang, TGI,
+   *   trtllm-serve fill in context minus prompt), and it refuses prompt + {@code max_tokens} over the context
+   *   with a 400: sending a cap larger than what is left would turn a valid request into an error, so the cap is
+   *   not sent; the worker ends the stream at the cap itself.</li>
+   *   <li>{@code UNBOUNDED}: the server generates until the context is full or forever (Ollama's num_predict
+   *   -1, llama-server's n_predict -1 with --context-shift) and takes a limit larger than the context without
+   *   complaint: the cap is sent as {@code max_tokens}, the field both read.</li>
+   *   <li>{@code UNKNOWN}: any other server (an OpenAI-compatible proxy, OpenAI's own API, which refuses a
+   *   {@code max_tokens} above a model's output limit): the cap is not sent; the worker ends the stream at it.</li>
+   * </ul>
+   */
+  public enum OmittedLimit {
+    ENDS_AT_CONTEXT,
+    UNBOUNDED,
+    UNKNOWN
+  }
 
   /**
    * How a backend is asked to continue a chat answer another worker began: both send the text so far as a final
@@ -31,11 +52,17 @@ public enum BackendKind {
   private final String configName;
   private final String healthPath;
   private final ChatResume chatResume;
+  private final OmittedLimit omittedLimit;
 
-  BackendKind(String configName, String healthPath, ChatResume chatResume) {
+  BackendKind(String configName, String healthPath, ChatResume chatResume, OmittedLimit omittedLimit) {
     this.configName = configName;
     this.healthPath = healthPath;
     this.chatResume = chatResume;
+    this.omittedLimit = omittedLimit;
+  }
+
+  public OmittedLimit omittedLimit() {
+    return omittedLimit;
   }
 
   public String configName() {

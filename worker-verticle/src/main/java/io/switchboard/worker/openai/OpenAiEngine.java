@@ -95,7 +95,7 @@ public final class OpenAiEngine implements Engine {
     Generation call = request.kind() == RequestKind.EMBEDDING
         ? new OpenAiEmbeddingCall(client, endpoint, backendModel, options.getIdleTimeoutMs(), workerId, request,
             counted).start()
-        : new OpenAiStreamingCall(client, endpoint, monitor.kind().chatResume(), backendModel, deadlines,
+        : new OpenAiStreamingCall(client, endpoint, monitor.kind(), 0, backendModel, deadlines,
             options.getIdleTimeoutMs(), workerId, request, counted).start();
     return () -> {
       call.cancel();

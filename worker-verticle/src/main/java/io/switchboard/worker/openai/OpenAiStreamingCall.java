@@ -46,6 +46,9 @@ public final class OpenAiStreamingCall implements Generation {
   private final HttpClient client;
   private final BackendEndpoint endpoint;
   private final BackendKind.ChatResume chatResume;
+  private final BackendTokenLimit tokenLimit;
+  /** Streamed tokens of this part at which the worker ends the stream itself ("length"); 0 = the backend stops. */
+  private final int watchAt;
   private final String backendModel;
   private final DeadlineSweep deadlines;
   private final long idleTimeoutMs;
@@ -68,16 +71,21 @@ public final class OpenAiStreamingCall implements Generation {
   private int pendingTokens;
 
   /**
+   * @param kind          the backend's kind: how it continues an answer, where its token limit goes
+   * @param contextTokens the model's context in tokens where the worker knows it (bounds a request without
+   *                      max_tokens), else 0
    * @param backendModel  the backend's name of the requested model (aliases rename); null keeps the client's
    * @param deadlines     the engine's timeouts, where this call's idle watchdog is kept
    * @param idleTimeoutMs how long the backend may send nothing (before its first byte, or between events)
    */
-  public OpenAiStreamingCall(HttpClient client, BackendEndpoint endpoint, BackendKind.ChatResume chatResume,
+  public OpenAiStreamingCall(HttpClient client, BackendEndpoint endpoint, BackendKind kind, int contextTokens,
                              String backendModel, DeadlineSweep deadlines, long idleTimeoutMs, String workerId,
                              GenerateRequest request, ChunkSink sink) {
     this.client = client;
     this.endpoint = endpoint;
-    this.chatResume = chatResume;
+    this.chatResume = kind.chatResume();
+    this.tokenLimit = new BackendTokenLimit(kind, request, contextTokens);
+    this.watchAt = tokenLimit.watchAt();
     this.backendModel = backendModel;
     this.deadlines = deadlines;
     this.idleTimeoutMs = idleTimeoutMs;
@@ -136,7 +144,10 @@ public final class OpenAiStreamingCall implements Generation {
     }
   }
 
-  /** The body sent: the client's, streamed, with the backend's model name and the continuation of a resume. */
+  /**
+   * The body sent: the client's, streamed, with the backend's model name, the token limit where the kind needs it,
+   * and the continuation of a resume.
+   */
   JsonObject body() {
     // A copy of the top level only: nested values are shared with the request and never changed here (the
     // messages are copied before an assistant message is added). A deep copy was a tenth of this call's time.
@@ -162,11 +173,8 @@ public final class OpenAiStreamingCall implements Generation {
           body.put("prompt", (prompt instanceof String text ? text : "") + soFar);
         }
       }
-      if (request.sampling().maxTokens() != null) {
-        int left = Math.max(1, request.sampling().maxTokens() - request.resume().completionTokens());
-        body.put(body.containsKey("max_completion_tokens") ? "max_completion_tokens" : "max_tokens", left);
-      }
     }
+    tokenLimit.applyTo(body);
     return body;
   }
 
@@ -321,11 +329,19 @@ public final class OpenAiStreamingCall implements Generation {
     if (extra == null) {
       pendingText.append(text);
       pendingTokens++;
-      return;
+    } else {
+      writePending();
+      sink.write(text, 1, extra);
+      pauseIfSinkFull();
     }
-    writePending();
-    sink.write(text, 1, extra);
-    pauseIfSinkFull();
+    if (watchAt > 0 && tokens >= watchAt) {
+      // The backend was not sent the cap (it would refuse one beyond its context): the worker ends it here.
+      finishReason = "length";
+      finish();
+      if (httpRequest != null) {
+        httpRequest.reset();
+      }
+    }
   }
 
   private void flushPending() {

@@ -124,6 +124,16 @@ class MockerEngineTest {
   }
 
   @Test
+  void withoutMaxTokensTheGatewaysCapStillBoundsTheAnswer() {
+    MockerEngine engine = engine(instant().setMinAnswerTokens(40).setMaxAnswerTokens(40), 8192);
+    RecordingSink sink = generate(engine, request(PROMPT, new SamplingParams(null, 1.0, 1.0, null, null, 9), null));
+
+    assertEndedCleanly(sink);
+    assertThat(sink.usage().completionTokens()).isEqualTo(9);
+    assertThat(sink.finishReason()).isEqualTo("length");
+  }
+
+  @Test
   void withoutMaxTokensTheLengthIsNaturalAndFinishReasonStop() {
     MockerEngine engine = engine(instant().setMinAnswerTokens(5).setMaxAnswerTokens(12), 8192);
     for (int i = 0; i < 20; i++) {

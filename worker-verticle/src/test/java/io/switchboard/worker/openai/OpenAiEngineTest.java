@@ -516,4 +516,52 @@ class OpenAiEngineTest {
     assertThat(new OpenAiOptions().setUrl("http://10.0.0.5:8000/v1/").baseUri().toString())
         .isEqualTo("http://10.0.0.5:8000");
   }
+
+  /** A chat request whose client set no max_tokens, under the gateway's cap {@code cap}. */
+  private static GenerateRequest uncapped(String model, JsonObject extraFields, int cap) {
+    JsonObject body = new JsonObject().put("model", model)
+        .put("messages", new JsonArray().add(new JsonObject().put("role", "user").put("content", "hello")))
+        .mergeIn(extraFields);
+    return new GenerateRequest(UUID.randomUUID().toString(), "req-" + UUID.randomUUID(), model, RequestKind.CHAT,
+        body, "", new SamplingParams(null, 1.0, 1.0, List.of(), null, cap), 0, TraceContext.NONE, ResumeState.EMPTY,
+        null, "", 0);
+  }
+
+  /** Ten text deltas and no end: a backend that would go on (vLLM's context is larger than the cap). */
+  private static void endless(JsonObject body, io.vertx.core.http.HttpServerRequest request) {
+    List<JsonObject> events = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      events.add(FixtureBackend.delta(new JsonObject().put("content", "t" + i + " "), null));
+    }
+    FixtureBackend.events(request, events, false);
+  }
+
+  @Test
+  void aVllmAnswerWithoutMaxTokensIsEndedAtTheGatewaysCapWhichVllmIsNotSent() throws Exception {
+    FixtureBackend vllm = backend("vllm");
+    vllm.answer = OpenAiEngineTest::endless;
+    OpenAiEngine engine = engine(fastPolling(vllm));
+    String model = OnContext.call(context, engine::models).get(0);
+
+    RecordingSink sink = run(engine, uncapped(model, new JsonObject(), 3));
+
+    assertThat(vllm.bodies.get(0).containsKey("max_tokens")).as("vLLM would refuse a cap past its context").isFalse();
+    assertThat(sink.error()).isNull();
+    assertThat(sink.finishReason()).isEqualTo("length");
+    assertThat(sink.text()).isEqualTo("t0 t1 t2 ");
+    assertThat(sink.usage().completionTokens()).isEqualTo(3);
+    waitFor("the backend's request is reset", () -> vllm.closedByClient.get() == 1);
+  }
+
+  @Test
+  void anOllamaRequestWithoutMaxTokensCarriesTheCapInMaxTokens() throws Exception {
+    FixtureBackend ollama = backend("vllm");
+    OpenAiEngine engine = engine(fastPolling(ollama).setKind("ollama").setHealthPath("/health"));
+    String model = OnContext.call(context, engine::models).get(0);
+
+    RecordingSink sink = run(engine, uncapped(model, new JsonObject(), 77));
+
+    assertThat(sink.error()).as(String.valueOf(sink.error())).isNull();
+    assertThat(ollama.bodies.get(0).getInteger("max_tokens")).isEqualTo(77);
+  }
 }
