@@ -9,6 +9,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -42,16 +44,22 @@ class BackendFaultIT {
   @BeforeAll
   static void start() throws Exception {
     assertThat(NodeProcess.jar()).as("run mvn package first").exists();
-    List<String> args = new ArrayList<>();
+    // ignore_eos keeps every answer 1,200 tokens long; llama-server's policy refuses it to clients, so these
+    // workers let it through (workers[N].openai.passFields), as an operator may for trusted clients.
+    StringBuilder workers = new StringBuilder("workers:\n");
     for (int i = 0; i < 2; i++) {
       // The tiny model makes about 1,000 tokens a second here: 1,200 tokens leave time to kill mid-stream.
       int port = LlamaServerTestSupport.start(launched, "--metrics", "-c", "2048");
       backendsByPort.put(port, launched.get(launched.size() - 1));
-      args.addAll(List.of("--backend", "http://127.0.0.1:" + port + "/v1"));
+      workers.append("  - engine: openai\n    openai: {url: \"http://127.0.0.1:").append(port)
+          .append("/v1\", passFields: [ignore_eos]}\n");
     }
+    Path config = Files.createDirectories(Path.of("target", "it-conf").toAbsolutePath())
+        .resolve("backend-fault.yaml");
+    Files.writeString(config, workers.toString());
     httpPort = freePort();
-    args.addAll(List.of("--http-port", Integer.toString(httpPort)));
-    node = new NodeProcess("backend-fault-node", freshCluster("backend-fault"), args.toArray(String[]::new));
+    node = new NodeProcess("backend-fault-node", freshCluster("backend-fault"), "--config", config.toString(),
+        "--http-port", Integer.toString(httpPort));
     waitUntil("both backends' workers are routable", 60_000, () -> routableWorkers(httpPort).size() == 2);
     JsonObject first = new JsonObject(get(httpPort, "/admin/cluster").body()).getJsonArray("workers")
         .getJsonObject(0);

@@ -615,6 +615,15 @@ class NodeConfigLoaderTest {
   }
 
   @Test
+  void fieldsAWorkerLetsThroughComeFromTheEnvironment() {
+    NodeOptions options = NodeConfigLoader.load(config(Path.of("..", "conf", "backend-vllm.yaml")),
+        Map.of("SWITCHBOARD_WORKERS_0_OPENAI_PASS_FIELDS", "priority,min_tokens"));
+    assertThat(options.getWorkers().get(0).getOpenai().getPassFields()).containsExactly("priority", "min_tokens");
+    assertThat(load(Map.of("SWITCHBOARD_WORKERS_0_LLAMACPP_PASS_FIELDS", "lora")).getWorkers().get(0).getLlamacpp()
+        .getPassFields()).containsExactly("lora");
+  }
+
+  @Test
   void anOutOfRangeValueFromTheEnvironmentFailsValidation() {
     assertThatThrownBy(() -> load(Map.of("SWITCHBOARD_GATEWAY_HTTP_PORT", "70000")))
         .isInstanceOf(ConfigException.class)

@@ -27,7 +27,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code --backend URL} in front of a real llama-server (with --metrics) serves its model through the gateway,
  * shows the backend's kind, models, health and load in /admin/cluster, passes unknown fields and logprobs
  * through, stops routing while the backend is down (a clear 503) and serves again once it is back; bounds an answer
- * whose client set no max_tokens by the gateway's cap.
+ * whose client set no max_tokens by the gateway's cap, and refuses llama-server's fields no client may set.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class OpenAiBackendIT {
@@ -130,7 +130,7 @@ class OpenAiBackendIT {
   @Order(3)
   void logprobsAndUnknownFieldsGoThroughToTheBackend() throws Exception {
     HttpResponse<String> whole = post(httpPort, "/v1/chat/completions",
-        chat(",\"logprobs\":true,\"top_logprobs\":2,\"n_probs\":2,\"cache_prompt\":false"));
+        chat(",\"logprobs\":true,\"top_logprobs\":2,\"top_k\":40,\"cache_prompt\":false"));
     assertThat(whole.statusCode()).as(whole.body()).isEqualTo(200);
     JsonObject logprobs = new JsonObject(whole.body()).getJsonArray("choices").getJsonObject(0)
         .getJsonObject("logprobs");
@@ -191,5 +191,23 @@ class OpenAiBackendIT {
       assertThat(events.stream().filter(e -> e.getJsonObject("usage") != null).findFirst().orElseThrow()
           .getJsonObject("usage").getInteger("completion_tokens")).isEqualTo(CAP);
     }
+  }
+
+  @Test
+  @Order(6)
+  void fieldsOfLlamaServerAClientMayNotSetAreRefusedNamingTheField() throws Exception {
+    for (String field : List.of("\"n_predict\":400", "\"ignore_eos\":true", "\"id_slot\":0",
+        "\"lora\":[{\"id\":0,\"scale\":1}]", "\"n_probs\":50000")) {
+      HttpResponse<String> refused = post(httpPort, "/v1/chat/completions", chat("," + field));
+      assertThat(refused.statusCode()).as(field + ": " + refused.body()).isEqualTo(400);
+      JsonObject error = new JsonObject(refused.body()).getJsonObject("error");
+      String name = field.substring(1, field.indexOf('"', 1));
+      assertThat(error.getString("param")).isEqualTo(name);
+      assertThat(error.getString("type")).isEqualTo("invalid_request_error");
+      assertThat(error.getString("message")).contains("'" + name + "' may not be set")
+          .contains("workers[N].openai.passFields");
+    }
+    assertThat(openAiWorker().getJsonObject("circuit").getString("state")).isEqualTo("closed");
+    assertThat(post(httpPort, "/v1/chat/completions", chat("")).statusCode()).isEqualTo(200);
   }
 }

@@ -7,8 +7,10 @@ import io.vertx.core.json.JsonObject;
 /**
  * A typed failure of a generation, as a worker reports it. {@code retryable} tells the gateway whether another
  * worker may succeed where this one failed (a busy or dying worker: yes; a prompt too long for the model: no).
+ * {@code param} names the request field at fault when there is one (a field the worker's backend kind refuses),
+ * so the client's error says which; null otherwise.
  */
-public record GenerateError(Code code, String message, boolean retryable, String workerId) {
+public record GenerateError(Code code, String message, boolean retryable, String workerId, String param) {
 
   /** Failure codes of the contract. The numeric value is what travels in a {@link ReplyException}. */
   public enum Code {
@@ -58,16 +60,26 @@ public record GenerateError(Code code, String message, boolean retryable, String
     }
   }
 
+  public GenerateError(Code code, String message, boolean retryable, String workerId) {
+    this(code, message, retryable, workerId, null);
+  }
+
   public static GenerateError of(Code code, String message, String workerId) {
     return new GenerateError(code, message, code.retryableByDefault(), workerId);
   }
 
+  /** The request's field {@code param} may not be used as given: the same on every worker, never retried. */
+  public static GenerateError invalidField(String param, String message, String workerId) {
+    return new GenerateError(Code.INVALID_REQUEST, message, false, workerId, param);
+  }
+
   public JsonObject toJson() {
-    return new JsonObject()
+    JsonObject json = new JsonObject()
         .put("code", code.name())
         .put("message", message)
         .put("retryable", retryable)
         .put("workerId", workerId);
+    return param == null ? json : json.put("param", param);
   }
 
   public static GenerateError fromJson(JsonObject json) {
@@ -78,7 +90,7 @@ public record GenerateError(Code code, String message, boolean retryable, String
       code = Code.ENGINE_FAILED;
     }
     return new GenerateError(code, json.getString("message", ""), json.getBoolean("retryable", false),
-        json.getString("workerId"));
+        json.getString("workerId"), json.getString("param"));
   }
 
   /** The reply failure a worker sends when it refuses a generate request. */

@@ -141,6 +141,9 @@ public final class GrpcMessages {
     if (error.workerId() != null) {
       failure.setWorkerId(error.workerId());
     }
+    if (error.param() != null) {
+      failure.setParam(error.param());
+    }
     return failure.build();
   }
 
@@ -151,7 +154,8 @@ public final class GrpcMessages {
     } catch (IllegalArgumentException unknown) {
       code = GenerateError.Code.ENGINE_FAILED;
     }
-    return new GenerateError(code, failure.getMessage(), failure.getRetryable(), emptyToNull(failure.getWorkerId()));
+    return new GenerateError(code, failure.getMessage(), failure.getRetryable(), emptyToNull(failure.getWorkerId()),
+        emptyToNull(failure.getParam()));
   }
 
   private static String emptyToNull(String value) {

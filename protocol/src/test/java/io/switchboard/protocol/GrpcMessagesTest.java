@@ -99,6 +99,7 @@ class GrpcMessagesTest {
             new JsonObject().put("data", new io.vertx.core.json.JsonArray()))),
         StreamChunk.failure(3, new GenerateError(GenerateError.Code.WORKER_STOPPING, "drain timeout", true, "w1")),
         StreamChunk.failure(4, new GenerateError(GenerateError.Code.ENGINE_FAILED, "boom", false, null)),
+        StreamChunk.failure(0, GenerateError.invalidField("ignore_eos", "refused", "w1")),
         StreamChunk.failure(0, GenerateError.of(GenerateError.Code.TOO_LARGE, "answer too large", "w1")));
     for (StreamChunk chunk : chunks) {
       GenerateEvent event = GenerateEvent.parseFrom(GrpcMessages.chunk(chunk).toByteArray());

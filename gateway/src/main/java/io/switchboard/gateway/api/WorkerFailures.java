@@ -12,7 +12,7 @@ final class WorkerFailures {
     String where = error.workerId() == null ? " (request " + requestId + ")"
         : " (worker " + error.workerId() + ", request " + requestId + ")";
     return switch (error.code()) {
-      case INVALID_REQUEST -> new ApiError(400, "invalid_request_error", "invalid_request_for_model", null,
+      case INVALID_REQUEST -> new ApiError(400, "invalid_request_error", "invalid_request_for_model", error.param(),
           error.message() + where);
       case TOO_LARGE -> new ApiError(413, "invalid_request_error", "request_too_large", null,
           error.message() + where + ".");

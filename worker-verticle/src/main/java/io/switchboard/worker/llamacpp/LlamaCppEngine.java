@@ -9,6 +9,7 @@ import io.switchboard.worker.engine.Engine;
 import io.switchboard.worker.engine.Generation;
 import io.switchboard.worker.engine.ReleasingSink;
 import io.switchboard.worker.openai.BackendEndpoint;
+import io.switchboard.worker.openai.BackendFieldPolicy;
 import io.switchboard.worker.openai.BackendKind;
 import io.switchboard.worker.openai.OpenAiStreamingCall;
 import io.switchboard.worker.rpc.RpcPool;
@@ -64,6 +65,7 @@ public final class LlamaCppEngine implements Engine {
   private Promise<Void> drained;
   /** The generations' idle watchdogs (the limit is minutes; a quarter second late does not matter). */
   private final DeadlineSweep deadlines;
+  private final BackendFieldPolicy fields;
 
   public LlamaCppEngine(Vertx vertx, LlamaCppOptions options, String workerId, int slots) {
     this.vertx = vertx;
@@ -75,6 +77,8 @@ public final class LlamaCppEngine implements Engine {
     this.controlClient = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setConnectTimeout(5000),
         new PoolOptions().setHttp1MaxSize(1));
     this.deadlines = new DeadlineSweep(vertx, 250);
+    this.fields = new BackendFieldPolicy(BackendKind.LLAMACPP, options.getPassFields(),
+        "workers[N].llamacpp.passFields");
   }
 
   @Override
@@ -147,6 +151,11 @@ public final class LlamaCppEngine implements Engine {
     if (!accepting) {
       sink.fail(GenerateError.of(GenerateError.Code.WORKER_BUSY, "worker " + workerId + " is restarting its "
           + "llama-server for a changed rpc pool; try another worker", workerId));
+      return () -> { };
+    }
+    GenerateError refused = fields.check(request.body(), backendName, workerId);
+    if (refused != null) {
+      sink.fail(refused);
       return () -> { };
     }
     active++;

@@ -1,9 +1,13 @@
 package io.switchboard.worker.llamacpp;
 
 import io.switchboard.worker.rpc.RpcPoolOptions;
+import io.switchboard.worker.openai.OpenAiOptions;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Settings of the llamacpp engine: either attach to a running llama-server ({@code url}), or supervise one
@@ -20,6 +24,8 @@ public class LlamaCppOptions {
   /** How long in-flight generations may finish before a restart for a changed pool cuts them. */
   public static final long DEFAULT_RESTART_DRAIN_MS = 30_000;
   public static final int DEFAULT_CONTEXT_SIZE = 4096;
+  /** Fields llama-server's policy refuses that this worker lets through anyway: none (BackendFieldPolicy). */
+  public static final List<String> DEFAULT_PASS_FIELDS = List.of();
 
   private String url;
   private long startupTimeoutMs = DEFAULT_STARTUP_TIMEOUT_MS;
@@ -30,6 +36,7 @@ public class LlamaCppOptions {
   private long restartDebounceMs = DEFAULT_RESTART_DEBOUNCE_MS;
   private long restartDrainMs = DEFAULT_RESTART_DRAIN_MS;
   private RpcPoolOptions rpcPool = new RpcPoolOptions();
+  private List<String> passFields = DEFAULT_PASS_FIELDS;
 
   public LlamaCppOptions() {
   }
@@ -44,6 +51,8 @@ public class LlamaCppOptions {
     restartDebounceMs = json.getLong("restartDebounceMs", DEFAULT_RESTART_DEBOUNCE_MS);
     restartDrainMs = json.getLong("restartDrainMs", DEFAULT_RESTART_DRAIN_MS);
     rpcPool = new RpcPoolOptions(json.getJsonObject("rpcPool", new JsonObject()));
+    JsonArray pass = json.getJsonArray("passFields");
+    passFields = pass == null ? DEFAULT_PASS_FIELDS : pass.stream().map(String::valueOf).toList();
   }
 
   public JsonObject toJson() {
@@ -51,7 +60,18 @@ public class LlamaCppOptions {
     return new JsonObject().put("url", url).put("startupTimeoutMs", startupTimeoutMs).put("serverBin", serverBin)
         .put("modelPath", modelPath).put("contextSize", contextSize).put("threads", threads)
         .put("restartDebounceMs", restartDebounceMs).put("restartDrainMs", restartDrainMs)
-        .put("rpcPool", rpcPool.toJson());
+        .put("rpcPool", rpcPool.toJson())
+        .put("passFields", new JsonArray(new ArrayList<>(passFields)));
+  }
+
+  /** Request fields this worker passes to llama-server although llama-server's policy refuses them. */
+  public List<String> getPassFields() {
+    return passFields;
+  }
+
+  public LlamaCppOptions setPassFields(List<String> passFields) {
+    this.passFields = List.copyOf(passFields);
+    return this;
   }
 
   /** True when the engine runs its own llama-server rather than attaching to one. */
@@ -64,6 +84,7 @@ public class LlamaCppOptions {
     if (startupTimeoutMs < 1000) {
       throw new IllegalArgumentException(path + ".startupTimeoutMs must be >= 1000, got " + startupTimeoutMs);
     }
+    OpenAiOptions.requireFieldNames(path + ".passFields", passFields);
     if (supervises()) {
       if (serverBin == null || serverBin.isBlank() || modelPath == null || modelPath.isBlank()) {
         throw new IllegalArgumentException(path + " needs either url (a running llama-server) or serverBin and "

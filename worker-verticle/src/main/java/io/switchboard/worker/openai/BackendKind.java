@@ -8,7 +8,7 @@ import java.util.Locale;
  * The OpenAI-compatible servers an openai worker knows by name, and what differs between them: where each
  * says it is healthy, how each continues a partial chat answer, and what a request without {@code max_tokens}
  * means to it. Everything else goes through the common OpenAI API. {@link #OPENAI} is any other server: health from
- * {@code /v1/models}, assistant prefill.
+ * {@code /v1/models}, assistant prefill. Which request fields each lets no client set: {@link BackendFieldPolicy}.
  */
 public enum BackendKind {
   VLLM("vllm", "/health", ChatResume.CONTINUE_FINAL_MESSAGE, OmittedLimit.ENDS_AT_CONTEXT),

@@ -44,6 +44,8 @@ public final class OpenAiEngine implements Engine {
   /** The generations' idle watchdogs; one fires at most this late (the limit is 100 ms or more). */
   private static final long DEADLINE_CHECK_MS = 50;
   private final DeadlineSweep deadlines;
+  /** The field policy of the kind last seen (auto-detection may learn the kind after start). */
+  private BackendFieldPolicy fields;
 
   public OpenAiEngine(Vertx vertx, OpenAiOptions options, String workerId, int slots) {
     this.options = options;
@@ -86,6 +88,11 @@ public final class OpenAiEngine implements Engine {
           + request.model() + "' (it serves " + catalog.served() + ")", true, workerId));
       return () -> { };
     }
+    GenerateError refused = fieldPolicy().check(request.body(), endpoint.name(), workerId);
+    if (refused != null) {
+      sink.fail(refused);
+      return () -> { };
+    }
     active++;
     ReleasingSink counted = new ReleasingSink(sink, () -> active--, error -> {
       if (error.code() == GenerateError.Code.MODEL_NOT_SERVED) {
@@ -101,6 +108,14 @@ public final class OpenAiEngine implements Engine {
       call.cancel();
       counted.release();
     };
+  }
+
+  private BackendFieldPolicy fieldPolicy() {
+    BackendKind kind = monitor.kind();
+    if (fields == null || fields.kind() != kind) {
+      fields = new BackendFieldPolicy(kind, options.getPassFields(), "workers[N].openai.passFields");
+    }
+    return fields;
   }
 
   @Override

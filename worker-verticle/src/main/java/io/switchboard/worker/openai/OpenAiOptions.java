@@ -26,6 +26,8 @@ public class OpenAiOptions {
   public static final long DEFAULT_MODELS_REFRESH_MS = 15_000;
   public static final long DEFAULT_METRICS_INTERVAL_MS = 1000;
   public static final String DEFAULT_METRICS_PATH = "/metrics";
+  /** Fields the backend kind's policy refuses that this worker lets through anyway: none (BackendFieldPolicy). */
+  public static final List<String> DEFAULT_PASS_FIELDS = List.of();
 
   private String url;
   private String apiKey;
@@ -41,6 +43,7 @@ public class OpenAiOptions {
   private List<String> models = List.of();
   private List<String> aliases = List.of();
   private List<String> embeddingModels = List.of();
+  private List<String> passFields = DEFAULT_PASS_FIELDS;
 
   public OpenAiOptions() {
   }
@@ -60,6 +63,7 @@ public class OpenAiOptions {
     models = strings(json.getJsonArray("models"));
     aliases = strings(json.getJsonArray("aliases"));
     embeddingModels = strings(json.getJsonArray("embeddingModels"));
+    passFields = strings(json.getJsonArray("passFields"));
   }
 
   private static List<String> strings(JsonArray array) {
@@ -74,7 +78,8 @@ public class OpenAiOptions {
         .put("healthPath", healthPath).put("modelsRefreshMs", modelsRefreshMs).put("metricsPath", metricsPath)
         .put("metricsIntervalMs", metricsIntervalMs).put("models", new JsonArray(new ArrayList<>(models)))
         .put("aliases", new JsonArray(new ArrayList<>(aliases)))
-        .put("embeddingModels", new JsonArray(new ArrayList<>(embeddingModels)));
+        .put("embeddingModels", new JsonArray(new ArrayList<>(embeddingModels)))
+        .put("passFields", new JsonArray(new ArrayList<>(passFields)));
   }
 
   /** Checks the settings; only called for workers whose engine is openai. */
@@ -112,6 +117,17 @@ public class OpenAiOptions {
           + metricsPath + "'");
     }
     aliasMap(path);
+    requireFieldNames(path + ".passFields", passFields);
+  }
+
+  /** Fails unless every entry is a plain top-level field name, as a request body names it. */
+  public static void requireFieldNames(String key, List<String> fields) {
+    for (String field : fields) {
+      if (field == null || field.isBlank() || !field.equals(field.trim())) {
+        throw new IllegalArgumentException(key + " must list request field names (e.g. ignore_eos), got '" + field
+            + "'");
+      }
+    }
   }
 
   private static void requireAtLeast(String key, long value, long min) {
@@ -254,6 +270,16 @@ public class OpenAiOptions {
 
   public OpenAiOptions setEmbeddingModels(List<String> embeddingModels) {
     this.embeddingModels = List.copyOf(embeddingModels);
+    return this;
+  }
+
+  /** Request fields this worker passes to its backend although the kind's policy refuses them. */
+  public List<String> getPassFields() {
+    return passFields;
+  }
+
+  public OpenAiOptions setPassFields(List<String> passFields) {
+    this.passFields = List.copyOf(passFields);
     return this;
   }
 }

@@ -564,4 +564,25 @@ class OpenAiEngineTest {
     assertThat(sink.error()).as(String.valueOf(sink.error())).isNull();
     assertThat(ollama.bodies.get(0).getInteger("max_tokens")).isEqualTo(77);
   }
+
+  @Test
+  void aFieldTheBackendKindRefusesFailsTheRequestBeforeTheBackendSeesIt() throws Exception {
+    FixtureBackend vllm = backend("vllm");
+    OpenAiEngine engine = engine(fastPolling(vllm));
+    String model = OnContext.call(context, engine::models).get(0);
+
+    RecordingSink sink = run(engine, chat(model, new JsonObject().put("kv_transfer_params",
+        new JsonObject().put("remote_host", "10.9.9.9")), ResumeState.EMPTY));
+
+    assertThat(sink.error().code()).isEqualTo(GenerateError.Code.INVALID_REQUEST);
+    assertThat(sink.error().param()).isEqualTo("kv_transfer_params");
+    assertThat(sink.error().retryable()).isFalse();
+    assertThat(vllm.bodies).isEmpty();
+    assertThat(status(engine).getInteger("inFlight")).isZero();
+
+    OpenAiEngine allowing = engine(fastPolling(vllm).setPassFields(List.of("kv_transfer_params")));
+    assertThat(run(allowing, chat(model, new JsonObject().put("kv_transfer_params", new JsonObject()),
+        ResumeState.EMPTY)).error()).isNull();
+    assertThat(vllm.bodies).hasSize(1);
+  }
 }
