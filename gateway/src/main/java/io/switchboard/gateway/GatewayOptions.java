@@ -70,6 +70,8 @@ public class GatewayOptions {
   public static final boolean DEFAULT_LOG_REQUESTS = true;
   /** How often the API keys file is checked for changes (a change is taken once it stayed for one check). */
   public static final long DEFAULT_API_KEYS_FILE_CHECK_MS = 2000;
+  /** Distinct model names the metrics carry as a {@code model} tag; served models beyond it are tagged "other". */
+  public static final int DEFAULT_METRICS_MAX_MODELS = 100;
 
   private String host = DEFAULT_HOST;
   private int httpPort = DEFAULT_HTTP_PORT;
@@ -106,6 +108,7 @@ public class GatewayOptions {
   private long circuitOpenMs = DEFAULT_CIRCUIT_OPEN_MS;
   private long registryResyncMs = DEFAULT_REGISTRY_RESYNC_MS;
   private boolean logRequests = DEFAULT_LOG_REQUESTS;
+  private int metricsMaxModels = DEFAULT_METRICS_MAX_MODELS;
 
   public GatewayOptions() {
   }
@@ -139,6 +142,7 @@ public class GatewayOptions {
     circuitOpenMs = json.getLong("circuitOpenMs", DEFAULT_CIRCUIT_OPEN_MS);
     registryResyncMs = json.getLong("registryResyncMs", DEFAULT_REGISTRY_RESYNC_MS);
     logRequests = json.getBoolean("logRequests", DEFAULT_LOG_REQUESTS);
+    metricsMaxModels = json.getInteger("metricsMaxModels", DEFAULT_METRICS_MAX_MODELS);
     adminKey = json.getString("adminKey");
     apiKeys = new ArrayList<>();
     for (Object entry : json.getJsonArray("apiKeys", new JsonArray())) {
@@ -178,6 +182,7 @@ public class GatewayOptions {
         .put("circuitOpenMs", circuitOpenMs)
         .put("registryResyncMs", registryResyncMs)
         .put("logRequests", logRequests)
+        .put("metricsMaxModels", metricsMaxModels)
         .put("adminKey", adminKey)
         .put("apiKeys", new JsonArray(new ArrayList<>(apiKeys)))
         .put("apiKeysFile", apiKeysFile)
@@ -226,6 +231,7 @@ public class GatewayOptions {
       requireAtLeast(path + ".firstTokenTimeoutMs (0 = no limit)", firstTokenTimeoutMs, 100);
     }
     requireAtLeast(path + ".registryResyncMs", registryResyncMs, 100);
+    requireAtLeast(path + ".metricsMaxModels", metricsMaxModels, 1);
     if (otlpTracesEndpoint != null && !otlpTracesEndpoint.matches("https?://[^/\\s]+(/\\S*)?")) {
       throw new IllegalArgumentException(path + ".otlpTracesEndpoint must be an http(s) URL of an OTLP/HTTP traces "
           + "receiver, e.g. http://127.0.0.1:4318/v1/traces, got '" + otlpTracesEndpoint + "'");
@@ -568,6 +574,15 @@ public class GatewayOptions {
 
   public GatewayOptions setRegistryResyncMs(long registryResyncMs) {
     this.registryResyncMs = registryResyncMs;
+    return this;
+  }
+
+  public int getMetricsMaxModels() {
+    return metricsMaxModels;
+  }
+
+  public GatewayOptions setMetricsMaxModels(int metricsMaxModels) {
+    this.metricsMaxModels = metricsMaxModels;
     return this;
   }
 

@@ -115,7 +115,8 @@ public class GatewayVerticle extends VerticleBase {
         System.currentTimeMillis()));
     registry.onWorkerGone(plane::workerGone);
     registry.onNodeGone(plane::nodeGone);
-    GatewayMetrics metrics = new GatewayMetrics(meterRegistry, plane::openStreams);
+    GatewayMetrics metrics = new GatewayMetrics(meterRegistry, plane::openStreams, registry::knowsModel,
+        options.getMetricsMaxModels());
     prefixSharing = new PrefixSharing(vertx, gatewayId, bytes -> metrics.prefixesShared("sent", bytes),
         bytes -> metrics.prefixesShared("received", bytes));
     PrefixAwarePolicy.Listener share = options.getRouter().isSharePrefixes()
@@ -140,8 +141,8 @@ public class GatewayVerticle extends VerticleBase {
         cluster.localNodeId(), plane.replyAddress());
     ClusterGauges gauges = new ClusterGauges(meterRegistry);
     gaugeTimer = vertx.setPeriodic(1000, id -> gauges.update(registry.allWorkers(),
-        workerId -> services.circuits().status(workerId).getString("state"), admission.waitingByModel(),
-        cluster.memberIds().size()));
+        workerId -> services.circuits().status(workerId).getString("state"),
+        admission.waitingByModel(registry.models()), cluster.memberIds().size()));
     connections = new ConnectionGuard(deadlines, options.getLimits(), metrics::refused);
     InvalidRequestResponder invalidRequests = new InvalidRequestResponder(options.getLimits());
     apiKeys = new ApiKeySource(vertx, options, meterRegistry);

@@ -8,6 +8,11 @@ public record TraceContext(String traceparent, String tracestate) {
   public static final TraceContext NONE = new TraceContext(null, null);
   private static final java.util.regex.Pattern TRACEPARENT =
       java.util.regex.Pattern.compile("^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$");
+  /**
+   * Longest {@code tracestate} passed on: W3C lets a hop drop a longer one, and a client's header would otherwise
+   * ride along with every request to workers and backends at whatever length the header limit allows.
+   */
+  public static final int MAX_TRACESTATE_CHARS = 512;
 
   /**
    * The context for the next hop: the caller's trace continued with a new span id (this hop's), or a new trace
@@ -22,7 +27,12 @@ public record TraceContext(String traceparent, String tracestate) {
         && !matcher.group(2).matches("0+") && !traceparent.trim().startsWith("ff");
     String traceId = valid ? matcher.group(1) : hex(random, 16);
     String flags = valid ? matcher.group(3) : "01";
-    return new TraceContext("00-" + traceId + "-" + hex(random, 8) + "-" + flags, valid ? tracestate : null);
+    return new TraceContext("00-" + traceId + "-" + hex(random, 8) + "-" + flags, valid ? bounded(tracestate) : null);
+  }
+
+  /** {@code tracestate} as it is passed on: itself, or null when longer than {@link #MAX_TRACESTATE_CHARS}. */
+  public static String bounded(String tracestate) {
+    return tracestate == null || tracestate.length() > MAX_TRACESTATE_CHARS ? null : tracestate;
   }
 
   /** The 32-hex trace id, or null without a traceparent. */

@@ -29,4 +29,14 @@ class TraceContextTest {
       assertThat(started.tracestate()).isNull();
     }
   }
+
+  @Test
+  void anOversizedTracestateIsNotPassedOn() {
+    String parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    String longest = "v=" + "x".repeat(TraceContext.MAX_TRACESTATE_CHARS - 2);
+    assertThat(TraceContext.continueOrStart(parent, longest, new Random(3)).tracestate()).isEqualTo(longest);
+    assertThat(TraceContext.continueOrStart(parent, longest + "x", new Random(3)).tracestate()).isNull();
+    assertThat(TraceContext.continueOrStart(parent, "v=" + "x".repeat(16_000), new Random(3)).tracestate())
+        .as("a client's 16 KB header does not ride along to every worker").isNull();
+  }
 }

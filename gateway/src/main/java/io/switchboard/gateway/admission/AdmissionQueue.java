@@ -12,7 +12,9 @@ import java.util.Map;
  * getting "busy" at once. A waiter is woken to try again when a request of its model ends on this gateway, or
  * every {@code pollMs} (capacity can also free up through other gateways); one waiter per wake-up, oldest first,
  * and a waiter that finds the workers still full goes back to the head of the line. Bounded per model; a waiter
- * gives up after its timeout. Used only on the gateway verticle's event loop.
+ * gives up after its timeout. Only models with someone waiting have a line (an emptied one is dropped), and only
+ * models some worker serves get one: the map grows with neither the names clients send nor time. Used only on the
+ * gateway verticle's event loop.
  */
 public final class AdmissionQueue {
 
@@ -55,6 +57,7 @@ public final class AdmissionQueue {
       Deque<Waiter> queue = queues.get(model);
       if (queue != null) {
         queue.remove(this);
+        dropIfEmpty(model, queue);
       }
     }
   }
@@ -84,8 +87,17 @@ public final class AdmissionQueue {
   public void capacityFreed(String model) {
     Deque<Waiter> queue = queues.get(model);
     Waiter next = queue == null ? null : queue.pollFirst();
+    if (queue != null) {
+      dropIfEmpty(model, queue);
+    }
     if (next != null && !next.done) {
       next.retry.run();
+    }
+  }
+
+  private void dropIfEmpty(String model, Deque<Waiter> queue) {
+    if (queue.isEmpty()) {
+      queues.remove(model, queue);
     }
   }
 
@@ -94,11 +106,17 @@ public final class AdmissionQueue {
     return queue == null ? 0 : queue.size();
   }
 
-  /** Requests waiting now, per model with a queue (models whose queue emptied show 0). */
-  public java.util.Map<String, Integer> waitingByModel() {
+  /** Requests waiting now, per model: each of {@code served} (0 if none waits) and any other with a line. */
+  public java.util.Map<String, Integer> waitingByModel(java.util.Collection<String> served) {
     java.util.Map<String, Integer> waiting = new java.util.TreeMap<>();
+    served.forEach(model -> waiting.put(model, 0));
     queues.forEach((model, queue) -> waiting.put(model, queue.size()));
     return waiting;
+  }
+
+  /** Models with a line now (someone waits in it). */
+  public int lines() {
+    return queues.size();
   }
 
   public int maxWaitingPerModel() {

@@ -59,7 +59,7 @@ public final class AdminHandlers {
     WorkerState worker = workers.stream().filter(w -> w.workerId().equals(workerId)).findFirst().orElse(null);
     if (worker == null) {
       ErrorResponder.send(ctx, new ApiError(404, "invalid_request_error", "worker_not_found", "workerId",
-          "No worker '" + workerId + "' in the cluster. Known workers: " + (workers.isEmpty() ? "none"
+          "No worker '" + ClientText.shown(workerId) + "' in the cluster. Known workers: " + (workers.isEmpty() ? "none"
               : String.join(", ", workers.stream().map(WorkerState::workerId).toList()))
               + ". GET /admin/cluster lists them."));
       return;

@@ -47,7 +47,7 @@ public final class CompletionsHandler implements Handler<RoutingContext> {
     if (!key.allows(request.model())) {
       services.metrics().refused("model_not_allowed");
       throw new ApiError(403, "invalid_request_error", "model_not_allowed", "model",
-          "The API key '" + key.name() + "' may not use model '" + request.model() + "'; it may use "
+          "The API key '" + key.name() + "' may not use model '" + ClientText.shown(request.model()) + "'; it may use "
               + String.join(", ", new java.util.TreeSet<>(key.models())) + ". Ask the gateway's operator to add the "
               + "model to the key's models= (gateway.apiKeys).");
     }

@@ -10,7 +10,8 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
 /**
  * The one place that turns a failed route into an HTTP answer: an {@link ApiError} as it is, a body over the
  * limit as 413, an unknown path as 404, anything unexpected as a 500 that names the component and the request
- * id (and is logged with its stack). Never an HTML page; never a status after the head went out.
+ * id (and is logged with its stack). Never an HTML page; never a status after the head went out. A path is
+ * repeated only in part ({@link ClientText}).
  */
 public final class ErrorResponder implements Handler<RoutingContext> {
 
@@ -33,7 +34,7 @@ public final class ErrorResponder implements Handler<RoutingContext> {
       return apiError;
     }
     String method = ctx.request().method().name();
-    String path = ctx.request().path();
+    String path = ClientText.shown(ctx.request().path());
     int status = ctx.statusCode();
     if (status == 413) {
       return new ApiError(413, "invalid_request_error", "request_too_large", null,

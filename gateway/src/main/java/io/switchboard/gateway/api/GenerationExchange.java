@@ -2,6 +2,7 @@ package io.switchboard.gateway.api;
 
 import io.switchboard.gateway.security.ApiKey;
 import io.switchboard.gateway.security.ApiKeyAuth;
+import io.switchboard.gateway.security.LogThrottle;
 import io.switchboard.gateway.admission.AdmissionQueue;
 import io.switchboard.gateway.plane.ChunkStream;
 import io.switchboard.gateway.plane.WorkerRefusedException;
@@ -50,11 +51,20 @@ final class GenerationExchange implements InFlightRequests.Described {
   // Header names and values encoded once, not on every response.
   private static final CharSequence WORKER_HEADER_NAME = HttpHeaders.createOptimized(WORKER_HEADER);
   private static final CharSequence APPLICATION_JSON = HttpHeaders.createOptimized("application/json");
+  /**
+   * Lines about requests that failed for the client's own reasons (4xx, and 499 for a client that left): at most 10
+   * of each per second, the next one let through saying how many were left out. A client can send bad requests as
+   * fast as it likes; the metrics count them all.
+   */
+  private static final LogThrottle CLIENT_ERROR_LINES = new LogThrottle(1000, 10);
+  private static final LogThrottle CLIENT_GONE_LINES = new LogThrottle(1000, 10);
 
   private final GatewayServices services;
   private final RoutingContext ctx;
   private final HttpServerResponse response;
   private final CompletionRequest request;
+  /** The model as logs and messages name it: the client's string, cut short if long. */
+  private final String shownModel;
   private final String requestId;
   private final String endpoint;
   private final OpenAiFormat format;
@@ -106,13 +116,14 @@ final class GenerationExchange implements InFlightRequests.Described {
     this.ctx = ctx;
     this.response = ctx.response();
     this.request = request;
+    this.shownModel = ClientText.shown(request.model());
     this.requestId = requestId;
     this.endpoint = endpoint;
     this.format = new OpenAiFormat(request, requestId);
     this.sse = new SseWriter(response);
     this.route = new RouteRequest(request.model(), request.prompt(), sessionKey(services, ctx, request));
     this.deadlineEpochMs = System.currentTimeMillis() + services.options().getRequestTimeoutMs();
-    this.span = services.spans().start(endpoint + " " + request.model(), ctx.request().getHeader("traceparent"),
+    this.span = services.spans().start(endpoint + " " + shownModel, ctx.request().getHeader("traceparent"),
         ctx.request().getHeader("tracestate"));
     this.trace = span.downstream();
     this.firstTokenWatchdog = new FirstTokenWatchdog(services.deadlines(), services.options().getFirstTokenTimeoutMs());
@@ -131,7 +142,7 @@ final class GenerationExchange implements InFlightRequests.Described {
 
   void start() {
     services.metrics().requestStarted();
-    services.inFlight().opened(requestId, this);
+    services.inFlight().opened(this);
     response.closeHandler(v -> onClientGone());
     attempt(null);
   }
@@ -262,7 +273,7 @@ final class GenerationExchange implements InFlightRequests.Described {
     }
     if (attempt.failed(error.message())) {
       log.warn("circuit opened: no requests to this worker until a probe succeeds", kv("requestId", requestId),
-          kv("model", request.model()), kv("workerId", attempt.workerId()),
+          kv("model", shownModel), kv("workerId", attempt.workerId()),
           kv("reason", services.circuits().why(attempt.workerId())));
     }
   }
@@ -291,7 +302,7 @@ final class GenerationExchange implements InFlightRequests.Described {
           waiter = null;
           response.putHeader("retry-after", "2");
           fail(new ApiError(503, "service_unavailable_error", "queue_timeout", "model", "All " + workers
-              + " worker" + (workers == 1 ? "" : "s") + " of model '" + request.model() + "' stayed full or failing "
+              + " worker" + (workers == 1 ? "" : "s") + " of model '" + shownModel + "' stayed full or failing "
               + "(circuit open) for the " + timeoutMs + " ms this request waited in the gateway's queue "
               + "(gateway.admissionTimeoutMs; request " + requestId + "). Retry later, or add workers or slots; "
               + "GET /admin/cluster shows each worker's load and circuit."), lastRefusal);
@@ -299,7 +310,7 @@ final class GenerationExchange implements InFlightRequests.Described {
     if (waiter == null) {
       response.putHeader("retry-after", "2");
       fail(new ApiError(503, "service_unavailable_error", "queue_full", "model", "All " + workers + " worker"
-          + (workers == 1 ? "" : "s") + " of model '" + request.model() + "' are full and "
+          + (workers == 1 ? "" : "s") + " of model '" + shownModel + "' are full and "
           + services.options().getAdmissionQueueSize() + " requests already wait for them "
           + "(gateway.admissionQueueSize; request " + requestId + "). Retry later, or add workers or slots."),
           lastRefusal);
@@ -308,7 +319,7 @@ final class GenerationExchange implements InFlightRequests.Described {
     queuedSinceNanos = System.nanoTime();
     services.metrics().queued(request.model());
     log.info("no worker of the model can take it now; request waits in the gateway's queue",
-        kv("requestId", requestId), kv("model", request.model()),
+        kv("requestId", requestId), kv("model", shownModel),
         kv("waiting", services.admission().waiting(request.model())),
         kv("reason", lastRefusal != null ? lastRefusal.message() : "every worker's circuit is open"));
   }
@@ -317,7 +328,7 @@ final class GenerationExchange implements InFlightRequests.Described {
     if (waiter != null) {
       waiter.leave();
       waiter = null;
-      log.info("request left the queue for a worker", kv("requestId", requestId), kv("model", request.model()),
+      log.info("request left the queue for a worker", kv("requestId", requestId), kv("model", shownModel),
           kv("waitedMs", (System.nanoTime() - queuedSinceNanos) / 1_000_000));
     }
   }
@@ -425,7 +436,7 @@ final class GenerationExchange implements InFlightRequests.Described {
     response.drainHandler(null);
     services.metrics().migrated(request.model());
     log.info("worker failed mid-stream; continuing on another worker", kv("requestId", requestId),
-        kv("model", request.model()), kv("workerId", error.workerId()), kv("tokensSoFar", tokensSoFar),
+        kv("model", shownModel), kv("workerId", error.workerId()), kv("tokensSoFar", tokensSoFar),
         kv("charsSoFar", text.length()), kv("migration", migrations), kv("migrationLimit", services.options().getMigrationLimit()),
         kv("reason", error.message()));
     attempt(error);
@@ -467,10 +478,13 @@ final class GenerationExchange implements InFlightRequests.Described {
     } else if (!response.ended() && !response.closed()) {
       ErrorResponder.send(ctx, error);
     }
-    log.warn("request failed", kv("requestId", requestId), kv("traceId", trace.traceId()),
-        kv("node", services.nodeId()), kv("model", request.model()),
-        kv("workerId", cause != null ? cause.workerId() : workerId), kv("status", error.status()),
-        kv("streamed", headSent), kv("reason", error.getMessage()));
+    long since = error.status() < 500 ? CLIENT_ERROR_LINES.due(System.currentTimeMillis()) : 1;
+    if (since > 0) {
+      log.warn("request failed", withLeftOut(since, kv("requestId", requestId), kv("traceId", trace.traceId()),
+          kv("node", services.nodeId()), kv("model", shownModel),
+          kv("workerId", cause != null ? cause.workerId() : workerId), kv("status", error.status()),
+          kv("streamed", headSent), kv("reason", error.getMessage())));
+    }
     finish(error.status(), error, null, null);
   }
 
@@ -482,9 +496,22 @@ final class GenerationExchange implements InFlightRequests.Described {
       stream.cancel("client disconnected");
     }
     endPermit("the client went away");
-    log.info("client disconnected; generation cancelled", kv("requestId", requestId), kv("model", request.model()),
-        kv("workerId", workerId), kv("status", 499), kv("tokensSent", text.length() > 0));
+    long since = CLIENT_GONE_LINES.due(System.currentTimeMillis());
+    if (since > 0) {
+      log.info("client disconnected; generation cancelled", withLeftOut(since, kv("requestId", requestId),
+          kv("model", shownModel), kv("workerId", workerId), kv("status", 499), kv("tokensSent", text.length() > 0)));
+    }
     finish(499, null, null, null);
+  }
+
+  /** A throttled line's fields, and how many similar lines were left out before it, if any were. */
+  private static Object[] withLeftOut(long since, Object... fields) {
+    if (since <= 1) {
+      return fields;
+    }
+    Object[] all = java.util.Arrays.copyOf(fields, fields.length + 1);
+    all[fields.length] = kv("similarLinesLeftOut", since - 1);
+    return all;
   }
 
   /**
@@ -509,7 +536,7 @@ final class GenerationExchange implements InFlightRequests.Described {
   /** Logs it, counts it, and closes the connection at once, dropping what the client did not read. */
   private void clientStoppedReading(long stalledMs) {
     log.warn("client stopped reading; request ended with 499 and its connection closed", kv("requestId", requestId),
-        kv("traceId", trace.traceId()), kv("model", request.model()), kv("workerId", workerId), kv("status", 499),
+        kv("traceId", trace.traceId()), kv("model", shownModel), kv("workerId", workerId), kv("status", 499),
         kv("stream", request.stream()), kv("bytesWritten", response.bytesWritten()),
         kv("completionTokensSent", tokensSoFar), kv("stalledMs", stalledMs),
         kv("clientStallTimeoutMs", stall.limitMs()),
@@ -532,7 +559,7 @@ final class GenerationExchange implements InFlightRequests.Described {
    */
   private void finish(int status, ApiError error, Usage usage, String finishReason) {
     finished = true;
-    services.inFlight().closed(requestId);
+    services.inFlight().closed(this);
     firstTokenWatchdog.cancel();
     stall.drained();
     endPermit("the request ended");
@@ -576,7 +603,7 @@ final class GenerationExchange implements InFlightRequests.Described {
     if (span.recording()) {
       java.util.Map<String, Object> attributes = new java.util.HashMap<>();
       attributes.put("switchboard.request_id", requestId);
-      attributes.put("gen_ai.request.model", request.model());
+      attributes.put("gen_ai.request.model", shownModel);
       attributes.put("switchboard.worker", workerId);
       attributes.put("switchboard.routed_because", routedBecause);
       attributes.put("switchboard.stream", request.stream());
@@ -590,7 +617,7 @@ final class GenerationExchange implements InFlightRequests.Described {
     services.metrics().requestFinished(request.model(), endpoint, status, request.stream(), duration);
     if (status == 200 && services.options().isLogRequests()) {
       log.info("request completed", kv("requestId", requestId), kv("traceId", trace.traceId()),
-          kv("node", services.nodeId()), kv("model", request.model()),
+          kv("node", services.nodeId()), kv("model", shownModel),
           kv("workerId", workerId), kv("routedBecause", routedBecause), kv("status", status),
           kv("stream", request.stream()),
           kv("finishReason", finishReason), kv("promptTokens", usage.promptTokens()),
@@ -630,7 +657,7 @@ final class GenerationExchange implements InFlightRequests.Described {
     if (request.kind() == RequestKind.EMBEDDING) {
       var embedding = services.registry().embeddingModels();
       return new ApiError(404, "invalid_request_error", "model_not_found", "model",
-          "No worker serves embeddings for the model '" + request.model() + "'. Models with embeddings in this "
+          "No worker serves embeddings for the model '" + shownModel + "'. Models with embeddings in this "
               + "cluster: " + (embedding.isEmpty() ? "none (an openai worker serves them when its backend does "
               + "and workers[N].openai.embeddingModels names the model)" : String.join(", ", embedding)) + ".");
     }
@@ -639,7 +666,7 @@ final class GenerationExchange implements InFlightRequests.Described {
       // The model was served a moment ago: it is unavailable, not unknown.
       response.putHeader("retry-after", "5");
       return new ApiError(503, "service_unavailable_error", "model_unavailable", "model",
-          "Model '" + request.model() + "' has no worker now: " + services.registry().departures()
+          "Model '" + shownModel + "' has no worker now: " + services.registry().departures()
               .describe(departed.get()) + " (request " + requestId + "). Start a worker for it or wait for this "
               + "one to come back; GET /admin/cluster lists departedWorkers.");
     }
@@ -647,7 +674,7 @@ final class GenerationExchange implements InFlightRequests.Described {
     String served = models.isEmpty() ? "none: no worker has joined the cluster yet"
         : String.join(", ", models);
     return new ApiError(404, "invalid_request_error", "model_not_found", "model",
-        "The model '" + request.model() + "' does not exist or no worker serves it. Models served by this "
+        "The model '" + shownModel + "' does not exist or no worker serves it. Models served by this "
             + "cluster: " + served + ". GET /v1/models lists them.");
   }
 
@@ -661,7 +688,7 @@ final class GenerationExchange implements InFlightRequests.Described {
               : "not tried: gateway.maxAttempts reached");
     }
     ApiError error = new ApiError(503, "service_unavailable_error", "no_healthy_workers", "model",
-        "Model '" + request.model() + "' has " + known.size() + " worker" + (known.size() == 1 ? "" : "s")
+        "Model '" + shownModel + "' has " + known.size() + " worker" + (known.size() == 1 ? "" : "s")
             + " and none can take this request now (request " + requestId + "): " + why
             + ". GET /admin/cluster shows the workers; retry shortly.");
     response.putHeader("retry-after", "1");

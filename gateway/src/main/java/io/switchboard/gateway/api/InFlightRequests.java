@@ -4,13 +4,15 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
+import java.util.Set;
 
 /**
  * The requests this gateway is serving now, oldest first, for {@code GET /admin/requests}: what each waits for,
- * where it runs and how far it got. Used only on the gateway verticle's event loop.
+ * where it runs and how far it got. Holds each open request once, by itself rather than by its id: a client picks
+ * its {@code x-request-id}, and two requests with the same one are two entries. Used only on the gateway verticle's
+ * event loop.
  */
 public final class InFlightRequests {
 
@@ -19,14 +21,14 @@ public final class InFlightRequests {
     JsonObject describe(long nowNanos);
   }
 
-  private final Map<String, Described> open = new LinkedHashMap<>();
+  private final Set<Described> open = new LinkedHashSet<>();
 
-  void opened(String requestId, Described request) {
-    open.put(requestId, request);
+  void opened(Described request) {
+    open.add(request);
   }
 
-  void closed(String requestId) {
-    open.remove(requestId);
+  void closed(Described request) {
+    open.remove(request);
   }
 
   public int size() {
@@ -37,7 +39,7 @@ public final class InFlightRequests {
   public JsonArray snapshot(String model) {
     long now = System.nanoTime();
     List<JsonObject> described = new ArrayList<>();
-    for (Described request : open.values()) {
+    for (Described request : open) {
       JsonObject entry = request.describe(now);
       if (model == null || model.equals(entry.getString("model"))) {
         described.add(entry);

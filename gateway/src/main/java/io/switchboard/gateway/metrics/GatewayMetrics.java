@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
@@ -35,12 +36,16 @@ import java.util.function.Supplier;
  *       from other gateways;</li>
  *   <li>{@code switchboard_requests_in_flight}, {@code switchboard_streams_open}: gauges.</li>
  * </ul>
+ * Every tag takes values from a bounded set: {@code model} is a served model's name or {@code unknown} (see
+ * {@link ModelTags}); the other tags are fixed in code or in configuration (endpoints, HTTP statuses the gateway
+ * answers with, policies, reasons), never a string a client sent.
  */
 public final class GatewayMetrics {
 
   private final MeterRegistry registry;
   private final AtomicInteger inFlight = new AtomicInteger();
   private final RecentTraffic recent = new RecentTraffic(System::currentTimeMillis);
+  private final ModelTags models;
   /**
    * Meters by name and tag values: building and registering a meter is a registry lookup with allocation
    * (and Micrometer's double-registration check), which showed up as a tenth of a request's CPU time.
@@ -51,8 +56,14 @@ public final class GatewayMetrics {
   private record MeterKey(String name, String a, String b, String c) {
   }
 
-  public GatewayMetrics(MeterRegistry registry, Supplier<Number> openStreams) {
+  /**
+   * @param servedModel whether the cluster serves a model now or did a moment ago: only those are named in tags
+   * @param maxModels   most model names used as tag values (gateway.metricsMaxModels); beyond, {@code other}
+   */
+  public GatewayMetrics(MeterRegistry registry, Supplier<Number> openStreams, Predicate<String> servedModel,
+                        int maxModels) {
     this.registry = registry;
+    this.models = new ModelTags(servedModel, maxModels);
     registry.gauge("switchboard.requests.in.flight", inFlight);
     io.micrometer.core.instrument.Gauge.builder("switchboard.streams.open", openStreams)
         .description("Generation streams open between this gateway and workers")
@@ -73,9 +84,10 @@ public final class GatewayMetrics {
     inFlight.incrementAndGet();
   }
 
-  public void requestFinished(String model, String endpoint, int status, boolean stream, long durationNanos) {
+  public void requestFinished(String requested, String endpoint, int status, boolean stream, long durationNanos) {
     inFlight.decrementAndGet();
     recent.finished(status);
+    String model = models.of(requested);
     counters.computeIfAbsent(new MeterKey("requests", model, endpoint, Integer.toString(status)),
         k -> Counter.builder("switchboard.requests")
             .description("Requests answered, by HTTP status")
@@ -92,7 +104,8 @@ public final class GatewayMetrics {
   }
 
   /** The gap between two pieces of generated text of one stream, as the client gets them. */
-  public void interToken(String model, long nanos) {
+  public void interToken(String requested, long nanos) {
+    String model = models.of(requested);
     timers.computeIfAbsent(new MeterKey("itl", model, null, null),
         k -> Timer.builder("switchboard.inter.token.latency")
             .description("Time between consecutive pieces of generated text of a stream")
@@ -103,8 +116,9 @@ public final class GatewayMetrics {
             .register(registry)).record(nanos, TimeUnit.NANOSECONDS);
   }
 
-  public void firstToken(String model, long nanos) {
+  public void firstToken(String requested, long nanos) {
     recent.firstToken(nanos / 1_000_000);
+    String model = models.of(requested);
     timers.computeIfAbsent(new MeterKey("ttft", model, null, null),
         k -> Timer.builder("switchboard.time.to.first.token")
             .description("Time from receiving a request to its first generated text")
@@ -115,7 +129,8 @@ public final class GatewayMetrics {
             .register(registry)).record(nanos, TimeUnit.NANOSECONDS);
   }
 
-  public void tokens(String model, Usage usage) {
+  public void tokens(String requested, Usage usage) {
+    String model = models.of(requested);
     counters.computeIfAbsent(new MeterKey("tokens", model, "prompt", null),
         k -> Counter.builder("switchboard.tokens").tags("model", model, "type", "prompt").register(registry))
         .increment(usage.promptTokens());
@@ -124,7 +139,8 @@ public final class GatewayMetrics {
         .increment(usage.completionTokens());
   }
 
-  public void routed(String model, String policy, String reason, int matchedChars, int promptChars) {
+  public void routed(String requested, String policy, String reason, int matchedChars, int promptChars) {
+    String model = models.of(requested);
     counters.computeIfAbsent(new MeterKey("decisions", model, policy, reason),
         k -> Counter.builder("switchboard.router.decisions")
             .description("Workers picked by the router, by policy and reason")
@@ -152,21 +168,24 @@ public final class GatewayMetrics {
     return inFlight.get();
   }
 
-  public void queued(String model) {
+  public void queued(String requested) {
+    String model = models.of(requested);
     Counter.builder("switchboard.admission.queued")
         .description("Requests that waited in the gateway because every worker of their model was full")
         .tags("model", model)
         .register(registry).increment();
   }
 
-  public void migrated(String model) {
+  public void migrated(String requested) {
+    String model = models.of(requested);
     Counter.builder("switchboard.stream.migrations")
         .description("Streams continued on another worker after theirs failed mid-generation")
         .tags("model", model)
         .register(registry).increment();
   }
 
-  public void attemptFailed(String model) {
+  public void attemptFailed(String requested) {
+    String model = models.of(requested);
     Counter.builder("switchboard.worker.attempts.failed")
         .description("Offers of a request that a worker refused or could not take")
         .tags("model", model)

@@ -166,6 +166,21 @@ public final class WorkerRegistry {
     return models;
   }
 
+  /**
+   * Whether some worker record serves {@code model} (for generation or embeddings), or a worker that served it is
+   * among the departures remembered: a name the cluster knows, as opposed to any string a client sends.
+   */
+  public boolean knowsModel(String model) {
+    for (WorkerDescriptor descriptor : records.values()) {
+      LoadReport report = reports.get(descriptor.workerId());
+      if (WorkerState.modelsOf(descriptor, report).contains(model)
+          || WorkerState.embeddingModelsOf(report).contains(model)) {
+        return true;
+      }
+    }
+    return departures.lastServing(model).isPresent();
+  }
+
   /** Models some worker answers embeddings for, sorted. */
   public Set<String> embeddingModels() {
     Set<String> models = new TreeSet<>();

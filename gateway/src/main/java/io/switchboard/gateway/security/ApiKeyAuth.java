@@ -1,6 +1,7 @@
 package io.switchboard.gateway.security;
 
 import io.switchboard.gateway.api.ApiError;
+import io.switchboard.gateway.api.ClientText;
 import io.switchboard.gateway.api.ErrorResponder;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
@@ -78,7 +79,7 @@ public final class ApiKeyAuth implements Handler<RoutingContext> {
   private void logRefusal(RoutingContext ctx, String reason) {
     long since = logThrottle.due(System.currentTimeMillis());
     if (since >= 0) {
-      log.info("request refused: no valid API key", kv("path", ctx.request().path()),
+      log.info("request refused: no valid API key", kv("path", ClientText.shown(ctx.request().path())),
           kv("remote", String.valueOf(ctx.request().remoteAddress())), kv("reason", reason),
           kv("refusedSinceLastLine", since));
     }

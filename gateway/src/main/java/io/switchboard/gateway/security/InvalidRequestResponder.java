@@ -3,6 +3,7 @@ package io.switchboard.gateway.security;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.TooLongFrameException;
 import io.switchboard.gateway.api.ApiError;
+import io.switchboard.gateway.api.ClientText;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
@@ -50,7 +51,7 @@ public final class InvalidRequestResponder implements Handler<HttpServerRequest>
               + " bytes in all, gateway.limits.maxHeaderBytes). Send fewer or shorter headers.");
     } else {
       error = new ApiError(400, "invalid_request_error", "malformed_http", null,
-          "The request is not valid HTTP/1.1" + (reason.isEmpty() ? "" : " (" + reason + ")") + ".");
+          "The request is not valid HTTP/1.1" + (reason.isEmpty() ? "" : " (" + ClientText.shown(reason) + ")") + ".");
     }
     send(request, error);
   }

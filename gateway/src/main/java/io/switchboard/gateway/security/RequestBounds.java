@@ -3,6 +3,7 @@ package io.switchboard.gateway.security;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.switchboard.gateway.api.ApiError;
+import io.switchboard.gateway.api.ClientText;
 import io.switchboard.gateway.api.ErrorResponder;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpServerRequest;
@@ -134,7 +135,7 @@ public final class RequestBounds implements Handler<RoutingContext> {
   private void warn(String message, ApiKey key, HttpServerRequest request) {
     long since = warnings.due(System.currentTimeMillis());
     if (since >= 0) {
-      log.warn(message, kv("component", "gateway"), kv("key", key.name()), kv("path", request.path()),
+      log.warn(message, kv("component", "gateway"), kv("key", key.name()), kv("path", ClientText.shown(request.path())),
           kv("remote", String.valueOf(request.remoteAddress())), kv("bodyBytesInFlight", budget.held()),
           kv("maxInFlightBodyBytes", budget.limit()), kv("refusedSinceLastLine", since));
     }

@@ -81,7 +81,7 @@ public final class RequestSpans {
     if (traceparent != null) {
       carrier.put("traceparent", traceparent);
     }
-    if (tracestate != null) {
+    if (TraceContext.bounded(tracestate) != null) {
       carrier.put("tracestate", tracestate);
     }
     Context parent = W3CTraceContextPropagator.getInstance().extract(Context.root(), carrier, HEADERS);
@@ -89,7 +89,8 @@ public final class RequestSpans {
     var context = span.getSpanContext();
     String downstream = "00-" + context.getTraceId() + "-" + context.getSpanId() + "-"
         + context.getTraceFlags().asHex();
-    return new RequestSpan(span, new TraceContext(downstream, traceparent != null ? tracestate : null));
+    return new RequestSpan(span, new TraceContext(downstream, traceparent != null ? TraceContext.bounded(tracestate)
+        : null));
   }
 
   /** Sends what is buffered and stops; waits at most a few seconds (called off the event loop). */

@@ -33,6 +33,25 @@ class SessionAffinityPolicyTest {
   }
 
   @Test
+  void longSessionNamesAreRememberedByADigestOfBoundedSize() {
+    SessionAffinityPolicy policy = new SessionAffinityPolicy(new RouterOptions(), clock::get);
+    List<WorkerState> workers = idle("a", "b", "c");
+    for (int i = 0; i < 1000; i++) {
+      policy.pick(in(i + "-" + "u".repeat(10_000)), workers);
+    }
+    String long1 = "session-" + "x".repeat(100_000);
+    String first = Workers.picks(policy, in(long1), workers, 1).get(0);
+    Workers.picks(policy, in("other-" + "x".repeat(100_000)), workers, 1);
+
+    assertThat(policy.sessions()).isEqualTo(1002);
+    assertThat(policy.keyChars()).as("characters the 1,002 remembered names hold").isLessThanOrEqualTo(1002L * 71);
+    Pick again = policy.pick(in(long1), workers);
+    assertThat(again.worker().workerId()).as("a long session still sticks").isEqualTo(first);
+    assertThat(again.reason()).isEqualTo("session");
+    assertThat(SessionAffinityPolicy.keyOf("short-session")).isEqualTo("short-session");
+  }
+
+  @Test
   void newSessionsAndRequestsWithoutOneGoToTheLeastLoaded() {
     SessionAffinityPolicy policy = new SessionAffinityPolicy(new RouterOptions(), clock::get);
     List<WorkerState> workers = List.of(worker("a", 8, 4), worker("b", 8, 1));
