@@ -204,7 +204,7 @@ public class GatewayVerticle extends VerticleBase {
     ErrorResponder errors = new ErrorResponder(options.getMaxBodyBytes());
     rpcBackends = new RpcBackendDirectory(vertx);
     ClusterHandlers cluster = new ClusterHandlers(services, this.cluster, directory, rpcBackends,
-        () -> safeguards(services));
+        () -> safeguards(services), () -> !apiKeys.current().isEmpty());
     BodyHandler body = BodyHandler.create(false).setBodyLimit(options.getMaxBodyBytes());
     router.route("/v1/*").handler(new ApiKeyAuth(apiKeys::current, options.getRateLimits(), services.metrics()::refused));
     bounds = new RequestBounds(new BodyBudget(options.getLimits().inFlightBodyBudget(options.getMaxBodyBytes(),

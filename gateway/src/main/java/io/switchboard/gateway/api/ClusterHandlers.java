@@ -14,6 +14,7 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /** The read-only views of the cluster: {@code /v1/models}, {@code /health}, {@code /live}, {@code /admin/cluster}. */
@@ -24,11 +25,16 @@ public final class ClusterHandlers {
   private final GatewayDirectory directory;
   private final RpcBackendDirectory rpcBackends;
   private final Supplier<JsonObject> safeguards;
+  private final BooleanSupplier apiKeysSet;
 
-  /** @param safeguards where this gateway's keys, bounds and rate limiter stand, shown under "gateway" */
+  /**
+   * @param safeguards where this gateway's keys, bounds and rate limiter stand, shown under "gateway"
+   * @param apiKeysSet whether the gateway has API keys now: then /health, which needs none, names no model
+   */
   public ClusterHandlers(GatewayServices services, ClusterView cluster, GatewayDirectory directory,
-                         RpcBackendDirectory rpcBackends, Supplier<JsonObject> safeguards) {
+                         RpcBackendDirectory rpcBackends, Supplier<JsonObject> safeguards, BooleanSupplier apiKeysSet) {
     this.services = services;
+    this.apiKeysSet = apiKeysSet;
     this.cluster = cluster;
     this.directory = directory;
     this.rpcBackends = rpcBackends;
@@ -49,8 +55,13 @@ public final class ClusterHandlers {
     json(ctx, 200, new JsonObject().put("object", "list").put("data", data));
   }
 
-  /** {@code GET /health}: 200 only when this gateway can serve some model now; otherwise 503 and why. */
+  /**
+   * {@code GET /health}: 200 only when this gateway can serve some model now; otherwise 503 and why. It needs no
+   * key (load balancers call it), so with API keys set it says only the counts: which models and workers there are
+   * is for keys that may see them (/v1/models) and for the operator (/admin/cluster).
+   */
   public void health(RoutingContext ctx) {
+    boolean closed = apiKeysSet.getAsBoolean();
     List<WorkerState> workers = services.registry().allWorkers();
     Map<String, Integer> routableByModel = new TreeMap<>();
     for (WorkerState worker : workers) {
@@ -61,8 +72,10 @@ public final class ClusterHandlers {
     long routable = workers.stream().filter(WorkerState::routable).count();
     JsonObject body = new JsonObject()
         .put("node", cluster.localNodeId())
-        .put("workers", new JsonObject().put("known", workers.size()).put("routable", routable))
-        .put("models", new JsonObject(new TreeMap<>(routableByModel)));
+        .put("workers", new JsonObject().put("known", workers.size()).put("routable", routable));
+    if (!closed) {
+      body.put("models", new JsonObject(new TreeMap<>(routableByModel)));
+    }
     if (routable > 0) {
       json(ctx, 200, body.put("status", "ok"));
       return;
@@ -70,6 +83,8 @@ public final class ClusterHandlers {
     String reason = workers.isEmpty()
         ? "no worker has joined the cluster: start one (java -jar switchboard.jar --roles worker) or check that "
             + "workers list this node in cluster.members"
+        : closed ? "none of the " + workers.size() + " known workers can take requests; GET /admin/cluster (with the "
+            + "admin key) says why for each"
         : "none of the " + workers.size() + " known workers can take requests: " + workers.stream()
             .map(w -> w.workerId() + " (" + w.exclusion() + ")").reduce((a, b) -> a + "; " + b).orElse("");
     json(ctx, 503, body.put("status", "unavailable").put("reason", reason));

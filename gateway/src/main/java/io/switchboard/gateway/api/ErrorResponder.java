@@ -10,8 +10,9 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
 /**
  * The one place that turns a failed route into an HTTP answer: an {@link ApiError} as it is, a body over the
  * limit as 413, an unknown path as 404, anything unexpected as a 500 that names the component and the request
- * id (and is logged with its stack). Never an HTML page; never a status after the head went out. A path is
- * repeated only in part ({@link ClientText}).
+ * id and nothing more (the exception, which may say anything about the gateway's insides, is logged with its stack
+ * under that id). Never an HTML page; never a status after the head went out. A path is repeated only in part
+ * ({@link ClientText}).
  */
 public final class ErrorResponder implements Handler<RoutingContext> {
 
@@ -55,12 +56,19 @@ public final class ErrorResponder implements Handler<RoutingContext> {
           "The request to " + method + " " + path + " could not be processed (HTTP " + status + ").");
     }
     String requestId = ctx.get(RequestIds.HEADER);
-    log.error("internal error while handling a request", kv("requestId", requestId), kv("path", path),
-        kv("component", "gateway"), failure);
+    if (requestId == null) {
+      // Failed before an API handler named the request: name it now, so the client can quote it.
+      requestId = RequestIds.of(ctx.request());
+      ctx.put(RequestIds.HEADER, requestId);
+      if (!ctx.response().headWritten()) {
+        ctx.response().putHeader(RequestIds.HEADER_NAME, requestId);
+      }
+    }
+    log.error("internal error while handling a request", kv("requestId", requestId), kv("method", method),
+        kv("path", path), kv("status", status), kv("component", "gateway"), failure);
     return new ApiError(500, "server_error", "internal_error", null,
         "Internal error in the gateway while handling " + method + " " + path + " (request " + requestId
-            + "): " + (failure == null ? "unknown" : failure.getClass().getSimpleName() + ": " + failure.getMessage())
-            + ". This is a bug; the logs hold the details under this request id.");
+            + "). This is a bug; the gateway's log holds the details under this request id.");
   }
 
   /** Sends {@code error} as OpenAI's error object, if the response can still take a status. */

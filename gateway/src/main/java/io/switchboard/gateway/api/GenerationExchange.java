@@ -31,6 +31,7 @@ import org.slf4j.LoggerFactory;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
@@ -483,7 +484,10 @@ final class GenerationExchange implements InFlightRequests.Described {
       log.warn("request failed", withLeftOut(since, kv("requestId", requestId), kv("traceId", trace.traceId()),
           kv("node", services.nodeId()), kv("model", shownModel),
           kv("workerId", cause != null ? cause.workerId() : workerId), kv("status", error.status()),
-          kv("streamed", headSent), kv("reason", error.getMessage())));
+          kv("streamed", headSent), kv("reason", error.getMessage()),
+          // What the worker said, when the client was told less (it may name models the client's key may not see).
+          kv("workerReason", cause == null || cause.message() == null || error.getMessage().contains(cause.message())
+              ? null : cause.message())));
     }
     finish(error.status(), error, null, null);
   }
@@ -654,8 +658,9 @@ final class GenerationExchange implements InFlightRequests.Described {
   }
 
   private ApiError modelNotFound() {
+    ApiKey key = ApiKeyAuth.of(ctx);
     if (request.kind() == RequestKind.EMBEDDING) {
-      var embedding = services.registry().embeddingModels();
+      var embedding = visibleTo(key, services.registry().embeddingModels());
       return new ApiError(404, "invalid_request_error", "model_not_found", "model",
           "No worker serves embeddings for the model '" + shownModel + "'. Models with embeddings in this "
               + "cluster: " + (embedding.isEmpty() ? "none (an openai worker serves them when its backend does "
@@ -670,12 +675,19 @@ final class GenerationExchange implements InFlightRequests.Described {
               .describe(departed.get()) + " (request " + requestId + "). Start a worker for it or wait for this "
               + "one to come back; GET /admin/cluster lists departedWorkers.");
     }
-    var models = services.registry().models();
-    String served = models.isEmpty() ? "none: no worker has joined the cluster yet"
-        : String.join(", ", models);
+    var models = visibleTo(key, services.registry().models());
+    String served = !models.isEmpty() ? String.join(", ", models)
+        : key != null && !key.models().isEmpty() ? "none that this API key may use"
+        : "none: no worker has joined the cluster yet";
     return new ApiError(404, "invalid_request_error", "model_not_found", "model",
         "The model '" + shownModel + "' does not exist or no worker serves it. Models served by this "
             + "cluster: " + served + ". GET /v1/models lists them.");
+  }
+
+  /** The models a key restricted to some models may know of: those; an unrestricted key sees all. */
+  private static Set<String> visibleTo(ApiKey key, Set<String> models) {
+    return key == null || key.models().isEmpty() ? models
+        : models.stream().filter(key::allows).collect(Collectors.toCollection(java.util.TreeSet::new));
   }
 
   private ApiError noRoutableWorker(List<WorkerState> known) {

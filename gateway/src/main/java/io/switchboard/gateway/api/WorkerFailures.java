@@ -21,8 +21,12 @@ final class WorkerFailures {
               + "gateway.requestTimeoutMs.");
       case WORKER_BUSY -> new ApiError(503, "service_unavailable_error", "workers_busy", null,
           error.message() + where + ". Retry shortly or add workers.");
-      case WORKER_STOPPING, MODEL_NOT_SERVED -> new ApiError(503, "service_unavailable_error",
+      case WORKER_STOPPING -> new ApiError(503, "service_unavailable_error",
           "worker_unavailable", null, error.message() + where + ". Retry; another worker may take it.");
+      // The worker's own words list the models it does serve, which a key limited to some models may not see;
+      // the gateway's log keeps them (workerReason in its "request failed" line).
+      case MODEL_NOT_SERVED -> new ApiError(503, "service_unavailable_error", "worker_unavailable", null,
+          "The worker no longer serves the requested model" + where + ". Retry; another worker may take it.");
       case CANCELLED -> new ApiError(499, "invalid_request_error", "cancelled", null,
           "The request was cancelled" + where + ".");
       case ENGINE_FAILED -> new ApiError(502, "upstream_error", "worker_failed", null,
