@@ -5,6 +5,7 @@ import io.switchboard.gateway.routing.RouterOptions;
 import io.switchboard.gateway.routing.RoutingPolicies;
 import io.switchboard.gateway.security.ApiKeys;
 import io.switchboard.gateway.security.ApiKeysFile;
+import io.switchboard.gateway.security.CorsOptions;
 import io.switchboard.gateway.security.LimitOptions;
 import io.switchboard.gateway.security.RateLimitOptions;
 import io.switchboard.gateway.security.TlsOptions;
@@ -72,6 +73,11 @@ public class GatewayOptions {
   public static final long DEFAULT_API_KEYS_FILE_CHECK_MS = 2000;
   /** Distinct model names the metrics carry as a {@code model} tag; served models beyond it are tagged "other". */
   public static final int DEFAULT_METRICS_MAX_MODELS = 100;
+  /**
+   * Host names (besides loopback ones) requests may be addressed to; empty = loopback names only when listening on
+   * a loopback address, any when listening elsewhere; {@code *} = any.
+   */
+  public static final List<String> DEFAULT_ALLOWED_HOSTS = List.of();
 
   private String host = DEFAULT_HOST;
   private int httpPort = DEFAULT_HTTP_PORT;
@@ -109,6 +115,8 @@ public class GatewayOptions {
   private long registryResyncMs = DEFAULT_REGISTRY_RESYNC_MS;
   private boolean logRequests = DEFAULT_LOG_REQUESTS;
   private int metricsMaxModels = DEFAULT_METRICS_MAX_MODELS;
+  private List<String> allowedHosts = new ArrayList<>(DEFAULT_ALLOWED_HOSTS);
+  private CorsOptions cors = new CorsOptions();
 
   public GatewayOptions() {
   }
@@ -143,6 +151,11 @@ public class GatewayOptions {
     registryResyncMs = json.getLong("registryResyncMs", DEFAULT_REGISTRY_RESYNC_MS);
     logRequests = json.getBoolean("logRequests", DEFAULT_LOG_REQUESTS);
     metricsMaxModels = json.getInteger("metricsMaxModels", DEFAULT_METRICS_MAX_MODELS);
+    allowedHosts = new ArrayList<>();
+    for (Object entry : json.getJsonArray("allowedHosts", new JsonArray(DEFAULT_ALLOWED_HOSTS))) {
+      allowedHosts.add(String.valueOf(entry).trim());
+    }
+    cors = new CorsOptions(json.getJsonObject("cors", new JsonObject()));
     adminKey = json.getString("adminKey");
     apiKeys = new ArrayList<>();
     for (Object entry : json.getJsonArray("apiKeys", new JsonArray())) {
@@ -183,6 +196,8 @@ public class GatewayOptions {
         .put("registryResyncMs", registryResyncMs)
         .put("logRequests", logRequests)
         .put("metricsMaxModels", metricsMaxModels)
+        .put("allowedHosts", new JsonArray(new ArrayList<>(allowedHosts)))
+        .put("cors", cors.toJson())
         .put("adminKey", adminKey)
         .put("apiKeys", new JsonArray(new ArrayList<>(apiKeys)))
         .put("apiKeysFile", apiKeysFile)
@@ -232,6 +247,13 @@ public class GatewayOptions {
     }
     requireAtLeast(path + ".registryResyncMs", registryResyncMs, 100);
     requireAtLeast(path + ".metricsMaxModels", metricsMaxModels, 1);
+    for (String allowed : allowedHosts) {
+      if (!"*".equals(allowed) && !allowed.matches("(?i)[a-z0-9.\\-]+|\\[[0-9a-f:.]+\\]")) {
+        throw new IllegalArgumentException(path + ".allowedHosts entries must be host names or addresses without a "
+            + "port (e.g. gateway.example.com, 10.0.0.5, [fd00::5]), or * for any, got '" + allowed + "'");
+      }
+    }
+    cors.validate(path + ".cors");
     if (otlpTracesEndpoint != null && !otlpTracesEndpoint.matches("https?://[^/\\s]+(/\\S*)?")) {
       throw new IllegalArgumentException(path + ".otlpTracesEndpoint must be an http(s) URL of an OTLP/HTTP traces "
           + "receiver, e.g. http://127.0.0.1:4318/v1/traces, got '" + otlpTracesEndpoint + "'");
@@ -583,6 +605,24 @@ public class GatewayOptions {
 
   public GatewayOptions setMetricsMaxModels(int metricsMaxModels) {
     this.metricsMaxModels = metricsMaxModels;
+    return this;
+  }
+
+  public List<String> getAllowedHosts() {
+    return allowedHosts;
+  }
+
+  public GatewayOptions setAllowedHosts(List<String> allowedHosts) {
+    this.allowedHosts = new ArrayList<>(allowedHosts);
+    return this;
+  }
+
+  public CorsOptions getCors() {
+    return cors;
+  }
+
+  public GatewayOptions setCors(CorsOptions cors) {
+    this.cors = cors;
     return this;
   }
 

@@ -28,6 +28,8 @@ import io.switchboard.gateway.security.ApiKeyAuth;
 import io.switchboard.gateway.security.ApiKeySource;
 import io.switchboard.gateway.security.BodyBudget;
 import io.switchboard.gateway.security.ConnectionGuard;
+import io.switchboard.gateway.security.CrossOriginGuard;
+import io.switchboard.gateway.security.HostAllowlist;
 import io.switchboard.gateway.security.KeyConcurrency;
 import io.switchboard.gateway.security.RequestBounds;
 import io.switchboard.gateway.security.InvalidRequestResponder;
@@ -144,7 +146,8 @@ public class GatewayVerticle extends VerticleBase {
         workerId -> services.circuits().status(workerId).getString("state"),
         admission.waitingByModel(registry.models()), cluster.memberIds().size()));
     connections = new ConnectionGuard(deadlines, options.getLimits(), metrics::refused);
-    InvalidRequestResponder invalidRequests = new InvalidRequestResponder(options.getLimits());
+    InvalidRequestResponder invalidRequests = new InvalidRequestResponder(options.getLimits(),
+        new HostAllowlist(options.getHost(), options.getAllowedHosts()), options.getHost());
     apiKeys = new ApiKeySource(vertx, options, meterRegistry);
     return apiKeys.start()
         .compose(keys -> {
@@ -206,7 +209,9 @@ public class GatewayVerticle extends VerticleBase {
     ClusterHandlers cluster = new ClusterHandlers(services, this.cluster, directory, rpcBackends,
         () -> safeguards(services), () -> !apiKeys.current().isEmpty());
     BodyHandler body = BodyHandler.create(false).setBodyLimit(options.getMaxBodyBytes());
-    router.route("/v1/*").handler(new ApiKeyAuth(apiKeys::current, options.getRateLimits(), services.metrics()::refused));
+    // Origins before keys: a browser's preflight carries no key, and a refused page learns nothing more.
+    router.route("/v1/*").handler(CrossOriginGuard.forApi(options.getCors()))
+        .handler(new ApiKeyAuth(apiKeys::current, options.getRateLimits(), services.metrics()::refused));
     bounds = new RequestBounds(new BodyBudget(options.getLimits().inFlightBodyBudget(options.getMaxBodyBytes(),
         Runtime.getRuntime().maxMemory())), new KeyConcurrency(), options.getMaxBodyBytes(),
         services.metrics()::refused, meterRegistry);
@@ -220,15 +225,17 @@ public class GatewayVerticle extends VerticleBase {
     AdminAuth adminAuth = new AdminAuth(options.getAdminKey(), () -> !apiKeys.current().isEmpty());
     AdminHandlers admin = new AdminHandlers(vertx, services);
     DashboardHandlers dashboard = new DashboardHandlers(vertx, services, cluster);
-    router.route("/admin/*").handler(adminAuth);
-    router.route("/dashboard*").handler(adminAuth);
+    CrossOriginGuard ownOriginOnly = CrossOriginGuard.sameOriginOnly();
+    router.route("/admin/*").handler(ownOriginOnly).handler(adminAuth);
+    router.route("/dashboard*").handler(ownOriginOnly).handler(adminAuth);
     router.get("/dashboard").handler(dashboard::page);
     router.get("/dashboard/events").handler(dashboard::events);
     router.get("/admin/cluster").handler(cluster::admin);
     router.get("/admin/requests").handler(admin::requests);
     router.post("/admin/workers/:workerId/drain").handler(admin::drain);
     router.post("/admin/workers/:workerId/undrain").handler(admin::undrain);
-    router.get("/metrics").handler(adminAuth).handler(PrometheusScrapingHandler.create(meterRegistry));
+    router.get("/metrics").handler(ownOriginOnly).handler(adminAuth)
+        .handler(PrometheusScrapingHandler.create(meterRegistry));
     router.route().failureHandler(errors);
     router.errorHandler(404, errors);
     router.errorHandler(405, errors);

@@ -283,11 +283,11 @@ class HostileInputTest {
   }
 
   private static final String BAD_CHUNK =
-      "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\nzz\r\nabc\r\n0\r\n\r\n";
+      "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\nzz\r\nabc\r\n0\r\n\r\n";
   /** The only inputs that may get a closed connection instead of an answer. */
   private static final java.util.Set<String> BROKEN_BODY_FRAMING = java.util.Set.of(BAD_CHUNK);
 
-  private static final String HTTP_9 = "GET /v1/models HTTP/9.9\r\nHost: x\r\nConnection: close\r\n\r\n";
+  private static final String HTTP_9 = "GET /v1/models HTTP/9.9\r\nHost: localhost\r\nConnection: close\r\n\r\n";
   private static final String HTTP_2_PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
   private static final java.util.Set<String> NOT_HTTP_1 = java.util.Set.of(HTTP_9, HTTP_2_PREFACE);
 
@@ -297,51 +297,51 @@ class HostileInputTest {
     List<String> requests = new ArrayList<>(List.of(
         "POST /v1/chat/completions HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: " + length
             + "\r\nConnection: close\r\n\r\n" + body,
-        "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 7\r\nConnection: close\r\n\r\n12345",
-        "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\nConnection: close\r\n\r\n",
-        "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\nConnection: close\r\n\r\n",
-        "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999\r\nConnection: close\r\n\r\n",
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nContent-Length: 7\r\nConnection: close\r\n\r\n12345",
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Length: -1\r\nConnection: close\r\n\r\n",
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Length: abc\r\nConnection: close\r\n\r\n",
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Length: 99999999999999999999\r\nConnection: close\r\n\r\n",
         BAD_CHUNK,
-        "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\nConnection: close\r\n\r\n0\r\n\r\n",
-        "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\nConnection: close\r\n\r\n0\r\n\r\n",
-        "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\nConnection: close\r\n\r\n0\r\n\r\n",
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip, chunked\r\nConnection: close\r\n\r\n0\r\n\r\n",
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
             + Integer.toHexString(length) + "\r\n" + body + "\r\n0\r\n\r\n",
-        "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\nContent-Length: 4\r\nConnection: close\r\n\r\nabcd",
-        "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc",
-        "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nBroken header line\r\nConnection: close\r\n\r\n",
-        "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nBad Name: v\r\nConnection: close\r\n\r\n",
-        "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nX-A: a\r\n folded\r\nConnection: close\r\n\r\n",
-        "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nX-Null: a\u0000b\r\nConnection: close\r\n\r\n",
-        "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + "k".repeat(8000)
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Encoding: gzip\r\nContent-Length: 4\r\nConnection: close\r\n\r\nabcd",
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc",
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nBroken header line\r\nConnection: close\r\n\r\n",
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nBad Name: v\r\nConnection: close\r\n\r\n",
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nX-A: a\r\n folded\r\nConnection: close\r\n\r\n",
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nX-Null: a\u0000b\r\nConnection: close\r\n\r\n",
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + "k".repeat(8000)
             + "\r\nConnection: close\r\n\r\n",
-        "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nx-request-id: " + "r".repeat(4000) + "\r\nContent-Length: "
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nx-request-id: " + "r".repeat(4000) + "\r\nContent-Length: "
             + length + "\r\nConnection: close\r\n\r\n" + body,
-        "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\ntraceparent: 00-zzzz-yyyy-01\r\nContent-Length: " + length
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\ntraceparent: 00-zzzz-yyyy-01\r\nContent-Length: " + length
             + "\r\nConnection: close\r\n\r\n" + body,
-        "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nx-session-id: " + "\u00e9".repeat(200) + "\r\nContent-Length: "
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nx-session-id: " + "\u00e9".repeat(200) + "\r\nContent-Length: "
             + length + "\r\nConnection: close\r\n\r\n" + body,
-        "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: " + length
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\nContent-Length: " + length
             + "\r\nConnection: close\r\n\r\n" + body,
         "POST /v1/chat/completions HTTP/1.0\r\nContent-Length: " + length + "\r\n\r\n" + body,
-        "DELETE /v1/chat/completions HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-        "PUT /v1/models HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-        "BREW /v1/models HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "DELETE /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+        "PUT /v1/models HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        "BREW /v1/models HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
         "CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\nConnection: close\r\n\r\n",
         "GET http://169.254.169.254/latest/meta-data HTTP/1.1\r\nHost: 169.254.169.254\r\nConnection: close\r\n\r\n",
-        "GET /v1/../admin/../../etc/passwd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-        "GET //v1//models HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-        "GET /v1/models%00.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-        "GET /%2e%2e/%2e%2e/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-        "GET /v1/models?x=%zz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-        "GET /v1/mod\u00e9ls HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-        "GET * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "GET /v1/../admin/../../etc/passwd HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+        "GET //v1//models HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+        "GET /v1/models%00.json HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+        "GET /%2e%2e/%2e%2e/ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+        "GET /v1/models?x=%zz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+        "GET /v1/mod\u00e9ls HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+        "GET * HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
         HTTP_9,
         "GET /v1/models\r\n\r\n",
         HTTP_2_PREFACE,
-        "\r\n\r\nGET /v1/models HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "\r\n\r\nGET /v1/models HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
         "GET /v1/models HTTP/1.1\nHost: x\nConnection: close\n\n",
         "\u0016\u0003\u0001\u0000\u00a5\u0001\u0000\u0000\u00a1\u0003\u0003 tls hello to a plain port\r\n\r\n"));
-    StringBuilder manyHeaders = new StringBuilder("GET /v1/models HTTP/1.1\r\nHost: x\r\nConnection: close\r\n");
+    StringBuilder manyHeaders = new StringBuilder("GET /v1/models HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
     for (int i = 0; i < 3000; i++) {
       manyHeaders.append("X-").append(i).append(": v\r\n");
     }

@@ -659,6 +659,33 @@ class NodeConfigLoaderTest {
         .hasMessageContaining("cache");
   }
 
+  @Test
+  void allowedHostsCorsOriginsAndTheMetricsModelCapComeFromTheEnvironment() {
+    NodeOptions options = load(Map.of(
+        "SWITCHBOARD_GATEWAY_ALLOWED_HOSTS", "gateway.example, 10.0.0.5",
+        "SWITCHBOARD_GATEWAY_CORS_ALLOWED_ORIGINS", "https://app.example,http://localhost:3000",
+        "SWITCHBOARD_GATEWAY_CORS_ALLOWED_HEADERS", "authorization,content-type",
+        "SWITCHBOARD_GATEWAY_METRICS_MAX_MODELS", "20"));
+    assertThat(options.getGateway().getAllowedHosts()).containsExactly("gateway.example", "10.0.0.5");
+    assertThat(options.getGateway().getCors().getAllowedOrigins())
+        .containsExactly("https://app.example", "http://localhost:3000");
+    assertThat(options.getGateway().getCors().getAllowedHeaders()).containsExactly("authorization", "content-type");
+    assertThat(options.getGateway().getMetricsMaxModels()).isEqualTo(20);
+    NodeOptions defaults = load(Map.of());
+    assertThat(defaults.getGateway().getAllowedHosts()).isEmpty();
+    assertThat(defaults.getGateway().getCors().getAllowedOrigins()).isEmpty();
+    assertThat(defaults.getGateway().getMetricsMaxModels()).isEqualTo(100);
+
+    assertThatThrownBy(() -> load(Map.of("SWITCHBOARD_GATEWAY_CORS_ALLOWED_ORIGINS", "https://app.example/page")))
+        .hasMessageContaining("gateway.cors.allowedOrigins entries must be origins");
+    assertThatThrownBy(() -> load(Map.of("SWITCHBOARD_GATEWAY_CORS_ALLOWED_ORIGINS", "*,https://app.example")))
+        .hasMessageContaining("'*' (any origin) cannot be listed with other origins");
+    assertThatThrownBy(() -> load(Map.of("SWITCHBOARD_GATEWAY_ALLOWED_HOSTS", "gateway.example:8080")))
+        .hasMessageContaining("gateway.allowedHosts entries must be host names or addresses without a port");
+    assertThatThrownBy(() -> load(Map.of("SWITCHBOARD_GATEWAY_METRICS_MAX_MODELS", "0")))
+        .hasMessageContaining("gateway.metricsMaxModels must be >= 1");
+  }
+
   // ---- variable names
 
   @Test

@@ -15,14 +15,19 @@ import io.vertx.core.http.HttpVersion;
 public final class InvalidRequestResponder implements Handler<HttpServerRequest> {
 
   private final LimitOptions limits;
+  private final HostAllowlist hosts;
+  private final String listenHost;
 
-  public InvalidRequestResponder(LimitOptions limits) {
+  /** @param listenHost the address the API listens on, named when a request's Host is refused */
+  public InvalidRequestResponder(LimitOptions limits, HostAllowlist hosts, String listenHost) {
     this.limits = limits;
+    this.hosts = hosts;
+    this.listenHost = listenHost;
   }
 
   /**
    * Wraps the router: an HTTP/1.1 request without a Host header is answered here (the router would fail it as an
-   * internal error).
+   * internal error), and so is one addressed to a host this gateway does not answer for (DNS rebinding).
    */
   public Handler<HttpServerRequest> checkingHost(Handler<HttpServerRequest> next) {
     return request -> {
@@ -31,8 +36,25 @@ public final class InvalidRequestResponder implements Handler<HttpServerRequest>
             "HTTP/1.1 requests need a Host header."));
         return;
       }
+      if (!hosts.allows(request.authority())) {
+        send(request, hostNotAllowed(request));
+        return;
+      }
       next.handle(request);
     };
+  }
+
+  private ApiError hostNotAllowed(HttpServerRequest request) {
+    String host = ClientText.shown(request.authority().host());
+    return new ApiError(421, "invalid_request_error", "host_not_allowed", null, hosts.loopbackListener()
+        ? "This gateway listens on " + listenHost + " and answers only requests addressed to a loopback name "
+            + "(localhost, 127.0.0.1, [::1]), not to '" + host + "': a web page can reach a loopback service through "
+            + "DNS rebinding, and its requests carry its own name. If clients reach this gateway by that name (a "
+            + "reverse proxy that keeps the Host header), add it to gateway.allowedHosts "
+            + "(SWITCHBOARD_GATEWAY_ALLOWED_HOSTS)."
+        : "This gateway answers only requests addressed to the names in gateway.allowedHosts or a loopback name, not "
+            + "to '" + host + "'. Add the name to gateway.allowedHosts (SWITCHBOARD_GATEWAY_ALLOWED_HOSTS) if clients "
+            + "use it.");
   }
 
   @Override
