@@ -215,7 +215,9 @@ public class GatewayVerticle extends VerticleBase {
     bounds = new RequestBounds(new BodyBudget(options.getLimits().inFlightBodyBudget(options.getMaxBodyBytes(),
         Runtime.getRuntime().maxMemory())), new KeyConcurrency(), options.getMaxBodyBytes(),
         services.metrics()::refused, meterRegistry);
-    router.post("/v1/*").handler(bounds);
+    // Only on the generation routes, so an unknown path or method keeps its 404 or 405. Vert.x wants a route's
+    // body handler first, hence a route of its own.
+    router.postWithRegex("/v1/(chat/completions|completions|embeddings)").handler(bounds);
     router.post("/v1/chat/completions").handler(body).handler(new CompletionsHandler(services, RequestKind.CHAT));
     router.post("/v1/completions").handler(body).handler(new CompletionsHandler(services, RequestKind.COMPLETION));
     router.post("/v1/embeddings").handler(body).handler(new CompletionsHandler(services, RequestKind.EMBEDDING));
