@@ -214,13 +214,15 @@ final class GenerationExchange implements InFlightRequests.Described {
         opening.cancel("client disconnected");
         return;
       }
+      // Armed before the handler: chunks already queued (the same-node plane) are delivered inside handler(), and
+      // may end the request there; a watchdog armed after it would hold the finished exchange until it expired.
+      watchFirstToken(opening, worker.workerId());
       // Only the current stream speaks: one given up on (first-token timeout) may still have chunks in flight.
       opening.handler(chunk -> {
         if (opening == stream) {
           onChunk(chunk);
         }
       });
-      watchFirstToken(opening, worker.workerId());
     });
   }
 
