@@ -4,6 +4,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.util.List;
+import java.util.Locale;
 
 /** How a node joins the cluster: its address, the members it contacts, and the cluster's name. */
 public class ClusterOptions {
@@ -17,6 +18,8 @@ public class ClusterOptions {
   public static final List<String> DEFAULT_MEMBERS = List.of("127.0.0.1");
   /** Event-bus port; 0 lets the OS choose (the port is published through the cluster). */
   public static final int DEFAULT_EVENT_BUS_PORT = 0;
+  /** Whether a node may listen beyond loopback without cluster TLS (plaintext, unauthenticated): only when said. */
+  public static final boolean DEFAULT_INSECURE = false;
 
   private String name = DEFAULT_NAME;
   private String host = DEFAULT_HOST;
@@ -27,6 +30,7 @@ public class ClusterOptions {
   private String tlsCertPath;
   private String tlsKeyPath;
   private String tlsCaPath;
+  private boolean insecure = DEFAULT_INSECURE;
 
   public ClusterOptions() {
   }
@@ -41,6 +45,7 @@ public class ClusterOptions {
     tlsCertPath = json.getString("tlsCertPath");
     tlsKeyPath = json.getString("tlsKeyPath");
     tlsCaPath = json.getString("tlsCaPath");
+    insecure = json.getBoolean("insecure", DEFAULT_INSECURE);
   }
 
   public JsonObject toJson() {
@@ -52,7 +57,8 @@ public class ClusterOptions {
         .put("eventBusPort", eventBusPort)
         .put("tlsCertPath", tlsCertPath)
         .put("tlsKeyPath", tlsKeyPath)
-        .put("tlsCaPath", tlsCaPath);
+        .put("tlsCaPath", tlsCaPath)
+        .put("insecure", insecure);
   }
 
   /** TLS between nodes for the gRPC plane (the same files as the event bus's). */
@@ -106,8 +112,44 @@ public class ClusterOptions {
     }
   }
 
+  /**
+   * Whether {@code host} is a loopback address: {@code localhost}, 127.0.0.0/8 or ::1, written as such (a name is
+   * not resolved: one that is not {@code localhost} counts as reaching beyond the machine).
+   */
+  public static boolean isLoopback(String host) {
+    if (host == null) {
+      return false;
+    }
+    String h = host.trim().toLowerCase(Locale.ROOT);
+    if (h.startsWith("[") && h.endsWith("]")) {
+      h = h.substring(1, h.length() - 1);
+    }
+    if (h.equals("localhost") || h.equals("::1") || h.equals("0:0:0:0:0:0:0:1")) {
+      return true;
+    }
+    String[] octets = h.split("\\.", -1);
+    if (octets.length != 4 || !octets[0].equals("127")) {
+      return false;
+    }
+    for (String octet : octets) {
+      if (!octet.matches("\\d{1,3}") || Integer.parseInt(octet) > 255) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   private static boolean blank(String value) {
     return value == null || value.isBlank();
+  }
+
+  public boolean isInsecure() {
+    return insecure;
+  }
+
+  public ClusterOptions setInsecure(boolean insecure) {
+    this.insecure = insecure;
+    return this;
   }
 
   public String getTlsCertPath() {

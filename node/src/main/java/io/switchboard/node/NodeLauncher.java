@@ -53,6 +53,7 @@ public final class NodeLauncher {
     } catch (ConfigException unavailable) {
       return Future.failedFuture(unavailable);
     }
+    warnIfOpen();
     return ClusteredVertxFactory.create(options.getCluster(), transport.transport(), options.getEventLoops(),
         meterRegistry).compose(clustered -> {
       vertx = clustered.vertx();
@@ -69,6 +70,25 @@ public final class NodeLauncher {
       Future<Void> closed = vertx == null ? Future.succeededFuture() : vertx.close();
       return closed.transform(ignored -> Future.failedFuture(explain(failure)));
     });
+  }
+
+  /**
+   * With {@code cluster.insecure} set and the cluster plane on a network address without TLS, says at every start
+   * what anyone on that network can do (validation refused the same settings without {@code cluster.insecure}).
+   */
+  private void warnIfOpen() {
+    List<String> exposed = options.clusterPlaneBeyondLoopback();
+    if (exposed.isEmpty() || options.getCluster().eventBusTls()) {
+      return;
+    }
+    log.warn("INSECURE: the cluster plane is plaintext and unauthenticated on a network address (cluster.insecure is "
+            + "true). Anyone who can reach these ports can join the cluster (Hazelcast, port "
+            + options.getCluster().getPort() + " and up, with the cluster name '" + options.getCluster().getName()
+            + "'), announce a worker that receives prompts and an rpc-server that receives a model's weights, read "
+            + "every prompt and answer on the event bus and the gRPC plane, send generate requests to workers, and "
+            + "rewrite or delete discovery records and rate-limit counters. Set cluster.tlsCertPath, tlsKeyPath and "
+            + "tlsCaPath (docs/security.md), and firewall the cluster ports to the cluster's machines",
+        kv("listening", String.join(", ", exposed)), kv("cluster", options.getCluster().getName()));
   }
 
   /** The local ggml-rpc-server, bound to rpcAgent.host (default: the cluster host, which peers reach). */

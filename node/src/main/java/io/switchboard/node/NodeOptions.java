@@ -138,6 +138,31 @@ public class NodeOptions {
         throw new IllegalArgumentException("workers[" + i + "].id '" + worker.getId() + "' is used twice");
       }
     }
+    List<String> exposed = clusterPlaneBeyondLoopback();
+    if (!exposed.isEmpty() && !cluster.eventBusTls() && !cluster.isInsecure()) {
+      throw new IllegalArgumentException(String.join(" and ", exposed)
+          + (exposed.size() > 1 ? " are not loopback addresses" : " is not a loopback address") + ", and cluster TLS is off: anyone who reaches this node's cluster ports could join "
+          + "the cluster, read the prompts and answers that cross it, announce workers and rpc-servers that receive "
+          + "them and a model's weights, and send generate requests to workers. Set cluster.tlsCertPath, "
+          + "cluster.tlsKeyPath and cluster.tlsCaPath (SWITCHBOARD_CLUSTER_TLS_CERT_PATH, _KEY_PATH, _CA_PATH; "
+          + "docs/security.md shows how to make them), or, on a network only your nodes can reach, set "
+          + "cluster.insecure: true (SWITCHBOARD_CLUSTER_INSECURE=true)");
+    }
+  }
+
+  /**
+   * The cluster-plane listeners (Hazelcast and the event bus on cluster.host; the gRPC plane on grpc.host when the
+   * node runs workers) bound beyond loopback, each as "KEY VALUE"; empty when all are loopback.
+   */
+  public List<String> clusterPlaneBeyondLoopback() {
+    List<String> exposed = new ArrayList<>();
+    if (!ClusterOptions.isLoopback(cluster.getHost())) {
+      exposed.add("cluster.host " + cluster.getHost());
+    }
+    if (roles.contains(ROLE_WORKER) && grpc.getHost() != null && !ClusterOptions.isLoopback(grpc.getHost())) {
+      exposed.add("grpc.host " + grpc.getHost());
+    }
+    return exposed;
   }
 
   /**

@@ -557,7 +557,8 @@ class NodeConfigLoaderTest {
     Path yaml = file("grpc.yaml", "gateway:\n  requestPlane: grpc\ngrpc:\n  host: 0.0.0.0\n  port: 7443\n");
 
     NodeOptions options = NodeConfigLoader.load(config(yaml),
-        Map.of("SWITCHBOARD_GRPC_ADVERTISED_HOST", "10.0.0.5", "SWITCHBOARD_GRPC_PORT", "7444"));
+        Map.of("SWITCHBOARD_GRPC_ADVERTISED_HOST", "10.0.0.5", "SWITCHBOARD_GRPC_PORT", "7444",
+            "SWITCHBOARD_CLUSTER_INSECURE", "true"));
 
     assertThat(options.getGateway().getRequestPlane()).isEqualTo("grpc");
     assertThat(options.getGrpc().getHost()).isEqualTo("0.0.0.0");
@@ -640,7 +641,8 @@ class NodeConfigLoaderTest {
         "SWITCHBOARD_GATEWAY_HTTP_PORT", "9000",
         "SWITCHBOARD_ROLES", "worker",
         "SWITCHBOARD_CLUSTER_HOST", "10.9.9.9",
-        "SWITCHBOARD_CLUSTER_MEMBERS", "10.9.9.8");
+        "SWITCHBOARD_CLUSTER_MEMBERS", "10.9.9.8",
+        "SWITCHBOARD_CLUSTER_INSECURE", "true");
 
     NodeOptions options = NodeConfigLoader.load(flags, env);
 
@@ -648,6 +650,64 @@ class NodeConfigLoaderTest {
     assertThat(options.getRoles()).containsExactly("gateway");
     assertThat(options.getCluster().getHost()).isEqualTo("10.1.1.1");
     assertThat(options.getCluster().getMembers()).containsExactly("10.1.1.2", "10.1.1.3");
+  }
+
+  // ---- the cluster plane beyond loopback
+
+  @Test
+  void aClusterHostBeyondLoopbackWithoutTlsIsRefusedNamingWhatToSet() {
+    NodeConfigLoader.Flags flags = new NodeConfigLoader.Flags(null, null, null, "10.0.0.5", List.of("10.0.0.5"));
+
+    assertThatThrownBy(() -> NodeConfigLoader.load(flags, Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("cluster.host 10.0.0.5 is not a loopback address, and cluster TLS is off")
+        .hasMessageContaining("cluster.tlsCertPath").hasMessageContaining("cluster.tlsKeyPath")
+        .hasMessageContaining("cluster.tlsCaPath").hasMessageContaining("docs/security.md")
+        .hasMessageContaining("cluster.insecure: true").hasMessageContaining("SWITCHBOARD_CLUSTER_INSECURE=true");
+    assertThatThrownBy(() -> load(Map.of("SWITCHBOARD_CLUSTER_HOST", "0.0.0.0")))
+        .hasMessageContaining("cluster.host 0.0.0.0 is not a loopback address");
+    assertThatThrownBy(() -> load(Map.of("SWITCHBOARD_CLUSTER_HOST", "node-a.lan")))
+        .as("a name other than localhost is not resolved: it counts as beyond loopback")
+        .hasMessageContaining("cluster.host node-a.lan");
+  }
+
+  @Test
+  void aGrpcPlaneBeyondLoopbackCountsOnlyOnANodeThatServesIt() {
+    Map<String, String> env = Map.of("SWITCHBOARD_GRPC_HOST", "0.0.0.0", "SWITCHBOARD_GRPC_ADVERTISED_HOST",
+        "10.0.0.5");
+
+    assertThatThrownBy(() -> load(env)).hasMessageContaining("grpc.host 0.0.0.0 is not a loopback address");
+    Map<String, String> gatewayOnly = new java.util.HashMap<>(env);
+    gatewayOnly.put("SWITCHBOARD_ROLES", "gateway");
+    assertThat(load(gatewayOnly).getGrpc().getHost()).as("a gateway-only node runs no gRPC server")
+        .isEqualTo("0.0.0.0");
+    Map<String, String> both = new java.util.HashMap<>(env);
+    both.put("SWITCHBOARD_CLUSTER_HOST", "10.0.0.5");
+    assertThatThrownBy(() -> load(both))
+        .hasMessageContaining("cluster.host 10.0.0.5 and grpc.host 0.0.0.0 are not loopback addresses");
+  }
+
+  @Test
+  void clusterInsecureOrClusterTlsLetsANodeListenBeyondLoopback() throws IOException {
+    NodeOptions insecure = load(Map.of("SWITCHBOARD_CLUSTER_HOST", "10.0.0.5", "SWITCHBOARD_CLUSTER_INSECURE", "true"));
+    assertThat(insecure.getCluster().isInsecure()).isTrue();
+    assertThat(insecure.clusterPlaneBeyondLoopback()).containsExactly("cluster.host 10.0.0.5");
+
+    Path pem = file("node.pem", "-");
+    NodeOptions tls = load(Map.of("SWITCHBOARD_CLUSTER_HOST", "10.0.0.5",
+        "SWITCHBOARD_CLUSTER_TLS_CERT_PATH", pem.toString(), "SWITCHBOARD_CLUSTER_TLS_KEY_PATH", pem.toString(),
+        "SWITCHBOARD_CLUSTER_TLS_CA_PATH", pem.toString()));
+    assertThat(tls.getCluster().isInsecure()).isFalse();
+    assertThat(load(Map.of()).getCluster().isInsecure()).as("the default").isFalse();
+    assertThat(load(Map.of()).clusterPlaneBeyondLoopback()).isEmpty();
+  }
+
+  @Test
+  void loopbackIsLocalhost127SlashEightAndColonColonOne() {
+    assertThat(List.of("127.0.0.1", "127.1.2.3", "localhost", "LOCALHOST", "::1", "[::1]", "0:0:0:0:0:0:0:1"))
+        .allMatch(ClusterOptions::isLoopback);
+    assertThat(List.of("10.0.0.5", "0.0.0.0", "128.0.0.1", "127.0.0.256", "127.0.0", "::", "node-a", "127.0.0.1.nip.io",
+        "")).noneMatch(ClusterOptions::isLoopback);
   }
 
   @Test

@@ -2,17 +2,22 @@ package io.switchboard.node;
 
 import org.junit.jupiter.api.Test;
 
+import java.net.Inet4Address;
 import java.net.InetAddress;
+import java.net.NetworkInterface;
 import java.net.ServerSocket;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 
 import static io.switchboard.node.ClusterTestSupport.freshCluster;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * A node that cannot start says why and exits non-zero instead of half-running: its HTTP port taken by another
- * program, or a setting with a value it cannot use.
+ * program, a setting with a value it cannot use, or a cluster plane that would listen beyond loopback in plaintext.
  */
 class StartupFailuresIT {
 
@@ -51,6 +56,47 @@ class StartupFailuresIT {
       }
     } finally {
       java.nio.file.Files.deleteIfExists(keys);
+    }
+  }
+
+  @Test
+  void aClusterPlaneBeyondLoopbackWithoutTlsIsRefusedSayingWhatToSet() throws Exception {
+    Map<String, String> env = new HashMap<>(freshCluster("open-plane"));
+    env.put("SWITCHBOARD_CLUSTER_MEMBERS", "10.255.255.1");
+    try (NodeProcess node = new NodeProcess("open-plane", env, "--cluster-host", "10.255.255.1")) {
+      assertThat(node.waitForExit(60_000)).isEqualTo(2);
+      assertThat(node.output())
+          .contains("configuration error: cluster.host 10.255.255.1 is not a loopback address, and cluster TLS is off")
+          .contains("Set cluster.tlsCertPath, cluster.tlsKeyPath and cluster.tlsCaPath")
+          .contains("cluster.insecure: true (SWITCHBOARD_CLUSTER_INSECURE=true)");
+    }
+  }
+
+  @Test
+  void withClusterInsecureItStartsAndWarnsWhatAnyoneOnThatNetworkCanDo() throws Exception {
+    Optional<String> address = Collections.list(NetworkInterface.getNetworkInterfaces()).stream()
+        .filter(nic -> {
+          try {
+            return nic.isUp() && !nic.isLoopback();
+          } catch (java.net.SocketException gone) {
+            return false;
+          }
+        })
+        .flatMap(nic -> Collections.list(nic.getInetAddresses()).stream())
+        .filter(a -> a instanceof Inet4Address).map(InetAddress::getHostAddress).findFirst();
+    assumeTrue(address.isPresent(), "this machine has no non-loopback IPv4 address to listen on");
+    Map<String, String> env = new HashMap<>(freshCluster("insecure"));
+    env.put("SWITCHBOARD_CLUSTER_MEMBERS", address.get() + ":" + env.get("SWITCHBOARD_CLUSTER_PORT"));
+    env.put("SWITCHBOARD_CLUSTER_INSECURE", "true");
+    int httpPort = ClusterTestSupport.freePort();
+    try (NodeProcess node = new NodeProcess("insecure", env, "--cluster-host", address.get(), "--http-port",
+        Integer.toString(httpPort))) {
+      ClusterTestSupport.waitUntil("the node serves", 90_000, () -> node.output().contains("gateway listening"));
+      assertThat(node.output()).contains("INSECURE: the cluster plane is plaintext and unauthenticated")
+          .contains("\"listening\":\"cluster.host " + address.get())
+          .contains("announce a worker that receives prompts and an rpc-server that receives a model's weights");
+      node.terminate();
+      assertThat(node.waitForExit(60_000)).isZero();
     }
   }
 }
