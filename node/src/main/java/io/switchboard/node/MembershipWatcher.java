@@ -33,7 +33,8 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
  * sweep tells the local gateway and workers of a member that is missing from two checks in a row without a
  * departure event: a node that crashes while its cluster merges into another leaves none, and its streams would
  * otherwise hold worker slots until their deadline. (Two checks, because a merging node's member list is briefly
- * incomplete.)
+ * incomplete.) When a discovery read fails because a member wrote a value this node refuses to deserialize
+ * (cluster.xml's allowlist), the sweep removes that value and logs it ({@link RefusedValuePurge}).
  */
 final class MembershipWatcher implements ClusterView {
 
@@ -44,6 +45,8 @@ final class MembershipWatcher implements ClusterView {
   /** Discovery records that belong to the node that published them (metadata {@code nodeId}). */
   static final Set<String> NODE_BOUND_RECORD_TYPES = Set.of(WorkerDescriptor.RECORD_TYPE,
       RpcBackendRecord.RECORD_TYPE);
+  /** The Hazelcast map where Vert.x Service Discovery keeps every record (as JSON text). */
+  static final String DISCOVERY_MAP = "service.registry";
 
   private final Vertx vertx;
   private final HazelcastInstance hazelcast;
@@ -53,6 +56,7 @@ final class MembershipWatcher implements ClusterView {
   /** Members seen and not yet announced as gone; those missing from the last check. */
   private final Set<String> known = new HashSet<>();
   private final Set<String> missingOnce = new HashSet<>();
+  private boolean purging;
 
   MembershipWatcher(Vertx vertx, HazelcastInstance hazelcast) {
     this.vertx = vertx;
@@ -125,8 +129,31 @@ final class MembershipWatcher implements ClusterView {
             && record.getMetadata() != null
             && !members.contains(record.getMetadata().getString("nodeId")))
         .onSuccess(stale -> stale.forEach(this::unpublish))
-        .onFailure(failure -> log.debug("could not read discovery records", kv("reason", failure.getMessage())));
+        .onFailure(failure -> {
+          if (RefusedValuePurge.isRefusal(failure)) {
+            purgeRefusedValues();
+          } else {
+            log.debug("could not read discovery records", kv("reason", failure.getMessage()));
+          }
+        });
   }
+
+  private void purgeRefusedValues() {
+    if (purging) {
+      return;
+    }
+    purging = true;
+    vertx.executeBlocking(() -> RefusedValuePurge.purge(hazelcast.getMap(DISCOVERY_MAP)), false)
+        .onSuccess(removed -> removed.forEach(value -> log.error("a cluster member wrote a value this node refuses "
+                + "to deserialize (its class is not on cluster.xml's allowlist: a rogue member, or a node of another "
+                + "version?); removed it", kv("map", DISCOVERY_MAP), kv("key", value.key()),
+            kv("refused", value.refused()))))
+        .onFailure(failure -> log.error("a discovery read is refused (a value of a class not on cluster.xml's "
+                + "allowlist) and the value could not be removed", kv("map", DISCOVERY_MAP),
+            kv("reason", RefusedValuePurge.rootMessage(failure))))
+        .onComplete(done -> purging = false);
+  }
+
 
   private void unpublish(Record record) {
     discovery.unpublish(record.getRegistration())
