@@ -36,6 +36,7 @@ import io.switchboard.gateway.security.InvalidRequestResponder;
 import io.switchboard.gateway.security.RateLimiter;
 import io.switchboard.protocol.DeadlineSweep;
 import io.switchboard.protocol.GatewayReport;
+import io.switchboard.protocol.DiscoveryTrust;
 import io.switchboard.protocol.PeerTls;
 import io.switchboard.protocol.PlaneMessageLimit;
 import io.switchboard.protocol.RequestKind;
@@ -71,6 +72,7 @@ public class GatewayVerticle extends VerticleBase {
   private final PrometheusMeterRegistry meterRegistry;
   private final PeerTls peerTls;
   private final PlaneMessageLimit messageLimit;
+  private final DiscoveryTrust trust;
   private WorkerRegistry registry;
   private RequestPlane plane;
   private GatewayDirectory directory;
@@ -98,8 +100,15 @@ public class GatewayVerticle extends VerticleBase {
   /** @param messageLimit the largest request the planes carry to a worker (grpc.maxMessageBytes) */
   public GatewayVerticle(GatewayOptions options, ClusterView cluster, PrometheusMeterRegistry meterRegistry,
                          PeerTls peerTls, PlaneMessageLimit messageLimit) {
+    this(options, cluster, meterRegistry, peerTls, messageLimit, DiscoveryTrust.unclustered());
+  }
+
+  /** @param trust which discovery records to act on */
+  public GatewayVerticle(GatewayOptions options, ClusterView cluster, PrometheusMeterRegistry meterRegistry,
+                         PeerTls peerTls, PlaneMessageLimit messageLimit, DiscoveryTrust trust) {
     this.peerTls = peerTls;
     this.messageLimit = messageLimit;
+    this.trust = trust;
     this.options = options;
     this.cluster = cluster;
     this.meterRegistry = meterRegistry;
@@ -107,7 +116,8 @@ public class GatewayVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    registry = new WorkerRegistry(vertx, options, () -> cluster.tracksMembers() ? cluster.memberIds() : null);
+    registry = new WorkerRegistry(vertx, options, () -> cluster.tracksMembers() ? cluster.memberIds() : null,
+        trust);
     String gatewayId = UUID.randomUUID().toString();
     plane = GrpcRequestPlane.NAME.equals(options.getRequestPlane())
         ? new GrpcRequestPlane(vertx, options, peerTls, messageLimit)
@@ -205,7 +215,7 @@ public class GatewayVerticle extends VerticleBase {
   private Router router(GatewayServices services) {
     Router router = Router.router(vertx);
     ErrorResponder errors = new ErrorResponder(options.getMaxBodyBytes());
-    rpcBackends = new RpcBackendDirectory(vertx);
+    rpcBackends = new RpcBackendDirectory(vertx, trust);
     ClusterHandlers cluster = new ClusterHandlers(services, this.cluster, directory, rpcBackends,
         () -> safeguards(services), () -> !apiKeys.current().isEmpty());
     BodyHandler body = BodyHandler.create(false).setBodyLimit(options.getMaxBodyBytes());

@@ -190,8 +190,21 @@ final class ClusterDoctor {
   private void checkRpcServers(JsonObject view) {
     for (Object entry : view.getJsonArray("rpcBackends", new JsonArray())) {
       JsonObject rpc = (JsonObject) entry;
-      ok("rpc-server " + rpc.getString("endpoint") + " announced (protocol " + rpc.getValue("protocolVersion")
-          + ")");
+      if ("rejected".equals(rpc.getString("state"))) {
+        warning("rpc-server record " + rpc.getString("endpoint") + " (node " + rpc.getString("nodeId")
+            + ") is not honoured: " + rpc.getString("reason"), "a record not announced by a cluster member at its "
+            + "own address, or unsigned with cluster TLS on, came from a process that is not one of your nodes: "
+            + "find it (the address) and keep it off the cluster network");
+      } else {
+        ok("rpc-server " + rpc.getString("endpoint") + " announced (protocol " + rpc.getValue("protocolVersion")
+            + ")");
+      }
+    }
+    for (Object entry : view.getJsonArray("rejectedRecords", new JsonArray())) {
+      JsonObject record = (JsonObject) entry;
+      warning("discovery record " + record.getString("name") + " (node " + record.getString("node")
+          + ") is not honoured: " + record.getString("reason"), "with cluster TLS on, every node signs its records: "
+          + "an unsigned one was written by a process that joined Hazelcast without the cluster's certificate");
     }
     if (view.getString("rpcBackendsError") != null) {
       warning(view.getString("rpcBackendsError"), "check the cluster's health: discovery reads failed");

@@ -6,6 +6,7 @@ import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.core.HazelcastInstance;
 import io.switchboard.gateway.ClusterView;
 import io.switchboard.protocol.Addresses;
+import io.switchboard.protocol.ClusterMembers;
 import io.switchboard.protocol.RpcBackendRecord;
 import io.switchboard.protocol.WorkerDescriptor;
 import io.vertx.core.Future;
@@ -33,10 +34,11 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
  * sweep tells the local gateway and workers of a member that is missing from two checks in a row without a
  * departure event: a node that crashes while its cluster merges into another leaves none, and its streams would
  * otherwise hold worker slots until their deadline. (Two checks, because a merging node's member list is briefly
- * incomplete.) When a discovery read fails because a member wrote a value this node refuses to deserialize
- * (cluster.xml's allowlist), the sweep removes that value and logs it ({@link RefusedValuePurge}).
+ * incomplete.) It also answers which cluster address each member has ({@link ClusterMembers}), from Hazelcast's
+ * membership, not from any record. When a discovery read fails because a member wrote a value this node refuses to
+ * deserialize (cluster.xml's allowlist), the sweep removes that value and logs it ({@link RefusedValuePurge}).
  */
-final class MembershipWatcher implements ClusterView {
+final class MembershipWatcher implements ClusterView, ClusterMembers {
 
   private static final Logger log = LoggerFactory.getLogger(MembershipWatcher.class);
   static final long SWEEP_INTERVAL_MS = 3000;
@@ -154,7 +156,6 @@ final class MembershipWatcher implements ClusterView {
         .onComplete(done -> purging = false);
   }
 
-
   private void unpublish(Record record) {
     discovery.unpublish(record.getRegistration())
         .onSuccess(v -> log.info("removed the record of a node that left", kv("type", record.getType()),
@@ -185,6 +186,17 @@ final class MembershipWatcher implements ClusterView {
   public List<String> memberIds() {
     return hazelcast.getCluster().getMembers().stream().map(MembershipWatcher::nodeIdOf)
         .collect(Collectors.toList());
+  }
+
+  @Override
+  public List<String> addressesOf(String nodeId) {
+    List<String> hosts = new ArrayList<>(1);
+    for (Member member : hazelcast.getCluster().getMembers()) {
+      if (nodeId.equals(nodeIdOf(member))) {
+        hosts.add(member.getAddress().getHost());
+      }
+    }
+    return hosts;
   }
 
   /** A member's Vert.x node id: the id workers publish in their records and gateways send to workers. */

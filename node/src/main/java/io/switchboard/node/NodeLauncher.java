@@ -4,6 +4,9 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.switchboard.gateway.GatewayOptions;
 import io.switchboard.gateway.GatewayVerticle;
+import io.switchboard.protocol.DiscoveryTrust;
+import io.switchboard.protocol.RecordSigner;
+import io.switchboard.protocol.RecordVerifier;
 import io.switchboard.worker.WorkerOptions;
 import io.switchboard.worker.WorkerVerticle;
 import io.switchboard.worker.plane.GrpcPlaneOptions;
@@ -35,6 +38,7 @@ public final class NodeLauncher {
   private final List<String> workerDeployments = new ArrayList<>();
   private Vertx vertx;
   private MembershipWatcher watcher;
+  private DiscoveryTrust trust;
   private String rpcAgentDeployment;
   private GrpcPlaneServer grpcPlane;
   private String grpcPlaneDeployment;
@@ -53,18 +57,36 @@ public final class NodeLauncher {
     } catch (ConfigException unavailable) {
       return Future.failedFuture(unavailable);
     }
+    // With cluster TLS, this node signs the discovery records it publishes and honours only signed ones (the
+    // cluster map is writable by anyone who joins Hazelcast). The files are read here, before any event loop runs.
+    RecordSigner signer = null;
+    RecordVerifier verifier = null;
+    ClusterOptions cluster = options.getCluster();
+    if (cluster.eventBusTls()) {
+      try {
+        signer = RecordSigner.load(cluster.peerTls());
+        verifier = RecordVerifier.load(cluster.getTlsCaPath());
+      } catch (IllegalArgumentException unusable) {
+        return Future.failedFuture(new ConfigException("cluster.tlsCertPath / tlsKeyPath / tlsCaPath: "
+            + unusable.getMessage()));
+      }
+    }
     warnIfOpen();
+    RecordSigner recordSigner = signer;
+    RecordVerifier recordVerifier = verifier;
     return ClusteredVertxFactory.create(options.getCluster(), transport.transport(), options.getEventLoops(),
         meterRegistry).compose(clustered -> {
       vertx = clustered.vertx();
       nodeId = clustered.clusterManager().getNodeId();
       watcher = new MembershipWatcher(vertx, clustered.clusterManager().getHazelcastInstance());
       watcher.start();
+      trust = new DiscoveryTrust(recordSigner, recordVerifier, watcher);
       log.info("joined the cluster", kv("node", nodeId), kv("cluster", options.getCluster().getName()),
           kv("host", options.getCluster().getHost()), kv("members", watcher.memberIds().size()),
           kv("roles", String.join(",", options.getRoles())), kv("transport", transport.transport().name()),
           kv("transportReason", transport.reason()), kv("eventLoops", options.getEventLoops()),
-          kv("collector", GarbageCollectorName.current()));
+          kv("collector", GarbageCollectorName.current()), kv("clusterTls", cluster.eventBusTls()),
+          kv("recordsSigned", trust.requiresSignatures()));
       return deployRpcAgent();
     }).compose(v -> deployGrpcPlane()).compose(v -> deployWorkers()).compose(v -> deployGateway()).recover(failure -> {
       Future<Void> closed = vertx == null ? Future.succeededFuture() : vertx.close();
@@ -98,7 +120,7 @@ public final class NodeLauncher {
     }
     String host = options.getRpcAgent().getHost() != null ? options.getRpcAgent().getHost()
         : options.getCluster().getHost();
-    return vertx.deployVerticle(new RpcAgentVerticle(options.getRpcAgent(), host, nodeId))
+    return vertx.deployVerticle(new RpcAgentVerticle(options.getRpcAgent(), host, nodeId, trust))
         .onSuccess(id -> rpcAgentDeployment = id).mapEmpty();
   }
 
@@ -122,7 +144,7 @@ public final class NodeLauncher {
     }
     List<Future<String>> deployed = new ArrayList<>();
     for (WorkerOptions worker : options.getWorkers()) {
-      deployed.add(vertx.deployVerticle(new WorkerVerticle(worker, nodeId, grpcPlane))
+      deployed.add(vertx.deployVerticle(new WorkerVerticle(worker, nodeId, grpcPlane, trust))
           .onSuccess(workerDeployments::add));
     }
     return Future.all(deployed).mapEmpty();
@@ -133,7 +155,7 @@ public final class NodeLauncher {
       return Future.succeededFuture();
     }
     gateway = new GatewayVerticle(options.getGateway(), watcher, meterRegistry, options.getCluster().peerTls(),
-        options.getGrpc().messageLimit());
+        options.getGrpc().messageLimit(), trust);
     return vertx.deployVerticle(gateway).onSuccess(id -> gatewayDeployment = id).mapEmpty();
   }
 

@@ -1,5 +1,6 @@
 package io.switchboard.worker;
 
+import io.switchboard.protocol.DiscoveryTrust;
 import io.switchboard.protocol.WorkerDescriptor;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -24,10 +25,10 @@ final class WorkerAnnouncer {
   private final WorkerDescriptor descriptor;
   private final PublishedRecord record;
 
-  WorkerAnnouncer(Vertx vertx, WorkerDescriptor descriptor) {
+  WorkerAnnouncer(Vertx vertx, WorkerDescriptor descriptor, DiscoveryTrust trust) {
     this.discovery = ServiceDiscovery.create(vertx);
     this.descriptor = descriptor;
-    this.record = new PublishedRecord(vertx, discovery, "worker " + descriptor.workerId());
+    this.record = new PublishedRecord(vertx, discovery, "worker " + descriptor.workerId(), trust);
   }
 
   Future<Void> publish() {

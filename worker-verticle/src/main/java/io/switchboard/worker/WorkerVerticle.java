@@ -1,6 +1,7 @@
 package io.switchboard.worker;
 
 import io.switchboard.protocol.Addresses;
+import io.switchboard.protocol.DiscoveryTrust;
 import io.switchboard.protocol.LoadReport;
 import io.switchboard.protocol.WorkerAdminCommand;
 import io.switchboard.protocol.PlaneMessageLimit;
@@ -35,6 +36,7 @@ public class WorkerVerticle extends VerticleBase {
   private final WorkerOptions options;
   private final String nodeId;
   private final GrpcPlaneServer grpcPlane;
+  private final DiscoveryTrust trust;
   private String workerId;
   private Engine engine;
   private GenerationRunner runner;
@@ -50,22 +52,24 @@ public class WorkerVerticle extends VerticleBase {
    * @param nodeId    the cluster node id of the node hosting this worker
    * @param grpcPlane the node's shared gRPC request-plane server, already listening; the worker serves on it
    *                  and on the event bus (null: event bus only, for tests that need no gRPC)
+   * @param trust     signs this worker's record, and says which rpc-server records a llamacpp worker may use
    */
-  public WorkerVerticle(WorkerOptions options, String nodeId, GrpcPlaneServer grpcPlane) {
+  public WorkerVerticle(WorkerOptions options, String nodeId, GrpcPlaneServer grpcPlane, DiscoveryTrust trust) {
     this.options = options;
     this.nodeId = nodeId;
     this.grpcPlane = grpcPlane;
+    this.trust = trust;
   }
 
-  /** A worker served on the event bus only. */
+  /** A worker served on the event bus only, on a node that is not clustered. */
   public WorkerVerticle(WorkerOptions options, String nodeId) {
-    this(options, nodeId, null);
+    this(options, nodeId, null, DiscoveryTrust.unclustered());
   }
 
   @Override
   public Future<?> start() {
     workerId = options.resolveId();
-    engine = EngineFactory.create(vertx, options, workerId);
+    engine = EngineFactory.create(vertx, options, workerId, trust);
     runner = new GenerationRunner(vertx, engine, options, workerId, nodeId,
         grpcPlane != null ? grpcPlane.messageLimit() : PlaneMessageLimit.ofDefault());
     eventBusPlane = new EventBusPlaneServer(vertx, workerId, runner);
@@ -76,7 +80,7 @@ public class WorkerVerticle extends VerticleBase {
     }
     WorkerDescriptor descriptor = new WorkerDescriptor(workerId, nodeId, options.announcedModel(), engine.kind(),
         options.getSlots(), options.getContextLength(), endpoints);
-    announcer = new WorkerAnnouncer(vertx, descriptor);
+    announcer = new WorkerAnnouncer(vertx, descriptor, trust);
     memberLeft = vertx.eventBus().localConsumer(Addresses.MEMBER_LEFT_LOCAL,
         message -> runner.cancelForGatewayNode(message.body()));
     admin = vertx.eventBus().consumer(Addresses.workerAdmin(workerId), this::onAdminCommand);

@@ -1,5 +1,6 @@
 package io.switchboard.worker;
 
+import io.switchboard.protocol.DiscoveryTrust;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.servicediscovery.Record;
@@ -45,7 +46,8 @@ class PublishedRecordTest {
 
   @Test
   void aRecordLostWhileTheNodeLivesIsPublishedAgain() throws Exception {
-    PublishedRecord published = new PublishedRecord(vertx, discovery, "worker w1", 100);
+    PublishedRecord published = new PublishedRecord(vertx, discovery, "worker w1", DiscoveryTrust.unclustered(),
+        100);
     await(published.publish(record()));
     String first = records().get(0).getRegistration();
 
@@ -65,8 +67,31 @@ class PublishedRecordTest {
   }
 
   @Test
+  void aRecordChangedInPlaceByAnotherProcessIsPutBack() throws Exception {
+    PublishedRecord published = new PublishedRecord(vertx, discovery, "worker w1", DiscoveryTrust.unclustered(),
+        100);
+    await(published.publish(record()));
+    Record stored = records().get(0);
+
+    // What a process that joined the cluster can do: rewrite the record under the same registration.
+    await(discovery.update(new Record(stored.toJson()).setLocation(new io.vertx.core.json.JsonObject()
+        .put("eventbus", "switchboard.worker.rogue.generate"))));
+    assertThat(records().get(0).getLocation().getString("eventbus")).isEqualTo("switchboard.worker.rogue.generate");
+
+    long until = System.currentTimeMillis() + 5_000;
+    while (!records().isEmpty() && records().get(0).getLocation() != null
+        && records().get(0).getLocation().containsKey("eventbus") && System.currentTimeMillis() < until) {
+      Thread.sleep(50);
+    }
+    assertThat(records()).hasSize(1);
+    assertThat(records().get(0).getLocation()).as("the published content again").isEqualTo(stored.getLocation());
+    assertThat(records().get(0).getMetadata().getString("workerId")).isEqualTo("w1");
+  }
+
+  @Test
   void anUnpublishedRecordStaysWithdrawn() throws Exception {
-    PublishedRecord published = new PublishedRecord(vertx, discovery, "worker w1", 100);
+    PublishedRecord published = new PublishedRecord(vertx, discovery, "worker w1", DiscoveryTrust.unclustered(),
+        100);
     await(published.publish(record()));
 
     await(published.unpublish());

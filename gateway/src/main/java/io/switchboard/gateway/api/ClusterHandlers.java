@@ -97,14 +97,25 @@ public final class ClusterHandlers {
 
   /**
    * {@code GET /admin/cluster}: nodes, gateways (each with its request plane), workers (with load and why any is
-   * excluded), models, this gateway, and the rpc-servers the rpc-agents announce.
+   * excluded), models, this gateway, the rpc-servers the rpc-agents announce (each {@code "state": "announced"},
+   * or {@code "rejected"} with the reason its record is not honoured), and the worker records refused.
    */
   public void admin(RoutingContext ctx) {
     JsonObject body = clusterView();
     rpcBackends.backends()
-        .onSuccess(backends -> {
+        .onSuccess(listing -> {
           JsonArray list = new JsonArray();
-          backends.forEach(backend -> list.add(backend.toJson().put("endpoint", backend.endpoint())));
+          listing.backends().forEach(announced -> {
+            JsonObject entry = announced.backend().toJson().put("endpoint", announced.backend().endpoint())
+                .put("state", announced.refusal() == null ? "announced" : "rejected");
+            if (announced.refusal() != null) {
+              entry.put("reason", announced.refusal());
+            }
+            list.add(entry);
+          });
+          if (listing.refusedNotListed() > 0) {
+            body.put("rpcBackendsRejectedNotListed", listing.refusedNotListed());
+          }
           json(ctx, 200, body.put("rpcBackends", list));
         })
         .onFailure(failure -> json(ctx, 200, body.put("rpcBackends", new JsonArray())
@@ -162,7 +173,8 @@ public final class ClusterHandlers {
         .put("nodes", new JsonArray(List.copyOf(nodes.values())))
         .put("workers", workerList)
         .put("models", new JsonArray(List.copyOf(models.values())))
-        .put("departedWorkers", services.registry().departures().toJson());
+        .put("departedWorkers", services.registry().departures().toJson())
+        .put("rejectedRecords", services.registry().refusedRecords().toJson());
   }
 
   private static void json(RoutingContext ctx, int status, JsonObject body) {

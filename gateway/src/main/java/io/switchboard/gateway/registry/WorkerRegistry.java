@@ -2,7 +2,9 @@ package io.switchboard.gateway.registry;
 
 import io.switchboard.gateway.GatewayOptions;
 import io.switchboard.protocol.Addresses;
+import io.switchboard.protocol.DiscoveryTrust;
 import io.switchboard.protocol.LoadReport;
+import io.switchboard.protocol.RefusedRecords;
 import io.switchboard.protocol.RequestKind;
 import io.switchboard.protocol.WorkerDescriptor;
 import io.vertx.core.Future;
@@ -37,18 +39,26 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
  * a record, reported load within the silence limit, and is not draining. A withdrawn record only stops new
  * routing (a draining worker still finishes its streams); a worker that falls silent, or a node that leaves
  * the cluster, is reported to the listeners so the streams bound to it fail at once instead of hanging.
- * Used only on the gateway verticle's event loop.
+ * A record {@link DiscoveryTrust} refuses (unsigned while the cluster signs its records) is never routed to: it is
+ * logged once and listed, bounded, for {@code /admin/cluster}. Records are checked as they are read (on
+ * announcements and resyncs), never per request. Used only on the gateway verticle's event loop.
  */
 public final class WorkerRegistry {
 
   private static final Logger log = LoggerFactory.getLogger(WorkerRegistry.class);
 
   private static final int MAX_LEFT_NODES = 1024;
+  /** Refused records listed with their reasons (the rest are counted). */
+  static final int REFUSED_KEPT = 32;
+  private static final long OVERFLOW_LOG_INTERVAL_MS = 60_000;
   private final Vertx vertx;
   private final GatewayOptions options;
   private final WorkerDepartures departures = new WorkerDepartures(50, System::currentTimeMillis);
   private final java.util.function.Supplier<List<String>> members;
   private final ServiceDiscovery discovery;
+  private final DiscoveryTrust trust;
+  private final RefusedRecords refused = new RefusedRecords(REFUSED_KEPT);
+  private long overflowLoggedMs;
   private static final Comparator<WorkerState> BY_WORKER_ID = Comparator.comparing(WorkerState::workerId);
 
   private final Map<String, WorkerDescriptor> records = new HashMap<>();
@@ -65,17 +75,22 @@ public final class WorkerRegistry {
   private long sweepTimer = -1;
 
   public WorkerRegistry(Vertx vertx, GatewayOptions options) {
-    this(vertx, options, () -> null);
+    this(vertx, options, () -> null, DiscoveryTrust.unclustered());
   }
 
   /** Nodes announced as gone, the latest last: their workers' lingering records are not routed to. */
   private final Set<String> leftNodes = new LinkedHashSet<>();
 
-  /** @param members the cluster's member node ids now (null when unknown), to tell a crash from a withdrawal */
-  public WorkerRegistry(Vertx vertx, GatewayOptions options, java.util.function.Supplier<List<String>> members) {
+  /**
+   * @param members the cluster's member node ids now (null when unknown), to tell a crash from a withdrawal
+   * @param trust   which worker records to act on
+   */
+  public WorkerRegistry(Vertx vertx, GatewayOptions options, java.util.function.Supplier<List<String>> members,
+                        DiscoveryTrust trust) {
     this.vertx = vertx;
     this.options = options;
     this.members = members;
+    this.trust = trust;
     this.discovery = ServiceDiscovery.create(vertx, new ServiceDiscoveryOptions());
   }
 
@@ -122,6 +137,11 @@ public final class WorkerRegistry {
   /** Workers that left routing lately, and why: what a client and an operator need when a model vanishes. */
   public WorkerDepartures departures() {
     return departures;
+  }
+
+  /** Worker records refused lately, and why. */
+  public RefusedRecords refusedRecords() {
+    return refused;
   }
 
   /** Every worker known to serve {@code model}, routable or not. */
@@ -236,7 +256,11 @@ public final class WorkerRegistry {
     if (!WorkerDescriptor.RECORD_TYPE.equals(record.getType()) || record.getMetadata() == null) {
       return;
     }
-    WorkerDescriptor descriptor = WorkerDescriptor.fromJson(record.getMetadata());
+    // A refused record's removal (its node left, or it was replaced) is no news: only new records are logged.
+    WorkerDescriptor descriptor = admitted(record, record.getStatus() == Status.UP);
+    if (descriptor == null) {
+      return;
+    }
     if (record.getStatus() == Status.UP) {
       add(descriptor);
     } else {
@@ -276,13 +300,25 @@ public final class WorkerRegistry {
 
   private void replaceRecords(Collection<Record> current) {
     Set<String> seen = new HashSet<>();
+    Set<String> read = new HashSet<>();
     for (Record record : current) {
       if (record.getStatus() != Status.UP || record.getMetadata() == null) {
         continue;
       }
-      WorkerDescriptor descriptor = WorkerDescriptor.fromJson(record.getMetadata());
+      read.add(String.valueOf(record.getRegistration()));
+      WorkerDescriptor descriptor = admitted(record, true);
+      if (descriptor == null) {
+        continue;
+      }
       seen.add(descriptor.workerId());
       add(descriptor);
+    }
+    refused.retain(read);
+    long now = System.currentTimeMillis();
+    if (refused.notKept() > 0 && now - overflowLoggedMs >= OVERFLOW_LOG_INTERVAL_MS) {
+      overflowLoggedMs = now;
+      log.warn("more worker records refused than are listed one by one", kv("notListed", refused.notKept()),
+          kv("listed", refused.size()));
     }
     for (String workerId : new ArrayList<>(records.keySet())) {
       if (!seen.contains(workerId)) {
@@ -290,6 +326,34 @@ public final class WorkerRegistry {
         withdraw(workerId, nodeGone(nodeId) ? "node " + nodeId + " left the cluster" : WorkerDepartures.RECORD_GONE);
       }
     }
+  }
+
+  /**
+   * The record's worker when the record may be acted on; null when it is refused (then, with {@code note}, listed
+   * and logged the first time).
+   */
+  private WorkerDescriptor admitted(Record record, boolean note) {
+    JsonObject json = record.toJson();
+    String why = trust.refusal(json);
+    WorkerDescriptor descriptor = null;
+    if (why == null) {
+      try {
+        descriptor = WorkerDescriptor.fromJson(record.getMetadata());
+        if (descriptor.workerId() == null || descriptor.nodeId() == null || descriptor.model() == null) {
+          why = "it names no worker id, node id or model";
+        }
+      } catch (RuntimeException malformed) {
+        why = "its metadata is not a worker's: " + malformed.getMessage();
+      }
+    }
+    if (why == null) {
+      return descriptor;
+    }
+    if (note && refused.refused(String.valueOf(record.getRegistration()), json, why, System.currentTimeMillis())) {
+      log.warn("worker record refused: not routed to", kv("record", RefusedRecords.cut(record.getName(), 200)),
+          kv("reason", RefusedRecords.cut(why, 500)));
+    }
+    return null;
   }
 
   private boolean nodeGone(String nodeId) {

@@ -1,5 +1,6 @@
 package io.switchboard.worker.engine;
 
+import io.switchboard.protocol.DiscoveryTrust;
 import io.switchboard.worker.WorkerOptions;
 import io.switchboard.worker.llamacpp.LlamaCppEngine;
 import io.switchboard.worker.mocker.MockerEngine;
@@ -12,11 +13,13 @@ public final class EngineFactory {
   private EngineFactory() {
   }
 
-  public static Engine create(Vertx vertx, WorkerOptions options, String workerId) {
+  /** @param trust which rpc-server records a llamacpp engine may use */
+  public static Engine create(Vertx vertx, WorkerOptions options, String workerId, DiscoveryTrust trust) {
     return switch (options.getEngine()) {
       case MockerEngine.KIND -> new MockerEngine(vertx, options.getMocker(), workerId, options.getContextLength(),
           options.getModel());
-      case LlamaCppEngine.KIND -> new LlamaCppEngine(vertx, options.getLlamacpp(), workerId, options.getSlots());
+      case LlamaCppEngine.KIND -> new LlamaCppEngine(vertx, options.getLlamacpp(), workerId, options.getSlots(),
+          trust);
       case OpenAiEngine.KIND -> new OpenAiEngine(vertx, options.getOpenai(), workerId, options.getSlots());
       default -> throw new IllegalArgumentException("unknown engine '" + options.getEngine() + "' (allowed: "
           + WorkerOptions.ENGINES + ")");

@@ -1,6 +1,7 @@
 package io.switchboard.worker.llamacpp;
 
 import io.switchboard.protocol.DeadlineSweep;
+import io.switchboard.protocol.DiscoveryTrust;
 import io.switchboard.protocol.GenerateError;
 import io.switchboard.protocol.GenerateRequest;
 import io.switchboard.protocol.Usage;
@@ -50,6 +51,7 @@ public final class LlamaCppEngine implements Engine {
   private final LlamaCppOptions options;
   private final String workerId;
   private final int slots;
+  private final DiscoveryTrust trust;
   private final HttpClient client;
   // Health checks and load polling use their own connection, so they never hand a generation a connection
   // llama-server is about to close.
@@ -67,8 +69,10 @@ public final class LlamaCppEngine implements Engine {
   private final DeadlineSweep deadlines;
   private final BackendFieldPolicy fields;
 
-  public LlamaCppEngine(Vertx vertx, LlamaCppOptions options, String workerId, int slots) {
+  /** @param trust which of the cluster's rpc-server records the pool may use */
+  public LlamaCppEngine(Vertx vertx, LlamaCppOptions options, String workerId, int slots, DiscoveryTrust trust) {
     this.vertx = vertx;
+    this.trust = trust;
     this.options = options;
     this.workerId = workerId;
     this.slots = Math.max(1, slots);
@@ -110,7 +114,7 @@ public final class LlamaCppEngine implements Engine {
       target = new RequestOptions().setHost("127.0.0.1").setPort(port).setURI("");
       backendName = "llama-server (supervised) at 127.0.0.1:" + port;
       endpoint = endpointAt("127.0.0.1", port, "");
-      pool = new RpcPool(vertx, new RpcProbe(vertx), options.getRpcPool());
+      pool = new RpcPool(vertx, new RpcProbe(vertx), options.getRpcPool(), trust);
       supervisor = new LlamaServerSupervisor(vertx, options, workerId, slots, port, pool, controlClient,
           new Gate());
       return supervisor.start().onSuccess(v -> startLoadPoller());
@@ -183,6 +187,9 @@ public final class LlamaCppEngine implements Engine {
     JsonObject status = new JsonObject().put("llamaServer", server);
     if (pool != null) {
       status.put("rpcPool", pool.toJson());
+      if (pool.refusedRecords().size() > 0) {
+        status.put("rpcPoolRejectedRecords", pool.refusedRecords().toJson());
+      }
     }
     return status;
   }

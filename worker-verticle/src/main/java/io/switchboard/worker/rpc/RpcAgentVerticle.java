@@ -1,5 +1,6 @@
 package io.switchboard.worker.rpc;
 
+import io.switchboard.protocol.DiscoveryTrust;
 import io.switchboard.protocol.RpcBackendRecord;
 import io.switchboard.worker.PublishedRecord;
 import io.switchboard.worker.process.SupervisedProcess;
@@ -38,6 +39,7 @@ public final class RpcAgentVerticle extends VerticleBase {
   private final String host;
   private final String nodeId;
   private final String agentId;
+  private final DiscoveryTrust trust;
   private RpcProbe probe;
   private ServiceDiscovery discovery;
   private SupervisedProcess current;
@@ -52,8 +54,10 @@ public final class RpcAgentVerticle extends VerticleBase {
    * @param options validated options, with a binary
    * @param host    the address to bind and publish (the launcher defaults it to the cluster host)
    * @param nodeId  this node's cluster id
+   * @param trust   signs the record when the cluster signs its records
    */
-  public RpcAgentVerticle(RpcAgentOptions options, String host, String nodeId) {
+  public RpcAgentVerticle(RpcAgentOptions options, String host, String nodeId, DiscoveryTrust trust) {
+    this.trust = trust;
     this.options = options;
     this.host = host;
     this.nodeId = nodeId;
@@ -65,7 +69,7 @@ public final class RpcAgentVerticle extends VerticleBase {
   public Future<?> start() {
     probe = new RpcProbe(vertx);
     discovery = ServiceDiscovery.create(vertx);
-    record = new PublishedRecord(vertx, discovery, "rpc-server " + agentId);
+    record = new PublishedRecord(vertx, discovery, "rpc-server " + agentId, trust);
     Path bin = Path.of(options.getServerBin());
     return vertx.executeBlocking(() -> Files.isRegularFile(bin) && Files.isExecutable(bin), false)
         .compose(executable -> executable ? launch() : Future.failedFuture(new IllegalStateException(

@@ -1,16 +1,21 @@
 package io.switchboard.worker.rpc;
 
+import io.switchboard.protocol.DiscoveryTrust;
+import io.switchboard.protocol.RefusedRecords;
 import io.switchboard.protocol.RpcBackendRecord;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.servicediscovery.Record;
 import io.vertx.servicediscovery.ServiceDiscovery;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -22,9 +27,13 @@ import java.util.function.Consumer;
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
 /**
- * The rpc-servers a llama.cpp worker may split its model over. Candidates come from the cluster (the
- * rpc-agents' {@code ggml-rpc} records), from a static list in config, and, only when configured, from a
- * bounded scan of one CIDR and port. A candidate joins only after {@link RpcProbe#handshake} accepts it;
+ * The rpc-servers a llama.cpp worker may split its model over: llama-server sends them the model's weights and
+ * activations. Candidates come from the cluster (the rpc-agents' {@code ggml-rpc} records), from a static list in
+ * config, and, only when configured, from a bounded scan of one CIDR and port. A cluster record is a candidate
+ * only when {@link DiscoveryTrust} accepts it (announced by a current member at its own cluster address, and
+ * signed by a holder of the cluster's certificate when cluster TLS is on) or when it names an endpoint the
+ * operator listed (static list, scan CIDR); refused records are logged once each and kept, bounded, for
+ * {@code /admin/cluster}. A candidate joins only after {@link RpcProbe#handshake} accepts it;
  * rejected ones are re-checked now and then, with the reason kept for {@code /admin/cluster}.
  *
  * <p>An rpc-server serves one client at a time and keeps a backlog of one connection, so nothing may poke a
@@ -37,6 +46,9 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
 public final class RpcPool {
 
   private static final Logger log = LoggerFactory.getLogger(RpcPool.class);
+  /** Refused cluster records kept with their reasons (the rest are counted). */
+  static final int REFUSED_KEPT = 32;
+  private static final long OVERFLOW_LOG_INTERVAL_MS = 60_000;
 
   /** Where a candidate came from. */
   public enum Source { CLUSTER, STATIC, SCAN }
@@ -67,6 +79,11 @@ public final class RpcPool {
   private final RpcProbe probe;
   private final RpcPoolOptions options;
   private final ServiceDiscovery discovery;
+  private final DiscoveryTrust trust;
+  private final Set<String> allowedEndpoints = new HashSet<>();
+  private final Set<String> allowedHosts = new HashSet<>();
+  private final RefusedRecords refused = new RefusedRecords(REFUSED_KEPT);
+  private long overflowLoggedMs;
   private final Map<String, Candidate> candidates = new TreeMap<>();
   private final List<Consumer<List<String>>> listeners = new ArrayList<>();
   private List<String> lastMembers = List.of();
@@ -74,11 +91,17 @@ public final class RpcPool {
   private boolean inUse;
   private long scanTimer = -1;
 
-  public RpcPool(Vertx vertx, RpcProbe probe, RpcPoolOptions options) {
+  /** @param trust which of the cluster's {@code ggml-rpc} records may become candidates */
+  public RpcPool(Vertx vertx, RpcProbe probe, RpcPoolOptions options, DiscoveryTrust trust) {
     this.vertx = vertx;
     this.probe = probe;
     this.options = options;
+    this.trust = trust;
     this.discovery = ServiceDiscovery.create(vertx);
+    allowedEndpoints.addAll(options.getEndpoints());
+    if (options.getScanCidr() != null) {
+      allowedHosts.addAll(Cidr.parse(options.getScanCidr(), RpcPoolOptions.MAX_SCAN_ADDRESSES));
+    }
   }
 
   /** Called with the member endpoints (host:port, sorted) whenever they change. */
@@ -145,6 +168,11 @@ public final class RpcPool {
     return candidates.values().stream().filter(c -> c.member).map(Candidate::endpoint).toList();
   }
 
+  /** Cluster records refused as candidates lately, and why: for {@code /admin/cluster}. */
+  public RefusedRecords refusedRecords() {
+    return refused;
+  }
+
   /** Every candidate with its state, sources and, when rejected, why: for {@code /admin/cluster}. */
   public JsonArray toJson() {
     JsonArray list = new JsonArray();
@@ -169,16 +197,39 @@ public final class RpcPool {
         .onComplete(read -> {
           if (read.succeeded()) {
             Set<String> announced = new LinkedHashSet<>();
-            read.result().forEach(record -> {
-              RpcBackendRecord backend = RpcBackendRecord.fromJson(record.getMetadata());
-              announced.add(backend.endpoint());
-              candidate(backend.host(), backend.port()).sources.add(Source.CLUSTER);
-            });
-            for (Candidate c : candidates.values()) {
+            Map<String, String> refusedEndpoints = new LinkedHashMap<>();
+            Set<String> keys = new HashSet<>();
+            long now = System.currentTimeMillis();
+            for (Record record : read.result()) {
+              RpcBackendRecord backend;
+              try {
+                backend = RpcBackendRecord.fromJson(record.getMetadata());
+              } catch (RuntimeException malformed) {
+                continue;
+              }
+              String key = String.valueOf(record.getRegistration());
+              keys.add(key);
+              String why = admission(backend, record);
+              if (why == null) {
+                announced.add(backend.endpoint());
+                candidate(backend.host(), backend.port()).sources.add(Source.CLUSTER);
+              } else {
+                refusedEndpoints.putIfAbsent(backend.endpoint(), why);
+                if (refused.refused(key, record.toJson(), why, now)) {
+                  log.warn("rpc-server record refused: llama-server is not given it", kv("endpoint",
+                      RefusedRecords.cut(backend.endpoint(), 200)), kv("node", RefusedRecords.cut(backend.nodeId(),
+                      100)), kv("reason", RefusedRecords.cut(why, 500)));
+                }
+              }
+            }
+            refused.retain(keys);
+            logOverflow(now);
+            for (Candidate c : new ArrayList<>(candidates.values())) {
               if (c.sources.contains(Source.CLUSTER) && !announced.contains(c.endpoint())) {
                 c.sources.remove(Source.CLUSTER);
                 if (c.sources.isEmpty() && c.member) {
-                  leave(c, "its rpc-agent withdrew it");
+                  String why = refusedEndpoints.get(c.endpoint());
+                  leave(c, why == null ? "its rpc-agent withdrew it" : "its record is refused now: " + why);
                 }
               }
             }
@@ -186,6 +237,26 @@ public final class RpcPool {
           }
           checkAll();
         });
+  }
+
+  /** Null when the cluster's record may make its endpoint a candidate; else why not. */
+  private String admission(RpcBackendRecord backend, Record record) {
+    if (backend.host() == null || backend.port() < 1 || backend.port() > 65535) {
+      return "it names no usable host and port";
+    }
+    if (allowedEndpoints.contains(backend.endpoint()) || allowedHosts.contains(backend.host())) {
+      // The operator listed it (rpcPool.endpoints, rpcPool.scanCidr): trusted by configuration.
+      return null;
+    }
+    return trust.refusal(record.toJson());
+  }
+
+  private void logOverflow(long now) {
+    if (refused.notKept() > 0 && now - overflowLoggedMs >= OVERFLOW_LOG_INTERVAL_MS) {
+      overflowLoggedMs = now;
+      log.warn("more rpc-server records refused than are listed one by one", kv("notListed", refused.notKept()),
+          kv("listed", refused.size()));
+    }
   }
 
   private void checkAll() {

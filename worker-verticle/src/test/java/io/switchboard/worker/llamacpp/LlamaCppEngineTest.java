@@ -1,5 +1,6 @@
 package io.switchboard.worker.llamacpp;
 
+import io.switchboard.protocol.DiscoveryTrust;
 import io.switchboard.protocol.GenerateError;
 import io.switchboard.protocol.GenerateRequest;
 import io.switchboard.protocol.RequestKind;
@@ -40,7 +41,8 @@ class LlamaCppEngineTest {
     vertx = Vertx.vertx();
     context = vertx.getOrCreateContext();
     engine = OnContext.call(context, () -> new LlamaCppEngine(vertx,
-        new LlamaCppOptions().setUrl("http://127.0.0.1:" + port), "llama-1", 2));
+        new LlamaCppOptions().setUrl("http://127.0.0.1:" + port), "llama-1", 2,
+        DiscoveryTrust.unclustered()));
     OnContext.call(context, engine::start).await(30, TimeUnit.SECONDS);
   }
 
@@ -152,7 +154,8 @@ class LlamaCppEngineTest {
   void attachingToNothingFailsAtStartSayingWhere() throws Exception {
     int port = RpcProbeTestSupport.freePort();
     LlamaCppEngine nowhere = OnContext.call(context, () -> new LlamaCppEngine(vertx,
-        new LlamaCppOptions().setUrl("http://127.0.0.1:" + port).setStartupTimeoutMs(1000), "llama-2", 1));
+        new LlamaCppOptions().setUrl("http://127.0.0.1:" + port).setStartupTimeoutMs(1000), "llama-2", 1,
+        DiscoveryTrust.unclustered()));
     assertThatThrownBy(() -> OnContext.call(context, nowhere::start).await(10, TimeUnit.SECONDS))
         .hasMessageContaining("llama-server at 127.0.0.1:" + port).hasMessageContaining("did not become healthy");
     OnContext.call(context, nowhere::stop).await(10, TimeUnit.SECONDS);

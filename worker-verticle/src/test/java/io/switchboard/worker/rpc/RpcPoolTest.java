@@ -1,5 +1,7 @@
 package io.switchboard.worker.rpc;
 
+import io.switchboard.protocol.ClusterMembers;
+import io.switchboard.protocol.DiscoveryTrust;
 import io.switchboard.protocol.RpcBackendRecord;
 import io.vertx.core.Context;
 import io.vertx.core.Promise;
@@ -60,8 +62,16 @@ class RpcPoolTest {
     return result.future().await(10, TimeUnit.SECONDS);
   }
 
+  /** The cluster as its membership knows it: node-1 at 127.0.0.1, node-2 at 10.9.9.9. */
+  private static final ClusterMembers MEMBERS = nodeId -> switch (nodeId) {
+    case "node-1" -> List.of("127.0.0.1");
+    case "node-2" -> List.of("10.9.9.9");
+    default -> List.of();
+  };
+
   private void startPool(RpcPoolOptions options) throws Exception {
-    pool = new RpcPool(vertx, new RpcProbe(vertx, RpcProbe.DEFAULT_PROTOCOL_MAJOR, 500), options);
+    pool = new RpcPool(vertx, new RpcProbe(vertx, RpcProbe.DEFAULT_PROTOCOL_MAJOR, 500), options,
+        DiscoveryTrust.unsigned(MEMBERS));
     onContext(() -> {
       pool.onChange(changes::add);
       pool.start();
@@ -152,6 +162,106 @@ class RpcPoolTest {
 
     discovery.unpublish(published.getRegistration()).await(10, TimeUnit.SECONDS);
     waitUntil("the withdrawn server leaves", 5_000, () -> members().isEmpty());
+    discovery.close();
+  }
+
+  private static Record announce(ServiceDiscovery discovery, String nodeId, String host, int port) throws Exception {
+    RpcBackendRecord backend = new RpcBackendRecord("agent-" + nodeId + "-" + port, nodeId, host, port, "7.0.0",
+        new JsonArray(), -1);
+    return discovery.publish(new Record().setType(RpcBackendRecord.RECORD_TYPE).setName(backend.recordName())
+        .setMetadata(backend.toJson())).await(10, TimeUnit.SECONDS);
+  }
+
+  /** A listener that counts the connections it gets: a refused record's endpoint must never be contacted. */
+  private java.util.concurrent.atomic.AtomicInteger countingListener(ServerSocket socket) {
+    java.util.concurrent.atomic.AtomicInteger accepted = new java.util.concurrent.atomic.AtomicInteger();
+    listeners.add(socket);
+    Thread thread = new Thread(() -> {
+      while (!socket.isClosed()) {
+        try (java.net.Socket connection = socket.accept()) {
+          accepted.incrementAndGet();
+        } catch (java.io.IOException closed) {
+          return;
+        }
+      }
+    }, "counting-listener");
+    thread.setDaemon(true);
+    thread.start();
+    return accepted;
+  }
+
+  @Test
+  void recordsFromStrangersOrNamingAnotherAddressAreRefusedAndNeverContacted() throws Exception {
+    int real = rpcServer();
+    ServerSocket rogue = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+    java.util.concurrent.atomic.AtomicInteger contacted = countingListener(rogue);
+    int roguePort = rogue.getLocalPort();
+    ServiceDiscovery discovery = ServiceDiscovery.create(vertx);
+    announce(discovery, "node-1", "127.0.0.1", real);
+    // A process that is no member of the cluster, and a member naming an address that is not its own.
+    announce(discovery, "stranger", "127.0.0.1", roguePort);
+    announce(discovery, "node-2", "127.0.0.1", roguePort);
+    startPool(new RpcPoolOptions().setCheckIntervalMs(200).setRejectedRecheckMs(200));
+
+    waitUntil("the member's server joins", 10_000, () -> members().equals(List.of("127.0.0.1:" + real)));
+    waitUntil("both refusals are listed", 10_000, () -> onContext(() -> pool.refusedRecords().size()) == 2);
+    Thread.sleep(1_000);
+
+    assertThat(members()).containsExactly("127.0.0.1:" + real);
+    assertThat(state("127.0.0.1:" + roguePort)).as("not even a candidate").isNull();
+    assertThat(contacted.get()).as("connections to the refused endpoint").isZero();
+    JsonArray refused = onContext(() -> pool.refusedRecords().toJson());
+    assertThat(refused.stream().map(JsonObject.class::cast).map(r -> r.getString("node") + ": " + r.getString("reason")))
+        .anySatisfy(line -> assertThat(line).startsWith("stranger: ").contains("not a member of the cluster"))
+        .anySatisfy(line -> assertThat(line).startsWith("node-2: ").contains("names host 127.0.0.1")
+            .contains("node-2 is at 10.9.9.9"));
+    discovery.close();
+  }
+
+  @Test
+  void anEndpointTheOperatorListedIsTakenFromAnyRecord() throws Exception {
+    int listed = rpcServer();
+    int inCidr = rpcServer();
+    ServiceDiscovery discovery = ServiceDiscovery.create(vertx);
+    announce(discovery, "stranger", "127.0.0.1", listed);
+    startPool(new RpcPoolOptions().setEndpoints(List.of("127.0.0.1:" + listed)).setCheckIntervalMs(200));
+    waitUntil("the listed server joins", 10_000, () -> members().equals(List.of("127.0.0.1:" + listed)));
+    assertThat(state("127.0.0.1:" + listed).getJsonArray("sources")).containsExactly("static", "cluster");
+    onContext(() -> {
+      pool.stop();
+      return null;
+    });
+
+    announce(discovery, "stranger", "127.0.0.1", inCidr);
+    startPool(new RpcPoolOptions().setScanCidr("127.0.0.1/32").setScanPort(1).setCheckIntervalMs(200));
+    waitUntil("the server in the listed CIDR joins", 10_000, () -> members().contains("127.0.0.1:" + inCidr));
+    assertThat(state("127.0.0.1:" + inCidr).getJsonArray("sources")).containsExactly("cluster");
+    discovery.close();
+  }
+
+  @Test
+  void aMembersRecordRefusedLaterLeavesThePool() throws Exception {
+    int port = rpcServer();
+    java.util.concurrent.atomic.AtomicReference<List<String>> at = new java.util.concurrent.atomic.AtomicReference<>(
+        List.of("127.0.0.1"));
+    ServiceDiscovery discovery = ServiceDiscovery.create(vertx);
+    announce(discovery, "node-1", "127.0.0.1", port);
+    pool = new RpcPool(vertx, new RpcProbe(vertx, RpcProbe.DEFAULT_PROTOCOL_MAJOR, 500),
+        new RpcPoolOptions().setCheckIntervalMs(200), DiscoveryTrust.unsigned(nodeId -> "node-1".equals(nodeId)
+        ? at.get() : List.of()));
+    onContext(() -> {
+      pool.onChange(changes::add);
+      pool.start();
+      return null;
+    });
+    waitUntil("the member's server joins", 10_000, () -> members().equals(List.of("127.0.0.1:" + port)));
+
+    // Its node left the cluster (the record lingers until the survivors remove it).
+    at.set(List.of());
+    waitUntil("the server leaves", 5_000, () -> members().isEmpty());
+    assertThat(state("127.0.0.1:" + port)).isNull();
+    assertThat(onContext(() -> pool.refusedRecords().toJson()).getJsonObject(0).getString("reason"))
+        .contains("not a member");
     discovery.close();
   }
 
