@@ -27,8 +27,9 @@ import java.util.Set;
 /**
  * Checks a discovery record's {@link RecordSignature}: its certificate chain leads to the cluster's CA
  * ({@code cluster.tlsCaPath}) and its signature matches the record's content. Verdicts are remembered per exact
- * content and signature (a bounded number of them), so a record is verified when it appears or changes, not each
- * time it is read again. Thread-safe.
+ * content and signature, and per certificate chain (a bounded number of each), so a record is verified when it
+ * appears or changes, not each time it is read again, and a chain is validated once however many records carry it.
+ * Thread-safe.
  */
 public final class RecordVerifier {
 
@@ -36,12 +37,19 @@ public final class RecordVerifier {
   private static final String VALID = "";
 
   private final Set<TrustAnchor> anchors;
-  private final Map<String, String> verdicts = new LinkedHashMap<>(256, 0.75f, true) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
-      return size() > REMEMBERED;
-    }
-  };
+  private final Map<String, String> verdicts = bounded();
+  /** Per certificate chain: "" when it leads to the cluster's CA, else why not. */
+  private final Map<String, String> chains = bounded();
+  private int chainsValidated;
+
+  private static Map<String, String> bounded() {
+    return new LinkedHashMap<>(256, 0.75f, true) {
+      @Override
+      protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
+        return size() > REMEMBERED;
+      }
+    };
+  }
 
   RecordVerifier(List<X509Certificate> authorities) {
     Set<TrustAnchor> set = new HashSet<>();
@@ -87,21 +95,29 @@ public final class RecordVerifier {
     } catch (IllegalArgumentException notJson) {
       return "its content cannot be put in canonical form: " + notJson.getMessage();
     }
-    String key = digest(payload, value, certs);
+    byte[] chainBytes = CanonicalJson.bytes(certs);
+    String key = digest(payload, value.getBytes(java.nio.charset.StandardCharsets.UTF_8), chainBytes);
     synchronized (verdicts) {
       String known = verdicts.get(key);
       if (known != null) {
         return known.isEmpty() ? null : known;
       }
     }
-    String verdict = verify(payload, value, certs);
+    String verdict = verify(payload, value, certs, digest(chainBytes));
     synchronized (verdicts) {
       verdicts.put(key, verdict == null ? VALID : verdict);
     }
     return verdict;
   }
 
-  private String verify(byte[] payload, String value, JsonArray certs) {
+  private String verify(byte[] payload, String value, JsonArray certs, String chainKey) {
+    String knownChain;
+    synchronized (chains) {
+      knownChain = chains.get(chainKey);
+    }
+    if (knownChain != null && !knownChain.isEmpty()) {
+      return knownChain;
+    }
     List<X509Certificate> chain = new ArrayList<>();
     try {
       CertificateFactory factory = CertificateFactory.getInstance("X.509");
@@ -115,14 +131,14 @@ public final class RecordVerifier {
     } catch (GeneralSecurityException | IllegalArgumentException bad) {
       return "its certificate cannot be read: " + bad.getMessage();
     }
-    try {
-      PKIXParameters parameters = new PKIXParameters(anchors);
-      parameters.setRevocationEnabled(false);
-      CertPathValidator.getInstance("PKIX").validate(CertificateFactory.getInstance("X.509")
-          .generateCertPath(chain), parameters);
-    } catch (GeneralSecurityException notOurs) {
-      return "its certificate (" + chain.get(0).getSubjectX500Principal().getName() + ") was not issued by the "
-          + "cluster's CA (cluster.tlsCaPath), or is not valid now: " + notOurs.getMessage();
+    if (knownChain == null) {
+      String chainVerdict = validate(chain);
+      synchronized (chains) {
+        chains.put(chainKey, chainVerdict == null ? VALID : chainVerdict);
+      }
+      if (chainVerdict != null) {
+        return chainVerdict;
+      }
     }
     try {
       Signature signature = Signature.getInstance(RecordSignature.algorithmFor(chain.get(0).getPublicKey()));
@@ -137,14 +153,36 @@ public final class RecordVerifier {
     return null;
   }
 
-  private static String digest(byte[] payload, String value, JsonArray certs) {
+  private String validate(List<X509Certificate> chain) {
+    synchronized (chains) {
+      chainsValidated++;
+    }
+    try {
+      PKIXParameters parameters = new PKIXParameters(anchors);
+      parameters.setRevocationEnabled(false);
+      CertPathValidator.getInstance("PKIX").validate(CertificateFactory.getInstance("X.509")
+          .generateCertPath(chain), parameters);
+      return null;
+    } catch (GeneralSecurityException notOurs) {
+      return "its certificate (" + chain.get(0).getSubjectX500Principal().getName() + ") was not issued by the "
+          + "cluster's CA (cluster.tlsCaPath), or is not valid now: " + notOurs.getMessage();
+    }
+  }
+
+  /** How many certificate chains were validated (each once while remembered). */
+  int chainsValidated() {
+    synchronized (chains) {
+      return chainsValidated;
+    }
+  }
+
+  private static String digest(byte[]... parts) {
     try {
       MessageDigest sha = MessageDigest.getInstance("SHA-256");
-      sha.update(payload);
-      sha.update((byte) 0);
-      sha.update(value.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      sha.update((byte) 0);
-      sha.update(CanonicalJson.bytes(certs));
+      for (byte[] part : parts) {
+        sha.update(part);
+        sha.update((byte) 0);
+      }
       return Base64.getEncoder().encodeToString(sha.digest());
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException(e);

@@ -123,6 +123,20 @@ class DiscoveryTrustTest {
   }
 
   @Test
+  void aChainIsValidatedOnceHoweverManyRecordsCarryIt() {
+    RecordVerifier verifier = RecordVerifier.load(TestCertificates.node().caPath());
+    RecordSigner stranger = RecordSigner.load(TestCertificates.rogue());
+    RecordSigner node = RecordSigner.load(TestCertificates.node());
+
+    for (int i = 0; i < 50; i++) {
+      assertThat(verifier.check(stranger.sign(worker("node-" + i), i))).contains("not issued by the cluster's CA");
+      assertThat(verifier.check(node.sign(worker("node-" + i), i))).isNull();
+    }
+
+    assertThat(verifier.chainsValidated()).as("one validation per chain, not per record").isEqualTo(2);
+  }
+
+  @Test
   void malformedSignaturesAreRefusedWithoutThrowing() {
     DiscoveryTrust node = signing(TestCertificates.node());
     JsonObject signed = node.seal(worker("node-a"));
