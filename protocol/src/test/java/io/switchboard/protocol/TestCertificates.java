@@ -13,8 +13,11 @@ final class TestCertificates {
   private TestCertificates() {
   }
 
+  private static boolean made;
+
+  /** Makes them once per test run (fresh each run: they are valid for two days). */
   static synchronized Path make() throws Exception {
-    if (Files.exists(DIR.resolve("done"))) {
+    if (made) {
       return DIR;
     }
     Files.createDirectories(DIR);
@@ -35,7 +38,7 @@ final class TestCertificates {
         "/CN=node-1");
     run("openssl", "x509", "-req", "-in", "rogue.csr", "-CA", "rogue-ca.pem", "-CAkey", "rogue-ca.key",
         "-CAcreateserial", "-out", "rogue.pem", "-days", "2");
-    Files.writeString(DIR.resolve("done"), "");
+    made = true;
     return DIR;
   }
 
