@@ -188,6 +188,11 @@ class RogueMemberIT {
     outcomes.put("rpcContacted", rpcListener.connections());
     outcomes.put("recordsRejected", rejected.size() + rogueRpc.size());
     assertThat(grpcListener.connections()).as("no gateway connected to the rogue's gRPC endpoint").isZero();
+    // What an operator runs: doctor names each refused record and why.
+    ClusterTestSupport.DoctorRun doctor = ClusterTestSupport.doctor("--gateway", "http://127.0.0.1:" + gatewayPort);
+    assertThat(doctor.output()).contains("rpc-server record 127.0.0.1:" + rpcListener.port() + " (node "
+        + rogue.nodeId + ") is not honoured: it is not signed")
+        .contains("discovery record worker:rogue-llm:rogue-1 (node " + rogue.nodeId + ") is not honoured");
     assertThat(workerNode.output()).as("refusals are logged once each")
         .containsOnlyOnce("\"node\":\"" + rogue.nodeId + "\",\"reason\":\"it is not signed");
   }
