@@ -61,6 +61,11 @@ public class WorkerVerticle extends VerticleBase {
     this.trust = trust;
   }
 
+  /** A worker on a node that is not clustered (no signatures, no members to announce rpc-servers). */
+  public WorkerVerticle(WorkerOptions options, String nodeId, GrpcPlaneServer grpcPlane) {
+    this(options, nodeId, grpcPlane, DiscoveryTrust.unclustered());
+  }
+
   /** A worker served on the event bus only, on a node that is not clustered. */
   public WorkerVerticle(WorkerOptions options, String nodeId) {
     this(options, nodeId, null, DiscoveryTrust.unclustered());
