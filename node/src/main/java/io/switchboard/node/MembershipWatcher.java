@@ -4,6 +4,7 @@ import com.hazelcast.cluster.Member;
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.LifecycleEvent;
 import io.switchboard.gateway.ClusterView;
 import io.switchboard.protocol.Addresses;
 import io.switchboard.protocol.ClusterMembers;
@@ -37,6 +38,9 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
  * incomplete.) It also answers which cluster address each member has ({@link ClusterMembers}), from Hazelcast's
  * membership, not from any record. When a discovery read fails because a member wrote a value this node refuses to
  * deserialize (cluster.xml's allowlist), the sweep removes that value and logs it ({@link RefusedValuePurge}).
+ * When this node merges into another cluster (a healed partition, a restarted node that found the running cluster),
+ * it says so on {@link Addresses#CLUSTER_MERGE_LOCAL} when the merge starts and ends, so the node's published records,
+ * which a merge can drop, are checked once it ended instead of at their next periodic check.
  */
 final class MembershipWatcher implements ClusterView, ClusterMembers {
 
@@ -54,6 +58,7 @@ final class MembershipWatcher implements ClusterView, ClusterMembers {
   private final HazelcastInstance hazelcast;
   private final ServiceDiscovery discovery;
   private UUID listenerId;
+  private UUID lifecycleListenerId;
   private long sweepTimer = -1;
   /** Members seen and not yet announced as gone; those missing from the last check. */
   private final Set<String> known = new HashSet<>();
@@ -83,6 +88,23 @@ final class MembershipWatcher implements ClusterView, ClusterMembers {
         announced(nodeId);
         vertx.eventBus().publish(Addresses.MEMBER_LEFT_LOCAL, nodeId);
         removeRecordsOfAbsentNodes();
+      }
+    });
+    lifecycleListenerId = hazelcast.getLifecycleService().addLifecycleListener(event -> {
+      switch (event.getState()) {
+        case MERGING -> {
+          log.warn("this node is merging into another cluster (a network partition healed, or the clusters found "
+              + "each other)", kv("node", localNodeId()));
+          vertx.eventBus().publish(Addresses.CLUSTER_MERGE_LOCAL, Addresses.MERGE_STARTED);
+        }
+        case MERGED, MERGE_FAILED -> {
+          log.info(event.getState() == LifecycleEvent.LifecycleState.MERGED ? "this node merged into the cluster"
+                  : "this node could not merge into the other cluster; it stays in its own",
+              kv("node", localNodeId()), kv("members", hazelcast.getCluster().getMembers().size()));
+          vertx.eventBus().publish(Addresses.CLUSTER_MERGE_LOCAL, Addresses.MERGE_ENDED);
+        }
+        default -> {
+        }
       }
     });
     // Known from the start, not from the first sweep: a member that vanishes in a merge within the first
@@ -169,6 +191,7 @@ final class MembershipWatcher implements ClusterView, ClusterMembers {
     if (listenerId != null) {
       try {
         hazelcast.getCluster().removeMembershipListener(listenerId);
+        hazelcast.getLifecycleService().removeLifecycleListener(lifecycleListenerId);
       } catch (RuntimeException alreadyDown) {
         // Hazelcast is shutting down; the listener goes with it.
       }

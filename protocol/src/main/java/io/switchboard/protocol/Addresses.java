@@ -37,6 +37,15 @@ public final class Addresses {
    */
   public static final String MEMBER_LEFT_LOCAL = "switchboard.local.member-left";
 
+  /**
+   * Local (non-clustered) address on each node where the launcher tells when this node merges into another cluster
+   * (a network partition healed, or a restarted node found the running cluster): {@link #MERGE_STARTED}, then
+   * {@link #MERGE_ENDED}. A merge can drop the records the node had published, so they are checked once it ends.
+   */
+  public static final String CLUSTER_MERGE_LOCAL = "switchboard.local.cluster-merge";
+  public static final String MERGE_STARTED = "started";
+  public static final String MERGE_ENDED = "ended";
+
   private Addresses() {
   }
 
