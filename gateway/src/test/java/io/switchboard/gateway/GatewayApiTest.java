@@ -9,6 +9,10 @@ import io.switchboard.worker.mocker.MockerOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.servicediscovery.Record;
+import io.vertx.servicediscovery.ServiceDiscovery;
+import io.vertx.servicediscovery.ServiceDiscoveryOptions;
+import io.vertx.servicediscovery.Status;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -493,6 +497,70 @@ class GatewayApiTest {
     assertThat(after.headers().firstValue("retry-after")).isPresent();
     assertThat(new JsonObject(after.body()).getJsonObject("error").getString("message"))
         .contains("worker vanish-1 on node node-vanish left").contains("s ago: node node-vanish left the cluster");
+  }
+
+  @Test
+  void aLateWithdrawalAnnouncementForAWorkerWhoseRecordStandsKeepsItRoutable() throws Exception {
+    // A gateway that re-reads discovery only every minute: what it does comes from the announcements.
+    GatewayVerticle late = new GatewayVerticle(new GatewayOptions().setHttpPort(0).setRegistryResyncMs(60_000),
+        ClusterView.standalone("node-g3"), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+    String gatewayId = await(vertx.deployVerticle(late));
+    String workerId = await(vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("late-1")
+        .setModel("late-llm").setDrainTimeoutMs(1000).setMocker(new MockerOptions().setDecodeTokensPerSecond(0)),
+        "node-w")));
+    ServiceDiscovery discovery = ServiceDiscovery.create(vertx);
+    try {
+      int latePort = late.actualPort();
+      waitFor(() -> routable(latePort).contains("late-1"), "late-1 routable");
+      // What a node cut off by a partition sends when it drops the records of the members it lost sight of; it
+      // arrives after the network healed, while the record stands in the cluster's discovery.
+      Record record = await(discovery.getRecord(r -> r.getMetadata() != null
+          && "late-1".equals(r.getMetadata().getString("workerId"))));
+      vertx.eventBus().publish(new ServiceDiscoveryOptions().getAnnounceAddress(),
+          new Record(record.toJson()).setRegistration(null).setStatus(Status.DOWN).toJson());
+      long until = System.currentTimeMillis() + 1_000;
+      while (System.currentTimeMillis() < until) {
+        assertThat(routable(latePort)).as("still routed to after a withdrawal its record contradicts")
+            .contains("late-1");
+        Thread.sleep(50);
+      }
+
+      // A real withdrawal (the worker stops and removes its record) still stops routing at once.
+      await(vertx.undeploy(workerId));
+      workerId = null;
+      waitFor(() -> !listed(latePort).contains("late-1"), "late-1 gone after it withdrew");
+    } finally {
+      discovery.close();
+      if (workerId != null) {
+        await(vertx.undeploy(workerId));
+      }
+      await(vertx.undeploy(gatewayId));
+    }
+  }
+
+  private static List<String> listed(int onPort) throws Exception {
+    return new JsonObject(get(onPort, "/admin/cluster").body()).getJsonArray("workers").stream()
+        .map(JsonObject.class::cast).map(w -> w.getString("workerId")).toList();
+  }
+
+  private static List<String> routable(int onPort) throws Exception {
+    return new JsonObject(get(onPort, "/admin/cluster").body()).getJsonArray("workers").stream()
+        .map(JsonObject.class::cast).filter(w -> "routable".equals(w.getString("status")))
+        .map(w -> w.getString("workerId")).toList();
+  }
+
+  private interface Check {
+    boolean ok() throws Exception;
+  }
+
+  private static void waitFor(Check check, String what) throws Exception {
+    long until = System.currentTimeMillis() + 5_000;
+    while (!check.ok()) {
+      if (System.currentTimeMillis() > until) {
+        throw new AssertionError("timed out waiting until " + what);
+      }
+      Thread.sleep(50);
+    }
   }
 
   @Test

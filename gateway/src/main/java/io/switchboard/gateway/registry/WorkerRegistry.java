@@ -263,12 +263,32 @@ public final class WorkerRegistry {
     }
     if (record.getStatus() == Status.UP) {
       add(descriptor);
-    } else {
+    } else if (nodeGone(descriptor.nodeId())) {
       // Survivors remove a crashed node's records too: that is not the worker withdrawing.
-      withdraw(descriptor.workerId(), nodeGone(descriptor.nodeId())
-          ? "node " + descriptor.nodeId() + " left the cluster"
-          : "it withdrew its discovery record (draining or stopped)");
+      withdraw(descriptor.workerId(), "node " + descriptor.nodeId() + " left the cluster");
+    } else {
+      withdrawIfRecordGone(descriptor);
     }
+  }
+
+  /**
+   * Acts on a withdrawal announcement only when the worker has no record this gateway would route to any more. A
+   * node cut off by a network partition removes the records of the members it lost sight of, and its announcements
+   * of that reach this gateway after the network heals, while those records and their workers stand.
+   */
+  private void withdrawIfRecordGone(WorkerDescriptor descriptor) {
+    discovery.getRecord(record -> WorkerDescriptor.RECORD_TYPE.equals(record.getType()) && record.getMetadata() != null
+            && descriptor.workerId().equals(record.getMetadata().getString("workerId"))
+            && trust.refusal(record.toJson()) == null)
+        .onComplete(found -> {
+          if (found.succeeded() && found.result() != null && found.result().getStatus() == Status.UP) {
+            log.info("a withdrawal of a worker whose record is still published was announced (a late message from a "
+                + "node that was cut off?); still routing to it", kv("workerId", descriptor.workerId()),
+                kv("node", descriptor.nodeId()));
+            return;
+          }
+          withdraw(descriptor.workerId(), "it withdrew its discovery record (draining or stopped)");
+        });
   }
 
   private void onNodeLeft(String nodeId) {
