@@ -19,11 +19,17 @@ final class NodeProcess implements AutoCloseable {
   final Path log;
 
   NodeProcess(String name, Map<String, String> env, String... args) throws IOException {
+    this(name, env, List.of(), args);
+  }
+
+  /** @param launcher a command that runs the JVM in some place, e.g. {@code ip netns exec NS}; empty for none */
+  NodeProcess(String name, Map<String, String> env, List<String> launcher, String... args) throws IOException {
     this.name = name;
     Path logs = Path.of("target", "it-logs");
     Files.createDirectories(logs);
     this.log = logs.resolve(name + ".log");
-    List<String> command = new ArrayList<>(List.of(
+    List<String> command = new ArrayList<>(launcher);
+    command.addAll(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
         "-jar", JAR.toAbsolutePath().toString()));
@@ -71,6 +77,11 @@ final class NodeProcess implements AutoCloseable {
     if (process.isAlive()) {
       process.destroyForcibly().waitFor();
     }
+  }
+
+  @Override
+  public String toString() {
+    return "node " + name + " (pid " + process.pid() + ")";
   }
 
   static File jar() {
