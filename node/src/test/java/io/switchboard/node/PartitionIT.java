@@ -124,6 +124,8 @@ class PartitionIT {
       } finally {
         scenario.stop();
         System.out.println(timeline(scenario.healAtMs, nodes));
+        System.out.println("partition: the far worker in /admin/cluster after the heal: "
+            + String.join("; ", scenario.farAfterHeal));
       }
       assertThat(gatewayNode.isAlive()).isTrue();
     }
@@ -146,6 +148,8 @@ class PartitionIT {
     private final ScheduledExecutorService watchdogs = Executors.newSingleThreadScheduledExecutor();
     private final List<Probe> probes = new CopyOnWriteArrayList<>();
     private final List<String> routingViolations = new CopyOnWriteArrayList<>();
+    /** How /admin/cluster showed the far worker after the heal, each change once. */
+    private final List<String> farAfterHeal = new CopyOnWriteArrayList<>();
     private volatile long cutAtMs;
     private volatile long excludedAtMs;
     private volatile long healAtMs;
@@ -283,11 +287,22 @@ class PartitionIT {
     private void watchRouting() {
       long now = System.currentTimeMillis();
       String phase = phase(now);
-      List<String> routable;
+      JsonArray workers;
       try {
-        routable = routable();
+        workers = adminCluster().getJsonArray("workers");
       } catch (Exception unanswered) {
         return; // /admin/cluster reads discovery, which may wait while Hazelcast detects the partition
+      }
+      List<String> routable = workers.stream().map(JsonObject.class::cast)
+          .filter(w -> "routable".equals(w.getString("status"))).map(w -> w.getString("workerId")).toList();
+      if (phase.equals("healing")) {
+        String far = workers.stream().map(JsonObject.class::cast).filter(w -> "far-1".equals(w.getString("workerId")))
+            .map(w -> w.getString("status") + (w.getValue("excludedBecause") == null ? ""
+                : " (" + w.getValue("excludedBecause") + ")") + ", circuit " + w.getJsonObject("circuit")
+                .getString("state")).findFirst().orElse("not listed");
+        if (farAfterHeal.isEmpty() || !farAfterHeal.get(farAfterHeal.size() - 1).endsWith(": " + far)) {
+          farAfterHeal.add(String.format("+%.2f s: %s", (now - healAtMs) / 1000.0, far));
+        }
       }
       if (!routable.contains("near-1")) {
         routingViolations.add(phase + " at +" + (now - cutAtMs) + " ms: near-1 not routable: " + routable);
