@@ -194,10 +194,10 @@ class PartitionIT {
       long slowest = probes.stream().filter(p -> p.sentAtMs >= excludedAtMs).mapToLong(Probe::tookMs).max()
           .orElse(0);
       System.out.printf("partition: streams=%d completed=%d errored=%d silent=%d heal_s=%s migrated=%s "
-              + "excluded_s=%.1f left_s=%.1f probes=%d slowest_answer_ms=%d limiter_uncounted=%s%n", STREAMS,
+              + "excluded_s=%.1f left_s=%.1f probes=%d slowest_answer_ms=%d limiter_without_waiting=%s%n", STREAMS,
           outcome.completed, outcome.errored, outcome.silent.size(), healSeconds, migrations(),
           (excludedAtMs - cutAtMs) / 1000.0, (leftAtMs - cutAtMs) / 1000.0, probes.size(), slowest,
-          answeredWithoutCounters());
+          limiterWithoutWaiting());
 
       Set<String> startedOn = results.stream().map(r -> r.firstWorker).collect(Collectors.toSet());
       assertThat(startedOn).as("the streams ran on both workers when the link went down")
@@ -486,11 +486,15 @@ class PartitionIT {
     }
   }
 
-  /** Requests the rate limiter let through without its cluster-wide counters (they did not answer in time). */
-  private String answeredWithoutCounters() {
+  /**
+   * Requests the rate limiter answered without waiting for its cluster-wide counters (they did not answer in
+   * time), those of them counted late, and those left uncounted.
+   */
+  private String limiterWithoutWaiting() {
     try {
       JsonObject limiter = adminCluster().getJsonObject("gateway").getJsonObject("rateLimiter");
-      return limiter == null ? "?" : String.valueOf(limiter.getValue("answeredWithoutCounters"));
+      return limiter == null ? "?" : limiter.getValue("answeredWithoutWaiting") + " limiter_counted_late="
+          + limiter.getValue("countedLate") + " limiter_uncounted=" + limiter.getValue("uncounted");
     } catch (Exception unanswered) {
       return "?";
     }

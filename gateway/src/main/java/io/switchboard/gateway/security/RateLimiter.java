@@ -25,12 +25,14 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
  * nothing needs resetting at minute boundaries. Tokens are charged when a request finishes (the count is then
  * known); a key over its token budget is refused until the budget refills.
  *
- * <p>What it guarantees: a request it admits has been counted. A request's count is a compare-and-set; after
+ * <p>What it guarantees: a request it admits is counted. A request's count is a compare-and-set; after
  * {@code CAS_TRIES} lost races it falls back to an atomic add, which always counts (and is taken back if it lands
  * over the limit). Every admit answers within {@link #ANSWER_WITHIN_MS}: if the counters have not answered by then
- * (a partition: Hazelcast's own timeouts are far longer), the request is let through uncounted or refused, as
- * {@code gateway.rateLimits.whenUnreachable} says, and for {@link #UNREACHABLE_PAUSE_MS} after that admits answer
- * the same way without asking the counters, so calls that may hang do not pile up.
+ * (a partition: Hazelcast's own timeouts are far longer; or a slow, overloaded cluster), the request is let through
+ * or refused, as {@code gateway.rateLimits.whenUnreachable} says, and for {@link #UNREACHABLE_PAUSE_MS} after that
+ * admits answer the same way without waiting for the counters. Their counts still go to the counters and land late
+ * (a slow cluster loses none); only while {@link #MAX_LATE_COUNTS} counts are still unanswered (the counters are
+ * really cut off) are further requests left uncounted, so calls that hang cannot pile up.
  */
 public final class RateLimiter {
 
@@ -47,6 +49,8 @@ public final class RateLimiter {
   /** After the counters failed to answer, how long admits answer without asking them. */
   static final long UNREACHABLE_PAUSE_MS = 1000;
   static final int CAS_TRIES = 32;
+  /** Counts sent without waiting for their answer that may be unanswered at once; past it, requests go uncounted. */
+  static final int MAX_LATE_COUNTS = 1024;
 
   private final Vertx vertx;
   private final Counters source;
@@ -54,26 +58,37 @@ public final class RateLimiter {
   private final boolean refuseWhenUnreachable;
   private final int casTries;
   private final long answerWithinMs;
+  private final int maxLateCounts;
+  /** Counts and charges under way that nobody waits for. */
+  private final java.util.concurrent.atomic.AtomicInteger lateCounts = new java.util.concurrent.atomic.AtomicInteger();
+  private final AtomicLong countedLate = new AtomicLong();
+  private final AtomicLong uncounted = new AtomicLong();
   private final Map<String, Future<Counter>> counters = new ConcurrentHashMap<>();
   private final LogThrottle warnings = new LogThrottle(10_000);
-  private final AtomicLong answeredUncounted = new AtomicLong();
+  private final AtomicLong answeredWithoutWaiting = new AtomicLong();
   private volatile long unreachableUntilNanos = System.nanoTime();
   private volatile String unreachableBecause;
   private volatile long unreachableSinceMs;
 
   public RateLimiter(Vertx vertx, RateLimitOptions options) {
     this(vertx, name -> vertx.sharedData().getCounter(name), () -> System.currentTimeMillis() * 1000,
-        options.refusesWhenUnreachable(), CAS_TRIES, ANSWER_WITHIN_MS);
+        options.refusesWhenUnreachable(), CAS_TRIES, ANSWER_WITHIN_MS, MAX_LATE_COUNTS);
   }
 
   RateLimiter(Vertx vertx, Counters source, LongSupplier clockMicros, boolean refuseWhenUnreachable, int casTries,
               long answerWithinMs) {
+    this(vertx, source, clockMicros, refuseWhenUnreachable, casTries, answerWithinMs, MAX_LATE_COUNTS);
+  }
+
+  RateLimiter(Vertx vertx, Counters source, LongSupplier clockMicros, boolean refuseWhenUnreachable, int casTries,
+              long answerWithinMs, int maxLateCounts) {
     this.vertx = vertx;
     this.source = source;
     this.clockMicros = clockMicros;
     this.refuseWhenUnreachable = refuseWhenUnreachable;
     this.casTries = casTries;
     this.answerWithinMs = answerWithinMs;
+    this.maxLateCounts = maxLateCounts;
   }
 
   /**
@@ -99,6 +114,7 @@ public final class RateLimiter {
       return Future.succeededFuture(Decision.UNLIMITED);
     }
     if (System.nanoTime() - unreachableUntilNanos < 0) {
+      countLate(() -> count(key));
       return Future.succeededFuture(unreachable(key, "admit", unreachableBecause, false));
     }
     Future<Decision> counted = count(key);
@@ -111,6 +127,9 @@ public final class RateLimiter {
       if (!answer.future().isComplete()) {
         answer.tryComplete(unreachable(key, "admit", "the cluster's counters did not answer within "
             + answerWithinMs + " ms", true));
+        // The count goes on and lands late; until it does, it is one of the late counts.
+        lateCounts.incrementAndGet();
+        counted.onComplete(done -> countLanded(done.succeeded()));
       }
     });
     counted.onComplete(result -> {
@@ -137,15 +156,35 @@ public final class RateLimiter {
     if (key.tokensPerMinute() <= 0 || tokens <= 0) {
       return;
     }
+    long cost = (long) Math.ceil(tokens * (double) MINUTE_US / key.tokensPerMinute());
     if (System.nanoTime() - unreachableUntilNanos < 0) {
-      warn(key, "charge tokens", unreachableBecause);
+      countLate(() -> counter(key, "tokens").compose(c -> push(c, cost, casTries)));
       return;
     }
-    long cost = (long) Math.ceil(tokens * (double) MINUTE_US / key.tokensPerMinute());
     counter(key, "tokens").compose(c -> push(c, cost, casTries)).onFailure(failure -> {
       markUnreachable(String.valueOf(failure.getMessage()));
       warn(key, "charge tokens", String.valueOf(failure.getMessage()));
     });
+  }
+
+  /**
+   * Sends a count without waiting for it, unless {@code maxLateCounts} are already unanswered (the counters are cut
+   * off, not slow): then the request stays uncounted, and says so in {@link #status()}.
+   */
+  private void countLate(java.util.function.Supplier<Future<?>> count) {
+    if (lateCounts.incrementAndGet() > maxLateCounts) {
+      lateCounts.decrementAndGet();
+      uncounted.incrementAndGet();
+      return;
+    }
+    count.get().onComplete(done -> countLanded(done.succeeded()));
+  }
+
+  private void countLanded(boolean succeeded) {
+    lateCounts.decrementAndGet();
+    if (succeeded) {
+      countedLate.incrementAndGet();
+    }
   }
 
   /** Where the limiter stands, for /admin/cluster. */
@@ -157,7 +196,10 @@ public final class RateLimiter {
         .put("lastUnreachableAt", unreachableSinceMs == 0 ? null : java.time.Instant.ofEpochMilli(unreachableSinceMs)
             .toString())
         .put("lastUnreachableReason", unreachableBecause)
-        .put("answeredWithoutCounters", answeredUncounted.get());
+        .put("answeredWithoutWaiting", answeredWithoutWaiting.get())
+        .put("countedLate", countedLate.get())
+        .put("countsUnderWay", lateCounts.get())
+        .put("uncounted", uncounted.get());
   }
 
   /**
@@ -168,7 +210,7 @@ public final class RateLimiter {
     if (failedNow) {
       markUnreachable(reason);
     }
-    answeredUncounted.incrementAndGet();
+    answeredWithoutWaiting.incrementAndGet();
     warn(key, action, reason);
     return refuseWhenUnreachable
         ? new Decision(false, null, 0, UNREACHABLE_PAUSE_MS, Map.of(), reason)

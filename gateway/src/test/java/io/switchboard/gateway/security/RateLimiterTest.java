@@ -158,6 +158,46 @@ class RateLimiterTest {
   }
 
   @Test
+  void countersTooSlowToWaitForStillCountEveryRequestLate() throws Exception {
+    RateLimiter.Counters slow = name -> vertx.sharedData().getCounter(name).map(real -> new SlowCounter(vertx, real));
+    // Few compare-and-set tries, so counts racing each other at 300 ms a call settle by adding within seconds.
+    RateLimiter sluggish = new RateLimiter(vertx, slow, nowMicros::get, false, 3, RateLimiter.ANSWER_WITHIN_MS);
+    ApiKey key = key("sluggish", 600, 0);
+    for (int i = 0; i < 20; i++) {
+      long start = System.nanoTime();
+      RateLimiter.Decision decision = onContext(() -> sluggish.admit(key));
+      assertThat((System.nanoTime() - start) / 1_000_000).as("answered within the bound").isLessThan(1000);
+      assertThat(decision.allowed()).isTrue();
+    }
+    long interval = RateLimiter.MINUTE_US / 600;
+    long until = System.currentTimeMillis() + 20_000;
+    long stored;
+    while ((stored = storedRequests(key)) < nowMicros.get() + 20 * interval && System.currentTimeMillis() < until) {
+      Thread.sleep(50);
+    }
+    assertThat(stored).as("every request counted, late").isEqualTo(nowMicros.get() + 20 * interval);
+    assertThat(sluggish.status().getLong("uncounted")).isZero();
+    assertThat(sluggish.status().getLong("countedLate")).isPositive();
+  }
+
+  @Test
+  void countsLeftUnansweredByCutOffCountersAreBounded() throws Exception {
+    RateLimiter.Counters hanging = name -> vertx.sharedData().getCounter(name).map(HangingCounter::new);
+    RateLimiter partitioned = new RateLimiter(vertx, hanging, nowMicros::get, false, RateLimiter.CAS_TRIES,
+        RateLimiter.ANSWER_WITHIN_MS, 5);
+    ApiKey key = key("cut-off", 600, 0);
+    for (int i = 0; i < 20; i++) {
+      assertThat(onContext(() -> partitioned.admit(key)).allowed()).isTrue();
+    }
+    assertThat(partitioned.status().getInteger("countsUnderWay")).as("hanging counts kept at once").isEqualTo(5);
+    assertThat(partitioned.status().getLong("uncounted")).isEqualTo(15);
+  }
+
+  private long storedRequests(ApiKey key) throws Exception {
+    return await(await(vertx.sharedData().getCounter("switchboard.ratelimit." + key.name() + ".requests")).get());
+  }
+
+  @Test
   void unlimitedKeysTouchNoCounter() throws Exception {
     RateLimiter.Decision decision = await(limiter.admit(key("free", 0, 0)));
     assertThat(decision.allowed()).isTrue();
@@ -216,6 +256,50 @@ class RateLimiterTest {
     @Override
     public Future<Boolean> compareAndSet(long expected, long value) {
       return real.compareAndSet(expected, value);
+    }
+  }
+
+  /** A counter of an overloaded cluster: every call answers, 300 ms late. */
+  private record SlowCounter(Vertx vertx, Counter real) implements Counter {
+    private <T> Future<T> late(java.util.function.Supplier<Future<T>> call) {
+      Promise<T> answer = Promise.promise();
+      vertx.setTimer(300, id -> call.get().onComplete(answer));
+      return answer.future();
+    }
+
+    @Override
+    public Future<Long> get() {
+      return late(real::get);
+    }
+
+    @Override
+    public Future<Long> incrementAndGet() {
+      return late(real::incrementAndGet);
+    }
+
+    @Override
+    public Future<Long> getAndIncrement() {
+      return late(real::getAndIncrement);
+    }
+
+    @Override
+    public Future<Long> decrementAndGet() {
+      return late(real::decrementAndGet);
+    }
+
+    @Override
+    public Future<Long> addAndGet(long value) {
+      return late(() -> real.addAndGet(value));
+    }
+
+    @Override
+    public Future<Long> getAndAdd(long value) {
+      return late(() -> real.getAndAdd(value));
+    }
+
+    @Override
+    public Future<Boolean> compareAndSet(long expected, long value) {
+      return late(() -> real.compareAndSet(expected, value));
     }
   }
 
