@@ -44,8 +44,9 @@ abstract class PlaneChunkStream implements ChunkStream {
   }
 
   /**
-   * The consumer, not paused, took {@code chunks} more chunks (not counting the last; may be 0 after a resume,
-   * when chunks taken before the pause may still need acknowledging).
+   * The consumer took {@code chunks} more chunks (not counting the last), possibly pausing after the last of them;
+   * may be 0 after a resume, when chunks taken before the pause may still need acknowledging. The window bounds
+   * what can queue here while paused: a worker credited now sends at most a window more, which wait in the queue.
    */
   void delivered(int chunks) {
   }
@@ -170,7 +171,9 @@ abstract class PlaneChunkStream implements ChunkStream {
     } finally {
       delivering = false;
     }
-    if (!finished && !paused) {
+    // Counted even when taking the last of them made the consumer pause: a chunk taken is taken, and a worker
+    // that is never credited for it stops for good once a slow client has paused a window's worth of times.
+    if (!finished && (taken > 0 || !paused)) {
       delivered(taken);
     }
   }
