@@ -8,7 +8,10 @@ import io.switchboard.gateway.api.AdminAuth;
 import io.switchboard.gateway.api.AdminHandlers;
 import io.switchboard.gateway.api.ClusterHandlers;
 import io.switchboard.gateway.api.DashboardHandlers;
-import io.switchboard.gateway.api.CompletionsHandler;
+import io.switchboard.gateway.api.RequestValidator;
+import io.switchboard.gateway.dialect.openai.ChatDialect;
+import io.switchboard.gateway.dialect.openai.EmbeddingsDialect;
+import io.switchboard.gateway.exchange.GenerationHandler;
 import io.switchboard.gateway.api.ErrorResponder;
 import io.switchboard.gateway.api.GatewayServices;
 import io.switchboard.gateway.api.InFlightRequests;
@@ -228,9 +231,12 @@ public class GatewayVerticle extends VerticleBase {
     // Only on the generation routes, so an unknown path or method keeps its 404 or 405. Vert.x wants a route's
     // body handler first, hence a route of its own.
     router.postWithRegex("/v1/(chat/completions|completions|embeddings)").handler(bounds);
-    router.post("/v1/chat/completions").handler(body).handler(new CompletionsHandler(services, RequestKind.CHAT));
-    router.post("/v1/completions").handler(body).handler(new CompletionsHandler(services, RequestKind.COMPLETION));
-    router.post("/v1/embeddings").handler(body).handler(new CompletionsHandler(services, RequestKind.EMBEDDING));
+    RequestValidator validator = new RequestValidator(options.getLimits());
+    router.post("/v1/chat/completions").handler(body)
+        .handler(new GenerationHandler(services, new ChatDialect(RequestKind.CHAT, validator)));
+    router.post("/v1/completions").handler(body)
+        .handler(new GenerationHandler(services, new ChatDialect(RequestKind.COMPLETION, validator)));
+    router.post("/v1/embeddings").handler(body).handler(new GenerationHandler(services, new EmbeddingsDialect(validator)));
     router.get("/v1/models").handler(cluster::models);
     router.get("/health").handler(cluster::health);
     router.get("/live").handler(cluster::live);

@@ -1,5 +1,6 @@
 package io.switchboard.gateway.api;
 
+import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
@@ -71,20 +72,25 @@ public final class ErrorResponder implements Handler<RoutingContext> {
             + "). This is a bug; the gateway's log holds the details under this request id.");
   }
 
-  /** Sends {@code error} as OpenAI's error object, if the response can still take a status. */
-  public static void send(RoutingContext ctx, ApiError error) {
+  /**
+   * Sends {@code error} in the request's {@link ErrorShape} (OpenAI's unless its route installed another), if the
+   * response can still take a status.
+   *
+   * @return completes when the last byte went to the connection
+   */
+  public static Future<Void> send(RoutingContext ctx, ApiError error) {
     var response = ctx.response();
     if (response.headWritten()) {
       if (!response.ended()) {
         response.reset();
       }
-      return;
+      return Future.succeededFuture();
     }
     if (error.status() == 503 && response.headers().get("retry-after") == null) {
       response.putHeader("retry-after", "1");
     }
-    response.setStatusCode(error.status())
+    return response.setStatusCode(error.status())
         .putHeader("content-type", "application/json")
-        .end(error.toJson().toBuffer());
+        .end(ErrorShape.of(ctx).body(error));
   }
 }

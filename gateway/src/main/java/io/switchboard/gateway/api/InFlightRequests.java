@@ -17,17 +17,17 @@ import java.util.Set;
 public final class InFlightRequests {
 
   /** A request that can say where it stands. */
-  interface Described {
+  public interface Described {
     JsonObject describe(long nowNanos);
   }
 
   private final Set<Described> open = new LinkedHashSet<>();
 
-  void opened(Described request) {
+  public void opened(Described request) {
     open.add(request);
   }
 
-  void closed(Described request) {
+  public void closed(Described request) {
     open.remove(request);
   }
 

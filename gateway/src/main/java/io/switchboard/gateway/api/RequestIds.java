@@ -7,17 +7,17 @@ import io.vertx.core.http.HttpServerRequest;
 import java.util.regex.Pattern;
 
 /** Takes the client's {@code x-request-id} when it is sane, else makes one. */
-final class RequestIds {
+public final class RequestIds {
 
-  static final String HEADER = "x-request-id";
+  public static final String HEADER = "x-request-id";
   /** The same, encoded once for the response header of every request. */
-  static final CharSequence HEADER_NAME = HttpHeaders.createOptimized(HEADER);
+  public static final CharSequence HEADER_NAME = HttpHeaders.createOptimized(HEADER);
   private static final Pattern SANE = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
 
   private RequestIds() {
   }
 
-  static String of(HttpServerRequest request) {
+  public static String of(HttpServerRequest request) {
     String given = request.getHeader(HEADER);
     if (given != null && SANE.matcher(given).matches()) {
       return given;

@@ -1,5 +1,10 @@
-package io.switchboard.gateway.api;
+package io.switchboard.gateway.exchange;
 
+import io.switchboard.gateway.api.ApiError;
+import io.switchboard.gateway.api.ClientText;
+import io.switchboard.gateway.api.CompletionRequest;
+import io.switchboard.gateway.api.GatewayServices;
+import io.switchboard.gateway.api.InFlightRequests;
 import io.switchboard.gateway.security.ApiKey;
 import io.switchboard.gateway.security.ApiKeyAuth;
 import io.switchboard.gateway.security.LogThrottle;
@@ -36,22 +41,21 @@ import java.util.stream.Collectors;
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
 /**
- * One client request from worker selection to its last byte: picks a worker, offers the request (another
- * worker if one refuses, or fails before the first token), relays the stream to the client as SSE or
- * assembles one JSON answer, and makes sure the client always learns how it ended: complete, or failed with
- * an error event and no [DONE]. A client that goes away cancels the generation on the worker. A client that
+ * One client request from worker selection to its last byte, whatever its dialect: picks a worker, offers the request
+ * (another worker if one refuses, or fails before the first token), hands what the worker generates to the dialect's
+ * {@link AnswerWriter}, and makes sure the client always learns how it ended: complete, or failed (an error answer,
+ * or an error event that ends the stream so it cannot pass for complete). A client that goes away cancels the generation on the worker. A client that
  * stops reading holds the worker back (flow control) for gateway.limits.clientStallTimeoutMs at most; then the
  * request ends with 499, its connection is closed and the generation cancelled, and the worker is not blamed.
  * Every attempt holds a permit of its worker's circuit, ended by what the attempt's outcome says about the worker.
  */
-final class GenerationExchange implements InFlightRequests.Described {
+public final class GenerationExchange implements InFlightRequests.Described {
 
   private static final Logger log = LoggerFactory.getLogger(GenerationExchange.class);
   /** Response header naming the worker that served the request: the first thing an operator asks. */
-  static final String WORKER_HEADER = "x-switchboard-worker";
+  public static final String WORKER_HEADER = "x-switchboard-worker";
   // Header names and values encoded once, not on every response.
   private static final CharSequence WORKER_HEADER_NAME = HttpHeaders.createOptimized(WORKER_HEADER);
-  private static final CharSequence APPLICATION_JSON = HttpHeaders.createOptimized("application/json");
   /**
    * Lines about requests that failed for the client's own reasons (4xx, and 499 for a client that left): at most 10
    * of each per second, the next one let through saying how many were left out. A client can send bad requests as
@@ -68,12 +72,11 @@ final class GenerationExchange implements InFlightRequests.Described {
   private final String shownModel;
   private final String requestId;
   private final String endpoint;
-  private final OpenAiFormat format;
-  private final SseWriter sse;
+  private final AnswerWriter answer;
   private final long startNanos = System.nanoTime();
   private final Set<String> triedWorkers = new HashSet<>();
+  /** The text generated so far, over every worker: a migrated stream continues from it. */
   private final StringBuilder text = new StringBuilder();
-  private final ChoiceExtras extras = new ChoiceExtras();
   private final RouteRequest route;
   private ChunkStream stream;
   private String workerId;
@@ -88,7 +91,6 @@ final class GenerationExchange implements InFlightRequests.Described {
   private boolean recorded;
   /** Why the last attempt went to its worker (the router's reason: prefix, load, balance, session, ...). */
   private String routedBecause;
-  private boolean headSent;
   private boolean sentSomething;
   /** Tool-call or logprob deltas went out: such a stream cannot be continued elsewhere from text alone. */
   private boolean sentExtra;
@@ -111,8 +113,8 @@ final class GenerationExchange implements InFlightRequests.Described {
   private long firstTokenNanos = -1;
   private long lastTextNanos = -1;
 
-  GenerationExchange(GatewayServices services, RoutingContext ctx, CompletionRequest request, String requestId,
-                     String endpoint) {
+  public GenerationExchange(GatewayServices services, RoutingContext ctx, CompletionRequest request, String requestId,
+                            String endpoint, AnswerWriter answer) {
     this.services = services;
     this.ctx = ctx;
     this.response = ctx.response();
@@ -120,8 +122,7 @@ final class GenerationExchange implements InFlightRequests.Described {
     this.shownModel = ClientText.shown(request.model());
     this.requestId = requestId;
     this.endpoint = endpoint;
-    this.format = new OpenAiFormat(request, requestId);
-    this.sse = new SseWriter(response);
+    this.answer = answer;
     this.route = new RouteRequest(request.model(), request.prompt(), sessionKey(services, ctx, request));
     this.deadlineEpochMs = System.currentTimeMillis() + services.options().getRequestTimeoutMs();
     this.span = services.spans().start(endpoint + " " + shownModel, ctx.request().getHeader("traceparent"),
@@ -141,7 +142,7 @@ final class GenerationExchange implements InFlightRequests.Described {
     return user instanceof String name && !name.isBlank() ? name : null;
   }
 
-  void start() {
+  public void start() {
     services.metrics().requestStarted();
     services.inFlight().opened(this);
     response.closeHandler(v -> onClientGone());
@@ -257,7 +258,7 @@ final class GenerationExchange implements InFlightRequests.Described {
    * breaker: the request may wait for one to have room or recover.
    */
   private boolean mayWaitForRoom(GenerateError lastRefusal, List<WorkerState> known) {
-    if (sentSomething || headSent || finished || services.options().getAdmissionQueueSize() == 0) {
+    if (sentSomething || answer.started() || finished || services.options().getAdmissionQueueSize() == 0) {
       return false;
     }
     boolean busy = lastRefusal != null && lastRefusal.code() == GenerateError.Code.WORKER_BUSY;
@@ -375,12 +376,7 @@ final class GenerationExchange implements InFlightRequests.Described {
       }
       lastTextNanos = now;
       sentExtra |= chunk.extra() != null;
-      if (request.stream()) {
-        beginStream();
-        sse.event(format.deltaChunk(chunk.text(), chunk.extra()));
-      } else if (chunk.extra() != null) {
-        extras.add(chunk.extra());
-      }
+      answer.delta(chunk.text(), chunk.extra());
       text.append(chunk.text());
       // Tool calls alone also mean something reached the client: no retry elsewhere after this.
       sentSomething = true;
@@ -389,7 +385,7 @@ final class GenerationExchange implements InFlightRequests.Described {
       complete(chunk.finishReason(), chunk.usage(), generative ? null : chunk.extra());
       return;
     }
-    if (request.stream() && sse.writeQueueFull()) {
+    if (request.stream() && response.writeQueueFull()) {
       // The client's connection is full: hold the worker back until it drains, for the stall timeout at most.
       stream.pause();
       stall.stalled(this::onClientStalled);
@@ -402,19 +398,9 @@ final class GenerationExchange implements InFlightRequests.Described {
     }
   }
 
-  private void beginStream() {
-    if (!headSent) {
-      headSent = true;
-      sse.begin(requestId);
-      if (request.kind() == RequestKind.CHAT) {
-        sse.event(format.roleChunk());
-      }
-    }
-  }
-
   private void onStreamError(GenerateError error) {
     judge(permit, error);
-    boolean nothingSent = !sentSomething && !headSent;
+    boolean nothingSent = !sentSomething && !answer.started();
     if (nothingSent && error.retryable()) {
       // Before the first token a failed worker costs the client nothing but time: offer it elsewhere.
       retryOrFail(error);
@@ -448,25 +434,13 @@ final class GenerationExchange implements InFlightRequests.Described {
   private void complete(String finishReason, Usage usage, JsonObject wholeAnswer) {
     permit.succeeded();
     Usage counted = usage != null ? usage : new Usage(0, 0);
-    if (request.kind() == RequestKind.EMBEDDING) {
-      JsonObject result = wholeAnswer == null ? null : wholeAnswer.getJsonObject("result");
-      if (result == null) {
-        fail(new ApiError(502, "upstream_error", "worker_failed", null, "Worker " + workerId + " ended the "
-            + "embeddings request without an answer (request " + requestId + ")."), null);
-        return;
-      }
-      written = response.putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON)
-          .end(format.embeddingResponse(result, counted).toBuffer());
-    } else if (request.stream()) {
-      beginStream();
-      sse.event(format.finishChunk(finishReason));
-      if (request.includeUsage()) {
-        sse.event(format.usageChunk(counted));
-      }
-      written = sse.done();
-    } else {
-      written = response.putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON)
-          .end(format.completeResponseBody(text.toString(), finishReason, counted, extras));
+    try {
+      written = answer.complete(finishReason, counted, wholeAnswer);
+    } catch (ApiError unusable) {
+      // The worker's answer cannot be given to the client (an embeddings call that came back without a result).
+      fail(new ApiError(unusable.status(), unusable.type(), unusable.code(), unusable.param(), unusable.getMessage()
+          + " (worker " + workerId + ", request " + requestId + ")"), null);
+      return;
     }
     services.metrics().tokens(request.model(), counted);
     finish(200, null, counted, finishReason);
@@ -476,17 +450,15 @@ final class GenerationExchange implements InFlightRequests.Described {
     if (finished) {
       return;
     }
-    if (headSent) {
-      written = sse.failed(error);
-    } else if (!response.ended() && !response.closed()) {
-      ErrorResponder.send(ctx, error);
+    if (answer.started() || (!response.ended() && !response.closed())) {
+      written = answer.failed(error);
     }
     long since = error.status() < 500 ? CLIENT_ERROR_LINES.due(System.currentTimeMillis()) : 1;
     if (since > 0) {
       log.warn("request failed", withLeftOut(since, kv("requestId", requestId), kv("traceId", trace.traceId()),
           kv("node", services.nodeId()), kv("model", shownModel),
           kv("workerId", cause != null ? cause.workerId() : workerId), kv("status", error.status()),
-          kv("streamed", headSent), kv("reason", error.getMessage()),
+          kv("streamed", answer.started()), kv("reason", error.getMessage()),
           // What the worker said, when the client was told less (it may name models the client's key may not see).
           kv("workerReason", cause == null || cause.message() == null || error.getMessage().contains(cause.message())
               ? null : cause.message())));

@@ -1,5 +1,7 @@
-package io.switchboard.gateway.api;
+package io.switchboard.gateway.exchange;
 
+import io.switchboard.gateway.api.ApiError;
+import io.switchboard.gateway.api.RequestIds;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
@@ -11,7 +13,7 @@ import java.nio.charset.StandardCharsets;
  * Writes Server-Sent Events framed exactly as OpenAI frames them: {@code data: {json}\n\n} per event and
  * {@code data: [DONE]\n\n} at the end. vertx-web has no server-side SSE helper; this is the small one.
  */
-final class SseWriter {
+public final class SseWriter {
 
   private static final byte[] DATA = "data: ".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] END_OF_EVENT = "\n\n".getBytes(StandardCharsets.US_ASCII);
@@ -19,12 +21,12 @@ final class SseWriter {
 
   private final HttpServerResponse response;
 
-  SseWriter(HttpServerResponse response) {
+  public SseWriter(HttpServerResponse response) {
     this.response = response;
   }
 
   /** Sends the head: 200 with the event-stream content type; proxies are told not to buffer. */
-  void begin(String requestId) {
+  public void begin(String requestId) {
     response.setStatusCode(200)
         .setChunked(true)
         .putHeader("content-type", "text/event-stream; charset=utf-8")
@@ -33,7 +35,25 @@ final class SseWriter {
         .putHeader(RequestIds.HEADER, requestId);
   }
 
-  void event(JsonObject data) {
+  /** An event with a name ({@code event: NAME}), as the Responses and Messages APIs send them. */
+  public void event(String name, JsonObject data) {
+    Buffer json = data.toBuffer();
+    byte[] head = ("event: " + name + "\n").getBytes(StandardCharsets.US_ASCII);
+    response.write(Buffer.buffer(head.length + json.length() + DATA.length + END_OF_EVENT.length)
+        .appendBytes(head).appendBytes(DATA).appendBuffer(json).appendBytes(END_OF_EVENT));
+  }
+
+  /** A comment line: keeps an idle connection open through proxies, and clients ignore it. */
+  public void comment(String text) {
+    response.write(Buffer.buffer(": " + text + "\n\n"));
+  }
+
+  /** Ends the stream without a [DONE] line (dialects whose last event says the stream is complete). */
+  public Future<Void> end() {
+    return response.end();
+  }
+
+  public void event(JsonObject data) {
     Buffer json = data.toBuffer();
     Buffer frame = Buffer.buffer(json.length() + DATA.length + END_OF_EVENT.length)
         .appendBytes(DATA).appendBuffer(json).appendBytes(END_OF_EVENT);
@@ -41,7 +61,7 @@ final class SseWriter {
   }
 
   /** Ends a complete stream; the future completes when the last byte went to the connection. */
-  Future<Void> done() {
+  public Future<Void> done() {
     return response.end(DONE.copy());
   }
 
@@ -49,12 +69,12 @@ final class SseWriter {
    * Ends a failed stream: an error event the client can read, and no [DONE], so it cannot pass for complete. The
    * future completes when the last byte went to the connection.
    */
-  Future<Void> failed(ApiError error) {
+  public Future<Void> failed(ApiError error) {
     event(error.toJson());
     return response.end();
   }
 
-  boolean writeQueueFull() {
+  public boolean writeQueueFull() {
     return response.writeQueueFull();
   }
 }

@@ -1,5 +1,7 @@
-package io.switchboard.gateway.api;
+package io.switchboard.gateway.dialect.openai;
 
+import io.switchboard.gateway.api.CompletionRequest;
+import io.switchboard.gateway.exchange.ChoiceExtras;
 import io.switchboard.protocol.JsonText;
 import io.switchboard.protocol.RequestKind;
 import io.switchboard.protocol.Usage;

@@ -1,4 +1,4 @@
-package io.switchboard.gateway.api;
+package io.switchboard.gateway.exchange;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -12,13 +12,13 @@ import java.util.TreeMap;
  * from the first delta that has them, {@code function.arguments} concatenated), other text fields such as
  * {@code reasoning_content} concatenate, anything else keeps its last value; logprob lists concatenate.
  */
-final class ChoiceExtras {
+public final class ChoiceExtras {
 
   private final Map<Integer, JsonObject> toolCalls = new TreeMap<>();
   private final JsonObject message = new JsonObject();
   private JsonObject logprobs;
 
-  void add(JsonObject extra) {
+  public void add(JsonObject extra) {
     JsonObject delta = extra.getJsonObject("delta");
     if (delta != null) {
       delta.forEach(field -> addDeltaField(field.getKey(), field.getValue()));
@@ -89,16 +89,16 @@ final class ChoiceExtras {
   }
 
   /** Nothing beside the text: no tool calls, no other message fields, no logprobs. */
-  boolean isEmpty() {
+  public boolean isEmpty() {
     return toolCalls.isEmpty() && message.isEmpty() && logprobs == null;
   }
 
-  boolean hasToolCalls() {
+  public boolean hasToolCalls() {
     return !toolCalls.isEmpty();
   }
 
   /** Adds the assembled fields to a chat answer's message. */
-  void completeMessage(JsonObject target) {
+  public void completeMessage(JsonObject target) {
     message.forEach(field -> target.put(field.getKey(), field.getValue()));
     if (!toolCalls.isEmpty()) {
       JsonArray calls = new JsonArray();
@@ -107,8 +107,18 @@ final class ChoiceExtras {
     }
   }
 
+  /** The tool calls assembled so far, in index order: {@code {id, type, function: {name, arguments}}}. */
+  public java.util.List<JsonObject> toolCalls() {
+    return java.util.List.copyOf(toolCalls.values());
+  }
+
+  /** A text field of the message assembled so far ({@code reasoning_content}, ...), or null. */
+  public String text(String field) {
+    return message.getValue(field) instanceof String text ? text : null;
+  }
+
   /** The assembled logprobs, or null when the backend sent none. */
-  JsonObject logprobs() {
+  public JsonObject logprobs() {
     return logprobs;
   }
 }

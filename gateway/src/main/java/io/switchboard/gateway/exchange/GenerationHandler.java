@@ -1,31 +1,28 @@
-package io.switchboard.gateway.api;
+package io.switchboard.gateway.exchange;
 
+import io.switchboard.gateway.api.ApiError;
+import io.switchboard.gateway.api.ClientText;
+import io.switchboard.gateway.api.CompletionRequest;
+import io.switchboard.gateway.api.ErrorResponder;
+import io.switchboard.gateway.api.GatewayServices;
+import io.switchboard.gateway.api.RequestIds;
 import io.switchboard.gateway.security.ApiKey;
 import io.switchboard.gateway.security.ApiKeyAuth;
-import io.switchboard.protocol.RequestKind;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
 
 /**
- * {@code POST /v1/chat/completions}, {@code POST /v1/completions} and {@code POST /v1/embeddings}: validate, then
- * run an exchange (an embeddings request travels the same way and comes back whole).
+ * A generation endpoint of any dialect: the gateway's in-flight cap, the dialect reads the request, the API key's
+ * model restriction and rate limit, then an exchange runs it. The same admission holds whatever the dialect.
  */
-public final class CompletionsHandler implements Handler<RoutingContext> {
+public final class GenerationHandler implements Handler<RoutingContext> {
 
   private final GatewayServices services;
-  private final RequestKind kind;
-  private final String endpoint;
-  private final RequestValidator validator;
+  private final Dialect dialect;
 
-  public CompletionsHandler(GatewayServices services, RequestKind kind) {
+  public GenerationHandler(GatewayServices services, Dialect dialect) {
     this.services = services;
-    this.validator = new RequestValidator(services.options().getLimits());
-    this.kind = kind;
-    this.endpoint = switch (kind) {
-      case CHAT -> "chat_completions";
-      case COMPLETION -> "completions";
-      case EMBEDDING -> "embeddings";
-    };
+    this.dialect = dialect;
   }
 
   @Override
@@ -41,18 +38,28 @@ public final class CompletionsHandler implements Handler<RoutingContext> {
               + "). Retry shortly, or use another gateway."));
       return;
     }
-    CompletionRequest request = kind == RequestKind.EMBEDDING ? validator.validateEmbedding(ctx.body().buffer())
-        : validator.validate(kind, ctx.body().buffer());
+    dialect.read(ctx).onComplete(read -> {
+      if (read.failed()) {
+        ctx.fail(read.cause());
+      } else if (!ctx.response().closed()) {
+        admit(ctx, requestId, read.result());
+      }
+    });
+  }
+
+  private void admit(RoutingContext ctx, String requestId, Dialect.Call call) {
+    CompletionRequest request = call.request();
     ApiKey key = ApiKeyAuth.of(ctx);
     if (!key.allows(request.model())) {
       services.metrics().refused("model_not_allowed");
-      throw new ApiError(403, "invalid_request_error", "model_not_allowed", "model",
+      ErrorResponder.send(ctx, new ApiError(403, "invalid_request_error", "model_not_allowed", "model",
           "The API key '" + key.name() + "' may not use model '" + ClientText.shown(request.model()) + "'; it may use "
               + String.join(", ", new java.util.TreeSet<>(key.models())) + ". Ask the gateway's operator to add the "
-              + "model to the key's models= (gateway.apiKeys).");
+              + "model to the key's models= (gateway.apiKeys)."));
+      return;
     }
     if (!key.rateLimited()) {
-      new GenerationExchange(services, ctx, request, requestId, endpoint).start();
+      new GenerationExchange(services, ctx, request, requestId, dialect.endpoint(), call.writer(requestId)).start();
       return;
     }
     services.rateLimiter().admit(key).onComplete(decided -> {
@@ -82,7 +89,7 @@ public final class CompletionsHandler implements Handler<RoutingContext> {
                 + ("requests".equals(decision.exceeded()) ? "rpm=" : "tpm=") + " on this key."));
         return;
       }
-      new GenerationExchange(services, ctx, request, requestId, endpoint).start();
+      new GenerationExchange(services, ctx, request, requestId, dialect.endpoint(), call.writer(requestId)).start();
     });
   }
 }

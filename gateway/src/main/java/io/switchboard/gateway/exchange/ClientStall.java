@@ -1,4 +1,4 @@
-package io.switchboard.gateway.api;
+package io.switchboard.gateway.exchange;
 
 import io.netty.channel.ChannelOption;
 import io.switchboard.protocol.DeadlineSweep;

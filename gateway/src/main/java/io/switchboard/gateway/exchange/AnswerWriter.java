@@ -1,0 +1,39 @@
+package io.switchboard.gateway.exchange;
+
+import io.switchboard.gateway.api.ApiError;
+import io.switchboard.protocol.Usage;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * How one request's answer reaches its client, in its dialect's wire format. The exchange calls it on the gateway's
+ * event loop: any number of {@link #delta}s, then exactly one of {@link #complete} or {@link #failed}. A streamed
+ * answer is written as it comes; a whole one is assembled and written at the end.
+ */
+public interface AnswerWriter {
+
+  /**
+   * A piece of the answer: text, and what the backend sent beside it ({@code extra}: OpenAI-shaped chat deltas such
+   * as {@code tool_calls} or {@code reasoning_content}, and {@code logprobs}), or null.
+   */
+  void delta(String text, JsonObject extra);
+
+  /**
+   * The answer is complete. {@code wholeAnswer} is a non-generative request's result (embeddings), else null.
+   *
+   * @return completes when the last byte went to the connection
+   * @throws ApiError when the worker's result cannot be given to the client (the exchange fails the request)
+   */
+  Future<Void> complete(String finishReason, Usage usage, JsonObject wholeAnswer);
+
+  /**
+   * The request failed: an error response in the dialect's shape if nothing was written yet, else an error event
+   * that ends the stream so it cannot pass for complete.
+   *
+   * @return completes when the last byte went to the connection
+   */
+  Future<Void> failed(ApiError error);
+
+  /** Whether the response's head went out: the status can no longer change, a failure must be an event. */
+  boolean started();
+}
