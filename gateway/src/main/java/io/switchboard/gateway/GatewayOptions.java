@@ -5,6 +5,7 @@ import io.switchboard.gateway.routing.RouterOptions;
 import io.switchboard.gateway.routing.RoutingPolicies;
 import io.switchboard.gateway.security.ApiKeys;
 import io.switchboard.gateway.security.ApiKeysFile;
+import io.switchboard.gateway.dialect.responses.ResponseStoreOptions;
 import io.switchboard.gateway.security.CorsOptions;
 import io.switchboard.gateway.security.LimitOptions;
 import io.switchboard.gateway.security.RateLimitOptions;
@@ -117,6 +118,7 @@ public class GatewayOptions {
   private int metricsMaxModels = DEFAULT_METRICS_MAX_MODELS;
   private List<String> allowedHosts = new ArrayList<>(DEFAULT_ALLOWED_HOSTS);
   private CorsOptions cors = new CorsOptions();
+  private ResponseStoreOptions responses = new ResponseStoreOptions();
 
   public GatewayOptions() {
   }
@@ -156,6 +158,7 @@ public class GatewayOptions {
       allowedHosts.add(String.valueOf(entry).trim());
     }
     cors = new CorsOptions(json.getJsonObject("cors", new JsonObject()));
+    responses = new ResponseStoreOptions(json.getJsonObject("responses", new JsonObject()));
     adminKey = json.getString("adminKey");
     apiKeys = new ArrayList<>();
     for (Object entry : json.getJsonArray("apiKeys", new JsonArray())) {
@@ -198,6 +201,7 @@ public class GatewayOptions {
         .put("metricsMaxModels", metricsMaxModels)
         .put("allowedHosts", new JsonArray(new ArrayList<>(allowedHosts)))
         .put("cors", cors.toJson())
+        .put("responses", responses.toJson())
         .put("adminKey", adminKey)
         .put("apiKeys", new JsonArray(new ArrayList<>(apiKeys)))
         .put("apiKeysFile", apiKeysFile)
@@ -254,6 +258,7 @@ public class GatewayOptions {
       }
     }
     cors.validate(path + ".cors");
+    responses.validate(path + ".responses");
     if (otlpTracesEndpoint != null && !otlpTracesEndpoint.matches("https?://[^/\\s]+(/\\S*)?")) {
       throw new IllegalArgumentException(path + ".otlpTracesEndpoint must be an http(s) URL of an OTLP/HTTP traces "
           + "receiver, e.g. http://127.0.0.1:4318/v1/traces, got '" + otlpTracesEndpoint + "'");
@@ -614,6 +619,15 @@ public class GatewayOptions {
 
   public GatewayOptions setAllowedHosts(List<String> allowedHosts) {
     this.allowedHosts = new ArrayList<>(allowedHosts);
+    return this;
+  }
+
+  public ResponseStoreOptions getResponses() {
+    return responses;
+  }
+
+  public GatewayOptions setResponses(ResponseStoreOptions responses) {
+    this.responses = responses;
     return this;
   }
 

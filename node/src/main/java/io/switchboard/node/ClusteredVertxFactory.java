@@ -1,9 +1,14 @@
 package io.switchboard.node;
 
 import com.hazelcast.config.Config;
+import com.hazelcast.config.EvictionConfig;
+import com.hazelcast.config.EvictionPolicy;
+import com.hazelcast.config.MapConfig;
+import com.hazelcast.config.MaxSizePolicy;
 import com.hazelcast.config.InvalidConfigurationException;
 import com.hazelcast.config.XmlConfigBuilder;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.switchboard.gateway.dialect.responses.ResponseStoreOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -40,9 +45,11 @@ final class ClusteredVertxFactory {
   record ClusteredVertx(Vertx vertx, HazelcastClusterManager clusterManager) {
   }
 
-  static Future<ClusteredVertx> create(ClusterOptions cluster, Transport transport, int eventLoops,
-      PrometheusMeterRegistry registry) {
-    HazelcastClusterManager clusterManager = new HazelcastClusterManager(hazelcastConfig(cluster));
+  static Future<ClusteredVertx> create(ClusterOptions cluster, ResponseStoreOptions responses, Transport transport,
+      int eventLoops, PrometheusMeterRegistry registry) {
+    Config hazelcast = hazelcastConfig(cluster);
+    hazelcast.addMapConfig(storedResponsesMap(responses));
+    HazelcastClusterManager clusterManager = new HazelcastClusterManager(hazelcast);
     EventBusOptions eventBus = new EventBusOptions()
         .setHost(cluster.getHost())
         .setPort(cluster.getEventBusPort())
@@ -78,6 +85,20 @@ final class ClusteredVertxFactory {
         .withMetrics(new MicrometerMetricsFactory(registry))
         .buildClustered()
         .map(vertx -> new ClusteredVertx(vertx, clusterManager));
+  }
+
+  /**
+   * The bounds of the cluster map of stored Responses-API answers (gateway.responses.*): each member holds at most
+   * maxMegabytes of it, the least recently used going first, and an entry lives ttlSeconds at most. Set on every
+   * node, gateway or not, since every member holds a share of the map.
+   */
+  static MapConfig storedResponsesMap(ResponseStoreOptions responses) {
+    return new MapConfig(ResponseStoreOptions.MAP_NAME)
+        .setTimeToLiveSeconds(responses.getTtlSeconds())
+        .setEvictionConfig(new EvictionConfig()
+            .setEvictionPolicy(EvictionPolicy.LRU)
+            .setMaxSizePolicy(MaxSizePolicy.USED_HEAP_SIZE)
+            .setSize(responses.getMaxMegabytes()));
   }
 
   static Config hazelcastConfig(ClusterOptions cluster) {

@@ -74,7 +74,7 @@ public final class NodeLauncher {
     warnIfOpen();
     RecordSigner recordSigner = signer;
     RecordVerifier recordVerifier = verifier;
-    return ClusteredVertxFactory.create(options.getCluster(), transport.transport(), options.getEventLoops(),
+    return ClusteredVertxFactory.create(options.getCluster(), options.getGateway().getResponses(), transport.transport(), options.getEventLoops(),
         meterRegistry).compose(clustered -> {
       vertx = clustered.vertx();
       nodeId = clustered.clusterManager().getNodeId();
