@@ -6,8 +6,9 @@
 //   --api-key     SB_API_KEY      a key the gateway accepts (any text where it has none)
 //   --model       SB_MODEL        the model to ask
 //   --scenarios   SB_SCENARIOS    comma-separated names to run; all but kill-stream when absent
-//   --max-tokens  SB_MAX_TOKENS   the answer length most scenarios ask for (default 16)
-//   --long-tokens SB_LONG_TOKENS  the answer length of kill-stream (default 150)
+//   --max-tokens  SB_MAX_TOKENS   the answer limit most scenarios ask for (default 16); 0 = none where the API
+//                                 allows none (the model's answer then ends by itself)
+//   --long-tokens SB_LONG_TOKENS  the answer limit of the kill-stream scenarios (default 150); 0 = none likewise
 //
 // Each scenario prints {"suite","scenario","ok":true,...what it saw} or {"ok":false,"error":{...}}; a scenario that
 // wants the test to act mid-way prints a line with "event" first (kill-stream prints {"event":"serving","worker"}).

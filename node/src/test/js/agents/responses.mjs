@@ -12,6 +12,9 @@ function client(baseUrl = config.baseUrl, apiKey = config.apiKey) {
 }
 
 const first = client();
+
+/** max_output_tokens where a limit is set; none (the answer ends by itself) for 0. */
+const limit = (tokens = config.maxTokens) => (tokens > 0 ? { max_output_tokens: tokens } : {});
 const second = config.baseUrl2 ? client(config.baseUrl2) : first;
 
 /** A response's text: the SDK's output_text where it set one, else its message items' output_text parts. */
@@ -80,7 +83,8 @@ async function readResponseStream(stream, onFirstDelta = () => {}) {
 const scenarios = {
   /** Sanity check of the install/run path: chat completions, whole and streamed, through the SDK. */
   async chat() {
-    const request = { model: config.model, messages: [{ role: 'user', content: 'hello' }], max_tokens: config.maxTokens };
+    const request = { model: config.model, messages: [{ role: 'user', content: 'hello' }],
+      ...(config.maxTokens > 0 ? { max_tokens: config.maxTokens } : {}) };
     const whole = await first.chat.completions.create(request);
     const content = whole.choices[0]?.message?.content;
     check(typeof content === 'string' && content.length > 0, 'the answer has content', whole.choices);
@@ -103,7 +107,7 @@ const scenarios = {
   /** responses.create, not streamed: output_text and usage. */
   async create() {
     const response = await first.responses.create({ model: config.model, input: 'Say hello in one sentence.',
-      max_output_tokens: config.maxTokens, store: false });
+      ...limit(), store: false });
     checkFinished(response, 'the response');
     check(response.output_text.length > 0, 'output_text is not empty', response.output);
     check(response.output.some((item) => item.type === 'message' && item.role === 'assistant'),
@@ -115,7 +119,7 @@ const scenarios = {
   /** responses.create with stream: true: the event sequence and the text it carries. */
   async stream() {
     const stream = await first.responses.create({ model: config.model, input: 'Tell me about rivers.',
-      max_output_tokens: config.maxTokens, store: false, stream: true });
+      ...limit(), store: false, stream: true });
     const { types, distinct, terminal, text, final } = await readResponseStream(stream);
     return { terminal, events: types.length, eventTypes: distinct, textChars: text.length, status: final.status };
   },
@@ -128,7 +132,7 @@ const scenarios = {
         additionalProperties: false },
     }];
     const asked = await first.responses.create({ model: config.model, tools,
-      input: 'What is the weather in Paris right now? Use the get_weather tool.', max_output_tokens: config.maxTokens });
+      input: 'What is the weather in Paris right now? Use the get_weather tool.', ...limit() });
     checkFinished(asked, 'the first response');
     const calls = asked.output.filter((item) => item.type === 'function_call');
     if (calls.length === 0) {
@@ -147,7 +151,7 @@ const scenarios = {
     }
     const answered = await first.responses.create({ model: config.model, tools, previous_response_id: asked.id,
       input: [{ type: 'function_call_output', call_id: call.call_id, output: JSON.stringify({ celsius: 21 }) }],
-      max_output_tokens: config.maxTokens });
+      ...limit() });
     checkFinished(answered, 'the answer after the tool output');
     check(answered.output.length > 0, 'the answer after the tool output has output', answered);
     return { toolCalled: true, arguments: call.arguments.slice(0, 200), argumentsParsed,
@@ -158,16 +162,16 @@ const scenarios = {
   async 'previous-response'() {
     check(config.baseUrl2, 'this scenario needs --base-url-2 (a second gateway of the cluster)');
     const turn1 = await first.responses.create({ model: config.model, input: 'My name is Ada. Please remember it.',
-      max_output_tokens: config.maxTokens, store: true });
+      ...limit(), store: true });
     checkFinished(turn1, 'the first turn');
     const turn2 = await second.responses.create({ model: config.model, input: 'What is my name?',
-      previous_response_id: turn1.id, max_output_tokens: config.maxTokens });
+      previous_response_id: turn1.id, ...limit() });
     checkFinished(turn2, 'the second turn (other gateway)');
     check(turn2.output_text.length > 0, 'the second turn has an answer', turn2.output);
     check(turn2.previous_response_id === turn1.id, 'the second turn names the first as previous_response_id',
       turn2.previous_response_id);
     const alone = await second.responses.create({ model: config.model, input: 'What is my name?',
-      max_output_tokens: config.maxTokens, store: false });
+      ...limit(), store: false });
     check(turn2.usage.input_tokens > alone.usage.input_tokens,
       'the first turn was part of the second turn\'s prompt (more input tokens than the question alone)',
       { withPrevious: turn2.usage.input_tokens, alone: alone.usage.input_tokens });
@@ -178,7 +182,7 @@ const scenarios = {
   /** responses.retrieve (from the other gateway where there is one) and responses.delete. */
   async 'retrieve-delete'() {
     const created = await first.responses.create({ model: config.model, input: 'Keep this one for later.',
-      max_output_tokens: config.maxTokens, store: true });
+      ...limit(), store: true });
     checkFinished(created, 'the stored response');
     const got = await second.responses.retrieve(created.id);
     check(got.id === created.id && got.status === created.status, 'retrieve returns the stored response',
@@ -192,8 +196,11 @@ const scenarios = {
 
   /** responses.retrieve of an id no one stored: NotFoundError. */
   async 'retrieve-unknown'() {
-    const err = await expectError(NotFoundError, () => first.responses.retrieve('resp_switchboard_no_such_response'));
-    check(err.error && typeof err.error.message === 'string', 'the 404 carries an OpenAI-shaped error', err.error);
+    const id = 'resp_switchboard_no_such_response';
+    const err = await expectError(NotFoundError, () => first.responses.retrieve(id));
+    // Not the 404 of a path the gateway does not serve: the error is about this response id.
+    check(err.error && typeof err.error.message === 'string' && err.error.message.includes(id)
+      && err.code !== 'unknown_url', 'the 404 is an OpenAI-shaped error naming the unknown id', err.error);
     return { status: err.status, type: err.type ?? null, code: err.code ?? null };
   },
 
@@ -201,7 +208,7 @@ const scenarios = {
   async 'bad-key'() {
     const stranger = client(config.baseUrl, 'sk-switchboard-not-a-key');
     const err = await expectError(AuthenticationError, () => stranger.responses.create({ model: config.model,
-      input: 'hello', max_output_tokens: config.maxTokens }));
+      input: 'hello', ...limit() }));
     return { status: err.status, code: err.code ?? null };
   },
 
@@ -211,7 +218,7 @@ const scenarios = {
    */
   async 'kill-stream'() {
     const request = { model: config.model, input: 'Tell me a long story about a lighthouse keeper.',
-      max_output_tokens: config.longTokens, store: false };
+      ...limit(config.longTokens), store: false };
     const { data: stream, response } = await first.responses.create({ ...request, stream: true }).withResponse();
     const worker = response.headers.get('x-switchboard-worker');
     check(worker, 'the stream names its worker in x-switchboard-worker');
@@ -227,7 +234,7 @@ const scenarios = {
 
   /** kill-stream on chat completions: the same SIGKILL mid-stream, through client.chat.completions.create. */
   async 'chat-kill-stream'() {
-    const request = { model: config.model, max_tokens: config.longTokens,
+    const request = { model: config.model, ...(config.longTokens > 0 ? { max_tokens: config.longTokens } : {}),
       messages: [{ role: 'user', content: 'Tell me a long story about a lighthouse keeper.' }] };
     const { data: stream, response } = await first.chat.completions.create({ ...request, stream: true,
       stream_options: { include_usage: true } }).withResponse();
