@@ -13,9 +13,10 @@ function client(baseUrl = config.baseUrl, apiKey = config.apiKey) {
 
 const first = client();
 
+const second = config.baseUrl2 ? client(config.baseUrl2) : first;
+
 /** max_output_tokens where a limit is set; none (the answer ends by itself) for 0. */
 const limit = (tokens = config.maxTokens) => (tokens > 0 ? { max_output_tokens: tokens } : {});
-const second = config.baseUrl2 ? client(config.baseUrl2) : first;
 
 /** A response's text: the SDK's output_text where it set one, else its message items' output_text parts. */
 function textOf(response) {
