@@ -149,7 +149,8 @@ public final class ResponsesDialect implements Dialect {
           int index = Integer.parseInt(matcher.group(1));
           String origin = index < origins.size() ? origins.get(index) : "input";
           message = message.replace(matcher.group(), origin);
-          param = origin;
+          // An item's field keeps its path (input[2].content); a string input, instructions or the stored turns do not.
+          param = origin.startsWith("input[") ? origin + param.substring(matcher.end()) : origin;
         }
       }
     }
