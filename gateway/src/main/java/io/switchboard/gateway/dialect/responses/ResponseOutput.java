@@ -51,16 +51,16 @@ final class ResponseOutput {
       if (reasoning != null && !reasoning.isEmpty()) {
         openText(Kind.REASONING);
         text.append(reasoning);
-        events.emit("response.reasoning_text.delta", at(currentIndex()).put("content_index", 0)
-            .put("delta", reasoning));
+        events.emit("response.reasoning_text.delta", at(currentIndex()).put("item_id", openItemId())
+            .put("content_index", 0).put("delta", reasoning));
       }
     }
     if (piece != null && !piece.isEmpty()) {
       openText(Kind.MESSAGE);
       text.append(piece);
       allText.append(piece);
-      events.emit("response.output_text.delta", at(currentIndex()).put("content_index", 0).put("delta", piece)
-          .put("logprobs", new JsonArray()));
+      events.emit("response.output_text.delta", at(currentIndex()).put("item_id", openItemId())
+          .put("content_index", 0).put("delta", piece).put("logprobs", new JsonArray()));
     }
     if (delta != null && delta.getValue("tool_calls") instanceof JsonArray toolCalls) {
       for (int i = 0; i < toolCalls.size(); i++) {
@@ -198,6 +198,10 @@ final class ResponseOutput {
     }
     open = Kind.NONE;
     openCall = -1;
+  }
+
+  private String openItemId() {
+    return items.get(currentIndex()).getString("id");
   }
 
   private int currentIndex() {
