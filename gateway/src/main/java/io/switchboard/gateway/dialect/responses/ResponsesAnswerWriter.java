@@ -1,7 +1,6 @@
 package io.switchboard.gateway.dialect.responses;
 
 import io.switchboard.gateway.api.ApiError;
-import io.switchboard.gateway.api.CompletionRequest;
 import io.switchboard.gateway.api.ErrorResponder;
 import io.switchboard.gateway.exchange.AnswerWriter;
 import io.switchboard.gateway.exchange.SseWriter;
@@ -34,7 +33,6 @@ final class ResponsesAnswerWriter implements AnswerWriter {
 
   private final RoutingContext ctx;
   private final HttpServerResponse response;
-  private final CompletionRequest request;
   private final String requestId;
   private final ResponsesRequest source;
   private final JsonArray conversation;
@@ -47,11 +45,10 @@ final class ResponsesAnswerWriter implements AnswerWriter {
   private int sequence;
   private boolean headSent;
 
-  ResponsesAnswerWriter(RoutingContext ctx, CompletionRequest request, String requestId, String responseId,
+  ResponsesAnswerWriter(RoutingContext ctx, String requestId, String responseId,
                         ResponsesRequest source, JsonArray conversation, ResponseStore store, String owner) {
     this.ctx = ctx;
     this.response = ctx.response();
-    this.request = request;
     this.requestId = requestId;
     this.source = source;
     this.conversation = conversation;

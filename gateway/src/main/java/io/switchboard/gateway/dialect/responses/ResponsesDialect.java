@@ -114,7 +114,7 @@ public final class ResponsesDialect implements Dialect {
 
       @Override
       public AnswerWriter writer(String requestId) {
-        return new ResponsesAnswerWriter(ctx, completion, requestId, responseId, request, conversation, store,
+        return new ResponsesAnswerWriter(ctx, requestId, responseId, request, conversation, store,
             owner);
       }
     });
