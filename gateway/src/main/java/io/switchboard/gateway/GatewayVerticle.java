@@ -11,6 +11,12 @@ import io.switchboard.gateway.api.DashboardHandlers;
 import io.switchboard.gateway.api.RequestValidator;
 import io.switchboard.gateway.dialect.openai.ChatDialect;
 import io.switchboard.gateway.dialect.openai.EmbeddingsDialect;
+import io.switchboard.gateway.dialect.responses.ClusterResponseStore;
+import io.switchboard.gateway.dialect.responses.LocalResponseStore;
+import io.switchboard.gateway.dialect.responses.ResponseStoreOptions;
+import io.switchboard.gateway.dialect.responses.ResponseStore;
+import io.switchboard.gateway.dialect.responses.ResponsesDialect;
+import io.switchboard.gateway.dialect.responses.ResponsesLookup;
 import io.switchboard.gateway.exchange.GenerationHandler;
 import io.switchboard.gateway.api.ErrorResponder;
 import io.switchboard.gateway.api.GatewayServices;
@@ -230,13 +236,19 @@ public class GatewayVerticle extends VerticleBase {
         services.metrics()::refused, meterRegistry);
     // Only on the generation routes, so an unknown path or method keeps its 404 or 405. Vert.x wants a route's
     // body handler first, hence a route of its own.
-    router.postWithRegex("/v1/(chat/completions|completions|embeddings)").handler(bounds);
+    router.postWithRegex("/v1/(chat/completions|completions|embeddings|responses)").handler(bounds);
     RequestValidator validator = new RequestValidator(options.getLimits());
     router.post("/v1/chat/completions").handler(body)
         .handler(new GenerationHandler(services, new ChatDialect(RequestKind.CHAT, validator)));
     router.post("/v1/completions").handler(body)
         .handler(new GenerationHandler(services, new ChatDialect(RequestKind.COMPLETION, validator)));
     router.post("/v1/embeddings").handler(body).handler(new GenerationHandler(services, new EmbeddingsDialect(validator)));
+    ResponseStore responses = responseStore();
+    router.post("/v1/responses").handler(body)
+        .handler(new GenerationHandler(services, new ResponsesDialect(validator, responses)));
+    ResponsesLookup lookup = new ResponsesLookup(responses);
+    router.get("/v1/responses/:id").handler(lookup::get);
+    router.delete("/v1/responses/:id").handler(lookup::delete);
     router.get("/v1/models").handler(cluster::models);
     router.get("/health").handler(cluster::health);
     router.get("/live").handler(cluster::live);
@@ -261,6 +273,18 @@ public class GatewayVerticle extends VerticleBase {
     router.errorHandler(400, errors);
     router.errorHandler(500, errors);
     return router;
+  }
+
+  /**
+   * Where the Responses API keeps stored responses ({@code previous_response_id}, {@code GET /v1/responses/:id}):
+   * the cluster's shared map, bounded by gateway.responses.* on every member, so any gateway finds them; a Vert.x
+   * that is not clustered (tests) keeps them in this gateway's memory for the same time.
+   */
+  protected ResponseStore responseStore() {
+    ResponseStoreOptions stored = options.getResponses();
+    return vertx.isClustered() ? new ClusterResponseStore(vertx, stored)
+        : new LocalResponseStore(LocalResponseStore.DEFAULT_MAX_ENTRIES, stored.getTtlSeconds() * 1000L,
+            System::currentTimeMillis);
   }
 
   /** Where this gateway's API keys, request bounds and rate limiter stand, for GET /admin/cluster. */

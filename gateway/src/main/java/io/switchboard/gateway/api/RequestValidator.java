@@ -47,7 +47,14 @@ public final class RequestValidator {
   }
 
   public CompletionRequest validate(RequestKind kind, Buffer rawBody) {
-    JsonObject body = parseObject(rawBody);
+    return validate(kind, parseObject(rawBody));
+  }
+
+  /**
+   * Validates a chat or completion body another dialect built (already parsed), with the same checks and limits
+   * as a client's own body.
+   */
+  public CompletionRequest validate(RequestKind kind, JsonObject body) {
     String model = requireString(body, "model");
     if (model.isBlank()) {
       throw ApiError.invalid("model", "'model' must not be empty; GET /v1/models lists the models served.");
@@ -176,6 +183,14 @@ public final class RequestValidator {
       throw ApiError.invalidType(param, "a token id (a whole number >= 0)");
     }
     return number.longValue();
+  }
+
+  /**
+   * Parses a request body as a JSON object, strictly (UTF-8 only), with the same 400s as the chat endpoints give:
+   * for dialects that read their own body shape.
+   */
+  public static JsonObject parseBody(Buffer raw) {
+    return parseObject(raw);
   }
 
   private static JsonObject parseObject(Buffer raw) {
