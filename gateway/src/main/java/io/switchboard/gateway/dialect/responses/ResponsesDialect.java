@@ -45,6 +45,9 @@ public final class ResponsesDialect implements Dialect {
     return "responses";
   }
 
+  /** Response header listing the request's tools the model was not offered (hosted tools, tool groupings). */
+  static final String TOOLS_LEFT_OUT_HEADER = "x-switchboard-tools-left-out";
+
   @Override
   public Future<Call> read(RoutingContext ctx) {
     ResponsesRequest request;
@@ -52,6 +55,10 @@ public final class ResponsesDialect implements Dialect {
       request = ResponsesRequest.read(RequestValidator.parseBody(ctx.body().buffer()));
     } catch (ApiError invalid) {
       return Future.failedFuture(invalid);
+    }
+    if (!request.leftOutTools.isEmpty()) {
+      // Said where the client can see it: the model was not offered these.
+      ctx.response().putHeader(TOOLS_LEFT_OUT_HEADER, String.join(", ", request.leftOutTools));
     }
     String owner = owner(ctx);
     if (request.previousResponseId == null) {
@@ -103,6 +110,9 @@ public final class ResponsesDialect implements Dialect {
     } catch (ApiError invalid) {
       return Future.failedFuture(renamed(invalid, request, prior));
     }
+    // Checked as sent, so an error names the item it came from; joined after.
+    completion.body().put("messages", ResponsesRequest.leadingSystemMessagesJoined(
+        completion.body().getJsonArray("messages")));
     JsonArray conversation = request.conversation(prior);
     // A random id, not the request id: a client picks its x-request-id, and could otherwise reach another's response.
     String responseId = "resp_" + RandomIds.next();

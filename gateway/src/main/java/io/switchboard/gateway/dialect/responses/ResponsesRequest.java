@@ -1,6 +1,7 @@
 package io.switchboard.gateway.dialect.responses;
 
 import io.switchboard.gateway.api.ApiError;
+import io.switchboard.gateway.api.ClientText;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -39,6 +40,13 @@ final class ResponsesRequest {
   final List<String> inputParams = new ArrayList<>();
   /** The chat body's fields beside {@code messages}. */
   final JsonObject chatFields = new JsonObject();
+  /**
+   * Tools of the request the model does not see: OpenAI's hosted tools and tool groupings (web_search, namespace,
+   * custom, ...), which a model on the user's own backend cannot run. Agents send them along with their function
+   * tools; refusing the request would shut such an agent out. At most {@link #MAX_LEFT_OUT_SHOWN}, each cut short.
+   */
+  final List<String> leftOutTools = new ArrayList<>();
+  static final int MAX_LEFT_OUT_SHOWN = 8;
 
   private ResponsesRequest(JsonObject body) {
     this.body = body;
@@ -70,6 +78,30 @@ final class ResponsesRequest {
     }
     inputMessages.forEach(message -> messages.add(message.copy()));
     return chatFields.copy().put("model", model).put("messages", messages);
+  }
+
+  /**
+   * Several system (or developer) messages at the start become one, their texts joined by a blank line: agents send
+   * their instructions in parts, and many models' chat templates take a single system message only.
+   */
+  static JsonArray leadingSystemMessagesJoined(JsonArray messages) {
+    int leading = 0;
+    while (leading < messages.size() && messages.getValue(leading) instanceof JsonObject message
+        && "system".equals(message.getValue("role")) && message.getValue("content") instanceof String) {
+      leading++;
+    }
+    if (leading < 2) {
+      return messages;
+    }
+    StringBuilder text = new StringBuilder();
+    for (int i = 0; i < leading; i++) {
+      text.append(i == 0 ? "" : "\n\n").append(messages.getJsonObject(i).getString("content"));
+    }
+    JsonArray joined = new JsonArray().add(new JsonObject().put("role", "system").put("content", text.toString()));
+    for (int i = leading; i < messages.size(); i++) {
+      joined.add(messages.getValue(i));
+    }
+    return joined;
   }
 
   /** The conversation so far without the instructions (which a chained request does not inherit). */
@@ -353,10 +385,17 @@ final class ResponsesRequest {
         throw ApiError.invalidType(param, "a tool object such as {\"type\": \"function\", \"name\": \"...\"}");
       }
       Object type = tool.getValue("type");
+      if (type instanceof String hosted && !"function".equals(hosted)) {
+        if (leftOutTools.size() < MAX_LEFT_OUT_SHOWN) {
+          Object name = tool.getValue("name");
+          leftOutTools.add(ClientText.shown(name instanceof String named ? hosted + ":" + named : hosted));
+        }
+        continue;
+      }
       if (!"function".equals(type)) {
-        throw ApiError.invalid(param + ".type", "Tool type " + describe(type) + " is not served: this gateway "
-            + "serves only function tools ({\"type\": \"function\", \"name\", \"description\", \"parameters\"}); "
-            + "the model runs on your own backends, without OpenAI's hosted tools.");
+        throw ApiError.invalid(param + ".type", "Tool type " + describe(type) + " is not a tool type: use "
+            + "{\"type\": \"function\", \"name\", \"description\", \"parameters\"} (other tools, OpenAI's hosted "
+            + "ones, are left out: the model runs on your own backends).");
       }
       Object name = tool.getValue("name");
       if (name == null) {

@@ -230,10 +230,29 @@ class ResponsesRequestTest {
   }
 
   @Test
-  void unservedToolsAndItemsAreNamed() {
-    assertThat(error("{\"model\":\"m\",\"input\":\"hi\",\"tools\":[{\"type\":\"function\",\"name\":\"f\"},"
-        + "{\"type\":\"web_search\"}]}", "tools[1].type").getMessage())
-        .contains("'web_search'").contains("only function tools");
+  void leadingSystemMessagesBecomeOne() {
+    JsonArray joined = ResponsesRequest.leadingSystemMessagesJoined(new JsonArray()
+        .add(new JsonObject().put("role", "system").put("content", "a"))
+        .add(new JsonObject().put("role", "system").put("content", "b"))
+        .add(new JsonObject().put("role", "user").put("content", "c"))
+        .add(new JsonObject().put("role", "system").put("content", "d")));
+    assertThat(joined).containsExactly(new JsonObject().put("role", "system").put("content", "a\n\nb"),
+        new JsonObject().put("role", "user").put("content", "c"), new JsonObject().put("role", "system").put("content", "d"));
+  }
+
+  @Test
+  void hostedToolsAndToolGroupsAreLeftOutAndNamed() {
+    // What Codex sends: function tools, a namespace of sub-agent tools, and OpenAI's hosted web search.
+    ResponsesRequest request = ResponsesRequest.read(body("{\"model\":\"m\",\"input\":\"hi\",\"tools\":["
+        + "{\"type\":\"function\",\"name\":\"exec_command\",\"parameters\":{\"type\":\"object\"}},"
+        + "{\"type\":\"namespace\",\"name\":\"multi_agent_v1\",\"tools\":[{\"type\":\"function\",\"name\":\"close_agent\"}]},"
+        + "{\"type\":\"web_search\",\"external_web_access\":false}]}"));
+    assertThat(request.chatFields.getJsonArray("tools")).hasSize(1);
+    assertThat(request.chatFields.getJsonArray("tools").getJsonObject(0).getJsonObject("function").getString("name"))
+        .isEqualTo("exec_command");
+    assertThat(request.leftOutTools).containsExactly("namespace:multi_agent_v1", "web_search");
+    assertThat(error("{\"model\":\"m\",\"input\":\"hi\",\"tools\":[{\"type\":7}]}", "tools[0].type")
+        .getMessage()).contains("not a tool type");
     assertThat(error("{\"model\":\"m\",\"input\":[{\"type\":\"web_search_call\",\"id\":\"ws\"}]}", "input[0].type")
         .getMessage()).contains("'web_search_call'").contains("not served");
     assertThat(error("{\"model\":\"m\",\"input\":[{\"type\":\"teleport\"}]}", "input[0].type").getMessage())
