@@ -47,7 +47,14 @@ public final class RequestValidator {
   }
 
   public CompletionRequest validate(RequestKind kind, Buffer rawBody) {
-    JsonObject body = parseObject(rawBody);
+    return validate(kind, parseObject(rawBody));
+  }
+
+  /**
+   * Validates a chat or completion body already parsed, e.g. one another dialect translated its request into (no
+   * encoding and parsing again).
+   */
+  public CompletionRequest validate(RequestKind kind, JsonObject body) {
     String model = requireString(body, "model");
     if (model.isBlank()) {
       throw ApiError.invalid("model", "'model' must not be empty; GET /v1/models lists the models served.");
@@ -178,7 +185,12 @@ public final class RequestValidator {
     return number.longValue();
   }
 
-  private static JsonObject parseObject(Buffer raw) {
+  /**
+   * Parses a request body that must be a JSON object of strict UTF-8.
+   *
+   * @throws ApiError 400 {@code invalid_json} naming what is wrong
+   */
+  public static JsonObject parseObject(Buffer raw) {
     if (raw == null || raw.length() == 0) {
       throw new ApiError(400, "invalid_request_error", "invalid_json", null,
           "The request body is empty. Send a JSON object such as {\"model\": \"mock-llm\", \"messages\": "
