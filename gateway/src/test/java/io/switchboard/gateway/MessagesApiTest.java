@@ -250,6 +250,12 @@ class MessagesApiTest {
   }
 
   @Test
+  void aBodyOverTheLimitIsRequestTooLarge() throws Exception {
+    String big = hello("mock-llm", ",\"metadata\":{\"pad\":\"" + "x".repeat(70 * 1024) + "\"}");
+    anthropicError(post("/v1/messages", big, ALPHA), 413, "request_too_large");
+  }
+
+  @Test
   void aWorkerLostMidStreamEndsTheStreamWithAnErrorEvent() throws Exception {
     HttpResponse<Stream<String>> response = http.send(request("/v1/messages", "{\"model\":\"vanish-llm\","
         + "\"max_tokens\":2000,\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"cut\"}]}", ALPHA).build(),
