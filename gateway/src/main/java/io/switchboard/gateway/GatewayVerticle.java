@@ -9,6 +9,9 @@ import io.switchboard.gateway.api.AdminHandlers;
 import io.switchboard.gateway.api.ClusterHandlers;
 import io.switchboard.gateway.api.DashboardHandlers;
 import io.switchboard.gateway.api.RequestValidator;
+import io.switchboard.gateway.dialect.messages.AnthropicErrors;
+import io.switchboard.gateway.dialect.messages.CountTokensHandler;
+import io.switchboard.gateway.dialect.messages.MessagesDialect;
 import io.switchboard.gateway.dialect.openai.ChatDialect;
 import io.switchboard.gateway.dialect.openai.EmbeddingsDialect;
 import io.switchboard.gateway.dialect.responses.ClusterResponseStore;
@@ -228,6 +231,8 @@ public class GatewayVerticle extends VerticleBase {
     ClusterHandlers cluster = new ClusterHandlers(services, this.cluster, directory, rpcBackends,
         () -> safeguards(services), () -> !apiKeys.current().isEmpty());
     BodyHandler body = BodyHandler.create(false).setBodyLimit(options.getMaxBodyBytes());
+    // Anthropic's Messages API answers every error in its own shape, a refused key included: installed first.
+    router.route("/v1/messages*").handler(AnthropicErrors.INSTANCE.installer());
     // Origins before keys: a browser's preflight carries no key, and a refused page learns nothing more.
     router.route("/v1/*").handler(CrossOriginGuard.forApi(options.getCors()))
         .handler(new ApiKeyAuth(apiKeys::current, options.getRateLimits(), services.metrics()::refused));
@@ -236,7 +241,8 @@ public class GatewayVerticle extends VerticleBase {
         services.metrics()::refused, meterRegistry);
     // Only on the generation routes, so an unknown path or method keeps its 404 or 405. Vert.x wants a route's
     // body handler first, hence a route of its own.
-    router.postWithRegex("/v1/(chat/completions|completions|embeddings|responses)").handler(bounds);
+    router.postWithRegex("/v1/(chat/completions|completions|embeddings|responses|messages|messages/count_tokens)")
+        .handler(bounds);
     RequestValidator validator = new RequestValidator(options.getLimits());
     router.post("/v1/chat/completions").handler(body)
         .handler(new GenerationHandler(services, new ChatDialect(RequestKind.CHAT, validator)));
@@ -249,6 +255,8 @@ public class GatewayVerticle extends VerticleBase {
     ResponsesLookup lookup = new ResponsesLookup(responses);
     router.get("/v1/responses/:id").handler(lookup::get);
     router.delete("/v1/responses/:id").handler(lookup::delete);
+    router.post("/v1/messages").handler(body).handler(new GenerationHandler(services, new MessagesDialect(validator)));
+    router.post("/v1/messages/count_tokens").handler(body).handler(new CountTokensHandler(services, validator));
     router.get("/v1/models").handler(cluster::models);
     router.get("/health").handler(cluster::health);
     router.get("/live").handler(cluster::live);

@@ -46,7 +46,8 @@ public final class ErrorResponder implements Handler<RoutingContext> {
     if (status == 404) {
       return new ApiError(404, "invalid_request_error", "unknown_url", null,
           "Unknown request URL: " + method + " " + path + ". The API serves POST /v1/chat/completions, "
-              + "POST /v1/completions, POST /v1/responses and GET /v1/models.");
+              + "POST /v1/completions, POST /v1/embeddings, POST /v1/responses, GET and DELETE /v1/responses/{id}, "
+              + "POST /v1/messages, POST /v1/messages/count_tokens and GET /v1/models.");
     }
     if (status == 405) {
       return new ApiError(405, "invalid_request_error", "method_not_allowed", null,

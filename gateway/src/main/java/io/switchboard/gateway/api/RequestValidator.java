@@ -51,8 +51,8 @@ public final class RequestValidator {
   }
 
   /**
-   * Validates a chat or completion body another dialect built (already parsed), with the same checks and limits
-   * as a client's own body.
+   * Validates a chat or completion body already parsed, e.g. one another dialect translated its request into (no
+   * encoding and parsing again).
    */
   public CompletionRequest validate(RequestKind kind, JsonObject body) {
     String model = requireString(body, "model");
@@ -186,14 +186,11 @@ public final class RequestValidator {
   }
 
   /**
-   * Parses a request body as a JSON object, strictly (UTF-8 only), with the same 400s as the chat endpoints give:
-   * for dialects that read their own body shape.
+   * Parses a request body that must be a JSON object of strict UTF-8.
+   *
+   * @throws ApiError 400 {@code invalid_json} naming what is wrong
    */
-  public static JsonObject parseBody(Buffer raw) {
-    return parseObject(raw);
-  }
-
-  private static JsonObject parseObject(Buffer raw) {
+  public static JsonObject parseObject(Buffer raw) {
     if (raw == null || raw.length() == 0) {
       throw new ApiError(400, "invalid_request_error", "invalid_json", null,
           "The request body is empty. Send a JSON object such as {\"model\": \"mock-llm\", \"messages\": "

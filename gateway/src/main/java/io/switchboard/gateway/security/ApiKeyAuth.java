@@ -14,9 +14,11 @@ import java.util.function.Supplier;
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
 /**
- * Guards the API ({@code /v1/*}): a request must carry {@code Authorization: Bearer KEY} with a configured API
- * key, or it gets 401 in OpenAI's shape. The key found (or the anonymous identity, when the gateway has no keys)
- * is left in the routing context for the model check and the rate limiter.
+ * Guards the API ({@code /v1/*}): a request must carry a configured API key as {@code Authorization: Bearer KEY}
+ * (OpenAI's SDKs) or {@code x-api-key: KEY} (Anthropic's), or it gets 401 in its route's error shape. The key found
+ * (or the anonymous identity, when the gateway has no keys) is left in the routing context for the model check and
+ * the rate limiter. Other headers (Anthropic's {@code anthropic-version}, {@code anthropic-beta}) are not required and
+ * not checked.
  */
 public final class ApiKeyAuth implements Handler<RoutingContext> {
 
@@ -51,25 +53,31 @@ public final class ApiKeyAuth implements Handler<RoutingContext> {
       return;
     }
     String header = ctx.request().getHeader("authorization");
-    String presented = header != null && header.length() > 7 && header.regionMatches(true, 0, "Bearer ", 0, 7)
+    String apiKeyHeader = ctx.request().getHeader("x-api-key");
+    String bearer = header != null && header.length() > 7 && header.regionMatches(true, 0, "Bearer ", 0, 7)
         ? header.substring(7).strip() : null;
+    // Anthropic's SDKs send the key as x-api-key; OpenAI's as a bearer token. A bearer token wins when both come.
+    String presented = bearer != null && !bearer.isEmpty() ? bearer
+        : apiKeyHeader != null && !apiKeyHeader.isBlank() ? apiKeyHeader.strip() : bearer;
     ApiKey key = presented == null || presented.isEmpty() ? null : keys.find(presented);
     if (key != null) {
       ctx.put(CONTEXT_KEY, key);
       ctx.next();
       return;
     }
-    logRefusal(ctx, header == null ? "no Authorization header" : presented == null ? "Authorization is not Bearer"
+    boolean none = header == null && apiKeyHeader == null;
+    logRefusal(ctx, none ? "no Authorization or x-api-key header" : presented == null ? "Authorization is not Bearer"
         : "unknown key");
-    refused.accept(header == null ? "missing_api_key" : "invalid_api_key");
+    refused.accept(none ? "missing_api_key" : "invalid_api_key");
     ctx.response().putHeader("www-authenticate", "Bearer");
-    ErrorResponder.send(ctx, header == null
+    ErrorResponder.send(ctx, none
         ? new ApiError(401, "invalid_request_error", "missing_api_key", null,
             "You didn't provide an API key. Send it as 'Authorization: Bearer <key>' (the OpenAI SDKs do this with "
-                + "api_key=...). The gateway's operator gives out keys (gateway.apiKeys).")
+                + "api_key=...) or as 'x-api-key: <key>' (the Anthropic SDKs). The gateway's operator gives out keys "
+                + "(gateway.apiKeys).")
         : presented == null
             ? new ApiError(401, "invalid_request_error", "invalid_api_key", null,
-                "The Authorization header must be 'Bearer <key>'.")
+                "The Authorization header must be 'Bearer <key>' (or send the key as 'x-api-key: <key>').")
             : new ApiError(401, "invalid_request_error", "invalid_api_key", null,
                 "Incorrect API key provided: " + redact(presented) + ". Check the key, or ask the gateway's operator "
                     + "for one (gateway.apiKeys)."));

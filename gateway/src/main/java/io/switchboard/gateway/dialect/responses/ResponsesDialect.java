@@ -52,7 +52,7 @@ public final class ResponsesDialect implements Dialect {
   public Future<Call> read(RoutingContext ctx) {
     ResponsesRequest request;
     try {
-      request = ResponsesRequest.read(RequestValidator.parseBody(ctx.body().buffer()));
+      request = ResponsesRequest.read(RequestValidator.parseObject(ctx.body().buffer()));
     } catch (ApiError invalid) {
       return Future.failedFuture(invalid);
     }

@@ -1,0 +1,93 @@
+package io.switchboard.gateway.dialect.messages;
+
+import io.switchboard.gateway.api.ApiError;
+import io.switchboard.gateway.api.CompletionRequest;
+import io.switchboard.gateway.api.ErrorResponder;
+import io.switchboard.gateway.exchange.AnswerWriter;
+import io.switchboard.gateway.exchange.ChoiceExtras;
+import io.switchboard.gateway.exchange.SseWriter;
+import io.switchboard.protocol.Usage;
+import io.vertx.core.Future;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+
+/**
+ * A Messages answer: one {@code message} object, or the event stream {@link MessagesStream} makes. The stream's
+ * head goes out with the first piece of the answer, so a failure before it is still an HTTP error in Anthropic's
+ * shape; a failure after it is an {@code error} event that ends the stream (never a silent cut: no
+ * {@code message_stop} follows).
+ */
+final class MessagesAnswerWriter implements AnswerWriter {
+
+  private static final CharSequence APPLICATION_JSON = HttpHeaders.createOptimized("application/json");
+
+  private final RoutingContext ctx;
+  private final HttpServerResponse response;
+  private final CompletionRequest request;
+  private final String requestId;
+  private final String id;
+  private final SseWriter sse;
+  private final MessagesStream stream;
+  private final StringBuilder text = new StringBuilder();
+  private final ChoiceExtras extras = new ChoiceExtras();
+  private boolean headSent;
+
+  MessagesAnswerWriter(RoutingContext ctx, CompletionRequest request, String requestId) {
+    this.ctx = ctx;
+    this.response = ctx.response();
+    this.request = request;
+    this.requestId = requestId;
+    this.id = MessagesFormat.messageId(requestId);
+    this.sse = new SseWriter(response);
+    this.stream = new MessagesStream(id, request.model(), sse::event);
+  }
+
+  @Override
+  public void delta(String piece, JsonObject extra) {
+    if (request.stream()) {
+      begin();
+      stream.delta(piece, extra);
+      return;
+    }
+    text.append(piece);
+    if (extra != null) {
+      extras.add(extra);
+    }
+  }
+
+  @Override
+  public Future<Void> complete(String finishReason, Usage usage, JsonObject wholeAnswer) {
+    if (!request.stream()) {
+      return response.putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON)
+          .end(MessagesFormat.completeMessage(id, request.model(), text.toString(), extras, finishReason, usage)
+              .toBuffer());
+    }
+    begin();
+    stream.finish(finishReason, usage);
+    return sse.end();
+  }
+
+  @Override
+  public Future<Void> failed(ApiError error) {
+    if (!headSent) {
+      return ErrorResponder.send(ctx, error);
+    }
+    sse.event("error", AnthropicErrors.streamEvent(error));
+    return sse.end();
+  }
+
+  @Override
+  public boolean started() {
+    return headSent;
+  }
+
+  private void begin() {
+    if (!headSent) {
+      headSent = true;
+      sse.begin(requestId);
+      stream.start();
+    }
+  }
+}
