@@ -20,7 +20,13 @@ import io.switchboard.gateway.dialect.responses.ResponseStoreOptions;
 import io.switchboard.gateway.dialect.responses.ResponseStore;
 import io.switchboard.gateway.dialect.responses.ResponsesDialect;
 import io.switchboard.gateway.dialect.responses.ResponsesLookup;
+import io.switchboard.gateway.exchange.ExchangeListener;
+import io.switchboard.gateway.exchange.ExchangeListeners;
 import io.switchboard.gateway.exchange.GenerationHandler;
+import io.switchboard.gateway.exchange.listeners.AccessLogListener;
+import io.switchboard.gateway.exchange.listeners.MetricsListener;
+import io.switchboard.gateway.exchange.listeners.SpanListener;
+import io.switchboard.gateway.exchange.listeners.TokenChargeListener;
 import io.switchboard.gateway.api.ErrorResponder;
 import io.switchboard.gateway.api.GatewayServices;
 import io.switchboard.gateway.api.InFlightRequests;
@@ -64,6 +70,8 @@ import io.vertx.micrometer.PrometheusScrapingHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -158,10 +166,12 @@ public class GatewayVerticle extends VerticleBase {
     WorkerCircuits circuits = new WorkerCircuits(options.getCircuitFailureThreshold(), options.getCircuitOpenMs(),
         probeTimeoutMs(options), System::nanoTime, registry::knows);
     registry.onWorkerRemoved(circuits::forget);
+    RateLimiter rateLimiter = new RateLimiter(vertx, options.getRateLimits());
     GatewayServices services = new GatewayServices(options, registry, workerRouter,
         plane, metrics, admission, circuits,
         new RetryBackoff(options.getRetryBackoffMs(), () -> ThreadLocalRandom.current().nextDouble()),
-        new InFlightRequests(), spans, new RateLimiter(vertx, options.getRateLimits()), deadlines,
+        new InFlightRequests(), spans, rateLimiter,
+        exchangeListeners(options, metrics, rateLimiter, cluster.localNodeId()), deadlines,
         cluster.localNodeId(), plane.replyAddress());
     ClusterGauges gauges = new ClusterGauges(meterRegistry);
     gaugeTimer = vertx.setPeriodic(1000, id -> gauges.update(registry.allWorkers(),
@@ -311,6 +321,20 @@ public class GatewayVerticle extends VerticleBase {
   /** Where the API keys come from (tests check the keys file through it instead of waiting for the timer). */
   ApiKeySource apiKeySource() {
     return apiKeys;
+  }
+
+  /**
+   * What every exchange of this gateway tells what it does: its span, the metrics, the key's token budget and, with
+   * gateway.logRequests, the access log. Made once; the listeners are shared by every request.
+   */
+  private static ExchangeListener exchangeListeners(GatewayOptions options, GatewayMetrics metrics,
+                                                    RateLimiter rateLimiter, String nodeId) {
+    List<ExchangeListener> listeners = new ArrayList<>(List.of(new SpanListener(), new MetricsListener(metrics),
+        new TokenChargeListener(rateLimiter)));
+    if (options.isLogRequests()) {
+      listeners.add(new AccessLogListener(nodeId));
+    }
+    return new ExchangeListeners(listeners);
   }
 
   /**

@@ -2,6 +2,7 @@ package io.switchboard.gateway.api;
 
 import io.switchboard.gateway.GatewayOptions;
 import io.switchboard.gateway.admission.AdmissionQueue;
+import io.switchboard.gateway.exchange.ExchangeListener;
 import io.switchboard.gateway.resilience.RetryBackoff;
 import io.switchboard.gateway.resilience.WorkerCircuits;
 import io.switchboard.gateway.metrics.GatewayMetrics;
@@ -15,6 +16,8 @@ import io.switchboard.protocol.DeadlineSweep;
 /**
  * What the HTTP handlers of one gateway verticle share.
  *
+ * @param exchangeListeners told what every exchange does (metrics, spans, token charges, access log); one for the
+ *                      gateway, shared by its requests
  * @param deadlines     per-request timeouts of this verticle's event loop (checked every 50 ms)
  * @param nodeId        this node's cluster id (sent to workers, so they drop work if this node leaves)
  * @param replyAddress  where workers send this gateway's stream chunks
@@ -22,7 +25,7 @@ import io.switchboard.protocol.DeadlineSweep;
 public record GatewayServices(GatewayOptions options, WorkerRegistry registry, WorkerRouter router,
                               RequestPlane plane, GatewayMetrics metrics, AdmissionQueue admission, WorkerCircuits circuits,
                               RetryBackoff retryBackoff, InFlightRequests inFlight, RequestSpans spans,
-                              RateLimiter rateLimiter, DeadlineSweep deadlines,
+                              RateLimiter rateLimiter, ExchangeListener exchangeListeners, DeadlineSweep deadlines,
                               String nodeId,
                               String replyAddress) {
 }

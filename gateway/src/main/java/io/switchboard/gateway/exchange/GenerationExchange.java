@@ -48,6 +48,8 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
  * stops reading holds the worker back (flow control) for gateway.limits.clientStallTimeoutMs at most; then the
  * request ends with 499, its connection is closed and the generation cancelled, and the worker is not blamed.
  * Every attempt holds a permit of its worker's circuit, ended by what the attempt's outcome says about the worker.
+ * What is kept about the request beside answering it (metrics, its span, the key's token budget, the access log) is
+ * the gateway's {@link ExchangeListener}s' job: the exchange tells them what happens.
  */
 public final class GenerationExchange implements InFlightRequests.Described {
 
@@ -73,6 +75,9 @@ public final class GenerationExchange implements InFlightRequests.Described {
   private final String requestId;
   private final String endpoint;
   private final AnswerWriter answer;
+  /** What the listeners are told on every event; made once per request. */
+  private final ExchangeFacts facts;
+  private final ExchangeListener listeners;
   private final long startNanos = System.nanoTime();
   private final Set<String> triedWorkers = new HashSet<>();
   /** The text generated so far, over every worker: a migrated stream continues from it. */
@@ -102,7 +107,6 @@ public final class GenerationExchange implements InFlightRequests.Described {
   private final long deadlineEpochMs;
   /** W3C trace context sent to workers and backends: the client's trace continued, or a new one. */
   private final TraceContext trace;
-  private final RequestSpans.RequestSpan span;
   private final FirstTokenWatchdog firstTokenWatchdog;
   /** Set while the request waits for a worker of its model to have room; null otherwise. */
   private AdmissionQueue.Waiter waiter;
@@ -125,9 +129,11 @@ public final class GenerationExchange implements InFlightRequests.Described {
     this.answer = answer;
     this.route = new RouteRequest(request.model(), request.prompt(), sessionKey(services, ctx, request));
     this.deadlineEpochMs = System.currentTimeMillis() + services.options().getRequestTimeoutMs();
-    this.span = services.spans().start(endpoint + " " + shownModel, ctx.request().getHeader("traceparent"),
-        ctx.request().getHeader("tracestate"));
+    RequestSpans.RequestSpan span = services.spans().start(endpoint + " " + shownModel,
+        ctx.request().getHeader("traceparent"), ctx.request().getHeader("tracestate"));
     this.trace = span.downstream();
+    this.facts = new ExchangeFacts(requestId, endpoint, request, shownModel, ApiKeyAuth.of(ctx), span);
+    this.listeners = services.exchangeListeners();
     this.firstTokenWatchdog = new FirstTokenWatchdog(services.deadlines(), services.options().getFirstTokenTimeoutMs());
     this.stall = new ClientStall(services.deadlines(), services.options().getLimits().getClientStallTimeoutMs());
   }
@@ -143,7 +149,7 @@ public final class GenerationExchange implements InFlightRequests.Described {
   }
 
   public void start() {
-    services.metrics().requestStarted();
+    listeners.started(facts);
     services.inFlight().opened(this);
     response.closeHandler(v -> onClientGone());
     attempt(null);
@@ -188,8 +194,7 @@ public final class GenerationExchange implements InFlightRequests.Described {
     Pick pick = routed.pick();
     routedBecause = pick.reason();
     WorkerState worker = pick.worker();
-    services.metrics().routed(request.model(), services.router().policyName(request.model()), pick.reason(),
-        pick.matchedChars(), route.prompt().length());
+    listeners.routed(facts, services.router().policyName(request.model()), pick, route.prompt().length());
     triedWorkers.add(worker.workerId());
     attemptsThisLeg++;
     WorkerCircuits.Permit attemptPermit = services.circuits().routed(worker.workerId());
@@ -228,7 +233,7 @@ public final class GenerationExchange implements InFlightRequests.Described {
   }
 
   private void retryOrFail(GenerateError refusal) {
-    services.metrics().attemptFailed(request.model());
+    listeners.attemptFailed(facts, refusal);
     if (refusal.retryable()) {
       long delayMs = services.retryBackoff().delayMs(attemptsThisLeg);
       log.info("worker did not take the request; trying another", kv("requestId", requestId),
@@ -321,7 +326,7 @@ public final class GenerationExchange implements InFlightRequests.Described {
       return;
     }
     queuedSinceNanos = System.nanoTime();
-    services.metrics().queued(request.model());
+    listeners.queued(facts);
     log.info("no worker of the model can take it now; request waits in the gateway's queue",
         kv("requestId", requestId), kv("model", shownModel),
         kv("waiting", services.admission().waiting(request.model())),
@@ -370,9 +375,9 @@ public final class GenerationExchange implements InFlightRequests.Described {
       long now = System.nanoTime();
       if (firstTokenNanos < 0) {
         firstTokenNanos = now;
-        services.metrics().firstToken(request.model(), firstTokenNanos - startNanos);
+        listeners.firstToken(facts, firstTokenNanos - startNanos);
       } else {
-        services.metrics().interToken(request.model(), now - lastTextNanos);
+        listeners.interToken(facts, now - lastTextNanos);
       }
       lastTextNanos = now;
       sentExtra |= chunk.extra() != null;
@@ -423,7 +428,7 @@ public final class GenerationExchange implements InFlightRequests.Described {
     attemptsThisLeg = 0;
     stream = null;
     response.drainHandler(null);
-    services.metrics().migrated(request.model());
+    listeners.migrated(facts, error);
     log.info("worker failed mid-stream; continuing on another worker", kv("requestId", requestId),
         kv("model", shownModel), kv("workerId", error.workerId()), kv("tokensSoFar", tokensSoFar),
         kv("charsSoFar", text.length()), kv("migration", migrations), kv("migrationLimit", services.options().getMigrationLimit()),
@@ -442,7 +447,6 @@ public final class GenerationExchange implements InFlightRequests.Described {
           + " (worker " + workerId + ", request " + requestId + ")"), null);
       return;
     }
-    services.metrics().tokens(request.model(), counted);
     finish(200, null, counted, finishReason);
   }
 
@@ -532,7 +536,7 @@ public final class GenerationExchange implements InFlightRequests.Described {
 
   /**
    * The request is over for the gateway and the worker: everything it held is released now. Its outcome is
-   * recorded (metrics, span, access log) once its answer went out to the connection; an answer the client does not
+   * recorded (the listeners told it) once its answer went out to the connection; an answer the client does not
    * take within the stall timeout is recorded as 499 and its connection closed.
    */
   private void finish(int status, ApiError error, Usage usage, String finishReason) {
@@ -549,11 +553,7 @@ public final class GenerationExchange implements InFlightRequests.Described {
     if (heldAWorker) {
       services.admission().capacityFreed(request.model());
     }
-    ApiKey key = ApiKeyAuth.of(ctx);
-    if (key != null && key.tokensPerMinute() > 0) {
-      services.rateLimiter().charge(key, usage != null ? usage.promptTokens() + usage.completionTokens()
-          : tokensSoFar);
-    }
+    listeners.generationEnded(facts, usage, tokensSoFar);
     Future<Void> out = written;
     if (out == null || out.isComplete()) {
       record(out == null || out.succeeded() ? status : 499, error, usage, finishReason);
@@ -574,35 +574,12 @@ public final class GenerationExchange implements InFlightRequests.Described {
     });
   }
 
-  /** The request's outcome, once: its span, metrics and access log line. */
+  /** The request's outcome, once, to the listeners. */
   private void record(int status, ApiError error, Usage usage, String finishReason) {
     recorded = true;
-    long duration = System.nanoTime() - startNanos;
-    if (span.recording()) {
-      java.util.Map<String, Object> attributes = new java.util.HashMap<>();
-      attributes.put("switchboard.request_id", requestId);
-      attributes.put("gen_ai.request.model", shownModel);
-      attributes.put("switchboard.worker", workerId);
-      attributes.put("switchboard.routed_because", routedBecause);
-      attributes.put("switchboard.stream", request.stream());
-      attributes.put("switchboard.migrations", migrations);
-      attributes.put("switchboard.ttft_ms",
-          firstTokenNanos < 0 ? null : (firstTokenNanos - startNanos) / 1_000_000);
-      attributes.put("gen_ai.usage.input_tokens", usage == null ? null : usage.promptTokens());
-      attributes.put("gen_ai.usage.output_tokens", usage == null ? tokensSoFar : usage.completionTokens());
-      span.end(status, error == null ? null : error.getMessage(), attributes);
-    }
-    services.metrics().requestFinished(request.model(), endpoint, status, request.stream(), duration);
-    if (status == 200 && services.options().isLogRequests()) {
-      log.info("request completed", kv("requestId", requestId), kv("traceId", trace.traceId()),
-          kv("node", services.nodeId()), kv("model", shownModel),
-          kv("workerId", workerId), kv("routedBecause", routedBecause), kv("status", status),
-          kv("stream", request.stream()),
-          kv("finishReason", finishReason), kv("promptTokens", usage.promptTokens()),
-          kv("completionTokens", usage.completionTokens()), kv("cachedTokens", usage.cachedTokens()),
-          kv("ttftMs", firstTokenNanos < 0 ? null : (firstTokenNanos - startNanos) / 1_000_000),
-          kv("durationMs", duration / 1_000_000));
-    }
+    listeners.finished(new ExchangeOutcome(facts, status, error, usage, finishReason, workerId, routedBecause,
+        firstTokenNanos < 0 ? -1 : firstTokenNanos - startNanos, System.nanoTime() - startNanos, migrations,
+        tokensSoFar));
   }
 
   /** Where this request stands, for GET /admin/requests. */
