@@ -1,6 +1,7 @@
 package io.switchboard.gateway.dialect.messages;
 
 import io.switchboard.gateway.api.ApiError;
+import io.switchboard.gateway.api.ClientText;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -39,7 +40,13 @@ public final class MessagesTranslator {
 
   /** Most stop sequences OpenAI-compatible backends take (Anthropic takes more). */
   static final int MAX_STOP_SEQUENCES = 4;
-  private static final Set<String> ROLES = Set.of("user", "assistant");
+  /**
+   * {@code system} in {@code messages} is Anthropic's mid-conversation system message (Claude Code sends one). It
+   * goes to the model as user text where it stands: moved into the leading system message it would change the
+   * prompt's start on every turn (and with it the backend's prefix cache), and many chat templates refuse a system
+   * message after the first.
+   */
+  private static final Set<String> ROLES = Set.of("user", "assistant", "system");
 
   private MessagesTranslator() {
   }
@@ -149,16 +156,21 @@ public final class MessagesTranslator {
       Object role = message.getValue("role");
       if (!(role instanceof String roleName) || !ROLES.contains(roleName)) {
         throw ApiError.invalid(param + ".role", "'" + param + ".role' must be \"user\" or \"assistant\", got "
-            + describe(role) + (("system".equals(role)) ? "; put system instructions in the top-level 'system' field"
-            : "") + ".");
+            + describe(role) + ".");
       }
       Object content = message.getValue("content");
       if (content == null) {
         throw ApiError.missing(param + ".content", "'" + param + ".content' is required: a string or an array of "
             + "content blocks.");
       }
-      if (content instanceof String text) {
-        out.add(new JsonObject().put("role", roleName).put("content", text));
+      if ("system".equals(roleName)) {
+        addUserText(out, systemText(content, param + ".content"));
+      } else if (content instanceof String text) {
+        if ("user".equals(roleName)) {
+          addUserText(out, text);
+        } else {
+          out.add(new JsonObject().put("role", roleName).put("content", text));
+        }
       } else if (content instanceof JsonArray blocks) {
         if ("user".equals(roleName)) {
           userBlocks(blocks, param, out);
@@ -191,8 +203,42 @@ public final class MessagesTranslator {
       }
     }
     if (text != null || blocks.isEmpty()) {
-      out.add(new JsonObject().put("role", "user").put("content", text == null ? "" : text.toString()));
+      addUserText(out, text == null ? "" : text.toString());
     }
+  }
+
+  /**
+   * User text, joined to the user text just before it if there is one: chat templates that want user and assistant
+   * turns to alternate would refuse two user messages in a row.
+   */
+  private static void addUserText(JsonArray out, String text) {
+    if (!out.isEmpty() && out.getValue(out.size() - 1) instanceof JsonObject last && "user".equals(last.getValue("role"))
+        && last.getValue("content") instanceof String before) {
+      last.put("content", before.isEmpty() ? text : text.isEmpty() ? before : before + "\n\n" + text);
+      return;
+    }
+    out.add(new JsonObject().put("role", "user").put("content", text));
+  }
+
+  /** A mid-conversation system message's text: a string or text blocks. */
+  private static String systemText(Object content, String param) {
+    if (content instanceof String text) {
+      return text;
+    }
+    if (!(content instanceof JsonArray blocks)) {
+      throw ApiError.invalidType(param, "a string or an array of text blocks");
+    }
+    StringBuilder text = new StringBuilder();
+    for (int b = 0; b < blocks.size(); b++) {
+      String blockParam = param + "[" + b + "]";
+      JsonObject block = block(blocks.getValue(b), blockParam);
+      if (!"text".equals(block.getString("type"))) {
+        throw ApiError.invalid(blockParam + ".type", "A system message holds text blocks only, got '"
+            + ClientText.shown(block.getString("type")) + "'.");
+      }
+      text.append(text.isEmpty() ? "" : "\n").append(text(block, blockParam));
+    }
+    return text.toString();
   }
 
   private static void assistantBlocks(JsonArray blocks, String param, JsonArray out) {

@@ -51,6 +51,24 @@ class MessagesTranslatorTest {
   }
 
   @Test
+  void aMidConversationSystemMessageIsUserTextWhereItStands() {
+    // What Claude Code sends (its mid-conversation-system beta): the user's turn, then a system message.
+    JsonObject chat = chat(base().put("system", "top").put("messages", new JsonArray()
+        .add(new JsonObject().put("role", "user").put("content", new JsonArray()
+            .add(new JsonObject().put("type", "text").put("text", "reminder"))
+            .add(new JsonObject().put("type", "text").put("text", "say hi"))))
+        .add(new JsonObject().put("role", "system").put("content", "agent types: a, b"))
+        .add(new JsonObject().put("role", "assistant").put("content", "hi"))
+        .add(new JsonObject().put("role", "system").put("content", new JsonArray()
+            .add(new JsonObject().put("type", "text").put("text", "later note"))))));
+    assertThat(chat.getJsonArray("messages")).containsExactly(
+        new JsonObject().put("role", "system").put("content", "top"),
+        new JsonObject().put("role", "user").put("content", "reminder\nsay hi\n\nagent types: a, b"),
+        new JsonObject().put("role", "assistant").put("content", "hi"),
+        new JsonObject().put("role", "user").put("content", "later note"));
+  }
+
+  @Test
   void systemBlocksJoinIntoOneSystemMessage() {
     JsonObject chat = chat(base().put("system", new JsonArray()
         .add(new JsonObject().put("type", "text").put("text", "one").put("cache_control",
@@ -162,8 +180,8 @@ class MessagesTranslatorTest {
     assertThat(refused(noMessages).getMessage()).startsWith("messages: Field required");
     assertThat(refused(base().put("messages", new JsonArray())).getMessage()).contains("at least one");
     assertThat(refused(base().put("messages", "hi")).param()).isEqualTo("messages");
-    assertThat(refused(base().put("messages", new JsonArray().add(new JsonObject().put("role", "system")
-        .put("content", "x")))).getMessage()).contains("top-level 'system'");
+    assertThat(refused(base().put("messages", new JsonArray().add(new JsonObject().put("role", "robot")
+        .put("content", "x")))).param()).isEqualTo("messages[0].role");
     assertThat(refused(base().put("messages", new JsonArray().add(new JsonObject().put("role", "user"))))
         .param()).isEqualTo("messages[0].content");
     assertThat(refused(base().put("messages", new JsonArray().add(new JsonObject().put("role", "user")
