@@ -51,6 +51,28 @@ public final class RequestValidator {
   }
 
   /**
+   * Validates a chat body another dialect translated its request into, whose {@code max_tokens} is a ceiling, not a
+   * demand (Anthropic's {@code max_tokens}, the Responses API's {@code max_output_tokens}): agents set them from what
+   * they believe of the model, e.g. Claude Code's 32,000, often beyond the model's context or the gateway's cap. Such a
+   * request is not refused: the limit goes to the worker as the request's cap (at most gateway.limits.maxTokens), and
+   * the worker bounds it further by the model's context, as for a request without a limit; an answer stopped there
+   * ends with finish reason {@code length}.
+   */
+  public CompletionRequest validateWithTokenCeiling(JsonObject body) {
+    Integer ceiling = positiveInt(body, "max_tokens");
+    body.remove("max_tokens");
+    CompletionRequest request = validate(RequestKind.CHAT, body);
+    if (ceiling == null) {
+      return request;
+    }
+    SamplingParams sampling = request.sampling();
+    Integer cap = sampling.tokenCap() == null ? ceiling : Integer.valueOf(Math.min(ceiling, sampling.tokenCap()));
+    return new CompletionRequest(request.kind(), request.model(), request.body(), request.prompt(),
+        new SamplingParams(null, sampling.temperature(), sampling.topP(), sampling.stop(), sampling.seed(), cap),
+        request.stream(), request.includeUsage());
+  }
+
+  /**
    * Validates a chat or completion body already parsed, e.g. one another dialect translated its request into (no
    * encoding and parsing again).
    */

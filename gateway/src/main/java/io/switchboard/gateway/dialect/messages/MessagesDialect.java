@@ -52,6 +52,6 @@ public final class MessagesDialect implements Dialect {
 
   /** A Messages body as the chat request the exchange runs. */
   static CompletionRequest read(RequestValidator validator, JsonObject body) {
-    return validator.validate(RequestKind.CHAT, MessagesTranslator.toChat(body, false));
+    return validator.validateWithTokenCeiling(MessagesTranslator.toChat(body, false));
   }
 }

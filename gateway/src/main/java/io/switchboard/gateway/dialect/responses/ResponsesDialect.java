@@ -106,7 +106,7 @@ public final class ResponsesDialect implements Dialect {
   private Future<Call> call(RoutingContext ctx, ResponsesRequest request, JsonArray prior, String owner) {
     CompletionRequest completion;
     try {
-      completion = validator.validate(RequestKind.CHAT, request.chatBody(prior));
+      completion = validator.validateWithTokenCeiling(request.chatBody(prior));
     } catch (ApiError invalid) {
       return Future.failedFuture(renamed(invalid, request, prior));
     }

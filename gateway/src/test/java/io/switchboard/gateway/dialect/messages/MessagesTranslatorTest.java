@@ -234,10 +234,14 @@ class MessagesTranslatorTest {
   }
 
   @Test
-  void theGatewaysChatCapsStillApply() {
+  void maxTokensIsACeilingBoundedByTheGatewaysCap() {
+    // Claude Code asks for 32,000: more than the gateway's cap (and many models' context). Not refused: bounded.
     RequestValidator validator = new RequestValidator(new LimitOptions().setMaxTokens(100));
-    ApiError capped = catchThrowableOfType(ApiError.class, () -> MessagesDialect.read(validator,
-        base().put("max_tokens", 500)));
-    assertThat(capped.getMessage()).contains("at most 100");
+    CompletionRequest large = MessagesDialect.read(validator, base().put("max_tokens", 32_000));
+    assertThat(large.sampling().maxTokens()).as("no demand the worker would refuse").isNull();
+    assertThat(large.sampling().tokenLimit()).isEqualTo(100);
+    assertThat(large.body().containsKey("max_tokens")).isFalse();
+    CompletionRequest small = MessagesDialect.read(validator, base().put("max_tokens", 16));
+    assertThat(small.sampling().tokenLimit()).isEqualTo(16);
   }
 }
