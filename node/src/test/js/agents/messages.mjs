@@ -22,8 +22,11 @@ function checkMessage(message, where) {
   check(typeof message.id === 'string' && message.id.length > 0, `${where}: has an id`, message.id);
   check(['end_turn', 'max_tokens', 'stop_sequence', 'tool_use'].includes(message.stop_reason),
     `${where}: a stop_reason`, message.stop_reason);
-  check(message.usage && message.usage.input_tokens > 0 && message.usage.output_tokens > 0,
-    `${where}: usage.input_tokens and usage.output_tokens`, message.usage);
+  // Anthropic counts cached prompt tokens apart: input_tokens is only the uncached part, and may be 0.
+  check(message.usage && message.usage.input_tokens >= 0
+      && message.usage.input_tokens + (message.usage.cache_read_input_tokens ?? 0) > 0
+      && message.usage.output_tokens > 0,
+    `${where}: usage: input (input_tokens + cache_read_input_tokens) and output_tokens`, message.usage);
 }
 
 /** The error body the gateway sent is Anthropic's: {"type":"error","error":{"type":T,"message"}}. */
