@@ -29,7 +29,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code dialects: chat_cpu_us=X responses_ratio=Y messages_ratio=Z stream_chat_cpu_us=... stream_responses_ratio=...
  * stream_messages_ratio=...} (ratios: the median of the rounds' ratios to chat).
  *
- * <p>Options: {@code --url http://127.0.0.1:PORT} (the node), {@code --pid PID} (the node's process),
+ * <p>Options: {@code --url http://127.0.0.1:PORT/v1} (the node; its host and port), {@code --pid PID} (the node's process),
  * {@code --model}, {@code --connections} (32), {@code --seconds} (6 per round and dialect), {@code --rounds} (5),
  * {@code --warmup-seconds} (20, every dialect before measuring), {@code --stream-tokens} (16).
  */
@@ -38,7 +38,7 @@ public final class DialectCostBenchmark {
   private static final Map<String, String> DEFAULTS = new LinkedHashMap<>();
 
   static {
-    DEFAULTS.put("url", "http://127.0.0.1:18081");
+    DEFAULTS.put("url", "http://127.0.0.1:18081/v1");
     DEFAULTS.put("pid", "0");
     DEFAULTS.put("model", FastOpenAiBackend.MODEL);
     DEFAULTS.put("connections", "32");
