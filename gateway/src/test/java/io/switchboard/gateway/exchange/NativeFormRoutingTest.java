@@ -190,7 +190,8 @@ class NativeFormRoutingTest {
           new WorkerRouter(options::policyOf, options.getRouter(), System::nanoTime, null), plane, metrics,
           new AdmissionQueue(vertx, 0, 250), new WorkerCircuits(5, 1000, 10_000, System::nanoTime, registry::knows),
           new RetryBackoff(0, () -> 0.5), new InFlightRequests(), RequestSpans.propagateOnly(),
-          new RateLimiter(vertx, options.getRateLimits()), new DeadlineSweep(vertx, 50), "gateway-node",
+          new RateLimiter(vertx, options.getRateLimits()), new ExchangeListener() { }, new DeadlineSweep(vertx, 50),
+          "gateway-node",
           plane.replyAddress());
       ChatDialect chat = new ChatDialect(RequestKind.CHAT, new RequestValidator(options.getLimits()));
       Dialect messages = new Dialect() {
