@@ -2,6 +2,7 @@ package io.switchboard.protocol;
 
 import io.vertx.core.json.JsonObject;
 
+import java.util.Collection;
 import java.util.Objects;
 
 /**
@@ -24,6 +25,9 @@ import java.util.Objects;
  *                       on the gRPC plane, where chunks flow back on the call itself
  * @param initialCredits event-bus plane only: how many chunks the worker may send before the gateway grants
  *                       more (the gRPC plane uses HTTP/2 flow control instead)
+ * @param nativeForm     the client's request in its own dialect (Responses, Messages), for a worker whose backend
+ *                       serves that dialect; null for a chat request, for a worker that does not list the dialect,
+ *                       and for a resumed attempt. A worker that does not serve it uses {@link #body()}.
  */
 public record GenerateRequest(
     String streamId,
@@ -38,7 +42,16 @@ public record GenerateRequest(
     ResumeState resume,
     String gatewayNodeId,
     String replyAddress,
-    int initialCredits) {
+    int initialCredits,
+    NativeForm nativeForm) {
+
+  /** A request without a native form (a chat request, or one a worker answers through chat). */
+  public GenerateRequest(String streamId, String requestId, String model, RequestKind kind, JsonObject body,
+                         String prompt, SamplingParams sampling, long deadlineEpochMs, TraceContext trace,
+                         ResumeState resume, String gatewayNodeId, String replyAddress, int initialCredits) {
+    this(streamId, requestId, model, kind, body, prompt, sampling, deadlineEpochMs, trace, resume, gatewayNodeId,
+        replyAddress, initialCredits, null);
+  }
 
   public GenerateRequest {
     Objects.requireNonNull(streamId, "streamId");
@@ -57,8 +70,25 @@ public record GenerateRequest(
     return body.getBoolean("stream", false);
   }
 
+  /**
+   * This request as a worker listing {@code nativeDialects} gets it: with its native form only when the worker serves
+   * that dialect and the request is not resumed (a partial answer is continued through chat), else without one.
+   */
+  public GenerateRequest forWorker(Collection<String> nativeDialects) {
+    if (nativeForm == null || nativeForm.servedBy(nativeDialects) && resume.isEmpty()) {
+      return this;
+    }
+    return new GenerateRequest(streamId, requestId, model, kind, body, prompt, sampling, deadlineEpochMs, trace,
+        resume, gatewayNodeId, replyAddress, initialCredits, null);
+  }
+
+  /** The native form a worker should act on: null when there is none or the request is resumed. */
+  public NativeForm nativeToServe() {
+    return resume.isEmpty() ? nativeForm : null;
+  }
+
   public JsonObject toJson() {
-    return new JsonObject()
+    JsonObject json = new JsonObject()
         .put("streamId", streamId)
         .put("requestId", requestId)
         .put("model", model)
@@ -72,6 +102,10 @@ public record GenerateRequest(
         .put("gatewayNodeId", gatewayNodeId)
         .put("replyAddress", replyAddress)
         .put("initialCredits", initialCredits);
+    if (nativeForm != null) {
+      json.put("native", nativeForm.toJson()); // absent otherwise: an older worker sees the message it knows
+    }
+    return json;
   }
 
   public static GenerateRequest fromJson(JsonObject json) {
@@ -88,6 +122,7 @@ public record GenerateRequest(
         ResumeState.fromJson(json.getJsonObject("resume")),
         json.getString("gatewayNodeId"),
         json.getString("replyAddress"),
-        json.getInteger("initialCredits", 0));
+        json.getInteger("initialCredits", 0),
+        NativeForm.fromJson(json.getJsonObject("native")));
   }
 }

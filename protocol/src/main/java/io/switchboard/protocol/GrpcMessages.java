@@ -58,6 +58,9 @@ public final class GrpcMessages {
     if (request.gatewayNodeId() != null) {
       call.setGatewayNodeId(request.gatewayNodeId());
     }
+    if (request.nativeForm() != null) {
+      call.setNativeDialect(request.nativeForm().dialect()).setNativeBodyJson(request.nativeForm().body().encode());
+    }
     return call.build();
   }
 
@@ -71,6 +74,14 @@ public final class GrpcMessages {
       body = call.getBodyJson().isEmpty() ? new JsonObject() : new JsonObject(call.getBodyJson());
     } catch (RuntimeException notJson) {
       throw new IllegalArgumentException("body_json is not a JSON object: " + notJson.getMessage());
+    }
+    NativeForm nativeForm = null;
+    if (!call.getNativeDialect().isEmpty()) {
+      try {
+        nativeForm = new NativeForm(call.getNativeDialect(), new JsonObject(call.getNativeBodyJson()));
+      } catch (RuntimeException notJson) {
+        throw new IllegalArgumentException("native_body_json is not a JSON object: " + notJson.getMessage());
+      }
     }
     Sampling sampling = call.getSampling();
     SamplingParams params = new SamplingParams(
@@ -94,7 +105,8 @@ public final class GrpcMessages {
         new ResumeState(call.getResume().getText(), call.getResume().getCompletionTokens()),
         emptyToNull(call.getGatewayNodeId()),
         "",
-        0);
+        0,
+        nativeForm);
   }
 
   public static GenerateEvent accepted(String workerId) {

@@ -24,13 +24,16 @@ import java.util.List;
  * @param embeddingModels the served models that also answer {@code /v1/embeddings}
  * @param unavailable null when the engine can take work; otherwise why not, in an operator's words (its
  *                  backend is down, restarting, ...): the gateway does not route to it and says why
+ * @param nativeDialects the dialects the worker's backend serves natively now (an openai worker probes its backend
+ *                  when it comes up); null when the worker does not report them (then its record's list holds)
  */
 public record LoadReport(String workerId, String nodeId, String model, int inFlight, int queued, int freeSlots,
                          int slots, boolean draining, long sentAtMs, JsonObject engine, List<String> models,
-                         List<String> embeddingModels, String unavailable) {
+                         List<String> embeddingModels, String unavailable, List<String> nativeDialects) {
 
   public LoadReport {
     engine = engine == null ? new JsonObject() : engine;
+    nativeDialects = nativeDialects == null ? null : List.copyOf(nativeDialects);
     models = models == null ? List.of() : List.copyOf(models);
     embeddingModels = embeddingModels == null ? List.of() : List.copyOf(embeddingModels);
   }
@@ -40,13 +43,21 @@ public record LoadReport(String workerId, String nodeId, String model, int inFli
     this(workerId, nodeId, model, inFlight, queued, freeSlots, slots, draining, sentAtMs, null, null, null, null);
   }
 
+  /** A report that says nothing of native dialects (the worker's record holds). */
+  public LoadReport(String workerId, String nodeId, String model, int inFlight, int queued, int freeSlots, int slots,
+                    boolean draining, long sentAtMs, JsonObject engine, List<String> models,
+                    List<String> embeddingModels, String unavailable) {
+    this(workerId, nodeId, model, inFlight, queued, freeSlots, slots, draining, sentAtMs, engine, models,
+        embeddingModels, unavailable, null);
+  }
+
   /** The models served now: {@link #models()}, or {@link #model()} alone when that list is empty. */
   public List<String> servedModels() {
     return models.isEmpty() ? (model == null || model.isEmpty() ? List.of() : List.of(model)) : models;
   }
 
   public JsonObject toJson() {
-    return new JsonObject()
+    JsonObject json = new JsonObject()
         .put("workerId", workerId)
         .put("nodeId", nodeId)
         .put("model", model)
@@ -60,6 +71,10 @@ public record LoadReport(String workerId, String nodeId, String model, int inFli
         .put("models", new JsonArray(models))
         .put("embeddingModels", new JsonArray(embeddingModels))
         .put("unavailable", unavailable);
+    if (nativeDialects != null) {
+      json.put("nativeDialects", new JsonArray(nativeDialects));
+    }
+    return json;
   }
 
   public static LoadReport fromJson(JsonObject json) {
@@ -76,7 +91,8 @@ public record LoadReport(String workerId, String nodeId, String model, int inFli
         json.getJsonObject("engine"),
         strings(json.getJsonArray("models")),
         strings(json.getJsonArray("embeddingModels")),
-        json.getString("unavailable"));
+        json.getString("unavailable"),
+        json.containsKey("nativeDialects") ? strings(json.getJsonArray("nativeDialects")) : null);
   }
 
   private static List<String> strings(JsonArray array) {

@@ -49,7 +49,9 @@ public record PlaneMessageLimit(int maxBytes) {
    * encoded for the check, so ordinary requests cost nothing here.
    */
   public long sizeIfTooLarge(GenerateRequest request, long rawBodyBytes) {
-    long bound = REENCODED_GROWTH * Math.max(0, rawBodyBytes)
+    // A native form carries the client's body a second time (the chat body is translated from it).
+    int bodies = request.nativeForm() == null ? 1 : 2;
+    long bound = (long) bodies * REENCODED_GROWTH * Math.max(0, rawBodyBytes)
         + (long) UTF8_BYTES_PER_CHAR * (request.prompt().length() + request.resume().text().length())
         + FIELD_BYTES + RESERVED_BYTES;
     if (bound <= maxBytes) {

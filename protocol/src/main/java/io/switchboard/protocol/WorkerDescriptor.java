@@ -1,6 +1,9 @@
 package io.switchboard.protocol;
 
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+
+import java.util.List;
 
 /**
  * The discovery record schema of a worker: what a worker publishes through Vert.x Service Discovery so any
@@ -16,9 +19,13 @@ import io.vertx.core.json.JsonObject;
  * @param contextLength the model's context window in tokens
  * @param endpoints     request-plane endpoints, e.g. {@code {"eventbus":"switchboard.worker.X.generate",
  *                      "grpc":"127.0.0.1:40123"}} (the gRPC one is the node's shared server, the port really bound)
+ * @param nativeDialects the dialects besides OpenAI chat whose requests the worker's backend serves as the client
+ *                      wrote them ({@link NativeForm#RESPONSES}, {@link NativeForm#MESSAGES}); empty (and absent
+ *                      from the record) for none. An openai worker that learns them after it announced itself
+ *                      reports them in its load reports ({@link LoadReport#nativeDialects()}).
  */
 public record WorkerDescriptor(String workerId, String nodeId, String model, String engine, int slots,
-                               int contextLength, JsonObject endpoints) {
+                               int contextLength, JsonObject endpoints, List<String> nativeDialects) {
 
   public static final String RECORD_TYPE = "switchboard-worker";
   public static final String ENDPOINT_EVENTBUS = "eventbus";
@@ -26,6 +33,13 @@ public record WorkerDescriptor(String workerId, String nodeId, String model, Str
 
   public WorkerDescriptor {
     endpoints = endpoints == null ? new JsonObject() : endpoints;
+    nativeDialects = nativeDialects == null ? List.of() : List.copyOf(nativeDialects);
+  }
+
+  /** A worker that serves no dialect natively. */
+  public WorkerDescriptor(String workerId, String nodeId, String model, String engine, int slots, int contextLength,
+                          JsonObject endpoints) {
+    this(workerId, nodeId, model, engine, slots, contextLength, endpoints, List.of());
   }
 
   public String recordName() {
@@ -33,7 +47,7 @@ public record WorkerDescriptor(String workerId, String nodeId, String model, Str
   }
 
   public JsonObject toJson() {
-    return new JsonObject()
+    JsonObject json = new JsonObject()
         .put("workerId", workerId)
         .put("nodeId", nodeId)
         .put("model", model)
@@ -41,6 +55,10 @@ public record WorkerDescriptor(String workerId, String nodeId, String model, Str
         .put("slots", slots)
         .put("contextLength", contextLength)
         .put("endpoints", endpoints);
+    if (!nativeDialects.isEmpty()) {
+      json.put("nativeDialects", new JsonArray(nativeDialects)); // absent: a record older gateways know as it was
+    }
+    return json;
   }
 
   public static WorkerDescriptor fromJson(JsonObject json) {
@@ -51,6 +69,11 @@ public record WorkerDescriptor(String workerId, String nodeId, String model, Str
         json.getString("engine"),
         json.getInteger("slots", 1),
         json.getInteger("contextLength", 0),
-        json.getJsonObject("endpoints"));
+        json.getJsonObject("endpoints"),
+        strings(json.getJsonArray("nativeDialects")));
+  }
+
+  static List<String> strings(JsonArray array) {
+    return array == null ? List.of() : array.stream().map(String::valueOf).toList();
   }
 }

@@ -208,7 +208,7 @@ public final class GenerationRunner {
     String unavailable = heldBecause != null ? heldBecause : engine.unavailableReason();
     return new LoadReport(workerId, nodeId, options.announcedModel(), scheduler.running(), scheduler.queued(),
         scheduler.free(), scheduler.slots(), draining, System.currentTimeMillis(), engine.status(),
-        engine.models(), engine.embeddingModels(), unavailable);
+        engine.models(), engine.embeddingModels(), unavailable, engine.nativeDialects());
   }
 
   /** Not draining, not drained by an operator, and the engine can take work (its backend is up). */

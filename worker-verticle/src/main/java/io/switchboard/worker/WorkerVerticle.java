@@ -84,7 +84,7 @@ public class WorkerVerticle extends VerticleBase {
       endpoints.put(WorkerDescriptor.ENDPOINT_GRPC, grpcPlane.endpoint());
     }
     WorkerDescriptor descriptor = new WorkerDescriptor(workerId, nodeId, options.announcedModel(), engine.kind(),
-        options.getSlots(), options.getContextLength(), endpoints);
+        options.getSlots(), options.getContextLength(), endpoints, engine.nativeDialects());
     announcer = new WorkerAnnouncer(vertx, descriptor, trust);
     memberLeft = vertx.eventBus().localConsumer(Addresses.MEMBER_LEFT_LOCAL,
         message -> runner.cancelForGatewayNode(message.body()));

@@ -200,7 +200,8 @@ public final class GenerationExchange implements InFlightRequests.Described {
     WorkerCircuits.Permit attemptPermit = services.circuits().routed(worker.workerId());
     permit = attemptPermit;
     workerId = worker.workerId();
-    services.plane().open(worker, generate).onComplete(opened -> {
+    // The client's own body only to a worker whose backend serves its dialect (never on a resumed attempt).
+    services.plane().open(worker, generate.forWorker(worker.nativeDialects())).onComplete(opened -> {
       if (opened.failed()) {
         GenerateError refusal = opened.cause() instanceof WorkerRefusedException refused ? refused.error()
             : GenerateError.of(GenerateError.Code.ENGINE_FAILED, String.valueOf(opened.cause().getMessage()),
@@ -255,7 +256,7 @@ public final class GenerationExchange implements InFlightRequests.Described {
     return new GenerateRequest(RandomIds.next(), requestId, request.model(), request.kind(),
         request.body(), request.prompt(), request.sampling(), deadlineEpochMs,
         trace, resume, services.nodeId(), services.replyAddress(),
-        services.options().getStreamCredits());
+        services.options().getStreamCredits(), resume.isEmpty() ? request.nativeForm() : null);
   }
 
   /**

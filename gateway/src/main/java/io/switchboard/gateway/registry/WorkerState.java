@@ -71,6 +71,14 @@ public record WorkerState(WorkerDescriptor descriptor, LoadReport load, long las
     return embeddingModels().contains(model);
   }
 
+  /**
+   * The dialects the worker's backend serves natively: from its last load report when it says (an openai worker
+   * learns them from its backend at run time), else its record's.
+   */
+  public List<String> nativeDialects() {
+    return load != null && load.nativeDialects() != null ? load.nativeDialects() : descriptor.nativeDialects();
+  }
+
   public boolean routable() {
     return exclusion == null;
   }
@@ -118,6 +126,7 @@ public record WorkerState(WorkerDescriptor descriptor, LoadReport load, long las
         .put("slots", descriptor.slots())
         .put("contextLength", descriptor.contextLength())
         .put("endpoints", descriptor.endpoints())
+        .put("nativeDialects", new JsonArray(nativeDialects()))
         .put("status", routable() ? "routable" : "excluded")
         .put("openFromThisGateway", openHere.get())
         .put("lastReportAgeMs", lastReportAgeMs);

@@ -39,6 +39,16 @@ public interface Engine {
   }
 
   /**
+   * The dialects besides OpenAI chat ({@link io.switchboard.protocol.NativeForm#RESPONSES},
+   * {@link io.switchboard.protocol.NativeForm#MESSAGES}) whose requests the engine passes to its backend as the client
+   * wrote them; it may learn them at run time (an openai engine probes its backend). A request's native form in
+   * another dialect, or on a resumed attempt, is answered from its chat body. Empty by default.
+   */
+  default List<String> nativeDialects() {
+    return List.of();
+  }
+
+  /**
    * Null when the engine can take work now; otherwise why not, in an operator's words (its backend is down or
    * restarting). The gateway routes nothing to it meanwhile and shows the reason in /admin/cluster.
    */

@@ -4,6 +4,8 @@ import io.switchboard.protocol.DeadlineSweep;
 import io.switchboard.protocol.DiscoveryTrust;
 import io.switchboard.protocol.GenerateError;
 import io.switchboard.protocol.GenerateRequest;
+import io.switchboard.protocol.NativeForm;
+import io.switchboard.protocol.RequestKind;
 import io.switchboard.protocol.Usage;
 import io.switchboard.worker.engine.ChunkSink;
 import io.switchboard.worker.engine.Engine;
@@ -12,6 +14,7 @@ import io.switchboard.worker.engine.ReleasingSink;
 import io.switchboard.worker.openai.BackendEndpoint;
 import io.switchboard.worker.openai.BackendFieldPolicy;
 import io.switchboard.worker.openai.BackendKind;
+import io.switchboard.worker.openai.NativeStreamingCall;
 import io.switchboard.worker.openai.OpenAiStreamingCall;
 import io.switchboard.worker.rpc.RpcPool;
 import io.switchboard.worker.rpc.RpcProbe;
@@ -30,6 +33,7 @@ import org.slf4j.LoggerFactory;
 
 import java.net.ServerSocket;
 import java.net.URI;
+import java.util.List;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
@@ -46,6 +50,7 @@ public final class LlamaCppEngine implements Engine {
   private static final long HEALTH_RETRY_MS = 250;
   /** How long llama-server may send nothing mid-answer (or before its first byte: a long prompt's prefill). */
   private static final long IDLE_TIMEOUT_MS = 120_000;
+  private static final List<String> NATIVE_DIALECTS = List.of(NativeForm.RESPONSES, NativeForm.MESSAGES);
 
   private final Vertx vertx;
   private final LlamaCppOptions options;
@@ -88,6 +93,12 @@ public final class LlamaCppEngine implements Engine {
   @Override
   public String kind() {
     return KIND;
+  }
+
+  /** llama-server serves the Responses and Messages APIs itself (tools/server: server-chat.cpp, server-task.cpp). */
+  @Override
+  public List<String> nativeDialects() {
+    return NATIVE_DIALECTS;
   }
 
   @Override
@@ -157,7 +168,9 @@ public final class LlamaCppEngine implements Engine {
           + "llama-server for a changed rpc pool; try another worker", workerId));
       return () -> { };
     }
-    GenerateError refused = fields.check(request.body(), backendName, workerId);
+    NativeForm form = request.nativeToServe();
+    boolean passThrough = form != null && request.kind() == RequestKind.CHAT && NATIVE_DIALECTS.contains(form.dialect());
+    GenerateError refused = fields.check(passThrough ? form.body() : request.body(), backendName, workerId);
     if (refused != null) {
       sink.fail(refused);
       return () -> { };
@@ -165,8 +178,12 @@ public final class LlamaCppEngine implements Engine {
     active++;
     ReleasingSink counted = new ReleasingSink(sink, this::released);
     // A supervised llama-server's context per slot is known; an attached one's is not.
-    OpenAiStreamingCall call = new OpenAiStreamingCall(client, endpoint, BackendKind.LLAMACPP,
-        options.supervises() ? options.getContextSize() : 0, null, deadlines, IDLE_TIMEOUT_MS, workerId, request, counted).start();
+    int context = options.supervises() ? options.getContextSize() : 0;
+    Generation call = passThrough
+        ? new NativeStreamingCall(client, endpoint, BackendKind.LLAMACPP, context, null, deadlines, IDLE_TIMEOUT_MS,
+            workerId, request, counted).start()
+        : new OpenAiStreamingCall(client, endpoint, BackendKind.LLAMACPP, context, null, deadlines, IDLE_TIMEOUT_MS,
+            workerId, request, counted).start();
     return () -> {
       call.cancel();
       counted.release();

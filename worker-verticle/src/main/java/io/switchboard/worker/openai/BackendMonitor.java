@@ -49,6 +49,7 @@ final class BackendMonitor {
   private boolean readingModels;
   private boolean readingMetrics;
   private final long[] timers = {-1, -1, -1};
+  private Runnable onHealthy = () -> { };
 
   BackendMonitor(Vertx vertx, HttpClient client, BackendEndpoint endpoint, OpenAiOptions options,
                  BackendModelCatalog catalog, String workerId) {
@@ -74,6 +75,11 @@ final class BackendMonitor {
       }
       return Future.succeededFuture();
     });
+  }
+
+  /** Called each time the backend turns healthy (at start too), e.g. to probe what it serves. */
+  void onHealthy(Runnable action) {
+    this.onHealthy = action;
   }
 
   void stop() {
@@ -158,6 +164,7 @@ final class BackendMonitor {
           if (catalog.isEmpty()) {
             readModels();
           }
+          onHealthy.run();
         }
         return;
       }

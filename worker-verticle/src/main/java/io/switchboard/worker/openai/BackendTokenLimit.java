@@ -56,6 +56,21 @@ final class BackendTokenLimit {
   }
 
   /**
+   * Writes the limit into a native body's {@code field} ({@code max_output_tokens} of the Responses API,
+   * {@code max_tokens} of the Messages API), by the same rule as a chat body's: always for kinds that would
+   * generate without end, else only when the client set a limit (clamped to the gateway's cap); the worker watches
+   * the stream otherwise ({@link #watchAt()}). A native body is never a resumed part.
+   */
+  void applyTo(JsonObject body, String field) {
+    if (total == null) {
+      return;
+    }
+    if (omitted == BackendKind.OmittedLimit.UNBOUNDED || clientLimit != null) {
+      body.put(field, left());
+    }
+  }
+
+  /**
    * How many streamed tokens of this part end the stream on the worker's side ("length"), because the backend was
    * not sent the cap; 0 when the backend itself stops at the limit.
    */

@@ -3,6 +3,7 @@ package io.switchboard.worker.openai;
 import io.switchboard.protocol.DeadlineSweep;
 import io.switchboard.protocol.GenerateError;
 import io.switchboard.protocol.GenerateRequest;
+import io.switchboard.protocol.NativeForm;
 import io.switchboard.protocol.RequestKind;
 import io.switchboard.worker.engine.ChunkSink;
 import io.switchboard.worker.engine.Engine;
@@ -46,6 +47,8 @@ public final class OpenAiEngine implements Engine {
   private final DeadlineSweep deadlines;
   /** The field policy of the kind last seen (auto-detection may learn the kind after start). */
   private BackendFieldPolicy fields;
+  /** The dialects the backend serves natively: configured, or probed each time it comes up. */
+  private volatile List<String> nativeDialects;
 
   public OpenAiEngine(Vertx vertx, OpenAiOptions options, String workerId, int slots) {
     this.options = options;
@@ -59,6 +62,37 @@ public final class OpenAiEngine implements Engine {
         options.getEmbeddingModels());
     this.monitor = new BackendMonitor(vertx, controlClient, endpoint, options, catalog, workerId);
     this.deadlines = new DeadlineSweep(vertx, DEADLINE_CHECK_MS);
+    this.nativeDialects = options.probesNativeDialects() ? List.of() : options.getNativeDialects();
+    if (options.probesNativeDialects()) {
+      monitor.onHealthy(this::probeNativeDialects);
+    }
+  }
+
+  /** Asks the backend (just come up: it may be another server now) which dialects it serves natively. */
+  private void probeNativeDialects() {
+    NativeDialectProbe.probe(controlClient, endpoint, options.getConnectTimeoutMs() * 2).onComplete(probed -> {
+      if (probed.failed()) {
+        log.warn("could not learn which dialects the backend serves natively; requests in them go through chat",
+            kv("workerId", workerId), kv("backend", endpoint.name()), kv("reason", probed.cause().getMessage()));
+        return;
+      }
+      if (!probed.result().equals(nativeDialects)) {
+        log.info("backend dialects learned", kv("workerId", workerId), kv("backend", endpoint.name()),
+            kv("nativeDialects", probed.result()));
+      }
+      nativeDialects = probed.result();
+    });
+  }
+
+  @Override
+  public List<String> nativeDialects() {
+    return nativeDialects;
+  }
+
+  /** Whether this request goes to the backend in its own dialect. */
+  private boolean passesThrough(GenerateRequest request) {
+    NativeForm form = request.nativeToServe();
+    return form != null && request.kind() == RequestKind.CHAT && nativeDialects.contains(form.dialect());
   }
 
   @Override
@@ -88,7 +122,9 @@ public final class OpenAiEngine implements Engine {
           + request.model() + "' (it serves " + catalog.served() + ")", true, workerId));
       return () -> { };
     }
-    GenerateError refused = fieldPolicy().check(request.body(), endpoint.name(), workerId);
+    boolean passThrough = passesThrough(request);
+    GenerateError refused = fieldPolicy().check(passThrough ? request.nativeForm().body() : request.body(),
+        endpoint.name(), workerId);
     if (refused != null) {
       sink.fail(refused);
       return () -> { };
@@ -102,6 +138,8 @@ public final class OpenAiEngine implements Engine {
     Generation call = request.kind() == RequestKind.EMBEDDING
         ? new OpenAiEmbeddingCall(client, endpoint, backendModel, options.getIdleTimeoutMs(), workerId, request,
             counted).start()
+        : passThrough ? new NativeStreamingCall(client, endpoint, monitor.kind(), 0, backendModel, deadlines,
+            options.getIdleTimeoutMs(), workerId, request, counted).start()
         : new OpenAiStreamingCall(client, endpoint, monitor.kind(), 0, backendModel, deadlines,
             options.getIdleTimeoutMs(), workerId, request, counted).start();
     return () -> {

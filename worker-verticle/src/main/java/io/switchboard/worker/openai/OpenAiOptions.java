@@ -1,5 +1,6 @@
 package io.switchboard.worker.openai;
 
+import io.switchboard.protocol.NativeForm;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -28,6 +29,13 @@ public class OpenAiOptions {
   public static final String DEFAULT_METRICS_PATH = "/metrics";
   /** Fields the backend kind's policy refuses that this worker lets through anyway: none (BackendFieldPolicy). */
   public static final List<String> DEFAULT_PASS_FIELDS = List.of();
+  /** The nativeDialects entry that asks the worker to probe its backend for them. */
+  public static final String PROBE_NATIVE_DIALECTS = "auto";
+  /**
+   * Which dialects the backend serves natively (NativeForm: responses, messages): probed when the backend comes up
+   * (POST {} to /v1/responses and /v1/messages; 404 or 405 means not served), unless listed here ([] for none).
+   */
+  public static final List<String> DEFAULT_NATIVE_DIALECTS = List.of(PROBE_NATIVE_DIALECTS);
 
   private String url;
   private String apiKey;
@@ -44,6 +52,7 @@ public class OpenAiOptions {
   private List<String> aliases = List.of();
   private List<String> embeddingModels = List.of();
   private List<String> passFields = DEFAULT_PASS_FIELDS;
+  private List<String> nativeDialects = DEFAULT_NATIVE_DIALECTS;
 
   public OpenAiOptions() {
   }
@@ -64,6 +73,8 @@ public class OpenAiOptions {
     aliases = strings(json.getJsonArray("aliases"));
     embeddingModels = strings(json.getJsonArray("embeddingModels"));
     passFields = strings(json.getJsonArray("passFields"));
+    nativeDialects = json.containsKey("nativeDialects") ? strings(json.getJsonArray("nativeDialects"))
+        : DEFAULT_NATIVE_DIALECTS;
   }
 
   private static List<String> strings(JsonArray array) {
@@ -79,7 +90,8 @@ public class OpenAiOptions {
         .put("metricsIntervalMs", metricsIntervalMs).put("models", new JsonArray(new ArrayList<>(models)))
         .put("aliases", new JsonArray(new ArrayList<>(aliases)))
         .put("embeddingModels", new JsonArray(new ArrayList<>(embeddingModels)))
-        .put("passFields", new JsonArray(new ArrayList<>(passFields)));
+        .put("passFields", new JsonArray(new ArrayList<>(passFields)))
+        .put("nativeDialects", new JsonArray(new ArrayList<>(nativeDialects)));
   }
 
   /** Checks the settings; only called for workers whose engine is openai. */
@@ -118,6 +130,16 @@ public class OpenAiOptions {
     }
     aliasMap(path);
     requireFieldNames(path + ".passFields", passFields);
+    for (String dialect : nativeDialects) {
+      if (!NativeForm.known(dialect) && !PROBE_NATIVE_DIALECTS.equals(dialect) && !"none".equals(dialect)) {
+        throw new IllegalArgumentException(path + ".nativeDialects must be [auto] (probe the backend), a list of "
+            + NativeForm.DIALECTS + ", or [] (none), got '" + dialect + "'");
+      }
+    }
+    if (nativeDialects.contains(PROBE_NATIVE_DIALECTS) && nativeDialects.size() > 1) {
+      throw new IllegalArgumentException(path + ".nativeDialects: auto (probe the backend) cannot be combined with "
+          + "a list, got " + nativeDialects);
+    }
   }
 
   /** Fails unless every entry is a plain top-level field name, as a request body names it. */
@@ -270,6 +292,21 @@ public class OpenAiOptions {
 
   public OpenAiOptions setEmbeddingModels(List<String> embeddingModels) {
     this.embeddingModels = List.copyOf(embeddingModels);
+    return this;
+  }
+
+  /** Whether the worker probes its backend for the dialects it serves natively (nativeDialects: [auto]). */
+  public boolean probesNativeDialects() {
+    return nativeDialects.contains(PROBE_NATIVE_DIALECTS);
+  }
+
+  /** The configured native dialects (meaningless when {@link #probesNativeDialects()}); "none" is dropped. */
+  public List<String> getNativeDialects() {
+    return nativeDialects.stream().filter(NativeForm::known).toList();
+  }
+
+  public OpenAiOptions setNativeDialects(List<String> nativeDialects) {
+    this.nativeDialects = List.copyOf(nativeDialects);
     return this;
   }
 

@@ -87,6 +87,8 @@ final class FixtureBackend implements AutoCloseable {
     switch (request.path()) {
       case "/v1/models" -> request.response().putHeader("content-type", "application/json").end(models);
       case "/health" -> request.response().setStatusCode(healthStatus).end();
+      // A chat-only server, as far as the workers' native-dialect probe can tell.
+      case "/v1/responses", "/v1/messages" -> request.response().setStatusCode(404).end("Not Found");
       case "/metrics" -> {
         if (metrics == null) {
           request.response().setStatusCode(404).end("Not Found");

@@ -288,6 +288,22 @@ class OpenAiEngineTest {
   }
 
   @Test
+  void aBackendThatAnswers404OnTheNativePathsServesNoDialectNatively() throws Exception {
+    FixtureBackend backend = backend("vllm");
+    OpenAiEngine engine = engine(fastPolling(backend));
+    long until = System.currentTimeMillis() + 5_000;
+    while (!backend.paths.contains("POST /v1/messages") && System.currentTimeMillis() < until) {
+      Thread.sleep(20);
+    }
+
+    assertThat(backend.paths).contains("POST /v1/responses", "POST /v1/messages");
+    assertThat(OnContext.call(context, engine::nativeDialects)).isEmpty();
+    OpenAiEngine configured = engine(fastPolling(backend).setNativeDialects(List.of("messages")));
+    assertThat(OnContext.call(context, configured::nativeDialects)).as("configured, not probed")
+        .containsExactly("messages");
+  }
+
+  @Test
   void theRequestIdAndTraceContextReachTheBackend() throws Exception {
     FixtureBackend backend = backend("vllm");
     OpenAiEngine engine = engine(fastPolling(backend));
