@@ -5,6 +5,7 @@ import io.switchboard.gateway.api.CompletionRequest;
 import io.switchboard.gateway.api.RequestValidator;
 import io.switchboard.gateway.exchange.AnswerWriter;
 import io.switchboard.gateway.exchange.Dialect;
+import io.switchboard.protocol.NativeForm;
 import io.switchboard.protocol.RequestKind;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -52,6 +53,8 @@ public final class MessagesDialect implements Dialect {
 
   /** A Messages body as the chat request the exchange runs. */
   static CompletionRequest read(RequestValidator validator, JsonObject body) {
-    return validator.validateWithTokenCeiling(MessagesTranslator.toChat(body, false));
+    CompletionRequest chat = validator.validateWithTokenCeiling(MessagesTranslator.toChat(body, false));
+    // A worker whose backend serves /v1/messages gets the request as written, unless the gateway had to reshape it.
+    return MessagesTranslator.servableAsWritten(body) ? chat.withNative(NativeForm.MESSAGES, body) : chat;
   }
 }

@@ -183,6 +183,21 @@ public final class MessagesTranslator {
     }
   }
 
+  /**
+   * Whether a backend that serves the Messages API itself may get {@code body} as the client wrote it: not when it
+   * holds what the gateway reshapes for chat templates (system messages inside {@code messages}).
+   */
+  static boolean servableAsWritten(JsonObject body) {
+    if (body.getValue("messages") instanceof JsonArray messages) {
+      for (Object message : messages) {
+        if (message instanceof JsonObject turn && "system".equals(turn.getValue("role"))) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
   private static void userBlocks(JsonArray blocks, String param, JsonArray out) {
     StringBuilder text = null;
     for (int b = 0; b < blocks.size(); b++) {

@@ -8,6 +8,7 @@ import io.switchboard.gateway.exchange.AnswerWriter;
 import io.switchboard.gateway.exchange.Dialect;
 import io.switchboard.gateway.security.ApiKey;
 import io.switchboard.gateway.security.ApiKeyAuth;
+import io.switchboard.protocol.NativeForm;
 import io.switchboard.protocol.RandomIds;
 import io.switchboard.protocol.RequestKind;
 import io.vertx.core.Context;
@@ -113,13 +114,17 @@ public final class ResponsesDialect implements Dialect {
     // Checked as sent, so an error names the item it came from; joined after.
     completion.body().put("messages", ResponsesRequest.leadingSystemMessagesJoined(
         completion.body().getJsonArray("messages")));
+    // A worker whose backend serves /v1/responses gets the request as written: not a chained one (the backend does
+    // not hold this cluster's stored responses) nor one whose tools the gateway had to leave out.
+    CompletionRequest toRun = request.previousResponseId == null && request.leftOutTools.isEmpty()
+        ? completion.withNative(NativeForm.RESPONSES, request.body) : completion;
     JsonArray conversation = request.conversation(prior);
     // A random id, not the request id: a client picks its x-request-id, and could otherwise reach another's response.
     String responseId = "resp_" + RandomIds.next();
     return Future.succeededFuture(new Call() {
       @Override
       public CompletionRequest request() {
-        return completion;
+        return toRun;
       }
 
       @Override

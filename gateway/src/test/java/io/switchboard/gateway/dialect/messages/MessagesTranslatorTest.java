@@ -234,6 +234,18 @@ class MessagesTranslatorTest {
   }
 
   @Test
+  void aRequestGoesAsWrittenToNativeBackendsUnlessTheGatewayReshapedIt() {
+    RequestValidator validator = new RequestValidator();
+    CompletionRequest plain = MessagesDialect.read(validator, base());
+    assertThat(plain.nativeForm().dialect()).isEqualTo("messages");
+    assertThat(plain.nativeForm().body()).isEqualTo(base());
+    CompletionRequest reshaped = MessagesDialect.read(validator, base().put("messages", new JsonArray()
+        .add(new JsonObject().put("role", "user").put("content", "hi"))
+        .add(new JsonObject().put("role", "system").put("content", "note"))));
+    assertThat(reshaped.nativeForm()).as("a mid-conversation system message is the gateway's to reshape").isNull();
+  }
+
+  @Test
   void maxTokensIsACeilingBoundedByTheGatewaysCap() {
     // Claude Code asks for 32,000: more than the gateway's cap (and many models' context). Not refused: bounded.
     RequestValidator validator = new RequestValidator(new LimitOptions().setMaxTokens(100));
