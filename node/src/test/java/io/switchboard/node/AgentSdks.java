@@ -3,19 +3,13 @@ package io.switchboard.node;
 import io.vertx.core.json.JsonObject;
 
 import java.io.BufferedReader;
-import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,14 +22,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The official OpenAI and Anthropic npm SDKs, installed from the npm registry by {@code npm ci} from the committed
- * package-lock.json of node/src/test/js/agents into ~/.cache/switchboard/agents-sdk/HASH (HASH of package.json and
- * the lock; reused while they do not change), and the scenario scripts beside them run with {@code node}.
+ * package-lock.json of node/src/test/js/agents into ~/.cache/switchboard/agents-sdk/HASH ({@link NpmPackages}), and
+ * the scenario scripts beside them run with {@code node}.
  */
 final class AgentSdks {
 
   static final Path SOURCE = NodeProcess.REPO.resolve("node/src/test/js/agents").toAbsolutePath().normalize();
-  static final Path CACHE = Path.of(System.getProperty("user.home"), ".cache", "switchboard");
-  private static final String INSTALLED = ".switchboard-installed";
 
   private static Path workDir;
 
@@ -91,19 +83,7 @@ final class AgentSdks {
     if (workDir != null) {
       return workDir;
     }
-    String nodeVersion = tool("node", "--version");
-    String npmVersion = tool("npm", "--version");
-    int major = Integer.parseInt(nodeVersion.replaceFirst("^v", "").split("\\.")[0]);
-    assertThat(major).as("the SDK suite needs Node.js 20 or newer; found %s", nodeVersion).isGreaterThanOrEqualTo(20);
-
-    MessageDigest sha = MessageDigest.getInstance("SHA-256");
-    sha.update(Files.readAllBytes(SOURCE.resolve("package.json")));
-    sha.update(Files.readAllBytes(SOURCE.resolve("package-lock.json")));
-    String hash = HexFormat.of().formatHex(sha.digest()).substring(0, 16);
-    Path installed = CACHE.resolve("agents-sdk").resolve(hash);
-    if (!Files.exists(installed.resolve(INSTALLED))) {
-      install(installed, nodeVersion, npmVersion);
-    }
+    Path installed = NpmPackages.install(SOURCE, "agents-sdk", "agent-sdks", List.of());
 
     Path dir = Path.of("target", "agent-sdks").toAbsolutePath();
     Files.createDirectories(dir);
@@ -118,49 +98,6 @@ final class AgentSdks {
     Files.createSymbolicLink(modules, installed.resolve("node_modules"));
     workDir = dir;
     return dir;
-  }
-
-  private static void install(Path installed, String nodeVersion, String npmVersion) throws Exception {
-    Path staging = installed.resolveSibling(installed.getFileName() + ".tmp-" + ProcessHandle.current().pid());
-    deleteTree(staging);
-    Files.createDirectories(staging);
-    Files.copy(SOURCE.resolve("package.json"), staging.resolve("package.json"));
-    Files.copy(SOURCE.resolve("package-lock.json"), staging.resolve("package-lock.json"));
-    Path log = Files.createDirectories(Path.of("target", "it-logs")).resolve("agent-sdks-npm-ci.log");
-    // --ignore-scripts: the SDKs need no install scripts; the registry is npm's (the lock names no other).
-    Process npm = new ProcessBuilder("npm", "ci", "--cache", CACHE.resolve("npm").toString(), "--no-audit",
-        "--no-fund", "--ignore-scripts", "--loglevel", "warn")
-        .directory(staging.toFile()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    boolean done = npm.waitFor(5, TimeUnit.MINUTES);
-    if (!done) {
-      npm.destroyForcibly().waitFor();
-    }
-    assertThat(done && npm.exitValue() == 0).as("npm ci of the SDKs (node %s, npm %s) failed; see %s:%n%s",
-        nodeVersion, npmVersion, log, Files.readString(log)).isTrue();
-    Files.writeString(staging.resolve(INSTALLED), "npm ci, node " + nodeVersion + ", npm " + npmVersion + "\n");
-    Files.writeString(staging.resolve("node_modules").resolve(INSTALLED), "see ../" + INSTALLED + "\n");
-    try {
-      Files.move(staging, installed, StandardCopyOption.ATOMIC_MOVE);
-    } catch (FileAlreadyExistsException | AtomicMoveNotSupportedException | java.nio.file.DirectoryNotEmptyException
-             raced) {
-      // Another build installed the same lock meanwhile: use its copy.
-      deleteTree(staging);
-      assertThat(installed.resolve(INSTALLED)).exists();
-    }
-  }
-
-  /** The first line {@code NAME ARG} prints; a clear failure where the tool is missing. */
-  private static String tool(String name, String arg) throws Exception {
-    try {
-      Process process = new ProcessBuilder(name, arg).redirectErrorStream(true).start();
-      String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-      assertThat(process.waitFor(60, TimeUnit.SECONDS) && process.exitValue() == 0)
-          .as("`%s %s` failed: %s", name, arg, out).isTrue();
-      return out.lines().findFirst().orElse("");
-    } catch (IOException missing) {
-      throw new AssertionError("The agent SDK suite (AgentSdkIT) runs the official npm SDKs and needs `" + name
-          + "` on the PATH: install Node.js 20+ and npm (apt-get install nodejs npm; tools/test-all does).", missing);
-    }
   }
 
   /**
@@ -224,16 +161,5 @@ final class AgentSdks {
     Run run = new Run(suite, label, process.exitValue(), results, events, log);
     System.out.println(run.summary());
     return run;
-  }
-
-  private static void deleteTree(Path root) throws IOException {
-    if (!Files.exists(root)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(root)) {
-      for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(path);
-      }
-    }
   }
 }
