@@ -73,6 +73,23 @@ public final class ErrorResponder implements Handler<RoutingContext> {
             + "). This is a bug; the gateway's log holds the details under this request id.");
   }
 
+  /** Header the OpenAI and Anthropic SDKs (and Claude Code) obey before their own retry rules. */
+  static final String SHOULD_RETRY = "x-should-retry";
+
+  /**
+   * Whether the same request may succeed if sent again, for clients that retry on their own: not a request the
+   * client must change (a bad body or key, a model or path that is not served, a body too large); yes for a rate
+   * limit or an overloaded gateway, after Retry-After; left to the client otherwise. Without it Claude Code retried a
+   * 401 for three minutes.
+   */
+  static String shouldRetry(int status) {
+    return switch (status) {
+      case 400, 401, 403, 404, 405, 413, 422 -> "false";
+      case 429, 503 -> "true";
+      default -> null;
+    };
+  }
+
   /**
    * Sends {@code error} in the request's {@link ErrorShape} (OpenAI's unless its route installed another), if the
    * response can still take a status.
@@ -89,6 +106,10 @@ public final class ErrorResponder implements Handler<RoutingContext> {
     }
     if (error.status() == 503 && response.headers().get("retry-after") == null) {
       response.putHeader("retry-after", "1");
+    }
+    String retry = shouldRetry(error.status());
+    if (retry != null) {
+      response.putHeader(SHOULD_RETRY, retry);
     }
     return response.setStatusCode(error.status())
         .putHeader("content-type", "application/json")

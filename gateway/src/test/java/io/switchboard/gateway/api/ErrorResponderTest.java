@@ -37,6 +37,9 @@ class ErrorResponderTest {
       ctx.response().putHeader(RequestIds.HEADER, "req-named-1");
       throw new IllegalStateException("token=hunter2");
     });
+    router.get("/v1/refused/:status").handler(ctx -> {
+      throw new ApiError(Integer.parseInt(ctx.pathParam("status")), "invalid_request_error", "x", null, "no");
+    });
     ErrorResponder errors = new ErrorResponder(1024);
     router.route().failureHandler(errors);
     HttpServer server = await(vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1"));
@@ -73,5 +76,19 @@ class ErrorResponderTest {
     assertThat(response.error().getString("message")).contains("request " + id).doesNotContain("null");
     RawHttp.Response named = RawHttp.get(port, "/v1/boom", "");
     assertThat(named.error().getString("message")).contains("req-named-1").doesNotContain("hunter2");
+  }
+
+  @Test
+  void clientsThatRetryOnTheirOwnAreToldWhetherTheSameRequestMaySucceed() throws Exception {
+    // What the OpenAI and Anthropic SDKs and Claude Code obey: it retried a 401 for three minutes without it.
+    for (int status : new int[] {400, 401, 403, 404, 413}) {
+      assertThat(RawHttp.get(port, "/v1/refused/" + status, "").headers().get("x-should-retry")).as("%s", status)
+          .isEqualTo("false");
+    }
+    assertThat(RawHttp.get(port, "/v1/refused/429", "").headers().get("x-should-retry")).isEqualTo("true");
+    RawHttp.Response overloaded = RawHttp.get(port, "/v1/refused/503", "");
+    assertThat(overloaded.headers().get("x-should-retry")).isEqualTo("true");
+    assertThat(overloaded.headers().get("retry-after")).isEqualTo("1");
+    assertThat(RawHttp.get(port, "/boom", "").headers().get("x-should-retry")).as("a bug: the client's call").isNull();
   }
 }
