@@ -485,6 +485,29 @@ class DialectsOverScriptedPlaneTest {
     }
   }
 
+  @Test
+  void whenNoWorkerCanContinueAWholeAnswerIsAnErrorInTheDialectsShape() throws Exception {
+    for (String dialect : DIALECTS) {
+      String id = nextId(dialect + "-nocontinue-whole");
+      plane.script(id, failingAfter("The "), failingAfter("quick"));
+      HttpResponse<String> response = post(path(dialect), id, helloBody(dialect, false));
+      String what = dialect + ": " + response.body();
+      assertThat(response.statusCode()).as(what).isEqualTo(502);
+      String lastWorker = plane.offersOf(id).get(1).workerId();
+      JsonObject body = new JsonObject(response.body());
+      if (dialect.equals("messages")) {
+        assertThat(body.getString("type")).as(what).isEqualTo("error");
+        assertThat(body.getJsonObject("error").getString("type")).isEqualTo("api_error");
+      } else {
+        assertThat(body.getJsonObject("error").getString("code")).as(what).isEqualTo("worker_failed");
+      }
+      assertThat(body.getJsonObject("error").getString("message")).contains(lastWorker).contains(id);
+      String sample = "switchboard_requests_total{endpoint=\"" + ENDPOINTS.get(dialect) + "\",model=\"" + MODEL
+          + "\",status=\"502\"}";
+      awaitTrue("a sample " + sample, () -> get("/metrics").body().contains(sample));
+    }
+  }
+
   // ---------------------------------------------------------------------------------------------------------------
   // 5 and 7b. Client hang-up mid-stream; /admin/requests during an open stream
   // ---------------------------------------------------------------------------------------------------------------
@@ -516,6 +539,68 @@ class DialectsOverScriptedPlaneTest {
       awaitTrue(dialect + ": the hang-up cancels the stream", () -> offer.stream().cancelReason() != null);
       assertThat(offer.stream().cancelReason()).isEqualTo("client disconnected");
       awaitTrue(dialect + ": no longer listed", () -> !get("/admin/requests").body().contains(id));
+    }
+  }
+
+  @Test
+  void aWholeAnswerWaitedForIsCancelledWhenTheClientHangsUp() throws Exception {
+    for (String dialect : DIALECTS) {
+      String id = nextId(dialect + "-hangup-whole");
+      plane.script(id, new Script(r -> List.of(StreamChunk.delta(0, "Once ", 1)), true));
+      try (Socket client = RawStream.send(port, path(dialect), id, helloBody(dialect, false).encode())) {
+        awaitTrue(dialect + ": offered", () -> plane.offersOf(id).size() == 1);
+        ScriptedPlane.Offer offer = plane.onlyOffer(id);
+        awaitTrue(dialect + ": generating", () -> listed(id) != null && listed(id).getInteger("completionTokensSoFar") == 1);
+        assertThat(offer.stream().cancelReason()).isNull();
+      }
+      ScriptedPlane.Offer offer = plane.onlyOffer(id);
+      awaitTrue(dialect + ": the hang-up cancels the stream", () -> offer.stream().cancelReason() != null);
+      assertThat(offer.stream().cancelReason()).isEqualTo("client disconnected");
+    }
+  }
+
+  @Test
+  void aMigratedOpenStreamIsListedOnItsSecondWorker() throws Exception {
+    for (String dialect : DIALECTS) {
+      String id = nextId(dialect + "-migrated-open");
+      plane.script(id, failingAfter("The ", "quick "), new Script(r -> List.of(StreamChunk.delta(0, "fox", 1)), true));
+      try (RawStream client = new RawStream(port, path(dialect), id, helloBody(dialect, true).encode())) {
+        client.readUntil("fox");
+        List<ScriptedPlane.Offer> offers = plane.offersOf(id);
+        assertThat(offers).hasSize(2);
+        JsonObject listed = listed(id);
+        assertThat(listed).as("listed in /admin/requests").isNotNull();
+        assertThat(listed.getString("endpoint")).isEqualTo(ENDPOINTS.get(dialect));
+        assertThat(listed.getString("workerId")).isEqualTo(offers.get(1).workerId());
+        assertThat(listed.getInteger("migrations")).isEqualTo(1);
+        assertThat(listed.getInteger("workersTried")).isEqualTo(2);
+        assertThat(listed.getInteger("completionTokensSoFar")).isEqualTo(3);
+        offers.get(1).stream().push(StreamChunk.last(1, "", 0, "stop", new Usage(5, 3)));
+        client.readUntil(dialect.equals("chat") ? "[DONE]" : dialect.equals("responses") ? "response.completed"
+            : "message_stop");
+      }
+    }
+  }
+
+  /**
+   * Finding, not yet the gateway's behaviour: a reasoning model streams reasoning_content before its text, and the
+   * exchange counts any extra as "sentExtra", so a worker failing after the reasoning is never migrated (the stream
+   * fails) although the reasoning is neither a tool call nor logprobs. Enable to see it fail.
+   */
+  @org.junit.jupiter.api.Disabled("finding: a stream that carried reasoning_content is not migrated (GenerationExchange"
+      + ".sentExtra); see the test's javadoc")
+  @Test
+  void aReasoningStreamCutMidAnswerContinuesOnTheOtherWorker() throws Exception {
+    for (String dialect : DIALECTS) {
+      String id = nextId(dialect + "-migrate-reasoning");
+      plane.script(id, new Script(r -> List.of(StreamChunk.delta(0, "", 1, reasoning("Hmm.")),
+          StreamChunk.delta(1, "The ", 1), StreamChunk.failure(2, new GenerateError(GenerateError.Code.ENGINE_FAILED,
+              "backend connection reset", true, null))), false), continuing("fox."));
+      HttpResponse<String> response = post(path(dialect), id, helloBody(dialect, true));
+      List<Sse> events = sse(response.body());
+      assertThat(plane.offersOf(id)).as(dialect + ": " + response.body()).hasSize(2);
+      assertThat(textOf(dialect, events)).isEqualTo("The fox.");
+      assertNormalEnd(dialect, events, dialect + ": " + response.body());
     }
   }
 
@@ -790,6 +875,12 @@ class DialectsOverScriptedPlaneTest {
         HttpResponse.BodyHandlers.ofString());
   }
 
+  /** The request as GET /admin/requests lists it, or null when it is not listed. */
+  private static JsonObject listed(String requestId) {
+    return new JsonObject(get("/admin/requests").body()).getJsonArray("requests").stream()
+        .map(JsonObject.class::cast).filter(r -> requestId.equals(r.getString("requestId"))).findFirst().orElse(null);
+  }
+
   private static HttpResponse<String> get(String path) {
     try {
       return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).GET()
@@ -853,6 +944,20 @@ class DialectsOverScriptedPlaneTest {
       out.flush();
       reader = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
       status = Integer.parseInt(reader.readLine().split(" ")[1]);
+    }
+
+    /** Sends a request and reads nothing: a client waiting for a whole answer. */
+    static Socket send(int port, String path, String requestId, String body) throws IOException {
+      Socket socket = new Socket();
+      socket.connect(new InetSocketAddress("127.0.0.1", port), 5000);
+      byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+      OutputStream out = socket.getOutputStream();
+      out.write(("POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+          + "x-request-id: " + requestId + "\r\nContent-Length: " + bytes.length + "\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII));
+      out.write(bytes);
+      out.flush();
+      return socket;
     }
 
     /** Reads lines until one holds {@code text}. */
