@@ -381,7 +381,7 @@ public final class GenerationExchange implements InFlightRequests.Described {
         listeners.interToken(facts, now - lastTextNanos);
       }
       lastTextNanos = now;
-      sentExtra |= chunk.extra() != null;
+      sentExtra |= chunk.extra() != null && !onlyReasoning(chunk.extra());
       answer.delta(chunk.text(), chunk.extra());
       text.append(chunk.text());
       // Tool calls alone also mean something reached the client: no retry elsewhere after this.
@@ -402,6 +402,23 @@ public final class GenerationExchange implements InFlightRequests.Described {
         }
       });
     }
+  }
+
+  /**
+   * Whether a chunk's extra is only reasoning text (a reasoning model's thinking, streamed before its answer): that
+   * does not keep a stream from being continued elsewhere, which goes on from the answer's text. Tool-call and
+   * logprob deltas do, since another worker cannot continue them.
+   */
+  private static boolean onlyReasoning(JsonObject extra) {
+    if (extra.size() != 1 || !(extra.getValue("delta") instanceof JsonObject delta)) {
+      return false;
+    }
+    for (String field : delta.fieldNames()) {
+      if (!"reasoning_content".equals(field) && !"reasoning".equals(field)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private void onStreamError(GenerateError error) {
