@@ -15,7 +15,8 @@ import io.switchboard.worker.openai.BackendEndpoint;
 import io.switchboard.worker.openai.BackendFieldPolicy;
 import io.switchboard.worker.openai.BackendKind;
 import io.switchboard.worker.openai.NativeStreamingCall;
-import io.switchboard.worker.openai.OpenAiStreamingCall;
+import io.switchboard.worker.openai.OpenAiStreamApi;
+import io.switchboard.worker.openai.StreamingCall;
 import io.switchboard.worker.rpc.RpcPool;
 import io.switchboard.worker.rpc.RpcProbe;
 import io.vertx.core.Future;
@@ -41,7 +42,7 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
  * The llamacpp engine. Attached ({@code url}): waits until that llama-server's {@code /health} answers 200.
  * Supervised ({@code serverBin} + {@code modelPath}): runs its own llama-server over the rpc pool through a
  * {@link LlamaServerSupervisor}, and refuses generations as busy while it restarts. Either way every generation
- * streams through llama-server's OpenAI API ({@link OpenAiStreamingCall}).
+ * streams through llama-server's OpenAI API ({@link StreamingCall} with {@link OpenAiStreamApi}).
  */
 public final class LlamaCppEngine implements Engine {
 
@@ -182,7 +183,8 @@ public final class LlamaCppEngine implements Engine {
     Generation call = passThrough
         ? new NativeStreamingCall(client, endpoint, BackendKind.LLAMACPP, context, null, deadlines, IDLE_TIMEOUT_MS,
             workerId, request, counted).start()
-        : new OpenAiStreamingCall(client, endpoint, BackendKind.LLAMACPP, context, null, deadlines, IDLE_TIMEOUT_MS,
+        : new StreamingCall(client, endpoint,
+            new OpenAiStreamApi(endpoint, BackendKind.LLAMACPP, context, null, request), deadlines, IDLE_TIMEOUT_MS,
             workerId, request, counted).start();
     return () -> {
       call.cancel();
