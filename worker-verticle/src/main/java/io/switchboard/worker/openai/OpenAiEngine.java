@@ -138,9 +138,9 @@ public final class OpenAiEngine implements Engine {
     Generation call = request.kind() == RequestKind.EMBEDDING
         ? new OpenAiEmbeddingCall(client, endpoint, backendModel, options.getIdleTimeoutMs(), workerId, request,
             counted).start()
-        : passThrough ? new NativeStreamingCall(client, endpoint, monitor.kind(), 0, backendModel, deadlines,
-            options.getIdleTimeoutMs(), workerId, request, counted).start()
-        : new StreamingCall(client, endpoint, new OpenAiStreamApi(endpoint, monitor.kind(), 0, backendModel, request),
+        : new StreamingCall(client, endpoint, passThrough
+            ? new NativeStreamApi(endpoint, monitor.kind(), 0, backendModel, request)
+            : new OpenAiStreamApi(endpoint, monitor.kind(), 0, backendModel, request),
             deadlines, options.getIdleTimeoutMs(), workerId, request, counted).start();
     return () -> {
       call.cancel();
