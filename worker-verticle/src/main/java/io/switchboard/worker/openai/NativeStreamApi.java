@@ -114,8 +114,7 @@ public final class NativeStreamApi implements StreamApi {
     try {
       event = new JsonObject(data);
     } catch (RuntimeException notJson) {
-      out.fail(GenerateError.Code.ENGINE_FAILED, endpoint.name() + " sent an event that is not JSON: "
-          + (data.length() > 200 ? data.substring(0, 200) : data));
+      out.notJson(data);
       return;
     }
     reader.read(event, findings);

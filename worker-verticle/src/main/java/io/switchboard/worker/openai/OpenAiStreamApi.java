@@ -144,8 +144,7 @@ public final class OpenAiStreamApi implements StreamApi {
     try {
       json = new JsonObject(data);
     } catch (RuntimeException notJson) {
-      out.fail(GenerateError.Code.ENGINE_FAILED, endpoint.name() + " sent an event that is not JSON: "
-          + (data.length() > 200 ? data.substring(0, 200) : data));
+      out.notJson(data);
       return;
     }
     if (json.containsKey("error")) {

@@ -59,5 +59,8 @@ public interface StreamApi {
 
     /** The stream cannot go on; {@code message} names the backend. */
     void fail(GenerateError.Code code, String message);
+
+    /** An event's data is not JSON, which every API's events are: the stream cannot go on. */
+    void notJson(String data);
   }
 }

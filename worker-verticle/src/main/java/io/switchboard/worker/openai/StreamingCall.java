@@ -219,6 +219,12 @@ public final class StreamingCall implements Generation {
     public void fail(GenerateError.Code code, String message) {
       StreamingCall.this.fail(code, message);
     }
+
+    @Override
+    public void notJson(String data) {
+      StreamingCall.this.fail(GenerateError.Code.ENGINE_FAILED, endpoint.name() + " sent an event that is not JSON: "
+          + (data.length() > 200 ? data.substring(0, 200) : data));
+    }
   }
 
   private void flushPending() {
