@@ -172,9 +172,10 @@ public final class StreamingCall implements Generation {
   private final class SinkEvents implements StreamApi.Events {
 
     /**
-     * Plain text waits in {@link #pendingText} until the read it came in is parsed: events that arrived together
-     * (a fast backend writes many per read) go on as one chunk, one event-bus message instead of one per token,
-     * and nothing waits longer than the read it arrived in. Text with something beside it goes on as it is.
+     * Plain text waits in {@link StreamingCall#pendingText} until the read it came in is parsed: events that
+     * arrived together (a fast backend writes many per read) go on as one chunk, one event-bus message instead of
+     * one per token, and nothing waits longer than the read it arrived in. Text with something beside it goes on as
+     * it is.
      */
     @Override
     public void token(String text, JsonObject extra) {
