@@ -14,8 +14,10 @@ import io.switchboard.worker.engine.ReleasingSink;
 import io.switchboard.worker.openai.BackendEndpoint;
 import io.switchboard.worker.openai.BackendFieldPolicy;
 import io.switchboard.worker.openai.BackendKind;
-import io.switchboard.worker.openai.NativeStreamingCall;
-import io.switchboard.worker.openai.OpenAiStreamingCall;
+import io.switchboard.worker.openai.NativeStreamApi;
+import io.switchboard.worker.openai.OpenAiStreamApi;
+import io.switchboard.worker.openai.StreamApi;
+import io.switchboard.worker.openai.StreamingCall;
 import io.switchboard.worker.rpc.RpcPool;
 import io.switchboard.worker.rpc.RpcProbe;
 import io.vertx.core.Future;
@@ -41,7 +43,8 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
  * The llamacpp engine. Attached ({@code url}): waits until that llama-server's {@code /health} answers 200.
  * Supervised ({@code serverBin} + {@code modelPath}): runs its own llama-server over the rpc pool through a
  * {@link LlamaServerSupervisor}, and refuses generations as busy while it restarts. Either way every generation
- * streams through llama-server's OpenAI API ({@link OpenAiStreamingCall}).
+ * streams through a {@link StreamingCall}: in llama-server's OpenAI API ({@link OpenAiStreamApi}), or in its
+ * Responses or Messages API for a request passed through as the client wrote it ({@link NativeStreamApi}).
  */
 public final class LlamaCppEngine implements Engine {
 
@@ -179,11 +182,11 @@ public final class LlamaCppEngine implements Engine {
     ReleasingSink counted = new ReleasingSink(sink, this::released);
     // A supervised llama-server's context per slot is known; an attached one's is not.
     int context = options.supervises() ? options.getContextSize() : 0;
-    Generation call = passThrough
-        ? new NativeStreamingCall(client, endpoint, BackendKind.LLAMACPP, context, null, deadlines, IDLE_TIMEOUT_MS,
-            workerId, request, counted).start()
-        : new OpenAiStreamingCall(client, endpoint, BackendKind.LLAMACPP, context, null, deadlines, IDLE_TIMEOUT_MS,
-            workerId, request, counted).start();
+    StreamApi api = passThrough
+        ? new NativeStreamApi(endpoint, BackendKind.LLAMACPP, context, null, request)
+        : new OpenAiStreamApi(endpoint, BackendKind.LLAMACPP, context, null, request);
+    Generation call = new StreamingCall(client, endpoint, api, deadlines, IDLE_TIMEOUT_MS, workerId, request, counted)
+        .start();
     return () -> {
       call.cancel();
       counted.release();

@@ -26,7 +26,7 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
  * The openai engine: a worker in front of one OpenAI-compatible backend (vLLM, SGLang, TGI, trtllm-serve,
  * Ollama, llama-server, ...). It serves the models the backend lists, routes nothing while the backend is
  * unhealthy, reports the backend's own load, and streams each generation through the backend's API
- * ({@link OpenAiStreamingCall}) or answers embeddings ({@link OpenAiEmbeddingCall}).
+ * ({@link StreamingCall}) or answers embeddings ({@link OpenAiEmbeddingCall}).
  */
 public final class OpenAiEngine implements Engine {
 
@@ -138,10 +138,10 @@ public final class OpenAiEngine implements Engine {
     Generation call = request.kind() == RequestKind.EMBEDDING
         ? new OpenAiEmbeddingCall(client, endpoint, backendModel, options.getIdleTimeoutMs(), workerId, request,
             counted).start()
-        : passThrough ? new NativeStreamingCall(client, endpoint, monitor.kind(), 0, backendModel, deadlines,
-            options.getIdleTimeoutMs(), workerId, request, counted).start()
-        : new OpenAiStreamingCall(client, endpoint, monitor.kind(), 0, backendModel, deadlines,
-            options.getIdleTimeoutMs(), workerId, request, counted).start();
+        : new StreamingCall(client, endpoint, passThrough
+            ? new NativeStreamApi(endpoint, monitor.kind(), 0, backendModel, request)
+            : new OpenAiStreamApi(endpoint, monitor.kind(), 0, backendModel, request),
+            deadlines, options.getIdleTimeoutMs(), workerId, request, counted).start();
     return () -> {
       call.cancel();
       counted.release();
