@@ -60,6 +60,8 @@ public final class OpenAiStreamingCall implements Generation {
   private SseEventReader events;
   private HttpClientResponse response;
   private boolean paused;
+  /** The backend's response ended (its last byte was read). */
+  private boolean ended;
   private DeadlineSweep.Deadline silence;
   private boolean done;
   private int attempts;
@@ -208,7 +210,32 @@ public final class OpenAiStreamingCall implements Generation {
     });
     response.exceptionHandler(failure -> fail(GenerateError.Code.ENGINE_FAILED, endpoint.name()
         + " broke off the stream: " + failure.getMessage()));
-    response.endHandler(v -> events.end());
+    response.endHandler(v -> {
+      ended = true;
+      events.end();
+    });
+  }
+
+  /**
+   * Ends the backend's request after the worker ended the answer at the cap, unless the backend ended it too in what
+   * was already read (it stopped at the same token, its end in the same read): that connection goes back to the pool
+   * instead of being closed, and the next request does not pay for a new one. Checked once what this read brought is
+   * handled, on the next turn of the event loop; a backend that goes on is reset then.
+   */
+  private void resetUnlessEnded() {
+    if (httpRequest == null) {
+      return;
+    }
+    Context context = Vertx.currentContext();
+    if (context == null) {
+      httpRequest.reset();
+      return;
+    }
+    context.runOnContext(v -> {
+      if (!ended) {
+        httpRequest.reset();
+      }
+    });
   }
 
   private void onStreamEnd() {
@@ -338,9 +365,7 @@ public final class OpenAiStreamingCall implements Generation {
       // The backend was not sent the cap (it would refuse one beyond its context): the worker ends it here.
       finishReason = "length";
       finish();
-      if (httpRequest != null) {
-        httpRequest.reset();
-      }
+      resetUnlessEnded();
     }
   }
 
