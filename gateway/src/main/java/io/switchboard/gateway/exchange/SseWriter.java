@@ -2,6 +2,7 @@ package io.switchboard.gateway.exchange;
 
 import io.switchboard.gateway.api.ApiError;
 import io.switchboard.gateway.api.RequestIds;
+import io.switchboard.protocol.JsonText;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
@@ -15,8 +16,6 @@ import java.nio.charset.StandardCharsets;
  */
 public final class SseWriter {
 
-  private static final byte[] DATA = "data: ".getBytes(StandardCharsets.US_ASCII);
-  private static final byte[] END_OF_EVENT = "\n\n".getBytes(StandardCharsets.US_ASCII);
   private static final Buffer DONE = Buffer.buffer("data: [DONE]\n\n");
 
   private final HttpServerResponse response;
@@ -35,12 +34,23 @@ public final class SseWriter {
         .putHeader(RequestIds.HEADER, requestId);
   }
 
-  /** An event with a name ({@code event: NAME}), as the Responses and Messages APIs send them. */
+  /**
+   * An event with a name ({@code event: NAME}), as the Responses and Messages APIs send them. The JSON is written by
+   * {@link JsonText} with the bytes Vert.x's codec would write: Jackson's serializers were the largest part of a
+   * streamed event's cost (docs/performance.md, "Dialects").
+   */
   public void event(String name, JsonObject data) {
-    Buffer json = data.toBuffer();
-    byte[] head = ("event: " + name + "\n").getBytes(StandardCharsets.US_ASCII);
-    response.write(Buffer.buffer(head.length + json.length() + DATA.length + END_OF_EVENT.length)
-        .appendBytes(head).appendBytes(DATA).appendBuffer(json).appendBytes(END_OF_EVENT));
+    response.write(frame("event: " + name + "\ndata: ", data));
+  }
+
+  /** {@code head}, the data's JSON as {@code data.toBuffer()} writes it, and the blank line that ends an event. */
+  private static Buffer frame(String head, JsonObject data) {
+    StringBuilder frame = new StringBuilder(head.length() + 160).append(head);
+    if (!JsonText.appendAsToBuffer(frame, data)) {
+      frame.setLength(head.length());
+      frame.append(data.toBuffer().toString(StandardCharsets.UTF_8));
+    }
+    return Buffer.buffer(frame.append("\n\n").toString());
   }
 
   /** A comment line: keeps an idle connection open through proxies, and clients ignore it. */
@@ -54,10 +64,7 @@ public final class SseWriter {
   }
 
   public void event(JsonObject data) {
-    Buffer json = data.toBuffer();
-    Buffer frame = Buffer.buffer(json.length() + DATA.length + END_OF_EVENT.length)
-        .appendBytes(DATA).appendBuffer(json).appendBytes(END_OF_EVENT);
-    response.write(frame);
+    response.write(frame("data: ", data));
   }
 
   /** Ends a complete stream; the future completes when the last byte went to the connection. */

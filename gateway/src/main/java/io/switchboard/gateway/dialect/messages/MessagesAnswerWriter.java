@@ -6,6 +6,7 @@ import io.switchboard.gateway.api.ErrorResponder;
 import io.switchboard.gateway.exchange.AnswerWriter;
 import io.switchboard.gateway.exchange.ChoiceExtras;
 import io.switchboard.gateway.exchange.SseWriter;
+import io.switchboard.protocol.JsonText;
 import io.switchboard.protocol.Usage;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpHeaders;
@@ -61,8 +62,8 @@ final class MessagesAnswerWriter implements AnswerWriter {
   public Future<Void> complete(String finishReason, Usage usage, JsonObject wholeAnswer) {
     if (!request.stream()) {
       return response.putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON)
-          .end(MessagesFormat.completeMessage(id, request.model(), text.toString(), extras, finishReason, usage)
-              .toBuffer());
+          .end(JsonText.toBuffer(MessagesFormat.completeMessage(id, request.model(), text.toString(), extras,
+              finishReason, usage)));
     }
     begin();
     stream.finish(finishReason, usage);

@@ -4,6 +4,7 @@ import io.switchboard.gateway.api.ApiError;
 import io.switchboard.gateway.api.ErrorResponder;
 import io.switchboard.gateway.exchange.AnswerWriter;
 import io.switchboard.gateway.exchange.SseWriter;
+import io.switchboard.protocol.JsonText;
 import io.switchboard.protocol.Usage;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -78,7 +79,7 @@ final class ResponsesAnswerWriter implements AnswerWriter {
     }
     return stored(body).compose(v -> {
       if (!source.stream) {
-        return response.putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON).end(body.toBuffer());
+        return response.putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON).end(JsonText.toBuffer(body));
       }
       emit(incomplete ? "response.incomplete" : "response.completed", new JsonObject().put("response", body));
       return sse.end();
