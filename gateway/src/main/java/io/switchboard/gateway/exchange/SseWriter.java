@@ -19,9 +19,44 @@ public final class SseWriter {
   private static final Buffer DONE = Buffer.buffer("data: [DONE]\n\n");
 
   private final HttpServerResponse response;
+  /** Events held back to go out in one write ({@link #hold}), or null when each is written at once. */
+  private StringBuilder held;
 
   public SseWriter(HttpServerResponse response) {
     this.response = response;
+  }
+
+  /**
+   * Holds the events that follow until {@link #release}, {@link #end}, {@link #done} or {@link #failed}, which write
+   * them in one go: a piece of the answer that makes several events (the first one's role chunk, or the Responses
+   * API's item added, part added and delta) goes out as one chunk instead of one write, and one system call, each.
+   * The bytes are the same.
+   */
+  public void hold() {
+    if (held == null) {
+      held = new StringBuilder(512);
+    }
+  }
+
+  /** Writes the events held since {@link #hold}, and writes events at once again. */
+  public void release() {
+    String events = takeHeld();
+    if (events != null) {
+      response.write(Buffer.buffer(events));
+    }
+  }
+
+  /** What is held, for the last write, and holds no more; null when nothing is. */
+  private String takeHeld() {
+    StringBuilder events = held;
+    held = null;
+    return events == null || events.isEmpty() ? null : events.toString();
+  }
+
+  private void write(StringBuilder frame) {
+    if (frame != held) {
+      response.write(Buffer.buffer(frame.toString()));
+    }
   }
 
   /** Sends the head: 200 with the event-stream content type; proxies are told not to buffer. */
@@ -40,36 +75,43 @@ public final class SseWriter {
    * streamed event's cost (docs/performance.md, "Dialects").
    */
   public void event(String name, JsonObject data) {
-    response.write(frame("event: " + name + "\ndata: ", data));
+    StringBuilder frame = held != null ? held : new StringBuilder(192);
+    write(frame(frame.append("event: ").append(name).append('\n'), data));
   }
 
-  /** {@code head}, the data's JSON as {@code data.toBuffer()} writes it, and the blank line that ends an event. */
-  private static Buffer frame(String head, JsonObject data) {
-    StringBuilder frame = new StringBuilder(head.length() + 160).append(head);
+  /**
+   * Appends {@code data: }, the data's JSON as {@code data.toBuffer()} writes it, and the blank line that ends an
+   * event.
+   */
+  private static StringBuilder frame(StringBuilder frame, JsonObject data) {
+    int start = frame.append("data: ").length();
     if (!JsonText.appendAsToBuffer(frame, data)) {
-      frame.setLength(head.length());
+      frame.setLength(start);
       frame.append(data.toBuffer().toString(StandardCharsets.UTF_8));
     }
-    return Buffer.buffer(frame.append("\n\n").toString());
+    return frame.append("\n\n");
   }
 
   /** A comment line: keeps an idle connection open through proxies, and clients ignore it. */
   public void comment(String text) {
-    response.write(Buffer.buffer(": " + text + "\n\n"));
+    StringBuilder frame = held != null ? held : new StringBuilder();
+    write(frame.append(": ").append(text).append("\n\n"));
   }
 
   /** Ends the stream without a [DONE] line (dialects whose last event says the stream is complete). */
   public Future<Void> end() {
-    return response.end();
+    String last = takeHeld();
+    return last == null ? response.end() : response.end(Buffer.buffer(last));
   }
 
   public void event(JsonObject data) {
-    response.write(frame("data: ", data));
+    write(frame(held != null ? held : new StringBuilder(192), data));
   }
 
   /** Ends a complete stream; the future completes when the last byte went to the connection. */
   public Future<Void> done() {
-    return response.end(DONE.copy());
+    String last = takeHeld();
+    return response.end(last == null ? DONE.copy() : Buffer.buffer(last + "data: [DONE]\n\n"));
   }
 
   /**
@@ -78,7 +120,7 @@ public final class SseWriter {
    */
   public Future<Void> failed(ApiError error) {
     event(error.toJson());
-    return response.end();
+    return end();
   }
 
   public boolean writeQueueFull() {

@@ -48,8 +48,11 @@ final class MessagesAnswerWriter implements AnswerWriter {
   @Override
   public void delta(String piece, JsonObject extra) {
     if (request.stream()) {
+      // A piece's events (with the stream's head for the first) go out in one write.
+      sse.hold();
       begin();
       stream.delta(piece, extra);
+      sse.release();
       return;
     }
     text.append(piece);
@@ -65,6 +68,7 @@ final class MessagesAnswerWriter implements AnswerWriter {
           .end(JsonText.toBuffer(MessagesFormat.completeMessage(id, request.model(), text.toString(), extras,
               finishReason, usage)));
     }
+    sse.hold();
     begin();
     stream.finish(finishReason, usage);
     return sse.end();

@@ -58,17 +58,21 @@ final class ResponsesAnswerWriter implements AnswerWriter {
     this.context = Vertx.currentContext();
     this.sse = new SseWriter(response);
     this.shape = new ResponseObject(responseId, source);
-    this.output = new ResponseOutput(responseId, source.stream ? this::emit : (name, event) -> { });
+    this.output = new ResponseOutput(responseId, source.stream ? this::emit : null);
   }
 
   @Override
   public void delta(String text, JsonObject extra) {
+    // A piece's events (with the stream's head, its item and part for the first) go out in one write.
+    sse.hold();
     begin();
     output.add(text, extra);
+    sse.release();
   }
 
   @Override
   public Future<Void> complete(String finishReason, Usage usage, JsonObject wholeAnswer) {
+    sse.hold();
     begin();
     boolean incomplete = "length".equals(finishReason) || "content_filter".equals(finishReason);
     output.finish(incomplete ? "incomplete" : "completed");
@@ -76,6 +80,10 @@ final class ResponsesAnswerWriter implements AnswerWriter {
     if (incomplete) {
       body.put("incomplete_details", new JsonObject().put("reason",
           "length".equals(finishReason) ? "max_output_tokens" : "content_filter"));
+    }
+    if (source.store) {
+      // The items' done events need not wait for the store; only the completed event does.
+      sse.release();
     }
     return stored(body).compose(v -> {
       if (!source.stream) {
@@ -111,7 +119,7 @@ final class ResponsesAnswerWriter implements AnswerWriter {
     sse.begin(requestId);
     JsonObject inProgress = shape.build("in_progress", new JsonArray(), null, null);
     emit("response.created", new JsonObject().put("response", inProgress));
-    emit("response.in_progress", new JsonObject().put("response", inProgress.copy()));
+    emit("response.in_progress", new JsonObject().put("response", inProgress));
   }
 
   private void emit(String type, JsonObject fields) {
