@@ -53,6 +53,11 @@ public final class JsonText {
     return object(out, object.getMap(), true);
   }
 
+  /** Appends one value as {@link #toBuffer} writes it; false as {@link #appendAsToBuffer}. */
+  public static boolean appendValueAsToBuffer(StringBuilder out, Object value) {
+    return value(out, value, true);
+  }
+
   /** Appends {@code text} as a JSON string literal. */
   public static StringBuilder string(StringBuilder out, String text) {
     return string(out, text, false);

@@ -33,8 +33,13 @@ public final class SseWriter {
    * The bytes are the same.
    */
   public void hold() {
+    hold(512);
+  }
+
+  /** {@link #hold()}, with room for about {@code chars} characters of events (no copying as they come). */
+  public void hold(int chars) {
     if (held == null) {
-      held = new StringBuilder(512);
+      held = new StringBuilder(chars);
     }
   }
 
@@ -77,6 +82,12 @@ public final class SseWriter {
   public void event(String name, JsonObject data) {
     StringBuilder frame = held != null ? held : new StringBuilder(192);
     write(frame(frame.append("event: ").append(name).append('\n'), data));
+  }
+
+  /** A named event whose JSON the caller wrote (a dialect's fast path for an event it writes without a tree). */
+  public void event(String name, CharSequence json) {
+    StringBuilder frame = held != null ? held : new StringBuilder(json.length() + 64);
+    write(frame.append("event: ").append(name).append("\ndata: ").append(json).append("\n\n"));
   }
 
   /**

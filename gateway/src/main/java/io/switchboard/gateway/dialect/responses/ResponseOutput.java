@@ -90,6 +90,11 @@ final class ResponseOutput {
     return output;
   }
 
+  /** The items as they are, not copied: for writing them out at once. */
+  JsonArray itemsShared() {
+    return new JsonArray(new ArrayList<Object>(items));
+  }
+
   /** The answer as a chat assistant message (text and tool calls), for the stored conversation. */
   JsonObject assistantMessage() {
     JsonArray toolCalls = new JsonArray();
