@@ -31,11 +31,47 @@ public final class JsonText {
    */
   public static Buffer buffer(JsonObject object) {
     StringBuilder out = new StringBuilder(256);
-    return object(out, object.getMap()) ? Buffer.buffer(out.toString()) : object.toBuffer();
+    return object(out, object.getMap(), false) ? Buffer.buffer(out.toString()) : object.toBuffer();
+  }
+
+  /**
+   * The object's bytes exactly as {@code object.toBuffer()} writes them, astral characters as two escapes: for what
+   * goes to a client, whose bytes stay those Vert.x's codec wrote. The same fallback as {@link #buffer}.
+   */
+  public static Buffer toBuffer(JsonObject object) {
+    StringBuilder out = new StringBuilder(256);
+    return object(out, object.getMap(), true) ? Buffer.buffer(out.toString()) : object.toBuffer();
+  }
+
+  /**
+   * Appends the object as {@link #toBuffer} writes it, for a frame around it (an SSE event).
+   *
+   * @return false when a value is one this writer does not know: {@code out} then holds part of the object and the
+   *     caller writes the frame with Vert.x's codec
+   */
+  public static boolean appendAsToBuffer(StringBuilder out, JsonObject object) {
+    return object(out, object.getMap(), true);
+  }
+
+  /** Appends one value as {@link #toBuffer} writes it; false as {@link #appendAsToBuffer}. */
+  public static boolean appendValueAsToBuffer(StringBuilder out, Object value) {
+    return value(out, value, true);
   }
 
   /** Appends {@code text} as a JSON string literal. */
   public static StringBuilder string(StringBuilder out, String text) {
+    return string(out, text, false);
+  }
+
+  /**
+   * Appends {@code text} as a JSON string literal as {@code toBuffer()} writes it: Jackson's byte generator escapes
+   * every surrogate, paired or not ({@code \uD83D\uDE00}), where {@code encode()} writes a pair as it is.
+   */
+  public static StringBuilder escapedString(StringBuilder out, String text) {
+    return string(out, text, true);
+  }
+
+  private static StringBuilder string(StringBuilder out, String text, boolean escapeAstral) {
     out.append('"');
     int plainFrom = 0;
     int length = text.length();
@@ -44,7 +80,8 @@ public final class JsonText {
       if (c >= 0x20 && c != '"' && c != '\\' && !Character.isSurrogate(c)) {
         continue;
       }
-      if (Character.isHighSurrogate(c) && i + 1 < length && Character.isLowSurrogate(text.charAt(i + 1))) {
+      if (!escapeAstral && Character.isHighSurrogate(c) && i + 1 < length
+          && Character.isLowSurrogate(text.charAt(i + 1))) {
         i++;
         continue;
       }
@@ -65,7 +102,7 @@ public final class JsonText {
     return out.append(text, plainFrom, length).append('"');
   }
 
-  private static boolean object(StringBuilder out, Map<?, ?> map) {
+  private static boolean object(StringBuilder out, Map<?, ?> map, boolean escapeAstral) {
     out.append('{');
     boolean first = true;
     for (Map.Entry<?, ?> entry : map.entrySet()) {
@@ -76,8 +113,8 @@ public final class JsonText {
         out.append(',');
       }
       first = false;
-      string(out, key).append(':');
-      if (!value(out, entry.getValue())) {
+      string(out, key, escapeAstral).append(':');
+      if (!value(out, entry.getValue(), escapeAstral)) {
         return false;
       }
     }
@@ -85,13 +122,13 @@ public final class JsonText {
     return true;
   }
 
-  private static boolean array(StringBuilder out, List<?> list) {
+  private static boolean array(StringBuilder out, List<?> list, boolean escapeAstral) {
     out.append('[');
     for (int i = 0; i < list.size(); i++) {
       if (i > 0) {
         out.append(',');
       }
-      if (!value(out, list.get(i))) {
+      if (!value(out, list.get(i), escapeAstral)) {
         return false;
       }
     }
@@ -99,23 +136,23 @@ public final class JsonText {
     return true;
   }
 
-  private static boolean value(StringBuilder out, Object value) {
+  private static boolean value(StringBuilder out, Object value, boolean escapeAstral) {
     if (value == null) {
       out.append("null");
     } else if (value instanceof String text) {
-      string(out, text);
+      string(out, text, escapeAstral);
     } else if (value instanceof Integer || value instanceof Long || value instanceof Short || value instanceof Byte) {
       out.append(((Number) value).longValue());
     } else if (value instanceof Boolean bool) {
       out.append(bool.booleanValue());
     } else if (value instanceof JsonObject object) {
-      return object(out, object.getMap());
+      return object(out, object.getMap(), escapeAstral);
     } else if (value instanceof Map<?, ?> map) {
-      return object(out, map);
+      return object(out, map, escapeAstral);
     } else if (value instanceof JsonArray array) {
-      return array(out, array.getList());
+      return array(out, array.getList(), escapeAstral);
     } else if (value instanceof List<?> list) {
-      return array(out, list);
+      return array(out, list, escapeAstral);
     } else if (value instanceof Double number) {
       if (!Double.isFinite(number)) {
         return false;

@@ -79,6 +79,18 @@ class JsonTextTest {
   }
 
   @Test
+  void aTreeIsWrittenByteForByteAsVertxWritesItToTheWire() {
+    Random random = new Random(20261206);
+    for (int i = 0; i < 3_000; i++) {
+      Object tree = randomObject(random, 0);
+      JsonObject object = tree instanceof JsonObject json ? json : new JsonObject(castMap(tree));
+      assertThat(JsonText.toBuffer(object).getBytes()).as(object.encode()).isEqualTo(object.toBuffer().getBytes());
+    }
+    JsonObject odd = new JsonObject().put("a", "x\ud800y\udc00 \ud83d\ude00").put("when", 1);
+    assertThat(JsonText.toBuffer(odd).getBytes()).isEqualTo(odd.toBuffer().getBytes());
+  }
+
+  @Test
   void aRequestBodyReadsBackAsItWasRead() {
     String body = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"h\\u00e9 \\\"x\\\" \\ud83d\\ude00\"}],"
         + "\"temperature\":0.7,\"max_tokens\":16,\"stop\":null,\"stream\":false,\"logit_bias\":{\"50256\":-100},"

@@ -45,6 +45,8 @@ public final class StreamingCall implements Generation {
   private SseEventReader events;
   private HttpClientResponse response;
   private boolean paused;
+  /** The backend's response ended (its last byte was read). */
+  private boolean ended;
   private DeadlineSweep.Deadline silence;
   private boolean done;
   private int attempts;
@@ -149,7 +151,10 @@ public final class StreamingCall implements Generation {
     });
     response.exceptionHandler(failure -> fail(GenerateError.Code.ENGINE_FAILED, endpoint.name()
         + " broke off the stream: " + failure.getMessage()));
-    response.endHandler(v -> events.end());
+    response.endHandler(v -> {
+      ended = true;
+      events.end();
+    });
   }
 
   private void onEvent(byte[] event, int offset, int length) {
@@ -195,9 +200,7 @@ public final class StreamingCall implements Generation {
         // The backend was not sent the cap (it would refuse one beyond its context): the worker ends it here.
         finishReason = "length";
         StreamingCall.this.finish();
-        if (httpRequest != null) {
-          httpRequest.reset();
-        }
+        resetUnlessEnded();
       }
     }
 
@@ -302,6 +305,28 @@ public final class StreamingCall implements Generation {
       httpRequest.reset();
     }
     sink.fail(error);
+  }
+
+  /**
+   * Ends the backend's request after the worker ended the answer at the cap, unless the backend ended it too in what
+   * was already read (it stopped at the same token, its end in the same read): that connection goes back to the pool
+   * instead of being closed, and the next request does not pay for a new one. Checked once what this read brought is
+   * handled, on the next turn of the event loop; a backend that goes on is reset then.
+   */
+  private void resetUnlessEnded() {
+    if (httpRequest == null) {
+      return;
+    }
+    Context context = Vertx.currentContext();
+    if (context == null) {
+      httpRequest.reset();
+      return;
+    }
+    context.runOnContext(v -> {
+      if (!ended) {
+        httpRequest.reset();
+      }
+    });
   }
 
   @Override

@@ -40,6 +40,8 @@ final class FixtureBackend implements AutoCloseable {
   final List<String> correlation = new CopyOnWriteArrayList<>();
   final List<String> paths = new CopyOnWriteArrayList<>();
   final AtomicInteger closedByClient = new AtomicInteger();
+  /** Connections that carried a generation request and were closed since. */
+  final AtomicInteger generationConnectionsClosed = new AtomicInteger();
 
   /** @param sample "vllm", "sglang", ... : the directory of captured samples to serve */
   FixtureBackend(Vertx vertx, String sample) throws IOException {
@@ -100,6 +102,7 @@ final class FixtureBackend implements AutoCloseable {
         correlation.add(request.getHeader("x-request-id") + " " + request.getHeader("traceparent"));
         JsonObject json = body.length() == 0 ? new JsonObject() : new JsonObject(body);
         bodies.add(json);
+        request.connection().closeHandler(v -> generationConnectionsClosed.incrementAndGet());
         request.response().closeHandler(v -> {
           if (!request.response().ended()) {
             closedByClient.incrementAndGet();

@@ -570,6 +570,30 @@ class OpenAiEngineTest {
   }
 
   @Test
+  void aBackendThatStopsAtTheCapItWasNotSentKeepsItsConnection() throws Exception {
+    FixtureBackend vllm = backend("vllm");
+    vllm.answer = (body, request) -> {
+      StringBuilder stream = new StringBuilder();
+      for (int i = 0; i < 3; i++) {
+        stream.append("data: ").append(FixtureBackend.delta(new JsonObject().put("content", "t" + i + " "), null)
+            .encode()).append("\n\n");
+      }
+      stream.append("data: ").append(FixtureBackend.delta(new JsonObject(), "length").encode())
+          .append("\n\ndata: [DONE]\n\n");
+      request.response().putHeader("content-type", "text/event-stream").end(stream.toString());
+    };
+    OpenAiEngine engine = engine(fastPolling(vllm));
+    String model = OnContext.call(context, engine::models).get(0);
+
+    RecordingSink sink = run(engine, uncapped(model, new JsonObject(), 3));
+
+    assertThat(sink.finishReason()).isEqualTo("length");
+    assertThat(sink.text()).isEqualTo("t0 t1 t2 ");
+    Thread.sleep(300);
+    assertThat(vllm.generationConnectionsClosed.get()).as("the connection goes back to the pool").isZero();
+  }
+
+  @Test
   void anOllamaRequestWithoutMaxTokensCarriesTheCapInMaxTokens() throws Exception {
     FixtureBackend ollama = backend("vllm");
     OpenAiEngine engine = engine(fastPolling(ollama).setKind("ollama").setHealthPath("/health"));

@@ -6,6 +6,7 @@ import io.switchboard.gateway.api.ErrorResponder;
 import io.switchboard.gateway.exchange.AnswerWriter;
 import io.switchboard.gateway.exchange.ChoiceExtras;
 import io.switchboard.gateway.exchange.SseWriter;
+import io.switchboard.protocol.JsonText;
 import io.switchboard.protocol.Usage;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpHeaders;
@@ -47,8 +48,11 @@ final class MessagesAnswerWriter implements AnswerWriter {
   @Override
   public void delta(String piece, JsonObject extra) {
     if (request.stream()) {
+      // A piece's events (with the stream's head for the first) go out in one write.
+      sse.hold();
       begin();
       stream.delta(piece, extra);
+      sse.release();
       return;
     }
     text.append(piece);
@@ -61,9 +65,10 @@ final class MessagesAnswerWriter implements AnswerWriter {
   public Future<Void> complete(String finishReason, Usage usage, JsonObject wholeAnswer) {
     if (!request.stream()) {
       return response.putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON)
-          .end(MessagesFormat.completeMessage(id, request.model(), text.toString(), extras, finishReason, usage)
-              .toBuffer());
+          .end(JsonText.toBuffer(MessagesFormat.completeMessage(id, request.model(), text.toString(), extras,
+              finishReason, usage)));
     }
+    sse.hold();
     begin();
     stream.finish(finishReason, usage);
     return sse.end();

@@ -45,8 +45,13 @@ final class ChatAnswerWriter implements AnswerWriter {
   @Override
   public void delta(String piece, JsonObject extra) {
     if (request.stream()) {
+      if (!headSent) {
+        // The first piece goes out with the role chunk, in one write.
+        sse.hold();
+      }
       begin();
       sse.event(format.deltaChunk(piece, extra));
+      sse.release();
       return;
     }
     text.append(piece);
@@ -61,6 +66,7 @@ final class ChatAnswerWriter implements AnswerWriter {
       return response.putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON)
           .end(format.completeResponseBody(text.toString(), finishReason, usage, extras));
     }
+    sse.hold();
     begin();
     sse.event(format.finishChunk(finishReason));
     if (request.includeUsage()) {

@@ -37,6 +37,7 @@ final class ResponseOutput {
   /** All the answer's text and reasoning (over every message item), for the stored conversation. */
   private final StringBuilder allText = new StringBuilder();
 
+  /** @param events the stream's listener, or null for a whole answer (no event is made) */
   ResponseOutput(String responseId, Events events) {
     this.responseId = responseId;
     this.events = events;
@@ -51,16 +52,20 @@ final class ResponseOutput {
       if (reasoning != null && !reasoning.isEmpty()) {
         openText(Kind.REASONING);
         text.append(reasoning);
-        events.emit("response.reasoning_text.delta", at(currentIndex()).put("item_id", openItemId())
-            .put("content_index", 0).put("delta", reasoning));
+        if (events != null) {
+          events.emit("response.reasoning_text.delta", at(currentIndex()).put("item_id", openItemId())
+              .put("content_index", 0).put("delta", reasoning));
+        }
       }
     }
     if (piece != null && !piece.isEmpty()) {
       openText(Kind.MESSAGE);
       text.append(piece);
       allText.append(piece);
-      events.emit("response.output_text.delta", at(currentIndex()).put("item_id", openItemId())
-          .put("content_index", 0).put("delta", piece).put("logprobs", new JsonArray()));
+      if (events != null) {
+        events.emit("response.output_text.delta", at(currentIndex()).put("item_id", openItemId())
+            .put("content_index", 0).put("delta", piece).put("logprobs", new JsonArray()));
+      }
     }
     if (delta != null && delta.getValue("tool_calls") instanceof JsonArray toolCalls) {
       for (int i = 0; i < toolCalls.size(); i++) {
@@ -83,6 +88,11 @@ final class ResponseOutput {
     JsonArray output = new JsonArray();
     items.forEach(item -> output.add(item.copy()));
     return output;
+  }
+
+  /** The items as they are, not copied: for writing them out at once. */
+  JsonArray itemsShared() {
+    return new JsonArray(new ArrayList<Object>(items));
   }
 
   /** The answer as a chat assistant message (text and tool calls), for the stored conversation. */
@@ -121,8 +131,10 @@ final class ResponseOutput {
       callOutputIndex.put(index, outputIndex);
       open = Kind.CALL;
       openCall = index;
-      events.emit("response.output_item.added", new JsonObject().put("output_index", outputIndex)
-          .put("item", item.copy()));
+      if (events != null) {
+        events.emit("response.output_item.added", new JsonObject().put("output_index", outputIndex)
+            .put("item", item.copy()));
+      }
     } else if (item.getString("name").isEmpty() && function.getValue("name") instanceof String name) {
       item.put("name", name);
     }
@@ -130,8 +142,10 @@ final class ResponseOutput {
       arguments.get(index).append(more);
       item.put("arguments", arguments.get(index).toString());
       // A backend that interleaves parallel calls: a late piece of a call already done still goes out, under its item.
-      events.emit("response.function_call_arguments.delta", at(callOutputIndex.get(index))
-          .put("item_id", item.getString("id")).put("delta", more));
+      if (events != null) {
+        events.emit("response.function_call_arguments.delta", at(callOutputIndex.get(index))
+            .put("item_id", item.getString("id")).put("delta", more));
+      }
     }
   }
 
@@ -157,10 +171,12 @@ final class ResponseOutput {
     items.add(item);
     open = kind;
     text.setLength(0);
-    events.emit("response.output_item.added", new JsonObject().put("output_index", outputIndex)
-        .put("item", item.copy()));
-    events.emit("response.content_part.added", at(outputIndex).put("item_id", item.getString("id"))
-        .put("content_index", 0).put("part", part));
+    if (events != null) {
+      events.emit("response.output_item.added", new JsonObject().put("output_index", outputIndex)
+          .put("item", item.copy()));
+      events.emit("response.content_part.added", at(outputIndex).put("item_id", item.getString("id"))
+          .put("content_index", 0).put("part", part));
+    }
   }
 
   private void close(String messageStatus) {
@@ -175,25 +191,33 @@ final class ResponseOutput {
         boolean message = open == Kind.MESSAGE;
         JsonObject part = message ? outputText(done)
             : new JsonObject().put("type", "reasoning_text").put("text", done);
-        JsonObject textDone = at(outputIndex).put("item_id", item.getString("id")).put("content_index", 0)
-            .put("text", done);
+        if (events != null) {
+          JsonObject textDone = at(outputIndex).put("item_id", item.getString("id")).put("content_index", 0)
+              .put("text", done);
+          if (message) {
+            events.emit("response.output_text.done", textDone.put("logprobs", new JsonArray()));
+          } else {
+            events.emit("response.reasoning_text.done", textDone);
+          }
+        }
         if (message) {
-          events.emit("response.output_text.done", textDone.put("logprobs", new JsonArray()));
           item.put("status", messageStatus);
-        } else {
-          events.emit("response.reasoning_text.done", textDone);
         }
         item.put("content", new JsonArray().add(part));
-        events.emit("response.content_part.done", at(outputIndex).put("item_id", item.getString("id"))
-            .put("content_index", 0).put("part", part.copy()));
-        events.emit("response.output_item.done", at(outputIndex).put("item", item.copy()));
+        if (events != null) {
+          events.emit("response.content_part.done", at(outputIndex).put("item_id", item.getString("id"))
+              .put("content_index", 0).put("part", part.copy()));
+          events.emit("response.output_item.done", at(outputIndex).put("item", item.copy()));
+        }
       }
       case CALL -> {
         JsonObject item = calls.get(openCall);
         item.put("status", "completed");
-        events.emit("response.function_call_arguments.done", at(outputIndex).put("item_id", item.getString("id"))
-            .put("name", item.getString("name")).put("arguments", item.getString("arguments")));
-        events.emit("response.output_item.done", at(outputIndex).put("item", item.copy()));
+        if (events != null) {
+          events.emit("response.function_call_arguments.done", at(outputIndex).put("item_id", item.getString("id"))
+              .put("name", item.getString("name")).put("arguments", item.getString("arguments")));
+          events.emit("response.output_item.done", at(outputIndex).put("item", item.copy()));
+        }
       }
     }
     open = Kind.NONE;

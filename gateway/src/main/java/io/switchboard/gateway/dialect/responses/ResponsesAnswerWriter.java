@@ -4,11 +4,13 @@ import io.switchboard.gateway.api.ApiError;
 import io.switchboard.gateway.api.ErrorResponder;
 import io.switchboard.gateway.exchange.AnswerWriter;
 import io.switchboard.gateway.exchange.SseWriter;
+import io.switchboard.protocol.JsonText;
 import io.switchboard.protocol.Usage;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
@@ -30,6 +32,8 @@ final class ResponsesAnswerWriter implements AnswerWriter {
 
   private static final Logger log = LoggerFactory.getLogger(ResponsesAnswerWriter.class);
   private static final CharSequence APPLICATION_JSON = HttpHeaders.createOptimized("application/json");
+  /** Room for the events of a stream's first piece or its end: each carries a whole response object or two. */
+  private static final int HEAD_CHARS = 4096;
 
   private final RoutingContext ctx;
   private final HttpServerResponse response;
@@ -57,28 +61,47 @@ final class ResponsesAnswerWriter implements AnswerWriter {
     this.context = Vertx.currentContext();
     this.sse = new SseWriter(response);
     this.shape = new ResponseObject(responseId, source);
-    this.output = new ResponseOutput(responseId, source.stream ? this::emit : (name, event) -> { });
+    this.output = new ResponseOutput(responseId, source.stream ? this::emit : null);
   }
 
   @Override
   public void delta(String text, JsonObject extra) {
+    // A piece's events (with the stream's head, its item and part for the first) go out in one write.
+    sse.hold(headSent ? 512 : HEAD_CHARS);
     begin();
     output.add(text, extra);
+    sse.release();
   }
 
   @Override
   public Future<Void> complete(String finishReason, Usage usage, JsonObject wholeAnswer) {
+    sse.hold(HEAD_CHARS);
     begin();
     boolean incomplete = "length".equals(finishReason) || "content_filter".equals(finishReason);
     output.finish(incomplete ? "incomplete" : "completed");
+    String status = incomplete ? "incomplete" : "completed";
+    String written = source.store ? null : shape.json(status, output.itemsShared(), usage, null,
+        !incomplete ? null : "length".equals(finishReason) ? "max_output_tokens" : "content_filter");
+    if (written != null) {
+      // Nothing to store: no tree is needed, the response is written straight out.
+      if (!source.stream) {
+        return response.putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON).end(Buffer.buffer(written));
+      }
+      emitResponse(incomplete ? "response.incomplete" : "response.completed", written);
+      return sse.end();
+    }
     JsonObject body = shape.build(incomplete ? "incomplete" : "completed", output.items(), usage, null);
     if (incomplete) {
       body.put("incomplete_details", new JsonObject().put("reason",
           "length".equals(finishReason) ? "max_output_tokens" : "content_filter"));
     }
+    if (source.store) {
+      // The items' done events need not wait for the store; only the completed event does.
+      sse.release();
+    }
     return stored(body).compose(v -> {
       if (!source.stream) {
-        return response.putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON).end(body.toBuffer());
+        return response.putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON).end(JsonText.toBuffer(body));
       }
       emit(incomplete ? "response.incomplete" : "response.completed", new JsonObject().put("response", body));
       return sse.end();
@@ -108,9 +131,22 @@ final class ResponsesAnswerWriter implements AnswerWriter {
     }
     headSent = true;
     sse.begin(requestId);
+    String written = shape.json("in_progress", new JsonArray(), null, null, null);
+    if (written != null) {
+      emitResponse("response.created", written);
+      emitResponse("response.in_progress", written);
+      return;
+    }
     JsonObject inProgress = shape.build("in_progress", new JsonArray(), null, null);
     emit("response.created", new JsonObject().put("response", inProgress));
-    emit("response.in_progress", new JsonObject().put("response", inProgress.copy()));
+    emit("response.in_progress", new JsonObject().put("response", inProgress));
+  }
+
+  /** An event of the response object as {@link ResponseObject#json} wrote it: the bytes {@link #emit} would write. */
+  private void emitResponse(String type, String responseJson) {
+    StringBuilder event = new StringBuilder(responseJson.length() + 80);
+    JsonText.escapedString(event.append("{\"type\":"), type).append(",\"sequence_number\":").append(sequence++);
+    sse.event(type, event.append(",\"response\":").append(responseJson).append('}'));
   }
 
   private void emit(String type, JsonObject fields) {
