@@ -28,6 +28,8 @@ public final class NativeStreamApi implements StreamApi {
   private final BackendTokenLimit tokenLimit;
   private final String backendModel;
   private final JsonObject body;
+  /** What the prompt counts at 4 characters a token, for a backend that reports no prompt tokens. */
+  private final int estimatedPromptTokens;
 
   /**
    * @param kind          the backend's kind: where its token limit goes
@@ -43,8 +45,18 @@ public final class NativeStreamApi implements StreamApi {
     }
     this.tokenLimit = new BackendTokenLimit(kind, request, contextTokens);
     this.backendModel = backendModel;
+    this.estimatedPromptTokens = estimatedPromptTokens(request.prompt());
     // Built once: the Responses reader needs the limit it carries, and a second attempt sends the same.
     this.body = buildBody();
+  }
+
+  /**
+   * The prompt's tokens at 4 characters a token (at least 1). llama-server's Messages stream now and then reports a
+   * message_start usage of 0 input and 0 cached tokens (AgentSdkIT saw it once in a fresh-clone run); usage that says
+   * the prompt was empty would under-charge a key's token budget and mislead the metrics.
+   */
+  static int estimatedPromptTokens(String prompt) {
+    return prompt == null ? 1 : Math.max(1, (prompt.length() + 3) / 4);
   }
 
   /** The dialect's field for the completion-token limit. */
@@ -141,7 +153,8 @@ public final class NativeStreamApi implements StreamApi {
 
     @Override
     public void usage(int promptTokens, int completionTokens, int cachedTokens) {
-      out.usage(new Usage(promptTokens, completionTokens, cachedTokens));
+      out.usage(new Usage(promptTokens == 0 && cachedTokens == 0 ? estimatedPromptTokens : promptTokens,
+          completionTokens, cachedTokens));
     }
 
     @Override
