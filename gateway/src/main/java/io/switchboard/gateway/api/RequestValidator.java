@@ -488,7 +488,8 @@ public final class RequestValidator {
     return d == Math.rint(d) ? String.valueOf((long) d) : String.valueOf(d);
   }
 
-  private static String describe(Object value) {
+  /** A client's value as error messages show it: its type, and a short string or number itself. */
+  public static String describe(Object value) {
     if (value == null) {
       return "null";
     }

@@ -29,5 +29,20 @@ public interface Dialect {
 
     /** The writer of this call's answer (made once the request has its id). */
     AnswerWriter writer(String requestId);
+
+    /** A call of {@code request} whose answer {@code writers} writes, given the request's id. */
+    static Call of(CompletionRequest request, java.util.function.Function<String, AnswerWriter> writers) {
+      return new Call() {
+        @Override
+        public CompletionRequest request() {
+          return request;
+        }
+
+        @Override
+        public AnswerWriter writer(String requestId) {
+          return writers.apply(requestId);
+        }
+      };
+    }
   }
 }

@@ -38,17 +38,7 @@ public final class MessagesDialect implements Dialect {
     } catch (ApiError invalid) {
       return Future.failedFuture(invalid);
     }
-    return Future.succeededFuture(new Call() {
-      @Override
-      public CompletionRequest request() {
-        return request;
-      }
-
-      @Override
-      public AnswerWriter writer(String requestId) {
-        return new MessagesAnswerWriter(ctx, request, requestId);
-      }
-    });
+    return Future.succeededFuture(Call.of(request, requestId -> new MessagesAnswerWriter(ctx, request, requestId)));
   }
 
   /** A Messages body as the chat request the exchange runs. */

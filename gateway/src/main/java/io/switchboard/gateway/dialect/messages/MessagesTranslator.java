@@ -2,6 +2,7 @@ package io.switchboard.gateway.dialect.messages;
 
 import io.switchboard.gateway.api.ApiError;
 import io.switchboard.gateway.api.ClientText;
+import io.switchboard.gateway.api.RequestValidator;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -513,18 +514,7 @@ public final class MessagesTranslator {
   }
 
   static String describe(Object value) {
-    if (value == null) {
-      return "null";
-    }
-    if (value instanceof String s) {
-      return "'" + (s.length() > 40 ? s.substring(0, 40) + "..." : s) + "'";
-    }
-    if (value instanceof JsonArray) {
-      return "an array";
-    }
-    if (value instanceof JsonObject) {
-      return "an object";
-    }
-    return "a " + value.getClass().getSimpleName().toLowerCase() + " (" + value + ")";
+    return RequestValidator.describe(value);
   }
+
 }

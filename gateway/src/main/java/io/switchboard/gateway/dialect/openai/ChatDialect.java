@@ -40,16 +40,6 @@ public final class ChatDialect implements Dialect {
     } catch (ApiError invalid) {
       return Future.failedFuture(invalid);
     }
-    return Future.succeededFuture(new Call() {
-      @Override
-      public CompletionRequest request() {
-        return request;
-      }
-
-      @Override
-      public AnswerWriter writer(String requestId) {
-        return new ChatAnswerWriter(ctx, request, requestId);
-      }
-    });
+    return Future.succeededFuture(Call.of(request, requestId -> new ChatAnswerWriter(ctx, request, requestId)));
   }
 }

@@ -34,17 +34,8 @@ public final class EmbeddingsDialect implements Dialect {
     } catch (ApiError invalid) {
       return Future.failedFuture(invalid);
     }
-    return Future.succeededFuture(new Call() {
-      @Override
-      public CompletionRequest request() {
-        return request;
-      }
-
-      @Override
-      public AnswerWriter writer(String requestId) {
-        return new EmbeddingsWriter(ctx, new OpenAiFormat(request, requestId));
-      }
-    });
+    return Future.succeededFuture(Call.of(request,
+        requestId -> new EmbeddingsWriter(ctx, new OpenAiFormat(request, requestId))));
   }
 
   /** The backend's {@code data} list under the client's model name, with the gateway's usage. */

@@ -121,18 +121,8 @@ public final class ResponsesDialect implements Dialect {
     JsonArray conversation = request.conversation(prior);
     // A random id, not the request id: a client picks its x-request-id, and could otherwise reach another's response.
     String responseId = "resp_" + RandomIds.next();
-    return Future.succeededFuture(new Call() {
-      @Override
-      public CompletionRequest request() {
-        return toRun;
-      }
-
-      @Override
-      public AnswerWriter writer(String requestId) {
-        return new ResponsesAnswerWriter(ctx, requestId, responseId, request, conversation, store,
-            owner);
-      }
-    });
+    return Future.succeededFuture(Call.of(toRun, requestId -> new ResponsesAnswerWriter(ctx, requestId, responseId,
+        request, conversation, store, owner)));
   }
 
   /**

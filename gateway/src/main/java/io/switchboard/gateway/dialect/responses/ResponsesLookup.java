@@ -22,6 +22,15 @@ public final class ResponsesLookup {
   }
 
   public void get(RoutingContext ctx) {
+    whenOwned(ctx, (id, stored) -> ctx.response().putHeader("content-type", "application/json")
+        .end(stored.getJsonObject("response", new JsonObject()).toBuffer()));
+  }
+
+  /**
+   * Reads the response the path names and runs {@code then} on the request's context if the caller's key owns it;
+   * else a 404, as for an unknown id (a key learns nothing of another's responses).
+   */
+  private void whenOwned(RoutingContext ctx, java.util.function.BiConsumer<String, JsonObject> then) {
     String id = ctx.pathParam("id");
     String owner = ResponsesDialect.owner(ctx);
     Context context = Vertx.currentContext();
@@ -34,37 +43,24 @@ public final class ResponsesLookup {
         ErrorResponder.send(ctx, notFound(id));
         return;
       }
-      ctx.response().putHeader("content-type", "application/json")
-          .end(stored.getJsonObject("response", new JsonObject()).toBuffer());
+      then.accept(id, stored);
     }));
   }
 
   public void delete(RoutingContext ctx) {
-    String id = ctx.pathParam("id");
-    String owner = ResponsesDialect.owner(ctx);
     Context context = Vertx.currentContext();
     // Read first: a key may delete only its own responses.
-    store.get(id).onComplete(got -> ResponsesDialect.onContext(context, () -> {
-      if (unreachable(ctx, got)) {
+    whenOwned(ctx, (id, stored) -> store.remove(id).onComplete(removed -> ResponsesDialect.onContext(context, () -> {
+      if (unreachable(ctx, removed)) {
         return;
       }
-      JsonObject stored = got.result();
-      if (stored == null || !owner.equals(stored.getString("owner", owner))) {
+      if (!Boolean.TRUE.equals(removed.result())) {
         ErrorResponder.send(ctx, notFound(id));
         return;
       }
-      store.remove(id).onComplete(removed -> ResponsesDialect.onContext(context, () -> {
-        if (unreachable(ctx, removed)) {
-          return;
-        }
-        if (!Boolean.TRUE.equals(removed.result())) {
-          ErrorResponder.send(ctx, notFound(id));
-          return;
-        }
-        ctx.response().putHeader("content-type", "application/json").end(new JsonObject().put("id", id)
-            .put("object", "response.deleted").put("deleted", true).toBuffer());
-      }));
-    }));
+      ctx.response().putHeader("content-type", "application/json").end(new JsonObject().put("id", id)
+          .put("object", "response.deleted").put("deleted", true).toBuffer());
+    })));
   }
 
   static ApiError notFound(String id) {
