@@ -31,7 +31,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Options: {@code --url http://127.0.0.1:PORT/v1} (the node; its host and port), {@code --pid PID} (the node's process),
  * {@code --model}, {@code --connections} (32), {@code --seconds} (6 per round and dialect), {@code --rounds} (5),
- * {@code --warmup-seconds} (20, every dialect before measuring), {@code --stream-tokens} (16).
+ * {@code --warmup-seconds} (20, every dialect before measuring), {@code --stream-tokens} (16), {@code --only}
+ * (a comma-separated list such as {@code responses-stream}: only those, no summary line; for a profile of one).
  */
 public final class DialectCostBenchmark {
 
@@ -46,6 +47,7 @@ public final class DialectCostBenchmark {
     DEFAULTS.put("rounds", "5");
     DEFAULTS.put("warmup-seconds", "20");
     DEFAULTS.put("stream-tokens", "16");
+    DEFAULTS.put("only", "");
   }
 
   private static final long CLOCK_TICKS_PER_SECOND = 100;
@@ -93,8 +95,12 @@ public final class DialectCostBenchmark {
     int connections = BenchOptions.positiveInt(options, "connections");
     Map<String, List<Double>> cpu = new LinkedHashMap<>();
     Map<String, List<Double>> rps = new LinkedHashMap<>();
+    List<String> only = options.get("only").isBlank() ? List.of() : List.of(options.get("only").split(","));
     for (boolean stream : new boolean[] {false, true}) {
       for (String dialect : DIALECTS) {
+        if (!only.isEmpty() && !only.contains(name(dialect, stream))) {
+          continue;
+        }
         Shape shape = shape(dialect, options.get("model"), tokens, stream);
         int warmup = BenchOptions.nonNegativeInt(options, "warmup-seconds");
         System.err.println("dialect-cost: warming up " + name(dialect, stream) + " for " + warmup + " s");
@@ -109,6 +115,9 @@ public final class DialectCostBenchmark {
       for (boolean stream : new boolean[] {false, true}) {
         for (String dialect : DIALECTS) {
           String name = name(dialect, stream);
+          if (!only.isEmpty() && !only.contains(name)) {
+            continue;
+          }
           System.err.println("dialect-cost: round " + round + " of " + rounds + ": " + name);
           long before = CompareBenchmark.cpuTicks(List.of(pid));
           Loop loop = closedLoop(url, shape(dialect, options.get("model"), tokens, stream), connections, seconds);
@@ -126,6 +135,9 @@ public final class DialectCostBenchmark {
     for (String name : cpu.keySet()) {
       System.out.printf(Locale.ROOT, "%-20s %12.0f %14.1f%n", name, CompareBenchmark.median(rps.get(name)),
           CompareBenchmark.median(cpu.get(name)));
+    }
+    if (!only.isEmpty()) {
+      return;
     }
     System.out.printf(Locale.ROOT, "dialects: chat_cpu_us=%.1f responses_ratio=%.2f messages_ratio=%.2f "
             + "stream_chat_cpu_us=%.1f stream_responses_ratio=%.2f stream_messages_ratio=%.2f%n",

@@ -21,6 +21,9 @@ public final class SseWriter {
   private final HttpServerResponse response;
   /** Events held back to go out in one write ({@link #hold}), or null when each is written at once. */
   private StringBuilder held;
+  /** The frame of the event {@link #startEvent} started, and where the event began in it. */
+  private StringBuilder open;
+  private int openFrom;
 
   public SseWriter(HttpServerResponse response) {
     this.response = response;
@@ -88,6 +91,30 @@ public final class SseWriter {
   public void event(String name, CharSequence json) {
     StringBuilder frame = held != null ? held : new StringBuilder(json.length() + 64);
     write(frame.append("event: ").append(name).append("\ndata: ").append(json).append("\n\n"));
+  }
+
+  /**
+   * Starts a named event and returns the frame to append its data's JSON to (no copy of the JSON on the way, as
+   * {@link #event(String, CharSequence)} makes); {@link #endEvent} ends it, {@link #dropEvent} takes it back.
+   */
+  public StringBuilder startEvent(String name) {
+    StringBuilder frame = held != null ? held : new StringBuilder(256);
+    open = frame;
+    openFrom = frame.length();
+    return frame.append("event: ").append(name).append("\ndata: ");
+  }
+
+  /** Ends the event {@link #startEvent} started: written now, or with the events held. */
+  public void endEvent() {
+    StringBuilder frame = open;
+    open = null;
+    write(frame.append("\n\n"));
+  }
+
+  /** Takes back the event {@link #startEvent} started, as if it had not been (its writer gave up on it). */
+  public void dropEvent() {
+    open.setLength(openFrom);
+    open = null;
   }
 
   /**

@@ -13,6 +13,7 @@ final class ResponseObject {
   private final ResponsesRequest source;
   /** The request's fields as {@link #json} writes them, once it has; see {@link #echo}. */
   private String[] echoed;
+  private int echoedLength;
 
   ResponseObject(String id, ResponsesRequest source) {
     this.id = id;
@@ -65,15 +66,24 @@ final class ResponseObject {
    * codec: the caller writes the tree then.
    */
   String json(String status, JsonArray output, Usage usage, JsonObject error, String incompleteReason) {
+    StringBuilder out = new StringBuilder(echoed == null ? 1024 : echoedLength + 400);
+    return write(out, status, output, usage, error, incompleteReason) ? out.toString() : null;
+  }
+
+  /**
+   * Appends what {@link #json} returns to {@code out} (a frame around it: an SSE event). False, with {@code out}
+   * holding part of it, when json would return null.
+   */
+  boolean write(StringBuilder out, String status, JsonArray output, Usage usage, JsonObject error,
+                String incompleteReason) {
     if (echoed == null && !echo()) {
-      return null;
+      return false;
     }
-    StringBuilder out = new StringBuilder(echoed[0].length() + echoed[1].length() + echoed[2].length() + 400);
     JsonText.escapedString(out.append("{\"id\":"), id).append(",\"object\":\"response\",\"created_at\":")
         .append(createdAt);
     JsonText.escapedString(out.append(",\"status\":"), status).append(",\"background\":false,\"error\":");
     if (!value(out, error)) {
-      return null;
+      return false;
     }
     out.append(",\"incomplete_details\":");
     if (incompleteReason == null) {
@@ -87,14 +97,22 @@ final class ResponseObject {
         out.append(',');
       }
       if (!(output.getValue(i) instanceof JsonObject item) || !JsonText.appendAsToBuffer(out, item)) {
-        return null;
+        return false;
       }
     }
     out.append("],").append(echoed[1]).append(",\"usage\":");
-    if (!value(out, usage == null ? null : usage(usage))) {
-      return null;
+    if (usage == null) {
+      out.append("null");
+    } else {
+      // As usage(usage) is written.
+      out.append("{\"input_tokens\":").append(usage.promptTokens())
+          .append(",\"input_tokens_details\":{\"cached_tokens\":").append(usage.cachedTokens())
+          .append("},\"output_tokens\":").append(usage.completionTokens())
+          .append(",\"output_tokens_details\":{\"reasoning_tokens\":0},\"total_tokens\":")
+          .append(usage.totalTokens()).append('}');
     }
-    return out.append(',').append(echoed[2]).append('}').toString();
+    out.append(',').append(echoed[2]).append('}');
+    return true;
   }
 
   private static boolean value(StringBuilder out, JsonObject object) {
@@ -138,6 +156,7 @@ final class ResponseObject {
       return false;
     }
     echoed = new String[] {first.toString(), middle.toString(), last.toString()};
+    echoedLength = echoed[0].length() + echoed[1].length() + echoed[2].length();
     return true;
   }
 

@@ -1,8 +1,10 @@
 package io.switchboard.gateway.dialect.responses;
 
+import io.switchboard.protocol.JsonText;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -16,9 +18,17 @@ import java.util.Map;
  */
 final class ResponseOutput {
 
-  /** Receives each stream event: its type and its fields beside type and sequence_number. */
+  /**
+   * Where each stream event is written: {@link #start} begins an event of a type and returns the text to append its
+   * fields beside type and sequence_number to, as JSON members each after a comma ({@code ,"output_index":0}), in
+   * OpenAI's order; {@link #end} ends it. Events are written as text, not built as trees: the trees were most of
+   * what a streamed Responses answer cost beyond a chat one (docs/performance.md, "Dialects"); ResponseOutputTest
+   * reads them back as JSON.
+   */
   interface Events {
-    void emit(String type, JsonObject fields);
+    StringBuilder start(String type);
+
+    void end();
   }
 
   private enum Kind { NONE, REASONING, MESSAGE, CALL }
@@ -36,6 +46,8 @@ final class ResponseOutput {
   private int messages;
   /** All the answer's text and reasoning (over every message item), for the stored conversation. */
   private final StringBuilder allText = new StringBuilder();
+  /** Characters of text, reasoning and arguments so far: what the closing events repeat. */
+  private int chars;
 
   /** @param events the stream's listener, or null for a whole answer (no event is made) */
   ResponseOutput(String responseId, Events events) {
@@ -52,19 +64,23 @@ final class ResponseOutput {
       if (reasoning != null && !reasoning.isEmpty()) {
         openText(Kind.REASONING);
         text.append(reasoning);
+        chars += reasoning.length();
         if (events != null) {
-          events.emit("response.reasoning_text.delta", at(currentIndex()).put("item_id", openItemId())
-              .put("content_index", 0).put("delta", reasoning));
+          string(string(at("response.reasoning_text.delta", currentIndex()), "item_id", openItemId())
+              .append(",\"content_index\":0"), "delta", reasoning);
+          events.end();
         }
       }
     }
     if (piece != null && !piece.isEmpty()) {
       openText(Kind.MESSAGE);
       text.append(piece);
+      chars += piece.length();
       allText.append(piece);
       if (events != null) {
-        events.emit("response.output_text.delta", at(currentIndex()).put("item_id", openItemId())
-            .put("content_index", 0).put("delta", piece).put("logprobs", new JsonArray()));
+        string(string(at("response.output_text.delta", currentIndex()), "item_id", openItemId())
+            .append(",\"content_index\":0"), "delta", piece).append(",\"logprobs\":[]");
+        events.end();
       }
     }
     if (delta != null && delta.getValue("tool_calls") instanceof JsonArray toolCalls) {
@@ -82,6 +98,11 @@ final class ResponseOutput {
       openText(Kind.MESSAGE);
     }
     close(messageStatus);
+  }
+
+  /** Characters of text, reasoning and arguments in the answer so far. */
+  int chars() {
+    return chars;
   }
 
   JsonArray items() {
@@ -132,19 +153,21 @@ final class ResponseOutput {
       open = Kind.CALL;
       openCall = index;
       if (events != null) {
-        events.emit("response.output_item.added", new JsonObject().put("output_index", outputIndex)
-            .put("item", item.copy()));
+        object(at("response.output_item.added", outputIndex), "item", item);
+        events.end();
       }
     } else if (item.getString("name").isEmpty() && function.getValue("name") instanceof String name) {
       item.put("name", name);
     }
     if (function.getValue("arguments") instanceof String more && !more.isEmpty()) {
       arguments.get(index).append(more);
+      chars += more.length();
       item.put("arguments", arguments.get(index).toString());
       // A backend that interleaves parallel calls: a late piece of a call already done still goes out, under its item.
       if (events != null) {
-        events.emit("response.function_call_arguments.delta", at(callOutputIndex.get(index))
-            .put("item_id", item.getString("id")).put("delta", more));
+        string(string(at("response.function_call_arguments.delta", callOutputIndex.get(index)), "item_id",
+            item.getString("id")), "delta", more);
+        events.end();
       }
     }
   }
@@ -172,10 +195,11 @@ final class ResponseOutput {
     open = kind;
     text.setLength(0);
     if (events != null) {
-      events.emit("response.output_item.added", new JsonObject().put("output_index", outputIndex)
-          .put("item", item.copy()));
-      events.emit("response.content_part.added", at(outputIndex).put("item_id", item.getString("id"))
-          .put("content_index", 0).put("part", part));
+      object(at("response.output_item.added", outputIndex), "item", item);
+      events.end();
+      object(string(at("response.content_part.added", outputIndex), "item_id", item.getString("id"))
+          .append(",\"content_index\":0"), "part", part);
+      events.end();
     }
   }
 
@@ -192,31 +216,35 @@ final class ResponseOutput {
         JsonObject part = message ? outputText(done)
             : new JsonObject().put("type", "reasoning_text").put("text", done);
         if (events != null) {
-          JsonObject textDone = at(outputIndex).put("item_id", item.getString("id")).put("content_index", 0)
-              .put("text", done);
+          StringBuilder textDone = string(string(at(message ? "response.output_text.done"
+              : "response.reasoning_text.done", outputIndex), "item_id", item.getString("id"))
+              .append(",\"content_index\":0"), "text", done);
           if (message) {
-            events.emit("response.output_text.done", textDone.put("logprobs", new JsonArray()));
-          } else {
-            events.emit("response.reasoning_text.done", textDone);
+            textDone.append(",\"logprobs\":[]");
           }
+          events.end();
         }
         if (message) {
           item.put("status", messageStatus);
         }
         item.put("content", new JsonArray().add(part));
         if (events != null) {
-          events.emit("response.content_part.done", at(outputIndex).put("item_id", item.getString("id"))
-              .put("content_index", 0).put("part", part.copy()));
-          events.emit("response.output_item.done", at(outputIndex).put("item", item.copy()));
+          object(string(at("response.content_part.done", outputIndex), "item_id", item.getString("id"))
+              .append(",\"content_index\":0"), "part", part);
+          events.end();
+          object(at("response.output_item.done", outputIndex), "item", item);
+          events.end();
         }
       }
       case CALL -> {
         JsonObject item = calls.get(openCall);
         item.put("status", "completed");
         if (events != null) {
-          events.emit("response.function_call_arguments.done", at(outputIndex).put("item_id", item.getString("id"))
-              .put("name", item.getString("name")).put("arguments", item.getString("arguments")));
-          events.emit("response.output_item.done", at(outputIndex).put("item", item.copy()));
+          string(string(string(at("response.function_call_arguments.done", outputIndex), "item_id",
+              item.getString("id")), "name", item.getString("name")), "arguments", item.getString("arguments"));
+          events.end();
+          object(at("response.output_item.done", outputIndex), "item", item);
+          events.end();
         }
       }
     }
@@ -237,7 +265,27 @@ final class ResponseOutput {
         .put("logprobs", new JsonArray());
   }
 
-  private static JsonObject at(int outputIndex) {
-    return new JsonObject().put("output_index", outputIndex);
+  /** Starts an event: its fields, starting with its output_index. */
+  private StringBuilder at(String type, int outputIndex) {
+    return events.start(type).append(",\"output_index\":").append(outputIndex);
+  }
+
+  /** Appends {@code ,"name":"value"}; a null value as null. */
+  private static StringBuilder string(StringBuilder fields, String name, String value) {
+    fields.append(",\"").append(name).append("\":");
+    return value == null ? fields.append("null") : JsonText.escapedString(fields, value);
+  }
+
+  /**
+   * Appends {@code ,"name":object} as Vert.x's codec writes it. Written at once, so the item may change after (it
+   * does: its status, its content) without a copy.
+   */
+  private static StringBuilder object(StringBuilder fields, String name, JsonObject value) {
+    int start = fields.append(",\"").append(name).append("\":").length();
+    if (!JsonText.appendAsToBuffer(fields, value)) {
+      fields.setLength(start);
+      fields.append(value.toBuffer().toString(StandardCharsets.UTF_8));
+    }
+    return fields;
   }
 }

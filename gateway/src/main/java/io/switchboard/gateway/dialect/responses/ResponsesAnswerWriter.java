@@ -32,13 +32,18 @@ final class ResponsesAnswerWriter implements AnswerWriter {
 
   private static final Logger log = LoggerFactory.getLogger(ResponsesAnswerWriter.class);
   private static final CharSequence APPLICATION_JSON = HttpHeaders.createOptimized("application/json");
-  /** Room for the events of a stream's first piece or its end: each carries a whole response object or two. */
-  private static final int HEAD_CHARS = 4096;
+  /** Room for the events of a stream's head beside its two response objects and its first piece's text. */
+  private static final int HEAD_CHARS = 1024;
+  /** Room for the events of a stream's end beside the response object and the text they repeat. */
+  private static final int TAIL_CHARS = 2048;
+  /** Room for the events of one piece of a stream beside its text. */
+  private static final int PIECE_CHARS = 256;
 
   private final RoutingContext ctx;
   private final HttpServerResponse response;
   private final String requestId;
   private final ResponsesRequest source;
+  /** The conversation a chained request starts from (this request's own copy); null when nothing is stored. */
   private final JsonArray conversation;
   private final ResponseStore store;
   private final String owner;
@@ -61,39 +66,55 @@ final class ResponsesAnswerWriter implements AnswerWriter {
     this.context = Vertx.currentContext();
     this.sse = new SseWriter(response);
     this.shape = new ResponseObject(responseId, source);
-    this.output = new ResponseOutput(responseId, source.stream ? this::emit : null);
+    this.output = new ResponseOutput(responseId, source.stream ? new StreamEvents() : null);
   }
 
   @Override
   public void delta(String text, JsonObject extra) {
+    if (!source.stream) {
+      output.add(text, extra);
+      return;
+    }
     // A piece's events (with the stream's head, its item and part for the first) go out in one write.
-    sse.hold(headSent ? 512 : HEAD_CHARS);
-    begin();
+    if (!begin(text.length())) {
+      sse.hold(PIECE_CHARS + 2 * text.length());
+    }
     output.add(text, extra);
     sse.release();
   }
 
   @Override
   public Future<Void> complete(String finishReason, Usage usage, JsonObject wholeAnswer) {
-    sse.hold(HEAD_CHARS);
-    begin();
     boolean incomplete = "length".equals(finishReason) || "content_filter".equals(finishReason);
-    output.finish(incomplete ? "incomplete" : "completed");
     String status = incomplete ? "incomplete" : "completed";
-    String written = source.store ? null : shape.json(status, output.itemsShared(), usage, null,
-        !incomplete ? null : "length".equals(finishReason) ? "max_output_tokens" : "content_filter");
-    if (written != null) {
+    String reason = !incomplete ? null : "length".equals(finishReason) ? "max_output_tokens" : "content_filter";
+    if (source.stream && !begin(0)) {
+      // The closing events repeat the answer: its text done, its part done, its item done, the response.
+      sse.hold(TAIL_CHARS + 5 * output.chars());
+    }
+    output.finish(status);
+    if (!source.store) {
       // Nothing to store: no tree is needed, the response is written straight out.
       if (!source.stream) {
-        return response.putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON).end(Buffer.buffer(written));
+        String written = shape.json(status, output.itemsShared(), usage, null, reason);
+        if (written != null) {
+          return response.putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON).end(Buffer.buffer(written));
+        }
+      } else {
+        StringBuilder event = startEvent(incomplete ? "response.incomplete" : "response.completed")
+            .append(",\"response\":");
+        if (shape.write(event, status, output.itemsShared(), usage, null, reason)) {
+          event.append('}');
+          sse.endEvent();
+          return sse.end();
+        }
+        sse.dropEvent();
+        sequence--;
       }
-      emitResponse(incomplete ? "response.incomplete" : "response.completed", written);
-      return sse.end();
     }
-    JsonObject body = shape.build(incomplete ? "incomplete" : "completed", output.items(), usage, null);
+    JsonObject body = shape.build(status, output.items(), usage, null);
     if (incomplete) {
-      body.put("incomplete_details", new JsonObject().put("reason",
-          "length".equals(finishReason) ? "max_output_tokens" : "content_filter"));
+      body.put("incomplete_details", new JsonObject().put("reason", reason));
     }
     if (source.store) {
       // The items' done events need not wait for the store; only the completed event does.
@@ -124,35 +145,67 @@ final class ResponsesAnswerWriter implements AnswerWriter {
     return headSent;
   }
 
-  /** The head of a stream, with response.created and response.in_progress; nothing for a whole answer. */
-  private void begin() {
-    if (headSent || !source.stream) {
-      return;
+  /**
+   * Sends the head of a stream, with response.created and response.in_progress, held to go out with what follows
+   * (about {@code more} characters of text); false when it was sent before.
+   */
+  private boolean begin(int more) {
+    if (headSent) {
+      return false;
     }
     headSent = true;
     sse.begin(requestId);
     String written = shape.json("in_progress", new JsonArray(), null, null, null);
     if (written != null) {
+      sse.hold(2 * written.length() + HEAD_CHARS + 2 * more);
       emitResponse("response.created", written);
       emitResponse("response.in_progress", written);
-      return;
+      return true;
     }
+    sse.hold(2 * HEAD_CHARS + 2 * more);
     JsonObject inProgress = shape.build("in_progress", new JsonArray(), null, null);
     emit("response.created", new JsonObject().put("response", inProgress));
     emit("response.in_progress", new JsonObject().put("response", inProgress));
+    return true;
   }
 
-  /** An event of the response object as {@link ResponseObject#json} wrote it: the bytes {@link #emit} would write. */
+  /**
+   * Starts an event in the stream: {@code {"type":TYPE,"sequence_number":N}, the closing brace left for the
+   * event's fields. The type is one of this class's and {@link ResponseOutput}'s names, which need no escaping.
+   */
+  private StringBuilder startEvent(String type) {
+    return sse.startEvent(type).append("{\"type\":\"").append(type).append("\",\"sequence_number\":")
+        .append(sequence++);
+  }
+
+  /** An event of the response object as {@link ResponseObject#json} wrote it. */
   private void emitResponse(String type, String responseJson) {
-    StringBuilder event = new StringBuilder(responseJson.length() + 80);
-    JsonText.escapedString(event.append("{\"type\":"), type).append(",\"sequence_number\":").append(sequence++);
-    sse.event(type, event.append(",\"response\":").append(responseJson).append('}'));
+    startEvent(type).append(",\"response\":").append(responseJson).append('}');
+    sse.endEvent();
   }
 
+  /** An event whose fields are a tree (the response object, when it is not written straight out). */
   private void emit(String type, JsonObject fields) {
     JsonObject event = new JsonObject().put("type", type).put("sequence_number", sequence++);
     fields.forEach(field -> event.put(field.getKey(), field.getValue()));
     sse.event(type, event);
+  }
+
+  /** Where {@link ResponseOutput} writes its events: straight into the stream. */
+  private final class StreamEvents implements ResponseOutput.Events {
+    private StringBuilder event;
+
+    @Override
+    public StringBuilder start(String type) {
+      return event = startEvent(type);
+    }
+
+    @Override
+    public void end() {
+      event.append('}');
+      event = null;
+      sse.endEvent();
+    }
   }
 
   /**
@@ -164,7 +217,7 @@ final class ResponsesAnswerWriter implements AnswerWriter {
       return Future.succeededFuture();
     }
     JsonObject record = new JsonObject().put("response", body.copy())
-        .put("messages", conversation.copy().add(output.assistantMessage()))
+        .put("messages", conversation.add(output.assistantMessage()))
         .put("owner", owner);
     Promise<Void> stored = Promise.promise();
     store.put(body.getString("id"), record).onComplete(put -> ResponsesDialect.onContext(context, () -> {

@@ -118,7 +118,8 @@ public final class ResponsesDialect implements Dialect {
     // not hold this cluster's stored responses) nor one whose tools the gateway had to leave out.
     CompletionRequest toRun = request.previousResponseId == null && request.leftOutTools.isEmpty()
         ? completion.withNative(NativeForm.RESPONSES, request.body) : completion;
-    JsonArray conversation = request.conversation(prior);
+    // What a chained request will start from; only a stored response needs it.
+    JsonArray conversation = request.store ? request.conversation(prior) : null;
     // A random id, not the request id: a client picks its x-request-id, and could otherwise reach another's response.
     String responseId = "resp_" + RandomIds.next();
     return Future.succeededFuture(Call.of(toRun, requestId -> new ResponsesAnswerWriter(ctx, requestId, responseId,

@@ -18,9 +18,21 @@ class ResponseOutputTest {
 
   private final List<String> types = new ArrayList<>();
   private final List<JsonObject> events = new ArrayList<>();
-  private final ResponseOutput output = new ResponseOutput("resp_abc", (type, fields) -> {
-    types.add(type);
-    events.add(fields.copy().put("type", type));
+  private final ResponseOutput output = new ResponseOutput("resp_abc", new ResponseOutput.Events() {
+    private String type;
+    private StringBuilder fields;
+
+    @Override
+    public StringBuilder start(String type) {
+      this.type = type;
+      return fields = new StringBuilder("{\"type\":\"").append(type).append('"');
+    }
+
+    @Override
+    public void end() {
+      types.add(type);
+      events.add(new JsonObject(fields.append('}').toString()));
+    }
   });
 
   private static JsonObject toolCallDelta(int index, String id, String name, String arguments) {
@@ -119,6 +131,24 @@ class ResponseOutputTest {
   }
 
   @Test
+  void eventsWrittenAsTextCarryAnyTextExactly() {
+    String tricky = "say \"hi\"\n\tC:\\path \u0001 \uD83D\uDE00 \uD800 end";
+    output.add(tricky, null);
+    output.add("", toolCallDelta(0, "call_\"x", "f\\n", "{\"q\":\"" + "\\\"" + "\"}"));
+    output.finish("completed");
+
+    assertThat(events.get(2).getString("delta")).isEqualTo(tricky);
+    assertThat(events.get(3).getString("text")).isEqualTo(tricky);
+    assertThat(events.get(4).getJsonObject("part").getString("text")).isEqualTo(tricky);
+    assertThat(events.get(6).getJsonObject("item").getString("call_id")).isEqualTo("call_\"x");
+    assertThat(events.get(6).getJsonObject("item").getString("name")).isEqualTo("f\\n");
+    assertThat(events.get(8).getString("arguments")).isEqualTo("{\"q\":\"\\\"\"}");
+    // Each event's item is as it was then, though the item changed after.
+    assertThat(events.get(0).getJsonObject("item").getString("status")).isEqualTo("in_progress");
+    assertThat(events.get(5).getJsonObject("item").getString("status")).isEqualTo("completed");
+  }
+
+  @Test
   void onlyToolCallsStoreANullContentAndAnEmptyAnswerIsAnEmptyMessage() {
     output.add("", toolCallDelta(0, null, "f", "{}"));
     output.finish("completed");
@@ -126,7 +156,16 @@ class ResponseOutputTest {
     assertThat(output.items().getJsonObject(0).getString("call_id")).startsWith("call_");
     assertThat(output.assistantMessage().getValue("content")).isNull();
 
-    ResponseOutput empty = new ResponseOutput("resp_x", (type, fields) -> { });
+    ResponseOutput empty = new ResponseOutput("resp_x", new ResponseOutput.Events() {
+      @Override
+      public StringBuilder start(String type) {
+        return new StringBuilder();
+      }
+
+      @Override
+      public void end() {
+      }
+    });
     empty.finish("completed");
     assertThat(empty.items()).hasSize(1);
     assertThat(empty.items().getJsonObject(0).getJsonArray("content").getJsonObject(0).getString("text")).isEmpty();
