@@ -371,6 +371,10 @@ public final class LlamaCppLibraryEngine implements Engine {
       return SupervisedProcess.start(vertx, command(model, port), "llama-server-" + sanitize(model.name));
     }).compose(process -> {
       server.process = process;
+      if (stopping) {
+        // stop() did not see this process: it started while the worker was stopping.
+        return process.stop(vertx).compose(v -> Future.failedFuture("worker " + workerId + " is stopping"));
+      }
       process.exited().onSuccess(status -> onExit(model, server, status));
       Promise<Void> healthy = Promise.promise();
       checkHealth(server, healthy, deadline);
