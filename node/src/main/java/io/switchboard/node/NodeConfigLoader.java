@@ -47,8 +47,14 @@ public final class NodeConfigLoader {
   /** What the command line set; null fields were not given. */
   public record Flags(Path config, List<String> roles, Integer httpPort, String clusterHost,
                       List<String> clusterMembers, String rpcServerBin, Integer rpcPort, String llamaServerBin,
-                      Path model, List<String> backends) {
-    public static final Flags NONE = new Flags(null, null, null, null, null, null, null, null, null, null);
+                      Path model, List<String> backends, Path modelsDir) {
+    public static final Flags NONE = new Flags(null, null, null, null, null, null, null, null, null, null, null);
+
+    public Flags(Path config, List<String> roles, Integer httpPort, String clusterHost, List<String> clusterMembers,
+                 String rpcServerBin, Integer rpcPort, String llamaServerBin, Path model, List<String> backends) {
+      this(config, roles, httpPort, clusterHost, clusterMembers, rpcServerBin, rpcPort, llamaServerBin, model,
+          backends, null);
+    }
 
     public Flags(Path config, List<String> roles, Integer httpPort, String clusterHost, List<String> clusterMembers) {
       this(config, roles, httpPort, clusterHost, clusterMembers, null, null, null, null, null);
@@ -239,13 +245,22 @@ public final class NodeConfigLoader {
     if (flags.clusterHost() != null) {
       config.getJsonObject("cluster").put("host", flags.clusterHost());
     }
-    if (flags.llamaServerBin() != null || flags.model() != null) {
-      // The llama.cpp quick start: the first worker runs llama-server on this model over the cluster's rpc pool.
+    if (flags.modelsDir() != null && flags.model() != null) {
+      throw new ConfigException("--models-dir and --model each give the llamacpp worker what to serve (a directory "
+          + "of GGUF files, or one file); use one of them");
+    }
+    if (flags.llamaServerBin() != null || flags.model() != null || flags.modelsDir() != null) {
+      // The llama.cpp quick start: the first worker runs llama-server on this model over the cluster's rpc pool,
+      // or one llama-server per loaded model of this directory.
       JsonObject worker = config.getJsonArray("workers").getJsonObject(0);
       worker.put("engine", "llamacpp");
       JsonObject llamacpp = worker.getJsonObject("llamacpp");
       if (flags.llamaServerBin() != null) {
         llamacpp.put("serverBin", flags.llamaServerBin());
+      }
+      if (flags.modelsDir() != null) {
+        llamacpp.put("modelsDir", flags.modelsDir().toAbsolutePath().toString());
+        llamacpp.putNull("modelPath");
       }
       if (flags.model() != null) {
         llamacpp.put("modelPath", flags.model().toAbsolutePath().toString());
@@ -255,8 +270,8 @@ public final class NodeConfigLoader {
       }
     }
     if (flags.backends() != null && !flags.backends().isEmpty()) {
-      if (flags.llamaServerBin() != null || flags.model() != null) {
-        throw new ConfigException("--backend and --llama-server-bin/--model each set up the node's workers; use one "
+      if (flags.llamaServerBin() != null || flags.model() != null || flags.modelsDir() != null) {
+        throw new ConfigException("--backend and --llama-server-bin/--model/--models-dir each set up the node's workers; use one "
             + "of them, or a config file with both kinds under workers:");
       }
       // The GPU-backend quick start: one openai worker per backend, in place of the configured workers.

@@ -59,6 +59,11 @@ public final class SwitchboardMain implements Callable<Integer> {
       description = "The GGUF model that llamacpp worker serves (its name is the file name without .gguf)")
   Path model;
 
+  @Option(names = "--models-dir", paramLabel = "DIR",
+      description = "Serve every GGUF file in DIR (each by its file name without .gguf) with that llamacpp worker: "
+          + "loaded on the first request, unloaded when idle or for room (instead of --model)")
+  Path modelsDir;
+
   @Option(names = "--backend", paramLabel = "URL",
       description = "Serve an OpenAI-compatible server (vLLM, SGLang, TGI, trtllm-serve, Ollama, llama-server): "
           + "one openai worker per --backend, its models read from URL/v1/models. Repeatable")
@@ -85,7 +90,7 @@ public final class SwitchboardMain implements Callable<Integer> {
     try {
       options = NodeConfigLoader.load(
           new NodeConfigLoader.Flags(config, roles, httpPort, clusterHost, clusterMembers, rpcServerBin, rpcPort,
-              llamaServerBin, model, backends),
+              llamaServerBin, model, backends, modelsDir),
           System.getenv());
     } catch (ConfigException invalid) {
       System.err.println("switchboard: configuration error: " + invalid.getMessage());

@@ -269,6 +269,49 @@ class NodeConfigLoaderTest {
   }
 
   @Test
+  void theModelsDirFlagMakesALlamaCppWorkerOverTheDirectoryWithItsSettingsFromFileAndEnvironment()
+      throws IOException {
+    Path models = Files.createDirectories(dir.resolve("models"));
+    NodeOptions options = NodeConfigLoader.load(new NodeConfigLoader.Flags(config(file("models.yaml",
+        "workers:\n  - llamacpp:\n      modelsMax: 3\n      models:\n        - name: qwen\n          contextSize: 8192\n"
+            + "          aliases: [chat]\n")).config(), null, null, null, null, null, null, "/bin/llama-server", null,
+        null, models), Map.of("SWITCHBOARD_WORKERS_0_LLAMACPP_IDLE_UNLOAD_MS", "60000",
+        "SWITCHBOARD_WORKERS_0_LLAMACPP_MODELS_0_CONTEXT_SIZE", "16384"));
+
+    WorkerOptions worker = options.getWorkers().get(0);
+    assertThat(worker.getEngine()).isEqualTo("llamacpp");
+    assertThat(worker.announcedModel()).isEmpty();
+    assertThat(worker.getLlamacpp().getModelsDir()).isEqualTo(models.toAbsolutePath().toString());
+    assertThat(worker.getLlamacpp().getModelsMax()).isEqualTo(3);
+    assertThat(worker.getLlamacpp().getIdleUnloadMs()).isEqualTo(60_000);
+    assertThat(worker.getLlamacpp().getModels().get(0).getContextSize()).isEqualTo(16384);
+    assertThat(worker.getLlamacpp().getModels().get(0).getAliases()).containsExactly("chat");
+    assertThat(NodeConfigLoader.environmentNames(new NodeOptions().toJson()))
+        .containsKeys("SWITCHBOARD_WORKERS_0_LLAMACPP_MODELS_DIR", "SWITCHBOARD_WORKERS_0_LLAMACPP_MODELS_MAX",
+            "SWITCHBOARD_WORKERS_0_LLAMACPP_IDLE_UNLOAD_MS", "SWITCHBOARD_WORKERS_0_LLAMACPP_MAX_LISTED_MODELS");
+  }
+
+  @Test
+  void modelsDirMistakesAreRefusedClearly() throws IOException {
+    Path models = Files.createDirectories(dir.resolve("models"));
+    assertThatThrownBy(() -> NodeConfigLoader.load(new NodeConfigLoader.Flags(null, null, null, null, null, null,
+        null, "/bin/llama-server", dir.resolve("m.gguf"), null, models), Map.of()))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("--models-dir and --model");
+    assertThatThrownBy(() -> NodeConfigLoader.load(new NodeConfigLoader.Flags(null, null, null, null, null, null,
+        null, "/bin/llama-server", null, null, dir.resolve("absent")), Map.of()))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("workers[0].llamacpp.modelsDir is not a directory");
+    assertThatThrownBy(() -> NodeConfigLoader.load(new NodeConfigLoader.Flags(null, null, null, null, null, null,
+        null, null, null, null, models), Map.of()))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("modelsDir needs serverBin");
+    assertThatThrownBy(() -> NodeConfigLoader.load(new NodeConfigLoader.Flags(null, null, null, null, null, null,
+        null, "/bin/llama-server", null, null, models), Map.of("SWITCHBOARD_WORKERS_0_LLAMACPP_MODELS_MAX", "none")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("SWITCHBOARD_WORKERS_0_LLAMACPP_MODELS_MAX");
+    assertThatThrownBy(() -> NodeConfigLoader.load(new NodeConfigLoader.Flags(null, null, null, null, null, null,
+        null, "/bin/llama-server", null, null, models), Map.of("SWITCHBOARD_WORKERS_0_LLAMACPP_MODELS", "qwen")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("workers[0].llamacpp.models[0] must be a mapping");
+  }
+
+  @Test
   void anEmptyFileKeepsTheDefaults() throws IOException {
     NodeOptions options = NodeConfigLoader.load(config(file("empty.yaml", "")), Map.of());
 

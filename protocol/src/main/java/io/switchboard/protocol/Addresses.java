@@ -65,6 +65,16 @@ public final class Addresses {
     return "switchboard.worker." + workerId + ".admin";
   }
 
+  /**
+   * Where a gateway asks a worker with a model directory to load or unload a model: a request of
+   * {@link ModelCommand} JSON, answered with the model's {@link ModelEntry} JSON once it is loaded (or unloaded),
+   * or failed with a {@link GenerateError} (its wire code, its JSON as the message). A worker without a model
+   * directory fails it with {@code MODEL_NOT_SERVED}.
+   */
+  public static String workerModels(String workerId) {
+    return "switchboard.worker." + workerId + ".models";
+  }
+
   public static String gatewayStreams(String gatewayInstanceId) {
     return "switchboard.gateway." + gatewayInstanceId + ".streams";
   }

@@ -5,6 +5,9 @@ import io.switchboard.protocol.grpc.Chunk;
 import io.switchboard.protocol.grpc.Failure;
 import io.switchboard.protocol.grpc.GenerateCall;
 import io.switchboard.protocol.grpc.GenerateEvent;
+import io.switchboard.protocol.grpc.ModelControlCall;
+import io.switchboard.protocol.grpc.ModelInfo;
+import io.switchboard.protocol.grpc.WorkerHealth;
 import io.switchboard.protocol.grpc.Resume;
 import io.switchboard.protocol.grpc.Sampling;
 import io.switchboard.protocol.grpc.TokenUsage;
@@ -168,6 +171,42 @@ public final class GrpcMessages {
     }
     return new GenerateError(code, failure.getMessage(), failure.getRetryable(), emptyToNull(failure.getWorkerId()),
         emptyToNull(failure.getParam()));
+  }
+
+  public static ModelInfo toModelInfo(ModelEntry entry) {
+    ModelInfo.Builder info = ModelInfo.newBuilder().setName(entry.name()).setSizeBytes(entry.sizeBytes())
+        .setState(entry.state()).addAllAliases(entry.aliases()).setInFlight(entry.inFlight());
+    if (entry.reason() != null) {
+      info.setReason(entry.reason());
+    }
+    return info.build();
+  }
+
+  public static ModelEntry fromModelInfo(ModelInfo info) {
+    return new ModelEntry(info.getName(), info.getSizeBytes(), info.getState().isEmpty() ? ModelEntry.UNLOADED
+        : info.getState(), emptyToNull(info.getReason()), info.getAliasesList(), info.getInFlight());
+  }
+
+  public static ModelControlCall toModelControlCall(String workerId, ModelCommand command) {
+    return ModelControlCall.newBuilder().setWorkerId(workerId).setAction(command.action().name().toLowerCase())
+        .setModel(command.model()).build();
+  }
+
+  /** @throws IllegalArgumentException when the action or the model is missing, or the action unknown */
+  public static ModelCommand fromModelControlCall(ModelControlCall call) {
+    return ModelCommand.fromJson(new JsonObject().put("action", emptyToNull(call.getAction()))
+        .put("model", emptyToNull(call.getModel())));
+  }
+
+  /** The worker's catalog as the Health reply's library fields. */
+  public static WorkerHealth.Builder withCatalog(WorkerHealth.Builder health, ModelCatalog catalog) {
+    catalog.models().forEach(entry -> health.addLibrary(toModelInfo(entry)));
+    return health.setLibraryTotal(catalog.total());
+  }
+
+  public static ModelCatalog catalogOf(WorkerHealth health) {
+    return new ModelCatalog(health.getLibraryList().stream().map(GrpcMessages::fromModelInfo).toList(),
+        health.getLibraryTotal());
   }
 
   private static String emptyToNull(String value) {

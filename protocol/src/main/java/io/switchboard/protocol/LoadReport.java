@@ -26,16 +26,29 @@ import java.util.List;
  *                  backend is down, restarting, ...): the gateway does not route to it and says why
  * @param nativeDialects the dialects the worker's backend serves natively now (an openai worker probes its backend
  *                  when it comes up); null when the worker does not report them (then its record's list holds)
+ * @param catalog   a worker over a model directory: every model it can serve with its size and state now
+ *                  (key {@code library}; absent for other workers). {@code models} then lists every name and
+ *                  alias it serves, loaded or not: a request for an unloaded one loads it first
  */
 public record LoadReport(String workerId, String nodeId, String model, int inFlight, int queued, int freeSlots,
                          int slots, boolean draining, long sentAtMs, JsonObject engine, List<String> models,
-                         List<String> embeddingModels, String unavailable, List<String> nativeDialects) {
+                         List<String> embeddingModels, String unavailable, List<String> nativeDialects,
+                         ModelCatalog catalog) {
 
   public LoadReport {
     engine = engine == null ? new JsonObject() : engine;
     nativeDialects = nativeDialects == null ? null : List.copyOf(nativeDialects);
     models = models == null ? List.of() : List.copyOf(models);
     embeddingModels = embeddingModels == null ? List.of() : List.copyOf(embeddingModels);
+    catalog = catalog == null ? ModelCatalog.EMPTY : catalog;
+  }
+
+  /** A report of a worker without a model directory. */
+  public LoadReport(String workerId, String nodeId, String model, int inFlight, int queued, int freeSlots, int slots,
+                    boolean draining, long sentAtMs, JsonObject engine, List<String> models,
+                    List<String> embeddingModels, String unavailable, List<String> nativeDialects) {
+    this(workerId, nodeId, model, inFlight, queued, freeSlots, slots, draining, sentAtMs, engine, models,
+        embeddingModels, unavailable, nativeDialects, ModelCatalog.EMPTY);
   }
 
   public LoadReport(String workerId, String nodeId, String model, int inFlight, int queued, int freeSlots, int slots,
@@ -74,6 +87,9 @@ public record LoadReport(String workerId, String nodeId, String model, int inFli
     if (nativeDialects != null) {
       json.put("nativeDialects", new JsonArray(nativeDialects));
     }
+    if (!catalog.isEmpty()) {
+      json.put(ModelCatalog.KEY, catalog.toJson());
+    }
     return json;
   }
 
@@ -92,7 +108,8 @@ public record LoadReport(String workerId, String nodeId, String model, int inFli
         strings(json.getJsonArray("models")),
         strings(json.getJsonArray("embeddingModels")),
         json.getString("unavailable"),
-        json.containsKey("nativeDialects") ? strings(json.getJsonArray("nativeDialects")) : null);
+        json.containsKey("nativeDialects") ? strings(json.getJsonArray("nativeDialects")) : null,
+        ModelCatalog.fromJson(json.getValue(ModelCatalog.KEY)));
   }
 
   private static List<String> strings(JsonArray array) {

@@ -23,9 +23,13 @@ import java.util.List;
  *                      wrote them ({@link NativeForm#RESPONSES}, {@link NativeForm#MESSAGES}); empty (and absent
  *                      from the record) for none. An openai worker that learns them after it announced itself
  *                      reports them in its load reports ({@link LoadReport#nativeDialects()}).
+ * @param catalog       a worker over a model directory: every model it can serve, with file size and state at
+ *                      publish time (the states now are in its load reports); {@link ModelCatalog#EMPTY} (and absent
+ *                      from the record, key {@code library}) for other workers. Its {@code model} is then empty.
  */
 public record WorkerDescriptor(String workerId, String nodeId, String model, String engine, int slots,
-                               int contextLength, JsonObject endpoints, List<String> nativeDialects) {
+                               int contextLength, JsonObject endpoints, List<String> nativeDialects,
+                               ModelCatalog catalog) {
 
   public static final String RECORD_TYPE = "switchboard-worker";
   public static final String ENDPOINT_EVENTBUS = "eventbus";
@@ -34,6 +38,13 @@ public record WorkerDescriptor(String workerId, String nodeId, String model, Str
   public WorkerDescriptor {
     endpoints = endpoints == null ? new JsonObject() : endpoints;
     nativeDialects = nativeDialects == null ? List.of() : List.copyOf(nativeDialects);
+    catalog = catalog == null ? ModelCatalog.EMPTY : catalog;
+  }
+
+  /** A worker without a model directory. */
+  public WorkerDescriptor(String workerId, String nodeId, String model, String engine, int slots, int contextLength,
+                          JsonObject endpoints, List<String> nativeDialects) {
+    this(workerId, nodeId, model, engine, slots, contextLength, endpoints, nativeDialects, ModelCatalog.EMPTY);
   }
 
   /** A worker that serves no dialect natively. */
@@ -58,6 +69,9 @@ public record WorkerDescriptor(String workerId, String nodeId, String model, Str
     if (!nativeDialects.isEmpty()) {
       json.put("nativeDialects", new JsonArray(nativeDialects)); // absent: a record older gateways know as it was
     }
+    if (!catalog.isEmpty()) {
+      json.put(ModelCatalog.KEY, catalog.toJson());
+    }
     return json;
   }
 
@@ -70,7 +84,8 @@ public record WorkerDescriptor(String workerId, String nodeId, String model, Str
         json.getInteger("slots", 1),
         json.getInteger("contextLength", 0),
         json.getJsonObject("endpoints"),
-        strings(json.getJsonArray("nativeDialects")));
+        strings(json.getJsonArray("nativeDialects")),
+        ModelCatalog.fromJson(json.getValue(ModelCatalog.KEY)));
   }
 
   static List<String> strings(JsonArray array) {

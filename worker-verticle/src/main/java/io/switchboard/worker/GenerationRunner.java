@@ -5,11 +5,15 @@ import io.switchboard.protocol.GenerateRequest;
 import io.switchboard.protocol.JsonText;
 import io.switchboard.protocol.PlaneMessageLimit;
 import io.switchboard.protocol.LoadReport;
+import io.switchboard.protocol.ModelCatalog;
+import io.switchboard.protocol.ModelCommand;
+import io.switchboard.protocol.ModelEntry;
 import io.switchboard.protocol.RequestKind;
 import io.switchboard.protocol.Usage;
 import io.switchboard.worker.engine.ChunkSink;
 import io.switchboard.worker.engine.Engine;
 import io.switchboard.worker.engine.Generation;
+import io.switchboard.worker.engine.ModelControlException;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -208,7 +212,35 @@ public final class GenerationRunner {
     String unavailable = heldBecause != null ? heldBecause : engine.unavailableReason();
     return new LoadReport(workerId, nodeId, options.announcedModel(), scheduler.running(), scheduler.queued(),
         scheduler.free(), scheduler.slots(), draining, System.currentTimeMillis(), engine.status(),
-        engine.models(), engine.embeddingModels(), unavailable, engine.nativeDialects());
+        engine.models(), engine.embeddingModels(), unavailable, engine.nativeDialects(), engine.catalog());
+  }
+
+  /**
+   * Loads or unloads a model of the engine's model directory on a gateway's request; fails with a
+   * {@link ModelControlException} (its typed error names the model, the worker and the cause).
+   */
+  public Future<ModelEntry> controlModel(ModelCommand command) {
+    if (!engine.loadsOnDemand()) {
+      return Future.failedFuture(new ModelControlException(GenerateError.of(GenerateError.Code.MODEL_NOT_SERVED,
+          "worker " + workerId + " (engine " + engine.kind() + ") has no model directory and loads no models on "
+              + "demand; it serves " + servedModels(), workerId)));
+    }
+    if (command.action() == ModelCommand.Action.LOAD && (draining || heldBecause != null)) {
+      return Future.failedFuture(new ModelControlException(GenerateError.of(GenerateError.Code.WORKER_STOPPING,
+          "worker " + workerId + " takes no new work (" + (draining ? "it is draining" : heldBecause)
+              + "); model '" + command.model() + "' was not loaded", workerId)));
+    }
+    Future<ModelEntry> done = command.action() == ModelCommand.Action.LOAD ? engine.loadModel(command.model())
+        : engine.unloadModel(command.model());
+    return done.recover(failure -> Future.failedFuture(failure instanceof ModelControlException known ? known
+        : new ModelControlException(GenerateError.of(GenerateError.Code.ENGINE_FAILED, "worker " + workerId
+            + " could not " + command.action().name().toLowerCase() + " model '" + command.model() + "': "
+            + failure.getMessage(), workerId))));
+  }
+
+  /** The engine's model directory catalog (empty for engines without one). */
+  public ModelCatalog catalog() {
+    return engine.catalog();
   }
 
   /** Not draining, not drained by an operator, and the engine can take work (its backend is up). */

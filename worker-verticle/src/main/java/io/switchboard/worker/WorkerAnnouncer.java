@@ -6,6 +6,8 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.servicediscovery.Record;
 import io.vertx.servicediscovery.ServiceDiscovery;
+
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,16 +24,20 @@ final class WorkerAnnouncer {
   private static final Logger log = LoggerFactory.getLogger(WorkerAnnouncer.class);
 
   private final ServiceDiscovery discovery;
-  private final WorkerDescriptor descriptor;
+  private final Supplier<WorkerDescriptor> describe;
   private final PublishedRecord record;
+  private final String workerId;
 
-  WorkerAnnouncer(Vertx vertx, WorkerDescriptor descriptor, DiscoveryTrust trust) {
+  /** @param describe the record as it is when published (a model directory's catalog is read once it started) */
+  WorkerAnnouncer(Vertx vertx, String workerId, Supplier<WorkerDescriptor> describe, DiscoveryTrust trust) {
     this.discovery = ServiceDiscovery.create(vertx);
-    this.descriptor = descriptor;
-    this.record = new PublishedRecord(vertx, discovery, "worker " + descriptor.workerId(), trust);
+    this.describe = describe;
+    this.workerId = workerId;
+    this.record = new PublishedRecord(vertx, discovery, "worker " + workerId, trust);
   }
 
   Future<Void> publish() {
+    WorkerDescriptor descriptor = describe.get();
     return record.publish(new Record()
             .setType(WorkerDescriptor.RECORD_TYPE)
             .setName(descriptor.recordName())
@@ -39,7 +45,7 @@ final class WorkerAnnouncer {
             .setMetadata(descriptor.toJson()))
         .onSuccess(v -> log.info("worker published", kv("workerId", descriptor.workerId()),
             kv("model", descriptor.model()), kv("engine", descriptor.engine()), kv("node", descriptor.nodeId()),
-            kv("slots", descriptor.slots())));
+            kv("slots", descriptor.slots()), kv("modelsInDirectory", descriptor.catalog().total())));
   }
 
   Future<Void> unpublish() {
@@ -47,10 +53,10 @@ final class WorkerAnnouncer {
       return record.unpublish();
     }
     return record.unpublish()
-        .onSuccess(v -> log.info("worker unpublished", kv("workerId", descriptor.workerId())))
+        .onSuccess(v -> log.info("worker unpublished", kv("workerId", workerId)))
         .recover(failure -> {
           log.warn("could not unpublish worker record; survivors remove it when this node leaves",
-              kv("workerId", descriptor.workerId()), kv("reason", failure.getMessage()));
+              kv("workerId", workerId), kv("reason", failure.getMessage()));
           return Future.succeededFuture();
         });
   }

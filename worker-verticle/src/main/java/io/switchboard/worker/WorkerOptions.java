@@ -97,6 +97,11 @@ public class WorkerOptions {
       }
       openai.validate(path + ".openai");
     }
+    if ("llamacpp".equals(engine) && llamacpp.servesDirectory() && !DEFAULT_MODEL.equals(model)) {
+      throw new IllegalArgumentException(path + ".model is not used by a worker over a model directory: it serves "
+          + "every GGUF file in " + path + ".llamacpp.modelsDir by its file name without .gguf. Use "
+          + path + ".llamacpp.models[M].aliases for other names");
+    }
   }
 
   private static void requireAtLeast(String key, long value, long min) {
@@ -112,15 +117,24 @@ public class WorkerOptions {
   public String resolveId() {
     if (id == null) {
       String base = "openai".equals(engine) ? "openai-" + openai.baseUri().getHost() + "-" + openai.baseUri().getPort()
-          : model;
+          : servesDirectory() ? "models-" + java.nio.file.Path.of(llamacpp.getModelsDir()).toAbsolutePath().normalize()
+              .getFileName() : model;
       id = base.replaceAll("[^A-Za-z0-9._-]", "_") + "-" + UUID.randomUUID().toString().substring(0, 8);
     }
     return id;
   }
 
-  /** The model the worker announces: its configured one, or none for an engine that learns its models. */
+  /**
+   * The model the worker announces: its configured one, or none for an engine that learns its models (openai) or
+   * serves a model directory (its models are in its record's and load reports' catalog).
+   */
   public String announcedModel() {
-    return "openai".equals(engine) ? "" : model;
+    return "openai".equals(engine) || servesDirectory() ? "" : model;
+  }
+
+  /** A llamacpp worker over a model directory. */
+  public boolean servesDirectory() {
+    return "llamacpp".equals(engine) && llamacpp.servesDirectory();
   }
 
   public String getId() {

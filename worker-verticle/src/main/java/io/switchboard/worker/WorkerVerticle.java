@@ -2,12 +2,15 @@ package io.switchboard.worker;
 
 import io.switchboard.protocol.Addresses;
 import io.switchboard.protocol.DiscoveryTrust;
+import io.switchboard.protocol.GenerateError;
 import io.switchboard.protocol.LoadReport;
+import io.switchboard.protocol.ModelCommand;
 import io.switchboard.protocol.WorkerAdminCommand;
 import io.switchboard.protocol.PlaneMessageLimit;
 import io.switchboard.protocol.WorkerDescriptor;
 import io.switchboard.worker.engine.Engine;
 import io.switchboard.worker.engine.EngineFactory;
+import io.switchboard.worker.engine.ModelControlException;
 import io.switchboard.worker.plane.EventBusPlaneServer;
 import io.switchboard.worker.plane.GrpcPlaneServer;
 import io.switchboard.worker.plane.LocalWorker;
@@ -45,6 +48,7 @@ public class WorkerVerticle extends VerticleBase {
   private WorkerAnnouncer announcer;
   private MessageConsumer<String> memberLeft;
   private MessageConsumer<JsonObject> admin;
+  private MessageConsumer<JsonObject> modelControl;
   private long loadTimer = -1;
 
   /**
@@ -83,12 +87,13 @@ public class WorkerVerticle extends VerticleBase {
     if (grpcPlane != null) {
       endpoints.put(WorkerDescriptor.ENDPOINT_GRPC, grpcPlane.endpoint());
     }
-    WorkerDescriptor descriptor = new WorkerDescriptor(workerId, nodeId, options.announcedModel(), engine.kind(),
-        options.getSlots(), options.getContextLength(), endpoints, engine.nativeDialects());
-    announcer = new WorkerAnnouncer(vertx, descriptor, trust);
+    announcer = new WorkerAnnouncer(vertx, workerId, () -> new WorkerDescriptor(workerId, nodeId,
+        options.announcedModel(), engine.kind(), options.getSlots(), options.getContextLength(), endpoints,
+        engine.nativeDialects(), engine.catalog()), trust);
     memberLeft = vertx.eventBus().localConsumer(Addresses.MEMBER_LEFT_LOCAL,
         message -> runner.cancelForGatewayNode(message.body()));
     admin = vertx.eventBus().consumer(Addresses.workerAdmin(workerId), this::onAdminCommand);
+    modelControl = vertx.eventBus().consumer(Addresses.workerModels(workerId), this::onModelCommand);
     return engine.start()
         .compose(v -> eventBusPlane.start())
         .compose(v -> {
@@ -126,6 +131,32 @@ public class WorkerVerticle extends VerticleBase {
         .put("openStreams", runner.openStreams()));
   }
 
+  /**
+   * Load or unload a model of the engine's model directory on a gateway's word; replies with the model's entry once
+   * done, or fails with the typed error (its wire code, its JSON). The load report goes out at once either way.
+   */
+  private void onModelCommand(Message<JsonObject> message) {
+    ModelCommand command;
+    try {
+      command = ModelCommand.fromJson(message.body());
+    } catch (IllegalArgumentException bad) {
+      GenerateError error = GenerateError.of(GenerateError.Code.INVALID_REQUEST, "worker " + workerId
+          + " refused a model command: " + bad.getMessage(), workerId);
+      message.fail(error.code().wireCode(), error.toJson().encode());
+      return;
+    }
+    publishLoad();
+    runner.controlModel(command).onComplete(done -> {
+      publishLoad();
+      if (done.succeeded()) {
+        message.reply(done.result().toJson().put("workerId", workerId));
+      } else {
+        GenerateError error = ((ModelControlException) done.cause()).error();
+        message.fail(error.code().wireCode(), error.toJson().encode());
+      }
+    });
+  }
+
   private void publishLoad() {
     vertx.eventBus().publish(Addresses.LOAD_REPORTS, runner.loadReport().toJson());
   }
@@ -153,6 +184,7 @@ public class WorkerVerticle extends VerticleBase {
         })
         .transform(v -> memberLeft.unregister())
         .transform(v -> admin.unregister())
+        .transform(v -> modelControl.unregister())
         .transform(v -> engine.stop())
         .transform(v -> {
           announcer.close();

@@ -1,6 +1,8 @@
 package io.switchboard.worker.engine;
 
 import io.switchboard.protocol.GenerateRequest;
+import io.switchboard.protocol.ModelCatalog;
+import io.switchboard.protocol.ModelEntry;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 
@@ -54,6 +56,32 @@ public interface Engine {
    */
   default String unavailableReason() {
     return null;
+  }
+
+  /**
+   * The models an engine over a model directory can serve, with size and state now; {@link ModelCatalog#EMPTY} for
+   * engines that serve fixed models.
+   */
+  default ModelCatalog catalog() {
+    return ModelCatalog.EMPTY;
+  }
+
+  /** True when the engine loads and unloads models on demand ({@link #loadModel}, {@link #unloadModel}). */
+  default boolean loadsOnDemand() {
+    return false;
+  }
+
+  /**
+   * Loads a model (by name or alias) and completes with its entry once loaded; fails with a
+   * {@link ModelControlException} naming the model, the worker and the cause. Concurrent loads of one model make one.
+   */
+  default Future<ModelEntry> loadModel(String model) {
+    return Future.failedFuture(new IllegalStateException(kind() + " engines load no models on demand"));
+  }
+
+  /** Unloads a model with no request in flight and completes with its entry once unloaded. */
+  default Future<ModelEntry> unloadModel(String model) {
+    return Future.failedFuture(new IllegalStateException(kind() + " engines load no models on demand"));
   }
 
   /** What the engine wants operators to see in /admin/cluster (processes, pools); empty by default. */

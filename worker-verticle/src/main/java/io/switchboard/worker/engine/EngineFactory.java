@@ -3,6 +3,7 @@ package io.switchboard.worker.engine;
 import io.switchboard.protocol.DiscoveryTrust;
 import io.switchboard.worker.WorkerOptions;
 import io.switchboard.worker.llamacpp.LlamaCppEngine;
+import io.switchboard.worker.llamacpp.LlamaCppLibraryEngine;
 import io.switchboard.worker.mocker.MockerEngine;
 import io.switchboard.worker.openai.OpenAiEngine;
 import io.vertx.core.Vertx;
@@ -18,8 +19,9 @@ public final class EngineFactory {
     return switch (options.getEngine()) {
       case MockerEngine.KIND -> new MockerEngine(vertx, options.getMocker(), workerId, options.getContextLength(),
           options.getModel());
-      case LlamaCppEngine.KIND -> new LlamaCppEngine(vertx, options.getLlamacpp(), workerId, options.getSlots(),
-          trust);
+      case LlamaCppEngine.KIND -> options.getLlamacpp().servesDirectory()
+          ? new LlamaCppLibraryEngine(vertx, options.getLlamacpp(), workerId, options.getSlots())
+          : new LlamaCppEngine(vertx, options.getLlamacpp(), workerId, options.getSlots(), trust);
       case OpenAiEngine.KIND -> new OpenAiEngine(vertx, options.getOpenai(), workerId, options.getSlots());
       default -> throw new IllegalArgumentException("unknown engine '" + options.getEngine() + "' (allowed: "
           + WorkerOptions.ENGINES + ")");

@@ -6,13 +6,19 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Settings of the llamacpp engine: either attach to a running llama-server ({@code url}), or supervise one
  * ({@code serverBin} + {@code modelPath}) over the rpc pool ({@code rpcPool}: the cluster's rpc-agents, a static
- * list, an optional scan), restarting it when the pool changes.
+ * list, an optional scan), restarting it when the pool changes, or serve a model directory ({@code serverBin} +
+ * {@code modelsDir}): one supervised llama-server per loaded model, loaded on demand, at most {@code modelsMax} at
+ * once, unloaded after {@code idleUnloadMs} without requests; {@code models} holds per-model settings.
  */
 public class LlamaCppOptions {
 
@@ -26,6 +32,13 @@ public class LlamaCppOptions {
   public static final int DEFAULT_CONTEXT_SIZE = 4096;
   /** Fields llama-server's policy refuses that this worker lets through anyway: none (BackendFieldPolicy). */
   public static final List<String> DEFAULT_PASS_FIELDS = List.of();
+  /** How many models of a model directory are loaded at once; a load past it unloads the least recently used. */
+  public static final int DEFAULT_MODELS_MAX = 2;
+  /** How long a loaded model may go without requests before it is unloaded (0: never). */
+  public static final long DEFAULT_IDLE_UNLOAD_MS = 600_000;
+  /** How many models of a directory the worker serves and announces; past it the rest are skipped and logged. */
+  public static final int DEFAULT_MAX_LISTED_MODELS = 256;
+  static final int MAX_LISTED_MODELS_LIMIT = 10_000;
 
   private String url;
   private long startupTimeoutMs = DEFAULT_STARTUP_TIMEOUT_MS;
@@ -37,6 +50,13 @@ public class LlamaCppOptions {
   private long restartDrainMs = DEFAULT_RESTART_DRAIN_MS;
   private RpcPoolOptions rpcPool = new RpcPoolOptions();
   private List<String> passFields = DEFAULT_PASS_FIELDS;
+  private String modelsDir;
+  private int modelsMax = DEFAULT_MODELS_MAX;
+  private long idleUnloadMs = DEFAULT_IDLE_UNLOAD_MS;
+  private int maxListedModels = DEFAULT_MAX_LISTED_MODELS;
+  private List<ModelSettings> models = List.of();
+  /** Why the per-model settings could not be read, relative to the llamacpp section; null when they could. */
+  private String modelsError;
 
   public LlamaCppOptions() {
   }
@@ -53,6 +73,26 @@ public class LlamaCppOptions {
     rpcPool = new RpcPoolOptions(json.getJsonObject("rpcPool", new JsonObject()));
     JsonArray pass = json.getJsonArray("passFields");
     passFields = pass == null ? DEFAULT_PASS_FIELDS : pass.stream().map(String::valueOf).toList();
+    modelsDir = json.getString("modelsDir");
+    modelsMax = json.getInteger("modelsMax", DEFAULT_MODELS_MAX);
+    idleUnloadMs = json.getLong("idleUnloadMs", DEFAULT_IDLE_UNLOAD_MS);
+    maxListedModels = json.getInteger("maxListedModels", DEFAULT_MAX_LISTED_MODELS);
+    JsonArray perModel = json.getJsonArray("models");
+    List<ModelSettings> settings = new ArrayList<>();
+    for (int i = 0; perModel != null && i < perModel.size() && modelsError == null; i++) {
+      // Wrong settings are reported by validate(), which names the worker.
+      if (!(perModel.getValue(i) instanceof JsonObject entry)) {
+        modelsError = "llamacpp.models[" + i + "] must be a mapping of one model's settings (name, contextSize, gpuLayers, "
+            + "mmproj, chatTemplate, chatTemplateFile, aliases), got '" + perModel.getValue(i) + "'";
+        break;
+      }
+      try {
+        settings.add(new ModelSettings(entry, "llamacpp.models[" + i + "]"));
+      } catch (IllegalArgumentException invalid) {
+        modelsError = invalid.getMessage();
+      }
+    }
+    models = List.copyOf(settings);
   }
 
   public JsonObject toJson() {
@@ -61,7 +101,15 @@ public class LlamaCppOptions {
         .put("modelPath", modelPath).put("contextSize", contextSize).put("threads", threads)
         .put("restartDebounceMs", restartDebounceMs).put("restartDrainMs", restartDrainMs)
         .put("rpcPool", rpcPool.toJson())
-        .put("passFields", new JsonArray(new ArrayList<>(passFields)));
+        .put("passFields", new JsonArray(new ArrayList<>(passFields)))
+        .put("modelsDir", modelsDir).put("modelsMax", modelsMax).put("idleUnloadMs", idleUnloadMs)
+        .put("maxListedModels", maxListedModels)
+        .put("models", new JsonArray(new ArrayList<>(models.stream().map(ModelSettings::toJson).toList())));
+  }
+
+  /** True when the engine serves a model directory (one llama-server per loaded model). */
+  public boolean servesDirectory() {
+    return modelsDir != null && !modelsDir.isBlank();
   }
 
   /** Request fields this worker passes to llama-server although llama-server's policy refuses them. */
@@ -85,6 +133,17 @@ public class LlamaCppOptions {
       throw new IllegalArgumentException(path + ".startupTimeoutMs must be >= 1000, got " + startupTimeoutMs);
     }
     OpenAiOptions.requireFieldNames(path + ".passFields", passFields);
+    if (modelsError != null) {
+      throw new IllegalArgumentException(modelsError.replace("llamacpp.models[", path + ".models["));
+    }
+    if (servesDirectory()) {
+      validateDirectory(path);
+      return;
+    }
+    if (!models.isEmpty()) {
+      throw new IllegalArgumentException(path + ".models (per-model settings) needs " + path + ".modelsDir "
+          + "(--models-dir DIR)");
+    }
     if (supervises()) {
       if (serverBin == null || serverBin.isBlank() || modelPath == null || modelPath.isBlank()) {
         throw new IllegalArgumentException(path + " needs either url (a running llama-server) or serverBin and "
@@ -106,6 +165,98 @@ public class LlamaCppOptions {
     if (!"http".equalsIgnoreCase(uri.getScheme()) || uri.getHost() == null) {
       throw new IllegalArgumentException(path + ".url must be http://HOST:PORT, got '" + url + "'");
     }
+  }
+
+  private void validateDirectory(String path) {
+    if (url != null && !url.isBlank() || modelPath != null && !modelPath.isBlank()) {
+      throw new IllegalArgumentException(path + " sets modelsDir (--models-dir) and also " + (url != null
+          && !url.isBlank() ? "url" : "modelPath (--model)") + "; a worker serves either a model directory, one "
+          + "model, or a running llama-server");
+    }
+    if (serverBin == null || serverBin.isBlank()) {
+      throw new IllegalArgumentException(path + ".modelsDir needs serverBin: the llama-server to run for each "
+          + "loaded model (--llama-server-bin PATH)");
+    }
+    if (!Files.isDirectory(Path.of(modelsDir))) {
+      throw new IllegalArgumentException(path + ".modelsDir is not a directory: '" + modelsDir + "'");
+    }
+    if (modelsMax < 1) {
+      throw new IllegalArgumentException(path + ".modelsMax must be >= 1 (models loaded at once), got " + modelsMax);
+    }
+    if (idleUnloadMs < 0) {
+      throw new IllegalArgumentException(path + ".idleUnloadMs must be >= 0 (0: never unload an idle model), got "
+          + idleUnloadMs);
+    }
+    if (maxListedModels < 1 || maxListedModels > MAX_LISTED_MODELS_LIMIT) {
+      throw new IllegalArgumentException(path + ".maxListedModels must be between 1 and " + MAX_LISTED_MODELS_LIMIT
+          + ", got " + maxListedModels);
+    }
+    if (contextSize < 16 || threads < 0) {
+      throw new IllegalArgumentException(path + ".contextSize must be >= 16 and threads >= 0");
+    }
+    Set<String> names = new HashSet<>();
+    for (int i = 0; i < models.size(); i++) {
+      ModelSettings model = models.get(i);
+      String where = path + ".models[" + i + "]";
+      model.validate(where);
+      if (!names.add(model.getName())) {
+        throw new IllegalArgumentException(where + ".name '" + model.getName() + "' is set twice; give each model "
+            + "one entry");
+      }
+    }
+    for (int i = 0; i < models.size(); i++) {
+      for (String alias : models.get(i).getAliases()) {
+        if (!names.add(alias)) {
+          throw new IllegalArgumentException(path + ".models[" + i + "].aliases: '" + alias + "' already names "
+              + "another model or alias; each name must lead to one model");
+        }
+      }
+    }
+  }
+
+  public String getModelsDir() {
+    return modelsDir;
+  }
+
+  public LlamaCppOptions setModelsDir(String modelsDir) {
+    this.modelsDir = modelsDir;
+    return this;
+  }
+
+  public int getModelsMax() {
+    return modelsMax;
+  }
+
+  public LlamaCppOptions setModelsMax(int modelsMax) {
+    this.modelsMax = modelsMax;
+    return this;
+  }
+
+  public long getIdleUnloadMs() {
+    return idleUnloadMs;
+  }
+
+  public LlamaCppOptions setIdleUnloadMs(long idleUnloadMs) {
+    this.idleUnloadMs = idleUnloadMs;
+    return this;
+  }
+
+  public int getMaxListedModels() {
+    return maxListedModels;
+  }
+
+  public LlamaCppOptions setMaxListedModels(int maxListedModels) {
+    this.maxListedModels = maxListedModels;
+    return this;
+  }
+
+  public List<ModelSettings> getModels() {
+    return models;
+  }
+
+  public LlamaCppOptions setModels(List<ModelSettings> models) {
+    this.models = List.copyOf(models);
+    return this;
   }
 
   public String getUrl() {

@@ -8,6 +8,10 @@ import io.switchboard.protocol.grpc.GenerateCall;
 import io.switchboard.protocol.grpc.GenerateEvent;
 import io.switchboard.protocol.grpc.HealthReply;
 import io.switchboard.protocol.grpc.HealthRequest;
+import io.switchboard.protocol.grpc.ModelControlCall;
+import io.switchboard.protocol.grpc.ModelControlReply;
+import io.switchboard.protocol.ModelCommand;
+import io.switchboard.worker.engine.ModelControlException;
 import io.switchboard.protocol.grpc.WorkerHealth;
 import io.switchboard.protocol.grpc.WorkerPlaneGrpcService;
 import io.vertx.core.Context;
@@ -78,6 +82,7 @@ public final class GrpcPlaneServer extends VerticleBase {
         .setMaxMessageSize(options.getMaxMessageBytes()));
     grpc.callHandler(WorkerPlaneGrpcService.Generate, this::onGenerate);
     grpc.callHandler(WorkerPlaneGrpcService.Health, this::onHealth);
+    grpc.callHandler(WorkerPlaneGrpcService.ControlModel, this::onControlModel);
     return vertx.createHttpServer(peerTls.applyTo(new HttpServerOptions())
             .setHost(options.getHost())
             .setPort(options.getPort())
@@ -184,14 +189,44 @@ public final class GrpcPlaneServer extends VerticleBase {
     worker.context().runOnContext(v -> worker.runner().cancel(request.streamId(), reason));
   }
 
+  /** Load or unload a model on one worker of this node; answers once it is done, or with the typed failure. */
+  private void onControlModel(GrpcServerRequest<ModelControlCall, ModelControlReply> call) {
+    call.handler(message -> {
+      ModelCommand command;
+      try {
+        command = GrpcMessages.fromModelControlCall(message);
+      } catch (IllegalArgumentException malformed) {
+        call.response().end(ModelControlReply.newBuilder().setFailure(GrpcMessages.toFailure(GenerateError.of(
+            GenerateError.Code.INVALID_REQUEST, "malformed model command: " + malformed.getMessage(),
+            message.getWorkerId()))).build());
+        return;
+      }
+      LocalWorker worker = workers.get(message.getWorkerId());
+      if (worker == null) {
+        call.response().end(ModelControlReply.newBuilder().setFailure(GrpcMessages.toFailure(GenerateError.of(
+            GenerateError.Code.WORKER_STOPPING, "worker " + message.getWorkerId() + " does not run on node " + nodeId
+                + " (it stopped, or never ran here)", message.getWorkerId()))).build());
+        return;
+      }
+      Context serverContext = vertx.getOrCreateContext();
+      worker.context().runOnContext(v -> worker.runner().controlModel(command).onComplete(done -> {
+        ModelControlReply reply = done.succeeded()
+            ? ModelControlReply.newBuilder().setModel(GrpcMessages.toModelInfo(done.result())).build()
+            : ModelControlReply.newBuilder().setFailure(GrpcMessages.toFailure(
+                ((ModelControlException) done.cause()).error())).build();
+        serverContext.runOnContext(w -> call.response().end(reply));
+      }));
+    });
+  }
+
   private void onHealth(GrpcServerRequest<HealthRequest, HealthReply> call) {
     call.handler(ignored -> {
       List<Future<WorkerHealth>> states = new ArrayList<>();
       for (LocalWorker worker : workers.values()) {
         Promise<WorkerHealth> state = Promise.promise();
-        worker.context().runOnContext(v -> state.complete(WorkerHealth.newBuilder().setWorkerId(worker.workerId())
-            .setModel(String.join(",", worker.runner().servedModels())).setAccepting(worker.runner().acceptsWork())
-            .build()));
+        worker.context().runOnContext(v -> state.complete(GrpcMessages.withCatalog(WorkerHealth.newBuilder()
+            .setWorkerId(worker.workerId()).setModel(String.join(",", worker.runner().servedModels()))
+            .setAccepting(worker.runner().acceptsWork()), worker.runner().catalog()).build()));
         states.add(state.future());
       }
       Future.all(states).onComplete(done -> call.response().end(HealthReply.newBuilder().setNodeId(nodeId)

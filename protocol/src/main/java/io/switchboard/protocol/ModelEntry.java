@@ -1,0 +1,60 @@
+package io.switchboard.protocol;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.List;
+
+/**
+ * One model a worker can serve from its model directory, as it announces it in its record and load reports
+ * ({@link ModelCatalog}).
+ *
+ * @param name      the model name clients use (the file name without {@code .gguf})
+ * @param sizeBytes the GGUF file's size (what loading it needs at least, before the KV cache)
+ * @param state     {@link #UNLOADED}, {@link #LOADING}, {@link #LOADED}, {@link #UNLOADING} or {@link #FAILED};
+ *                  a reader treats a state it does not know as "not loaded"
+ * @param reason    why the last load failed (with {@link #FAILED}), naming the model, the worker and the cause;
+ *                  null otherwise
+ * @param aliases   other names requests may use for this model on this worker (per-model settings); empty for none
+ * @param inFlight  requests running on the model now (a model with requests in flight is never unloaded)
+ */
+public record ModelEntry(String name, long sizeBytes, String state, String reason, List<String> aliases,
+                         int inFlight) {
+
+  public static final String UNLOADED = "unloaded";
+  public static final String LOADING = "loading";
+  public static final String LOADED = "loaded";
+  public static final String UNLOADING = "unloading";
+  public static final String FAILED = "failed";
+
+  public ModelEntry {
+    aliases = aliases == null ? List.of() : List.copyOf(aliases);
+  }
+
+  public boolean loaded() {
+    return LOADED.equals(state);
+  }
+
+  /** The state as one word, or {@code failed: reason}. */
+  public String describe() {
+    return FAILED.equals(state) && reason != null ? FAILED + ": " + reason : state;
+  }
+
+  public JsonObject toJson() {
+    JsonObject json = new JsonObject().put("name", name).put("sizeBytes", sizeBytes).put("state", state)
+        .put("inFlight", inFlight);
+    if (reason != null) {
+      json.put("reason", reason);
+    }
+    if (!aliases.isEmpty()) {
+      json.put("aliases", new JsonArray(aliases));
+    }
+    return json;
+  }
+
+  public static ModelEntry fromJson(JsonObject json) {
+    return new ModelEntry(json.getString("name"), json.getLong("sizeBytes", 0L), json.getString("state", UNLOADED),
+        json.getString("reason"), WorkerDescriptor.strings(json.getJsonArray("aliases")),
+        json.getInteger("inFlight", 0));
+  }
+}

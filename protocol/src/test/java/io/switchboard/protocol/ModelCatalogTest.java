@@ -1,0 +1,92 @@
+package io.switchboard.protocol;
+
+import io.switchboard.protocol.grpc.ModelControlCall;
+import io.switchboard.protocol.grpc.WorkerHealth;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The model directory's catalog on both planes, and what older and newer peers make of it. */
+class ModelCatalogTest {
+
+  private static final ModelCatalog CATALOG = new ModelCatalog(List.of(
+      new ModelEntry("qwen-7b", 4_700_000_000L, ModelEntry.LOADED, null, List.of("chat"), 2),
+      new ModelEntry("broken", 100_000L, ModelEntry.FAILED, "model 'broken' failed to load on worker w1: bad file",
+          List.of(), 0),
+      new ModelEntry("tiny", 17_000_000L, ModelEntry.UNLOADED, null, List.of(), 0)), 5);
+
+  @Test
+  void aRecordWithACatalogRoundTripsAndStaysReadableAsBefore() {
+    WorkerDescriptor descriptor = new WorkerDescriptor("w1", "n1", "", "llamacpp", 4, 8192,
+        new JsonObject().put("eventbus", "a"), List.of(), CATALOG);
+
+    JsonObject wire = new JsonObject(descriptor.toJson().encode());
+    WorkerDescriptor back = WorkerDescriptor.fromJson(wire);
+
+    assertThat(back).isEqualTo(descriptor);
+    assertThat(back.catalog().truncated()).isTrue();
+    assertThat(wire.getJsonObject("library").getInteger("total")).isEqualTo(5);
+    // The fields an older gateway reads are where they were.
+    assertThat(wire.getString("workerId")).isEqualTo("w1");
+    assertThat(wire.getString("model")).isEmpty();
+  }
+
+  @Test
+  void aRecordWithoutACatalogHasNoLibraryKey() {
+    WorkerDescriptor descriptor = new WorkerDescriptor("w1", "n1", "m", "mocker", 4, 8192, new JsonObject());
+
+    assertThat(descriptor.toJson().containsKey("library")).isFalse();
+    assertThat(WorkerDescriptor.fromJson(descriptor.toJson()).catalog()).isEqualTo(ModelCatalog.EMPTY);
+  }
+
+  @Test
+  void aLoadReportCarriesEveryModelsStateAndTheServedNames() {
+    LoadReport report = new LoadReport("w1", "n1", "", 2, 0, 2, 4, false, 1L, new JsonObject(),
+        List.of("broken", "qwen-7b", "tiny", "chat"), List.of(), null, List.of(), CATALOG);
+
+    LoadReport back = LoadReport.fromJson(new JsonObject(report.toJson().encode()));
+
+    assertThat(back).isEqualTo(report);
+    assertThat(back.catalog().find("broken").describe())
+        .isEqualTo("failed: model 'broken' failed to load on worker w1: bad file");
+    assertThat(back.catalog().find("qwen-7b").loaded()).isTrue();
+    assertThat(back.servedModels()).contains("tiny", "chat");
+  }
+
+  @Test
+  void aMalformedLibraryReadsAsNoneAndBadEntriesAreSkipped() {
+    assertThat(ModelCatalog.fromJson("not an object")).isEqualTo(ModelCatalog.EMPTY);
+    ModelCatalog read = ModelCatalog.fromJson(new JsonObject().put("models", new JsonArray().add("x")
+        .add(new JsonObject().put("name", "ok").put("sizeBytes", 3))));
+    assertThat(read.models()).extracting(ModelEntry::name).containsExactly("ok");
+    assertThat(read.models().get(0).state()).isEqualTo(ModelEntry.UNLOADED);
+  }
+
+  @Test
+  void theCatalogSurvivesTheGrpcHealthReply() {
+    WorkerHealth health = GrpcMessages.withCatalog(WorkerHealth.newBuilder().setWorkerId("w1"), CATALOG).build();
+
+    assertThat(GrpcMessages.catalogOf(health)).isEqualTo(CATALOG);
+  }
+
+  @Test
+  void modelCommandsRoundTripOnBothPlanesAndBadOnesAreRefusedWithTheReason() {
+    ModelCommand load = new ModelCommand(ModelCommand.Action.LOAD, "tiny");
+    assertThat(ModelCommand.fromJson(new JsonObject(load.toJson().encode()))).isEqualTo(load);
+    ModelControlCall call = GrpcMessages.toModelControlCall("w1", load);
+    assertThat(call.getWorkerId()).isEqualTo("w1");
+    assertThat(GrpcMessages.fromModelControlCall(call)).isEqualTo(load);
+
+    assertThatThrownBy(() -> ModelCommand.fromJson(new JsonObject().put("model", "x")))
+        .hasMessageContaining("no action");
+    assertThatThrownBy(() -> ModelCommand.fromJson(new JsonObject().put("action", "evict").put("model", "x")))
+        .hasMessageContaining("unknown action 'evict'");
+    assertThatThrownBy(() -> GrpcMessages.fromModelControlCall(ModelControlCall.newBuilder().setAction("load")
+        .build())).hasMessageContaining("no model");
+  }
+}

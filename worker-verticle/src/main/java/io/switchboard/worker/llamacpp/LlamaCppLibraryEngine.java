@@ -1,0 +1,522 @@
+package io.switchboard.worker.llamacpp;
+
+import io.switchboard.protocol.DeadlineSweep;
+import io.switchboard.protocol.GenerateError;
+import io.switchboard.protocol.GenerateRequest;
+import io.switchboard.protocol.ModelCatalog;
+import io.switchboard.protocol.ModelEntry;
+import io.switchboard.protocol.NativeForm;
+import io.switchboard.protocol.RequestKind;
+import io.switchboard.worker.engine.ChunkSink;
+import io.switchboard.worker.engine.Engine;
+import io.switchboard.worker.engine.Generation;
+import io.switchboard.worker.engine.ModelControlException;
+import io.switchboard.worker.engine.ReleasingSink;
+import io.switchboard.worker.llamacpp.ModelLibrary.Model;
+import io.switchboard.worker.llamacpp.ModelLibrary.State;
+import io.switchboard.worker.openai.BackendEndpoint;
+import io.switchboard.worker.openai.BackendFieldPolicy;
+import io.switchboard.worker.openai.BackendKind;
+import io.switchboard.worker.openai.NativeStreamApi;
+import io.switchboard.worker.openai.OpenAiStreamApi;
+import io.switchboard.worker.openai.StreamApi;
+import io.switchboard.worker.openai.StreamingCall;
+import io.switchboard.worker.process.SupervisedProcess;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
+/**
+ * The llamacpp engine over a model directory ({@code llamacpp.modelsDir}, {@code --models-dir}): every GGUF file in
+ * it is a model this worker serves, and each loaded model runs in its own supervised llama-server (chosen over
+ * llama-server's router mode by measurement: docs/llama-cpp.md). A request for a model that is not loaded loads it
+ * first; concurrent requests (and load commands) for one cold model share one load. At most {@code modelsMax}
+ * models are loaded at once: a load past that unloads the least recently used model with no request in flight, or
+ * waits (up to the load timeout) until one has none. A model without requests for {@code idleUnloadMs} is unloaded.
+ * A model with requests in flight is never unloaded. A load that fails (corrupt file, too large, llama-server exits)
+ * marks the model failed with the cause from llama-server's output; the next request or load tries again; the other
+ * models are not touched. Used only on the worker's event loop.
+ */
+public final class LlamaCppLibraryEngine implements Engine {
+
+  private static final Logger log = LoggerFactory.getLogger(LlamaCppLibraryEngine.class);
+  /** How often a loading llama-server's /health is asked (a tiny model is up in ~0.1 s: poll finely). */
+  private static final long HEALTH_RETRY_MS = 50;
+  private static final long IDLE_CHECK_MS = 1000;
+  /** How often the directory is read again for added or removed files. */
+  static final long RESCAN_MS = 10_000;
+  private static final long IDLE_TIMEOUT_MS = 120_000;
+  private static final List<String> NATIVE_DIALECTS = List.of(NativeForm.RESPONSES, NativeForm.MESSAGES);
+
+  private final Vertx vertx;
+  private final LlamaCppOptions options;
+  private final String workerId;
+  private final int slots;
+  private final Path dir;
+  private final ModelLibrary library;
+  private final HttpClient client;
+  private final HttpClient controlClient;
+  private final DeadlineSweep deadlines;
+  private final BackendFieldPolicy fields;
+  /** Loads waiting for a loaded model to become idle so it can be unloaded for room. */
+  private final List<Promise<Void>> roomWaiters = new ArrayList<>();
+  private long idleTimer = -1;
+  private long rescanTimer = -1;
+  private boolean scanning;
+  private boolean stopping;
+  private int loadsStarted;
+
+  /** One model's llama-server and what waits on it. */
+  private static final class Server {
+    final Promise<Void> loaded = Promise.promise();
+    Promise<Void> unloaded;
+    SupervisedProcess process;
+    BackendEndpoint endpoint;
+    int port;
+  }
+
+  public LlamaCppLibraryEngine(Vertx vertx, LlamaCppOptions options, String workerId, int slots) {
+    this.vertx = vertx;
+    this.options = options;
+    this.workerId = workerId;
+    this.slots = Math.max(1, slots);
+    this.dir = Path.of(options.getModelsDir()).toAbsolutePath();
+    this.library = new ModelLibrary(options.getModelsMax(), options.getModels());
+    this.client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true)
+        .setConnectTimeout(5000), new PoolOptions().setHttp1MaxSize(this.slots * options.getModelsMax()));
+    this.controlClient = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(false).setConnectTimeout(2000),
+        new PoolOptions().setHttp1MaxSize(4));
+    this.deadlines = new DeadlineSweep(vertx, 250);
+    this.fields = new BackendFieldPolicy(BackendKind.LLAMACPP, options.getPassFields(),
+        "workers[N].llamacpp.passFields");
+  }
+
+  @Override
+  public String kind() {
+    return LlamaCppEngine.KIND;
+  }
+
+  @Override
+  public List<String> nativeDialects() {
+    return NATIVE_DIALECTS;
+  }
+
+  @Override
+  public Future<Void> start() {
+    return rescan().onSuccess(v -> {
+      idleTimer = vertx.setPeriodic(IDLE_CHECK_MS, id -> unloadIdle());
+      rescanTimer = vertx.setPeriodic(RESCAN_MS, id -> rescan());
+      for (ModelSettings settings : options.getModels()) {
+        if (library.find(settings.getName()) == null) {
+          log.warn("per-model settings name a model that is not in the model directory; they are not used",
+              kv("workerId", workerId), kv("model", settings.getName()), kv("modelsDir", dir.toString()));
+        }
+      }
+    });
+  }
+
+  /** Reads the directory again (off the event loop) and takes added and removed files into the library. */
+  private Future<Void> rescan() {
+    if (scanning || stopping) {
+      return Future.succeededFuture();
+    }
+    scanning = true;
+    int max = options.getMaxListedModels();
+    return vertx.executeBlocking(() -> ModelDirectory.scan(dir, max), false)
+        .recover(failure -> Future.failedFuture("cannot read the model directory " + dir + ": "
+            + failure.getMessage()))
+        .map(scan -> {
+          boolean first = library.models().isEmpty();
+          ModelLibrary.Changes changes = library.update(scan.files(), scan.total());
+          if (first) {
+            log.info("model directory read", kv("workerId", workerId), kv("modelsDir", dir.toString()),
+                kv("models", library.servedNames()), kv("modelsMax", options.getModelsMax()),
+                kv("idleUnloadMs", options.getIdleUnloadMs()));
+            if (scan.files().isEmpty()) {
+              log.warn("the model directory holds no .gguf files; the worker serves nothing until some are added",
+                  kv("workerId", workerId), kv("modelsDir", dir.toString()));
+            }
+          } else if (!changes.added().isEmpty() || !changes.removed().isEmpty()) {
+            log.info("model directory changed", kv("workerId", workerId), kv("added", changes.added()),
+                kv("removed", changes.removed()));
+          }
+          if (scan.total() > scan.files().size()) {
+            log.warn("the model directory holds more models than the worker lists; it serves the first by name",
+                kv("workerId", workerId), kv("modelsDir", dir.toString()), kv("models", scan.total()),
+                kv("served", scan.files().size()), kv("maxListedModels", max));
+          }
+          return (Void) null;
+        })
+        .onComplete(done -> scanning = false)
+        .onFailure(failure -> log.warn("could not read the model directory", kv("workerId", workerId),
+            kv("reason", failure.getMessage())));
+  }
+
+  @Override
+  public List<String> models() {
+    return library.servedNames();
+  }
+
+  @Override
+  public ModelCatalog catalog() {
+    return library.catalog();
+  }
+
+  @Override
+  public boolean loadsOnDemand() {
+    return true;
+  }
+
+  @Override
+  public Generation generate(GenerateRequest request, ChunkSink sink) {
+    Model model = library.find(request.model());
+    if (model == null) {
+      sink.fail(notHere(request.model()));
+      return () -> { };
+    }
+    NativeForm form = request.nativeToServe();
+    boolean passThrough = form != null && request.kind() == RequestKind.CHAT && NATIVE_DIALECTS.contains(form.dialect());
+    Server before = model.server instanceof Server running ? running : null;
+    GenerateError refused = fields.check(passThrough ? form.body() : request.body(), backendName(model, before),
+        workerId);
+    if (refused != null) {
+      sink.fail(refused);
+      return () -> { };
+    }
+    library.acquire(model, System.currentTimeMillis());
+    ReleasingSink counted = new ReleasingSink(sink, () -> released(model));
+    Generation[] call = new Generation[1];
+    boolean[] cancelled = new boolean[1];
+    ensureLoaded(model).onComplete(ready -> {
+      if (cancelled[0]) {
+        return;
+      }
+      if (ready.failed()) {
+        counted.fail(GenerateError.of(GenerateError.Code.ENGINE_FAILED, ready.cause().getMessage(), workerId));
+        return;
+      }
+      Server server = (Server) model.server;
+      int context = contextSize(model);
+      StreamApi api = passThrough
+          ? new NativeStreamApi(server.endpoint, BackendKind.LLAMACPP, context, null, request)
+          : new OpenAiStreamApi(server.endpoint, BackendKind.LLAMACPP, context, null, request);
+      call[0] = new StreamingCall(client, server.endpoint, api, deadlines, IDLE_TIMEOUT_MS, workerId, request, counted)
+          .start();
+    });
+    return () -> {
+      cancelled[0] = true;
+      if (call[0] != null) {
+        call[0].cancel();
+      }
+      counted.release();
+    };
+  }
+
+  private void released(Model model) {
+    if (library.release(model, System.currentTimeMillis())) {
+      wakeRoomWaiters();
+    }
+  }
+
+  @Override
+  public Future<ModelEntry> loadModel(String name) {
+    Model model = library.find(name);
+    if (model == null) {
+      return Future.failedFuture(new ModelControlException(notHere(name)));
+    }
+    return ensureLoaded(model).map(v -> model.entry())
+        .recover(failure -> Future.failedFuture(new ModelControlException(GenerateError.of(
+            GenerateError.Code.ENGINE_FAILED, failure.getMessage(), workerId))));
+  }
+
+  @Override
+  public Future<ModelEntry> unloadModel(String name) {
+    Model model = library.find(name);
+    if (model == null) {
+      return Future.failedFuture(new ModelControlException(notHere(name)));
+    }
+    return switch (model.state()) {
+      case UNLOADED, FAILED -> Future.succeededFuture(model.entry());
+      case UNLOADING -> ((Server) model.server).unloaded.future().map(v -> model.entry());
+      case LOADING -> Future.failedFuture(new ModelControlException(GenerateError.of(GenerateError.Code.WORKER_BUSY,
+          "model '" + model.name + "' is loading on worker " + workerId + "; unload it once it is loaded", workerId)));
+      case LOADED -> model.inFlight() > 0
+          ? Future.failedFuture(new ModelControlException(GenerateError.of(GenerateError.Code.WORKER_BUSY,
+              "model '" + model.name + "' has " + model.inFlight() + " requests in flight on worker " + workerId
+                  + " and is not unloaded while it has any", workerId)))
+          : unload(model, "asked to unload").map(v -> model.entry());
+    };
+  }
+
+  private GenerateError notHere(String name) {
+    List<String> served = library.servedNames();
+    return GenerateError.of(GenerateError.Code.MODEL_NOT_SERVED, "worker " + workerId + " has no model '" + name
+        + "' in its model directory " + dir + " (it has " + (served.size() > 20 ? served.size() + " models" : served)
+        + ")", workerId);
+  }
+
+  /** Completes when the model is loaded: at once, with the load under way, or with a new load. */
+  private Future<Void> ensureLoaded(Model model) {
+    return switch (model.state()) {
+      case LOADED -> Future.succeededFuture();
+      case LOADING -> ((Server) model.server).loaded.future();
+      case UNLOADING -> ((Server) model.server).unloaded.future().compose(v -> ensureLoaded(model));
+      case UNLOADED, FAILED -> load(model);
+    };
+  }
+
+  private Future<Void> load(Model model) {
+    if (stopping) {
+      return Future.failedFuture("worker " + workerId + " is stopping; model '" + model.name + "' was not loaded");
+    }
+    Server server = new Server();
+    library.loading(model);
+    model.server = server;
+    loadsStarted++;
+    long started = System.currentTimeMillis();
+    long deadline = started + options.getStartupTimeoutMs();
+    log.info("loading model", kv("workerId", workerId), kv("model", model.name), kv("file", model.path.toString()),
+        kv("sizeBytes", model.sizeBytes), kv("modelsLoaded", library.occupying() - 1),
+        kv("modelsMax", options.getModelsMax()));
+    makeRoom(model, deadline)
+        .compose(v -> launch(model, server, deadline))
+        .onComplete(done -> {
+          if (done.succeeded() && model.server == server && model.state() == State.LOADING) {
+            library.loaded(model, System.currentTimeMillis());
+            log.info("model loaded", kv("workerId", workerId), kv("model", model.name), kv("port", server.port),
+                kv("pid", server.process.pid()), kv("loadMs", System.currentTimeMillis() - started));
+            server.loaded.complete();
+            return;
+          }
+          String cause = done.succeeded() ? "it was unloaded while loading" : done.cause().getMessage();
+          String reason = "model '" + model.name + "' failed to load on worker " + workerId + ": " + cause;
+          if (model.server == server && model.state() == State.LOADING) {
+            library.failed(model, reason);
+          }
+          log.warn("model failed to load", kv("workerId", workerId), kv("model", model.name),
+              kv("file", model.path.toString()), kv("reason", cause),
+              kv("loadMs", System.currentTimeMillis() - started));
+          Future<Void> stopped = server.process == null ? Future.succeededFuture() : server.process.stop(vertx);
+          stopped.onComplete(v -> wakeRoomWaiters());
+          server.loaded.fail(reason);
+        });
+    return server.loaded.future();
+  }
+
+  /** Unloads least recently used idle models until this one fits; waits for one to become idle when none is. */
+  private Future<Void> makeRoom(Model model, long deadline) {
+    if (library.fits()) {
+      return Future.succeededFuture();
+    }
+    Model victim = library.victim();
+    if (victim != null) {
+      return unload(victim, "to make room for model '" + model.name + "' (modelsMax " + options.getModelsMax() + ")")
+          .compose(v -> makeRoom(model, deadline));
+    }
+    long wait = deadline - System.currentTimeMillis();
+    if (wait <= 0) {
+      return Future.failedFuture("no room: all " + options.getModelsMax() + " models it may load at once "
+          + "(modelsMax) had requests in flight for " + options.getStartupTimeoutMs() + " ms");
+    }
+    Promise<Void> room = Promise.promise();
+    roomWaiters.add(room);
+    long timer = vertx.setTimer(wait, id -> {
+      roomWaiters.remove(room);
+      room.tryComplete();
+    });
+    log.info("model waits for room: every loaded model has requests in flight", kv("workerId", workerId),
+        kv("model", model.name), kv("modelsMax", options.getModelsMax()));
+    return room.future().compose(v -> {
+      vertx.cancelTimer(timer);
+      return makeRoom(model, deadline);
+    });
+  }
+
+  private void wakeRoomWaiters() {
+    if (roomWaiters.isEmpty()) {
+      return;
+    }
+    List<Promise<Void>> waiting = new ArrayList<>(roomWaiters);
+    roomWaiters.clear();
+    waiting.forEach(Promise::tryComplete);
+  }
+
+  /** Starts the model's llama-server on a free port and waits for its /health. */
+  private Future<Void> launch(Model model, Server server, long deadline) {
+    return vertx.executeBlocking(() -> {
+      try (ServerSocket socket = new ServerSocket(0)) {
+        return socket.getLocalPort();
+      }
+    }, false).compose(port -> {
+      server.port = port;
+      server.endpoint = new BackendEndpoint(URI.create("http://127.0.0.1:" + port), null, 5000);
+      server.endpoint.kindLearned(BackendKind.LLAMACPP);
+      return SupervisedProcess.start(vertx, command(model, port), "llama-server-" + sanitize(model.name));
+    }).compose(process -> {
+      server.process = process;
+      if (stopping) {
+        // stop() did not see this process: it started while the worker was stopping.
+        return process.stop(vertx).compose(v -> Future.failedFuture("worker " + workerId + " is stopping"));
+      }
+      process.exited().onSuccess(status -> onExit(model, server, status));
+      Promise<Void> healthy = Promise.promise();
+      checkHealth(server, healthy, deadline);
+      return healthy.future();
+    });
+  }
+
+  List<String> command(Model model, int port) {
+    ModelSettings settings = model.settings;
+    List<String> command = new ArrayList<>(List.of(options.getServerBin(), "-m", model.path.toString(),
+        "--host", "127.0.0.1", "--port", Integer.toString(port), "-np", Integer.toString(slots),
+        "-c", Integer.toString(contextSize(model) * slots), "--metrics", "--no-webui", "--alias", model.name));
+    if (options.getThreads() > 0) {
+      command.addAll(List.of("-t", Integer.toString(options.getThreads())));
+    }
+    if (settings.getGpuLayers() >= 0) {
+      command.addAll(List.of("-ngl", Integer.toString(settings.getGpuLayers())));
+    }
+    if (settings.getMmproj() != null) {
+      command.addAll(List.of("--mmproj", settings.getMmproj()));
+    }
+    if (settings.getChatTemplate() != null) {
+      command.addAll(List.of("--chat-template", settings.getChatTemplate()));
+    }
+    if (settings.getChatTemplateFile() != null) {
+      command.addAll(List.of("--chat-template-file", settings.getChatTemplateFile()));
+    }
+    return command;
+  }
+
+  private int contextSize(Model model) {
+    return model.settings.getContextSize() > 0 ? model.settings.getContextSize() : options.getContextSize();
+  }
+
+  private void checkHealth(Server server, Promise<Void> healthy, long deadline) {
+    SupervisedProcess process = server.process;
+    if (process.exited().isComplete()) {
+      vertx.executeBlocking(() -> LlamaServerOutput.cause(process.tail(60)), false).onComplete(cause ->
+          healthy.tryFail("llama-server exited with status " + process.exited().result() + " while loading it: "
+              + (cause.succeeded() ? cause.result() : "(its output could not be read)")));
+      return;
+    }
+    if (System.currentTimeMillis() > deadline) {
+      healthy.tryFail("llama-server did not answer /health within " + options.getStartupTimeoutMs()
+          + " ms (llamacpp.startupTimeoutMs)");
+      return;
+    }
+    controlClient.request(new RequestOptions().setHost("127.0.0.1").setPort(server.port).setMethod(HttpMethod.GET)
+            .setURI("/health"))
+        .compose(req -> req.send().compose(resp -> resp.body().map(body -> resp.statusCode())))
+        .onComplete(done -> {
+          if (done.succeeded() && done.result() == 200) {
+            healthy.tryComplete();
+          } else {
+            vertx.setTimer(HEALTH_RETRY_MS, id -> checkHealth(server, healthy, deadline));
+          }
+        });
+  }
+
+  /** A loaded model's llama-server exited on its own: the model is failed (the next request loads it again). */
+  private void onExit(Model model, Server server, int status) {
+    if (stopping || model.server != server || model.state() != State.LOADED) {
+      return;
+    }
+    vertx.executeBlocking(() -> LlamaServerOutput.cause(server.process.tail(60)), false).onComplete(cause -> {
+      String why = "its llama-server exited with status " + status + ": "
+          + (cause.succeeded() ? cause.result() : "(its output could not be read)");
+      if (model.server == server && model.state() == State.LOADED) {
+        library.failed(model, "model '" + model.name + "' stopped on worker " + workerId + ": " + why);
+        log.warn("model's llama-server exited unexpectedly", kv("workerId", workerId), kv("model", model.name),
+            kv("status", status), kv("reason", why), kv("inFlight", model.inFlight()));
+        wakeRoomWaiters();
+      }
+    });
+  }
+
+  private Future<Void> unload(Model model, String why) {
+    Server server = (Server) model.server;
+    library.unloading(model);
+    server.unloaded = Promise.promise();
+    long started = System.currentTimeMillis();
+    Future<Void> stopped = server.process == null ? Future.succeededFuture() : server.process.stop(vertx);
+    stopped.onComplete(done -> {
+      library.unloaded(model);
+      log.info("model unloaded", kv("workerId", workerId), kv("model", model.name), kv("reason", why),
+          kv("stopMs", System.currentTimeMillis() - started));
+      server.unloaded.complete();
+      wakeRoomWaiters();
+    });
+    return server.unloaded.future();
+  }
+
+  private void unloadIdle() {
+    long idleMs = options.getIdleUnloadMs();
+    for (Model model : library.idle(System.currentTimeMillis(), idleMs)) {
+      unload(model, "no requests for " + idleMs + " ms (idleUnloadMs)");
+    }
+  }
+
+  private String backendName(Model model, Server server) {
+    return server == null ? "llama-server for model " + model.name
+        : "llama-server for model " + model.name + " at 127.0.0.1:" + server.port;
+  }
+
+  private static String sanitize(String name) {
+    return name.replaceAll("[^A-Za-z0-9._-]", "_");
+  }
+
+  /** How many loads this engine started (tests: concurrent requests for one cold model make one). */
+  int loadsStarted() {
+    return loadsStarted;
+  }
+
+  /** The model directory and each model's state, server and requests in flight, for /admin/cluster. */
+  @Override
+  public JsonObject status() {
+    JsonArray models = new JsonArray();
+    for (Model model : library.models()) {
+      JsonObject entry = model.entry().toJson();
+      if (model.server instanceof Server server && server.process != null) {
+        entry.put("port", server.port).put("pid", server.process.pid());
+      }
+      models.add(entry);
+    }
+    return new JsonObject().put("modelsDir", dir.toString()).put("modelsMax", options.getModelsMax())
+        .put("idleUnloadMs", options.getIdleUnloadMs()).put("modelsLoaded", library.occupying())
+        .put("models", models);
+  }
+
+  @Override
+  public Future<Void> stop() {
+    stopping = true;
+    vertx.cancelTimer(idleTimer);
+    vertx.cancelTimer(rescanTimer);
+    deadlines.stop();
+    wakeRoomWaiters();
+    List<Future<Void>> stopped = new ArrayList<>();
+    for (Model model : library.models()) {
+      if (model.server instanceof Server server && server.process != null) {
+        stopped.add(server.process.stop(vertx));
+      }
+    }
+    return Future.join(stopped).<Void>mapEmpty().transform(v -> client.close()).transform(v -> controlClient.close());
+  }
+}

@@ -1,0 +1,267 @@
+package io.switchboard.worker.llamacpp;
+
+import io.switchboard.protocol.ModelCatalog;
+import io.switchboard.protocol.ModelEntry;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The models of one model directory and what each is doing: the state machine of a model (unloaded → loading →
+ * loaded → unloading → unloaded; a failed load or a crash → failed, from which a load may start again) and the
+ * choices the worker makes with it: is there room for one more model ({@code modelsMax}), which loaded model to
+ * unload for room (the least recently used one with no request in flight), which have been idle too long. Holds no
+ * processes and does no I/O, so every rule is tested alone ({@code ModelLibraryTest}); the engine drives it. Used
+ * only on the worker's event loop.
+ */
+final class ModelLibrary {
+
+  enum State {
+    UNLOADED(ModelEntry.UNLOADED), LOADING(ModelEntry.LOADING), LOADED(ModelEntry.LOADED),
+    UNLOADING(ModelEntry.UNLOADING), FAILED(ModelEntry.FAILED);
+
+    final String wire;
+
+    State(String wire) {
+      this.wire = wire;
+    }
+  }
+
+  /** What a directory update changed, for the log. */
+  record Changes(List<String> added, List<String> removed) {
+  }
+
+  /** A GGUF file of the directory: the model's name is the file name without {@code .gguf}. */
+  record ModelFile(String name, Path path, long sizeBytes) {
+  }
+
+  /** One model and its run-time state. The engine hangs its running server on {@link #server}. */
+  static final class Model {
+    final String name;
+    final Path path;
+    final long sizeBytes;
+    final ModelSettings settings;
+    private State state = State.UNLOADED;
+    private String reason;
+    private int inFlight;
+    private long lastUsedMs;
+    /** The engine's handle on the model's llama-server while it is loading, loaded or unloading. */
+    Object server;
+
+    Model(ModelFile file, ModelSettings settings) {
+      this.name = file.name();
+      this.path = file.path();
+      this.sizeBytes = file.sizeBytes();
+      this.settings = settings == null ? new ModelSettings().setName(file.name()) : settings;
+    }
+
+    State state() {
+      return state;
+    }
+
+    String reason() {
+      return reason;
+    }
+
+    int inFlight() {
+      return inFlight;
+    }
+
+    long lastUsedMs() {
+      return lastUsedMs;
+    }
+
+    /** Loading, loaded or unloading: it holds (or is about to hold, or still holds) memory. */
+    boolean occupiesRoom() {
+      return state == State.LOADING || state == State.LOADED || state == State.UNLOADING;
+    }
+
+    ModelEntry entry() {
+      return new ModelEntry(name, sizeBytes, state.wire, state == State.FAILED ? reason : null,
+          settings.getAliases(), inFlight);
+    }
+  }
+
+  private final int modelsMax;
+  private final Map<String, ModelSettings> settings;
+  private final Map<String, Model> models = new TreeMap<>();
+  private final Map<String, Model> byAlias = new LinkedHashMap<>();
+  private int total;
+
+  /** @param settings per-model settings by model name (entries for models not in the directory are ignored) */
+  ModelLibrary(int modelsMax, Collection<ModelSettings> settings) {
+    this.modelsMax = modelsMax;
+    this.settings = new LinkedHashMap<>();
+    settings.forEach(entry -> this.settings.put(entry.getName(), entry));
+  }
+
+  /**
+   * Takes the directory's files (already capped) and how many it held in all. New files become unloaded models; a
+   * model whose file is gone leaves unless it is in use (it leaves when a later scan finds it gone and unloaded).
+   *
+   * @return the names added and removed, for the log
+   */
+  Changes update(List<ModelFile> files, int totalInDirectory) {
+    total = totalInDirectory;
+    List<String> added = new ArrayList<>();
+    List<String> removed = new ArrayList<>();
+    Map<String, ModelFile> byName = new LinkedHashMap<>();
+    files.forEach(file -> byName.put(file.name(), file));
+    for (Model model : new ArrayList<>(models.values())) {
+      ModelFile file = byName.get(model.name);
+      boolean gone = file == null || !file.path().equals(model.path);
+      if (gone && (model.state == State.UNLOADED || model.state == State.FAILED)) {
+        models.remove(model.name);
+        removed.add(model.name);
+      }
+    }
+    for (ModelFile file : files) {
+      if (!models.containsKey(file.name())) {
+        models.put(file.name(), new Model(file, settings.get(file.name())));
+        added.add(file.name());
+      }
+    }
+    byAlias.clear();
+    for (Model model : models.values()) {
+      for (String alias : model.settings.getAliases()) {
+        if (!models.containsKey(alias)) {
+          byAlias.putIfAbsent(alias, model);
+        }
+      }
+    }
+    return new Changes(added, removed);
+  }
+
+  /** The model a request names, by its name or an alias; null when none. */
+  Model find(String nameOrAlias) {
+    Model model = models.get(nameOrAlias);
+    return model != null ? model : byAlias.get(nameOrAlias);
+  }
+
+  Collection<Model> models() {
+    return models.values();
+  }
+
+  /** Every name and alias requests may use, names first. */
+  List<String> servedNames() {
+    List<String> names = new ArrayList<>(models.keySet());
+    names.addAll(byAlias.keySet());
+    return names;
+  }
+
+  int modelsMax() {
+    return modelsMax;
+  }
+
+  /** Models loading, loaded or unloading. */
+  int occupying() {
+    return (int) models.values().stream().filter(Model::occupiesRoom).count();
+  }
+
+  /**
+   * True when the models that occupy room (this one among them once it is loading) fit {@code modelsMax}.
+   */
+  boolean fits() {
+    return occupying() <= modelsMax;
+  }
+
+  /**
+   * The model to unload to make room: the least recently used loaded model with no request in flight; null when
+   * every loaded model is busy (or none is loaded).
+   */
+  Model victim() {
+    Model victim = null;
+    for (Model model : models.values()) {
+      if (model.state == State.LOADED && model.inFlight == 0
+          && (victim == null || model.lastUsedMs < victim.lastUsedMs)) {
+        victim = model;
+      }
+    }
+    return victim;
+  }
+
+  /** Loaded models with no request in flight and none for at least {@code idleMs}; none when idleMs is 0. */
+  List<Model> idle(long nowMs, long idleMs) {
+    List<Model> idle = new ArrayList<>();
+    if (idleMs <= 0) {
+      return idle;
+    }
+    for (Model model : models.values()) {
+      if (model.state == State.LOADED && model.inFlight == 0 && nowMs - model.lastUsedMs >= idleMs) {
+        idle.add(model);
+      }
+    }
+    return idle;
+  }
+
+  /** A request starts using the model (it may still have to load): it cannot be unloaded until released. */
+  void acquire(Model model, long nowMs) {
+    model.inFlight++;
+    model.lastUsedMs = nowMs;
+  }
+
+  /** @return true when the model has no request in flight any more */
+  boolean release(Model model, long nowMs) {
+    if (model.inFlight <= 0) {
+      throw new IllegalStateException("model " + model.name + " released more often than acquired");
+    }
+    model.inFlight--;
+    model.lastUsedMs = nowMs;
+    return model.inFlight == 0;
+  }
+
+  void loading(Model model) {
+    require(model, "start loading", State.UNLOADED, State.FAILED);
+    model.state = State.LOADING;
+    model.reason = null;
+  }
+
+  void loaded(Model model, long nowMs) {
+    require(model, "finish loading", State.LOADING);
+    model.state = State.LOADED;
+    model.lastUsedMs = Math.max(model.lastUsedMs, nowMs);
+  }
+
+  /** A load failed, or a loaded model's server exited on its own. */
+  void failed(Model model, String reason) {
+    require(model, "fail", State.LOADING, State.LOADED);
+    model.state = State.FAILED;
+    model.reason = reason;
+    model.server = null;
+  }
+
+  void unloading(Model model) {
+    require(model, "unload", State.LOADED);
+    if (model.inFlight > 0) {
+      throw new IllegalStateException("model " + model.name + " has " + model.inFlight
+          + " requests in flight and cannot be unloaded");
+    }
+    model.state = State.UNLOADING;
+  }
+
+  void unloaded(Model model) {
+    require(model, "finish unloading", State.UNLOADING);
+    model.state = State.UNLOADED;
+    model.server = null;
+  }
+
+  /** What the worker announces: at most the listed models, sorted by name, and how many the directory holds. */
+  ModelCatalog catalog() {
+    return new ModelCatalog(models.values().stream().map(Model::entry).toList(), Math.max(total, models.size()));
+  }
+
+  private static void require(Model model, String action, State... allowed) {
+    for (State state : allowed) {
+      if (model.state == state) {
+        return;
+      }
+    }
+    throw new IllegalStateException("cannot " + action + " model " + model.name + " while it is "
+        + model.state.wire);
+  }
+}

@@ -1,0 +1,172 @@
+package io.switchboard.worker.llamacpp;
+
+import io.switchboard.protocol.ModelEntry;
+import io.switchboard.worker.llamacpp.ModelLibrary.Model;
+import io.switchboard.worker.llamacpp.ModelLibrary.ModelFile;
+import io.switchboard.worker.llamacpp.ModelLibrary.State;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The model state machine and the choices made with it, without processes. */
+class ModelLibraryTest {
+
+  private static ModelFile file(String name) {
+    return new ModelFile(name, Path.of("/models/" + name + ".gguf"), name.length() * 1000L);
+  }
+
+  private static ModelLibrary library(int modelsMax, String... names) {
+    ModelLibrary library = new ModelLibrary(modelsMax, List.of(new ModelSettings().setName("b")
+        .setAliases(List.of("chat"))));
+    library.update(List.of(names).stream().map(ModelLibraryTest::file).toList(), names.length);
+    return library;
+  }
+
+  private static void load(ModelLibrary library, Model model, long now) {
+    library.loading(model);
+    library.loaded(model, now);
+  }
+
+  @Test
+  void aModelGoesThroughItsStatesAndRefusesTransitionsThatMakeNoSense() {
+    ModelLibrary library = library(2, "a");
+    Model a = library.find("a");
+    assertThat(a.state()).isEqualTo(State.UNLOADED);
+    assertThatThrownBy(() -> library.unloading(a)).hasMessageContaining("cannot unload model a while it is unloaded");
+    assertThatThrownBy(() -> library.loaded(a, 1)).hasMessageContaining("while it is unloaded");
+
+    library.loading(a);
+    assertThatThrownBy(() -> library.loading(a)).hasMessageContaining("while it is loading");
+    library.loaded(a, 10);
+    library.unloading(a);
+    assertThatThrownBy(() -> library.loading(a)).hasMessageContaining("while it is unloading");
+    library.unloaded(a);
+    assertThat(a.state()).isEqualTo(State.UNLOADED);
+  }
+
+  @Test
+  void aFailedLoadKeepsItsReasonUntilTheNextLoadStarts() {
+    ModelLibrary library = library(2, "a");
+    Model a = library.find("a");
+    library.loading(a);
+    library.failed(a, "model 'a' failed to load on worker w: bad magic");
+
+    ModelEntry entry = library.catalog().find("a");
+    assertThat(entry.state()).isEqualTo(ModelEntry.FAILED);
+    assertThat(entry.describe()).isEqualTo("failed: model 'a' failed to load on worker w: bad magic");
+    assertThat(library.occupying()).isZero();
+
+    library.loading(a);
+    assertThat(library.catalog().find("a").reason()).isNull();
+  }
+
+  @Test
+  void aModelWithRequestsInFlightIsNeverUnloaded() {
+    ModelLibrary library = library(1, "a");
+    Model a = library.find("a");
+    load(library, a, 0);
+    library.acquire(a, 5);
+
+    assertThat(library.victim()).isNull();
+    assertThat(library.idle(1_000_000, 10)).isEmpty();
+    assertThatThrownBy(() -> library.unloading(a)).hasMessageContaining("1 requests in flight");
+
+    assertThat(library.release(a, 6)).isTrue();
+    assertThat(library.victim()).isSameAs(a);
+  }
+
+  @Test
+  void theVictimIsTheLeastRecentlyUsedIdleLoadedModel() {
+    ModelLibrary library = library(3, "a", "b", "c", "d");
+    Model a = library.find("a");
+    Model b = library.find("b");
+    Model c = library.find("c");
+    load(library, a, 100);
+    load(library, b, 200);
+    load(library, c, 300);
+    // a is used again at 400 and b is busy: of the idle ones, c (300) is the least recently used.
+    library.acquire(a, 400);
+    library.release(a, 400);
+    library.acquire(b, 450);
+
+    assertThat(library.victim()).isSameAs(c);
+    library.release(b, 500);
+    assertThat(library.victim()).as("b was released at 500, after c's 300").isSameAs(c);
+    library.acquire(c, 600);
+    library.release(c, 600);
+    assertThat(library.victim()).as("a (400) is now the least recently used").isSameAs(a);
+    // Loading and unloading models are no victims.
+    Model d = library.find("d");
+    library.loading(d);
+    assertThat(library.victim()).isSameAs(a);
+  }
+
+  @Test
+  void roomCountsLoadingLoadedAndUnloadingModels() {
+    ModelLibrary library = library(2, "a", "b", "c");
+    Model a = library.find("a");
+    Model b = library.find("b");
+    Model c = library.find("c");
+    load(library, a, 1);
+    library.loading(b);
+    assertThat(library.fits()).isTrue();
+    library.loading(c);
+    assertThat(library.occupying()).isEqualTo(3);
+    assertThat(library.fits()).isFalse();
+    library.unloading(a);
+    assertThat(library.fits()).as("an unloading model still holds its memory").isFalse();
+    library.unloaded(a);
+    assertThat(library.fits()).isTrue();
+  }
+
+  @Test
+  void idleModelsAreThoseWithoutRequestsForTheIdleTime() {
+    ModelLibrary library = library(3, "a", "b");
+    Model a = library.find("a");
+    Model b = library.find("b");
+    load(library, a, 1000);
+    load(library, b, 1000);
+    library.acquire(b, 1500);
+    library.release(b, 1500);
+
+    assertThat(library.idle(1999, 1000)).isEmpty();
+    assertThat(library.idle(2000, 1000)).containsExactly(a);
+    assertThat(library.idle(3000, 1000)).containsExactly(a, b);
+    assertThat(library.idle(1_000_000, 0)).as("0: never").isEmpty();
+  }
+
+  @Test
+  void aliasesLeadToTheirModelAndTheCatalogListsNamesSorted() {
+    ModelLibrary library = library(2, "c", "b", "a");
+
+    assertThat(library.find("chat")).isSameAs(library.find("b"));
+    assertThat(library.find("nope")).isNull();
+    assertThat(library.servedNames()).containsExactly("a", "b", "c", "chat");
+    assertThat(library.catalog().models()).extracting(ModelEntry::name).containsExactly("a", "b", "c");
+    assertThat(library.catalog().find("b").aliases()).containsExactly("chat");
+    assertThat(library.catalog().find("a").sizeBytes()).isEqualTo(1000);
+  }
+
+  @Test
+  void aRescanAddsNewFilesAndDropsGoneOnesUnlessTheyAreInUse() {
+    ModelLibrary library = library(2, "a", "b");
+    load(library, library.find("a"), 1);
+
+    ModelLibrary.Changes changes = library.update(List.of(file("c")), 1);
+
+    assertThat(changes.added()).containsExactly("c");
+    assertThat(changes.removed()).containsExactly("b");
+    assertThat(library.find("a")).as("loaded: kept until it is unloaded").isNotNull();
+    assertThat(library.catalog().total()).isEqualTo(2);
+  }
+
+  @Test
+  void releasingMoreThanAcquiredIsABug() {
+    ModelLibrary library = library(1, "a");
+    assertThatThrownBy(() -> library.release(library.find("a"), 1)).isInstanceOf(IllegalStateException.class);
+  }
+}
