@@ -74,6 +74,11 @@ final class ResponsesAnswerWriter implements AnswerWriter {
   }
 
   @Override
+  public void servedBy(String model) {
+    shape.servedBy(model);
+  }
+
+  @Override
   public Future<Void> complete(String finishReason, Usage usage, JsonObject wholeAnswer) {
     sse.hold(HEAD_CHARS);
     begin();
