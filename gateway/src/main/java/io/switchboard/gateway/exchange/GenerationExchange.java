@@ -320,11 +320,9 @@ public final class GenerationExchange implements InFlightRequests.Described {
     GenerateError refusal = waitRefusal;
     waitPosition = -1;
     waitRefusal = null;
-    if (position != chain.position()) {
-      chain.restartAt(position);
+    chain.restartAt(position);
+    if (!route.model().equals(chain.current())) {
       route = route.forModel(chain.current());
-    } else {
-      chain.restartAt(position);
     }
     waitForRoom(refusal, waitWorkers);
     return true;

@@ -95,6 +95,9 @@ class AliasFallbackTest {
   private static Vertx vertx;
   private static ScriptedPlane plane;
   private static TestGateway gateway;
+  /** The same, with an admission queue: a request every model of whose alias is full waits. */
+  private static TestGateway queueing;
+  private static int queueingPort;
   private static ServiceDiscovery discovery;
   private static long reportTimer;
   private static int port;
@@ -107,16 +110,21 @@ class AliasFallbackTest {
     aliases.put("chat", List.of(BIG, SMALL));
     aliases.put("ghost-first", List.of("nobody-serves-this", SMALL));
     aliases.put("all-ghosts", List.of("nobody-1", "nobody-2"));
-    gateway = new TestGateway(plane, new ModelsOptions().setAliases(aliases));
+    gateway = new TestGateway(plane, new ModelsOptions().setAliases(aliases), 0);
     vertx.deployVerticle(gateway).await(30, TimeUnit.SECONDS);
     port = gateway.server.actualPort();
+    queueing = new TestGateway(plane, new ModelsOptions().setAliases(aliases), 16);
+    vertx.deployVerticle(queueing).await(30, TimeUnit.SECONDS);
+    queueingPort = queueing.server.actualPort();
     discovery = ServiceDiscovery.create(vertx);
     publish(new WorkerDescriptor("w-big", "node-big", BIG, "scripted", 4, BIG_CONTEXT, new JsonObject()));
     publish(new WorkerDescriptor("w-small", "node-small", SMALL, "scripted", 4, 32_768, new JsonObject()));
     reportLoad();
     reportTimer = vertx.setPeriodic(250, id -> reportLoad());
-    awaitTrue("both scripted workers routable", () -> gateway.onContext(() ->
-        gateway.registry.allWorkers().stream().filter(WorkerState::routable).count()) == 2);
+    for (TestGateway each : List.of(gateway, queueing)) {
+      awaitTrue("both scripted workers routable", () -> each.onContext(() ->
+          each.registry.allWorkers().stream().filter(WorkerState::routable).count()) == 2);
+    }
   }
 
   private static void publish(WorkerDescriptor descriptor) throws Exception {
@@ -200,6 +208,34 @@ class AliasFallbackTest {
     assertThat(plane.offersOf(busy)).extracting(o -> o.request().model()).containsExactly(BIG, SMALL);
     assertThat(get("/metrics", OPEN_KEY).body())
         .contains("switchboard_alias_fallbacks_total{alias=\"chat\",from=\"" + BIG + "\",to=\"" + SMALL + "\"}");
+  }
+
+  @Test
+  void whenEveryModelOfTheAliasIsFullTheRequestWaitsForTheFirstAndIsServedByIt() throws Exception {
+    String id = nextId("all-full");
+    // Both models' workers are full: the request waits in the first model's line (admission queue), is woken by its
+    // poll, and the first model's worker, free again, serves it.
+    plane.script(id, refusedWith(GenerateError.Code.WORKER_BUSY), refusedWith(GenerateError.Code.WORKER_BUSY),
+        answer("Big answer"));
+    HttpResponse<String> response = post(queueingPort, path("chat"), id, body("chat", "chat", "hello", false),
+        OPEN_KEY);
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+    assertThat(plane.offersOf(id)).extracting(o -> o.request().model()).containsExactly(BIG, SMALL, BIG);
+    assertThat(new JsonObject(response.body()).getString("model")).isEqualTo(BIG);
+
+    String timesOut = nextId("all-full-timeout");
+    List<Script> busy = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      busy.add(refusedWith(GenerateError.Code.WORKER_BUSY));
+    }
+    plane.script(timesOut, busy.toArray(Script[]::new));
+    response = post(queueingPort, path("chat"), timesOut, body("chat", "chat", "hello", false), OPEN_KEY);
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(503);
+    assertThat(new JsonObject(response.body()).getJsonObject("error").getString("message"))
+        .contains("of model '" + BIG + "' (of the alias 'chat') stayed full");
+    // Each wake tries the first model, then the second: never a model outside the alias.
+    assertThat(plane.offersOf(timesOut)).extracting(o -> o.request().model()).containsOnly(BIG, SMALL)
+        .startsWith(BIG, SMALL, BIG);
   }
 
   @Test
@@ -365,11 +401,11 @@ class AliasFallbackTest {
         false);
   }
 
-  /** An attempt the worker refuses outright (its failure comes first, as a refusal does). */
+  /** An attempt the worker refuses outright, when offered. */
   private static Script refusedWith(GenerateError.Code code) {
-    return new Script(r -> List.of(StreamChunk.failure(0, new GenerateError(code,
+    return Script.refused(new GenerateError(code,
         code == GenerateError.Code.WORKER_BUSY ? "all 4 slots busy" : "bad request for this model",
-        code != GenerateError.Code.INVALID_REQUEST, null))), false);
+        code != GenerateError.Code.INVALID_REQUEST, null));
   }
 
   private static final List<String> DIALECTS = List.of("chat", "completions", "responses", "messages", "embeddings");
@@ -457,7 +493,12 @@ class AliasFallbackTest {
 
   private static HttpResponse<String> post(String path, String requestId, JsonObject body, String key)
       throws Exception {
-    return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+    return post(port, path, requestId, body, key);
+  }
+
+  private static HttpResponse<String> post(int toPort, String path, String requestId, JsonObject body, String key)
+      throws Exception {
+    return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + toPort + path))
         .POST(HttpRequest.BodyPublishers.ofString(body.encode()))
         .header("content-type", "application/json").header("x-request-id", requestId)
         .header("authorization", "Bearer " + key).header("x-api-key", key)
@@ -487,19 +528,22 @@ class AliasFallbackTest {
   /**
    * The generation routes of every dialect as GatewayVerticle wires them, /v1/models, count_tokens and /metrics,
    * with API keys (one open, one listing the alias, one listing the small model, one listing another model), over
-   * the scripted plane. Round-robin routing, no admission queue, no retry backoff, a circuit that does not open.
+   * the scripted plane. Round-robin routing, an admission queue as given (waits of 1.5 s at most, woken every 250 ms),
+   * no retry backoff, a circuit that does not open.
    */
   static final class TestGateway extends VerticleBase {
 
     private final ScriptedPlane plane;
     private final ModelsOptions models;
+    private final int admissionQueueSize;
     WorkerRegistry registry;
     ClusterHandlers cluster;
     HttpServer server;
 
-    TestGateway(ScriptedPlane plane, ModelsOptions models) {
+    TestGateway(ScriptedPlane plane, ModelsOptions models, int admissionQueueSize) {
       this.plane = plane;
       this.models = models;
+      this.admissionQueueSize = admissionQueueSize;
     }
 
     <T> T onContext(java.util.function.Supplier<T> read) {
@@ -515,7 +559,8 @@ class AliasFallbackTest {
     @Override
     public Future<?> start() {
       GatewayOptions options = new GatewayOptions().setRoutingPolicy(RoundRobinPolicy.NAME).setRegistryResyncMs(300)
-          .setAdmissionQueueSize(0).setRetryBackoffMs(0).setModels(models);
+          .setAdmissionQueueSize(admissionQueueSize).setAdmissionTimeoutMs(1500).setRetryBackoffMs(0)
+          .setModels(models);
       options.validate("gateway");
       ModelAliases aliases = options.getModels().aliases();
       registry = new WorkerRegistry(vertx, options);
@@ -524,7 +569,7 @@ class AliasFallbackTest {
           model -> aliases.isAlias(model) || registry.knowsModel(model), options.getMetricsMaxModels());
       GatewayServices services = new GatewayServices(options, registry,
           new WorkerRouter(options::policyOf, options.getRouter(), System::nanoTime, null), plane, metrics,
-          new AdmissionQueue(vertx, 0, 250),
+          new AdmissionQueue(vertx, admissionQueueSize, 250),
           new WorkerCircuits(1_000_000, 1000, 10_000, System::nanoTime, registry::knows),
           new RetryBackoff(0, () -> 0.5), new InFlightRequests(), RequestSpans.propagateOnly(),
           new RateLimiter(vertx, options.getRateLimits()), new ExchangeListeners(List.of(new MetricsListener(metrics))),
