@@ -20,8 +20,8 @@ public final class ModelChain {
   private final List<String> models;
   private final boolean alias;
   private int index;
-  /** "model: why" for each model passed over since the chain last started over. */
-  private final List<String> passedOver = new ArrayList<>(2);
+  /** "model: why" for each model passed over since the chain last started over; null until one is. */
+  private List<String> passedOver;
 
   private ModelChain(String requested, List<String> models, boolean alias) {
     this.requested = requested;
@@ -72,6 +72,9 @@ public final class ModelChain {
 
   /** Passes over the current model, for {@code why}, to the next (there must be one: see {@link #hasNext}). */
   public void passOver(String why) {
+    if (passedOver == null) {
+      passedOver = new ArrayList<>(models.size());
+    }
     passedOver.add(current() + ": " + why);
     index++;
   }
@@ -79,12 +82,14 @@ public final class ModelChain {
   /** Goes back to the model at {@code position} (to wait there for room), forgetting the reasons given since. */
   public void restartAt(int position) {
     index = position;
-    passedOver.clear();
+    if (passedOver != null) {
+      passedOver.clear();
+    }
   }
 
   /** Why each model passed over was, "; "-separated; empty when none was. */
   public String passedOver() {
-    return String.join("; ", passedOver);
+    return passedOver == null ? "" : String.join("; ", passedOver);
   }
 
   /**

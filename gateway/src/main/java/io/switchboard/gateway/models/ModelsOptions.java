@@ -59,7 +59,7 @@ public class ModelsOptions {
       List<String> models = new ArrayList<>();
       if (targets instanceof JsonArray list) {
         for (Object target : list) {
-          models.add(target instanceof String name ? name : String.valueOf(target));
+          models.add(target instanceof String name ? name : target == null ? null : String.valueOf(target));
         }
       } else if (targets instanceof String text) {
         // The environment's form, MODEL|MODEL, also accepted in a file.
