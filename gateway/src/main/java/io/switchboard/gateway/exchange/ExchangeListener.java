@@ -9,7 +9,8 @@ import io.switchboard.protocol.Usage;
  * the trace span, the API key's token budget, the access log). The exchange calls every method on its event loop,
  * in this order for one request: {@link #started} once; per worker offered {@link #routed}, then
  * {@link #attemptFailed} if it did not take the request, or {@link #firstToken}, {@link #interToken}s and
- * {@link #migrated} if it failed mid-stream; {@link #fellBack} when an alias's request goes on to its next model; {@link #queued} when the request starts to wait for room;
+ * {@link #migrated} if it failed mid-stream; {@link #fellBack} when an alias's request goes on to its next model;
+ * {@link #queued} when the request starts to wait for room;
  * {@link #generationEnded} once when no worker works for it any more; {@link #finished} once when its answer went
  * out (or the client would not take it).
  *

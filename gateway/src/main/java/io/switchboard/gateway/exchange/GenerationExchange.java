@@ -184,7 +184,8 @@ public final class GenerationExchange implements InFlightRequests.Described {
     String model = chain.current();
     List<WorkerState> known = services.registry().workersOf(model, request.kind());
     if (known.isEmpty()) {
-      if (fallBack(lastRefusal != null ? "its last worker failed (" + lastRefusal.code().name() + ") and it has no other"
+      if (fallBack(lastRefusal != null
+          ? "its last worker failed (" + lastRefusal.code().name() + ") and it has no other"
           : services.registry().departures().lastServing(model).isPresent() ? "its workers left"
           : "no worker serves it")) {
         return;
@@ -222,7 +223,8 @@ public final class GenerationExchange implements InFlightRequests.Described {
         waitRefusal = lastRefusal;
         waitWorkers = known.size();
       }
-      if (fallBack(lastRefusal != null ? "its workers did not take the request (last: " + lastRefusal.code().name() + ")"
+      if (fallBack(lastRefusal != null
+          ? "its workers did not take the request (last: " + lastRefusal.code().name() + ")"
           : "none of its " + known.size() + " worker" + (known.size() == 1 ? "" : "s") + " can take requests now")) {
         return;
       }

@@ -596,7 +596,8 @@ class AliasFallbackTest {
       router.post("/v1/responses").handler(body).handler(new GenerationHandler(services,
           new ResponsesDialect(validator, new LocalResponseStore(100, 60_000, System::currentTimeMillis))));
       router.post("/v1/messages/count_tokens").handler(body).handler(new CountTokensHandler(services, validator));
-      router.post("/v1/messages").handler(body).handler(new GenerationHandler(services, new MessagesDialect(validator)));
+      router.post("/v1/messages").handler(body)
+          .handler(new GenerationHandler(services, new MessagesDialect(validator)));
       router.get("/v1/models").handler(cluster::models);
       router.get("/metrics").handler(PrometheusScrapingHandler.create(meters));
       router.route().failureHandler(new ErrorResponder(options.getMaxBodyBytes()));

@@ -30,8 +30,8 @@ import java.util.stream.Collectors;
  * BPE tokenizers. Code and other languages can come out higher. The answer says so in
  * {@code x-switchboard-token-count: estimate}.
  *
- * <p>The model must be one some worker serves or an alias (else 404) and that the request's API key may use (else 403), as for
- * {@code /v1/messages}.
+ * <p>The model must be one some worker serves, or an alias (else 404), and one the request's API key may use (else
+ * 403), as for {@code /v1/messages}.
  */
 public final class CountTokensHandler implements Handler<RoutingContext> {
 

@@ -14,7 +14,7 @@ final class OpenAiFormat {
 
   private final RequestKind kind;
   private final String id;
-  /** The model the answer names: the one that served it (see {@link io.switchboard.gateway.exchange.AnswerWriter#servedBy}). */
+  /** The model the answer names: the one that served it ({@code AnswerWriter.servedBy}). */
   private String model;
   private final long created;
   private final boolean includeUsage;
