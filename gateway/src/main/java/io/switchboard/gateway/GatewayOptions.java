@@ -1,5 +1,6 @@
 package io.switchboard.gateway;
 
+import io.switchboard.gateway.models.ModelsOptions;
 import io.switchboard.gateway.routing.PrefixAwarePolicy;
 import io.switchboard.gateway.routing.RouterOptions;
 import io.switchboard.gateway.routing.RoutingPolicies;
@@ -119,6 +120,7 @@ public class GatewayOptions {
   private List<String> allowedHosts = new ArrayList<>(DEFAULT_ALLOWED_HOSTS);
   private CorsOptions cors = new CorsOptions();
   private ResponseStoreOptions responses = new ResponseStoreOptions();
+  private ModelsOptions models = new ModelsOptions();
 
   public GatewayOptions() {
   }
@@ -159,6 +161,7 @@ public class GatewayOptions {
     }
     cors = new CorsOptions(json.getJsonObject("cors", new JsonObject()));
     responses = new ResponseStoreOptions(json.getJsonObject("responses", new JsonObject()));
+    models = new ModelsOptions(json.getJsonObject("models", new JsonObject()));
     adminKey = json.getString("adminKey");
     apiKeys = new ArrayList<>();
     for (Object entry : json.getJsonArray("apiKeys", new JsonArray())) {
@@ -202,6 +205,7 @@ public class GatewayOptions {
         .put("allowedHosts", new JsonArray(new ArrayList<>(allowedHosts)))
         .put("cors", cors.toJson())
         .put("responses", responses.toJson())
+        .put("models", models.toJson())
         .put("adminKey", adminKey)
         .put("apiKeys", new JsonArray(new ArrayList<>(apiKeys)))
         .put("apiKeysFile", apiKeysFile)
@@ -259,6 +263,7 @@ public class GatewayOptions {
     }
     cors.validate(path + ".cors");
     responses.validate(path + ".responses");
+    models.validate(path + ".models");
     if (otlpTracesEndpoint != null && !otlpTracesEndpoint.matches("https?://[^/\\s]+(/\\S*)?")) {
       throw new IllegalArgumentException(path + ".otlpTracesEndpoint must be an http(s) URL of an OTLP/HTTP traces "
           + "receiver, e.g. http://127.0.0.1:4318/v1/traces, got '" + otlpTracesEndpoint + "'");
@@ -628,6 +633,16 @@ public class GatewayOptions {
 
   public GatewayOptions setResponses(ResponseStoreOptions responses) {
     this.responses = responses;
+    return this;
+  }
+
+  /** Aliases of served models, and how a request for one falls back ({@code gateway.models}). */
+  public ModelsOptions getModels() {
+    return models;
+  }
+
+  public GatewayOptions setModels(ModelsOptions models) {
+    this.models = models;
     return this;
   }
 

@@ -36,6 +36,8 @@ import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.gateway.plane.EventBusRequestPlane;
 import io.switchboard.gateway.plane.GrpcRequestPlane;
 import io.switchboard.gateway.plane.RequestPlane;
+import io.switchboard.gateway.models.AliasShadowWatch;
+import io.switchboard.gateway.models.ModelAliases;
 import io.switchboard.gateway.registry.GatewayDirectory;
 import io.switchboard.gateway.registry.RpcBackendDirectory;
 import io.switchboard.gateway.registry.WorkerRegistry;
@@ -72,6 +74,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -147,8 +150,11 @@ public class GatewayVerticle extends VerticleBase {
         System.currentTimeMillis()));
     registry.onWorkerGone(plane::workerGone);
     registry.onNodeGone(plane::nodeGone);
-    GatewayMetrics metrics = new GatewayMetrics(meterRegistry, plane::openStreams, registry::knowsModel,
-        options.getMetricsMaxModels());
+    ModelAliases aliases = options.getModels().aliases();
+    // Aliases are configured, so as bounded as the served models: they are tagged by name too (within the cap).
+    GatewayMetrics metrics = new GatewayMetrics(meterRegistry, plane::openStreams,
+        model -> aliases.isAlias(model) || registry.knowsModel(model), options.getMetricsMaxModels());
+    AliasShadowWatch shadowWatch = new AliasShadowWatch(aliases);
     prefixSharing = new PrefixSharing(vertx, gatewayId, bytes -> metrics.prefixesShared("sent", bytes),
         bytes -> metrics.prefixesShared("received", bytes));
     PrefixAwarePolicy.Listener share = options.getRouter().isSharePrefixes()
@@ -174,9 +180,12 @@ public class GatewayVerticle extends VerticleBase {
         exchangeListeners(options, metrics, rateLimiter, cluster.localNodeId()), deadlines,
         cluster.localNodeId(), plane.replyAddress());
     ClusterGauges gauges = new ClusterGauges(meterRegistry);
-    gaugeTimer = vertx.setPeriodic(1000, id -> gauges.update(registry.allWorkers(),
-        workerId -> services.circuits().status(workerId).getString("state"),
-        admission.waitingByModel(registry.models()), cluster.memberIds().size()));
+    gaugeTimer = vertx.setPeriodic(1000, id -> {
+      Set<String> served = registry.models();
+      gauges.update(registry.allWorkers(), workerId -> services.circuits().status(workerId).getString("state"),
+          admission.waitingByModel(served), cluster.memberIds().size());
+      shadowWatch.check(served);
+    });
     connections = new ConnectionGuard(deadlines, options.getLimits(), metrics::refused);
     InvalidRequestResponder invalidRequests = new InvalidRequestResponder(options.getLimits(),
         new HostAllowlist(options.getHost(), options.getAllowedHosts()), options.getHost());

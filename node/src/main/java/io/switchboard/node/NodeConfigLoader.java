@@ -43,6 +43,11 @@ public final class NodeConfigLoader {
       "SWITCHBOARD_LOG_FORMAT", "node.logFormat",
       "SWITCHBOARD_API_KEYS", "gateway.apiKeys");
   private static final Set<String> SECTIONS = Set.of("node", "cluster", "gateway", "grpc", "rpcAgent");
+  /**
+   * Settings that map names the user chooses (not settings) to lists of names: taken whole from a file, and from the
+   * environment as {@code NAME=A|B,NAME2=C}, as API keys' {@code models=A|B} and {@code modelPolicies} are written.
+   */
+  static final Set<String> NAMED_LISTS = Set.of("gateway.models.aliases");
 
   /** What the command line set; null fields were not given. */
   public record Flags(Path config, List<String> roles, Integer httpPort, String clusterHost,
@@ -157,7 +162,17 @@ public final class NodeConfigLoader {
       Object value = given.getValue(key);
       Object current = target.getValue(key);
       String where = "'" + path + "." + key + "' in " + source;
-      if (current instanceof JsonObject nested) {
+      if (NAMED_LISTS.contains(path + "." + key)) {
+        if (value instanceof String text) {
+          target.put(key, parseNamedLists(text, where, path + "." + key));
+        } else if (value instanceof JsonObject named) {
+          // Its names are the user's; the gateway checks them and their lists (one message per mistake).
+          target.put(key, named.copy());
+        } else {
+          throw new ConfigException(where + " must be a mapping of names to lists, e.g. chat: [qwen-32b, qwen-7b], "
+              + "got '" + value + "'");
+        }
+      } else if (current instanceof JsonObject nested) {
         if (!(value instanceof JsonObject nestedGiven)) {
           throw new ConfigException(where + " must be a mapping of settings (known: "
               + new TreeSet<>(nested.fieldNames()) + ")");
@@ -196,7 +211,9 @@ public final class NodeConfigLoader {
   }
 
   private static void collectLeaves(Object node, String path, Map<String, String> names) {
-    if (node instanceof JsonObject object) {
+    if (NAMED_LISTS.contains(path)) {
+      names.put(envName(path), path);
+    } else if (node instanceof JsonObject object) {
       for (String key : object.fieldNames()) {
         collectLeaves(object.getValue(key), path.isEmpty() ? key : path + "." + key, names);
       }
@@ -331,12 +348,43 @@ public final class NodeConfigLoader {
       }
       return Boolean.parseBoolean(trimmed.toLowerCase(Locale.ROOT));
     }
+    if (current instanceof JsonObject && NAMED_LISTS.contains(path)) {
+      return parseNamedLists(text, source, path);
+    }
     if (current instanceof JsonArray) {
       List<String> items = new ArrayList<>(Arrays.stream(trimmed.split(",")).map(String::trim)
           .filter(s -> !s.isEmpty()).toList());
       return new JsonArray(new ArrayList<>(items));
     }
     return trimmed;
+  }
+
+  /** {@code NAME=A|B,NAME2=C} as {@code {NAME: [A, B], NAME2: [C]}}; empty text is an empty mapping. */
+  static JsonObject parseNamedLists(String text, String source, String path) {
+    JsonObject named = new JsonObject();
+    for (String entry : text.split(",")) {
+      if (entry.isBlank()) {
+        continue;
+      }
+      int equals = entry.indexOf('=');
+      String name = equals < 0 ? "" : entry.substring(0, equals).trim();
+      if (name.isEmpty()) {
+        throw new ConfigException(source + " (" + path + ") must look like NAME=MODEL|MODEL,NAME2=MODEL, e.g. "
+            + "chat=qwen-32b|qwen-7b; got '" + entry.trim() + "'");
+      }
+      if (named.containsKey(name)) {
+        throw new ConfigException(source + " (" + path + ") names '" + name + "' twice");
+      }
+      JsonArray list = new JsonArray();
+      for (String item : entry.substring(equals + 1).split("\\|", -1)) {
+        list.add(item.trim());
+      }
+      if (list.size() == 1 && list.getString(0).isEmpty()) {
+        list.clear();
+      }
+      named.put(name, list);
+    }
+    return named;
   }
 
   private static String describeNumber(Object current) {

@@ -137,6 +137,12 @@ public class NodeOptions {
       if (worker.getId() != null && !ids.add(worker.getId())) {
         throw new IllegalArgumentException("workers[" + i + "].id '" + worker.getId() + "' is used twice");
       }
+      if (runsGateway() && runsWorkers() && gateway.getModels().aliases().isAlias(worker.announcedModel())) {
+        // An alias named as a served model would hide it: requests for the name would go to the alias's models.
+        throw new IllegalArgumentException("gateway.models.aliases." + worker.announcedModel() + " shadows the model "
+            + "workers[" + i + "] serves under that name: rename the alias (or the worker's model), so both can be "
+            + "asked for");
+      }
     }
     List<String> exposed = clusterPlaneBeyondLoopback();
     if (!exposed.isEmpty() && !cluster.eventBusTls() && !cluster.isInsecure()) {

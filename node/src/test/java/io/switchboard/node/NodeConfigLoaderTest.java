@@ -846,7 +846,10 @@ class NodeConfigLoaderTest {
 
   /** The leaves of a config tree, independently of the loader: lists of mappings are indexed. */
   private static void collectLeaves(Object node, String path, List<String> leaves) {
-    if (node instanceof JsonObject object) {
+    if (NodeConfigLoader.NAMED_LISTS.contains(path)) {
+      // A mapping of the user's names (gateway.models.aliases): one setting, one variable.
+      leaves.add(path);
+    } else if (node instanceof JsonObject object) {
       for (String key : object.fieldNames()) {
         collectLeaves(object.getValue(key), path.isEmpty() ? key : path + "." + key, leaves);
       }

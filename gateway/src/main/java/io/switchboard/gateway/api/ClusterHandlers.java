@@ -3,6 +3,7 @@ package io.switchboard.gateway.api;
 import io.switchboard.gateway.security.ApiKey;
 import io.switchboard.gateway.security.ApiKeyAuth;
 import io.switchboard.gateway.ClusterView;
+import io.switchboard.gateway.models.ModelAliases;
 import io.switchboard.gateway.registry.GatewayDirectory;
 import io.switchboard.gateway.registry.RpcBackendDirectory;
 import io.switchboard.gateway.registry.WorkerState;
@@ -41,16 +42,29 @@ public final class ClusterHandlers {
     this.safeguards = safeguards;
   }
 
-  /** {@code GET /v1/models}: every model some worker in the cluster serves, in OpenAI's list shape. */
+  /**
+   * {@code GET /v1/models}: every model some worker in the cluster serves, in OpenAI's list shape, then the gateway's
+   * aliases, each with {@code alias_of}: the models it stands for, in the order tried (those the key may reach).
+   */
   public void models(RoutingContext ctx) {
     JsonArray data = new JsonArray();
     ApiKey key = ApiKeyAuth.of(ctx);
+    ModelAliases aliases = services.options().getModels().aliases();
     for (String model : services.registry().models()) {
-      if (key != null && !key.allows(model)) {
+      if (key != null && !key.allows(model) || aliases.isAlias(model)) {
+        // A served model an alias shadows is reached by that alias: listed once, as the alias.
         continue;
       }
       data.add(new JsonObject().put("id", model).put("object", "model").put("created", 0)
           .put("owned_by", "switchboard"));
+    }
+    for (String alias : aliases.names()) {
+      List<String> reachable = aliases.allowedTargets(alias, key);
+      if (reachable.isEmpty()) {
+        continue;
+      }
+      data.add(new JsonObject().put("id", alias).put("object", "model").put("created", 0)
+          .put("owned_by", "switchboard").put("alias_of", new JsonArray(reachable)));
     }
     json(ctx, 200, new JsonObject().put("object", "list").put("data", data));
   }
@@ -168,13 +182,41 @@ public final class ClusterHandlers {
             .put("requestPlane", services.plane().name())
             .put("routingPolicy", services.options().getRoutingPolicy())
             .put("modelPolicies", new JsonArray(services.options().getModelPolicies()))
+            .put("aliasContextFallback", services.options().getModels().isContextFallback())
             .put("openStreams", services.plane().openStreams())
             .mergeIn(safeguards.get()))
         .put("nodes", new JsonArray(List.copyOf(nodes.values())))
         .put("workers", workerList)
         .put("models", new JsonArray(List.copyOf(models.values())))
+        .put("aliases", aliasesView(models))
         .put("departedWorkers", services.registry().departures().toJson())
         .put("rejectedRecords", services.registry().refusedRecords().toJson());
+  }
+
+  /**
+   * Each alias with its models in order, how many workers of each there are and how many are routable, the model a
+   * request for it would go to now (the first with a routable worker; null when none has one), and whether a worker
+   * serves a model under the alias's own name (which the alias shadows).
+   */
+  private JsonArray aliasesView(Map<String, JsonObject> served) {
+    ModelAliases aliases = services.options().getModels().aliases();
+    JsonArray list = new JsonArray();
+    for (String alias : aliases.names()) {
+      JsonArray targets = new JsonArray();
+      String first = null;
+      for (String model : aliases.targetsOf(alias)) {
+        JsonObject known = served.get(model);
+        int routable = known == null ? 0 : known.getInteger("routable");
+        targets.add(new JsonObject().put("model", model).put("workers", known == null ? 0 : known.getInteger("workers"))
+            .put("routable", routable));
+        if (first == null && routable > 0) {
+          first = model;
+        }
+      }
+      list.add(new JsonObject().put("alias", alias).put("models", targets).put("servesNow", first)
+          .put("shadowsServedModel", served.containsKey(alias)));
+    }
+    return list;
   }
 
   private static void json(RoutingContext ctx, int status, JsonObject body) {

@@ -34,6 +34,13 @@ public interface AnswerWriter {
    */
   Future<Void> failed(ApiError error);
 
+  /**
+   * The model that serves the answer: the one its {@code model} field names. The exchange says so before the first
+   * {@link #delta}, {@link #complete} or {@link #failed}, and again if the request moves to another model (an alias's
+   * fallback) before anything was written; until then the answer names the model the client asked for.
+   */
+  void servedBy(String model);
+
   /** Whether the response's head went out: the status can no longer change, a failure must be an event. */
   boolean started();
 }

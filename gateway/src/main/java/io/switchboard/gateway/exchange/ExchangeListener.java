@@ -9,7 +9,8 @@ import io.switchboard.protocol.Usage;
  * the trace span, the API key's token budget, the access log). The exchange calls every method on its event loop,
  * in this order for one request: {@link #started} once; per worker offered {@link #routed}, then
  * {@link #attemptFailed} if it did not take the request, or {@link #firstToken}, {@link #interToken}s and
- * {@link #migrated} if it failed mid-stream; {@link #queued} when the request starts to wait for room;
+ * {@link #migrated} if it failed mid-stream; {@link #fellBack} when an alias's request goes on to its next model;
+ * {@link #queued} when the request starts to wait for room;
  * {@link #generationEnded} once when no worker works for it any more; {@link #finished} once when its answer went
  * out (or the client would not take it).
  *
@@ -50,6 +51,16 @@ public interface ExchangeListener {
 
   /** The worker failed mid-stream: the stream goes on on another worker from the text so far. */
   default void migrated(ExchangeFacts exchange, GenerateError failure) {
+  }
+
+  /**
+   * A request for an alias passed over one of its models to the next (before anything was written).
+   *
+   * @param from the model passed over
+   * @param to   the model tried next
+   * @param why  why {@code from} could not serve it, in words
+   */
+  default void fellBack(ExchangeFacts exchange, String from, String to, String why) {
   }
 
   /**

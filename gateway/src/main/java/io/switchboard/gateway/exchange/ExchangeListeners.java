@@ -95,6 +95,13 @@ public final class ExchangeListeners implements ExchangeListener {
   }
 
   @Override
+  public void fellBack(ExchangeFacts exchange, String from, String to, String why) {
+    for (int i = 0; i < all.length; i++) {
+      all[i].fellBack(exchange, from, to, why);
+    }
+  }
+
+  @Override
   public void generationEnded(ExchangeFacts exchange, Usage usage, int completionTokensSoFar) {
     for (int i = 0; i < all.length; i++) {
       all[i].generationEnded(exchange, usage, completionTokensSoFar);

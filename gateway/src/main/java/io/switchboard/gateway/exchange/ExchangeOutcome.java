@@ -16,10 +16,20 @@ import io.switchboard.protocol.Usage;
  * @param durationNanos         from the request's arrival to its outcome
  * @param migrations            times the stream went on on another worker
  * @param completionTokensSoFar completion tokens received, over every worker
+ * @param servedModel           the model the last worker was asked for: the one asked for, or an alias's model;
+ *                              null when no worker was chosen
  */
 public record ExchangeOutcome(ExchangeFacts exchange, int status, ApiError error, Usage usage, String finishReason,
                               String workerId, String routedBecause, long ttftNanos, long durationNanos,
-                              int migrations, int completionTokensSoFar) {
+                              int migrations, int completionTokensSoFar, String servedModel) {
+
+  /** An outcome whose served model is the one asked for (none when no worker was chosen). */
+  public ExchangeOutcome(ExchangeFacts exchange, int status, ApiError error, Usage usage, String finishReason,
+                         String workerId, String routedBecause, long ttftNanos, long durationNanos, int migrations,
+                         int completionTokensSoFar) {
+    this(exchange, status, error, usage, finishReason, workerId, routedBecause, ttftNanos, durationNanos, migrations,
+        completionTokensSoFar, workerId == null ? null : exchange.model());
+  }
 
   /** The dialect's endpoint name. */
   public String endpoint() {

@@ -9,6 +9,7 @@ import io.switchboard.gateway.security.ApiKey;
 import io.switchboard.gateway.security.ApiKeyAuth;
 import io.switchboard.gateway.security.LogThrottle;
 import io.switchboard.gateway.admission.AdmissionQueue;
+import io.switchboard.gateway.models.ModelChain;
 import io.switchboard.gateway.plane.ChunkStream;
 import io.switchboard.gateway.plane.WorkerRefusedException;
 import io.switchboard.gateway.registry.WorkerState;
@@ -58,6 +59,9 @@ public final class GenerationExchange implements InFlightRequests.Described {
   public static final String WORKER_HEADER = "x-switchboard-worker";
   // Header names and values encoded once, not on every response.
   private static final CharSequence WORKER_HEADER_NAME = HttpHeaders.createOptimized(WORKER_HEADER);
+  /** Response header naming the model that served the request: an alias's model, or the one asked for. */
+  public static final String MODEL_HEADER = "x-switchboard-model";
+  private static final CharSequence MODEL_HEADER_NAME = HttpHeaders.createOptimized(MODEL_HEADER);
   /**
    * Lines about requests that failed for the client's own reasons (4xx, and 499 for a client that left): at most 10
    * of each per second, the next one let through saying how many were left out. A client can send bad requests as
@@ -82,7 +86,21 @@ public final class GenerationExchange implements InFlightRequests.Described {
   private final Set<String> triedWorkers = new HashSet<>();
   /** The text generated so far, over every worker: a migrated stream continues from it. */
   private final StringBuilder text = new StringBuilder();
-  private final RouteRequest route;
+  /** The served models the request may go to (an alias's, in order) and the one it tries now. */
+  private final ModelChain chain;
+  /** What the router is told of the request: the model it tries now, the prompt and the session. */
+  private RouteRequest route;
+  /** The tokens a model's context must hold for this request (estimated); -1 until needed. */
+  private long neededTokens = -1;
+  /**
+   * The first model of this pass over the alias's models that may wait for room (its workers busy or kept away by
+   * their circuits): where the request waits when every model passed over it; -1 when none may.
+   */
+  private int waitPosition = -1;
+  private GenerateError waitRefusal;
+  private int waitWorkers;
+  /** The model whose admission queue the request waits in. */
+  private String queuedModel;
   private ChunkStream stream;
   private String workerId;
   /** The current attempt's route; released from the router's counts when the attempt ends. */
@@ -113,6 +131,8 @@ public final class GenerationExchange implements InFlightRequests.Described {
   private long queuedSinceNanos;
   /** Whether a worker ever took this request (so its end frees capacity for a waiting one). */
   private boolean heldAWorker;
+  /** The models whose workers took this request (one, but for an alias's request that fell back after a failure). */
+  private final Set<String> heldModels = new java.util.LinkedHashSet<>(2);
   private boolean finished;
   private long firstTokenNanos = -1;
   private long lastTextNanos = -1;
@@ -127,7 +147,8 @@ public final class GenerationExchange implements InFlightRequests.Described {
     this.requestId = requestId;
     this.endpoint = endpoint;
     this.answer = answer;
-    this.route = new RouteRequest(request.model(), request.prompt(), sessionKey(services, ctx, request));
+    this.chain = ModelChain.of(request.model(), services.options().getModels().aliases(), ApiKeyAuth.of(ctx));
+    this.route = new RouteRequest(chain.current(), request.prompt(), sessionKey(services, ctx, request));
     this.deadlineEpochMs = System.currentTimeMillis() + services.options().getRequestTimeoutMs();
     RequestSpans.RequestSpan span = services.spans().start(endpoint + " " + shownModel,
         ctx.request().getHeader("traceparent"), ctx.request().getHeader("tracestate"));
@@ -160,10 +181,21 @@ public final class GenerationExchange implements InFlightRequests.Described {
     if (finished) {
       return;
     }
-    List<WorkerState> known = services.registry().workersOf(request.model(), request.kind());
+    String model = chain.current();
+    List<WorkerState> known = services.registry().workersOf(model, request.kind());
     if (known.isEmpty()) {
+      if (fallBack(lastRefusal != null
+          ? "its last worker failed (" + lastRefusal.code().name() + ") and it has no other"
+          : services.registry().departures().lastServing(model).isPresent() ? "its workers left"
+          : "no worker serves it")) {
+        return;
+      }
+      if (waitHere()) {
+        return;
+      }
       // After a failed attempt the model may have lost its last worker: the failure is what the client needs.
-      fail(lastRefusal != null ? WorkerFailures.toApiError(lastRefusal, requestId) : modelNotFound(), lastRefusal);
+      fail(lastRefusal != null ? WorkerFailures.toApiError(lastRefusal, requestId)
+          : chain.isAlias() ? aliasUnavailable(known) : modelNotFound(), lastRefusal);
       return;
     }
     GenerateRequest generate = generateRequest();
@@ -173,19 +205,35 @@ public final class GenerationExchange implements InFlightRequests.Described {
       fail(WorkerFailures.toApiError(tooLarge, requestId), tooLarge);
       return;
     }
+    if (chain.isAlias() && chain.hasNext() && services.options().getModels().isContextFallback()
+        && request.kind() != RequestKind.EMBEDDING && !sentSomething) {
+      String tooLong = ModelChain.tooLong(model, known, neededTokens());
+      if (tooLong != null && fallBack(tooLong)) {
+        return;
+      }
+    }
     List<WorkerState> candidates = known.stream()
         .filter(WorkerState::routable)
         .filter(w -> !triedWorkers.contains(w.workerId()))
         .filter(w -> services.circuits().allows(w.workerId()))
         .toList();
     if (candidates.isEmpty() || attemptsThisLeg >= services.options().getMaxAttempts()) {
-      if (mayWaitForRoom(lastRefusal, known)) {
-        waitForRoom(lastRefusal, known.size());
+      if (waitPosition < 0 && mayWaitForRoom(lastRefusal, known)) {
+        waitPosition = chain.position();
+        waitRefusal = lastRefusal;
+        waitWorkers = known.size();
+      }
+      if (fallBack(lastRefusal != null
+          ? "its workers did not take the request (last: " + lastRefusal.code().name() + ")"
+          : "none of its " + known.size() + " worker" + (known.size() == 1 ? "" : "s") + " can take requests now")) {
+        return;
+      }
+      if (waitHere()) {
         return;
       }
       leaveQueue();
-      fail(lastRefusal != null ? WorkerFailures.toApiError(lastRefusal, requestId) : noRoutableWorker(known),
-          lastRefusal);
+      fail(lastRefusal != null ? WorkerFailures.toApiError(lastRefusal, requestId)
+          : chain.isAlias() ? aliasUnavailable(known) : noRoutableWorker(known), lastRefusal);
       return;
     }
     releaseRoute();
@@ -194,7 +242,7 @@ public final class GenerationExchange implements InFlightRequests.Described {
     Pick pick = routed.pick();
     routedBecause = pick.reason();
     WorkerState worker = pick.worker();
-    listeners.routed(facts, services.router().policyName(request.model()), pick, route.prompt().length());
+    listeners.routed(facts, services.router().policyName(model), pick, route.prompt().length());
     triedWorkers.add(worker.workerId());
     attemptsThisLeg++;
     WorkerCircuits.Permit attemptPermit = services.circuits().routed(worker.workerId());
@@ -213,9 +261,14 @@ public final class GenerationExchange implements InFlightRequests.Described {
       ChunkStream opening = opened.result();
       stream = opening;
       heldAWorker = true;
+      heldModels.add(model);
       leaveQueue();
       if (!response.headWritten()) {
         response.putHeader(WORKER_HEADER_NAME, worker.workerId());
+        response.putHeader(MODEL_HEADER_NAME, model);
+      }
+      if (!answer.started() && !sentSomething) {
+        answer.servedBy(model);
       }
       if (finished) {
         opening.cancel("client disconnected");
@@ -231,6 +284,62 @@ public final class GenerationExchange implements InFlightRequests.Described {
         }
       });
     });
+  }
+
+  /**
+   * Passes the request on to its alias's next model, when there is one and nothing of the answer went out yet (a
+   * stream that started stays on its model: another model would not continue it), and tries that one's workers.
+   *
+   * @return false when the request stays on its model
+   */
+  private boolean fallBack(String why) {
+    if (finished || !chain.hasNext() || sentSomething || answer.started()) {
+      return false;
+    }
+    String from = chain.current();
+    chain.passOver(why);
+    route = route.forModel(chain.current());
+    triedWorkers.clear();
+    attemptsThisLeg = 0;
+    listeners.fellBack(facts, from, chain.current(), why);
+    log.info("alias falls back to its next model", kv("requestId", requestId), kv("alias", shownModel),
+        kv("from", from), kv("to", chain.current()), kv("reason", why));
+    attempt(null);
+    return true;
+  }
+
+  /**
+   * Every model of the request's alias (or its one model) was passed over: waits for room at the first of them that
+   * may wait (its workers full or kept away by their circuits), if one may.
+   *
+   * @return false when none may wait
+   */
+  private boolean waitHere() {
+    if (waitPosition < 0) {
+      return false;
+    }
+    int position = waitPosition;
+    GenerateError refusal = waitRefusal;
+    waitPosition = -1;
+    waitRefusal = null;
+    chain.restartAt(position);
+    if (!route.model().equals(chain.current())) {
+      route = route.forModel(chain.current());
+    }
+    waitForRoom(refusal, waitWorkers);
+    return true;
+  }
+
+  private long neededTokens() {
+    if (neededTokens < 0) {
+      neededTokens = ModelChain.neededTokens(request);
+    }
+    return neededTokens;
+  }
+
+  /** The model a message names: the one asked for, or the alias's model tried now and the alias. */
+  private String modelShown() {
+    return chain.isAlias() ? "'" + chain.current() + "' (of the alias '" + shownModel + "')" : "'" + shownModel + "'";
   }
 
   private void retryOrFail(GenerateError refusal) {
@@ -253,7 +362,7 @@ public final class GenerationExchange implements InFlightRequests.Described {
   private GenerateRequest generateRequest() {
     // A migrated stream carries what was generated so far: the next worker continues from there.
     ResumeState resume = sentSomething ? new ResumeState(text.toString(), tokensSoFar) : ResumeState.EMPTY;
-    return new GenerateRequest(RandomIds.next(), requestId, request.model(), request.kind(),
+    return new GenerateRequest(RandomIds.next(), requestId, chain.current(), request.kind(),
         request.body(), request.prompt(), request.sampling(), deadlineEpochMs,
         trace, resume, services.nodeId(), services.replyAddress(),
         services.options().getStreamCredits(), resume.isEmpty() ? request.nativeForm() : null);
@@ -302,17 +411,24 @@ public final class GenerationExchange implements InFlightRequests.Described {
   private void waitForRoom(GenerateError lastRefusal, int workers) {
     triedWorkers.clear();
     attemptsThisLeg = 0;
-    if (waiter != null) {
+    String model = chain.current();
+    if (waiter != null && model.equals(queuedModel)) {
       waiter.waitAgain();
       return;
     }
+    if (waiter != null) {
+      // An alias's request that waited for another of its models: it waits for this one now.
+      waiter.leave();
+      waiter = null;
+    }
+    queuedModel = model;
     long timeoutMs = services.options().getAdmissionTimeoutMs();
-    waiter = services.admission().enqueue(request.model(), () -> attempt(lastRefusal), timeoutMs,
+    waiter = services.admission().enqueue(model, () -> attempt(lastRefusal), timeoutMs,
         () -> {
           waiter = null;
           response.putHeader("retry-after", "2");
           fail(new ApiError(503, "service_unavailable_error", "queue_timeout", "model", "All " + workers
-              + " worker" + (workers == 1 ? "" : "s") + " of model '" + shownModel + "' stayed full or failing "
+              + " worker" + (workers == 1 ? "" : "s") + " of model " + modelShown() + " stayed full or failing "
               + "(circuit open) for the " + timeoutMs + " ms this request waited in the gateway's queue "
               + "(gateway.admissionTimeoutMs; request " + requestId + "). Retry later, or add workers or slots; "
               + "GET /admin/cluster shows each worker's load and circuit."), lastRefusal);
@@ -320,7 +436,7 @@ public final class GenerationExchange implements InFlightRequests.Described {
     if (waiter == null) {
       response.putHeader("retry-after", "2");
       fail(new ApiError(503, "service_unavailable_error", "queue_full", "model", "All " + workers + " worker"
-          + (workers == 1 ? "" : "s") + " of model '" + shownModel + "' are full and "
+          + (workers == 1 ? "" : "s") + " of model " + modelShown() + " are full and "
           + services.options().getAdmissionQueueSize() + " requests already wait for them "
           + "(gateway.admissionQueueSize; request " + requestId + "). Retry later, or add workers or slots."),
           lastRefusal);
@@ -329,8 +445,8 @@ public final class GenerationExchange implements InFlightRequests.Described {
     queuedSinceNanos = System.nanoTime();
     listeners.queued(facts);
     log.info("no worker of the model can take it now; request waits in the gateway's queue",
-        kv("requestId", requestId), kv("model", shownModel),
-        kv("waiting", services.admission().waiting(request.model())),
+        kv("requestId", requestId), kv("model", shownModel), kv("servedModel", model),
+        kv("waiting", services.admission().waiting(model)),
         kv("reason", lastRefusal != null ? lastRefusal.message() : "every worker's circuit is open"));
   }
 
@@ -479,6 +595,7 @@ public final class GenerationExchange implements InFlightRequests.Described {
     if (since > 0) {
       log.warn("request failed", withLeftOut(since, kv("requestId", requestId), kv("traceId", trace.traceId()),
           kv("node", services.nodeId()), kv("model", shownModel),
+          kv("servedModel", chain.isAlias() ? chain.current() : null),
           kv("workerId", cause != null ? cause.workerId() : workerId), kv("status", error.status()),
           kv("streamed", answer.started()), kv("reason", error.getMessage()),
           // What the worker said, when the client was told less (it may name models the client's key may not see).
@@ -569,7 +686,9 @@ public final class GenerationExchange implements InFlightRequests.Described {
     }
     releaseRoute();
     if (heldAWorker) {
-      services.admission().capacityFreed(request.model());
+      for (String model : heldModels) {
+        services.admission().capacityFreed(model);
+      }
     }
     listeners.generationEnded(facts, usage, tokensSoFar);
     Future<Void> out = written;
@@ -597,7 +716,7 @@ public final class GenerationExchange implements InFlightRequests.Described {
     recorded = true;
     listeners.finished(new ExchangeOutcome(facts, status, error, usage, finishReason, workerId, routedBecause,
         firstTokenNanos < 0 ? -1 : firstTokenNanos - startNanos, System.nanoTime() - startNanos, migrations,
-        tokensSoFar));
+        tokensSoFar, workerId == null ? null : chain.current()));
   }
 
   /** Where this request stands, for GET /admin/requests. */
@@ -612,6 +731,7 @@ public final class GenerationExchange implements InFlightRequests.Described {
         .put("requestId", requestId)
         .put("traceId", trace.traceId())
         .put("model", request.model())
+        .put("servedModel", chain.isAlias() ? chain.current() : request.model())
         .put("endpoint", endpoint)
         .put("stream", request.stream())
         .put("ageMs", (nowNanos - startNanos) / 1_000_000)
@@ -660,6 +780,16 @@ public final class GenerationExchange implements InFlightRequests.Described {
   }
 
   private ApiError noRoutableWorker(List<WorkerState> known) {
+    ApiError error = new ApiError(503, "service_unavailable_error", "no_healthy_workers", "model",
+        "Model '" + shownModel + "' has " + known.size() + " worker" + (known.size() == 1 ? "" : "s")
+            + " and none can take this request now (request " + requestId + "): " + whyNotRoutable(known)
+            + ". GET /admin/cluster shows the workers; retry shortly.");
+    response.putHeader("retry-after", "1");
+    return error;
+  }
+
+  /** Why each of {@code known} cannot take the request now. */
+  private String whyNotRoutable(List<WorkerState> known) {
     StringBuilder why = new StringBuilder();
     for (WorkerState worker : known) {
       why.append(why.isEmpty() ? "" : "; ").append("worker ").append(worker.workerId()).append(" on node ")
@@ -668,11 +798,24 @@ public final class GenerationExchange implements InFlightRequests.Described {
               : services.circuits().why(worker.workerId()) != null ? services.circuits().why(worker.workerId())
               : "not tried: gateway.maxAttempts reached");
     }
-    ApiError error = new ApiError(503, "service_unavailable_error", "no_healthy_workers", "model",
-        "Model '" + shownModel + "' has " + known.size() + " worker" + (known.size() == 1 ? "" : "s")
-            + " and none can take this request now (request " + requestId + "): " + why
-            + ". GET /admin/cluster shows the workers; retry shortly.");
-    response.putHeader("retry-after", "1");
-    return error;
+    return why.toString();
+  }
+
+  /**
+   * No model of the request's alias can serve it now, and no worker said why (when one did, its failure is the
+   * answer): 503, naming the alias's models (those the key may reach) and why each was passed over.
+   */
+  private ApiError aliasUnavailable(List<WorkerState> known) {
+    String last = chain.current() + ": " + (known.isEmpty()
+        ? (services.registry().departures().lastServing(chain.current()).isPresent() ? "its workers left"
+            : "no worker serves it")
+        : whyNotRoutable(known));
+    String passed = chain.passedOver();
+    response.putHeader("retry-after", known.isEmpty() ? "5" : "1");
+    return new ApiError(503, "service_unavailable_error", "model_unavailable", "model",
+        "No model of the alias '" + shownModel + "' (" + String.join(", ", chain.models()) + ", tried in that order) "
+            + "can serve this request now (request " + requestId + "): " + (passed.isEmpty() ? last
+            : passed + "; " + last) + ". Start a worker for one of them or retry shortly; GET /admin/cluster shows "
+            + "the workers and the gateway's aliases.");
   }
 }

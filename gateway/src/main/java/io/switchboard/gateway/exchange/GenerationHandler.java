@@ -6,6 +6,7 @@ import io.switchboard.gateway.api.CompletionRequest;
 import io.switchboard.gateway.api.ErrorResponder;
 import io.switchboard.gateway.api.GatewayServices;
 import io.switchboard.gateway.api.RequestIds;
+import io.switchboard.gateway.models.ModelAliases;
 import io.switchboard.gateway.security.ApiKey;
 import io.switchboard.gateway.security.ApiKeyAuth;
 import io.vertx.core.Handler;
@@ -47,15 +48,37 @@ public final class GenerationHandler implements Handler<RoutingContext> {
     });
   }
 
+  /**
+   * Why {@code key} may not use {@code model}, or null when it may. A model by its own name: when the key lists it.
+   * An alias: when the key lists the alias (then every model of it), or some of its models (then only those).
+   */
+  public static ApiError notAllowed(ModelAliases aliases, ApiKey key, String model) {
+    if (key == null || key.allows(model)) {
+      return null;
+    }
+    String allowed = String.join(", ", new java.util.TreeSet<>(key.models()));
+    if (aliases.isAlias(model)) {
+      if (!aliases.allowedTargets(model, key).isEmpty()) {
+        return null;
+      }
+      return new ApiError(403, "invalid_request_error", "model_not_allowed", "model",
+          // The alias's models are not named: a key restricted to other models is not told of them.
+          "The API key '" + key.name() + "' may not use the alias '" + model + "' nor any model it stands for; it "
+              + "may use " + allowed + ". Ask the gateway's "
+              + "operator to add the alias or one of its models to the key's models= (gateway.apiKeys).");
+    }
+    return new ApiError(403, "invalid_request_error", "model_not_allowed", "model",
+        "The API key '" + key.name() + "' may not use model '" + ClientText.shown(model) + "'; it may use "
+            + allowed + ". Ask the gateway's operator to add the model to the key's models= (gateway.apiKeys).");
+  }
+
   private void admit(RoutingContext ctx, String requestId, Dialect.Call call) {
     CompletionRequest request = call.request();
     ApiKey key = ApiKeyAuth.of(ctx);
-    if (!key.allows(request.model())) {
+    ApiError notAllowed = notAllowed(services.options().getModels().aliases(), key, request.model());
+    if (notAllowed != null) {
       services.metrics().refused("model_not_allowed");
-      ErrorResponder.send(ctx, new ApiError(403, "invalid_request_error", "model_not_allowed", "model",
-          "The API key '" + key.name() + "' may not use model '" + ClientText.shown(request.model()) + "'; it may use "
-              + String.join(", ", new java.util.TreeSet<>(key.models())) + ". Ask the gateway's operator to add the "
-              + "model to the key's models= (gateway.apiKeys)."));
+      ErrorResponder.send(ctx, notAllowed);
       return;
     }
     if (!key.rateLimited()) {

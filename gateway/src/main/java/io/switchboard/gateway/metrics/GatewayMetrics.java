@@ -184,6 +184,14 @@ public final class GatewayMetrics {
         .register(registry).increment();
   }
 
+  /** A request for {@code alias} passed over its model {@code from} to {@code to}; every tag bounded as models are. */
+  public void aliasFellBack(String alias, String from, String to) {
+    Counter.builder("switchboard.alias.fallbacks")
+        .description("Requests for an alias that passed over one of its models to the next (gateway.models.aliases)")
+        .tags("alias", models.of(alias), "from", models.of(from), "to", models.of(to))
+        .register(registry).increment();
+  }
+
   public void attemptFailed(String requested) {
     String model = models.of(requested);
     Counter.builder("switchboard.worker.attempts.failed")

@@ -33,6 +33,14 @@ public final class RouteRequest {
     return sessionKey;
   }
 
+  /** This request for another model (an alias's next one): the prompt's block hashes, once computed, are kept. */
+  public RouteRequest forModel(String otherModel) {
+    RouteRequest other = new RouteRequest(otherModel, prompt, sessionKey);
+    other.blocks = blocks;
+    other.blockChars = blockChars;
+    return other;
+  }
+
   /** The prompt's chained block hashes for blocks of {@code chars} characters (see {@link PromptBlocks}). */
   long[] blocks(int chars) {
     if (blocks == null || blockChars != chars) {

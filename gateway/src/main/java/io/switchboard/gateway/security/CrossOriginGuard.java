@@ -24,8 +24,9 @@ import java.util.Set;
  */
 public final class CrossOriginGuard implements Handler<RoutingContext> {
 
-  /** Response headers a browser page may read: the request id, the worker, rate limits, when to retry. */
-  private static final Set<String> EXPOSED = Set.of("x-request-id", "x-switchboard-worker", "retry-after",
+  /** Response headers a browser page may read: the request id, the worker and model, rate limits, when to retry. */
+  private static final Set<String> EXPOSED = Set.of("x-request-id", "x-switchboard-worker", "x-switchboard-model",
+      "retry-after",
       "x-ratelimit-limit-requests", "x-ratelimit-remaining-requests", "x-ratelimit-reset-requests",
       "x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens");
 

@@ -984,7 +984,16 @@ class DialectsOverScriptedPlaneTest {
    * What a worker plays for one attempt: the chunks (made from the request it was offered), then the end of the
    * stream, or, with {@code holdOpen}, nothing more until the test pushes chunks.
    */
-  record Script(Function<GenerateRequest, List<StreamChunk>> chunks, boolean holdOpen) {
+  record Script(Function<GenerateRequest, List<StreamChunk>> chunks, boolean holdOpen, GenerateError refusal) {
+
+    Script(Function<GenerateRequest, List<StreamChunk>> chunks, boolean holdOpen) {
+      this(chunks, holdOpen, null);
+    }
+
+    /** An attempt the worker refuses outright, as a real one refuses a request it cannot take (busy, stopping). */
+    static Script refused(GenerateError refusal) {
+      return new Script(r -> List.of(), false, refusal);
+    }
   }
 
   /**
@@ -1031,6 +1040,12 @@ class DialectsOverScriptedPlaneTest {
         return Future.failedFuture(new WorkerRefusedException(GenerateError.of(GenerateError.Code.INVALID_REQUEST,
             "the test scripted no (more) attempts for request " + request.requestId(), worker.workerId())));
       }
+      if (script.refusal() != null) {
+        GenerateError refusal = script.refusal();
+        offers.add(new Offer(worker.workerId(), request, null));
+        return Future.failedFuture(new WorkerRefusedException(new GenerateError(refusal.code(), refusal.message(),
+            refusal.retryable(), worker.workerId())));
+      }
       ScriptedStream stream = new ScriptedStream(Vertx.currentContext(), worker.workerId(),
           script.chunks().apply(request), script.holdOpen());
       offers.add(new Offer(worker.workerId(), request, stream));
@@ -1052,7 +1067,7 @@ class DialectsOverScriptedPlaneTest {
 
     @Override
     public int openStreams() {
-      return (int) offers.stream().filter(o -> o.stream().open()).count();
+      return (int) offers.stream().filter(o -> o.stream() != null && o.stream().open()).count();
     }
 
     @Override

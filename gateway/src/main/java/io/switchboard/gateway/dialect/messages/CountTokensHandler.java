@@ -6,6 +6,8 @@ import io.switchboard.gateway.api.ErrorResponder;
 import io.switchboard.gateway.api.GatewayServices;
 import io.switchboard.gateway.api.RequestIds;
 import io.switchboard.gateway.api.RequestValidator;
+import io.switchboard.gateway.exchange.GenerationHandler;
+import io.switchboard.gateway.models.ModelAliases;
 import io.switchboard.gateway.security.ApiKey;
 import io.switchboard.gateway.security.ApiKeyAuth;
 import io.switchboard.protocol.RequestKind;
@@ -28,8 +30,8 @@ import java.util.stream.Collectors;
  * BPE tokenizers. Code and other languages can come out higher. The answer says so in
  * {@code x-switchboard-token-count: estimate}.
  *
- * <p>The model must be one some worker serves (else 404) and that the request's API key may use (else 403), as for
- * {@code /v1/messages}.
+ * <p>The model must be one some worker serves, or an alias (else 404), and one the request's API key may use (else
+ * 403), as for {@code /v1/messages}.
  */
 public final class CountTokensHandler implements Handler<RoutingContext> {
 
@@ -59,16 +61,15 @@ public final class CountTokensHandler implements Handler<RoutingContext> {
       return;
     }
     ApiKey key = ApiKeyAuth.of(ctx);
-    if (!key.allows(model)) {
+    ModelAliases aliases = services.options().getModels().aliases();
+    ApiError notAllowed = GenerationHandler.notAllowed(aliases, key, model);
+    if (notAllowed != null) {
       services.metrics().refused("model_not_allowed");
-      ErrorResponder.send(ctx, new ApiError(403, "invalid_request_error", "model_not_allowed", "model",
-          "The API key '" + key.name() + "' may not use model '" + ClientText.shown(model) + "'; it may use "
-              + String.join(", ", new TreeSet<>(key.models())) + ". Ask the gateway's operator to add the model to "
-              + "the key's models= (gateway.apiKeys)."));
+      ErrorResponder.send(ctx, notAllowed);
       return;
     }
     Set<String> served = services.registry().models();
-    if (!served.contains(model)) {
+    if (!served.contains(model) && !aliases.isAlias(model)) {
       Set<String> visible = served.stream().filter(key::allows).collect(Collectors.toCollection(TreeSet::new));
       ErrorResponder.send(ctx, new ApiError(404, "invalid_request_error", "model_not_found", "model",
           "The model '" + ClientText.shown(model) + "' does not exist or no worker serves it (request " + requestId

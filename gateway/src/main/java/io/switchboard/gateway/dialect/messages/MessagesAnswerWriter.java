@@ -33,6 +33,8 @@ final class MessagesAnswerWriter implements AnswerWriter {
   private final MessagesStream stream;
   private final StringBuilder text = new StringBuilder();
   private final ChoiceExtras extras = new ChoiceExtras();
+  /** The model the answer names: the one that served it. */
+  private String model;
   private boolean headSent;
 
   MessagesAnswerWriter(RoutingContext ctx, CompletionRequest request, String requestId) {
@@ -42,7 +44,8 @@ final class MessagesAnswerWriter implements AnswerWriter {
     this.requestId = requestId;
     this.id = MessagesFormat.messageId(requestId);
     this.sse = new SseWriter(response);
-    this.stream = new MessagesStream(id, request.model(), sse::event);
+    this.model = request.model();
+    this.stream = new MessagesStream(id, model, sse::event);
   }
 
   @Override
@@ -62,10 +65,16 @@ final class MessagesAnswerWriter implements AnswerWriter {
   }
 
   @Override
+  public void servedBy(String model) {
+    this.model = model;
+    stream.servedBy(model);
+  }
+
+  @Override
   public Future<Void> complete(String finishReason, Usage usage, JsonObject wholeAnswer) {
     if (!request.stream()) {
       return response.putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON)
-          .end(JsonText.toBuffer(MessagesFormat.completeMessage(id, request.model(), text.toString(), extras,
+          .end(JsonText.toBuffer(MessagesFormat.completeMessage(id, model, text.toString(), extras,
               finishReason, usage)));
     }
     sse.hold();

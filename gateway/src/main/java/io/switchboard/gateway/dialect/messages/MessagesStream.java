@@ -26,7 +26,7 @@ final class MessagesStream {
   }
 
   private final String id;
-  private final String model;
+  private String model;
   private final Sink sink;
   /** The open block's index, or -1 when none is open. */
   private int open = -1;
@@ -39,6 +39,11 @@ final class MessagesStream {
     this.id = id;
     this.model = model;
     this.sink = sink;
+  }
+
+  /** Names {@code model} in the stream's message_start: the model that served the answer. */
+  void servedBy(String model) {
+    this.model = model;
   }
 
   void start() {

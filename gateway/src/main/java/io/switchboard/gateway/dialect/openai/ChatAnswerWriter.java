@@ -61,6 +61,11 @@ final class ChatAnswerWriter implements AnswerWriter {
   }
 
   @Override
+  public void servedBy(String model) {
+    format.servedBy(model);
+  }
+
+  @Override
   public Future<Void> complete(String finishReason, Usage usage, JsonObject wholeAnswer) {
     if (!request.stream()) {
       return response.putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON)

@@ -54,6 +54,11 @@ public final class EmbeddingsDialect implements Dialect {
     }
 
     @Override
+    public void servedBy(String model) {
+      format.servedBy(model);
+    }
+
+    @Override
     public Future<Void> complete(String finishReason, Usage usage, JsonObject wholeAnswer) {
       JsonObject result = wholeAnswer == null ? null : wholeAnswer.getJsonObject("result");
       if (result == null) {

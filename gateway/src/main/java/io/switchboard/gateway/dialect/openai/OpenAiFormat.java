@@ -14,7 +14,8 @@ final class OpenAiFormat {
 
   private final RequestKind kind;
   private final String id;
-  private final String model;
+  /** The model the answer names: the one that served it ({@code AnswerWriter.servedBy}). */
+  private String model;
   private final long created;
   private final boolean includeUsage;
 
@@ -24,6 +25,11 @@ final class OpenAiFormat {
     this.model = request.model();
     this.created = System.currentTimeMillis() / 1000;
     this.includeUsage = request.includeUsage();
+  }
+
+  /** Names {@code model} in what is built from now on: the model that served the answer. */
+  void servedBy(String model) {
+    this.model = model;
   }
 
   /** The first chunk of a chat stream announces the assistant role, as OpenAI's does. */

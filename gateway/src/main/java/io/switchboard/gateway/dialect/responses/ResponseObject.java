@@ -15,9 +15,21 @@ final class ResponseObject {
   private String[] echoed;
   private int echoedLength;
 
+  /** The model the response names: the one that served it (the request's until told otherwise). */
+  private String model;
+
   ResponseObject(String id, ResponsesRequest source) {
     this.id = id;
     this.source = source;
+    this.model = source.model;
+  }
+
+  /** Names {@code model} in the response objects written from now on. */
+  void servedBy(String model) {
+    if (!model.equals(this.model)) {
+      this.model = model;
+      echoed = null;
+    }
   }
 
   /**
@@ -38,7 +50,7 @@ final class ResponseObject {
         .putNull("incomplete_details")
         .put("instructions", body.getValue("instructions"))
         .put("max_output_tokens", body.getValue("max_output_tokens"))
-        .put("model", source.model)
+        .put("model", model)
         .put("output", output)
         .put("parallel_tool_calls", body.getValue("parallel_tool_calls", true))
         .put("previous_response_id", source.previousResponseId)
@@ -136,7 +148,7 @@ final class ResponseObject {
     StringBuilder last = new StringBuilder(48);
     boolean written = member(first, "instructions", body.getValue("instructions"), true)
         && member(first, "max_output_tokens", body.getValue("max_output_tokens"), false)
-        && member(first, "model", source.model, false)
+        && member(first, "model", model, false)
         && member(middle, "parallel_tool_calls", body.getValue("parallel_tool_calls", true), true)
         && member(middle, "previous_response_id", source.previousResponseId, false)
         && member(middle.append(",\"reasoning\":{"), "effort", reasoning == null ? null : reasoning.getValue("effort"),

@@ -84,6 +84,11 @@ final class ResponsesAnswerWriter implements AnswerWriter {
   }
 
   @Override
+  public void servedBy(String model) {
+    shape.servedBy(model);
+  }
+
+  @Override
   public Future<Void> complete(String finishReason, Usage usage, JsonObject wholeAnswer) {
     boolean incomplete = "length".equals(finishReason) || "content_filter".equals(finishReason);
     String status = incomplete ? "incomplete" : "completed";

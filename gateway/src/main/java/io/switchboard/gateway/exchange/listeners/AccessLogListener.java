@@ -35,7 +35,7 @@ public final class AccessLogListener implements ExchangeListener {
     }
     ExchangeFacts exchange = outcome.exchange();
     log.info("request completed", kv("requestId", exchange.requestId()), kv("traceId", exchange.traceId()),
-        kv("node", nodeId), kv("model", exchange.shownModel()),
+        kv("node", nodeId), kv("model", exchange.shownModel()), kv("servedModel", outcome.servedModel()),
         kv("workerId", outcome.workerId()), kv("routedBecause", outcome.routedBecause()),
         kv("status", outcome.status()), kv("stream", exchange.stream()),
         kv("finishReason", outcome.finishReason()), kv("promptTokens", usage.promptTokens()),

@@ -56,6 +56,11 @@ public final class MetricsListener implements ExchangeListener {
     metrics.migrated(exchange.model());
   }
 
+  @Override
+  public void fellBack(ExchangeFacts exchange, String from, String to, String why) {
+    metrics.aliasFellBack(exchange.model(), from, to);
+  }
+
   /** Tokens are counted when the worker's count comes, whether or not the client then takes the answer. */
   @Override
   public void generationEnded(ExchangeFacts exchange, Usage usage, int completionTokensSoFar) {

@@ -54,7 +54,8 @@ class AccessLogListenerTest {
     assertThat(line.getLoggerName()).isEqualTo(GenerationExchange.class.getName());
     assertThat(line.getMessage()).isEqualTo("request completed");
     assertThat(Arrays.stream(line.getArgumentArray()).map(String::valueOf)).containsExactly(
-        "requestId=req-1", "traceId=" + ListenerFixtures.TRACE_ID, "node=node-1", "model=m", "workerId=w1",
+        "requestId=req-1", "traceId=" + ListenerFixtures.TRACE_ID, "node=node-1", "model=m",
+        "servedModel=m", "workerId=w1",
         "routedBecause=prefix", "status=200", "stream=true", "finishReason=stop", "promptTokens=5",
         "completionTokens=3", "cachedTokens=2", "ttftMs=12", "durationMs=98");
   }
