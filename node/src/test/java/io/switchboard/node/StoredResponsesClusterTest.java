@@ -111,7 +111,10 @@ class StoredResponsesClusterTest {
     assertThat(heldBytes).as("within 1 MB per member").isLessThanOrEqualTo(2L * 1024 * 1024);
     // Hazelcast samples a partition for the least recently used entry, so a recent answer may go too; most stay.
     assertThat(kept.chars().filter(c -> c == '1').count()).as("most of the newest answers kept").isGreaterThanOrEqualTo(30);
-    assertThat(early.toString()).as("the oldest answers went first").doesNotContain("1");
+    // Eviction runs per partition as entries are put into it, so a lightly written partition may keep an old answer
+    // or two; random eviction would keep about a third of them (what the map holds of what was written).
+    assertThat(early.chars().filter(c -> c == '1').count()).as("the oldest answers went first (" + early + ")")
+        .isLessThanOrEqualTo(4);
   }
 
   private static <T> T await(Future<T> future) throws Exception {
