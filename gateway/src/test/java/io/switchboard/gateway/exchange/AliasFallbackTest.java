@@ -539,6 +539,7 @@ class AliasFallbackTest {
     private final int admissionQueueSize;
     WorkerRegistry registry;
     ClusterHandlers cluster;
+    GatewayServices services;
     HttpServer server;
 
     TestGateway(ScriptedPlane plane, ModelsOptions models, int admissionQueueSize) {
@@ -568,7 +569,7 @@ class AliasFallbackTest {
       PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       GatewayMetrics metrics = new GatewayMetrics(meters, plane::openStreams,
           model -> aliases.isAlias(model) || registry.knowsModel(model), options.getMetricsMaxModels());
-      GatewayServices services = new GatewayServices(options, registry,
+      services = new GatewayServices(options, registry,
           new WorkerRouter(options::policyOf, options.getRouter(), System::nanoTime, null), plane, metrics,
           new AdmissionQueue(vertx, admissionQueueSize, 250),
           new WorkerCircuits(1_000_000, 1000, 10_000, System::nanoTime, registry::knows),
