@@ -313,7 +313,8 @@ class NodeConfigLoaderTest {
         null, "/bin/llama-server", null, null, models), Map.of("SWITCHBOARD_WORKERS_0_LLAMACPP_MODELS", "qwen")))
         .isInstanceOf(ConfigException.class).hasMessageContaining("workers[0].llamacpp.models[0] must be a mapping");
     assertThatThrownBy(() -> NodeConfigLoader.load(new NodeConfigLoader.Flags(null, null, null, null, null, null,
-        null, "/bin/llama-server", null, null, models), Map.of("SWITCHBOARD_WORKERS_0_LLAMACPP_MEMORY_BUDGET_MB", "-5")))
+        null, "/bin/llama-server", null, null, models),
+        Map.of("SWITCHBOARD_WORKERS_0_LLAMACPP_MEMORY_BUDGET_MB", "-5")))
         .isInstanceOf(ConfigException.class).hasMessageContaining("workers[0].llamacpp.memoryBudgetMb must be between 0");
   }
 

@@ -244,7 +244,8 @@ public final class ModelPlacement {
   }
 
   private static String reasonOf(Throwable failure) {
-    return failure instanceof LoadFailedException failed ? failed.error().message() : String.valueOf(failure.getMessage());
+    return failure instanceof LoadFailedException failed ? failed.error().message()
+        : String.valueOf(failure.getMessage());
   }
 
   /**
