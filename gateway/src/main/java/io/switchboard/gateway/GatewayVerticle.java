@@ -2,6 +2,7 @@ package io.switchboard.gateway;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.switchboard.gateway.admission.AdmissionQueue;
+import io.switchboard.gateway.models.ModelPlacement;
 import io.switchboard.gateway.resilience.RetryBackoff;
 import io.switchboard.gateway.resilience.WorkerCircuits;
 import io.switchboard.gateway.api.AdminAuth;
@@ -102,6 +103,12 @@ public class GatewayVerticle extends VerticleBase {
   private RpcBackendDirectory rpcBackends;
   private PrefixSharing prefixSharing;
   private AdmissionQueue admission;
+  /**
+   * How long a model load command may take before the gateway gives up on its reply: past a worker's own load timeout
+   * (llamacpp.startupTimeoutMs, 120 s by default), which ends the load with its cause first. Requests held for the load
+   * wait gateway.admissionTimeoutMs at most.
+   */
+  private static final long LOAD_COMMAND_TIMEOUT_MS = 150_000;
   private HttpServer server;
   private long gaugeTimer = -1;
   private RequestSpans spans;
@@ -178,7 +185,8 @@ public class GatewayVerticle extends VerticleBase {
         new RetryBackoff(options.getRetryBackoffMs(), () -> ThreadLocalRandom.current().nextDouble()),
         new InFlightRequests(), spans, rateLimiter,
         exchangeListeners(options, metrics, rateLimiter, cluster.localNodeId()), deadlines,
-        cluster.localNodeId(), plane.replyAddress());
+        cluster.localNodeId(), plane.replyAddress(),
+        new ModelPlacement(ModelPlacement.eventBus(vertx, LOAD_COMMAND_TIMEOUT_MS), System::currentTimeMillis));
     ClusterGauges gauges = new ClusterGauges(meterRegistry);
     gaugeTimer = vertx.setPeriodic(1000, id -> {
       Set<String> served = registry.models();

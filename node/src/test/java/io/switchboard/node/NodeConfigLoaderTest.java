@@ -276,7 +276,8 @@ class NodeConfigLoaderTest {
         "workers:\n  - llamacpp:\n      modelsMax: 3\n      models:\n        - name: qwen\n          contextSize: 8192\n"
             + "          aliases: [chat]\n")).config(), null, null, null, null, null, null, "/bin/llama-server", null,
         null, models), Map.of("SWITCHBOARD_WORKERS_0_LLAMACPP_IDLE_UNLOAD_MS", "60000",
-        "SWITCHBOARD_WORKERS_0_LLAMACPP_MODELS_0_CONTEXT_SIZE", "16384"));
+        "SWITCHBOARD_WORKERS_0_LLAMACPP_MODELS_0_CONTEXT_SIZE", "16384",
+        "SWITCHBOARD_WORKERS_0_LLAMACPP_MEMORY_BUDGET_MB", "24576"));
 
     WorkerOptions worker = options.getWorkers().get(0);
     assertThat(worker.getEngine()).isEqualTo("llamacpp");
@@ -284,11 +285,13 @@ class NodeConfigLoaderTest {
     assertThat(worker.getLlamacpp().getModelsDir()).isEqualTo(models.toAbsolutePath().toString());
     assertThat(worker.getLlamacpp().getModelsMax()).isEqualTo(3);
     assertThat(worker.getLlamacpp().getIdleUnloadMs()).isEqualTo(60_000);
+    assertThat(worker.getLlamacpp().getMemoryBudgetMb()).isEqualTo(24_576);
     assertThat(worker.getLlamacpp().getModels().get(0).getContextSize()).isEqualTo(16384);
     assertThat(worker.getLlamacpp().getModels().get(0).getAliases()).containsExactly("chat");
     assertThat(NodeConfigLoader.environmentNames(new NodeOptions().toJson()))
         .containsKeys("SWITCHBOARD_WORKERS_0_LLAMACPP_MODELS_DIR", "SWITCHBOARD_WORKERS_0_LLAMACPP_MODELS_MAX",
-            "SWITCHBOARD_WORKERS_0_LLAMACPP_IDLE_UNLOAD_MS", "SWITCHBOARD_WORKERS_0_LLAMACPP_MAX_LISTED_MODELS");
+            "SWITCHBOARD_WORKERS_0_LLAMACPP_IDLE_UNLOAD_MS", "SWITCHBOARD_WORKERS_0_LLAMACPP_MAX_LISTED_MODELS",
+            "SWITCHBOARD_WORKERS_0_LLAMACPP_MEMORY_BUDGET_MB");
   }
 
   @Test
@@ -309,6 +312,10 @@ class NodeConfigLoaderTest {
     assertThatThrownBy(() -> NodeConfigLoader.load(new NodeConfigLoader.Flags(null, null, null, null, null, null,
         null, "/bin/llama-server", null, null, models), Map.of("SWITCHBOARD_WORKERS_0_LLAMACPP_MODELS", "qwen")))
         .isInstanceOf(ConfigException.class).hasMessageContaining("workers[0].llamacpp.models[0] must be a mapping");
+    assertThatThrownBy(() -> NodeConfigLoader.load(new NodeConfigLoader.Flags(null, null, null, null, null, null,
+        null, "/bin/llama-server", null, null, models),
+        Map.of("SWITCHBOARD_WORKERS_0_LLAMACPP_MEMORY_BUDGET_MB", "-5")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("workers[0].llamacpp.memoryBudgetMb must be between 0");
   }
 
   @Test

@@ -12,10 +12,17 @@ import java.util.List;
  * ({@link LoadReport#catalog()}, the states now). On the wire it is the object under the key {@code library};
  * workers without a model directory send none, and readers of an older version skip it.
  *
- * @param models at most the worker's {@code llamacpp.maxListedModels} entries, sorted by name
- * @param total  how many models the directory holds; more than {@code models.size()} when the list was capped
+ * The gateway places a model that is loaded nowhere on the worker with the most room for it: {@link #freeBytes()}
+ * against the model's file size.
+ *
+ * @param models         at most the worker's {@code llamacpp.maxListedModels} entries, sorted by name
+ * @param total          how many models the directory holds; more than {@code models.size()} when the list was capped
+ * @param budgetBytes    the memory the worker may give its loaded models ({@code llamacpp.memoryBudgetMb}); 0 when
+ *                       it has no budget (then only {@code modelsMax} bounds what it loads)
+ * @param availableBytes the machine's available memory when the catalog was made ({@code MemAvailable} of
+ *                       {@code /proc/meminfo}); -1 when unknown
  */
-public record ModelCatalog(List<ModelEntry> models, int total) {
+public record ModelCatalog(List<ModelEntry> models, int total, long budgetBytes, long availableBytes) {
 
   public static final String KEY = "library";
   public static final ModelCatalog EMPTY = new ModelCatalog(List.of(), 0);
@@ -23,6 +30,62 @@ public record ModelCatalog(List<ModelEntry> models, int total) {
   public ModelCatalog {
     models = models == null ? List.of() : List.copyOf(models);
     total = Math.max(total, models.size());
+    budgetBytes = Math.max(0, budgetBytes);
+    availableBytes = availableBytes < 0 ? -1 : availableBytes;
+  }
+
+  /** A catalog that says nothing of memory. */
+  public ModelCatalog(List<ModelEntry> models, int total) {
+    this(models, total, 0, -1);
+  }
+
+  /** The file sizes of the models loaded, loading or unloading now: what they hold of the worker's memory. */
+  public long occupiedBytes() {
+    long occupied = 0;
+    for (ModelEntry entry : models) {
+      if (ModelEntry.LOADED.equals(entry.state()) || ModelEntry.LOADING.equals(entry.state())
+          || ModelEntry.UNLOADING.equals(entry.state())) {
+        occupied += entry.sizeBytes();
+      }
+    }
+    return occupied;
+  }
+
+  /** The file sizes of the loaded models with no request in flight: what the worker could unload for room. */
+  public long idleLoadedBytes() {
+    long idle = 0;
+    for (ModelEntry entry : models) {
+      if (entry.loaded() && entry.inFlight() == 0) {
+        idle += entry.sizeBytes();
+      }
+    }
+    return idle;
+  }
+
+  /**
+   * Room for one more model without unloading any: the budget less what the loaded models hold (and no more than
+   * the machine has available), else what the machine has available; -1 when the worker says neither.
+   */
+  public long freeBytes() {
+    if (budgetBytes > 0) {
+      long free = Math.max(0, budgetBytes - occupiedBytes());
+      return availableBytes >= 0 ? Math.min(free, availableBytes) : free;
+    }
+    return availableBytes;
+  }
+
+  /** The entry of a model by its name or one of its aliases on this worker; null when none. */
+  public ModelEntry lookup(String nameOrAlias) {
+    ModelEntry byName = find(nameOrAlias);
+    if (byName != null) {
+      return byName;
+    }
+    for (ModelEntry entry : models) {
+      if (entry.aliases().contains(nameOrAlias)) {
+        return entry;
+      }
+    }
+    return null;
   }
 
   public boolean isEmpty() {
@@ -46,7 +109,14 @@ public record ModelCatalog(List<ModelEntry> models, int total) {
   public JsonObject toJson() {
     JsonArray list = new JsonArray(new ArrayList<>(models.size()));
     models.forEach(entry -> list.add(entry.toJson()));
-    return new JsonObject().put("total", total).put("models", list);
+    JsonObject json = new JsonObject().put("total", total).put("models", list);
+    if (budgetBytes > 0) {
+      json.put("budgetBytes", budgetBytes);
+    }
+    if (availableBytes >= 0) {
+      json.put("availableBytes", availableBytes);
+    }
+    return json;
   }
 
   /** Null or not an object: {@link #EMPTY}. Entries that are not objects are skipped. */
@@ -61,6 +131,7 @@ public record ModelCatalog(List<ModelEntry> models, int total) {
         models.add(ModelEntry.fromJson(entry));
       }
     }
-    return new ModelCatalog(models, object.getInteger("total", models.size()));
+    return new ModelCatalog(models, object.getInteger("total", models.size()), object.getLong("budgetBytes", 0L),
+        object.getLong("availableBytes", -1L));
   }
 }

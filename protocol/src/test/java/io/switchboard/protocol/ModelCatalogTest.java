@@ -89,4 +89,22 @@ class ModelCatalogTest {
     assertThatThrownBy(() -> GrpcMessages.fromModelControlCall(ModelControlCall.newBuilder().setAction("load")
         .build())).hasMessageContaining("no model");
   }
+
+  @Test
+  void theWorkersMemoryRoundTripsAndGivesTheRoomLeft() {
+    ModelCatalog catalog = new ModelCatalog(CATALOG.models(), 5, 8_000_000_000L, 6_000_000_000L);
+    ModelCatalog back = ModelCatalog.fromJson(new JsonObject(catalog.toJson().encode()));
+    assertThat(back).isEqualTo(catalog);
+    // The loaded qwen-7b holds 4.7 GB of the 8 GB budget; the machine has 6 GB available.
+    assertThat(back.occupiedBytes()).isEqualTo(4_700_000_000L);
+    assertThat(back.freeBytes()).isEqualTo(3_300_000_000L);
+    // qwen-7b has requests in flight: nothing could be unloaded for room.
+    assertThat(back.idleLoadedBytes()).isZero();
+    assertThat(back.lookup("chat").name()).isEqualTo("qwen-7b");
+    assertThat(back.lookup("nobody")).isNull();
+    // A catalog without memory fields (an older worker's) says the room is unknown.
+    assertThat(CATALOG.freeBytes()).isEqualTo(-1);
+    assertThat(ModelCatalog.fromJson(CATALOG.toJson()).toJson().containsKey("budgetBytes")).isFalse();
+    assertThat(new ModelCatalog(List.of(), 0, 0, 5_000).freeBytes()).isEqualTo(5_000);
+  }
 }

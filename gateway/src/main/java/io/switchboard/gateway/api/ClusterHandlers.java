@@ -43,8 +43,10 @@ public final class ClusterHandlers {
   }
 
   /**
-   * {@code GET /v1/models}: every model some worker in the cluster serves, in OpenAI's list shape, then the gateway's
-   * aliases, each with {@code alias_of}: the models it stands for, in the order tried (those the key may reach).
+   * {@code GET /v1/models}: every model some worker in the cluster serves, loaded or not, in OpenAI's list shape with
+   * a {@code status} extension (loaded, loading, unloaded: a request loads it first, failed: its last load failed on
+   * every worker that has it), then the gateway's aliases, each with {@code alias_of}: the models it stands for, in
+   * the order tried (those the key may reach).
    */
   public void models(RoutingContext ctx) {
     JsonArray data = new JsonArray();
@@ -56,7 +58,8 @@ public final class ClusterHandlers {
         continue;
       }
       data.add(new JsonObject().put("id", model).put("object", "model").put("created", 0)
-          .put("owned_by", "switchboard"));
+          .put("owned_by", "switchboard")
+          .put("status", services.placement().status(model, services.registry().workersOf(model))));
     }
     for (String alias : aliases.names()) {
       List<String> reachable = aliases.allowedTargets(alias, key);
@@ -155,7 +158,8 @@ public final class ClusterHandlers {
       for (String served : worker.models()) {
         JsonObject model = models.computeIfAbsent(served, m -> new JsonObject().put("model", m)
             .put("workers", 0).put("routable", 0).put("embeddings", false)
-            .put("routingPolicy", services.router().policyName(m)));
+            .put("routingPolicy", services.router().policyName(m))
+            .put("status", services.placement().status(m, services.registry().workersOf(m))));
         model.put("workers", model.getInteger("workers") + 1);
         if (worker.routable()) {
           model.put("routable", model.getInteger("routable") + 1);
@@ -189,6 +193,7 @@ public final class ClusterHandlers {
         .put("workers", workerList)
         .put("models", new JsonArray(List.copyOf(models.values())))
         .put("aliases", aliasesView(models))
+        .put("placement", services.placement().toJson(services.admission()::held))
         .put("departedWorkers", services.registry().departures().toJson())
         .put("rejectedRecords", services.registry().refusedRecords().toJson());
   }

@@ -2,6 +2,7 @@ package io.switchboard.gateway.api;
 
 import io.switchboard.gateway.GatewayOptions;
 import io.switchboard.gateway.admission.AdmissionQueue;
+import io.switchboard.gateway.models.ModelPlacement;
 import io.switchboard.gateway.exchange.ExchangeListener;
 import io.switchboard.gateway.resilience.RetryBackoff;
 import io.switchboard.gateway.resilience.WorkerCircuits;
@@ -21,11 +22,12 @@ import io.switchboard.protocol.DeadlineSweep;
  * @param deadlines     per-request timeouts of this verticle's event loop (checked every 50 ms)
  * @param nodeId        this node's cluster id (sent to workers, so they drop work if this node leaves)
  * @param replyAddress  where workers send this gateway's stream chunks
+ * @param placement     where models that are loaded nowhere are loaded, and the loads under way
  */
 public record GatewayServices(GatewayOptions options, WorkerRegistry registry, WorkerRouter router,
                               RequestPlane plane, GatewayMetrics metrics, AdmissionQueue admission, WorkerCircuits circuits,
                               RetryBackoff retryBackoff, InFlightRequests inFlight, RequestSpans spans,
                               RateLimiter rateLimiter, ExchangeListener exchangeListeners, DeadlineSweep deadlines,
                               String nodeId,
-                              String replyAddress) {
+                              String replyAddress, ModelPlacement placement) {
 }

@@ -41,6 +41,18 @@ public interface AnswerWriter {
    */
   void servedBy(String model);
 
-  /** Whether the response's head went out: the status can no longer change, a failure must be an event. */
+  /** Whether the answer started: its first events went out, a failure must be an event. */
   boolean started();
+
+  /**
+   * A streamed answer that has to wait (its model loads) keeps its client's connection alive: an SSE comment, which
+   * clients ignore, after the stream's head (200) if it did not go out yet; the answer has not started
+   * ({@link #started()} stays false, its model may still change), but a failure after this is an error event, the
+   * status being sent. A whole answer has nothing to send.
+   *
+   * @return whether a comment went out
+   */
+  default boolean keepAlive(String comment) {
+    return false;
+  }
 }

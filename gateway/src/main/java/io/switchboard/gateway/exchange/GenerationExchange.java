@@ -10,6 +10,7 @@ import io.switchboard.gateway.security.ApiKeyAuth;
 import io.switchboard.gateway.security.LogThrottle;
 import io.switchboard.gateway.admission.AdmissionQueue;
 import io.switchboard.gateway.models.ModelChain;
+import io.switchboard.gateway.models.ModelPlacement;
 import io.switchboard.gateway.plane.ChunkStream;
 import io.switchboard.gateway.plane.WorkerRefusedException;
 import io.switchboard.gateway.registry.WorkerState;
@@ -20,12 +21,14 @@ import io.switchboard.gateway.routing.RouteRequest;
 import io.switchboard.gateway.tracing.RequestSpans;
 import io.switchboard.protocol.GenerateError;
 import io.switchboard.protocol.GenerateRequest;
+import io.switchboard.protocol.ModelEntry;
 import io.switchboard.protocol.RandomIds;
 import io.switchboard.protocol.RequestKind;
 import io.switchboard.protocol.ResumeState;
 import io.switchboard.protocol.StreamChunk;
 import io.switchboard.protocol.TraceContext;
 import io.switchboard.protocol.Usage;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.http.HttpHeaders;
@@ -69,6 +72,8 @@ public final class GenerationExchange implements InFlightRequests.Described {
    */
   private static final LogThrottle CLIENT_ERROR_LINES = new LogThrottle(1000, 10);
   private static final LogThrottle CLIENT_GONE_LINES = new LogThrottle(1000, 10);
+  /** How often a streamed request held while its model loads gets an SSE comment (the first goes out at once). */
+  static final long LOAD_KEEPALIVE_MS = 2000;
 
   private final GatewayServices services;
   private final RoutingContext ctx;
@@ -129,6 +134,9 @@ public final class GenerationExchange implements InFlightRequests.Described {
   /** Set while the request waits for a worker of its model to have room; null otherwise. */
   private AdmissionQueue.Waiter waiter;
   private long queuedSinceNanos;
+  /** The load of the request's model it is held for (its waiter is then a hold); null otherwise. */
+  private ModelPlacement.Load loading;
+  private long keepAliveTimer = -1;
   /** Whether a worker ever took this request (so its end frees capacity for a waiting one). */
   private boolean heldAWorker;
   /** The models whose workers took this request (one, but for an alias's request that fell back after a failure). */
@@ -217,6 +225,27 @@ public final class GenerationExchange implements InFlightRequests.Described {
         .filter(w -> !triedWorkers.contains(w.workerId()))
         .filter(w -> services.circuits().allows(w.workerId()))
         .toList();
+    if (!candidates.isEmpty() && attemptsThisLeg < services.options().getMaxAttempts()) {
+      // Workers that have the model loaded first; a model loaded nowhere is loaded where there is room, and waited for.
+      ModelPlacement placement = services.placement();
+      List<WorkerState> warm = candidates.stream().filter(w -> placement.isWarm(w, model)).toList();
+      if (warm.size() < candidates.size()) {
+        if (!warm.isEmpty()) {
+          candidates = warm;
+        } else if (lastRefusal != null && lastRefusal.code() == GenerateError.Code.WORKER_BUSY
+            && known.stream().anyMatch(w -> w.routable() && placement.isWarm(w, model))) {
+          // Its loaded workers are full: wait for them rather than load it on another worker for this request.
+          candidates = List.of();
+        } else {
+          ModelPlacement.Load load = placement.load(model, candidates);
+          if (holdForLoad(load)) {
+            return;
+          }
+          // No admission queue to hold it in: the request goes to the worker loading the model and waits there.
+          candidates = candidates.stream().filter(w -> w.workerId().equals(load.workerId())).toList();
+        }
+      }
+    }
     if (candidates.isEmpty() || attemptsThisLeg >= services.options().getMaxAttempts()) {
       if (waitPosition < 0 && mayWaitForRoom(lastRefusal, known)) {
         waitPosition = chain.position();
@@ -450,6 +479,121 @@ public final class GenerationExchange implements InFlightRequests.Described {
         kv("reason", lastRefusal != null ? lastRefusal.message() : "every worker's circuit is open"));
   }
 
+  /**
+   * Holds the request while its model loads on {@code load}'s worker: counted with the model's waiters in the
+   * admission queue, for gateway.admissionTimeoutMs at most; a streamed request gets SSE comments meanwhile. When the
+   * load is done the request is offered again (the worker has the model now); when it fails, an alias goes on to its
+   * next model, else the request ends with the load's cause.
+   *
+   * @return false when the gateway has no admission queue (gateway.admissionQueueSize 0): nothing was done
+   */
+  private boolean holdForLoad(ModelPlacement.Load load) {
+    if (services.options().getAdmissionQueueSize() == 0) {
+      return false;
+    }
+    String model = chain.current();
+    if (waiter != null) {
+      waiter.leave();
+      waiter = null;
+    }
+    long timeoutMs = services.options().getAdmissionTimeoutMs();
+    waiter = services.admission().hold(model, timeoutMs, () -> {
+      waiter = null;
+      loading = null;
+      stopKeepAlive();
+      retryAfter("2");
+      fail(new ApiError(503, "service_unavailable_error", "model_loading", "model", "Model " + modelShown()
+          + " was still loading on worker " + load.workerId() + " (node " + load.nodeId() + ") after the " + timeoutMs
+          + " ms this request waited for it (gateway.admissionTimeoutMs; request " + requestId + "). The load goes "
+          + "on: retry shortly; GET /admin/cluster shows it under placement."), null);
+    });
+    if (waiter == null) {
+      retryAfter("2");
+      fail(new ApiError(503, "service_unavailable_error", "queue_full", "model", "Model " + modelShown()
+          + " is loading on worker " + load.workerId() + " and " + services.options().getAdmissionQueueSize()
+          + " requests already wait for it (gateway.admissionQueueSize; request " + requestId + "). Retry shortly."),
+          null);
+      return true;
+    }
+    loading = load;
+    queuedModel = model;
+    queuedSinceNanos = System.nanoTime();
+    listeners.queued(facts);
+    log.info("model loaded on no worker; request held while it loads", kv("requestId", requestId),
+        kv("model", shownModel), kv("servedModel", model), kv("workerId", load.workerId()),
+        kv("node", load.nodeId()), kv("because", load.because()), kv("held", services.admission().held(model)));
+    if (!response.headWritten()) {
+      // What will serve it, as far as the gateway knows now: a keep-alive comment sends the head.
+      response.putHeader(WORKER_HEADER_NAME, load.workerId());
+      response.putHeader(MODEL_HEADER_NAME, model);
+    }
+    startKeepAlive(load);
+    load.done().onComplete(done -> onLoadDone(load, done));
+    return true;
+  }
+
+  private void onLoadDone(ModelPlacement.Load load, AsyncResult<ModelEntry> done) {
+    if (finished || loading != load) {
+      return;
+    }
+    loading = null;
+    stopKeepAlive();
+    leaveQueue();
+    if (done.succeeded()) {
+      attempt(null);
+      return;
+    }
+    GenerateError error = ModelPlacement.errorOf(done.cause(), load);
+    if (fallBack("its load on worker " + load.workerId() + " failed: " + error.message())) {
+      return;
+    }
+    fail(loadFailed(load, error), error);
+  }
+
+  /** The request's model could not be loaded: what failed, where, and why; never a 500, and never the client's 4xx. */
+  private ApiError loadFailed(ModelPlacement.Load load, GenerateError error) {
+    String message = "Model " + modelShown() + " could not be loaded on worker " + load.workerId() + " (node "
+        + load.nodeId() + "): " + error.message() + " (request " + requestId + "). GET /admin/cluster shows the "
+        + "model's state on each worker.";
+    return switch (error.code()) {
+      case WORKER_BUSY, WORKER_STOPPING, MODEL_NOT_SERVED -> {
+        retryAfter("2");
+        yield new ApiError(503, "service_unavailable_error", "model_load_failed", "model", message);
+      }
+      case DEADLINE_EXCEEDED -> new ApiError(504, "timeout_error", "model_load_timeout", "model", message);
+      default -> new ApiError(502, "upstream_error", "model_load_failed", "model", message);
+    };
+  }
+
+  private void retryAfter(String seconds) {
+    if (!response.headWritten()) {
+      response.putHeader("retry-after", seconds);
+    }
+  }
+
+  /** A streamed request held for a load: a comment now, and every {@link #LOAD_KEEPALIVE_MS} until the load ends. */
+  private void startKeepAlive(ModelPlacement.Load load) {
+    String comment = "loading model " + load.model() + " on worker " + load.workerId();
+    if (!answer.keepAlive(comment)) {
+      return;
+    }
+    long since = System.nanoTime();
+    keepAliveTimer = ctx.vertx().setPeriodic(LOAD_KEEPALIVE_MS, id -> {
+      if (finished || loading != load) {
+        stopKeepAlive();
+        return;
+      }
+      answer.keepAlive(comment + " (" + (System.nanoTime() - since) / 1_000_000_000 + " s)");
+    });
+  }
+
+  private void stopKeepAlive() {
+    if (keepAliveTimer >= 0) {
+      ctx.vertx().cancelTimer(keepAliveTimer);
+      keepAliveTimer = -1;
+    }
+  }
+
   private void leaveQueue() {
     if (waiter != null) {
       waiter.leave();
@@ -676,6 +820,8 @@ public final class GenerationExchange implements InFlightRequests.Described {
    */
   private void finish(int status, ApiError error, Usage usage, String finishReason) {
     finished = true;
+    loading = null;
+    stopKeepAlive();
     services.inFlight().closed(this);
     firstTokenWatchdog.cancel();
     stall.drained();
@@ -722,7 +868,9 @@ public final class GenerationExchange implements InFlightRequests.Described {
   /** Where this request stands, for GET /admin/requests. */
   @Override
   public JsonObject describe(long nowNanos) {
-    String phase = waiter != null ? "queued: every worker of the model is full or kept away by its circuit"
+    ModelPlacement.Load held = loading;
+    String phase = held != null ? "held: model " + held.model() + " is loading on worker " + held.workerId()
+        : waiter != null ? "queued: every worker of the model is full or kept away by its circuit"
         : stall.stalledMs() > 0 ? "held back: the client is not reading"
         : stream == null ? "choosing a worker"
         : firstTokenNanos < 0 && !sentSomething ? "waiting for the first token"

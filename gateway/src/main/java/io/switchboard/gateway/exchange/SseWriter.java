@@ -67,8 +67,14 @@ public final class SseWriter {
     }
   }
 
-  /** Sends the head: 200 with the event-stream content type; proxies are told not to buffer. */
+  /**
+   * Sends the head: 200 with the event-stream content type; proxies are told not to buffer. Nothing when the head went
+   * out already (with a {@link #keepAlive} comment).
+   */
   public void begin(String requestId) {
+    if (response.headWritten()) {
+      return;
+    }
     response.setStatusCode(200)
         .setChunked(true)
         .putHeader("content-type", "text/event-stream; charset=utf-8")
@@ -134,6 +140,17 @@ public final class SseWriter {
   public void comment(String text) {
     StringBuilder frame = held != null ? held : new StringBuilder();
     write(frame.append(": ").append(text).append("\n\n"));
+  }
+
+  /** A comment that keeps the connection alive while the answer waits, after the head if it did not go out yet. */
+  public void keepAlive(String requestId, String text) {
+    begin(requestId);
+    comment(text);
+  }
+
+  /** Whether the head went out (with the answer's first events, or with a keep-alive comment). */
+  public boolean headWritten() {
+    return response.headWritten();
   }
 
   /** Ends the stream without a [DONE] line (dialects whose last event says the stream is complete). */

@@ -1,6 +1,8 @@
 package io.switchboard.gateway.registry;
 
 import io.switchboard.protocol.LoadReport;
+import io.switchboard.protocol.ModelCatalog;
+import io.switchboard.protocol.ModelEntry;
 import io.switchboard.protocol.WorkerDescriptor;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -79,6 +81,14 @@ public record WorkerState(WorkerDescriptor descriptor, LoadReport load, long las
     return load != null && load.nativeDialects() != null ? load.nativeDialects() : descriptor.nativeDialects();
   }
 
+  /**
+   * The worker's model directory catalog: from its last load report (the states now), else its record's (the states
+   * when it published); {@link ModelCatalog#EMPTY} for a worker without a model directory.
+   */
+  public ModelCatalog catalog() {
+    return load != null && !load.catalog().isEmpty() ? load.catalog() : descriptor.catalog();
+  }
+
   public boolean routable() {
     return exclusion == null;
   }
@@ -115,6 +125,39 @@ public record WorkerState(WorkerDescriptor descriptor, LoadReport load, long las
     return Math.max(own, (int) Math.round(reported));
   }
 
+  /**
+   * A model directory worker's models by state (loaded, loading, unloading, available: not loaded; failed, each with
+   * why), and its memory: the budget, what the machine has available, what the loaded models hold, the room left.
+   */
+  static JsonObject libraryJson(ModelCatalog catalog) {
+    JsonArray loaded = new JsonArray();
+    JsonArray loading = new JsonArray();
+    JsonArray unloading = new JsonArray();
+    JsonArray available = new JsonArray();
+    JsonArray failed = new JsonArray();
+    for (ModelEntry entry : catalog.models()) {
+      switch (entry.state()) {
+        case ModelEntry.LOADED -> loaded.add(entry.name());
+        case ModelEntry.LOADING -> loading.add(entry.name());
+        case ModelEntry.UNLOADING -> unloading.add(entry.name());
+        case ModelEntry.FAILED -> failed.add(new JsonObject().put("model", entry.name()).put("reason", entry.reason()));
+        default -> available.add(entry.name());
+      }
+    }
+    JsonObject json = new JsonObject().put("loaded", loaded).put("loading", loading).put("unloading", unloading)
+        .put("available", available).put("failed", failed).put("total", catalog.total())
+        .put("occupiedBytes", catalog.occupiedBytes()).put("freeBytes", catalog.freeBytes());
+    if (catalog.budgetBytes() > 0) {
+      json.put("budgetBytes", catalog.budgetBytes());
+    }
+    if (catalog.availableBytes() >= 0) {
+      json.put("availableBytes", catalog.availableBytes());
+    }
+    JsonArray models = new JsonArray();
+    catalog.models().forEach(entry -> models.add(entry.toJson()));
+    return json.put("models", models);
+  }
+
   public JsonObject toJson() {
     JsonObject json = new JsonObject()
         .put("workerId", descriptor.workerId())
@@ -142,6 +185,10 @@ public record WorkerState(WorkerDescriptor descriptor, LoadReport load, long las
       if (!load.engine().isEmpty()) {
         json.put("engineStatus", load.engine());
       }
+    }
+    ModelCatalog catalog = catalog();
+    if (!catalog.isEmpty()) {
+      json.put("library", libraryJson(catalog));
     }
     return json;
   }

@@ -1,5 +1,6 @@
 package io.switchboard.gateway.exchange;
 
+import io.switchboard.gateway.models.ModelPlacement;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.switchboard.gateway.ClusterView;
@@ -538,6 +539,7 @@ class AliasFallbackTest {
     private final int admissionQueueSize;
     WorkerRegistry registry;
     ClusterHandlers cluster;
+    GatewayServices services;
     HttpServer server;
 
     TestGateway(ScriptedPlane plane, ModelsOptions models, int admissionQueueSize) {
@@ -567,13 +569,14 @@ class AliasFallbackTest {
       PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       GatewayMetrics metrics = new GatewayMetrics(meters, plane::openStreams,
           model -> aliases.isAlias(model) || registry.knowsModel(model), options.getMetricsMaxModels());
-      GatewayServices services = new GatewayServices(options, registry,
+      services = new GatewayServices(options, registry,
           new WorkerRouter(options::policyOf, options.getRouter(), System::nanoTime, null), plane, metrics,
           new AdmissionQueue(vertx, admissionQueueSize, 250),
           new WorkerCircuits(1_000_000, 1000, 10_000, System::nanoTime, registry::knows),
           new RetryBackoff(0, () -> 0.5), new InFlightRequests(), RequestSpans.propagateOnly(),
           new RateLimiter(vertx, options.getRateLimits()), new ExchangeListeners(List.of(new MetricsListener(metrics))),
-          new DeadlineSweep(vertx, 50), "gateway-node", plane.replyAddress());
+          new DeadlineSweep(vertx, 50), "gateway-node", plane.replyAddress(),
+          new ModelPlacement(ModelPlacement.eventBus(vertx, 30_000), System::currentTimeMillis));
       RequestValidator validator = new RequestValidator(options.getLimits());
       ApiKeys keys = ApiKeys.parse(List.of(
           new ApiKeys.Entry(OPEN_KEY + ";name=open", "test"),

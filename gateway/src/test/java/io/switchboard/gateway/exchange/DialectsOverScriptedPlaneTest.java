@@ -1,5 +1,6 @@
 package io.switchboard.gateway.exchange;
 
+import io.switchboard.gateway.models.ModelPlacement;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.switchboard.gateway.GatewayOptions;
@@ -1213,7 +1214,8 @@ class DialectsOverScriptedPlaneTest {
           new WorkerCircuits(1_000_000, 1000, 10_000, System::nanoTime, registry::knows),
           new RetryBackoff(0, () -> 0.5), new InFlightRequests(), RequestSpans.propagateOnly(),
           new RateLimiter(vertx, options.getRateLimits()), new ExchangeListeners(List.of(new MetricsListener(metrics))),
-          new DeadlineSweep(vertx, 50), "gateway-node", plane.replyAddress());
+          new DeadlineSweep(vertx, 50), "gateway-node", plane.replyAddress(),
+          new ModelPlacement(ModelPlacement.eventBus(vertx, 30_000), System::currentTimeMillis));
       RequestValidator validator = new RequestValidator(options.getLimits());
       ApiKeys noKeys = ApiKeys.parse(List.of(), options.getRateLimits());
       BodyHandler body = BodyHandler.create(false).setBodyLimit(options.getMaxBodyBytes());

@@ -1,5 +1,6 @@
 package io.switchboard.gateway.exchange;
 
+import io.switchboard.gateway.models.ModelPlacement;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.switchboard.gateway.GatewayOptions;
@@ -192,7 +193,8 @@ class NativeFormRoutingTest {
           new RetryBackoff(0, () -> 0.5), new InFlightRequests(), RequestSpans.propagateOnly(),
           new RateLimiter(vertx, options.getRateLimits()), new ExchangeListener() { }, new DeadlineSweep(vertx, 50),
           "gateway-node",
-          plane.replyAddress());
+          plane.replyAddress(),
+          new ModelPlacement(ModelPlacement.eventBus(vertx, 30_000), System::currentTimeMillis));
       ChatDialect chat = new ChatDialect(RequestKind.CHAT, new RequestValidator(options.getLimits()));
       Dialect messages = new Dialect() {
         @Override

@@ -82,6 +82,8 @@ public final class LlamaCppLibraryEngine implements Engine {
   private boolean scanning;
   private boolean stopping;
   private int loadsStarted;
+  /** The machine's MemAvailable, read every second off the event loop; -1 until read or where there is none. */
+  private volatile long availableBytes = -1;
 
   /** One model's llama-server and what waits on it. */
   private static final class Server {
@@ -98,7 +100,8 @@ public final class LlamaCppLibraryEngine implements Engine {
     this.workerId = workerId;
     this.slots = Math.max(1, slots);
     this.dir = Path.of(options.getModelsDir()).toAbsolutePath();
-    this.library = new ModelLibrary(options.getModelsMax(), options.getModels());
+    this.library = new ModelLibrary(options.getModelsMax(), options.getMemoryBudgetMb() * 1024 * 1024,
+        options.getModels());
     this.client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true)
         .setConnectTimeout(5000), new PoolOptions().setHttp1MaxSize(this.slots * options.getModelsMax()));
     this.controlClient = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(false).setConnectTimeout(2000),
@@ -121,7 +124,11 @@ public final class LlamaCppLibraryEngine implements Engine {
   @Override
   public Future<Void> start() {
     return rescan().onSuccess(v -> {
-      idleTimer = vertx.setPeriodic(IDLE_CHECK_MS, id -> unloadIdle());
+      readAvailableMemory();
+      idleTimer = vertx.setPeriodic(IDLE_CHECK_MS, id -> {
+        unloadIdle();
+        readAvailableMemory();
+      });
       rescanTimer = vertx.setPeriodic(RESCAN_MS, id -> rescan());
       for (ModelSettings settings : options.getModels()) {
         if (library.find(settings.getName()) == null) {
@@ -176,7 +183,12 @@ public final class LlamaCppLibraryEngine implements Engine {
 
   @Override
   public ModelCatalog catalog() {
-    return library.catalog();
+    return library.catalog(availableBytes);
+  }
+
+  /** Reads MemAvailable off the event loop; gateways weigh it (with the budget) when they place a model. */
+  private void readAvailableMemory() {
+    vertx.executeBlocking(MemInfo::availableBytes, false).onSuccess(bytes -> availableBytes = bytes);
   }
 
   @Override
@@ -295,8 +307,11 @@ public final class LlamaCppLibraryEngine implements Engine {
     log.info("loading model", kv("workerId", workerId), kv("model", model.name), kv("file", model.path.toString()),
         kv("sizeBytes", model.sizeBytes), kv("modelsLoaded", library.occupying() - 1),
         kv("modelsMax", options.getModelsMax()));
-    makeRoom(model, deadline)
-        .compose(v -> launch(model, server, deadline))
+    Future<Void> room = library.largerThanBudget(model)
+        ? Future.failedFuture("does not fit: its file is " + mib(model.sizeBytes) + " MiB and the worker's memory "
+            + "budget (llamacpp.memoryBudgetMb) is " + options.getMemoryBudgetMb() + " MiB")
+        : makeRoom(model, deadline);
+    room.compose(v -> launch(model, server, deadline))
         .onComplete(done -> {
           if (done.succeeded() && model.server == server && model.state() == State.LOADING) {
             library.loaded(model, System.currentTimeMillis());
@@ -327,13 +342,16 @@ public final class LlamaCppLibraryEngine implements Engine {
     }
     Model victim = library.victim();
     if (victim != null) {
-      return unload(victim, "to make room for model '" + model.name + "' (modelsMax " + options.getModelsMax() + ")")
+      return unload(victim, "to make room for model '" + model.name + "' (modelsMax " + options.getModelsMax()
+              + (library.budgetBytes() > 0 ? ", memoryBudgetMb " + options.getMemoryBudgetMb() : "") + ")")
           .compose(v -> makeRoom(model, deadline));
     }
     long wait = deadline - System.currentTimeMillis();
     if (wait <= 0) {
-      return Future.failedFuture("no room: all " + options.getModelsMax() + " models it may load at once "
-          + "(modelsMax) had requests in flight for " + options.getStartupTimeoutMs() + " ms");
+      return Future.failedFuture("no room: the loaded models (at most " + options.getModelsMax() + ", modelsMax"
+          + (library.budgetBytes() > 0 ? "; " + mib(library.occupiedBytes()) + " of the memory budget's "
+          + options.getMemoryBudgetMb() + " MiB, llamacpp.memoryBudgetMb" : "") + ") had requests in flight for "
+          + options.getStartupTimeoutMs() + " ms");
     }
     Promise<Void> room = Promise.promise();
     roomWaiters.add(room);
@@ -479,6 +497,10 @@ public final class LlamaCppLibraryEngine implements Engine {
         : "llama-server for model " + model.name + " at 127.0.0.1:" + server.port;
   }
 
+  private static long mib(long bytes) {
+    return (bytes + (1 << 20) - 1) >> 20;
+  }
+
   private static String sanitize(String name) {
     return name.replaceAll("[^A-Za-z0-9._-]", "_");
   }
@@ -501,6 +523,8 @@ public final class LlamaCppLibraryEngine implements Engine {
     }
     return new JsonObject().put("modelsDir", dir.toString()).put("modelsMax", options.getModelsMax())
         .put("idleUnloadMs", options.getIdleUnloadMs()).put("modelsLoaded", library.occupying())
+        .put("memoryBudgetMb", options.getMemoryBudgetMb()).put("occupiedBytes", library.occupiedBytes())
+        .put("availableBytes", availableBytes)
         .put("models", models);
   }
 

@@ -38,7 +38,14 @@ public class LlamaCppOptions {
   public static final long DEFAULT_IDLE_UNLOAD_MS = 600_000;
   /** How many models of a directory the worker serves and announces; past it the rest are skipped and logged. */
   public static final int DEFAULT_MAX_LISTED_MODELS = 256;
+  /**
+   * The memory, in MiB, a model directory's loaded models may hold by their file sizes (0: no budget, only
+   * modelsMax bounds them): a load past it unloads least recently used idle models first; a larger model is refused.
+   */
+  public static final long DEFAULT_MEMORY_BUDGET_MB = 0;
   static final int MAX_LISTED_MODELS_LIMIT = 10_000;
+  /** 1 PiB: a budget past it is a typo (bytes given for MiB). */
+  static final long MAX_MEMORY_BUDGET_MB = 1L << 30;
 
   private String url;
   private long startupTimeoutMs = DEFAULT_STARTUP_TIMEOUT_MS;
@@ -54,6 +61,7 @@ public class LlamaCppOptions {
   private int modelsMax = DEFAULT_MODELS_MAX;
   private long idleUnloadMs = DEFAULT_IDLE_UNLOAD_MS;
   private int maxListedModels = DEFAULT_MAX_LISTED_MODELS;
+  private long memoryBudgetMb = DEFAULT_MEMORY_BUDGET_MB;
   private List<ModelSettings> models = List.of();
   /** Why the per-model settings could not be read, relative to the llamacpp section; null when they could. */
   private String modelsError;
@@ -77,6 +85,7 @@ public class LlamaCppOptions {
     modelsMax = json.getInteger("modelsMax", DEFAULT_MODELS_MAX);
     idleUnloadMs = json.getLong("idleUnloadMs", DEFAULT_IDLE_UNLOAD_MS);
     maxListedModels = json.getInteger("maxListedModels", DEFAULT_MAX_LISTED_MODELS);
+    memoryBudgetMb = json.getLong("memoryBudgetMb", DEFAULT_MEMORY_BUDGET_MB);
     JsonArray perModel = json.getJsonArray("models");
     List<ModelSettings> settings = new ArrayList<>();
     for (int i = 0; perModel != null && i < perModel.size() && modelsError == null; i++) {
@@ -103,7 +112,7 @@ public class LlamaCppOptions {
         .put("rpcPool", rpcPool.toJson())
         .put("passFields", new JsonArray(new ArrayList<>(passFields)))
         .put("modelsDir", modelsDir).put("modelsMax", modelsMax).put("idleUnloadMs", idleUnloadMs)
-        .put("maxListedModels", maxListedModels)
+        .put("maxListedModels", maxListedModels).put("memoryBudgetMb", memoryBudgetMb)
         .put("models", new JsonArray(new ArrayList<>(models.stream().map(ModelSettings::toJson).toList())));
   }
 
@@ -187,6 +196,10 @@ public class LlamaCppOptions {
       throw new IllegalArgumentException(path + ".idleUnloadMs must be >= 0 (0: never unload an idle model), got "
           + idleUnloadMs);
     }
+    if (memoryBudgetMb < 0 || memoryBudgetMb > MAX_MEMORY_BUDGET_MB) {
+      throw new IllegalArgumentException(path + ".memoryBudgetMb must be between 0 (no budget) and "
+          + MAX_MEMORY_BUDGET_MB + " (MiB the loaded models may hold by their file sizes), got " + memoryBudgetMb);
+    }
     if (maxListedModels < 1 || maxListedModels > MAX_LISTED_MODELS_LIMIT) {
       throw new IllegalArgumentException(path + ".maxListedModels must be between 1 and " + MAX_LISTED_MODELS_LIMIT
           + ", got " + maxListedModels);
@@ -238,6 +251,15 @@ public class LlamaCppOptions {
 
   public LlamaCppOptions setIdleUnloadMs(long idleUnloadMs) {
     this.idleUnloadMs = idleUnloadMs;
+    return this;
+  }
+
+  public long getMemoryBudgetMb() {
+    return memoryBudgetMb;
+  }
+
+  public LlamaCppOptions setMemoryBudgetMb(long memoryBudgetMb) {
+    this.memoryBudgetMb = memoryBudgetMb;
     return this;
   }
 

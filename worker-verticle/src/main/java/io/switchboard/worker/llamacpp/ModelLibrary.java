@@ -14,7 +14,8 @@ import java.util.TreeMap;
 /**
  * The models of one model directory and what each is doing: the state machine of a model (unloaded → loading →
  * loaded → unloading → unloaded; a failed load or a crash → failed, from which a load may start again) and the
- * choices the worker makes with it: is there room for one more model ({@code modelsMax}), which loaded model to
+ * choices the worker makes with it: is there room for one more model ({@code modelsMax}, and the memory budget:
+ * the file sizes of the models that hold memory against {@code memoryBudgetMb}), which loaded model to
  * unload for room (the least recently used one with no request in flight), which have been idle too long. Holds no
  * processes and does no I/O, so every rule is tested alone ({@code ModelLibraryTest}); the engine drives it. Used
  * only on the worker's event loop.
@@ -88,6 +89,8 @@ final class ModelLibrary {
   }
 
   private final int modelsMax;
+  /** The memory the loaded models may hold, by their file sizes; 0 for no budget. */
+  private final long budgetBytes;
   private final Map<String, ModelSettings> settings;
   private final Map<String, Model> models = new TreeMap<>();
   private final Map<String, Model> byAlias = new LinkedHashMap<>();
@@ -95,7 +98,13 @@ final class ModelLibrary {
 
   /** @param settings per-model settings by model name (entries for models not in the directory are ignored) */
   ModelLibrary(int modelsMax, Collection<ModelSettings> settings) {
+    this(modelsMax, 0, settings);
+  }
+
+  /** @param budgetBytes the memory the loaded models may hold by their file sizes; 0 for no budget */
+  ModelLibrary(int modelsMax, long budgetBytes, Collection<ModelSettings> settings) {
     this.modelsMax = modelsMax;
+    this.budgetBytes = Math.max(0, budgetBytes);
     this.settings = new LinkedHashMap<>();
     settings.forEach(entry -> this.settings.put(entry.getName(), entry));
   }
@@ -163,11 +172,26 @@ final class ModelLibrary {
     return (int) models.values().stream().filter(Model::occupiesRoom).count();
   }
 
+  /** The file sizes of the models loading, loaded or unloading. */
+  long occupiedBytes() {
+    return models.values().stream().filter(Model::occupiesRoom).mapToLong(m -> m.sizeBytes).sum();
+  }
+
+  long budgetBytes() {
+    return budgetBytes;
+  }
+
   /**
-   * True when the models that occupy room (this one among them once it is loading) fit {@code modelsMax}.
+   * True when the models that occupy room (this one among them once it is loading) fit {@code modelsMax} and, with a
+   * memory budget, their file sizes fit the budget.
    */
   boolean fits() {
-    return occupying() <= modelsMax;
+    return occupying() <= modelsMax && (budgetBytes == 0 || occupiedBytes() <= budgetBytes);
+  }
+
+  /** True when the model alone is larger than the memory budget: it never fits, whatever is unloaded. */
+  boolean largerThanBudget(Model model) {
+    return budgetBytes > 0 && model.sizeBytes > budgetBytes;
   }
 
   /**
@@ -252,7 +276,13 @@ final class ModelLibrary {
 
   /** What the worker announces: at most the listed models, sorted by name, and how many the directory holds. */
   ModelCatalog catalog() {
-    return new ModelCatalog(models.values().stream().map(Model::entry).toList(), Math.max(total, models.size()));
+    return catalog(-1);
+  }
+
+  /** {@link #catalog()}, with the budget and the machine's available memory ({@code -1} when unknown). */
+  ModelCatalog catalog(long availableBytes) {
+    return new ModelCatalog(models.values().stream().map(Model::entry).toList(), Math.max(total, models.size()),
+        budgetBytes, availableBytes);
   }
 
   private static void require(Model model, String action, State... allowed) {

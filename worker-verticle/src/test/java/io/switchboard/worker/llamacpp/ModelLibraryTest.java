@@ -169,4 +169,41 @@ class ModelLibraryTest {
     ModelLibrary library = library(1, "a");
     assertThatThrownBy(() -> library.release(library.find("a"), 1)).isInstanceOf(IllegalStateException.class);
   }
+
+  @Test
+  void aMemoryBudgetBoundsTheLoadedModelsByTheirFileSizesAndIsInTheCatalog() {
+    // Files: "aa" 2000 bytes, "bbb" 3000, "cccc" 4000, "ddddddddddd" 11000; a budget of 7000 bytes, modelsMax 10.
+    ModelLibrary library = new ModelLibrary(10, 7000, List.of());
+    library.update(List.of(file("aa"), file("bbb"), file("cccc"), file("ddddddddddd")), 4);
+    Model aa = library.find("aa");
+    Model bbb = library.find("bbb");
+    Model cccc = library.find("cccc");
+    load(library, aa, 1);
+    load(library, bbb, 2);
+    assertThat(library.occupiedBytes()).isEqualTo(5000);
+    library.loading(cccc);
+    // 9000 bytes would be held: no room until the least recently used idle model goes.
+    assertThat(library.fits()).isFalse();
+    assertThat(library.victim()).isSameAs(aa);
+    library.unloading(aa);
+    library.unloaded(aa);
+    assertThat(library.fits()).isTrue();
+    assertThat(library.largerThanBudget(library.find("ddddddddddd"))).isTrue();
+    assertThat(library.largerThanBudget(cccc)).isFalse();
+
+    var catalog = library.catalog(123_456);
+    assertThat(catalog.budgetBytes()).isEqualTo(7000);
+    assertThat(catalog.availableBytes()).isEqualTo(123_456);
+    assertThat(catalog.occupiedBytes()).isEqualTo(7000);
+    assertThat(catalog.freeBytes()).isZero();
+    assertThat(new ModelLibrary(2, List.of()).catalog().freeBytes()).isEqualTo(-1);
+  }
+
+  @Test
+  void memAvailableIsReadInBytes() {
+    assertThat(MemInfo.parseAvailable(List.of("MemTotal:       16314576 kB", "MemFree:  1 kB",
+        "MemAvailable:    8157288 kB"))).isEqualTo(8157288L * 1024);
+    assertThat(MemInfo.parseAvailable(List.of("MemTotal: 1 kB"))).isEqualTo(-1);
+    assertThat(MemInfo.parseAvailable(List.of("MemAvailable: lots"))).isEqualTo(-1);
+  }
 }

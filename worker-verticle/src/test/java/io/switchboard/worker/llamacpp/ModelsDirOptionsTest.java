@@ -71,6 +71,7 @@ class ModelsDirOptionsTest {
     refused(new JsonObject().put("modelsMax", 0), "workers[0].llamacpp.modelsMax must be >= 1");
     refused(new JsonObject().put("idleUnloadMs", -1), "workers[0].llamacpp.idleUnloadMs must be >= 0");
     refused(new JsonObject().put("maxListedModels", 0), "workers[0].llamacpp.maxListedModels must be between 1");
+    refused(new JsonObject().put("memoryBudgetMb", -1), "workers[0].llamacpp.memoryBudgetMb must be between 0");
     refused(new JsonObject().put("modelsDir", dir.resolve("absent").toString()),
         "workers[0].llamacpp.modelsDir is not a directory");
     refused(new JsonObject().put("serverBin", (String) null), "modelsDir needs serverBin");

@@ -85,11 +85,20 @@ final class MessagesAnswerWriter implements AnswerWriter {
 
   @Override
   public Future<Void> failed(ApiError error) {
-    if (!headSent) {
+    if (!headSent && !sse.headWritten()) {
       return ErrorResponder.send(ctx, error);
     }
     sse.event("error", AnthropicErrors.streamEvent(error));
     return sse.end();
+  }
+
+  @Override
+  public boolean keepAlive(String comment) {
+    if (!request.stream() || headSent) {
+      return false;
+    }
+    sse.keepAlive(requestId, comment);
+    return true;
   }
 
   @Override

@@ -82,7 +82,16 @@ final class ChatAnswerWriter implements AnswerWriter {
 
   @Override
   public Future<Void> failed(ApiError error) {
-    return headSent ? sse.failed(error) : ErrorResponder.send(ctx, error);
+    return headSent || sse.headWritten() ? sse.failed(error) : ErrorResponder.send(ctx, error);
+  }
+
+  @Override
+  public boolean keepAlive(String comment) {
+    if (!request.stream() || headSent) {
+      return false;
+    }
+    sse.keepAlive(requestId, comment);
+    return true;
   }
 
   @Override

@@ -136,13 +136,22 @@ final class ResponsesAnswerWriter implements AnswerWriter {
 
   @Override
   public Future<Void> failed(ApiError error) {
-    if (!headSent) {
+    if (!headSent && !sse.headWritten()) {
       return ErrorResponder.send(ctx, error);
     }
     JsonObject body = shape.build("failed", output.items(), null,
         new JsonObject().put("code", error.code()).put("message", error.getMessage()));
     emit("response.failed", new JsonObject().put("response", body));
     return sse.end();
+  }
+
+  @Override
+  public boolean keepAlive(String comment) {
+    if (!source.stream || headSent) {
+      return false;
+    }
+    sse.keepAlive(requestId, comment);
+    return true;
   }
 
   @Override

@@ -1,0 +1,313 @@
+package io.switchboard.gateway.exchange;
+
+import io.switchboard.gateway.exchange.AliasFallbackTest.TestGateway;
+import io.switchboard.gateway.exchange.DialectsOverScriptedPlaneTest.Script;
+import io.switchboard.gateway.exchange.DialectsOverScriptedPlaneTest.ScriptedPlane;
+import io.switchboard.gateway.models.ModelsOptions;
+import io.switchboard.gateway.registry.WorkerState;
+import io.switchboard.protocol.Addresses;
+import io.switchboard.protocol.GenerateError;
+import io.switchboard.protocol.LoadReport;
+import io.switchboard.protocol.ModelCatalog;
+import io.switchboard.protocol.ModelCommand;
+import io.switchboard.protocol.ModelEntry;
+import io.switchboard.protocol.StreamChunk;
+import io.switchboard.protocol.Usage;
+import io.switchboard.protocol.WorkerDescriptor;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.servicediscovery.Record;
+import io.vertx.servicediscovery.ServiceDiscovery;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Placement over the real exchange, admission queue and dialects, in front of the scripted plane, with two model
+ * directory workers whose catalogs the test reports and whose load commands (on their event-bus models address) it
+ * answers: a model loaded on one worker goes there; a model loaded nowhere is loaded once, on the worker with the most
+ * room, while the requests for it are held (a stream gets keep-alive comments), and then offered to that worker; a
+ * failed load ends the held requests naming the model, the worker and the cause, or sends an alias to its next model;
+ * a load that outlasts the admission timeout ends with 503; /v1/models and the cluster view show the states.
+ */
+class PlacementOverScriptedPlaneTest {
+
+  private static final long GIB = 1L << 30;
+  private static final String KEY = "sk-open-key-1";
+  private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  private static final AtomicInteger IDS = new AtomicInteger();
+  /** What the fake worker says when asked to load the corrupt model, as the real one says it. */
+  private static final String CORRUPT_CAUSE = "llama-server exited with status 1 while loading it: "
+      + "gguf_init_from_file_impl: failed to read tensor info";
+
+  private static Vertx vertx;
+  private static ScriptedPlane plane;
+  private static TestGateway gateway;
+  private static ServiceDiscovery discovery;
+  private static long reportTimer;
+  /** worker -> model -> state, as each worker's load reports say it. */
+  private static final Map<String, Map<String, String>> STATES = new ConcurrentHashMap<>();
+  /** Load commands received, "worker:model", in order. */
+  private static final List<String> COMMANDS = new CopyOnWriteArrayList<>();
+
+  @BeforeAll
+  static void start() throws Exception {
+    vertx = Vertx.vertx();
+    plane = new ScriptedPlane();
+    Map<String, List<String>> aliases = new LinkedHashMap<>();
+    aliases.put("lib-chat", List.of("corrupt-llm", "warm-llm"));
+    gateway = new TestGateway(plane, new ModelsOptions().setAliases(aliases), 16);
+    vertx.deployVerticle(gateway).await(30, TimeUnit.SECONDS);
+    discovery = ServiceDiscovery.create(vertx);
+    for (String worker : List.of("w-roomy", "w-tight")) {
+      Map<String, String> states = new ConcurrentHashMap<>();
+      for (String model : List.of("warm-llm", "cold-llm", "corrupt-llm", "slow-llm")) {
+        states.put(model, ModelEntry.UNLOADED);
+      }
+      STATES.put(worker, states);
+      vertx.eventBus().<JsonObject>consumer(Addresses.workerModels(worker), message -> onLoad(worker, message));
+    }
+    STATES.get("w-tight").put("warm-llm", ModelEntry.LOADED);
+    for (String worker : STATES.keySet()) {
+      WorkerDescriptor descriptor = new WorkerDescriptor(worker, "node-" + worker, "", "llamacpp", 4, 4096,
+          new JsonObject(), List.of(), catalog(worker));
+      discovery.publish(new Record().setType(WorkerDescriptor.RECORD_TYPE).setName(descriptor.recordName())
+          .setLocation(descriptor.endpoints()).setMetadata(descriptor.toJson())).await(10, TimeUnit.SECONDS);
+    }
+    reportLoad();
+    reportTimer = vertx.setPeriodic(200, id -> reportLoad());
+    awaitTrue("both library workers routable", () -> gateway.onContext(() ->
+        gateway.registry.allWorkers().stream().filter(WorkerState::routable).count()) == 2);
+  }
+
+  /**
+   * The workers' catalogs: w-roomy has a 32 GiB budget and nothing loaded, w-tight a 4 GiB budget with warm-llm (2
+   * GiB) loaded; every model is 1 GiB but warm-llm.
+   */
+  private static ModelCatalog catalog(String worker) {
+    List<ModelEntry> entries = new ArrayList<>();
+    STATES.get(worker).forEach((model, state) -> entries.add(new ModelEntry(model, "warm-llm".equals(model)
+        ? 2 * GIB : GIB, state, ModelEntry.FAILED.equals(state) ? "model '" + model + "' failed to load on worker "
+        + worker + ": " + CORRUPT_CAUSE : null, List.of(), 0)));
+    entries.sort(java.util.Comparator.comparing(ModelEntry::name));
+    return new ModelCatalog(entries, entries.size(), "w-roomy".equals(worker) ? 32 * GIB : 4 * GIB, 64 * GIB);
+  }
+
+  private static void reportLoad() {
+    long now = System.currentTimeMillis();
+    for (String worker : STATES.keySet()) {
+      vertx.eventBus().publish(Addresses.LOAD_REPORTS, new LoadReport(worker, "node-" + worker, "", 0, 0, 4, 4, false,
+          now, null, List.copyOf(STATES.get(worker).keySet()), null, null, null, catalog(worker)).toJson());
+    }
+  }
+
+  /** The fake worker's load: cold-llm in 600 ms, slow-llm in 5 s, corrupt-llm fails as llama-server exits. */
+  private static void onLoad(String worker, Message<JsonObject> message) {
+    ModelCommand command = ModelCommand.fromJson(message.body());
+    String model = command.model();
+    COMMANDS.add(worker + ":" + model);
+    Map<String, String> states = STATES.get(worker);
+    if ("corrupt-llm".equals(model)) {
+      states.put(model, ModelEntry.LOADING);
+      vertx.setTimer(200, id -> {
+        states.put(model, ModelEntry.FAILED);
+        GenerateError error = GenerateError.of(GenerateError.Code.ENGINE_FAILED, "model '" + model
+            + "' failed to load on worker " + worker + ": " + CORRUPT_CAUSE, worker);
+        message.fail(error.code().wireCode(), error.toJson().encode());
+      });
+      return;
+    }
+    states.put(model, ModelEntry.LOADING);
+    vertx.setTimer("slow-llm".equals(model) ? 5000 : 600, id -> {
+      states.put(model, ModelEntry.LOADED);
+      message.reply(new ModelEntry(model, GIB, ModelEntry.LOADED, null, List.of(), 0).toJson()
+          .put("workerId", worker));
+    });
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (vertx != null) {
+      vertx.cancelTimer(reportTimer);
+      if (discovery != null) {
+        discovery.close();
+      }
+      vertx.close().await(20, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void aModelLoadedOnOneWorkerGoesThereAndNothingIsLoaded() throws Exception {
+    for (int i = 0; i < 4; i++) {
+      String id = nextId("warm");
+      plane.script(id, answer("warm"));
+      HttpResponse<String> response = post(id, chat("warm-llm", false));
+      assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+      assertThat(plane.onlyOffer(id).workerId()).isEqualTo("w-tight");
+    }
+    assertThat(COMMANDS).noneMatch(c -> c.endsWith(":warm-llm"));
+  }
+
+  @Test
+  void concurrentRequestsForAColdModelMakeOneLoadOnTheRoomiestWorkerAndAreHeldUntilItIsDone() throws Exception {
+    List<String> ids = new ArrayList<>();
+    List<CompletableFuture<HttpResponse<String>>> responses = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      String id = nextId("cold");
+      ids.add(id);
+      plane.script(id, answer("cold answer"));
+      responses.add(postAsync(id, chat("cold-llm", i == 0)));
+    }
+    awaitTrue("a load under way", () -> COMMANDS.contains("w-roomy:cold-llm"));
+    awaitTrue("all five held", () -> gateway.onContext(() -> gateway.services.admission().held("cold-llm")) == 5);
+    JsonObject placement = gateway.onContext(() -> gateway.cluster.clusterView()).getJsonObject("placement");
+    assertThat(placement.getJsonArray("loading").getJsonObject(0).getMap()).containsEntry("model", "cold-llm")
+        .containsEntry("workerId", "w-roomy").containsEntry("requestsHeld", 5);
+    assertThat(ids).allMatch(id -> plane.offersOf(id).isEmpty());
+
+    for (int i = 0; i < ids.size(); i++) {
+      HttpResponse<String> response = responses.get(i).get(20, TimeUnit.SECONDS);
+      assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+      assertThat(plane.onlyOffer(ids.get(i)).workerId()).isEqualTo("w-roomy");
+      assertThat(response.body()).contains("cold answer");
+    }
+    // The stream was kept alive while the model loaded: a comment before the first event.
+    String streamed = responses.get(0).get().body();
+    assertThat(streamed).startsWith(": loading model cold-llm on worker w-roomy\n\n");
+    assertThat(streamed).endsWith("data: [DONE]\n\n");
+    assertThat(COMMANDS.stream().filter(c -> c.endsWith(":cold-llm"))).containsExactly("w-roomy:cold-llm");
+    assertThat(gateway.onContext(() -> gateway.services.admission().waiting("cold-llm"))).isZero();
+    assertThat(gateway.onContext(() -> gateway.services.placement().loadsUnderWay())).isZero();
+  }
+
+  @Test
+  void aFailedLoadEndsTheHeldRequestsNamingTheModelTheWorkerAndTheCause() throws Exception {
+    String whole = nextId("corrupt");
+    String streamed = nextId("corrupt-stream");
+    CompletableFuture<HttpResponse<String>> first = postAsync(whole, chat("corrupt-llm", false));
+    CompletableFuture<HttpResponse<String>> second = postAsync(streamed, chat("corrupt-llm", true));
+    HttpResponse<String> response = first.get(20, TimeUnit.SECONDS);
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(502);
+    JsonObject error = new JsonObject(response.body()).getJsonObject("error");
+    assertThat(error.getString("code")).isEqualTo("model_load_failed");
+    assertThat(error.getString("message")).contains("'corrupt-llm'").contains("w-roomy").contains(CORRUPT_CAUSE);
+    // The stream had its head (and a keep-alive) already: the failure is its last event, and no [DONE].
+    HttpResponse<String> stream = second.get(20, TimeUnit.SECONDS);
+    assertThat(stream.body()).startsWith(": loading model corrupt-llm").contains("model_load_failed")
+        .contains(CORRUPT_CAUSE).doesNotContain("[DONE]");
+    assertThat(plane.offersOf(whole)).isEmpty();
+    assertThat(COMMANDS.stream().filter(c -> c.endsWith(":corrupt-llm")).count()).isGreaterThanOrEqualTo(1);
+
+    JsonObject view = gateway.onContext(() -> gateway.cluster.clusterView());
+    assertThat(view.getJsonObject("placement").getJsonArray("lastFailures").stream().map(JsonObject.class::cast)
+        .filter(f -> "corrupt-llm".equals(f.getString("model"))).findFirst().orElseThrow().getString("reason"))
+        .contains(CORRUPT_CAUSE);
+    awaitTrue("the worker's report shows the failure", () -> gateway.onContext(() -> gateway.cluster.clusterView())
+        .getJsonArray("workers").stream().map(JsonObject.class::cast)
+        .filter(w -> "w-roomy".equals(w.getString("workerId"))).findFirst().orElseThrow()
+        .getJsonObject("library").getJsonArray("failed").encode().contains(CORRUPT_CAUSE));
+  }
+
+  @Test
+  void anAliasWhoseFirstModelFailsToLoadFallsBackToItsNextModel() throws Exception {
+    String id = nextId("alias");
+    plane.script(id, answer("from warm"));
+    HttpResponse<String> response = post(id, chat("lib-chat", false));
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+    assertThat(plane.onlyOffer(id).request().model()).isEqualTo("warm-llm");
+    assertThat(plane.onlyOffer(id).workerId()).isEqualTo("w-tight");
+    assertThat(new JsonObject(response.body()).getString("model")).isEqualTo("warm-llm");
+  }
+
+  @Test
+  void aLoadThatOutlastsTheAdmissionTimeoutEndsTheRequestWith503() throws Exception {
+    String id = nextId("slow");
+    HttpResponse<String> response = post(id, chat("slow-llm", false));
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(503);
+    JsonObject error = new JsonObject(response.body()).getJsonObject("error");
+    assertThat(error.getString("code")).isEqualTo("model_loading");
+    assertThat(error.getString("message")).contains("'slow-llm'").contains("gateway.admissionTimeoutMs");
+    assertThat(response.headers().firstValue("retry-after")).contains("2");
+    assertThat(plane.offersOf(id)).isEmpty();
+  }
+
+  @Test
+  void modelsListEveryModelWithItsStatusAndAModelNobodyServesLeavesNothingBehind() throws Exception {
+    HttpResponse<String> models = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+            + gateway.server.actualPort() + "/v1/models")).header("authorization", "Bearer " + KEY).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+    JsonArray data = new JsonObject(models.body()).getJsonArray("data");
+    Map<String, String> status = new LinkedHashMap<>();
+    data.stream().map(JsonObject.class::cast).forEach(m -> status.put(m.getString("id"), m.getString("status")));
+    assertThat(status).containsEntry("warm-llm", ModelEntry.LOADED).containsKeys("cold-llm", "corrupt-llm",
+        "slow-llm", "lib-chat");
+    assertThat(status.get("slow-llm")).isIn(ModelEntry.UNLOADED, ModelEntry.LOADING, ModelEntry.LOADED);
+
+    int before = gateway.onContext(() -> gateway.services.placement().entries());
+    for (int i = 0; i < 50; i++) {
+      HttpResponse<String> response = post(nextId("ghost"), chat("ghost-model-" + i, false));
+      assertThat(response.statusCode()).isEqualTo(404);
+    }
+    assertThat(gateway.onContext(() -> gateway.services.placement().entries())).isEqualTo(before);
+    assertThat(gateway.onContext(() -> gateway.services.admission().lines())).isZero();
+    assertThat(COMMANDS).noneMatch(c -> c.contains("ghost"));
+  }
+
+  private static Script answer(String text) {
+    return new Script(r -> List.of(StreamChunk.delta(0, text, 1), StreamChunk.last(1, "", 0, "stop",
+        new Usage(5, 1))), false);
+  }
+
+  private static JsonObject chat(String model, boolean stream) {
+    return new JsonObject().put("model", model).put("stream", stream).put("messages", new JsonArray()
+        .add(new JsonObject().put("role", "user").put("content", "hello")));
+  }
+
+  private static String nextId(String what) {
+    return "placement-" + what + "-" + IDS.incrementAndGet();
+  }
+
+  private static HttpRequest request(String requestId, JsonObject body) {
+    return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.server.actualPort()
+            + "/v1/chat/completions"))
+        .POST(HttpRequest.BodyPublishers.ofString(body.encode()))
+        .header("content-type", "application/json").header("x-request-id", requestId)
+        .header("authorization", "Bearer " + KEY).timeout(Duration.ofSeconds(20)).build();
+  }
+
+  private static HttpResponse<String> post(String requestId, JsonObject body) throws Exception {
+    return HTTP.send(request(requestId, body), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static CompletableFuture<HttpResponse<String>> postAsync(String requestId, JsonObject body) {
+    return HTTP.sendAsync(request(requestId, body), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static void awaitTrue(String what, java.util.function.BooleanSupplier condition)
+      throws InterruptedException {
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!condition.getAsBoolean()) {
+      assertThat(System.nanoTime()).as(what).isLessThan(until);
+      Thread.sleep(10);
+    }
+  }
+}
