@@ -50,6 +50,8 @@ final class ModelLibrary {
     private String reason;
     private int inFlight;
     private long lastUsedMs;
+    /** A loading model that was given its place under modelsMax (a load waiting for room has none yet). */
+    private boolean holdsRoom;
     /** The engine's handle on the model's llama-server while it is loading, loaded or unloading. */
     Object server;
 
@@ -76,9 +78,12 @@ final class ModelLibrary {
       return lastUsedMs;
     }
 
-    /** Loading, loaded or unloading: it holds (or is about to hold, or still holds) memory. */
+    /**
+     * Loaded, unloading, or loading with its place claimed: it holds (or is about to hold, or still holds) memory.
+     * A load still waiting for room holds none: counting it would let two waiting loads keep each other out.
+     */
     boolean occupiesRoom() {
-      return state == State.LOADING || state == State.LOADED || state == State.UNLOADING;
+      return state == State.LOADED || state == State.UNLOADING || state == State.LOADING && holdsRoom;
     }
 
     ModelEntry entry() {
@@ -158,16 +163,20 @@ final class ModelLibrary {
     return modelsMax;
   }
 
-  /** Models loading, loaded or unloading. */
+  /** Models loaded, unloading, or loading with their place claimed. */
   int occupying() {
     return (int) models.values().stream().filter(Model::occupiesRoom).count();
   }
 
   /**
-   * True when the models that occupy room (this one among them once it is loading) fit {@code modelsMax}.
+   * A loading model takes a place under {@code modelsMax} if one is free; true when it has one (now or before).
    */
-  boolean fits() {
-    return occupying() <= modelsMax;
+  boolean claimRoom(Model model) {
+    require(model, "claim room for", State.LOADING);
+    if (!model.holdsRoom && occupying() < modelsMax) {
+      model.holdsRoom = true;
+    }
+    return model.holdsRoom;
   }
 
   /**
@@ -219,6 +228,7 @@ final class ModelLibrary {
     require(model, "start loading", State.UNLOADED, State.FAILED);
     model.state = State.LOADING;
     model.reason = null;
+    model.holdsRoom = false;
   }
 
   void loaded(Model model, long nowMs) {
