@@ -305,7 +305,7 @@ public final class LlamaCppLibraryEngine implements Engine {
     long started = System.currentTimeMillis();
     long deadline = started + options.getStartupTimeoutMs();
     log.info("loading model", kv("workerId", workerId), kv("model", model.name), kv("file", model.path.toString()),
-        kv("sizeBytes", model.sizeBytes), kv("modelsLoaded", library.occupying() - 1),
+        kv("sizeBytes", model.sizeBytes), kv("modelsLoaded", library.occupying()),
         kv("modelsMax", options.getModelsMax()));
     Future<Void> room = library.largerThanBudget(model)
         ? Future.failedFuture("does not fit: its file is " + mib(model.sizeBytes) + " MiB and the worker's memory "
@@ -337,7 +337,7 @@ public final class LlamaCppLibraryEngine implements Engine {
 
   /** Unloads least recently used idle models until this one fits; waits for one to become idle when none is. */
   private Future<Void> makeRoom(Model model, long deadline) {
-    if (library.fits()) {
+    if (library.claimRoom(model)) {
       return Future.succeededFuture();
     }
     Model victim = library.victim();
@@ -347,17 +347,19 @@ public final class LlamaCppLibraryEngine implements Engine {
           .compose(v -> makeRoom(model, deadline));
     }
     long wait = deadline - System.currentTimeMillis();
+    String noRoom = "no room: the loaded models (at most " + options.getModelsMax() + ", modelsMax"
+        + (library.budgetBytes() > 0 ? "; " + mib(library.occupiedBytes()) + " of the memory budget's "
+        + options.getMemoryBudgetMb() + " MiB, llamacpp.memoryBudgetMb" : "") + ") had requests in flight for "
+        + options.getStartupTimeoutMs() + " ms";
     if (wait <= 0) {
-      return Future.failedFuture("no room: the loaded models (at most " + options.getModelsMax() + ", modelsMax"
-          + (library.budgetBytes() > 0 ? "; " + mib(library.occupiedBytes()) + " of the memory budget's "
-          + options.getMemoryBudgetMb() + " MiB, llamacpp.memoryBudgetMb" : "") + ") had requests in flight for "
-          + options.getStartupTimeoutMs() + " ms");
+      return Future.failedFuture(noRoom);
     }
     Promise<Void> room = Promise.promise();
     roomWaiters.add(room);
+    // At the deadline the load fails as it is: it does not launch a llama-server with no time left to load.
     long timer = vertx.setTimer(wait, id -> {
       roomWaiters.remove(room);
-      room.tryComplete();
+      room.tryFail(noRoom);
     });
     log.info("model waits for room: every loaded model has requests in flight", kv("workerId", workerId),
         kv("model", model.name), kv("modelsMax", options.getModelsMax()));

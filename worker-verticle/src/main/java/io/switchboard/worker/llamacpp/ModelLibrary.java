@@ -51,6 +51,8 @@ final class ModelLibrary {
     private String reason;
     private int inFlight;
     private long lastUsedMs;
+    /** A loading model that was given its place under modelsMax (a load waiting for room has none yet). */
+    private boolean holdsRoom;
     /** The engine's handle on the model's llama-server while it is loading, loaded or unloading. */
     Object server;
 
@@ -77,9 +79,12 @@ final class ModelLibrary {
       return lastUsedMs;
     }
 
-    /** Loading, loaded or unloading: it holds (or is about to hold, or still holds) memory. */
+    /**
+     * Loaded, unloading, or loading with its place claimed: it holds (or is about to hold, or still holds) memory.
+     * A load still waiting for room holds none: counting it would let two waiting loads keep each other out.
+     */
     boolean occupiesRoom() {
-      return state == State.LOADING || state == State.LOADED || state == State.UNLOADING;
+      return state == State.LOADED || state == State.UNLOADING || state == State.LOADING && holdsRoom;
     }
 
     ModelEntry entry() {
@@ -167,12 +172,12 @@ final class ModelLibrary {
     return modelsMax;
   }
 
-  /** Models loading, loaded or unloading. */
+  /** Models loaded, unloading, or loading with their place claimed. */
   int occupying() {
     return (int) models.values().stream().filter(Model::occupiesRoom).count();
   }
 
-  /** The file sizes of the models loading, loaded or unloading. */
+  /** The file sizes of the models that occupy room (see {@link #occupying}). */
   long occupiedBytes() {
     return models.values().stream().filter(Model::occupiesRoom).mapToLong(m -> m.sizeBytes).sum();
   }
@@ -182,11 +187,16 @@ final class ModelLibrary {
   }
 
   /**
-   * True when the models that occupy room (this one among them once it is loading) fit {@code modelsMax} and, with a
-   * memory budget, their file sizes fit the budget.
+   * A loading model takes a place if one is free: under {@code modelsMax} and, with a memory budget, its file size
+   * within what the models that occupy room leave of it. True when it has one (now or before).
    */
-  boolean fits() {
-    return occupying() <= modelsMax && (budgetBytes == 0 || occupiedBytes() <= budgetBytes);
+  boolean claimRoom(Model model) {
+    require(model, "claim room for", State.LOADING);
+    if (!model.holdsRoom && occupying() < modelsMax
+        && (budgetBytes == 0 || occupiedBytes() + model.sizeBytes <= budgetBytes)) {
+      model.holdsRoom = true;
+    }
+    return model.holdsRoom;
   }
 
   /** True when the model alone is larger than the memory budget: it never fits, whatever is unloaded. */
@@ -243,6 +253,7 @@ final class ModelLibrary {
     require(model, "start loading", State.UNLOADED, State.FAILED);
     model.state = State.LOADING;
     model.reason = null;
+    model.holdsRoom = false;
   }
 
   void loaded(Model model, long nowMs) {

@@ -248,6 +248,27 @@ class LlamaCppLibraryEngineTest {
   }
 
   @Test
+  void loadsWaitingForRoomDoNotHoldRoomFromEachOther() throws Exception {
+    // Found by load-tests/bin/model-swap-bench: two loads waiting for room each counted the other as holding a
+    // place, so once the busy model was unloaded neither fitted and both waited until startupTimeoutMs.
+    start(1, 0, false);
+    RecordingSink held = generate("tiny-spm", 400, new RecordingSink(2));
+    awaitCatalog("tiny-spm streaming", catalog -> held.writeCount() >= 2);
+    RecordingSink gpt2 = generate("tiny-gpt2", 3, new RecordingSink());
+    RecordingSink phi3 = generate("tiny-phi3", 3, new RecordingSink());
+    awaitCatalog("both wait for room", catalog -> catalog.find("tiny-gpt2").state().equals(ModelEntry.LOADING)
+        && catalog.find("tiny-phi3").state().equals(ModelEntry.LOADING));
+
+    OnContext.run(context, held::release);
+
+    assertThat(held.awaitDone().error()).isNull();
+    assertThat(gpt2.awaitDone().error()).as("the first waiting load gets the room").isNull();
+    assertThat(phi3.awaitDone().error()).as("the second gets it once the first is idle").isNull();
+    assertThat(state("tiny-spm")).isEqualTo(ModelEntry.UNLOADED);
+    assertThat(OnContext.call(context, engine::loadsStarted)).isEqualTo(3);
+  }
+
+  @Test
   void anIdleModelIsUnloadedAfterTheIdleTime() throws Exception {
     start(2, 1500, false);
     assertThat(generate("tiny-spm", 2, new RecordingSink()).awaitDone().error()).isNull();

@@ -106,21 +106,47 @@ class ModelLibraryTest {
   }
 
   @Test
-  void roomCountsLoadingLoadedAndUnloadingModels() {
+  void roomCountsLoadedUnloadingAndLoadingModelsThatClaimedTheirPlace() {
     ModelLibrary library = library(2, "a", "b", "c");
     Model a = library.find("a");
     Model b = library.find("b");
     Model c = library.find("c");
     load(library, a, 1);
     library.loading(b);
-    assertThat(library.fits()).isTrue();
+    assertThat(library.claimRoom(b)).isTrue();
     library.loading(c);
-    assertThat(library.occupying()).isEqualTo(3);
-    assertThat(library.fits()).isFalse();
+    assertThat(library.occupying()).as("c waits: it holds no place").isEqualTo(2);
+    assertThat(library.claimRoom(c)).isFalse();
     library.unloading(a);
-    assertThat(library.fits()).as("an unloading model still holds its memory").isFalse();
+    assertThat(library.claimRoom(c)).as("an unloading model still holds its memory").isFalse();
     library.unloaded(a);
-    assertThat(library.fits()).isTrue();
+    assertThat(library.claimRoom(c)).isTrue();
+    assertThat(library.claimRoom(c)).as("claimed once, kept").isTrue();
+    assertThat(library.occupying()).isEqualTo(2);
+  }
+
+  @Test
+  void loadsWaitingForRoomDoNotKeepEachOtherOut() {
+    // modelsMax 1: a is loaded and busy, b and c wait. Once a is unloaded, the first to ask gets the place.
+    ModelLibrary library = library(1, "a", "b", "c");
+    Model a = library.find("a");
+    Model b = library.find("b");
+    Model c = library.find("c");
+    load(library, a, 1);
+    library.acquire(a, 2);
+    library.loading(b);
+    library.loading(c);
+    assertThat(library.claimRoom(b)).isFalse();
+    assertThat(library.claimRoom(c)).isFalse();
+    library.release(a, 3);
+    assertThat(library.victim()).isSameAs(a);
+    library.unloading(a);
+    library.unloaded(a);
+
+    assertThat(library.claimRoom(b)).isTrue();
+    assertThat(library.claimRoom(c)).isFalse();
+    library.loaded(b, 4);
+    assertThat(library.victim()).as("c unloads b once b is idle").isSameAs(b);
   }
 
   @Test
@@ -183,11 +209,11 @@ class ModelLibraryTest {
     assertThat(library.occupiedBytes()).isEqualTo(5000);
     library.loading(cccc);
     // 9000 bytes would be held: no room until the least recently used idle model goes.
-    assertThat(library.fits()).isFalse();
+    assertThat(library.claimRoom(cccc)).isFalse();
     assertThat(library.victim()).isSameAs(aa);
     library.unloading(aa);
     library.unloaded(aa);
-    assertThat(library.fits()).isTrue();
+    assertThat(library.claimRoom(cccc)).isTrue();
     assertThat(library.largerThanBudget(library.find("ddddddddddd"))).isTrue();
     assertThat(library.largerThanBudget(cccc)).isFalse();
 
