@@ -179,34 +179,44 @@ public final class GrpcMessages {
     if (entry.reason() != null) {
       info.setReason(entry.reason());
     }
+    if (entry.retryAtMs() > 0) {
+      info.setRetryAtEpochMs(entry.retryAtMs());
+    }
     return info.build();
   }
 
   public static ModelEntry fromModelInfo(ModelInfo info) {
     return new ModelEntry(info.getName(), info.getSizeBytes(), info.getState().isEmpty() ? ModelEntry.UNLOADED
-        : info.getState(), emptyToNull(info.getReason()), info.getAliasesList(), info.getInFlight());
+        : info.getState(), emptyToNull(info.getReason()), info.getAliasesList(), info.getInFlight(),
+        info.getRetryAtEpochMs());
   }
 
   public static ModelControlCall toModelControlCall(String workerId, ModelCommand command) {
     return ModelControlCall.newBuilder().setWorkerId(workerId).setAction(command.action().name().toLowerCase())
-        .setModel(command.model()).build();
+        .setModel(command.model()).setPlacement(command.placement()).build();
   }
 
   /** @throws IllegalArgumentException when the action or the model is missing, or the action unknown */
   public static ModelCommand fromModelControlCall(ModelControlCall call) {
     return ModelCommand.fromJson(new JsonObject().put("action", emptyToNull(call.getAction()))
-        .put("model", emptyToNull(call.getModel())));
+        .put("model", emptyToNull(call.getModel())).put("placement", call.getPlacement()));
   }
 
-  /** The worker's catalog as the Health reply's library fields. */
+  /** The worker's catalog as the Health reply's library fields, with its memory (budget, available). */
   public static WorkerHealth.Builder withCatalog(WorkerHealth.Builder health, ModelCatalog catalog) {
     catalog.models().forEach(entry -> health.addLibrary(toModelInfo(entry)));
+    health.setLibraryBudgetBytes(catalog.budgetBytes());
+    if (catalog.availableBytes() >= 0) {
+      health.setLibraryAvailableBytes(catalog.availableBytes());
+    }
     return health.setLibraryTotal(catalog.total());
   }
 
+  /** The catalog of a Health reply; its available memory is unknown (-1) when the reply carries none. */
   public static ModelCatalog catalogOf(WorkerHealth health) {
     return new ModelCatalog(health.getLibraryList().stream().map(GrpcMessages::fromModelInfo).toList(),
-        health.getLibraryTotal());
+        health.getLibraryTotal(), health.getLibraryBudgetBytes(),
+        health.hasLibraryAvailableBytes() ? health.getLibraryAvailableBytes() : -1);
   }
 
   private static String emptyToNull(String value) {

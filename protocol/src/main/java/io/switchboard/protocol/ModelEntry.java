@@ -17,9 +17,12 @@ import java.util.List;
  *                  null otherwise
  * @param aliases   other names requests may use for this model on this worker (per-model settings); empty for none
  * @param inFlight  requests running on the model now (a model with requests in flight is never unloaded)
+ * @param retryAtMs with {@link #FAILED}: when (ms since the epoch) the worker will try to load the model again after
+ *                  its failed load (it backs off, {@code llamacpp.loadRetryBackoffMs}, doubling per failure; a
+ *                  changed file or an operator's load command ends the back-off); 0 when it may be tried now
  */
 public record ModelEntry(String name, long sizeBytes, String state, String reason, List<String> aliases,
-                         int inFlight) {
+                         int inFlight, long retryAtMs) {
 
   public static final String UNLOADED = "unloaded";
   public static final String LOADING = "loading";
@@ -29,6 +32,17 @@ public record ModelEntry(String name, long sizeBytes, String state, String reaso
 
   public ModelEntry {
     aliases = aliases == null ? List.of() : List.copyOf(aliases);
+    retryAtMs = Math.max(0, retryAtMs);
+  }
+
+  /** An entry that is not backing off. */
+  public ModelEntry(String name, long sizeBytes, String state, String reason, List<String> aliases, int inFlight) {
+    this(name, sizeBytes, state, reason, aliases, inFlight, 0);
+  }
+
+  /** True when the model's last load failed and the worker does not try it again before {@link #retryAtMs}. */
+  public boolean backingOff(long nowMs) {
+    return FAILED.equals(state) && retryAtMs > nowMs;
   }
 
   public boolean loaded() {
@@ -49,12 +63,15 @@ public record ModelEntry(String name, long sizeBytes, String state, String reaso
     if (!aliases.isEmpty()) {
       json.put("aliases", new JsonArray(aliases));
     }
+    if (retryAtMs > 0) {
+      json.put("retryAtMs", retryAtMs);
+    }
     return json;
   }
 
   public static ModelEntry fromJson(JsonObject json) {
     return new ModelEntry(json.getString("name"), json.getLong("sizeBytes", 0L), json.getString("state", UNLOADED),
         json.getString("reason"), WorkerDescriptor.strings(json.getJsonArray("aliases")),
-        json.getInteger("inFlight", 0));
+        json.getInteger("inFlight", 0), json.getLong("retryAtMs", 0L));
   }
 }

@@ -107,4 +107,51 @@ class ModelCatalogTest {
     assertThat(ModelCatalog.fromJson(CATALOG.toJson()).toJson().containsKey("budgetBytes")).isFalse();
     assertThat(new ModelCatalog(List.of(), 0, 0, 5_000).freeBytes()).isEqualTo(5_000);
   }
+
+  @Test
+  void theGrpcHealthReplyCarriesTheWorkersMemoryAndSaysWhenItIsUnknown() throws Exception {
+    ModelCatalog catalog = new ModelCatalog(CATALOG.models(), 5, 8_000_000_000L, 6_000_000_000L);
+    WorkerHealth health = GrpcMessages.withCatalog(WorkerHealth.newBuilder().setWorkerId("w1"), catalog).build();
+    WorkerHealth wire = WorkerHealth.parseFrom(health.toByteArray());
+
+    assertThat(wire.getLibraryBudgetBytes()).isEqualTo(8_000_000_000L);
+    assertThat(wire.getLibraryAvailableBytes()).isEqualTo(6_000_000_000L);
+    assertThat(GrpcMessages.catalogOf(wire)).isEqualTo(catalog);
+    assertThat(GrpcMessages.catalogOf(wire).freeBytes()).isEqualTo(3_300_000_000L);
+    // A worker that knows no MemAvailable sends none: read back as unknown, not as 0 bytes available.
+    ModelCatalog unknown = new ModelCatalog(CATALOG.models(), 5, 0, -1);
+    WorkerHealth without = GrpcMessages.withCatalog(WorkerHealth.newBuilder(), unknown).build();
+    assertThat(without.hasLibraryAvailableBytes()).isFalse();
+    assertThat(GrpcMessages.catalogOf(without).availableBytes()).isEqualTo(-1);
+  }
+
+  @Test
+  void aFailedModelsRetryTimeTravelsOnBothPlanesAndOnlyWhileItIsInTheFuture() {
+    ModelEntry failed = new ModelEntry("broken", 100L, ModelEntry.FAILED, "model 'broken' failed to load on worker "
+        + "w1: bad file", List.of(), 0, 1_700_000_060_000L);
+    ModelCatalog catalog = new ModelCatalog(List.of(failed), 1);
+
+    assertThat(ModelCatalog.fromJson(new JsonObject(catalog.toJson().encode())).find("broken")).isEqualTo(failed);
+    assertThat(catalog.toJson().getJsonArray("models").getJsonObject(0).getLong("retryAtMs"))
+        .isEqualTo(1_700_000_060_000L);
+    assertThat(GrpcMessages.fromModelInfo(GrpcMessages.toModelInfo(failed))).isEqualTo(failed);
+    assertThat(failed.backingOff(1_700_000_000_000L)).isTrue();
+    assertThat(failed.backingOff(1_700_000_060_000L)).isFalse();
+    // An entry without a retry time (an older worker's, or one that may be tried now) does not back off.
+    assertThat(CATALOG.find("broken").backingOff(0)).isFalse();
+    assertThat(CATALOG.toJson().getJsonArray("models").getJsonObject(1).containsKey("retryAtMs")).isFalse();
+  }
+
+  @Test
+  void aGatewaysPlacementLoadIsMarkedOnBothPlanesAndAnOperatorsIsNot() {
+    ModelCommand placement = new ModelCommand(ModelCommand.Action.LOAD, "tiny", true);
+    assertThat(ModelCommand.fromJson(new JsonObject(placement.toJson().encode()))).isEqualTo(placement);
+    assertThat(GrpcMessages.fromModelControlCall(GrpcMessages.toModelControlCall("w1", placement)))
+        .isEqualTo(placement);
+    ModelCommand operator = ModelCommand.fromJson(new JsonObject().put("action", "load").put("model", "tiny"));
+    assertThat(operator.placement()).isFalse();
+    assertThat(operator.toJson().containsKey("placement")).isFalse();
+    assertThat(GrpcMessages.fromModelControlCall(GrpcMessages.toModelControlCall("w1", operator)).placement())
+        .isFalse();
+  }
 }
