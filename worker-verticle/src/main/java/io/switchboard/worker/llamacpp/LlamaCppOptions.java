@@ -43,6 +43,14 @@ public class LlamaCppOptions {
    * modelsMax bounds them): a load past it unloads least recently used idle models first; a larger model is refused.
    */
   public static final long DEFAULT_MEMORY_BUDGET_MB = 0;
+  /**
+   * After a model's load failed (corrupt file, llama-server exits, no room), how long the worker does not load it again
+   * (requests meanwhile get the recorded failure at once); it doubles with each failed load in a row, up to 10 minutes
+   * (or this, if longer). A changed file (size or time) or an operator's load command ends it. 0: no back-off.
+   */
+  public static final long DEFAULT_LOAD_RETRY_BACKOFF_MS = 30_000;
+  /** One day: a back-off past it is a typo (seconds given for ms, say). */
+  static final long MAX_LOAD_RETRY_BACKOFF_MS = 86_400_000;
   static final int MAX_LISTED_MODELS_LIMIT = 10_000;
   /** 1 PiB: a budget past it is a typo (bytes given for MiB). */
   static final long MAX_MEMORY_BUDGET_MB = 1L << 30;
@@ -62,6 +70,7 @@ public class LlamaCppOptions {
   private long idleUnloadMs = DEFAULT_IDLE_UNLOAD_MS;
   private int maxListedModels = DEFAULT_MAX_LISTED_MODELS;
   private long memoryBudgetMb = DEFAULT_MEMORY_BUDGET_MB;
+  private long loadRetryBackoffMs = DEFAULT_LOAD_RETRY_BACKOFF_MS;
   private List<ModelSettings> models = List.of();
   /** Why the per-model settings could not be read, relative to the llamacpp section; null when they could. */
   private String modelsError;
@@ -86,6 +95,7 @@ public class LlamaCppOptions {
     idleUnloadMs = json.getLong("idleUnloadMs", DEFAULT_IDLE_UNLOAD_MS);
     maxListedModels = json.getInteger("maxListedModels", DEFAULT_MAX_LISTED_MODELS);
     memoryBudgetMb = json.getLong("memoryBudgetMb", DEFAULT_MEMORY_BUDGET_MB);
+    loadRetryBackoffMs = json.getLong("loadRetryBackoffMs", DEFAULT_LOAD_RETRY_BACKOFF_MS);
     JsonArray perModel = json.getJsonArray("models");
     List<ModelSettings> settings = new ArrayList<>();
     for (int i = 0; perModel != null && i < perModel.size() && modelsError == null; i++) {
@@ -113,6 +123,7 @@ public class LlamaCppOptions {
         .put("passFields", new JsonArray(new ArrayList<>(passFields)))
         .put("modelsDir", modelsDir).put("modelsMax", modelsMax).put("idleUnloadMs", idleUnloadMs)
         .put("maxListedModels", maxListedModels).put("memoryBudgetMb", memoryBudgetMb)
+        .put("loadRetryBackoffMs", loadRetryBackoffMs)
         .put("models", new JsonArray(new ArrayList<>(models.stream().map(ModelSettings::toJson).toList())));
   }
 
@@ -200,6 +211,11 @@ public class LlamaCppOptions {
       throw new IllegalArgumentException(path + ".memoryBudgetMb must be between 0 (no budget) and "
           + MAX_MEMORY_BUDGET_MB + " (MiB the loaded models may hold by their file sizes), got " + memoryBudgetMb);
     }
+    if (loadRetryBackoffMs < 0 || loadRetryBackoffMs > MAX_LOAD_RETRY_BACKOFF_MS) {
+      throw new IllegalArgumentException(path + ".loadRetryBackoffMs must be between 0 (no back-off: a failed model "
+          + "is loaded again on the next request) and " + MAX_LOAD_RETRY_BACKOFF_MS + " (ms a model whose load failed "
+          + "is not loaded again, doubling per failed load up to 10 minutes), got " + loadRetryBackoffMs);
+    }
     if (maxListedModels < 1 || maxListedModels > MAX_LISTED_MODELS_LIMIT) {
       throw new IllegalArgumentException(path + ".maxListedModels must be between 1 and " + MAX_LISTED_MODELS_LIMIT
           + ", got " + maxListedModels);
@@ -260,6 +276,15 @@ public class LlamaCppOptions {
 
   public LlamaCppOptions setMemoryBudgetMb(long memoryBudgetMb) {
     this.memoryBudgetMb = memoryBudgetMb;
+    return this;
+  }
+
+  public long getLoadRetryBackoffMs() {
+    return loadRetryBackoffMs;
+  }
+
+  public LlamaCppOptions setLoadRetryBackoffMs(long loadRetryBackoffMs) {
+    this.loadRetryBackoffMs = loadRetryBackoffMs;
     return this;
   }
 

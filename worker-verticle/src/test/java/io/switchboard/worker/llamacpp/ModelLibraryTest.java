@@ -191,6 +191,113 @@ class ModelLibraryTest {
   }
 
   @Test
+  void aFailedLoadBacksOffDoublingUpToTenMinutesAndALoadThatSucceedsEndsIt() {
+    ModelLibrary library = new ModelLibrary(2, 0, 30_000, List.of());
+    library.update(List.of(file("a")), 1);
+    Model a = library.find("a");
+
+    library.loading(a);
+    library.loadFailed(a, "model 'a' failed to load on worker w: bad magic", 1_000_000);
+
+    assertThat(library.backingOff(a, 1_000_000)).isTrue();
+    assertThat(library.backingOff(a, 1_029_999)).isTrue();
+    assertThat(library.backingOff(a, 1_030_000)).isFalse();
+    ModelEntry entry = library.catalog().find("a");
+    assertThat(entry.retryAtMs()).isEqualTo(1_030_000);
+    assertThat(entry.backingOff(1_000_000)).isTrue();
+    assertThat(entry.reason()).isEqualTo("model 'a' failed to load on worker w: bad magic");
+
+    // Each failed load in a row doubles the back-off: 30 s, 60 s, 120 s, ... up to 10 minutes.
+    library.loading(a);
+    library.loadFailed(a, "again", 2_000_000);
+    assertThat(a.retryAtMs()).isEqualTo(2_060_000);
+    assertThat(library.backoffMs(1)).isEqualTo(30_000);
+    assertThat(library.backoffMs(3)).isEqualTo(120_000);
+    assertThat(library.backoffMs(5)).isEqualTo(480_000);
+    assertThat(library.backoffMs(6)).isEqualTo(600_000);
+    assertThat(library.backoffMs(60)).isEqualTo(600_000);
+    // A base longer than 10 minutes is not shortened.
+    assertThat(new ModelLibrary(1, 0, 900_000, List.of()).backoffMs(3)).isEqualTo(900_000);
+
+    // A load that succeeds ends it: the next failure starts from the base again.
+    library.loading(a);
+    library.loaded(a, 3_000_000);
+    assertThat(library.catalog().find("a").retryAtMs()).isZero();
+    library.unloading(a);
+    library.unloaded(a);
+    library.loading(a);
+    library.loadFailed(a, "third", 4_000_000);
+    assertThat(a.retryAtMs()).isEqualTo(4_030_000);
+  }
+
+  @Test
+  void aCrashOfALoadedModelOrNoBackoffSettingStartsNoBackoffAndAnOperatorEndsOne() {
+    ModelLibrary library = new ModelLibrary(2, 0, 30_000, List.of());
+    library.update(List.of(file("a"), file("bb")), 2);
+    Model a = library.find("a");
+    load(library, a, 1);
+    library.failed(a, "its llama-server exited");
+    assertThat(library.backingOff(a, 2)).isFalse();
+    assertThat(library.catalog().find("a").retryAtMs()).isZero();
+
+    Model b = library.find("bb");
+    library.loading(b);
+    library.loadFailed(b, "bad", 100);
+    assertThat(library.backingOff(b, 101)).isTrue();
+    library.endBackoff(b);
+    assertThat(library.backingOff(b, 101)).isFalse();
+    assertThat(b.failedLoads()).isZero();
+
+    ModelLibrary none = new ModelLibrary(2, 0, 0, List.of());
+    none.update(List.of(file("a")), 1);
+    none.loading(none.find("a"));
+    none.loadFailed(none.find("a"), "bad", 100);
+    assertThat(none.backingOff(none.find("a"), 100)).isFalse();
+    assertThat(none.catalog().find("a").retryAtMs()).isZero();
+  }
+
+  @Test
+  void aChangedFileEndsTheBackoffAndTakesTheNewSizeButALoadedModelKeepsItsFile() {
+    ModelLibrary library = new ModelLibrary(2, 0, 30_000, List.of());
+    Path path = Path.of("/models/a.gguf");
+    library.update(List.of(new ModelFile("a", path, 1000, 50), new ModelFile("b", Path.of("/models/b.gguf"), 10, 5)),
+        2);
+    Model a = library.find("a");
+    library.loading(a);
+    library.loadFailed(a, "bad", 1_000);
+
+    // The same file again: nothing changes.
+    ModelLibrary.Changes same = library.update(List.of(new ModelFile("a", path, 1000, 50),
+        new ModelFile("b", Path.of("/models/b.gguf"), 10, 5)), 2);
+    assertThat(same.changed()).isEmpty();
+    assertThat(library.backingOff(a, 1_001)).isTrue();
+
+    // Rewritten (a new time): the back-off ends and the model is unloaded, to be tried on the next request.
+    ModelLibrary.Changes touched = library.update(List.of(new ModelFile("a", path, 1000, 60),
+        new ModelFile("b", Path.of("/models/b.gguf"), 10, 5)), 2);
+    assertThat(touched.changed()).containsExactly("a");
+    assertThat(library.find("a")).isSameAs(a);
+    assertThat(a.state()).isEqualTo(State.UNLOADED);
+    assertThat(library.backingOff(a, 1_001)).isFalse();
+    assertThat(library.catalog().find("a").reason()).isNull();
+
+    // Replaced by a file of another size: the catalog announces the new size.
+    library.loading(a);
+    library.loadFailed(a, "bad again", 2_000);
+    library.update(List.of(new ModelFile("a", path, 2000, 60), new ModelFile("b", Path.of("/models/b.gguf"), 10, 5)),
+        2);
+    assertThat(library.catalog().find("a").sizeBytes()).isEqualTo(2000);
+    assertThat(library.backingOff(a, 2_001)).isFalse();
+
+    // A loaded model's file changing under it: it keeps what it loaded until it holds no memory.
+    Model b = library.find("b");
+    load(library, b, 1);
+    assertThat(library.update(List.of(new ModelFile("a", path, 2000, 60),
+        new ModelFile("b", Path.of("/models/b.gguf"), 99, 6)), 2).changed()).isEmpty();
+    assertThat(library.catalog().find("b").sizeBytes()).isEqualTo(10);
+  }
+
+  @Test
   void releasingMoreThanAcquiredIsABug() {
     ModelLibrary library = library(1, "a");
     assertThatThrownBy(() -> library.release(library.find("a"), 1)).isInstanceOf(IllegalStateException.class);
