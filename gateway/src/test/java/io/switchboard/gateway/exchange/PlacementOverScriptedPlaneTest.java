@@ -305,6 +305,23 @@ class PlacementOverScriptedPlaneTest {
   }
 
   @Test
+  void aStreamKeptAliveForALoadThatFailsFallsBackAndItsChunksNameTheModelThatServed() throws Exception {
+    String id = nextId("alias-stream");
+    plane.script(id, answer("from warm"));
+    HttpResponse<String> response = post(id, chat("lib-chat", true));
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+    assertThat(response.body()).startsWith(": loading model corrupt-llm").endsWith("data: [DONE]\n\n");
+    // The head went out with the keep-alive, naming the model the stream waited for: the documented limitation.
+    assertThat(response.headers().firstValue("x-switchboard-model")).contains("corrupt-llm");
+    // Every chunk names the model that served.
+    List<String> chunks = response.body().lines().filter(line -> line.startsWith("data: {"))
+        .map(line -> line.substring("data: ".length())).toList();
+    assertThat(chunks).isNotEmpty().allSatisfy(chunk ->
+        assertThat(new JsonObject(chunk).getString("model")).isEqualTo("warm-llm"));
+    assertThat(plane.onlyOffer(id).request().model()).isEqualTo("warm-llm");
+  }
+
+  @Test
   void aLoadThatOutlastsTheAdmissionTimeoutEndsTheRequestWith503() throws Exception {
     String id = nextId("slow");
     HttpResponse<String> response = post(id, chat("slow-llm", false));
