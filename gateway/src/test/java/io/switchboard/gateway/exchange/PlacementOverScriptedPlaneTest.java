@@ -78,12 +78,14 @@ class PlacementOverScriptedPlaneTest {
     Map<String, List<String>> aliases = new LinkedHashMap<>();
     aliases.put("lib-chat", List.of("corrupt-llm", "warm-llm"));
     aliases.put("lib-backoff", List.of("backoff-llm", "warm-llm"));
+    aliases.put("lib-stream", List.of("flaky-llm", "warm-llm"));
     gateway = new TestGateway(plane, new ModelsOptions().setAliases(aliases), 16);
     vertx.deployVerticle(gateway).await(30, TimeUnit.SECONDS);
     discovery = ServiceDiscovery.create(vertx);
     for (String worker : List.of("w-roomy", "w-tight")) {
       Map<String, String> states = new ConcurrentHashMap<>();
-      for (String model : List.of("warm-llm", "cold-llm", "corrupt-llm", "slow-llm", "backoff-llm")) {
+      for (String model : List.of("warm-llm", "cold-llm", "corrupt-llm", "slow-llm", "backoff-llm",
+          "flaky-llm")) {
         states.put(model, ModelEntry.UNLOADED);
       }
       STATES.put(worker, states);
@@ -129,7 +131,7 @@ class PlacementOverScriptedPlaneTest {
     String model = command.model();
     COMMANDS.add(worker + ":" + model);
     Map<String, String> states = STATES.get(worker);
-    if ("corrupt-llm".equals(model) || "backoff-llm".equals(model)) {
+    if ("corrupt-llm".equals(model) || "backoff-llm".equals(model) || "flaky-llm".equals(model)) {
       states.put(model, ModelEntry.LOADING);
       vertx.setTimer(200, id -> {
         if ("backoff-llm".equals(model)) {
@@ -308,11 +310,11 @@ class PlacementOverScriptedPlaneTest {
   void aStreamKeptAliveForALoadThatFailsFallsBackAndItsChunksNameTheModelThatServed() throws Exception {
     String id = nextId("alias-stream");
     plane.script(id, answer("from warm"));
-    HttpResponse<String> response = post(id, chat("lib-chat", true));
+    HttpResponse<String> response = post(id, chat("lib-stream", true));
     assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-    assertThat(response.body()).startsWith(": loading model corrupt-llm").endsWith("data: [DONE]\n\n");
+    assertThat(response.body()).startsWith(": loading model flaky-llm").endsWith("data: [DONE]\n\n");
     // The head went out with the keep-alive, naming the model the stream waited for: the documented limitation.
-    assertThat(response.headers().firstValue("x-switchboard-model")).contains("corrupt-llm");
+    assertThat(response.headers().firstValue("x-switchboard-model")).contains("flaky-llm");
     // Every chunk names the model that served.
     List<String> chunks = response.body().lines().filter(line -> line.startsWith("data: {"))
         .map(line -> line.substring("data: ".length())).toList();
