@@ -17,9 +17,11 @@ import java.util.List;
  *                  null otherwise
  * @param aliases   other names requests may use for this model on this worker (per-model settings); empty for none
  * @param inFlight  requests running on the model now (a model with requests in flight is never unloaded)
+ * @param overRpc   true while the model is loading, loaded or unloading over the worker's rpc pool (its layers on
+ *                  the pool's rpc-servers, {@link RpcPoolRoom}); on the wire {@code "rpc": true}, absent otherwise
  */
 public record ModelEntry(String name, long sizeBytes, String state, String reason, List<String> aliases,
-                         int inFlight) {
+                         int inFlight, boolean overRpc) {
 
   public static final String UNLOADED = "unloaded";
   public static final String LOADING = "loading";
@@ -29,6 +31,16 @@ public record ModelEntry(String name, long sizeBytes, String state, String reaso
 
   public ModelEntry {
     aliases = aliases == null ? List.of() : List.copyOf(aliases);
+  }
+
+  /** A model on the worker's own machine. */
+  public ModelEntry(String name, long sizeBytes, String state, String reason, List<String> aliases, int inFlight) {
+    this(name, sizeBytes, state, reason, aliases, inFlight, false);
+  }
+
+  /** Loaded, loading or unloading: it holds memory (its own machine's, or the rpc pool's when {@link #overRpc}). */
+  public boolean occupies() {
+    return LOADED.equals(state) || LOADING.equals(state) || UNLOADING.equals(state);
   }
 
   public boolean loaded() {
@@ -49,12 +61,15 @@ public record ModelEntry(String name, long sizeBytes, String state, String reaso
     if (!aliases.isEmpty()) {
       json.put("aliases", new JsonArray(aliases));
     }
+    if (overRpc) {
+      json.put("rpc", true);
+    }
     return json;
   }
 
   public static ModelEntry fromJson(JsonObject json) {
     return new ModelEntry(json.getString("name"), json.getLong("sizeBytes", 0L), json.getString("state", UNLOADED),
         json.getString("reason"), WorkerDescriptor.strings(json.getJsonArray("aliases")),
-        json.getInteger("inFlight", 0));
+        json.getInteger("inFlight", 0), json.getBoolean("rpc", false));
   }
 }
