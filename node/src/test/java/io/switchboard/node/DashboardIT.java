@@ -80,8 +80,9 @@ class DashboardIT {
     assertThat(routableWorkers(httpPort)).as("/admin needs the key").isEmpty();
     try (HeadlessChromium browser = new HeadlessChromium("http://127.0.0.1:" + httpPort + "/dashboard?admin_key="
         + KEY)) {
+      // Asked until the page is parsed: before that the element is not there yet (a slow machine's first look).
       waitUntil("the page is live", 20_000, () -> "live".equals(browser.evaluate(
-          "document.getElementById('status').textContent")));
+          "(document.getElementById('status') || {}).textContent")));
       waitUntil("both workers are listed as routable", 20_000, () -> Boolean.TRUE.equals(browser.evaluate(
           "['embedded-1','second-1'].every(id => { var r = document.querySelector('#workers tr[data-worker=\"'"
               + " + id + '\"]'); return r && r.dataset.status === 'routable'; })")));

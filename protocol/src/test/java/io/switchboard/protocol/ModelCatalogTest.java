@@ -154,4 +154,26 @@ class ModelCatalogTest {
     assertThat(GrpcMessages.fromModelControlCall(GrpcMessages.toModelControlCall("w1", operator)).placement())
         .isFalse();
   }
+
+  @Test
+  void theRpcPoolAndTheModelOverItCrossTheWireAndOlderCatalogsHaveNone() {
+    ModelCatalog catalog = new ModelCatalog(List.of(new ModelEntry("big", 40, ModelEntry.LOADED, null, List.of(), 0,
+        true), new ModelEntry("small", 2, ModelEntry.LOADED, null, List.of(), 0)), 2, 0, 16,
+        new RpcPoolRoom(2, 48, 64));
+    JsonObject json = catalog.toJson();
+    assertThat(json.getJsonObject("rpcPool")).isEqualTo(new JsonObject().put("members", 2).put("freeBytes", 48L)
+        .put("totalBytes", 64L));
+    assertThat(json.getJsonArray("models").getJsonObject(0).getBoolean("rpc")).isTrue();
+    assertThat(json.getJsonArray("models").getJsonObject(1).containsKey("rpc")).isFalse();
+    ModelCatalog read = ModelCatalog.fromJson(json);
+    assertThat(read).isEqualTo(catalog);
+    assertThat(read.rpcHolder().name()).isEqualTo("big");
+    assertThat(read.occupiedBytes()).isEqualTo(2);
+    assertThat(read.roomKind()).isEqualTo("rpc pool");
+
+    ModelCatalog older = ModelCatalog.fromJson(new JsonObject().put("total", 0).put("availableBytes", 16L));
+    assertThat(older.rpcPool()).isEqualTo(RpcPoolRoom.NONE);
+    assertThat(older.freeBytes()).isEqualTo(16);
+    assertThat(older.roomKind()).isEqualTo("local");
+  }
 }

@@ -321,7 +321,9 @@ public final class ModelPlacement {
 
   /**
    * The worker to load a model that no worker has loaded: one already loading it (the load is joined), else one
-   * with room for its file without unloading anything, else one with room once its idle models are unloaded, else one
+   * with room for its file without unloading anything (the room the worker reports for its next model: its rpc
+   * pool's free device memory when it runs its models over a pool with members, else its own machine's; see
+   * {@link ModelCatalog#freeBytes()}), else one with room once its idle models are unloaded, else one
    * whose room is unknown (it reports neither a memory budget nor its available memory), else the rest; a worker
    * where the model's last load failed comes after all of those ({@link #load} leaves out those that back off). Among equals, the most free room, then the least
    * loaded, then the worker id.
@@ -358,7 +360,7 @@ public final class ModelPlacement {
     if (free >= entry.sizeBytes()) {
       return 1;
     }
-    return free + catalog.idleLoadedBytes() >= entry.sizeBytes() ? 2 : 4;
+    return catalog.freeBytesAfterIdleUnload() >= entry.sizeBytes() ? 2 : 4;
   }
 
   private static String why(String model, WorkerState worker) {
@@ -367,12 +369,13 @@ public final class ModelPlacement {
     long size = entry == null ? -1 : entry.sizeBytes();
     return switch (tier(model, worker)) {
       case 0 -> "it is loading the model already";
-      case 1 -> "most free room: " + catalog.freeBytes() + " bytes for a " + size + "-byte file";
-      case 2 -> "room once its idle models are unloaded (" + catalog.freeBytes() + " bytes free, "
-          + catalog.idleLoadedBytes() + " idle) for a " + size + "-byte file";
+      case 1 -> "most free room (" + catalog.roomKind() + "): " + catalog.freeBytes() + " bytes for a " + size
+          + "-byte file";
+      case 2 -> "room (" + catalog.roomKind() + ") once its idle models are unloaded (" + catalog.freeBytes()
+          + " bytes free, " + catalog.freeBytesAfterIdleUnload() + " then) for a " + size + "-byte file";
       case 3 -> "its free memory is unknown (no memory budget, no MemAvailable)";
-      case 4 -> "no worker has room for the " + size + "-byte file; it has the most (" + catalog.freeBytes()
-          + " bytes free)";
+      case 4 -> "no worker has room for the " + size + "-byte file; it has the most (" + catalog.roomKind() + ", "
+          + catalog.freeBytes() + " bytes free)";
       default -> "the model's last load failed on every worker that serves it; trying again";
     };
   }

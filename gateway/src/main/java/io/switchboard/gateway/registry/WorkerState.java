@@ -164,6 +164,11 @@ public record WorkerState(WorkerDescriptor descriptor, LoadReport load, long las
     if (catalog.availableBytes() >= 0) {
       json.put("availableBytes", catalog.availableBytes());
     }
+    if (catalog.rpcPool().active()) {
+      ModelEntry holder = catalog.rpcHolder();
+      json.put("rpcPool", catalog.rpcPool().toJson().put("heldBy", holder == null ? null : holder.name()));
+    }
+    json.put("room", catalog.roomKind());
     JsonArray models = new JsonArray();
     catalog.models().forEach(entry -> models.add(entry.toJson()));
     return json.put("models", models);

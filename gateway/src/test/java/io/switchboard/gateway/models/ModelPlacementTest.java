@@ -5,6 +5,7 @@ import io.switchboard.protocol.GenerateError;
 import io.switchboard.protocol.LoadReport;
 import io.switchboard.protocol.ModelCatalog;
 import io.switchboard.protocol.ModelEntry;
+import io.switchboard.protocol.RpcPoolRoom;
 import io.switchboard.protocol.WorkerDescriptor;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -38,6 +39,22 @@ class ModelPlacementTest {
     return new WorkerState(descriptor, report, 10, null);
   }
 
+  /** A model directory worker over an rpc pool of {@code members} rpc-servers with {@code poolFree} device memory. */
+  private static WorkerState pooled(String id, long availableBytes, int members, long poolFree,
+                                    ModelEntry... entries) {
+    ModelCatalog catalog = new ModelCatalog(List.of(entries), entries.length, 0, availableBytes,
+        new RpcPoolRoom(members, poolFree, poolFree * 2));
+    WorkerDescriptor descriptor = new WorkerDescriptor(id, "node-" + id, "", "llamacpp", 4, 4096, new JsonObject(),
+        List.of(), catalog);
+    LoadReport report = new LoadReport(id, "node-" + id, "", 0, 0, 4, 4, false, 0, null,
+        List.of(entries).stream().map(ModelEntry::name).toList(), null, null, null, catalog);
+    return new WorkerState(descriptor, report, 10, null);
+  }
+
+  private static ModelEntry overRpc(String name, long size, int inFlight) {
+    return new ModelEntry(name, size, ModelEntry.LOADED, null, List.of(), inFlight, true);
+  }
+
   private static ModelEntry entry(String name, long size, String state) {
     return new ModelEntry(name, size, state, ModelEntry.FAILED.equals(state) ? "corrupt" : null, List.of(), 0);
   }
@@ -55,6 +72,47 @@ class ModelPlacementTest {
     // Free: 4 GiB, 12 GiB (16 less the 4 GiB model loaded there), 24 GiB (its machine's MemAvailable, no budget).
     assertThat(ModelPlacement.choose("m", List.of(small, large, largest)).workerId()).isEqualTo("w-largest");
     assertThat(ModelPlacement.choose("m", List.of(small, large)).workerId()).isEqualTo("w-large");
+  }
+
+  @Test
+  void aWorkerOverAnRpcPoolOffersThePoolsRoomAndAModelTooLargeForEveryMachineGoesThere() {
+    // 40 GiB does not fit any machine's memory; the pool's two rpc-servers have 48 GiB free between them.
+    WorkerState local = library("w-local", 0, 32 * GIB, entry("big", 40 * GIB, ModelEntry.UNLOADED));
+    WorkerState pool = pooled("w-pool", 8 * GIB, 2, 48 * GIB, entry("big", 40 * GIB, ModelEntry.UNLOADED));
+    assertThat(pool.catalog().freeBytes()).as("the room is where its next model runs: the pool").isEqualTo(48 * GIB);
+    assertThat(ModelPlacement.tier("big", local)).isEqualTo(4);
+    assertThat(ModelPlacement.tier("big", pool)).isEqualTo(1);
+    assertThat(ModelPlacement.choose("big", List.of(local, pool)).workerId()).isEqualTo("w-pool");
+
+    // A small model: the most room wins, local or pool.
+    WorkerState localRoomy = library("w-local", 0, 32 * GIB, entry("small", 2 * GIB, ModelEntry.UNLOADED));
+    WorkerState poolTight = pooled("w-pool", 8 * GIB, 1, 6 * GIB, entry("small", 2 * GIB, ModelEntry.UNLOADED));
+    assertThat(ModelPlacement.choose("small", List.of(poolTight, localRoomy)).workerId()).isEqualTo("w-local");
+    WorkerState poolRoomy = pooled("w-pool", 1 * GIB, 2, 48 * GIB, entry("small", 2 * GIB, ModelEntry.UNLOADED));
+    assertThat(ModelPlacement.choose("small", List.of(localRoomy, poolRoomy)).workerId()).isEqualTo("w-pool");
+
+    // A pool without members: the worker's models run on its machine, whose memory counts.
+    WorkerState emptyPool = pooled("w-empty", 4 * GIB, 0, 0, entry("small", 2 * GIB, ModelEntry.UNLOADED));
+    assertThat(emptyPool.catalog().freeBytes()).isEqualTo(4 * GIB);
+  }
+
+  @Test
+  void aPoolHeldByAModelHasRoomOnlyOnceThatModelIsIdle() {
+    // An rpc-server serves one llama-server: a model over the pool leaves no room for another until it unloads.
+    WorkerState idleHolder = pooled("w-a", 1 * GIB, 2, 48 * GIB, entry("m", 10 * GIB, ModelEntry.UNLOADED),
+        overRpc("other", 20 * GIB, 0));
+    WorkerState busyHolder = pooled("w-b", 1 * GIB, 2, 64 * GIB, entry("m", 10 * GIB, ModelEntry.UNLOADED),
+        overRpc("other", 20 * GIB, 3));
+    WorkerState free = pooled("w-c", 1 * GIB, 1, 12 * GIB, entry("m", 10 * GIB, ModelEntry.UNLOADED));
+    assertThat(idleHolder.catalog().freeBytes()).isZero();
+    assertThat(idleHolder.catalog().freeBytesAfterIdleUnload()).isEqualTo(48 * GIB);
+    assertThat(busyHolder.catalog().freeBytesAfterIdleUnload()).isZero();
+    assertThat(idleHolder.catalog().occupiedBytes()).as("the pool's model holds none of the machine").isZero();
+    assertThat(ModelPlacement.tier("m", idleHolder)).isEqualTo(2);
+    assertThat(ModelPlacement.tier("m", busyHolder)).isEqualTo(4);
+    assertThat(ModelPlacement.tier("m", free)).isEqualTo(1);
+    assertThat(ModelPlacement.choose("m", List.of(idleHolder, busyHolder, free)).workerId()).isEqualTo("w-c");
+    assertThat(ModelPlacement.choose("m", List.of(busyHolder, idleHolder)).workerId()).isEqualTo("w-a");
   }
 
   @Test

@@ -20,7 +20,7 @@ public final class EngineFactory {
       case MockerEngine.KIND -> new MockerEngine(vertx, options.getMocker(), workerId, options.getContextLength(),
           options.getModel());
       case LlamaCppEngine.KIND -> options.getLlamacpp().servesDirectory()
-          ? new LlamaCppLibraryEngine(vertx, options.getLlamacpp(), workerId, options.getSlots())
+          ? new LlamaCppLibraryEngine(vertx, options.getLlamacpp(), workerId, options.getSlots(), trust)
           : new LlamaCppEngine(vertx, options.getLlamacpp(), workerId, options.getSlots(), trust);
       case OpenAiEngine.KIND -> new OpenAiEngine(vertx, options.getOpenai(), workerId, options.getSlots());
       default -> throw new IllegalArgumentException("unknown engine '" + options.getEngine() + "' (allowed: "

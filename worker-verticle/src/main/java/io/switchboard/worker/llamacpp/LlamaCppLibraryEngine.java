@@ -1,6 +1,7 @@
 package io.switchboard.worker.llamacpp;
 
 import io.switchboard.protocol.DeadlineSweep;
+import io.switchboard.protocol.DiscoveryTrust;
 import io.switchboard.protocol.GenerateError;
 import io.switchboard.protocol.GenerateRequest;
 import io.switchboard.protocol.ModelCatalog;
@@ -56,7 +57,13 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
  * marks the model failed with the cause from llama-server's output, and the model is not loaded again for a back-off
  * ({@code loadRetryBackoffMs}, doubling per failed load in a row up to 10 minutes): requests meanwhile get the recorded
  * failure and the retry time at once, and spawn no llama-server. A changed file (size or time) or an operator's load
- * command ends the back-off. The other models are not touched. Used only on the worker's event loop.
+ * command ends the back-off. The other models are not touched. With {@code modelsOverRpcPool} each model loads over
+ * the rpc pool ({@link LibraryRpcPool}, {@link LibraryServerCommand}: {@code --rpc MEMBERS -ngl 999}) while it has
+ * members, one model at a time (an rpc-server serves one llama-server); a load that fails over the pool backs off like
+ * any other, and a model that backs off holds no place on the pool (the next model may take it). When an rpc-server
+ * a loaded model runs on leaves the pool, that model is unloaded, or, with requests in flight, stopped and marked
+ * failed (its llama-server cannot finish them); a load stopped because its rpc-server left does not back off: the next
+ * request loads it over what is left. Used only on the worker's event loop.
  */
 public final class LlamaCppLibraryEngine implements Engine {
 
@@ -96,10 +103,24 @@ public final class LlamaCppLibraryEngine implements Engine {
     SupervisedProcess process;
     BackendEndpoint endpoint;
     int port;
+    /** The rpc pool members it runs over; empty for a local model. */
+    List<String> rpc = List.of();
+    /** Why it was stopped while loading (an rpc-server it loads over left the pool); null otherwise. */
+    String stoppedBecause;
   }
 
+  /** The rpc pool its models load over ({@code modelsOverRpcPool}); null without one. */
+  private final LibraryRpcPool rpcPool;
+
   public LlamaCppLibraryEngine(Vertx vertx, LlamaCppOptions options, String workerId, int slots) {
+    this(vertx, options, workerId, slots, DiscoveryTrust.unclustered());
+  }
+
+  /** @param trust which of the cluster's rpc-server records the pool may use ({@code modelsOverRpcPool}) */
+  public LlamaCppLibraryEngine(Vertx vertx, LlamaCppOptions options, String workerId, int slots,
+                               DiscoveryTrust trust) {
     this.vertx = vertx;
+    this.rpcPool = options.isModelsOverRpcPool() ? new LibraryRpcPool(vertx, options, workerId, trust) : null;
     this.options = options;
     this.workerId = workerId;
     this.slots = Math.max(1, slots);
@@ -127,7 +148,8 @@ public final class LlamaCppLibraryEngine implements Engine {
 
   @Override
   public Future<Void> start() {
-    return rescan().onSuccess(v -> {
+    return rescan().compose(v -> rpcPool == null ? Future.<Void>succeededFuture()
+        : rpcPool.start(this::rpcMembersChanged)).onSuccess(v -> {
       readAvailableMemory();
       idleTimer = vertx.setPeriodic(IDLE_CHECK_MS, id -> {
         unloadIdle();
@@ -190,7 +212,7 @@ public final class LlamaCppLibraryEngine implements Engine {
 
   @Override
   public ModelCatalog catalog() {
-    return library.catalog(availableBytes);
+    return rpcPool == null ? library.catalog(availableBytes) : library.catalog(availableBytes, rpcPool.room());
   }
 
   /** Reads MemAvailable off the event loop; gateways weigh it (with the budget) when they place a model. */
@@ -336,14 +358,15 @@ public final class LlamaCppLibraryEngine implements Engine {
       return Future.failedFuture("worker " + workerId + " is stopping; model '" + model.name + "' was not loaded");
     }
     Server server = new Server();
-    library.loading(model);
+    server.rpc = rpcPool == null ? List.of() : rpcPool.members();
+    library.loading(model, !server.rpc.isEmpty());
     model.server = server;
     loadsStarted++;
     long started = System.currentTimeMillis();
     long deadline = started + options.getStartupTimeoutMs();
     log.info("loading model", kv("workerId", workerId), kv("model", model.name), kv("file", model.path.toString()),
         kv("sizeBytes", model.sizeBytes), kv("modelsLoaded", library.occupying()),
-        kv("modelsMax", options.getModelsMax()));
+        kv("modelsMax", options.getModelsMax()), kv("rpc", server.rpc));
     Future<Void> room = library.largerThanBudget(model)
         ? Future.failedFuture("does not fit: its file is " + mib(model.sizeBytes) + " MiB and the worker's memory "
             + "budget (llamacpp.memoryBudgetMb) is " + options.getMemoryBudgetMb() + " MiB")
@@ -355,9 +378,12 @@ public final class LlamaCppLibraryEngine implements Engine {
             log.info("model loaded", kv("workerId", workerId), kv("model", model.name), kv("port", server.port),
                 kv("pid", server.process.pid()), kv("loadMs", System.currentTimeMillis() - started));
             server.loaded.complete();
+            // A load waiting for the rpc pool waits for this model to go idle; it may be idle already.
+            wakeRoomWaiters();
             return;
           }
-          String cause = done.succeeded() ? "it was unloaded while loading" : done.cause().getMessage();
+          String cause = server.stoppedBecause != null ? server.stoppedBecause
+              : done.succeeded() ? "it was unloaded while loading" : done.cause().getMessage();
           String reason = "model '" + model.name + "' failed to load on worker " + workerId + ": " + cause;
           String retry = "";
           if (model.server == server && model.state() == State.LOADING) {
@@ -375,7 +401,10 @@ public final class LlamaCppLibraryEngine implements Engine {
               kv("loadMs", System.currentTimeMillis() - started), kv("failedLoads", model.failedLoads()),
               kv("retryAtMs", model.retryAtMs()));
           Future<Void> stopped = server.process == null ? Future.succeededFuture() : server.process.stop(vertx);
-          stopped.onComplete(v -> wakeRoomWaiters());
+          stopped.onComplete(v -> {
+            rpcReleased(server);
+            wakeRoomWaiters();
+          });
           server.loaded.fail(reason + retry);
         });
     return server.loaded.future();
@@ -386,7 +415,7 @@ public final class LlamaCppLibraryEngine implements Engine {
     if (library.claimRoom(model)) {
       return Future.succeededFuture();
     }
-    Model victim = library.victim();
+    Model victim = library.victim(model);
     if (victim != null) {
       return unload(victim, "to make room for model '" + model.name + "' (modelsMax " + options.getModelsMax()
               + (library.budgetBytes() > 0 ? ", memoryBudgetMb " + options.getMemoryBudgetMb() : "") + ")")
@@ -434,7 +463,11 @@ public final class LlamaCppLibraryEngine implements Engine {
       server.port = port;
       server.endpoint = new BackendEndpoint(URI.create("http://127.0.0.1:" + port), null, 5000);
       server.endpoint.kindLearned(BackendKind.LLAMACPP);
-      return SupervisedProcess.start(vertx, command(model, port), "llama-server-" + sanitize(model.name));
+      if (!server.rpc.isEmpty()) {
+        rpcPool.inUse(true);
+      }
+      return SupervisedProcess.start(vertx, LibraryServerCommand.of(options, model, port, slots, contextSize(model),
+          server.rpc), "llama-server-" + sanitize(model.name));
     }).compose(process -> {
       server.process = process;
       if (stopping) {
@@ -449,26 +482,7 @@ public final class LlamaCppLibraryEngine implements Engine {
   }
 
   List<String> command(Model model, int port) {
-    ModelSettings settings = model.settings;
-    List<String> command = new ArrayList<>(List.of(options.getServerBin(), "-m", model.path.toString(),
-        "--host", "127.0.0.1", "--port", Integer.toString(port), "-np", Integer.toString(slots),
-        "-c", Integer.toString(contextSize(model) * slots), "--metrics", "--no-webui", "--alias", model.name));
-    if (options.getThreads() > 0) {
-      command.addAll(List.of("-t", Integer.toString(options.getThreads())));
-    }
-    if (settings.getGpuLayers() >= 0) {
-      command.addAll(List.of("-ngl", Integer.toString(settings.getGpuLayers())));
-    }
-    if (settings.getMmproj() != null) {
-      command.addAll(List.of("--mmproj", settings.getMmproj()));
-    }
-    if (settings.getChatTemplate() != null) {
-      command.addAll(List.of("--chat-template", settings.getChatTemplate()));
-    }
-    if (settings.getChatTemplateFile() != null) {
-      command.addAll(List.of("--chat-template-file", settings.getChatTemplateFile()));
-    }
-    return command;
+    return LibraryServerCommand.of(options, model, port, slots, contextSize(model), List.of());
   }
 
   private int contextSize(Model model) {
@@ -506,12 +520,16 @@ public final class LlamaCppLibraryEngine implements Engine {
       return;
     }
     vertx.executeBlocking(() -> LlamaServerOutput.cause(server.process.tail(60)), false).onComplete(cause -> {
-      String why = "its llama-server exited with status " + status + ": "
-          + (cause.succeeded() ? cause.result() : "(its output could not be read)");
+      String why = "its llama-server" + (server.rpc.isEmpty() ? "" : " (over the rpc-servers "
+          + String.join(", ", server.rpc) + "; one may have gone: the pool checks them before the next load)")
+          + " exited with status " + status + ": " + (cause.succeeded() ? cause.result()
+          : "(its output could not be read)");
       if (model.server == server && model.state() == State.LOADED) {
         library.failed(model, "model '" + model.name + "' stopped on worker " + workerId + ": " + why);
         log.warn("model's llama-server exited unexpectedly", kv("workerId", workerId), kv("model", model.name),
-            kv("status", status), kv("reason", why), kv("inFlight", model.inFlight()));
+            kv("status", status), kv("reason", why), kv("inFlight", model.inFlight()), kv("rpc", server.rpc));
+        // Over the pool it aborts when an rpc-server vanishes under it: the members are checked before the next load.
+        rpcReleased(server);
         wakeRoomWaiters();
       }
     });
@@ -525,12 +543,72 @@ public final class LlamaCppLibraryEngine implements Engine {
     Future<Void> stopped = server.process == null ? Future.succeededFuture() : server.process.stop(vertx);
     stopped.onComplete(done -> {
       library.unloaded(model);
+      if (!server.rpc.isEmpty() && library.rpcHolder() == null) {
+        rpcPool.inUse(false);
+      }
       log.info("model unloaded", kv("workerId", workerId), kv("model", model.name), kv("reason", why),
           kv("stopMs", System.currentTimeMillis() - started));
       server.unloaded.complete();
       wakeRoomWaiters();
     });
     return server.unloaded.future();
+  }
+
+  /**
+   * The rpc pool's members after a change held for {@code restartDebounceMs}. A model loaded over an rpc-server that
+   * left (its agent withdrew it, or it failed a check) cannot run any more: idle, it is unloaded; with requests in
+   * flight, its llama-server is stopped and the model marked failed naming the rpc-server (the requests end with that
+   * error); loading, its llama-server is stopped and the load fails with it. The next request loads it over the
+   * members left (or locally when none is). A member that joined is used by the next load; loaded models keep running.
+   */
+  private void rpcMembersChanged(List<String> members) {
+    Model holder = library.rpcHolder();
+    if (stopping || holder == null || !(holder.server instanceof Server server)) {
+      return;
+    }
+    List<String> gone = server.rpc.stream().filter(endpoint -> !members.contains(endpoint)).toList();
+    if (gone.isEmpty()) {
+      return;
+    }
+    String why = "the rpc-server" + (gone.size() > 1 ? "s " : " ") + String.join(", ", gone) + " it ran on left "
+        + "the rpc pool (now " + (members.isEmpty() ? "empty" : String.join(", ", members)) + ")";
+    log.warn("rpc-server under a loaded model left the pool", kv("workerId", workerId), kv("model", holder.name),
+        kv("state", holder.state().wire), kv("inFlight", holder.inFlight()), kv("gone", gone), kv("rpc", members));
+    switch (holder.state()) {
+      case LOADED -> {
+        if (holder.inFlight() == 0) {
+          unload(holder, why).onComplete(v -> revalidateRpcPool());
+        } else {
+          library.failed(holder, "model '" + holder.name + "' stopped on worker " + workerId + ": " + why);
+          server.process.stop(vertx).onComplete(v -> {
+            rpcReleased(server);
+            wakeRoomWaiters();
+          });
+        }
+      }
+      case LOADING -> {
+        server.stoppedBecause = why;
+        if (server.process != null) {
+          server.process.stop(vertx);
+        }
+      }
+      default -> {
+        // Unloading: it is going already.
+      }
+    }
+  }
+
+  /** A llama-server that ran over the pool stopped or failed: re-check the members once none holds them. */
+  private void rpcReleased(Server server) {
+    if (!server.rpc.isEmpty()) {
+      revalidateRpcPool();
+    }
+  }
+
+  private void revalidateRpcPool() {
+    if (rpcPool != null && !stopping && library.rpcHolder() == null) {
+      rpcPool.revalidate();
+    }
   }
 
   private void unloadIdle() {
@@ -566,20 +644,30 @@ public final class LlamaCppLibraryEngine implements Engine {
       JsonObject entry = model.entry().toJson();
       if (model.server instanceof Server server && server.process != null) {
         entry.put("port", server.port).put("pid", server.process.pid());
+        if (!server.rpc.isEmpty()) {
+          entry.put("rpcEndpoints", new JsonArray(server.rpc));
+        }
       }
       models.add(entry);
     }
-    return new JsonObject().put("modelsDir", dir.toString()).put("modelsMax", options.getModelsMax())
+    JsonObject status = new JsonObject().put("modelsDir", dir.toString()).put("modelsMax", options.getModelsMax())
         .put("idleUnloadMs", options.getIdleUnloadMs()).put("modelsLoaded", library.occupying())
         .put("memoryBudgetMb", options.getMemoryBudgetMb())
         .put("loadRetryBackoffMs", options.getLoadRetryBackoffMs()).put("occupiedBytes", library.occupiedBytes())
         .put("availableBytes", availableBytes)
         .put("models", models);
+    if (rpcPool != null) {
+      rpcPool.addTo(status);
+    }
+    return status;
   }
 
   @Override
   public Future<Void> stop() {
     stopping = true;
+    if (rpcPool != null) {
+      rpcPool.stop();
+    }
     vertx.cancelTimer(idleTimer);
     vertx.cancelTimer(rescanTimer);
     deadlines.stop();

@@ -51,6 +51,11 @@ public class LlamaCppOptions {
   public static final long DEFAULT_LOAD_RETRY_BACKOFF_MS = 30_000;
   /** One day: a back-off past it is a typo (seconds given for ms, say). */
   static final long MAX_LOAD_RETRY_BACKOFF_MS = 86_400_000;
+  /**
+   * Whether a model directory's models load over the rpc pool ({@code rpcPool}): off by default, so a model directory
+   * worker runs its models on its own machine unless told otherwise. A {@code --model} worker always uses its pool.
+   */
+  public static final boolean DEFAULT_MODELS_OVER_RPC_POOL = false;
   static final int MAX_LISTED_MODELS_LIMIT = 10_000;
   /** 1 PiB: a budget past it is a typo (bytes given for MiB). */
   static final long MAX_MEMORY_BUDGET_MB = 1L << 30;
@@ -71,6 +76,7 @@ public class LlamaCppOptions {
   private int maxListedModels = DEFAULT_MAX_LISTED_MODELS;
   private long memoryBudgetMb = DEFAULT_MEMORY_BUDGET_MB;
   private long loadRetryBackoffMs = DEFAULT_LOAD_RETRY_BACKOFF_MS;
+  private boolean modelsOverRpcPool = DEFAULT_MODELS_OVER_RPC_POOL;
   private List<ModelSettings> models = List.of();
   /** Why the per-model settings could not be read, relative to the llamacpp section; null when they could. */
   private String modelsError;
@@ -96,6 +102,7 @@ public class LlamaCppOptions {
     maxListedModels = json.getInteger("maxListedModels", DEFAULT_MAX_LISTED_MODELS);
     memoryBudgetMb = json.getLong("memoryBudgetMb", DEFAULT_MEMORY_BUDGET_MB);
     loadRetryBackoffMs = json.getLong("loadRetryBackoffMs", DEFAULT_LOAD_RETRY_BACKOFF_MS);
+    modelsOverRpcPool = json.getBoolean("modelsOverRpcPool", DEFAULT_MODELS_OVER_RPC_POOL);
     JsonArray perModel = json.getJsonArray("models");
     List<ModelSettings> settings = new ArrayList<>();
     for (int i = 0; perModel != null && i < perModel.size() && modelsError == null; i++) {
@@ -124,6 +131,7 @@ public class LlamaCppOptions {
         .put("modelsDir", modelsDir).put("modelsMax", modelsMax).put("idleUnloadMs", idleUnloadMs)
         .put("maxListedModels", maxListedModels).put("memoryBudgetMb", memoryBudgetMb)
         .put("loadRetryBackoffMs", loadRetryBackoffMs)
+        .put("modelsOverRpcPool", modelsOverRpcPool)
         .put("models", new JsonArray(new ArrayList<>(models.stream().map(ModelSettings::toJson).toList())));
   }
 
@@ -159,6 +167,11 @@ public class LlamaCppOptions {
     if (servesDirectory()) {
       validateDirectory(path);
       return;
+    }
+    if (modelsOverRpcPool) {
+      throw new IllegalArgumentException(path + ".modelsOverRpcPool applies to a model directory (" + path
+          + ".modelsDir, --models-dir); a worker with modelPath (--model) always runs its model over the rpc pool "
+          + "and one with url runs none: remove modelsOverRpcPool");
     }
     if (!models.isEmpty()) {
       throw new IllegalArgumentException(path + ".models (per-model settings) needs " + path + ".modelsDir "
@@ -222,6 +235,13 @@ public class LlamaCppOptions {
     }
     if (contextSize < 16 || threads < 0) {
       throw new IllegalArgumentException(path + ".contextSize must be >= 16 and threads >= 0");
+    }
+    if (modelsOverRpcPool) {
+      if (restartDebounceMs < 0) {
+        throw new IllegalArgumentException(path + ".restartDebounceMs must be >= 0 (how long an rpc-server must stay "
+            + "gone before the models loaded over it are stopped), got " + restartDebounceMs);
+      }
+      rpcPool.validate(path + ".rpcPool");
     }
     Set<String> names = new HashSet<>();
     for (int i = 0; i < models.size(); i++) {
@@ -299,6 +319,16 @@ public class LlamaCppOptions {
 
   public List<ModelSettings> getModels() {
     return models;
+  }
+
+  /** True when a model directory's models load over the rpc pool. */
+  public boolean isModelsOverRpcPool() {
+    return modelsOverRpcPool;
+  }
+
+  public LlamaCppOptions setModelsOverRpcPool(boolean modelsOverRpcPool) {
+    this.modelsOverRpcPool = modelsOverRpcPool;
+    return this;
   }
 
   public LlamaCppOptions setModels(List<ModelSettings> models) {

@@ -2,6 +2,7 @@ package io.switchboard.worker.llamacpp;
 
 import io.switchboard.protocol.ModelCatalog;
 import io.switchboard.protocol.ModelEntry;
+import io.switchboard.protocol.RpcPoolRoom;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -71,6 +72,11 @@ final class ModelLibrary {
     private long retryAtMs;
     /** The engine's handle on the model's llama-server while it is loading, loaded or unloading. */
     Object server;
+    /**
+     * Whether this load runs over the worker's rpc pool (set by {@link #loading(Model, boolean)}): such a model holds
+     * the pool, not the machine's memory budget, and only one model holds the pool at a time.
+     */
+    private boolean overRpc;
 
     Model(ModelFile file, ModelSettings settings) {
       this.name = file.name();
@@ -113,9 +119,13 @@ final class ModelLibrary {
       return state == State.LOADED || state == State.UNLOADING || state == State.LOADING && holdsRoom;
     }
 
+    boolean overRpc() {
+      return overRpc;
+    }
+
     ModelEntry entry() {
       return new ModelEntry(name, sizeBytes, state.wire, state == State.FAILED ? reason : null,
-          settings.getAliases(), inFlight, retryAtMs());
+          settings.getAliases(), inFlight, overRpc && occupiesRoom(), retryAtMs());
     }
   }
 
@@ -228,9 +238,22 @@ final class ModelLibrary {
     return (int) models.values().stream().filter(Model::occupiesRoom).count();
   }
 
-  /** The file sizes of the models that occupy room (see {@link #occupying}). */
+  /** The file sizes of the models that occupy room on this machine (see {@link #occupying}; not those over the pool). */
   long occupiedBytes() {
-    return models.values().stream().filter(Model::occupiesRoom).mapToLong(m -> m.sizeBytes).sum();
+    return models.values().stream().filter(m -> m.occupiesRoom() && !m.overRpc).mapToLong(m -> m.sizeBytes).sum();
+  }
+
+  /**
+   * The model that holds the rpc pool (loading with its place claimed, loaded or unloading over it); null when none.
+   * An rpc-server serves one client at a time, so one model at a time runs over the pool.
+   */
+  Model rpcHolder() {
+    for (Model model : models.values()) {
+      if (model.overRpc && model.occupiesRoom()) {
+        return model;
+      }
+    }
+    return null;
   }
 
   long budgetBytes() {
@@ -243,8 +266,8 @@ final class ModelLibrary {
    */
   boolean claimRoom(Model model) {
     require(model, "claim room for", State.LOADING);
-    if (!model.holdsRoom && occupying() < modelsMax
-        && (budgetBytes == 0 || occupiedBytes() + model.sizeBytes <= budgetBytes)) {
+    if (!model.holdsRoom && occupying() < modelsMax && (model.overRpc ? rpcHolder() == null
+        : budgetBytes == 0 || occupiedBytes() + model.sizeBytes <= budgetBytes)) {
       model.holdsRoom = true;
     }
     return model.holdsRoom;
@@ -252,7 +275,22 @@ final class ModelLibrary {
 
   /** True when the model alone is larger than the memory budget: it never fits, whatever is unloaded. */
   boolean largerThanBudget(Model model) {
-    return budgetBytes > 0 && model.sizeBytes > budgetBytes;
+    return budgetBytes > 0 && model.sizeBytes > budgetBytes && !model.overRpc;
+  }
+
+  /**
+   * The model to unload to make room for {@code loading}: over the rpc pool, the model holding the pool when it has
+   * no request in flight, else (a busy holder) none, or without a holder the least recently used idle model
+   * (modelsMax); on this machine, {@link #victim()}.
+   */
+  Model victim(Model loading) {
+    if (loading.overRpc) {
+      Model holder = rpcHolder();
+      if (holder != null && holder != loading) {
+        return holder.state == State.LOADED && holder.inFlight == 0 ? holder : null;
+      }
+    }
+    return victim();
   }
 
   /**
@@ -301,11 +339,17 @@ final class ModelLibrary {
   }
 
   void loading(Model model) {
+    loading(model, false);
+  }
+
+  /** @param overRpc whether the load runs over the worker's rpc pool */
+  void loading(Model model, boolean overRpc) {
     require(model, "start loading", State.UNLOADED, State.FAILED);
     model.state = State.LOADING;
     model.reason = null;
     model.retryAtMs = 0;
     model.holdsRoom = false;
+    model.overRpc = overRpc;
   }
 
   void loaded(Model model, long nowMs) {
@@ -378,8 +422,13 @@ final class ModelLibrary {
 
   /** {@link #catalog()}, with the budget and the machine's available memory ({@code -1} when unknown). */
   ModelCatalog catalog(long availableBytes) {
+    return catalog(availableBytes, RpcPoolRoom.NONE);
+  }
+
+  /** {@link #catalog(long)}, with the rpc pool the worker runs its models over. */
+  ModelCatalog catalog(long availableBytes, RpcPoolRoom rpcPool) {
     return new ModelCatalog(models.values().stream().map(Model::entry).toList(), Math.max(total, models.size()),
-        budgetBytes, availableBytes);
+        budgetBytes, availableBytes, rpcPool);
   }
 
   private static void require(Model model, String action, State... allowed) {

@@ -3,6 +3,7 @@ package io.switchboard.worker.rpc;
 import io.switchboard.protocol.DiscoveryTrust;
 import io.switchboard.protocol.RefusedRecords;
 import io.switchboard.protocol.RpcBackendRecord;
+import io.switchboard.protocol.RpcPoolRoom;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -166,6 +167,26 @@ public final class RpcPool {
   /** The members now, sorted by endpoint: the order llama-server's --rpc gets them in. */
   public List<String> members() {
     return candidates.values().stream().filter(c -> c.member).map(Candidate::endpoint).toList();
+  }
+
+  /**
+   * The members now and their devices' memory, summed, as the handshake read it when each joined (a member is not
+   * probed again while in use, so this is the room it had before the owner's llama-servers took it).
+   */
+  public RpcPoolRoom room() {
+    int members = 0;
+    long free = 0;
+    long total = 0;
+    for (Candidate c : candidates.values()) {
+      if (c.member) {
+        members++;
+        for (RpcProbeResult.DeviceMemory device : c.devices) {
+          free += device.freeBytes();
+          total += device.totalBytes();
+        }
+      }
+    }
+    return new RpcPoolRoom(members, free, total);
   }
 
   /** Cluster records refused as candidates lately, and why: for {@code /admin/cluster}. */

@@ -339,4 +339,38 @@ class ModelLibraryTest {
     assertThat(MemInfo.parseAvailable(List.of("MemTotal: 1 kB"))).isEqualTo(-1);
     assertThat(MemInfo.parseAvailable(List.of("MemAvailable: lots"))).isEqualTo(-1);
   }
+
+  @Test
+  void oneModelAtATimeHoldsTheRpcPoolAndItHoldsNoneOfTheMachinesBudget() {
+    // Files of 1000 (a), 2000 (bb), 3000 (ccc) bytes; a budget of 2500 bytes of this machine's memory.
+    ModelLibrary library = new ModelLibrary(3, 2500, List.of());
+    library.update(List.of(file("a"), file("bb"), file("ccc")), 3);
+    Model a = library.find("a");
+    Model bb = library.find("bb");
+    Model ccc = library.find("ccc");
+
+    library.loading(ccc, true);
+    assertThat(library.largerThanBudget(ccc)).as("over the pool the local budget does not bound it").isFalse();
+    assertThat(library.claimRoom(ccc)).isTrue();
+    library.loaded(ccc, 10);
+    assertThat(library.rpcHolder()).isSameAs(ccc);
+    assertThat(library.occupiedBytes()).isZero();
+    assertThat(ccc.entry().overRpc()).isTrue();
+
+    // Another model over the pool finds it held: the idle holder is the one to unload, not a local model.
+    load(library, a, 5);
+    assertThat(a.entry().overRpc()).isFalse();
+    library.loading(bb, true);
+    assertThat(library.claimRoom(bb)).isFalse();
+    assertThat(library.victim(bb)).isSameAs(ccc);
+    library.acquire(ccc, 20);
+    assertThat(library.victim(bb)).as("a busy holder is never unloaded: the load waits").isNull();
+    library.release(ccc, 30);
+    library.unloading(ccc);
+    library.unloaded(ccc);
+    assertThat(ccc.entry().overRpc()).isFalse();
+    assertThat(library.claimRoom(bb)).isTrue();
+    assertThat(library.rpcHolder()).isSameAs(bb);
+    assertThat(library.occupiedBytes()).as("only the local model counts against the budget").isEqualTo(1000);
+  }
 }

@@ -80,6 +80,10 @@ class ModelsDirOptionsTest {
         "workers[0].llamacpp.modelsDir is not a directory");
     refused(new JsonObject().put("serverBin", (String) null), "modelsDir needs serverBin");
     refused(new JsonObject().put("modelPath", "/m.gguf"), "sets modelsDir (--models-dir) and also modelPath");
+    refused(new JsonObject().put("modelsOverRpcPool", true).put("rpcPool", new JsonObject()
+        .put("checkIntervalMs", 5)), "workers[0].llamacpp.rpcPool.checkIntervalMs must be between 100 and 2000");
+    refused(new JsonObject().put("modelsOverRpcPool", true).put("restartDebounceMs", -1),
+        "workers[0].llamacpp.restartDebounceMs must be >= 0");
     refused(new JsonObject().put("models", new JsonArray().add("qwen")),
         "workers[0].llamacpp.models[0] must be a mapping");
     refused(new JsonObject().put("models", new JsonArray().add(new JsonObject().put("name", "a").put("ctx", 1))),
@@ -117,5 +121,19 @@ class ModelsDirOptionsTest {
 
     assertThatThrownBy(() -> options.validate("workers[0]")).hasMessageContaining(
         "workers[0].llamacpp.models (per-model settings) needs workers[0].llamacpp.modelsDir");
+  }
+
+  @Test
+  void modelsOverRpcPoolIsOffByDefaultAndOnlyForAModelDirectory() {
+    assertThat(worker(new JsonObject()).getLlamacpp().isModelsOverRpcPool()).isFalse();
+    WorkerOptions on = worker(new JsonObject().put("modelsOverRpcPool", true));
+    assertThatCode(() -> on.validate("workers[0]")).doesNotThrowAnyException();
+    assertThat(new LlamaCppOptions(on.getLlamacpp().toJson()).isModelsOverRpcPool()).isTrue();
+    WorkerOptions single = new WorkerOptions(new JsonObject().put("engine", "llamacpp").put("llamacpp",
+        new JsonObject().put("serverBin", "/bin/llama-server").put("modelPath", "/m.gguf")
+            .put("modelsOverRpcPool", true)));
+    assertThatThrownBy(() -> single.validate("workers[0]")).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("workers[0].llamacpp.modelsOverRpcPool applies to a model directory")
+        .hasMessageContaining("remove modelsOverRpcPool");
   }
 }
