@@ -5,6 +5,7 @@ import io.switchboard.protocol.grpc.Chunk;
 import io.switchboard.protocol.grpc.Failure;
 import io.switchboard.protocol.grpc.GenerateCall;
 import io.switchboard.protocol.grpc.GenerateEvent;
+import io.switchboard.protocol.grpc.LibraryRpcPool;
 import io.switchboard.protocol.grpc.ModelControlCall;
 import io.switchboard.protocol.grpc.ModelInfo;
 import io.switchboard.protocol.grpc.WorkerHealth;
@@ -182,13 +183,13 @@ public final class GrpcMessages {
     if (entry.retryAtMs() > 0) {
       info.setRetryAtEpochMs(entry.retryAtMs());
     }
-    return info.build();
+    return info.setOverRpc(entry.overRpc()).build();
   }
 
   public static ModelEntry fromModelInfo(ModelInfo info) {
     return new ModelEntry(info.getName(), info.getSizeBytes(), info.getState().isEmpty() ? ModelEntry.UNLOADED
         : info.getState(), emptyToNull(info.getReason()), info.getAliasesList(), info.getInFlight(),
-        info.getRetryAtEpochMs());
+        info.getOverRpc(), info.getRetryAtEpochMs());
   }
 
   public static ModelControlCall toModelControlCall(String workerId, ModelCommand command) {
@@ -202,21 +203,32 @@ public final class GrpcMessages {
         .put("model", emptyToNull(call.getModel())).put("placement", call.getPlacement()));
   }
 
-  /** The worker's catalog as the Health reply's library fields, with its memory (budget, available). */
+  /** The worker's catalog as the Health reply's library fields, with its memory (budget, available, rpc pool). */
   public static WorkerHealth.Builder withCatalog(WorkerHealth.Builder health, ModelCatalog catalog) {
     catalog.models().forEach(entry -> health.addLibrary(toModelInfo(entry)));
     health.setLibraryBudgetBytes(catalog.budgetBytes());
     if (catalog.availableBytes() >= 0) {
       health.setLibraryAvailableBytes(catalog.availableBytes());
     }
+    if (!RpcPoolRoom.NONE.equals(catalog.rpcPool())) {
+      RpcPoolRoom pool = catalog.rpcPool();
+      health.setLibraryRpcPool(LibraryRpcPool.newBuilder().setMembers(pool.members())
+          .setFreeBytes(pool.freeBytes()).setTotalBytes(pool.totalBytes()));
+    }
     return health.setLibraryTotal(catalog.total());
   }
 
-  /** The catalog of a Health reply; its available memory is unknown (-1) when the reply carries none. */
+  /**
+   * The catalog of a Health reply; its available memory is unknown (-1) when the reply carries none, and it has no
+   * rpc pool ({@link RpcPoolRoom#NONE}) when the reply carries none.
+   */
   public static ModelCatalog catalogOf(WorkerHealth health) {
+    LibraryRpcPool pool = health.getLibraryRpcPool();
     return new ModelCatalog(health.getLibraryList().stream().map(GrpcMessages::fromModelInfo).toList(),
         health.getLibraryTotal(), health.getLibraryBudgetBytes(),
-        health.hasLibraryAvailableBytes() ? health.getLibraryAvailableBytes() : -1);
+        health.hasLibraryAvailableBytes() ? health.getLibraryAvailableBytes() : -1,
+        health.hasLibraryRpcPool() ? new RpcPoolRoom(pool.getMembers(), pool.getFreeBytes(), pool.getTotalBytes())
+            : RpcPoolRoom.NONE);
   }
 
   private static String emptyToNull(String value) {

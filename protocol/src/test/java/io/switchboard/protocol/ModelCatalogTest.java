@@ -170,6 +170,16 @@ class ModelCatalogTest {
     assertThat(read.rpcHolder().name()).isEqualTo("big");
     assertThat(read.occupiedBytes()).isEqualTo(2);
     assertThat(read.roomKind()).isEqualTo("rpc pool");
+    // The gRPC Health reply carries them too, and an entry keeps both its rpc flag and its retry time on both planes.
+    WorkerHealth health = GrpcMessages.withCatalog(WorkerHealth.newBuilder(), catalog).build();
+    assertThat(health.getLibraryRpcPool().getMembers()).isEqualTo(2);
+    assertThat(health.getLibrary(0).getOverRpc()).isTrue();
+    assertThat(GrpcMessages.catalogOf(health)).isEqualTo(catalog);
+    ModelEntry both = new ModelEntry("big", 40, ModelEntry.LOADING, null, List.of(), 1, true, 1_700_000_060_000L);
+    assertThat(ModelEntry.fromJson(both.toJson())).isEqualTo(both);
+    assertThat(GrpcMessages.fromModelInfo(GrpcMessages.toModelInfo(both))).isEqualTo(both);
+    assertThat(GrpcMessages.withCatalog(WorkerHealth.newBuilder(), CATALOG).build().hasLibraryRpcPool()).isFalse();
+    assertThat(GrpcMessages.catalogOf(WorkerHealth.newBuilder().build()).rpcPool()).isEqualTo(RpcPoolRoom.NONE);
 
     ModelCatalog older = ModelCatalog.fromJson(new JsonObject().put("total", 0).put("availableBytes", 16L));
     assertThat(older.rpcPool()).isEqualTo(RpcPoolRoom.NONE);
