@@ -388,9 +388,10 @@ public final class LlamaCppLibraryEngine implements Engine {
           String retry = "";
           if (model.server == server && model.state() == State.LOADING) {
             // A launched llama-server that failed (or a file larger than the budget) fails the same way again: back
-            // off. A load that found no room, or a stopping worker, started nothing and may succeed at once.
-            if (server.process != null || library.largerThanBudget(model)) {
-              library.loadFailed(model, reason, System.currentTimeMillis());
+            // off. A load that found no room, or a stopping worker, started nothing and may succeed at once; so may
+            // one over rpc-servers of which one has left the pool since (the next load runs over those left).
+            if ((server.process != null || library.largerThanBudget(model)) && samePlace(server)) {
+              library.loadFailed(model, reason, System.currentTimeMillis(), server.rpc);
               retry = retryText(model);
             } else {
               library.failed(model, reason);
@@ -560,8 +561,17 @@ public final class LlamaCppLibraryEngine implements Engine {
    * flight, its llama-server is stopped and the model marked failed naming the rpc-server (the requests end with that
    * error); loading, its llama-server is stopped and the load fails with it. The next request loads it over the
    * members left (or locally when none is). A member that joined is used by the next load; loaded models keep running.
+   * A model that backs off after a failed load that ran elsewhere (over other members, or locally) is tried again at
+   * once: its back-off was about the place, which changed ({@link ModelLibrary#placeChanged}).
    */
   private void rpcMembersChanged(List<String> members) {
+    if (!stopping) {
+      List<String> retried = library.placeChanged(members);
+      if (!retried.isEmpty()) {
+        log.info("rpc pool changed: models whose failed load ran elsewhere are tried again at once",
+            kv("workerId", workerId), kv("models", retried), kv("rpc", members));
+      }
+    }
     Model holder = library.rpcHolder();
     if (stopping || holder == null || !(holder.server instanceof Server server)) {
       return;
@@ -596,6 +606,11 @@ public final class LlamaCppLibraryEngine implements Engine {
         // Unloading: it is going already.
       }
     }
+  }
+
+  /** True when the next load would run where this one ran: over the same rpc-servers, or on this machine. */
+  private boolean samePlace(Server server) {
+    return rpcPool == null || server.rpc.equals(rpcPool.members());
   }
 
   /** A llama-server that ran over the pool stopped or failed: re-check the members once none holds them. */

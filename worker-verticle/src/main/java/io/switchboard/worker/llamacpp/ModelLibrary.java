@@ -70,6 +70,11 @@ final class ModelLibrary {
     private int failedLoads;
     /** After a failed load: no load starts before this time (ms since the epoch) unless the back-off is ended. */
     private long retryAtMs;
+    /**
+     * Where the last failed load ran: the rpc-servers it ran over, empty for this machine. Its back-off holds only
+     * while the next load would run there too ({@link #placeChanged}).
+     */
+    private List<String> failedOver = List.of();
     /** The engine's handle on the model's llama-server while it is loading, loaded or unloading. */
     Object server;
     /**
@@ -365,10 +370,35 @@ final class ModelLibrary {
    * doubled for each failed load in a row, at most {@link #MAX_RETRY_BACKOFF_MS} or the base if longer).
    */
   void loadFailed(Model model, String reason, long nowMs) {
+    loadFailed(model, reason, nowMs, List.of());
+  }
+
+  /** {@link #loadFailed(Model, String, long)} of a load that ran over these rpc-servers (empty: this machine). */
+  void loadFailed(Model model, String reason, long nowMs, List<String> ranOver) {
     require(model, "fail loading", State.LOADING);
     failed(model, reason);
     model.failedLoads++;
     model.retryAtMs = retryBackoffMs == 0 ? 0 : nowMs + backoffMs(model.failedLoads);
+    model.failedOver = List.copyOf(ranOver);
+  }
+
+  /**
+   * The worker's rpc pool now has these members (empty: its next load runs on this machine): a model whose failed
+   * load ran elsewhere (over other rpc-servers, or locally) may be tried at once where the next load runs, as with a
+   * changed file. Its count of failed loads stays, so a pool that keeps changing under a model that keeps failing
+   * still backs off longer each time.
+   *
+   * @return the names of the models whose back-off ended, for the log
+   */
+  List<String> placeChanged(List<String> members) {
+    List<String> ended = new ArrayList<>();
+    for (Model model : models.values()) {
+      if (model.state == State.FAILED && model.retryAtMs > 0 && !model.failedOver.equals(members)) {
+        model.retryAtMs = 0;
+        ended.add(model.name);
+      }
+    }
+    return ended;
   }
 
   /** The back-off after {@code failedLoads} failed loads in a row. */

@@ -373,4 +373,40 @@ class ModelLibraryTest {
     assertThat(library.rpcHolder()).isSameAs(bb);
     assertThat(library.occupiedBytes()).as("only the local model counts against the budget").isEqualTo(1000);
   }
+
+  @Test
+  void aBackoffHoldsWhereTheFailedLoadRanAndEndsWhenThePoolChangesButAModelThatBacksOffHoldsNoPool() {
+    ModelLibrary library = new ModelLibrary(3, 0, 30_000, List.of());
+    library.update(List.of(file("a"), file("bb"), file("ccc")), 3);
+    Model a = library.find("a");
+    Model bb = library.find("bb");
+    Model ccc = library.find("ccc");
+
+    // bb fails over the pool of two: it backs off, and it holds the pool no more (the next model takes it).
+    library.loading(bb, true);
+    assertThat(library.claimRoom(bb)).isTrue();
+    library.loadFailed(bb, "model 'bb' failed to load on worker w: llama-server exited", 1_000,
+        List.of("10.0.0.6:50052", "10.0.0.7:50052"));
+    assertThat(library.backingOff(bb, 1_000)).isTrue();
+    assertThat(bb.entry().overRpc()).isFalse();
+    assertThat(bb.entry().retryAtMs()).isEqualTo(31_000);
+    assertThat(library.rpcHolder()).isNull();
+    library.loading(ccc, true);
+    assertThat(library.claimRoom(ccc)).as("a model that backs off does not keep the next one off the pool").isTrue();
+    // a fails on this machine (the pool had no members then).
+    library.loading(a);
+    library.loadFailed(a, "bad", 1_000);
+
+    // The pool has the same two members: bb still backs off, but a's next load runs over the pool, not on this
+    // machine where it failed: a is tried at once. Then one member leaves: bb is tried over the one left.
+    assertThat(library.placeChanged(List.of("10.0.0.6:50052", "10.0.0.7:50052"))).containsExactly("a");
+    assertThat(library.backingOff(a, 1_000)).isFalse();
+    assertThat(library.backingOff(bb, 1_000)).isTrue();
+    assertThat(library.placeChanged(List.of("10.0.0.7:50052"))).containsExactly("bb");
+    assertThat(library.backingOff(bb, 1_000)).isFalse();
+    assertThat(bb.entry().retryAtMs()).isZero();
+    assertThat(bb.failedLoads()).as("the count stays: a place that keeps changing still backs off longer")
+        .isEqualTo(1);
+    assertThat(bb.entry().state()).isEqualTo(ModelEntry.FAILED);
+  }
 }
