@@ -186,7 +186,8 @@ public class GatewayVerticle extends VerticleBase {
         new InFlightRequests(), spans, rateLimiter,
         exchangeListeners(options, metrics, rateLimiter, cluster.localNodeId()), deadlines,
         cluster.localNodeId(), plane.replyAddress(),
-        new ModelPlacement(ModelPlacement.eventBus(vertx, LOAD_COMMAND_TIMEOUT_MS), System::currentTimeMillis));
+        new ModelPlacement(ModelPlacement.overPlane(vertx, plane, LOAD_COMMAND_TIMEOUT_MS),
+            System::currentTimeMillis));
     ClusterGauges gauges = new ClusterGauges(meterRegistry);
     gaugeTimer = vertx.setPeriodic(1000, id -> {
       Set<String> served = registry.models();

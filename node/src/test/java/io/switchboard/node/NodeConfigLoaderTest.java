@@ -278,6 +278,7 @@ class NodeConfigLoaderTest {
         null, models), Map.of("SWITCHBOARD_WORKERS_0_LLAMACPP_IDLE_UNLOAD_MS", "60000",
         "SWITCHBOARD_WORKERS_0_LLAMACPP_MODELS_0_CONTEXT_SIZE", "16384",
         "SWITCHBOARD_WORKERS_0_LLAMACPP_MEMORY_BUDGET_MB", "24576",
+        "SWITCHBOARD_WORKERS_0_LLAMACPP_LOAD_RETRY_BACKOFF_MS", "5000",
         "SWITCHBOARD_WORKERS_0_LLAMACPP_MODELS_OVER_RPC_POOL", "true"));
 
     WorkerOptions worker = options.getWorkers().get(0);
@@ -287,13 +288,15 @@ class NodeConfigLoaderTest {
     assertThat(worker.getLlamacpp().getModelsMax()).isEqualTo(3);
     assertThat(worker.getLlamacpp().getIdleUnloadMs()).isEqualTo(60_000);
     assertThat(worker.getLlamacpp().getMemoryBudgetMb()).isEqualTo(24_576);
+    assertThat(worker.getLlamacpp().getLoadRetryBackoffMs()).isEqualTo(5000);
     assertThat(worker.getLlamacpp().isModelsOverRpcPool()).isTrue();
     assertThat(worker.getLlamacpp().getModels().get(0).getContextSize()).isEqualTo(16384);
     assertThat(worker.getLlamacpp().getModels().get(0).getAliases()).containsExactly("chat");
     assertThat(NodeConfigLoader.environmentNames(new NodeOptions().toJson()))
         .containsKeys("SWITCHBOARD_WORKERS_0_LLAMACPP_MODELS_DIR", "SWITCHBOARD_WORKERS_0_LLAMACPP_MODELS_MAX",
             "SWITCHBOARD_WORKERS_0_LLAMACPP_IDLE_UNLOAD_MS", "SWITCHBOARD_WORKERS_0_LLAMACPP_MAX_LISTED_MODELS",
-            "SWITCHBOARD_WORKERS_0_LLAMACPP_MEMORY_BUDGET_MB", "SWITCHBOARD_WORKERS_0_LLAMACPP_MODELS_OVER_RPC_POOL");
+            "SWITCHBOARD_WORKERS_0_LLAMACPP_MEMORY_BUDGET_MB", "SWITCHBOARD_WORKERS_0_LLAMACPP_LOAD_RETRY_BACKOFF_MS",
+            "SWITCHBOARD_WORKERS_0_LLAMACPP_MODELS_OVER_RPC_POOL");
   }
 
   @Test
@@ -318,6 +321,11 @@ class NodeConfigLoaderTest {
         null, "/bin/llama-server", null, null, models),
         Map.of("SWITCHBOARD_WORKERS_0_LLAMACPP_MEMORY_BUDGET_MB", "-5")))
         .isInstanceOf(ConfigException.class).hasMessageContaining("workers[0].llamacpp.memoryBudgetMb must be between 0");
+    assertThatThrownBy(() -> NodeConfigLoader.load(new NodeConfigLoader.Flags(null, null, null, null, null, null,
+        null, "/bin/llama-server", null, null, models),
+        Map.of("SWITCHBOARD_WORKERS_0_LLAMACPP_LOAD_RETRY_BACKOFF_MS", "-1")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("workers[0].llamacpp.loadRetryBackoffMs must be between 0");
     assertThatThrownBy(() -> NodeConfigLoader.load(new NodeConfigLoader.Flags(null, null, null, null, null, null,
         null, "/bin/llama-server", null, null, models),
         Map.of("SWITCHBOARD_WORKERS_0_LLAMACPP_MODELS_OVER_RPC_POOL", "sometimes")))

@@ -47,6 +47,11 @@ final class NodeProcess implements AutoCloseable {
     return process.pid();
   }
 
+  /** The node's process, to find what it started (its llama-servers). */
+  ProcessHandle handle() {
+    return process.toHandle();
+  }
+
   boolean isAlive() {
     return process.isAlive();
   }

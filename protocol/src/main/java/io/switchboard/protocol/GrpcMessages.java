@@ -5,6 +5,7 @@ import io.switchboard.protocol.grpc.Chunk;
 import io.switchboard.protocol.grpc.Failure;
 import io.switchboard.protocol.grpc.GenerateCall;
 import io.switchboard.protocol.grpc.GenerateEvent;
+import io.switchboard.protocol.grpc.LibraryRpcPool;
 import io.switchboard.protocol.grpc.ModelControlCall;
 import io.switchboard.protocol.grpc.ModelInfo;
 import io.switchboard.protocol.grpc.WorkerHealth;
@@ -179,34 +180,55 @@ public final class GrpcMessages {
     if (entry.reason() != null) {
       info.setReason(entry.reason());
     }
-    return info.build();
+    if (entry.retryAtMs() > 0) {
+      info.setRetryAtEpochMs(entry.retryAtMs());
+    }
+    return info.setOverRpc(entry.overRpc()).build();
   }
 
   public static ModelEntry fromModelInfo(ModelInfo info) {
     return new ModelEntry(info.getName(), info.getSizeBytes(), info.getState().isEmpty() ? ModelEntry.UNLOADED
-        : info.getState(), emptyToNull(info.getReason()), info.getAliasesList(), info.getInFlight());
+        : info.getState(), emptyToNull(info.getReason()), info.getAliasesList(), info.getInFlight(),
+        info.getOverRpc(), info.getRetryAtEpochMs());
   }
 
   public static ModelControlCall toModelControlCall(String workerId, ModelCommand command) {
     return ModelControlCall.newBuilder().setWorkerId(workerId).setAction(command.action().name().toLowerCase())
-        .setModel(command.model()).build();
+        .setModel(command.model()).setPlacement(command.placement()).build();
   }
 
   /** @throws IllegalArgumentException when the action or the model is missing, or the action unknown */
   public static ModelCommand fromModelControlCall(ModelControlCall call) {
     return ModelCommand.fromJson(new JsonObject().put("action", emptyToNull(call.getAction()))
-        .put("model", emptyToNull(call.getModel())));
+        .put("model", emptyToNull(call.getModel())).put("placement", call.getPlacement()));
   }
 
-  /** The worker's catalog as the Health reply's library fields. */
+  /** The worker's catalog as the Health reply's library fields, with its memory (budget, available, rpc pool). */
   public static WorkerHealth.Builder withCatalog(WorkerHealth.Builder health, ModelCatalog catalog) {
     catalog.models().forEach(entry -> health.addLibrary(toModelInfo(entry)));
+    health.setLibraryBudgetBytes(catalog.budgetBytes());
+    if (catalog.availableBytes() >= 0) {
+      health.setLibraryAvailableBytes(catalog.availableBytes());
+    }
+    if (!RpcPoolRoom.NONE.equals(catalog.rpcPool())) {
+      RpcPoolRoom pool = catalog.rpcPool();
+      health.setLibraryRpcPool(LibraryRpcPool.newBuilder().setMembers(pool.members())
+          .setFreeBytes(pool.freeBytes()).setTotalBytes(pool.totalBytes()));
+    }
     return health.setLibraryTotal(catalog.total());
   }
 
+  /**
+   * The catalog of a Health reply; its available memory is unknown (-1) when the reply carries none, and it has no
+   * rpc pool ({@link RpcPoolRoom#NONE}) when the reply carries none.
+   */
   public static ModelCatalog catalogOf(WorkerHealth health) {
+    LibraryRpcPool pool = health.getLibraryRpcPool();
     return new ModelCatalog(health.getLibraryList().stream().map(GrpcMessages::fromModelInfo).toList(),
-        health.getLibraryTotal());
+        health.getLibraryTotal(), health.getLibraryBudgetBytes(),
+        health.hasLibraryAvailableBytes() ? health.getLibraryAvailableBytes() : -1,
+        health.hasLibraryRpcPool() ? new RpcPoolRoom(pool.getMembers(), pool.getFreeBytes(), pool.getTotalBytes())
+            : RpcPoolRoom.NONE);
   }
 
   private static String emptyToNull(String value) {

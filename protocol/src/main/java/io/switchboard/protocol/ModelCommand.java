@@ -13,13 +13,26 @@ import io.vertx.core.json.JsonObject;
  * @param action load (idempotent: concurrent loads of one model make one load; a loaded model answers at once) or
  *               unload (refused while the model has requests in flight)
  * @param model  the model's name or one of its aliases on that worker
+ * @param placement true when a gateway sends the load to place the model for a request: such a load respects the
+ *               worker's back-off after a failed load of the model (it fails at once with the recorded failure and
+ *               when the model will be tried again). False for an operator's command: it tries now and ends the
+ *               back-off. On the wire {@code "placement": true}, absent when false.
  */
-public record ModelCommand(Action action, String model) {
+public record ModelCommand(Action action, String model, boolean placement) {
 
   public enum Action { LOAD, UNLOAD }
 
+  /** An operator's command (not a gateway's placement). */
+  public ModelCommand(Action action, String model) {
+    this(action, model, false);
+  }
+
   public JsonObject toJson() {
-    return new JsonObject().put("action", action.name().toLowerCase()).put("model", model);
+    JsonObject json = new JsonObject().put("action", action.name().toLowerCase()).put("model", model);
+    if (placement) {
+      json.put("placement", true);
+    }
+    return json;
   }
 
   /** @throws IllegalArgumentException when the action or the model is missing, or the action unknown */
@@ -38,6 +51,6 @@ public record ModelCommand(Action action, String model) {
     if (model == null || model.isBlank()) {
       throw new IllegalArgumentException("no model: name the model to " + action);
     }
-    return new ModelCommand(parsed, model);
+    return new ModelCommand(parsed, model, Boolean.TRUE.equals(json.getValue("placement")));
   }
 }

@@ -19,9 +19,14 @@ import java.util.List;
  * @param inFlight  requests running on the model now (a model with requests in flight is never unloaded)
  * @param overRpc   true while the model is loading, loaded or unloading over the worker's rpc pool (its layers on
  *                  the pool's rpc-servers, {@link RpcPoolRoom}); on the wire {@code "rpc": true}, absent otherwise
+ * @param retryAtMs with {@link #FAILED}: when (ms since the epoch) the worker will try to load the model again after
+ *                  its failed load (it backs off, {@code llamacpp.loadRetryBackoffMs}, doubling per failure; a
+ *                  changed file or an operator's load command ends the back-off); 0 when it may be tried now. A load
+ *                  that failed over the rpc pool backs off the same way (the entry is then no longer over the pool:
+ *                  a failed model holds nothing)
  */
 public record ModelEntry(String name, long sizeBytes, String state, String reason, List<String> aliases,
-                         int inFlight, boolean overRpc) {
+                         int inFlight, boolean overRpc, long retryAtMs) {
 
   public static final String UNLOADED = "unloaded";
   public static final String LOADING = "loading";
@@ -31,11 +36,29 @@ public record ModelEntry(String name, long sizeBytes, String state, String reaso
 
   public ModelEntry {
     aliases = aliases == null ? List.of() : List.copyOf(aliases);
+    retryAtMs = Math.max(0, retryAtMs);
   }
 
-  /** A model on the worker's own machine. */
+  /** A model on the worker's own machine that is not backing off. */
   public ModelEntry(String name, long sizeBytes, String state, String reason, List<String> aliases, int inFlight) {
-    this(name, sizeBytes, state, reason, aliases, inFlight, false);
+    this(name, sizeBytes, state, reason, aliases, inFlight, false, 0);
+  }
+
+  /** A model on the worker's own machine; {@code retryAtMs} as in the record. */
+  public ModelEntry(String name, long sizeBytes, String state, String reason, List<String> aliases, int inFlight,
+                    long retryAtMs) {
+    this(name, sizeBytes, state, reason, aliases, inFlight, false, retryAtMs);
+  }
+
+  /** A model that is not backing off; {@code overRpc} as in the record. */
+  public ModelEntry(String name, long sizeBytes, String state, String reason, List<String> aliases, int inFlight,
+                    boolean overRpc) {
+    this(name, sizeBytes, state, reason, aliases, inFlight, overRpc, 0);
+  }
+
+  /** True when the model's last load failed and the worker does not try it again before {@link #retryAtMs}. */
+  public boolean backingOff(long nowMs) {
+    return FAILED.equals(state) && retryAtMs > nowMs;
   }
 
   /** Loaded, loading or unloading: it holds memory (its own machine's, or the rpc pool's when {@link #overRpc}). */
@@ -64,12 +87,15 @@ public record ModelEntry(String name, long sizeBytes, String state, String reaso
     if (overRpc) {
       json.put("rpc", true);
     }
+    if (retryAtMs > 0) {
+      json.put("retryAtMs", retryAtMs);
+    }
     return json;
   }
 
   public static ModelEntry fromJson(JsonObject json) {
     return new ModelEntry(json.getString("name"), json.getLong("sizeBytes", 0L), json.getString("state", UNLOADED),
         json.getString("reason"), WorkerDescriptor.strings(json.getJsonArray("aliases")),
-        json.getInteger("inFlight", 0), json.getBoolean("rpc", false));
+        json.getInteger("inFlight", 0), json.getBoolean("rpc", false), json.getLong("retryAtMs", 0L));
   }
 }

@@ -109,6 +109,53 @@ class ModelCatalogTest {
   }
 
   @Test
+  void theGrpcHealthReplyCarriesTheWorkersMemoryAndSaysWhenItIsUnknown() throws Exception {
+    ModelCatalog catalog = new ModelCatalog(CATALOG.models(), 5, 8_000_000_000L, 6_000_000_000L);
+    WorkerHealth health = GrpcMessages.withCatalog(WorkerHealth.newBuilder().setWorkerId("w1"), catalog).build();
+    WorkerHealth wire = WorkerHealth.parseFrom(health.toByteArray());
+
+    assertThat(wire.getLibraryBudgetBytes()).isEqualTo(8_000_000_000L);
+    assertThat(wire.getLibraryAvailableBytes()).isEqualTo(6_000_000_000L);
+    assertThat(GrpcMessages.catalogOf(wire)).isEqualTo(catalog);
+    assertThat(GrpcMessages.catalogOf(wire).freeBytes()).isEqualTo(3_300_000_000L);
+    // A worker that knows no MemAvailable sends none: read back as unknown, not as 0 bytes available.
+    ModelCatalog unknown = new ModelCatalog(CATALOG.models(), 5, 0, -1);
+    WorkerHealth without = GrpcMessages.withCatalog(WorkerHealth.newBuilder(), unknown).build();
+    assertThat(without.hasLibraryAvailableBytes()).isFalse();
+    assertThat(GrpcMessages.catalogOf(without).availableBytes()).isEqualTo(-1);
+  }
+
+  @Test
+  void aFailedModelsRetryTimeTravelsOnBothPlanesAndOnlyWhileItIsInTheFuture() {
+    ModelEntry failed = new ModelEntry("broken", 100L, ModelEntry.FAILED, "model 'broken' failed to load on worker "
+        + "w1: bad file", List.of(), 0, 1_700_000_060_000L);
+    ModelCatalog catalog = new ModelCatalog(List.of(failed), 1);
+
+    assertThat(ModelCatalog.fromJson(new JsonObject(catalog.toJson().encode())).find("broken")).isEqualTo(failed);
+    assertThat(catalog.toJson().getJsonArray("models").getJsonObject(0).getLong("retryAtMs"))
+        .isEqualTo(1_700_000_060_000L);
+    assertThat(GrpcMessages.fromModelInfo(GrpcMessages.toModelInfo(failed))).isEqualTo(failed);
+    assertThat(failed.backingOff(1_700_000_000_000L)).isTrue();
+    assertThat(failed.backingOff(1_700_000_060_000L)).isFalse();
+    // An entry without a retry time (an older worker's, or one that may be tried now) does not back off.
+    assertThat(CATALOG.find("broken").backingOff(0)).isFalse();
+    assertThat(CATALOG.toJson().getJsonArray("models").getJsonObject(1).containsKey("retryAtMs")).isFalse();
+  }
+
+  @Test
+  void aGatewaysPlacementLoadIsMarkedOnBothPlanesAndAnOperatorsIsNot() {
+    ModelCommand placement = new ModelCommand(ModelCommand.Action.LOAD, "tiny", true);
+    assertThat(ModelCommand.fromJson(new JsonObject(placement.toJson().encode()))).isEqualTo(placement);
+    assertThat(GrpcMessages.fromModelControlCall(GrpcMessages.toModelControlCall("w1", placement)))
+        .isEqualTo(placement);
+    ModelCommand operator = ModelCommand.fromJson(new JsonObject().put("action", "load").put("model", "tiny"));
+    assertThat(operator.placement()).isFalse();
+    assertThat(operator.toJson().containsKey("placement")).isFalse();
+    assertThat(GrpcMessages.fromModelControlCall(GrpcMessages.toModelControlCall("w1", operator)).placement())
+        .isFalse();
+  }
+
+  @Test
   void theRpcPoolAndTheModelOverItCrossTheWireAndOlderCatalogsHaveNone() {
     ModelCatalog catalog = new ModelCatalog(List.of(new ModelEntry("big", 40, ModelEntry.LOADED, null, List.of(), 0,
         true), new ModelEntry("small", 2, ModelEntry.LOADED, null, List.of(), 0)), 2, 0, 16,
@@ -123,6 +170,16 @@ class ModelCatalogTest {
     assertThat(read.rpcHolder().name()).isEqualTo("big");
     assertThat(read.occupiedBytes()).isEqualTo(2);
     assertThat(read.roomKind()).isEqualTo("rpc pool");
+    // The gRPC Health reply carries them too, and an entry keeps both its rpc flag and its retry time on both planes.
+    WorkerHealth health = GrpcMessages.withCatalog(WorkerHealth.newBuilder(), catalog).build();
+    assertThat(health.getLibraryRpcPool().getMembers()).isEqualTo(2);
+    assertThat(health.getLibrary(0).getOverRpc()).isTrue();
+    assertThat(GrpcMessages.catalogOf(health)).isEqualTo(catalog);
+    ModelEntry both = new ModelEntry("big", 40, ModelEntry.LOADING, null, List.of(), 1, true, 1_700_000_060_000L);
+    assertThat(ModelEntry.fromJson(both.toJson())).isEqualTo(both);
+    assertThat(GrpcMessages.fromModelInfo(GrpcMessages.toModelInfo(both))).isEqualTo(both);
+    assertThat(GrpcMessages.withCatalog(WorkerHealth.newBuilder(), CATALOG).build().hasLibraryRpcPool()).isFalse();
+    assertThat(GrpcMessages.catalogOf(WorkerHealth.newBuilder().build()).rpcPool()).isEqualTo(RpcPoolRoom.NONE);
 
     ModelCatalog older = ModelCatalog.fromJson(new JsonObject().put("total", 0).put("availableBytes", 16L));
     assertThat(older.rpcPool()).isEqualTo(RpcPoolRoom.NONE);

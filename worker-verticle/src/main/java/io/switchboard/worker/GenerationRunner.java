@@ -230,7 +230,8 @@ public final class GenerationRunner {
           "worker " + workerId + " takes no new work (" + (draining ? "it is draining" : heldBecause)
               + "); model '" + command.model() + "' was not loaded", workerId)));
     }
-    Future<ModelEntry> done = command.action() == ModelCommand.Action.LOAD ? engine.loadModel(command.model())
+    Future<ModelEntry> done = command.action() == ModelCommand.Action.LOAD
+        ? engine.loadModel(command.model(), !command.placement())
         : engine.unloadModel(command.model());
     return done.recover(failure -> Future.failedFuture(failure instanceof ModelControlException known ? known
         : new ModelControlException(GenerateError.of(GenerateError.Code.ENGINE_FAILED, "worker " + workerId

@@ -237,6 +237,16 @@ public final class GenerationExchange implements InFlightRequests.Described {
           // Its loaded workers are full: wait for them rather than load it on another worker for this request.
           candidates = List.of();
         } else {
+          ModelPlacement.BackedOff backedOff = placement.backedOff(model, candidates);
+          if (backedOff != null) {
+            // Its last load failed on every worker that could load it, and they back off: the recorded failure now.
+            if (fallBack("it backs off after a failed load: " + backedOff.error().message())) {
+              return;
+            }
+            leaveQueue();
+            fail(backingOff(backedOff), backedOff.error());
+            return;
+          }
           ModelPlacement.Load load = placement.load(model, candidates);
           if (holdForLoad(load)) {
             return;
@@ -563,6 +573,15 @@ public final class GenerationExchange implements InFlightRequests.Described {
       case DEADLINE_EXCEEDED -> new ApiError(504, "timeout_error", "model_load_timeout", "model", message);
       default -> new ApiError(502, "upstream_error", "model_load_failed", "model", message);
     };
+  }
+
+  /** No worker may load the request's model now: its recorded failure, as the load's own, and when to retry. */
+  private ApiError backingOff(ModelPlacement.BackedOff backedOff) {
+    retryAfter(Long.toString(backedOff.retryInSeconds()));
+    return new ApiError(502, "upstream_error", "model_load_failed", "model", "Model " + modelShown() + " could not "
+        + "be loaded on worker " + backedOff.workerId() + " (node " + backedOff.nodeId() + "): "
+        + backedOff.error().message() + " (request " + requestId + "). GET /admin/cluster shows the model's state on "
+        + "each worker.");
   }
 
   private void retryAfter(String seconds) {

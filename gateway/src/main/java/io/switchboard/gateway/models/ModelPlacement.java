@@ -1,5 +1,8 @@
 package io.switchboard.gateway.models;
 
+import io.switchboard.gateway.plane.GrpcRequestPlane;
+import io.switchboard.gateway.plane.RequestPlane;
+import io.switchboard.gateway.plane.WorkerRefusedException;
 import io.switchboard.gateway.registry.WorkerState;
 import io.switchboard.protocol.Addresses;
 import io.switchboard.protocol.GenerateError;
@@ -23,6 +26,8 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.function.LongSupplier;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
@@ -33,7 +38,10 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
  * its catalog says are loaded, and the one this gateway saw it finish loading a moment ago (its next load report
  * says so within a second). For a model warm on no worker, {@link #choose} picks the worker to load it (one already
  * loading it, else the one with the most room for its file) and {@link #load} sends it the load command, once: every
- * request for that model while the load is under way shares it. What is kept here is bounded by the models the
+ * request for that model while the load is under way shares it. A worker whose catalog says the model's last load
+ * failed there and that it backs off ({@link ModelEntry#retryAtMs}) is not asked to load it until then; when every
+ * worker that could load it backs off, {@link #backedOff} gives the recorded failure at once. The load command goes
+ * on the gateway's request plane: the event bus, or the gRPC {@code ControlModel} call ({@link #overPlane}). What is kept here is bounded by the models the
  * workers announce, never by the names clients send: a load starts only for a model a worker's catalog lists, and is
  * forgotten when it ends; the last failures are kept for {@code /admin/cluster}, at most {@link #FAILURES_KEPT}. Used
  * only on the gateway verticle's event loop.
@@ -130,10 +138,28 @@ public final class ModelPlacement {
    */
   public static Loader eventBus(Vertx vertx, long timeoutMs) {
     return (worker, model) -> vertx.eventBus().<JsonObject>request(Addresses.workerModels(worker.workerId()),
-            new ModelCommand(ModelCommand.Action.LOAD, model).toJson(), new DeliveryOptions().setSendTimeout(timeoutMs))
+            new ModelCommand(ModelCommand.Action.LOAD, model, true).toJson(),
+            new DeliveryOptions().setSendTimeout(timeoutMs))
         .recover(failure -> Future.failedFuture(new LoadFailedException(errorOf(failure, worker.workerId(), model,
             timeoutMs))))
         .map(reply -> ModelEntry.fromJson(reply.body()));
+  }
+
+  /**
+   * Load commands with the gRPC {@code ControlModel} call to the worker's node, with a deadline of {@code timeoutMs}:
+   * how a gateway on the gRPC request plane reaches its workers.
+   */
+  public static Loader grpc(GrpcRequestPlane plane, long timeoutMs) {
+    return (worker, model) -> plane.controlModel(worker, new ModelCommand(ModelCommand.Action.LOAD, model, true),
+            timeoutMs)
+        .recover(failure -> Future.failedFuture(new LoadFailedException(failure instanceof WorkerRefusedException
+            refused ? refused.error() : GenerateError.of(GenerateError.Code.ENGINE_FAILED, "loading model '" + model
+            + "' on worker " + worker.workerId() + " failed: " + failure.getMessage(), worker.workerId()))));
+  }
+
+  /** Load commands on the plane the gateway reaches its workers on: gRPC for the gRPC plane, else the event bus. */
+  public static Loader overPlane(Vertx vertx, RequestPlane plane, long timeoutMs) {
+    return plane instanceof GrpcRequestPlane grpc ? grpc(grpc, timeoutMs) : eventBus(vertx, timeoutMs);
   }
 
   /** The worker's typed error from a failed load command, or one that says what went wrong on the way. */
@@ -201,7 +227,9 @@ public final class ModelPlacement {
     if (running != null) {
       return running;
     }
-    WorkerState worker = choose(model, cold);
+    long now = clockMs.getAsLong();
+    List<WorkerState> loadable = cold.stream().filter(w -> !backingOff(model, w, now)).toList();
+    WorkerState worker = choose(model, loadable.isEmpty() ? cold : loadable);
     String because = why(model, worker);
     long started = clockMs.getAsLong();
     loadsStarted++;
@@ -236,6 +264,49 @@ public final class ModelPlacement {
     return load;
   }
 
+  /** True when the worker's catalog says the model's last load failed there and it is not tried before a later time. */
+  static boolean backingOff(String model, WorkerState worker, long nowMs) {
+    ModelEntry entry = worker.catalog().lookup(model);
+    return entry != null && entry.backingOff(nowMs);
+  }
+
+  /**
+   * The recorded failure when no load may start for the model now: every one of {@code cold} (the routable workers
+   * that serve it and have it not loaded) backs off after a failed load of it, and none is loading it. The error is
+   * the worker's (the one tried again first): its reason naming the model, the worker and the cause, and when it is
+   * tried again. Null when some worker may load it (or a load is under way).
+   */
+  public BackedOff backedOff(String model, List<WorkerState> cold) {
+    if (pending.containsKey(model) || cold.isEmpty()) {
+      return null;
+    }
+    long now = clockMs.getAsLong();
+    WorkerState first = null;
+    for (WorkerState worker : cold) {
+      if (!backingOff(model, worker, now)) {
+        return null;
+      }
+      if (first == null || worker.catalog().lookup(model).retryAtMs() < first.catalog().lookup(model).retryAtMs()) {
+        first = worker;
+      }
+    }
+    ModelEntry entry = first.catalog().lookup(model);
+    long inS = Math.max(1, (entry.retryAtMs() - now + 999) / 1000);
+    String reason = entry.reason() != null ? entry.reason() : "model '" + model + "' failed to load on worker "
+        + first.workerId();
+    return new BackedOff(first.workerId(), first.nodeId(), entry.retryAtMs(), inS, GenerateError.of(
+        GenerateError.Code.ENGINE_FAILED, reason + "; it is not loaded again before "
+            + Instant.ofEpochMilli(entry.retryAtMs()).truncatedTo(ChronoUnit.SECONDS) + " (in " + inS + " s: the "
+            + "worker backs off after a failed load, llamacpp.loadRetryBackoffMs" + (cold.size() > 1 ? "; every one "
+            + "of the " + cold.size() + " workers that serve it does" : "") + "). Fix or replace the file, or send the "
+            + "worker a load command (switchboard.worker." + first.workerId() + ".models), to try sooner",
+        first.workerId()));
+  }
+
+  /** No load may start for a model now: the worker tried again first, when, and its recorded failure. */
+  public record BackedOff(String workerId, String nodeId, long retryAtMs, long retryInSeconds, GenerateError error) {
+  }
+
   /** The failure's typed error: the worker's, or one naming the worker and the model. */
   public static GenerateError errorOf(Throwable failure, Load load) {
     return failure instanceof LoadFailedException failed ? failed.error()
@@ -254,7 +325,7 @@ public final class ModelPlacement {
    * pool's free device memory when it runs its models over a pool with members, else its own machine's; see
    * {@link ModelCatalog#freeBytes()}), else one with room once its idle models are unloaded, else one
    * whose room is unknown (it reports neither a memory budget nor its available memory), else the rest; a worker
-   * where the model's last load failed comes after all of those. Among equals, the most free room, then the least
+   * where the model's last load failed comes after all of those ({@link #load} leaves out those that back off). Among equals, the most free room, then the least
    * loaded, then the worker id.
    *
    * @param cold routable workers that serve the model and have it not loaded; not empty

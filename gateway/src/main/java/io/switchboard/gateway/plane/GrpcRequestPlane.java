@@ -5,9 +5,12 @@ import io.switchboard.gateway.registry.WorkerState;
 import io.switchboard.protocol.GenerateError;
 import io.switchboard.protocol.GenerateRequest;
 import io.switchboard.protocol.GrpcMessages;
+import io.switchboard.protocol.ModelCommand;
+import io.switchboard.protocol.ModelEntry;
 import io.switchboard.protocol.WorkerDescriptor;
 import io.switchboard.protocol.grpc.GenerateCall;
 import io.switchboard.protocol.grpc.GenerateEvent;
+import io.switchboard.protocol.grpc.ModelControlReply;
 import io.switchboard.protocol.grpc.WorkerPlaneGrpcClient;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -130,6 +133,61 @@ public final class GrpcRequestPlane extends AbstractRequestPlane {
         .onFailure(failure -> lost(stream, accepted, GenerateError.of(GenerateError.Code.ENGINE_FAILED,
             "could not reach worker " + workerId + " at " + endpoint + ": " + failure.getMessage(), workerId)));
     return accepted.future();
+  }
+
+  /**
+   * Sends a worker a model command with the gRPC {@code ControlModel} call (the worker's node's gRPC server), with a
+   * deadline of {@code timeoutMs}. Completes with the model's entry once the worker has done it; fails with a
+   * {@link WorkerRefusedException} whose error is the worker's (naming the model, the worker and the cause), or says
+   * what went wrong on the way (no gRPC endpoint, unreachable, the deadline passed).
+   */
+  public Future<ModelEntry> controlModel(WorkerState worker, ModelCommand command, long timeoutMs) {
+    String workerId = worker.workerId();
+    String endpoint = worker.descriptor().endpoints().getString(WorkerDescriptor.ENDPOINT_GRPC);
+    SocketAddress address = endpoint == null ? null : address(endpoint);
+    if (address == null) {
+      return Future.failedFuture(refused(GenerateError.of(GenerateError.Code.WORKER_STOPPING, "worker " + workerId
+          + " on node " + worker.nodeId() + " publishes no usable gRPC endpoint (" + endpoint + ") to send its "
+          + "model commands to; its node runs without the gRPC plane", workerId)));
+    }
+    String action = command.action().name().toLowerCase();
+    // The deadline is sent (grpc-timeout) and kept here too: a worker that never answers is cancelled at it.
+    Promise<ModelControlReply> answered = Promise.promise();
+    long timer = vertx.setTimer(timeoutMs, id -> answered.tryFail(new java.util.concurrent.TimeoutException()));
+    client.request(address, WorkerPlaneGrpcClient.ControlModel)
+        .compose(call -> {
+          answered.future().onFailure(failure -> call.cancel());
+          call.timeout(timeoutMs, TimeUnit.MILLISECONDS);
+          call.end(GrpcMessages.toModelControlCall(workerId, command));
+          return call.response().compose(response -> response.last().recover(failure -> Future.failedFuture(
+              response.status() == GrpcStatus.DEADLINE_EXCEEDED ? new java.util.concurrent.TimeoutException()
+                  : failure)));
+        })
+        .onComplete(done -> {
+          vertx.cancelTimer(timer);
+          if (done.succeeded()) {
+            answered.tryComplete(done.result());
+          } else {
+            answered.tryFail(done.cause());
+          }
+        });
+    return answered.future()
+        .recover(failure -> Future.failedFuture(refused(failure instanceof java.util.concurrent.TimeoutException
+            || failure instanceof io.vertx.grpc.client.InvalidStatusException invalid
+            && invalid.actualStatus() == GrpcStatus.DEADLINE_EXCEEDED
+            ? GenerateError.of(GenerateError.Code.DEADLINE_EXCEEDED, "worker " + workerId + " at " + endpoint
+                + " did not finish the " + action + " of model '" + command.model() + "' within " + timeoutMs + " ms",
+                workerId)
+            : GenerateError.of(GenerateError.Code.WORKER_STOPPING, "could not send the " + action + " of model '"
+                + command.model() + "' to worker " + workerId + " at " + endpoint + ": " + failure.getMessage(),
+                workerId))))
+        .compose(reply -> reply.hasFailure()
+            ? Future.failedFuture(refused(withWorker(GrpcMessages.fromFailure(reply.getFailure()), workerId)))
+            : Future.succeededFuture(GrpcMessages.fromModelInfo(reply.getModel())));
+  }
+
+  private static GenerateError withWorker(GenerateError error, String workerId) {
+    return error.workerId() == null ? GenerateError.of(error.code(), error.message(), workerId) : error;
   }
 
   private void listen(GrpcClientResponse<GenerateCall, GenerateEvent> response, GrpcChunkStream stream,

@@ -7,6 +7,9 @@ import io.switchboard.protocol.WorkerDescriptor;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+
 import java.util.List;
 
 /**
@@ -140,7 +143,15 @@ public record WorkerState(WorkerDescriptor descriptor, LoadReport load, long las
         case ModelEntry.LOADED -> loaded.add(entry.name());
         case ModelEntry.LOADING -> loading.add(entry.name());
         case ModelEntry.UNLOADING -> unloading.add(entry.name());
-        case ModelEntry.FAILED -> failed.add(new JsonObject().put("model", entry.name()).put("reason", entry.reason()));
+        case ModelEntry.FAILED -> {
+          JsonObject failure = new JsonObject().put("model", entry.name()).put("reason", entry.reason());
+          if (entry.retryAtMs() > 0) {
+            // The worker backs off after the failed load: not loaded there again before then.
+            failure.put("retryAtMs", entry.retryAtMs())
+                .put("retryAt", Instant.ofEpochMilli(entry.retryAtMs()).truncatedTo(ChronoUnit.SECONDS).toString());
+          }
+          failed.add(failure);
+        }
         default -> available.add(entry.name());
       }
     }

@@ -66,6 +66,8 @@ class PlacementOverScriptedPlaneTest {
   private static long reportTimer;
   /** worker -> model -> state, as each worker's load reports say it. */
   private static final Map<String, Map<String, String>> STATES = new ConcurrentHashMap<>();
+  /** worker:model -> when the worker tries the model again after its failed load (backoff-llm only). */
+  private static final Map<String, Long> RETRY_AT = new ConcurrentHashMap<>();
   /** Load commands received, "worker:model", in order. */
   private static final List<String> COMMANDS = new CopyOnWriteArrayList<>();
 
@@ -75,12 +77,15 @@ class PlacementOverScriptedPlaneTest {
     plane = new ScriptedPlane();
     Map<String, List<String>> aliases = new LinkedHashMap<>();
     aliases.put("lib-chat", List.of("corrupt-llm", "warm-llm"));
+    aliases.put("lib-backoff", List.of("backoff-llm", "warm-llm"));
+    aliases.put("lib-stream", List.of("flaky-llm", "warm-llm"));
     gateway = new TestGateway(plane, new ModelsOptions().setAliases(aliases), 16);
     vertx.deployVerticle(gateway).await(30, TimeUnit.SECONDS);
     discovery = ServiceDiscovery.create(vertx);
     for (String worker : List.of("w-roomy", "w-tight")) {
       Map<String, String> states = new ConcurrentHashMap<>();
-      for (String model : List.of("warm-llm", "cold-llm", "corrupt-llm", "slow-llm")) {
+      for (String model : List.of("warm-llm", "cold-llm", "corrupt-llm", "slow-llm", "backoff-llm",
+          "flaky-llm")) {
         states.put(model, ModelEntry.UNLOADED);
       }
       STATES.put(worker, states);
@@ -107,7 +112,7 @@ class PlacementOverScriptedPlaneTest {
     List<ModelEntry> entries = new ArrayList<>();
     STATES.get(worker).forEach((model, state) -> entries.add(new ModelEntry(model, "warm-llm".equals(model)
         ? 2 * GIB : GIB, state, ModelEntry.FAILED.equals(state) ? "model '" + model + "' failed to load on worker "
-        + worker + ": " + CORRUPT_CAUSE : null, List.of(), 0)));
+        + worker + ": " + CORRUPT_CAUSE : null, List.of(), 0, RETRY_AT.getOrDefault(worker + ":" + model, 0L))));
     entries.sort(java.util.Comparator.comparing(ModelEntry::name));
     return new ModelCatalog(entries, entries.size(), "w-roomy".equals(worker) ? 32 * GIB : 4 * GIB, 64 * GIB);
   }
@@ -126,9 +131,13 @@ class PlacementOverScriptedPlaneTest {
     String model = command.model();
     COMMANDS.add(worker + ":" + model);
     Map<String, String> states = STATES.get(worker);
-    if ("corrupt-llm".equals(model)) {
+    if ("corrupt-llm".equals(model) || "backoff-llm".equals(model) || "flaky-llm".equals(model)) {
       states.put(model, ModelEntry.LOADING);
       vertx.setTimer(200, id -> {
+        if ("backoff-llm".equals(model)) {
+          // As a real worker does: it backs off, and says until when in its catalog.
+          RETRY_AT.put(worker + ":" + model, System.currentTimeMillis() + 60_000);
+        }
         states.put(model, ModelEntry.FAILED);
         GenerateError error = GenerateError.of(GenerateError.Code.ENGINE_FAILED, "model '" + model
             + "' failed to load on worker " + worker + ": " + CORRUPT_CAUSE, worker);
@@ -236,6 +245,82 @@ class PlacementOverScriptedPlaneTest {
     assertThat(plane.onlyOffer(id).request().model()).isEqualTo("warm-llm");
     assertThat(plane.onlyOffer(id).workerId()).isEqualTo("w-tight");
     assertThat(new JsonObject(response.body()).getString("model")).isEqualTo("warm-llm");
+  }
+
+  private static boolean backsOff(String worker, String model) {
+    return gateway.onContext(() -> gateway.registry.allWorkers().stream()
+        .filter(w -> w.workerId().equals(worker)).anyMatch(w -> w.catalog().lookup(model) != null
+            && w.catalog().lookup(model).backingOff(System.currentTimeMillis())));
+  }
+
+  private static long commandsFor(String model) {
+    return COMMANDS.stream().filter(c -> c.endsWith(":" + model)).count();
+  }
+
+  @Test
+  void aModelThatBacksOffOnEveryWorkerFailsAtOnceWithTheRecordedFailureAndNoLoadCommand() throws Exception {
+    HttpResponse<String> first = post(nextId("backoff"), chat("backoff-llm", false));
+    assertThat(first.statusCode()).as(first.body()).isEqualTo(502);
+    assertThat(COMMANDS).contains("w-roomy:backoff-llm");
+    awaitTrue("w-roomy reports its back-off", () -> backsOff("w-roomy", "backoff-llm"));
+
+    // The roomiest worker backs off: the next request loads the model on the other worker, not there again.
+    HttpResponse<String> second = post(nextId("backoff"), chat("backoff-llm", false));
+    assertThat(second.statusCode()).as(second.body()).isEqualTo(502);
+    assertThat(COMMANDS.stream().filter(c -> c.endsWith(":backoff-llm")))
+        .containsExactly("w-roomy:backoff-llm", "w-tight:backoff-llm");
+    awaitTrue("w-tight reports its back-off", () -> backsOff("w-tight", "backoff-llm"));
+
+    // Both back off: requests get the recorded failure at once, with when it is tried again, and no load starts.
+    long before = System.nanoTime();
+    HttpResponse<String> whole = post(nextId("backoff"), chat("backoff-llm", false));
+    HttpResponse<String> streamed = post(nextId("backoff-stream"), chat("backoff-llm", true));
+    assertThat((System.nanoTime() - before) / 1_000_000).as("answered at once").isLessThan(2000);
+    assertThat(whole.statusCode()).as(whole.body()).isEqualTo(502);
+    JsonObject error = new JsonObject(whole.body()).getJsonObject("error");
+    assertThat(error.getString("code")).isEqualTo("model_load_failed");
+    assertThat(error.getString("message")).contains("'backoff-llm'").contains(CORRUPT_CAUSE)
+        .contains("it is not loaded again before").contains("every one of the 2 workers");
+    assertThat(Long.parseLong(whole.headers().firstValue("retry-after").orElseThrow())).isBetween(50L, 60L);
+    assertThat(streamed.statusCode()).as(streamed.body()).isEqualTo(502);
+    assertThat(streamed.body()).contains("not loaded again before");
+    assertThat(commandsFor("backoff-llm")).isEqualTo(2);
+
+    // An alias over it goes on to its next model at once.
+    String alias = nextId("backoff-alias");
+    plane.script(alias, answer("from warm"));
+    HttpResponse<String> fallback = post(alias, chat("lib-backoff", false));
+    assertThat(fallback.statusCode()).as(fallback.body()).isEqualTo(200);
+    assertThat(new JsonObject(fallback.body()).getString("model")).isEqualTo("warm-llm");
+    assertThat(commandsFor("backoff-llm")).isEqualTo(2);
+
+    // The cluster view's library shows when each worker tries it again.
+    JsonArray workers = gateway.onContext(() -> gateway.cluster.clusterView()).getJsonArray("workers");
+    for (int i = 0; i < workers.size(); i++) {
+      JsonObject failed = workers.getJsonObject(i).getJsonObject("library").getJsonArray("failed").stream()
+          .map(JsonObject.class::cast).filter(f -> "backoff-llm".equals(f.getString("model"))).findFirst()
+          .orElseThrow();
+      assertThat(failed.getLong("retryAtMs")).isEqualTo(RETRY_AT.get(workers.getJsonObject(i).getString("workerId")
+          + ":backoff-llm"));
+      assertThat(failed.getString("retryAt")).endsWith("Z");
+    }
+  }
+
+  @Test
+  void aStreamKeptAliveForALoadThatFailsFallsBackAndItsChunksNameTheModelThatServed() throws Exception {
+    String id = nextId("alias-stream");
+    plane.script(id, answer("from warm"));
+    HttpResponse<String> response = post(id, chat("lib-stream", true));
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+    assertThat(response.body()).startsWith(": loading model flaky-llm").endsWith("data: [DONE]\n\n");
+    // The head went out with the keep-alive, naming the model the stream waited for: the documented limitation.
+    assertThat(response.headers().firstValue("x-switchboard-model")).contains("flaky-llm");
+    // Every chunk names the model that served.
+    List<String> chunks = response.body().lines().filter(line -> line.startsWith("data: {"))
+        .map(line -> line.substring("data: ".length())).toList();
+    assertThat(chunks).isNotEmpty().allSatisfy(chunk ->
+        assertThat(new JsonObject(chunk).getString("model")).isEqualTo("warm-llm"));
+    assertThat(plane.onlyOffer(id).request().model()).isEqualTo("warm-llm");
   }
 
   @Test

@@ -230,6 +230,54 @@ class ModelPlacementTest {
     assertThat(replies).hasSize(2);
   }
 
+  private static ModelEntry backingOff(String name, long size, long retryAtMs) {
+    return new ModelEntry(name, size, ModelEntry.FAILED, "model '" + name + "' failed to load: corrupt", List.of(), 0,
+        retryAtMs);
+  }
+
+  @Test
+  void aWorkerThatBacksOffAfterAFailedLoadIsNotAskedAgainUntilItsRetryTime() {
+    AtomicLong now = new AtomicLong(1_000_000);
+    List<String> commands = new ArrayList<>();
+    ModelPlacement placement = new ModelPlacement((worker, model) -> {
+      commands.add(worker.workerId() + ":" + model);
+      return Promise.<ModelEntry>promise().future();
+    }, now::get);
+    // w-roomy has the most room, but the model's load failed there and it backs off for 30 s more.
+    WorkerState roomy = library("w-roomy", 32 * GIB, -1, backingOff("m", GIB, 1_030_000));
+    WorkerState tight = library("w-tight", 2 * GIB, -1, entry("m", GIB, ModelEntry.UNLOADED));
+
+    assertThat(placement.backedOff("m", List.of(roomy, tight))).isNull();
+    assertThat(placement.load("m", List.of(roomy, tight)).workerId()).isEqualTo("w-tight");
+    assertThat(commands).containsExactly("w-tight:m");
+  }
+
+  @Test
+  void whenEveryWorkerBacksOffTheRecordedFailureComesAtOnceWithTheEarliestRetry() {
+    AtomicLong now = new AtomicLong(1_000_000);
+    ModelPlacement placement = new ModelPlacement((worker, model) -> Promise.<ModelEntry>promise().future(),
+        now::get);
+    WorkerState a = library("w-a", 8 * GIB, -1, backingOff("m", GIB, 1_090_000));
+    WorkerState b = library("w-b", 8 * GIB, -1, backingOff("m", GIB, 1_030_000));
+
+    ModelPlacement.BackedOff backedOff = placement.backedOff("m", List.of(a, b));
+
+    assertThat(backedOff.workerId()).isEqualTo("w-b");
+    assertThat(backedOff.retryAtMs()).isEqualTo(1_030_000);
+    assertThat(backedOff.retryInSeconds()).isEqualTo(30);
+    assertThat(backedOff.error().workerId()).isEqualTo("w-b");
+    assertThat(backedOff.error().message()).startsWith("model 'm' failed to load: corrupt")
+        .contains("not loaded again before 1970-01-01T00:17:10Z (in 30 s").contains("every one of the 2 workers")
+        .contains("switchboard.worker.w-b.models");
+    // Past its retry time a worker may be asked again: then there is no recorded failure to give.
+    now.set(1_030_000);
+    assertThat(placement.backedOff("m", List.of(a, b))).isNull();
+    assertThat(placement.load("m", List.of(a, b)).workerId()).isEqualTo("w-b");
+    // A failed model without a retry time (an older worker's) is tried again, as before.
+    WorkerState old = library("w-old", 8 * GIB, -1, entry("n", GIB, ModelEntry.FAILED));
+    assertThat(placement.backedOff("n", List.of(old))).isNull();
+  }
+
   @Test
   void failuresKeptAreBounded() {
     ModelPlacement placement = new ModelPlacement((worker, model) -> Future.failedFuture("no"), () -> 0);

@@ -79,6 +79,14 @@ public interface Engine {
     return Future.failedFuture(new IllegalStateException(kind() + " engines load no models on demand"));
   }
 
+  /**
+   * {@link #loadModel(String)}, saying whether the load is an operator's ({@code retryNow}: it tries now even while
+   * the model backs off after a failed load) or a gateway's placement for a request (it respects the back-off).
+   */
+  default Future<ModelEntry> loadModel(String model, boolean retryNow) {
+    return loadModel(model);
+  }
+
   /** Unloads a model with no request in flight and completes with its entry once unloaded. */
   default Future<ModelEntry> unloadModel(String model) {
     return Future.failedFuture(new IllegalStateException(kind() + " engines load no models on demand"));

@@ -39,6 +39,8 @@ import org.slf4j.LoggerFactory;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -52,11 +54,15 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
  * models are loaded at once: a load past that unloads the least recently used model with no request in flight, or
  * waits (up to the load timeout) until one has none. A model without requests for {@code idleUnloadMs} is unloaded.
  * A model with requests in flight is never unloaded. A load that fails (corrupt file, too large, llama-server exits)
- * marks the model failed with the cause from llama-server's output; the next request or load tries again; the other
- * models are not touched. With {@code modelsOverRpcPool} each model loads over the rpc pool ({@link LibraryRpcPool},
- * {@link LibraryServerCommand}: {@code --rpc MEMBERS -ngl 999}) while it has members, one model at a time (an
- * rpc-server serves one llama-server); when an rpc-server a loaded model runs on leaves the pool, that model is
- * unloaded, or, with requests in flight, stopped and marked failed (its llama-server cannot finish them); the next
+ * marks the model failed with the cause from llama-server's output, and the model is not loaded again for a back-off
+ * ({@code loadRetryBackoffMs}, doubling per failed load in a row up to 10 minutes): requests meanwhile get the recorded
+ * failure and the retry time at once, and spawn no llama-server. A changed file (size or time) or an operator's load
+ * command ends the back-off. The other models are not touched. With {@code modelsOverRpcPool} each model loads over
+ * the rpc pool ({@link LibraryRpcPool}, {@link LibraryServerCommand}: {@code --rpc MEMBERS -ngl 999}) while it has
+ * members, one model at a time (an rpc-server serves one llama-server); a load that fails over the pool backs off like
+ * any other, and a model that backs off holds no place on the pool (the next model may take it). When an rpc-server
+ * a loaded model runs on leaves the pool, that model is unloaded, or, with requests in flight, stopped and marked
+ * failed (its llama-server cannot finish them); a load stopped because its rpc-server left does not back off: the next
  * request loads it over what is left. Used only on the worker's event loop.
  */
 public final class LlamaCppLibraryEngine implements Engine {
@@ -120,7 +126,7 @@ public final class LlamaCppLibraryEngine implements Engine {
     this.slots = Math.max(1, slots);
     this.dir = Path.of(options.getModelsDir()).toAbsolutePath();
     this.library = new ModelLibrary(options.getModelsMax(), options.getMemoryBudgetMb() * 1024 * 1024,
-        options.getModels());
+        options.getLoadRetryBackoffMs(), options.getModels());
     this.client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true)
         .setConnectTimeout(5000), new PoolOptions().setHttp1MaxSize(this.slots * options.getModelsMax()));
     this.controlClient = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(false).setConnectTimeout(2000),
@@ -159,8 +165,11 @@ public final class LlamaCppLibraryEngine implements Engine {
     });
   }
 
-  /** Reads the directory again (off the event loop) and takes added and removed files into the library. */
-  private Future<Void> rescan() {
+  /**
+   * Reads the directory again (off the event loop) and takes added, removed and changed files into the library (a
+   * changed file ends its model's back-off). Every {@link #RESCAN_MS}; tests call it to read the directory now.
+   */
+  Future<Void> rescan() {
     if (scanning || stopping) {
       return Future.succeededFuture();
     }
@@ -180,9 +189,9 @@ public final class LlamaCppLibraryEngine implements Engine {
               log.warn("the model directory holds no .gguf files; the worker serves nothing until some are added",
                   kv("workerId", workerId), kv("modelsDir", dir.toString()));
             }
-          } else if (!changes.added().isEmpty() || !changes.removed().isEmpty()) {
+          } else if (!changes.added().isEmpty() || !changes.removed().isEmpty() || !changes.changed().isEmpty()) {
             log.info("model directory changed", kv("workerId", workerId), kv("added", changes.added()),
-                kv("removed", changes.removed()));
+                kv("removed", changes.removed()), kv("changed", changes.changed()));
           }
           if (scan.total() > scan.files().size()) {
             log.warn("the model directory holds more models than the worker lists; it serves the first by name",
@@ -236,7 +245,7 @@ public final class LlamaCppLibraryEngine implements Engine {
     ReleasingSink counted = new ReleasingSink(sink, () -> released(model));
     Generation[] call = new Generation[1];
     boolean[] cancelled = new boolean[1];
-    ensureLoaded(model).onComplete(ready -> {
+    ensureLoaded(model, false).onComplete(ready -> {
       if (cancelled[0]) {
         return;
       }
@@ -267,13 +276,24 @@ public final class LlamaCppLibraryEngine implements Engine {
     }
   }
 
+  /** An operator's load: it tries now, ending the model's back-off after a failed load. */
   @Override
   public Future<ModelEntry> loadModel(String name) {
+    return loadModel(name, true);
+  }
+
+  @Override
+  public Future<ModelEntry> loadModel(String name, boolean retryNow) {
     Model model = library.find(name);
     if (model == null) {
       return Future.failedFuture(new ModelControlException(notHere(name)));
     }
-    return ensureLoaded(model).map(v -> model.entry())
+    if (retryNow && library.backingOff(model, System.currentTimeMillis())) {
+      log.info("load asked for: the model's back-off after its failed load ends", kv("workerId", workerId),
+          kv("model", model.name), kv("failedLoads", model.failedLoads()));
+      library.endBackoff(model);
+    }
+    return ensureLoaded(model, retryNow).map(v -> model.entry())
         .recover(failure -> Future.failedFuture(new ModelControlException(GenerateError.of(
             GenerateError.Code.ENGINE_FAILED, failure.getMessage(), workerId))));
   }
@@ -304,14 +324,33 @@ public final class LlamaCppLibraryEngine implements Engine {
         + ")", workerId);
   }
 
-  /** Completes when the model is loaded: at once, with the load under way, or with a new load. */
-  private Future<Void> ensureLoaded(Model model) {
+  /**
+   * Completes when the model is loaded: at once, with the load under way, or with a new load; fails at once with the
+   * recorded failure while the model backs off after a failed load (unless {@code retryNow}: an operator's load).
+   */
+  private Future<Void> ensureLoaded(Model model, boolean retryNow) {
     return switch (model.state()) {
       case LOADED -> Future.succeededFuture();
       case LOADING -> ((Server) model.server).loaded.future();
-      case UNLOADING -> ((Server) model.server).unloaded.future().compose(v -> ensureLoaded(model));
-      case UNLOADED, FAILED -> load(model);
+      case UNLOADING -> ((Server) model.server).unloaded.future().compose(v -> ensureLoaded(model, retryNow));
+      case UNLOADED -> load(model);
+      case FAILED -> library.backingOff(model, System.currentTimeMillis()) && !retryNow
+          ? Future.failedFuture(model.reason() + retryText(model)) : load(model);
     };
+  }
+
+  /** When a failed model is tried again, and how to try sooner; empty when it is not backing off. */
+  private String retryText(Model model) {
+    long retryAt = model.retryAtMs();
+    if (retryAt <= 0) {
+      return "";
+    }
+    long inS = Math.max(1, (retryAt - System.currentTimeMillis() + 999) / 1000);
+    return "; it is not loaded again on worker " + workerId + " before "
+        + Instant.ofEpochMilli(retryAt).truncatedTo(ChronoUnit.SECONDS) + " (in " + inS + " s; back-off after "
+        + model.failedLoads() + " failed load" + (model.failedLoads() == 1 ? "" : "s")
+        + ", llamacpp.loadRetryBackoffMs " + options.getLoadRetryBackoffMs() + " ms doubling): fix or replace the "
+        + "file, or send an operator's load command, to try sooner";
   }
 
   private Future<Void> load(Model model) {
@@ -346,18 +385,28 @@ public final class LlamaCppLibraryEngine implements Engine {
           String cause = server.stoppedBecause != null ? server.stoppedBecause
               : done.succeeded() ? "it was unloaded while loading" : done.cause().getMessage();
           String reason = "model '" + model.name + "' failed to load on worker " + workerId + ": " + cause;
+          String retry = "";
           if (model.server == server && model.state() == State.LOADING) {
-            library.failed(model, reason);
+            // A launched llama-server that failed (or a file larger than the budget) fails the same way again: back
+            // off. A load that found no room, or a stopping worker, started nothing and may succeed at once; so may
+            // one over rpc-servers of which one has left the pool since (the next load runs over those left).
+            if ((server.process != null || library.largerThanBudget(model)) && samePlace(server)) {
+              library.loadFailed(model, reason, System.currentTimeMillis(), server.rpc);
+              retry = retryText(model);
+            } else {
+              library.failed(model, reason);
+            }
           }
           log.warn("model failed to load", kv("workerId", workerId), kv("model", model.name),
               kv("file", model.path.toString()), kv("reason", cause),
-              kv("loadMs", System.currentTimeMillis() - started));
+              kv("loadMs", System.currentTimeMillis() - started), kv("failedLoads", model.failedLoads()),
+              kv("retryAtMs", model.retryAtMs()));
           Future<Void> stopped = server.process == null ? Future.succeededFuture() : server.process.stop(vertx);
           stopped.onComplete(v -> {
             rpcReleased(server);
             wakeRoomWaiters();
           });
-          server.loaded.fail(reason);
+          server.loaded.fail(reason + retry);
         });
     return server.loaded.future();
   }
@@ -512,8 +561,17 @@ public final class LlamaCppLibraryEngine implements Engine {
    * flight, its llama-server is stopped and the model marked failed naming the rpc-server (the requests end with that
    * error); loading, its llama-server is stopped and the load fails with it. The next request loads it over the
    * members left (or locally when none is). A member that joined is used by the next load; loaded models keep running.
+   * A model that backs off after a failed load that ran elsewhere (over other members, or locally) is tried again at
+   * once: its back-off was about the place, which changed ({@link ModelLibrary#placeChanged}).
    */
   private void rpcMembersChanged(List<String> members) {
+    if (!stopping) {
+      List<String> retried = library.placeChanged(members);
+      if (!retried.isEmpty()) {
+        log.info("rpc pool changed: models whose failed load ran elsewhere are tried again at once",
+            kv("workerId", workerId), kv("models", retried), kv("rpc", members));
+      }
+    }
     Model holder = library.rpcHolder();
     if (stopping || holder == null || !(holder.server instanceof Server server)) {
       return;
@@ -548,6 +606,11 @@ public final class LlamaCppLibraryEngine implements Engine {
         // Unloading: it is going already.
       }
     }
+  }
+
+  /** True when the next load would run where this one ran: over the same rpc-servers, or on this machine. */
+  private boolean samePlace(Server server) {
+    return rpcPool == null || server.rpc.equals(rpcPool.members());
   }
 
   /** A llama-server that ran over the pool stopped or failed: re-check the members once none holds them. */
@@ -604,7 +667,8 @@ public final class LlamaCppLibraryEngine implements Engine {
     }
     JsonObject status = new JsonObject().put("modelsDir", dir.toString()).put("modelsMax", options.getModelsMax())
         .put("idleUnloadMs", options.getIdleUnloadMs()).put("modelsLoaded", library.occupying())
-        .put("memoryBudgetMb", options.getMemoryBudgetMb()).put("occupiedBytes", library.occupiedBytes())
+        .put("memoryBudgetMb", options.getMemoryBudgetMb())
+        .put("loadRetryBackoffMs", options.getLoadRetryBackoffMs()).put("occupiedBytes", library.occupiedBytes())
         .put("availableBytes", availableBytes)
         .put("models", models);
     if (rpcPool != null) {

@@ -44,6 +44,14 @@ public class LlamaCppOptions {
    */
   public static final long DEFAULT_MEMORY_BUDGET_MB = 0;
   /**
+   * After a model's load failed (corrupt file, llama-server exits, no room), how long the worker does not load it again
+   * (requests meanwhile get the recorded failure at once); it doubles with each failed load in a row, up to 10 minutes
+   * (or this, if longer). A changed file (size or time) or an operator's load command ends it. 0: no back-off.
+   */
+  public static final long DEFAULT_LOAD_RETRY_BACKOFF_MS = 30_000;
+  /** One day: a back-off past it is a typo (seconds given for ms, say). */
+  static final long MAX_LOAD_RETRY_BACKOFF_MS = 86_400_000;
+  /**
    * Whether a model directory's models load over the rpc pool ({@code rpcPool}): off by default, so a model directory
    * worker runs its models on its own machine unless told otherwise. A {@code --model} worker always uses its pool.
    */
@@ -67,6 +75,7 @@ public class LlamaCppOptions {
   private long idleUnloadMs = DEFAULT_IDLE_UNLOAD_MS;
   private int maxListedModels = DEFAULT_MAX_LISTED_MODELS;
   private long memoryBudgetMb = DEFAULT_MEMORY_BUDGET_MB;
+  private long loadRetryBackoffMs = DEFAULT_LOAD_RETRY_BACKOFF_MS;
   private boolean modelsOverRpcPool = DEFAULT_MODELS_OVER_RPC_POOL;
   private List<ModelSettings> models = List.of();
   /** Why the per-model settings could not be read, relative to the llamacpp section; null when they could. */
@@ -92,6 +101,7 @@ public class LlamaCppOptions {
     idleUnloadMs = json.getLong("idleUnloadMs", DEFAULT_IDLE_UNLOAD_MS);
     maxListedModels = json.getInteger("maxListedModels", DEFAULT_MAX_LISTED_MODELS);
     memoryBudgetMb = json.getLong("memoryBudgetMb", DEFAULT_MEMORY_BUDGET_MB);
+    loadRetryBackoffMs = json.getLong("loadRetryBackoffMs", DEFAULT_LOAD_RETRY_BACKOFF_MS);
     modelsOverRpcPool = json.getBoolean("modelsOverRpcPool", DEFAULT_MODELS_OVER_RPC_POOL);
     JsonArray perModel = json.getJsonArray("models");
     List<ModelSettings> settings = new ArrayList<>();
@@ -120,6 +130,7 @@ public class LlamaCppOptions {
         .put("passFields", new JsonArray(new ArrayList<>(passFields)))
         .put("modelsDir", modelsDir).put("modelsMax", modelsMax).put("idleUnloadMs", idleUnloadMs)
         .put("maxListedModels", maxListedModels).put("memoryBudgetMb", memoryBudgetMb)
+        .put("loadRetryBackoffMs", loadRetryBackoffMs)
         .put("modelsOverRpcPool", modelsOverRpcPool)
         .put("models", new JsonArray(new ArrayList<>(models.stream().map(ModelSettings::toJson).toList())));
   }
@@ -213,6 +224,11 @@ public class LlamaCppOptions {
       throw new IllegalArgumentException(path + ".memoryBudgetMb must be between 0 (no budget) and "
           + MAX_MEMORY_BUDGET_MB + " (MiB the loaded models may hold by their file sizes), got " + memoryBudgetMb);
     }
+    if (loadRetryBackoffMs < 0 || loadRetryBackoffMs > MAX_LOAD_RETRY_BACKOFF_MS) {
+      throw new IllegalArgumentException(path + ".loadRetryBackoffMs must be between 0 (no back-off: a failed model "
+          + "is loaded again on the next request) and " + MAX_LOAD_RETRY_BACKOFF_MS + " (ms a model whose load failed "
+          + "is not loaded again, doubling per failed load up to 10 minutes), got " + loadRetryBackoffMs);
+    }
     if (maxListedModels < 1 || maxListedModels > MAX_LISTED_MODELS_LIMIT) {
       throw new IllegalArgumentException(path + ".maxListedModels must be between 1 and " + MAX_LISTED_MODELS_LIMIT
           + ", got " + maxListedModels);
@@ -280,6 +296,15 @@ public class LlamaCppOptions {
 
   public LlamaCppOptions setMemoryBudgetMb(long memoryBudgetMb) {
     this.memoryBudgetMb = memoryBudgetMb;
+    return this;
+  }
+
+  public long getLoadRetryBackoffMs() {
+    return loadRetryBackoffMs;
+  }
+
+  public LlamaCppOptions setLoadRetryBackoffMs(long loadRetryBackoffMs) {
+    this.loadRetryBackoffMs = loadRetryBackoffMs;
     return this;
   }
 

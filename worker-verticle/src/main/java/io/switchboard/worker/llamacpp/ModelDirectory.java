@@ -59,7 +59,8 @@ final class ModelDirectory {
           }
         }
         total++;
-        kept.put(name, new ModelLibrary.ModelFile(name, path.toAbsolutePath(), attributes.size()));
+        kept.put(name, new ModelLibrary.ModelFile(name, path.toAbsolutePath(), attributes.size(),
+            attributes.lastModifiedTime().toMillis()));
         if (kept.size() > max) {
           kept.pollLastEntry();
         }
@@ -68,7 +69,8 @@ final class ModelDirectory {
     List<ModelLibrary.ModelFile> files = new ArrayList<>(kept.size());
     for (ModelLibrary.ModelFile file : kept.values()) {
       Long shards = shardSizes.get(file.name());
-      files.add(shards == null ? file : new ModelLibrary.ModelFile(file.name(), file.path(), shards));
+      files.add(shards == null ? file : new ModelLibrary.ModelFile(file.name(), file.path(), shards,
+          file.modifiedMs()));
     }
     return new Scan(files, total);
   }

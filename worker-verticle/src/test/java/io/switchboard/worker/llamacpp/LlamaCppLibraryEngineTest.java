@@ -66,6 +66,10 @@ class LlamaCppLibraryEngineTest {
   }
 
   private void start(int modelsMax, long idleUnloadMs, boolean withBroken) throws Exception {
+    start(modelsMax, idleUnloadMs, withBroken, LlamaCppOptions.DEFAULT_LOAD_RETRY_BACKOFF_MS);
+  }
+
+  private void start(int modelsMax, long idleUnloadMs, boolean withBroken, long retryBackoffMs) throws Exception {
     for (String[] model : MODELS) {
       Files.createSymbolicLink(dir.resolve(model[0] + ".gguf"), cache.resolve(model[0] + ".gguf"));
     }
@@ -80,7 +84,7 @@ class LlamaCppLibraryEngineTest {
     LlamaCppOptions options = new LlamaCppOptions()
         .setServerBin(RpcProbeTestSupport.llamaCppBin().resolve("llama-server").toString())
         .setModelsDir(dir.toString()).setModelsMax(modelsMax).setIdleUnloadMs(idleUnloadMs)
-        .setContextSize(256).setThreads(1)
+        .setContextSize(256).setThreads(1).setLoadRetryBackoffMs(retryBackoffMs)
         .setModels(List.of(new ModelSettings().setName("tiny-gpt2").setAliases(List.of("chat"))
             .setContextSize(512)));
     options.validate("workers[0].llamacpp");
@@ -298,13 +302,70 @@ class LlamaCppLibraryEngineTest {
         .contains("llama-server exited with status").contains("gguf");
     ModelEntry entry = catalog().find("broken");
     assertThat(entry.state()).isEqualTo(ModelEntry.FAILED);
-    assertThat(entry.reason()).isEqualTo(error.message());
+    // The message adds when the model is tried again (its back-off); the entry keeps the cause and the time apart.
+    assertThat(error.message()).startsWith(entry.reason()).contains("it is not loaded again on worker lib-1 before");
+    assertThat(entry.retryAtMs()).isGreaterThan(System.currentTimeMillis());
     assertThatThrownBy(() -> OnContext.call(context, () -> engine.loadModel("broken")).await(10, TimeUnit.SECONDS))
         .isInstanceOf(ModelControlException.class).hasMessageContaining("model 'broken' failed to load");
     // The others are untouched: the loaded one still serves, a cold one still loads.
     assertThat(state("tiny-spm")).isEqualTo(ModelEntry.LOADED);
     assertThat(generate("tiny-spm", 2, new RecordingSink()).awaitDone().error()).isNull();
     assertThat(generate("tiny-phi3", 2, new RecordingSink()).awaitDone().error()).isNull();
+  }
+
+  @Test
+  void aFailedLoadIsNotTriedAgainForItsBackoffUnlessTheFileChangesOrAnOperatorAsks() throws Exception {
+    start(2, 0, true, 60_000);
+
+    GenerateError first = generate("broken", 2, new RecordingSink()).awaitDone().error();
+    assertThat(first.message()).contains("model 'broken' failed to load on worker lib-1")
+        .contains("it is not loaded again on worker lib-1 before").contains("(in 60 s;");
+    assertThat(OnContext.call(context, () -> engine.loadsStarted())).isEqualTo(1);
+    ModelEntry entry = catalog().find("broken");
+    assertThat(entry.retryAtMs()).isBetween(System.currentTimeMillis() + 50_000, System.currentTimeMillis() + 60_000);
+    assertThat(OnContext.call(context, () -> engine.status()).getJsonArray("models").stream()
+        .map(JsonObject.class::cast).filter(m -> "broken".equals(m.getString("name"))).findFirst().orElseThrow()
+        .getLong("retryAtMs")).isEqualTo(entry.retryAtMs());
+
+    // Requests meanwhile get the recorded failure at once, with the retry time, and start no llama-server.
+    for (int i = 0; i < 5; i++) {
+      long askedAt = System.nanoTime();
+      GenerateError again = generate("broken", 2, new RecordingSink()).awaitDone().error();
+      assertThat(again.code()).isEqualTo(GenerateError.Code.ENGINE_FAILED);
+      assertThat(again.message()).startsWith(entry.reason()).contains("before " + java.time.Instant.ofEpochMilli(
+          entry.retryAtMs()).truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+      assertThat((System.nanoTime() - askedAt) / 1_000_000).as("answered at once").isLessThan(1000);
+    }
+    // A gateway's placement load respects it too.
+    assertThatThrownBy(() -> OnContext.call(context, () -> engine.loadModel("broken", false))
+        .await(10, TimeUnit.SECONDS)).hasMessageContaining("it is not loaded again");
+    assertThat(OnContext.call(context, () -> engine.loadsStarted())).isEqualTo(1);
+
+    // An operator's load tries now; it fails again, and the back-off starts over from the base.
+    assertThatThrownBy(() -> OnContext.call(context, () -> engine.loadModel("broken")).await(20, TimeUnit.SECONDS))
+        .hasMessageContaining("llama-server exited").hasMessageContaining("(in 60 s;")
+        .hasMessageContaining("after 1 failed load,");
+    assertThat(OnContext.call(context, () -> engine.loadsStarted())).isEqualTo(2);
+
+    // A replaced file is tried on the next request: here the real model under the broken name.
+    Files.delete(dir.resolve("broken.gguf"));
+    Files.copy(cache.resolve("tiny-spm.gguf"), dir.resolve("broken.gguf"));
+    OnContext.call(context, () -> engine.rescan()).await(10, TimeUnit.SECONDS);
+    assertThat(catalog().find("broken").state()).isEqualTo(ModelEntry.UNLOADED);
+    assertThat(catalog().find("broken").retryAtMs()).isZero();
+    assertThat(generate("broken", 2, new RecordingSink()).awaitDone().error()).isNull();
+    assertThat(OnContext.call(context, () -> engine.loadsStarted())).isEqualTo(3);
+  }
+
+  @Test
+  void withoutABackoffAFailedModelIsTriedOnTheNextRequestAsBefore() throws Exception {
+    start(2, 0, true, 0);
+
+    assertThat(generate("broken", 2, new RecordingSink()).awaitDone().error().message())
+        .doesNotContain("not loaded again");
+    assertThat(generate("broken", 2, new RecordingSink()).awaitDone().error().message())
+        .contains("llama-server exited");
+    assertThat(OnContext.call(context, () -> engine.loadsStarted())).isEqualTo(2);
   }
 
   @Test

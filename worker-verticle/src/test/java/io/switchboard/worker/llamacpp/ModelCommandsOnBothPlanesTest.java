@@ -103,6 +103,64 @@ class ModelCommandsOnBothPlanesTest {
     assertThat(elsewhere.getFailure().getMessage()).contains("does not run on node node-1");
   }
 
+  @Test
+  void theGrpcHealthReplyCarriesTheCatalogsMemoryAsTheLoadReportDoes() throws Exception {
+    WorkerOptions options = tinyDirectory();
+    options.getLlamacpp().setMemoryBudgetMb(512);
+    WorkerVerticle worker = deploy(options);
+    ModelCatalog reported = worker.load().await(5, TimeUnit.SECONDS).catalog();
+
+    HealthReply health = grpcClient().health(HealthRequest.getDefaultInstance()).await(10, TimeUnit.SECONDS);
+
+    assertThat(health.getWorkers(0).getLibraryBudgetBytes()).isEqualTo(512L * 1024 * 1024)
+        .isEqualTo(reported.budgetBytes());
+    ModelCatalog catalog = GrpcMessages.catalogOf(health.getWorkers(0));
+    assertThat(catalog.budgetBytes()).isEqualTo(512L * 1024 * 1024);
+    // MemAvailable is read on Linux: the reply carries it as the load report does.
+    assertThat(health.getWorkers(0).hasLibraryAvailableBytes()).isEqualTo(reported.availableBytes() >= 0);
+    assertThat(catalog.availableBytes()).isPositive();
+    assertThat(catalog.freeBytes()).isPositive().isLessThanOrEqualTo(512L * 1024 * 1024);
+  }
+
+  @Test
+  void aPlacementLoadRespectsTheBackoffOnBothPlanesAndAnOperatorsLoadTriesNow() throws Exception {
+    WorkerOptions options = tinyDirectory();
+    byte[] head = new byte[100_000];
+    try (var in = Files.newInputStream(LlamaServerTestSupport.tinyModel())) {
+      in.readNBytes(head, 0, head.length);
+    }
+    Files.write(dir.resolve("broken.gguf"), head);
+    WorkerVerticle worker = deploy(options);
+    String id = worker.workerId();
+    JsonObject placement = new ModelCommand(ModelCommand.Action.LOAD, "broken", true).toJson();
+
+    GenerateError first = failure(org.assertj.core.api.Assertions.catchThrowable(() -> send(id, placement)));
+    assertThat(first.message()).contains("model 'broken' failed to load on worker " + id)
+        .contains("llama-server exited").contains("it is not loaded again on worker " + id + " before");
+    ModelEntry failed = worker.load().await(5, TimeUnit.SECONDS).catalog().find("broken");
+    assertThat(failed.backingOff(System.currentTimeMillis())).isTrue();
+
+    // Placement loads get the recorded failure at once on the event bus and over gRPC.
+    GenerateError again = failure(org.assertj.core.api.Assertions.catchThrowable(() -> send(id, placement)));
+    assertThat(again.message()).startsWith(failed.reason()).contains("not loaded again");
+    WorkerPlaneGrpcClient client = grpcClient();
+    ModelControlReply overGrpc = client.controlModel(GrpcMessages.toModelControlCall(id,
+        new ModelCommand(ModelCommand.Action.LOAD, "broken", true))).await(10, TimeUnit.SECONDS);
+    assertThat(overGrpc.getFailure().getMessage()).startsWith(failed.reason()).contains("not loaded again");
+    HealthReply health = client.health(HealthRequest.getDefaultInstance()).await(10, TimeUnit.SECONDS);
+    assertThat(GrpcMessages.catalogOf(health.getWorkers(0)).find("broken").retryAtMs())
+        .isEqualTo(failed.retryAtMs());
+    assertThat(worker.load().await(5, TimeUnit.SECONDS).catalog().find("broken").retryAtMs())
+        .as("no load started meanwhile").isEqualTo(failed.retryAtMs());
+
+    // An operator's load (no placement flag) tries now: llama-server runs again, fails again, a new back-off.
+    ModelControlReply operator = client.controlModel(GrpcMessages.toModelControlCall(id,
+        new ModelCommand(ModelCommand.Action.LOAD, "broken"))).await(30, TimeUnit.SECONDS);
+    assertThat(operator.getFailure().getMessage()).contains("llama-server exited");
+    assertThat(worker.load().await(5, TimeUnit.SECONDS).catalog().find("broken").retryAtMs())
+        .isGreaterThan(failed.retryAtMs());
+  }
+
   private JsonObject send(String workerId, JsonObject command) throws Exception {
     return vertx.eventBus().<JsonObject>request(Addresses.workerModels(workerId), command,
         new DeliveryOptions().setSendTimeout(30_000)).await(30, TimeUnit.SECONDS).body();

@@ -191,6 +191,113 @@ class ModelLibraryTest {
   }
 
   @Test
+  void aFailedLoadBacksOffDoublingUpToTenMinutesAndALoadThatSucceedsEndsIt() {
+    ModelLibrary library = new ModelLibrary(2, 0, 30_000, List.of());
+    library.update(List.of(file("a")), 1);
+    Model a = library.find("a");
+
+    library.loading(a);
+    library.loadFailed(a, "model 'a' failed to load on worker w: bad magic", 1_000_000);
+
+    assertThat(library.backingOff(a, 1_000_000)).isTrue();
+    assertThat(library.backingOff(a, 1_029_999)).isTrue();
+    assertThat(library.backingOff(a, 1_030_000)).isFalse();
+    ModelEntry entry = library.catalog().find("a");
+    assertThat(entry.retryAtMs()).isEqualTo(1_030_000);
+    assertThat(entry.backingOff(1_000_000)).isTrue();
+    assertThat(entry.reason()).isEqualTo("model 'a' failed to load on worker w: bad magic");
+
+    // Each failed load in a row doubles the back-off: 30 s, 60 s, 120 s, ... up to 10 minutes.
+    library.loading(a);
+    library.loadFailed(a, "again", 2_000_000);
+    assertThat(a.retryAtMs()).isEqualTo(2_060_000);
+    assertThat(library.backoffMs(1)).isEqualTo(30_000);
+    assertThat(library.backoffMs(3)).isEqualTo(120_000);
+    assertThat(library.backoffMs(5)).isEqualTo(480_000);
+    assertThat(library.backoffMs(6)).isEqualTo(600_000);
+    assertThat(library.backoffMs(60)).isEqualTo(600_000);
+    // A base longer than 10 minutes is not shortened.
+    assertThat(new ModelLibrary(1, 0, 900_000, List.of()).backoffMs(3)).isEqualTo(900_000);
+
+    // A load that succeeds ends it: the next failure starts from the base again.
+    library.loading(a);
+    library.loaded(a, 3_000_000);
+    assertThat(library.catalog().find("a").retryAtMs()).isZero();
+    library.unloading(a);
+    library.unloaded(a);
+    library.loading(a);
+    library.loadFailed(a, "third", 4_000_000);
+    assertThat(a.retryAtMs()).isEqualTo(4_030_000);
+  }
+
+  @Test
+  void aCrashOfALoadedModelOrNoBackoffSettingStartsNoBackoffAndAnOperatorEndsOne() {
+    ModelLibrary library = new ModelLibrary(2, 0, 30_000, List.of());
+    library.update(List.of(file("a"), file("bb")), 2);
+    Model a = library.find("a");
+    load(library, a, 1);
+    library.failed(a, "its llama-server exited");
+    assertThat(library.backingOff(a, 2)).isFalse();
+    assertThat(library.catalog().find("a").retryAtMs()).isZero();
+
+    Model b = library.find("bb");
+    library.loading(b);
+    library.loadFailed(b, "bad", 100);
+    assertThat(library.backingOff(b, 101)).isTrue();
+    library.endBackoff(b);
+    assertThat(library.backingOff(b, 101)).isFalse();
+    assertThat(b.failedLoads()).isZero();
+
+    ModelLibrary none = new ModelLibrary(2, 0, 0, List.of());
+    none.update(List.of(file("a")), 1);
+    none.loading(none.find("a"));
+    none.loadFailed(none.find("a"), "bad", 100);
+    assertThat(none.backingOff(none.find("a"), 100)).isFalse();
+    assertThat(none.catalog().find("a").retryAtMs()).isZero();
+  }
+
+  @Test
+  void aChangedFileEndsTheBackoffAndTakesTheNewSizeButALoadedModelKeepsItsFile() {
+    ModelLibrary library = new ModelLibrary(2, 0, 30_000, List.of());
+    Path path = Path.of("/models/a.gguf");
+    library.update(List.of(new ModelFile("a", path, 1000, 50), new ModelFile("b", Path.of("/models/b.gguf"), 10, 5)),
+        2);
+    Model a = library.find("a");
+    library.loading(a);
+    library.loadFailed(a, "bad", 1_000);
+
+    // The same file again: nothing changes.
+    ModelLibrary.Changes same = library.update(List.of(new ModelFile("a", path, 1000, 50),
+        new ModelFile("b", Path.of("/models/b.gguf"), 10, 5)), 2);
+    assertThat(same.changed()).isEmpty();
+    assertThat(library.backingOff(a, 1_001)).isTrue();
+
+    // Rewritten (a new time): the back-off ends and the model is unloaded, to be tried on the next request.
+    ModelLibrary.Changes touched = library.update(List.of(new ModelFile("a", path, 1000, 60),
+        new ModelFile("b", Path.of("/models/b.gguf"), 10, 5)), 2);
+    assertThat(touched.changed()).containsExactly("a");
+    assertThat(library.find("a")).isSameAs(a);
+    assertThat(a.state()).isEqualTo(State.UNLOADED);
+    assertThat(library.backingOff(a, 1_001)).isFalse();
+    assertThat(library.catalog().find("a").reason()).isNull();
+
+    // Replaced by a file of another size: the catalog announces the new size.
+    library.loading(a);
+    library.loadFailed(a, "bad again", 2_000);
+    library.update(List.of(new ModelFile("a", path, 2000, 60), new ModelFile("b", Path.of("/models/b.gguf"), 10, 5)),
+        2);
+    assertThat(library.catalog().find("a").sizeBytes()).isEqualTo(2000);
+    assertThat(library.backingOff(a, 2_001)).isFalse();
+
+    // A loaded model's file changing under it: it keeps what it loaded until it holds no memory.
+    Model b = library.find("b");
+    load(library, b, 1);
+    assertThat(library.update(List.of(new ModelFile("a", path, 2000, 60),
+        new ModelFile("b", Path.of("/models/b.gguf"), 99, 6)), 2).changed()).isEmpty();
+    assertThat(library.catalog().find("b").sizeBytes()).isEqualTo(10);
+  }
+
+  @Test
   void releasingMoreThanAcquiredIsABug() {
     ModelLibrary library = library(1, "a");
     assertThatThrownBy(() -> library.release(library.find("a"), 1)).isInstanceOf(IllegalStateException.class);
@@ -265,5 +372,41 @@ class ModelLibraryTest {
     assertThat(library.claimRoom(bb)).isTrue();
     assertThat(library.rpcHolder()).isSameAs(bb);
     assertThat(library.occupiedBytes()).as("only the local model counts against the budget").isEqualTo(1000);
+  }
+
+  @Test
+  void aBackoffHoldsWhereTheFailedLoadRanAndEndsWhenThePoolChangesButAModelThatBacksOffHoldsNoPool() {
+    ModelLibrary library = new ModelLibrary(3, 0, 30_000, List.of());
+    library.update(List.of(file("a"), file("bb"), file("ccc")), 3);
+    Model a = library.find("a");
+    Model bb = library.find("bb");
+    Model ccc = library.find("ccc");
+
+    // bb fails over the pool of two: it backs off, and it holds the pool no more (the next model takes it).
+    library.loading(bb, true);
+    assertThat(library.claimRoom(bb)).isTrue();
+    library.loadFailed(bb, "model 'bb' failed to load on worker w: llama-server exited", 1_000,
+        List.of("10.0.0.6:50052", "10.0.0.7:50052"));
+    assertThat(library.backingOff(bb, 1_000)).isTrue();
+    assertThat(bb.entry().overRpc()).isFalse();
+    assertThat(bb.entry().retryAtMs()).isEqualTo(31_000);
+    assertThat(library.rpcHolder()).isNull();
+    library.loading(ccc, true);
+    assertThat(library.claimRoom(ccc)).as("a model that backs off does not keep the next one off the pool").isTrue();
+    // a fails on this machine (the pool had no members then).
+    library.loading(a);
+    library.loadFailed(a, "bad", 1_000);
+
+    // The pool has the same two members: bb still backs off, but a's next load runs over the pool, not on this
+    // machine where it failed: a is tried at once. Then one member leaves: bb is tried over the one left.
+    assertThat(library.placeChanged(List.of("10.0.0.6:50052", "10.0.0.7:50052"))).containsExactly("a");
+    assertThat(library.backingOff(a, 1_000)).isFalse();
+    assertThat(library.backingOff(bb, 1_000)).isTrue();
+    assertThat(library.placeChanged(List.of("10.0.0.7:50052"))).containsExactly("bb");
+    assertThat(library.backingOff(bb, 1_000)).isFalse();
+    assertThat(bb.entry().retryAtMs()).isZero();
+    assertThat(bb.failedLoads()).as("the count stays: a place that keeps changing still backs off longer")
+        .isEqualTo(1);
+    assertThat(bb.entry().state()).isEqualTo(ModelEntry.FAILED);
   }
 }

@@ -37,6 +37,7 @@ class ModelsDirOptionsTest {
     assertThat(llamacpp.getModelsMax()).isEqualTo(LlamaCppOptions.DEFAULT_MODELS_MAX);
     assertThat(llamacpp.getIdleUnloadMs()).isEqualTo(LlamaCppOptions.DEFAULT_IDLE_UNLOAD_MS);
     assertThat(llamacpp.getMaxListedModels()).isEqualTo(LlamaCppOptions.DEFAULT_MAX_LISTED_MODELS);
+    assertThat(llamacpp.getLoadRetryBackoffMs()).isEqualTo(30_000).isEqualTo(LlamaCppOptions.DEFAULT_LOAD_RETRY_BACKOFF_MS);
     assertThat(options.announcedModel()).isEmpty();
     assertThat(options.resolveId()).startsWith("models-" + dir.getFileName() + "-");
   }
@@ -46,12 +47,13 @@ class ModelsDirOptionsTest {
     JsonObject model = new JsonObject().put("name", "qwen").put("contextSize", 8192).put("gpuLayers", 99)
         .put("chatTemplate", "chatml").put("aliases", new JsonArray().add("chat").add("default"));
     LlamaCppOptions options = worker(new JsonObject().put("models", new JsonArray().add(model))
-        .put("modelsMax", 3).put("idleUnloadMs", 0)).getLlamacpp();
+        .put("modelsMax", 3).put("idleUnloadMs", 0).put("loadRetryBackoffMs", 5000)).getLlamacpp();
 
     LlamaCppOptions back = new LlamaCppOptions(new JsonObject(options.toJson().encode()));
 
     assertThat(back.getModelsMax()).isEqualTo(3);
     assertThat(back.getIdleUnloadMs()).isZero();
+    assertThat(back.getLoadRetryBackoffMs()).isEqualTo(5000);
     ModelSettings settings = back.getModels().get(0);
     assertThat(settings.getContextSize()).isEqualTo(8192);
     assertThat(settings.getGpuLayers()).isEqualTo(99);
@@ -72,6 +74,8 @@ class ModelsDirOptionsTest {
     refused(new JsonObject().put("idleUnloadMs", -1), "workers[0].llamacpp.idleUnloadMs must be >= 0");
     refused(new JsonObject().put("maxListedModels", 0), "workers[0].llamacpp.maxListedModels must be between 1");
     refused(new JsonObject().put("memoryBudgetMb", -1), "workers[0].llamacpp.memoryBudgetMb must be between 0");
+    refused(new JsonObject().put("loadRetryBackoffMs", -1), "workers[0].llamacpp.loadRetryBackoffMs must be between 0");
+    refused(new JsonObject().put("loadRetryBackoffMs", 86_400_001L), "loadRetryBackoffMs must be between 0 (no back-off");
     refused(new JsonObject().put("modelsDir", dir.resolve("absent").toString()),
         "workers[0].llamacpp.modelsDir is not a directory");
     refused(new JsonObject().put("serverBin", (String) null), "modelsDir needs serverBin");
