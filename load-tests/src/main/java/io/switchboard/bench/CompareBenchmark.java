@@ -33,11 +33,19 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Each target first gets {@code jit-warmup-seconds} of unmeasured load, so JVMs are measured compiled. The
  * throughput run is repeated {@code throughput-rounds} times (default 5: one slow minute of this VM moved a median of three by a tenth), the targets taking turns; the table
  * shows each target's median, and the last line's throughput ratio is the median of the rounds' ratios.
- * Loopback targets only. {@code load-tests/bin/compare} starts everything and calls this.
+ * Then the long-stream case, one pass per target: {@code long-streams} concurrent streams of
+ * {@code long-stream-chunks} chunks, one token per chunk, each chunk written by the backend on its own
+ * ({@link FastOpenAiBackend#PER_TOKEN_MODEL}): chunk delivery throughput (content chunks received per second of
+ * the pass), the target's CPU time per relayed chunk, and streams that came back with a chunk lost, repeated or
+ * out of order; after an unmeasured pass of {@code long-stream-warmup-streams} streams. {@code --cases
+ * long-streams} runs only that case. Loopback targets only. {@code load-tests/bin/compare} starts everything and
+ * calls this.
  *
  * <p>{@code --targets name=URL;...} (chat completions URLs; the first is the baseline, normally direct),
  * {@code --pids name=PID+PID;...} (processes whose CPU and memory count for a target),
- * {@code --subject NAME --reference NAME} (the last line compares these two).
+ * {@code --subject NAME --reference NAME} (the last line compares these two; its
+ * {@code stream_cpu_per_chunk_ratio} compares the cheapest per chunk of the targets that are neither the first
+ * nor the reference, i.e. the best Switchboard set-up, with the reference).
  */
 public final class CompareBenchmark {
 
@@ -59,6 +67,12 @@ public final class CompareBenchmark {
     DEFAULTS.put("streams", "1000");
     DEFAULTS.put("stream-tokens", "20");
     DEFAULTS.put("model", FastOpenAiBackend.MODEL);
+    DEFAULTS.put("cases", "all");
+    DEFAULTS.put("long-streams", "200");
+    DEFAULTS.put("long-stream-chunks", "2000");
+    DEFAULTS.put("long-stream-warmup-streams", "20");
+    DEFAULTS.put("long-stream-model", FastOpenAiBackend.PER_TOKEN_MODEL);
+    DEFAULTS.put("long-stream-timeout-seconds", "300");
   }
 
   private static final long CLOCK_TICKS_PER_SECOND = 100;
@@ -95,6 +109,13 @@ public final class CompareBenchmark {
 
   public static void main(String[] args) throws Exception {
     Map<String, String> options = BenchOptions.parse(args, DEFAULTS);
+    if (options.containsKey("help")) {
+      System.out.print(BenchOptions.usage("CompareBenchmark: --cases all|long-streams", DEFAULTS));
+      return;
+    }
+    if (!options.get("cases").equals("all") && !options.get("cases").equals("long-streams")) {
+      throw new IllegalArgumentException("--cases must be all or long-streams, got '" + options.get("cases") + "'");
+    }
     CompareBenchmark bench = new CompareBenchmark(options);
     try {
       bench.run();
@@ -122,6 +143,10 @@ public final class CompareBenchmark {
       }
     }
     List<Result> results = new ArrayList<>();
+    if (options.get("cases").equals("long-streams")) {
+      printLongStreams(longStreams(targets, pids), targets);
+      return;
+    }
     for (Map.Entry<String, URI> target : targets.entrySet()) {
       System.err.println("compare: measuring " + target.getKey() + " (" + target.getValue() + ")");
       results.add(measure(target.getKey(), target.getValue(), pids.getOrDefault(target.getKey(), List.of())));
@@ -137,7 +162,159 @@ public final class CompareBenchmark {
         result.cpuRounds().add(again.cpuUsPerRequest());
       }
     }
-    print(results);
+    Map<String, LongStreams> longStreams = longStreams(targets, pids);
+    print(results, longStreams, targets);
+  }
+
+  /** The long-stream case, one target after the other, each after an unmeasured pass. */
+  private Map<String, LongStreams> longStreams(Map<String, URI> targets, Map<String, List<Long>> pids)
+      throws Exception {
+    int count = BenchOptions.positiveInt(options, "long-streams");
+    int chunks = BenchOptions.positiveInt(options, "long-stream-chunks");
+    int warmup = BenchOptions.nonNegativeInt(options, "long-stream-warmup-streams");
+    Map<String, LongStreams> out = new LinkedHashMap<>();
+    for (Map.Entry<String, URI> target : targets.entrySet()) {
+      List<Long> targetPids = pids.getOrDefault(target.getKey(), List.of());
+      if (warmup > 0) {
+        System.err.println("compare: long streams, warm-up: " + target.getKey() + " (" + warmup + " x " + chunks + ")");
+        longStreamPass(target.getValue(), targetPids, warmup, chunks);
+      }
+      System.err.println("compare: long streams: " + target.getKey() + " (" + count + " x " + chunks + ")");
+      out.put(target.getKey(), longStreamPass(target.getValue(), targetPids, count, chunks));
+    }
+    return out;
+  }
+
+  /**
+   * {@code chunksPerSecond}: content chunks received over the pass's wall time; {@code cpuUsPerChunk}: the
+   * target's CPU time over the pass divided by the content chunks received (the few finish, usage and
+   * {@code [DONE]} events per stream are relayed too, and counted in the CPU but not as chunks).
+   */
+  record LongStreams(int streams, int chunks, long delivered, double seconds, double chunksPerSecond,
+                     double cpuUsPerChunk, int lost, int failed) {
+  }
+
+  private static final String CONTENT = "\"content\":\"";
+
+  /**
+   * {@code count} streams at once of {@code chunks} chunks each. The client does not parse the JSON: it takes
+   * each data line's non-empty {@code content} and checks it is the next token the backend numbers.
+   */
+  private LongStreams longStreamPass(URI url, List<Long> pids, int count, int chunks) throws Exception {
+    HttpClientAgent client = vertx.createHttpClient(new HttpClientOptions().setTcpNoDelay(true),
+        new PoolOptions().setHttp1MaxSize(count));
+    Buffer body = new JsonObject().put("model", options.get("long-stream-model")).put("max_tokens", chunks)
+        .put("stream", true).put("messages", new io.vertx.core.json.JsonArray().add(new JsonObject()
+            .put("role", "user").put("content", "stream"))).toBuffer();
+    RequestOptions request = requestOptions(url).putHeader("accept", "text/event-stream");
+    String[] tokens = new String[chunks];
+    for (int i = 0; i < chunks; i++) {
+      tokens[i] = FastOpenAiBackend.token(i);
+    }
+    java.util.concurrent.atomic.AtomicLong delivered = new java.util.concurrent.atomic.AtomicLong();
+    AtomicInteger lost = new AtomicInteger();
+    AtomicInteger failed = new AtomicInteger();
+    List<Future<Void>> all = new ArrayList<>();
+    long cpuBefore = cpuTicks(pids);
+    long begin = System.nanoTime();
+    for (int i = 0; i < count; i++) {
+      Promise<Void> done = Promise.promise();
+      all.add(done.future());
+      vertx.runOnContext(v -> client.request(request).compose(r -> r.send(body)).onComplete(sent -> {
+        if (sent.failed() || sent.result().statusCode() != 200) {
+          failed.incrementAndGet();
+          done.tryComplete();
+          return;
+        }
+        int[] next = {0};
+        boolean[] wrong = {false};
+        SseEvents events = new SseEvents(data -> {
+          int at = data.indexOf(CONTENT);
+          if (at < 0) {
+            return;
+          }
+          int start = at + CONTENT.length();
+          int end = data.indexOf('"', start);
+          if (end <= start) {
+            return; // an empty content, e.g. the role chunk
+          }
+          if (next[0] >= chunks || !data.regionMatches(start, tokens[next[0]], 0, tokens[next[0]].length())
+              || end - start != tokens[next[0]].length()) {
+            wrong[0] = true;
+          }
+          next[0]++;
+        });
+        sent.result().handler(events::feed);
+        sent.result().endHandler(end -> {
+          delivered.addAndGet(next[0]);
+          if (wrong[0] || next[0] != chunks) {
+            lost.incrementAndGet();
+          }
+          done.tryComplete();
+        });
+        sent.result().exceptionHandler(error -> {
+          failed.incrementAndGet();
+          done.tryComplete();
+        });
+      }));
+    }
+    try {
+      Future.join(all).await(BenchOptions.positiveInt(options, "long-stream-timeout-seconds"), TimeUnit.SECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      int unfinished = (int) all.stream().filter(f -> !f.isComplete()).count();
+      System.err.println("compare: long streams: " + unfinished + " streams unfinished at the timeout, counted as failed");
+      failed.addAndGet(unfinished);
+    }
+    double seconds = (System.nanoTime() - begin) / 1e9;
+    long cpuTicks = cpuTicks(pids) - cpuBefore;
+    client.close().await(10, TimeUnit.SECONDS);
+    long chunksIn = delivered.get();
+    double cpuUs = pids.isEmpty() || chunksIn == 0 ? Double.NaN : cpuTicks * 1e6 / CLOCK_TICKS_PER_SECOND / chunksIn;
+    return new LongStreams(count, chunks, chunksIn, seconds, chunksIn / seconds, cpuUs, lost.get(), failed.get());
+  }
+
+  /** The cheapest per chunk of the targets that are neither the first (the baseline) nor the reference. */
+  private Map.Entry<String, LongStreams> bestLongStreams(Map<String, LongStreams> longStreams, Map<String, URI> targets) {
+    String baseline = targets.keySet().iterator().next();
+    return longStreams.entrySet().stream()
+        .filter(e -> !e.getKey().equals(baseline) && !e.getKey().equals(options.get("reference")))
+        .filter(e -> !Double.isNaN(e.getValue().cpuUsPerChunk()))
+        .min(java.util.Comparator.comparingDouble(e -> e.getValue().cpuUsPerChunk())).orElse(null);
+  }
+
+  /** {@code stream_cpu_per_chunk_ratio}: the best Switchboard set-up's CPU per chunk over the reference's. */
+  private double streamCpuPerChunkRatio(Map<String, LongStreams> longStreams, Map<String, URI> targets) {
+    Map.Entry<String, LongStreams> best = bestLongStreams(longStreams, targets);
+    LongStreams reference = longStreams.get(options.get("reference"));
+    return best == null || reference == null ? Double.NaN
+        : best.getValue().cpuUsPerChunk() / reference.cpuUsPerChunk();
+  }
+
+  /** The long-stream table and the line naming the best set-up; not the last line. */
+  private void printLongStreamTable(Map<String, LongStreams> longStreams, Map<String, URI> targets) {
+    LongStreams any = longStreams.values().iterator().next();
+    System.out.printf(Locale.ROOT, "long streams: %d concurrent streams of %d chunks, one token per chunk%n",
+        any.streams(), any.chunks());
+    System.out.printf(Locale.ROOT, "%-18s %10s %12s %9s %10s %8s%n", "target", "chunks/s", "cpu_us/chunk",
+        "seconds", "chunks", "lost");
+    for (Map.Entry<String, LongStreams> e : longStreams.entrySet()) {
+      LongStreams l = e.getValue();
+      System.out.printf(Locale.ROOT, "%-18s %10.0f %12s %9.2f %10d %8s%n", e.getKey(), l.chunksPerSecond(),
+          Double.isNaN(l.cpuUsPerChunk()) ? "-" : String.format(Locale.ROOT, "%.2f", l.cpuUsPerChunk()),
+          l.seconds(), l.delivered(), l.lost() + (l.failed() > 0 ? "+" + l.failed() + "f" : ""));
+    }
+    Map.Entry<String, LongStreams> best = bestLongStreams(longStreams, targets);
+    LongStreams reference = longStreams.get(options.get("reference"));
+    if (best != null && reference != null) {
+      System.out.printf(Locale.ROOT, "long streams, best set-up %s / %s: cpu_us_per_chunk %.2f / %.2f%n",
+          best.getKey(), options.get("reference"), best.getValue().cpuUsPerChunk(), reference.cpuUsPerChunk());
+    }
+  }
+
+  private void printLongStreams(Map<String, LongStreams> longStreams, Map<String, URI> targets) {
+    printLongStreamTable(longStreams, targets);
+    System.out.printf(Locale.ROOT, "vs nginx: stream_cpu_per_chunk_ratio=%.2f%n",
+        streamCpuPerChunkRatio(longStreams, targets));
   }
 
   private Result measure(String name, URI url, List<Long> pids) throws Exception {
@@ -335,7 +512,7 @@ public final class CompareBenchmark {
     return kb;
   }
 
-  private void print(List<Result> results) {
+  private void print(List<Result> results, Map<String, LongStreams> longStreams, Map<String, URI> targets) {
     Result baseline = results.get(0);
     System.out.printf(Locale.ROOT, "%-16s %9s %9s %10s %10s %10s %10s %10s %11s %11s %8s %15s%n", "target",
         "c1_p50_ms", "c1_p99_ms", "added_p50", "added_p99", "c32_req/s", "cpu_us/req", "cpu_s/10k",
@@ -353,6 +530,7 @@ public final class CompareBenchmark {
     }
     Result subject = results.stream().filter(r -> r.name().equals(options.get("subject"))).findFirst().orElse(null);
     Result reference = results.stream().filter(r -> r.name().equals(options.get("reference"))).findFirst().orElse(null);
+    printLongStreamTable(longStreams, targets);
     if (subject != null && reference != null) {
       List<Double> ratios = new ArrayList<>();
       for (int i = 0; i < subject.rpsRounds().size(); i++) {
@@ -361,8 +539,9 @@ public final class CompareBenchmark {
       System.out.printf(Locale.ROOT, "throughput rounds, %s / %s: %s%n", subject.name(), reference.name(),
           String.join(" ", ratios.stream().map(r -> String.format(Locale.ROOT, "%.2f", r)).toList()));
       System.out.printf(Locale.ROOT, "vs nginx: throughput_ratio=%.2f added_p50_ms=%.3f added_p99_ms=%.3f "
-              + "cpu_us_per_req=%.0f%n", median(ratios), subject.p50Ms() - baseline.p50Ms(),
-          subject.p99Ms() - baseline.p99Ms(), subject.cpuUsPerRequest());
+              + "cpu_us_per_req=%.0f stream_cpu_per_chunk_ratio=%.2f%n", median(ratios),
+          subject.p50Ms() - baseline.p50Ms(), subject.p99Ms() - baseline.p99Ms(), subject.cpuUsPerRequest(),
+          streamCpuPerChunkRatio(longStreams, targets));
     }
   }
 }
