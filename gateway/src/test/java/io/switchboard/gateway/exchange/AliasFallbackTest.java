@@ -1,60 +1,20 @@
 package io.switchboard.gateway.exchange;
 
-import io.switchboard.gateway.models.ModelPlacement;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.switchboard.gateway.ClusterView;
-import io.switchboard.gateway.GatewayOptions;
-import io.switchboard.gateway.admission.AdmissionQueue;
-import io.switchboard.gateway.api.ClusterHandlers;
-import io.switchboard.gateway.api.ErrorResponder;
-import io.switchboard.gateway.api.GatewayServices;
-import io.switchboard.gateway.api.InFlightRequests;
-import io.switchboard.gateway.api.RequestValidator;
-import io.switchboard.gateway.dialect.messages.AnthropicErrors;
-import io.switchboard.gateway.dialect.messages.CountTokensHandler;
-import io.switchboard.gateway.dialect.messages.MessagesDialect;
-import io.switchboard.gateway.dialect.openai.ChatDialect;
-import io.switchboard.gateway.dialect.openai.EmbeddingsDialect;
-import io.switchboard.gateway.dialect.responses.LocalResponseStore;
-import io.switchboard.gateway.dialect.responses.ResponsesDialect;
 import io.switchboard.gateway.exchange.DialectsOverScriptedPlaneTest.Script;
 import io.switchboard.gateway.exchange.DialectsOverScriptedPlaneTest.ScriptedPlane;
-import io.switchboard.gateway.exchange.listeners.MetricsListener;
-import io.switchboard.gateway.metrics.GatewayMetrics;
-import io.switchboard.gateway.models.ModelAliases;
 import io.switchboard.gateway.models.ModelsOptions;
-import io.switchboard.gateway.registry.GatewayDirectory;
-import io.switchboard.gateway.registry.WorkerRegistry;
 import io.switchboard.gateway.registry.WorkerState;
-import io.switchboard.gateway.resilience.RetryBackoff;
-import io.switchboard.gateway.resilience.WorkerCircuits;
-import io.switchboard.gateway.routing.RoundRobinPolicy;
-import io.switchboard.gateway.routing.WorkerRouter;
-import io.switchboard.gateway.security.ApiKeyAuth;
 import io.switchboard.gateway.security.ApiKeys;
-import io.switchboard.gateway.security.RateLimiter;
-import io.switchboard.gateway.tracing.RequestSpans;
 import io.switchboard.protocol.Addresses;
-import io.switchboard.protocol.DeadlineSweep;
-import io.switchboard.protocol.GatewayReport;
 import io.switchboard.protocol.GenerateError;
 import io.switchboard.protocol.LoadReport;
 import io.switchboard.protocol.RequestKind;
 import io.switchboard.protocol.StreamChunk;
 import io.switchboard.protocol.Usage;
 import io.switchboard.protocol.WorkerDescriptor;
-import io.vertx.core.Future;
-import io.vertx.core.Promise;
-import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpServer;
-import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.Router;
-import io.vertx.ext.web.handler.BodyHandler;
-import io.vertx.micrometer.PrometheusScrapingHandler;
 import io.vertx.servicediscovery.Record;
 import io.vertx.servicediscovery.ServiceDiscovery;
 import org.junit.jupiter.api.AfterAll;
@@ -92,12 +52,18 @@ class AliasFallbackTest {
   private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
   private static final AtomicInteger IDS = new AtomicInteger();
   private static final String OPEN_KEY = "sk-open-key-1";
+  /** One key open, one listing the alias, one listing the small model, one listing another model. */
+  static final List<ApiKeys.Entry> KEYS = List.of(
+      new ApiKeys.Entry(OPEN_KEY + ";name=open", "test"),
+      new ApiKeys.Entry("sk-alias-only-1;name=alias-only;models=chat", "test"),
+      new ApiKeys.Entry("sk-small-only-1;name=small-only;models=" + SMALL, "test"),
+      new ApiKeys.Entry("sk-other-only-1;name=other-only;models=other-llm", "test"));
 
   private static Vertx vertx;
   private static ScriptedPlane plane;
-  private static TestGateway gateway;
+  private static ScriptedGateway gateway;
   /** The same, with an admission queue: a request every model of whose alias is full waits. */
-  private static TestGateway queueing;
+  private static ScriptedGateway queueing;
   private static int queueingPort;
   private static ServiceDiscovery discovery;
   private static long reportTimer;
@@ -111,10 +77,10 @@ class AliasFallbackTest {
     aliases.put("chat", List.of(BIG, SMALL));
     aliases.put("ghost-first", List.of("nobody-serves-this", SMALL));
     aliases.put("all-ghosts", List.of("nobody-1", "nobody-2"));
-    gateway = new TestGateway(plane, new ModelsOptions().setAliases(aliases), 0);
+    gateway = new ScriptedGateway(plane, new ModelsOptions().setAliases(aliases), 0, KEYS);
     vertx.deployVerticle(gateway).await(30, TimeUnit.SECONDS);
     port = gateway.server.actualPort();
-    queueing = new TestGateway(plane, new ModelsOptions().setAliases(aliases), 16);
+    queueing = new ScriptedGateway(plane, new ModelsOptions().setAliases(aliases), 16, KEYS);
     vertx.deployVerticle(queueing).await(30, TimeUnit.SECONDS);
     queueingPort = queueing.server.actualPort();
     discovery = ServiceDiscovery.create(vertx);
@@ -122,7 +88,7 @@ class AliasFallbackTest {
     publish(new WorkerDescriptor("w-small", "node-small", SMALL, "scripted", 4, 32_768, new JsonObject()));
     reportLoad();
     reportTimer = vertx.setPeriodic(250, id -> reportLoad());
-    for (TestGateway each : List.of(gateway, queueing)) {
+    for (ScriptedGateway each : List.of(gateway, queueing)) {
       awaitTrue("both scripted workers routable", () -> each.onContext(() ->
           each.registry.allWorkers().stream().filter(WorkerState::routable).count()) == 2);
     }
@@ -519,95 +485,6 @@ class AliasFallbackTest {
     while (!condition.getAsBoolean()) {
       assertThat(System.nanoTime()).as(what).isLessThan(until);
       Thread.sleep(5);
-    }
-  }
-
-  // ---------------------------------------------------------------------------------------------------------------
-  // The gateway
-  // ---------------------------------------------------------------------------------------------------------------
-
-  /**
-   * The generation routes of every dialect as GatewayVerticle wires them, /v1/models, count_tokens and /metrics,
-   * with API keys (one open, one listing the alias, one listing the small model, one listing another model), over
-   * the scripted plane. Round-robin routing, an admission queue as given (waits of 1.5 s at most, woken every 250 ms),
-   * no retry backoff, a circuit that does not open.
-   */
-  static final class TestGateway extends VerticleBase {
-
-    private final ScriptedPlane plane;
-    private final ModelsOptions models;
-    private final int admissionQueueSize;
-    WorkerRegistry registry;
-    ClusterHandlers cluster;
-    GatewayServices services;
-    HttpServer server;
-
-    TestGateway(ScriptedPlane plane, ModelsOptions models, int admissionQueueSize) {
-      this.plane = plane;
-      this.models = models;
-      this.admissionQueueSize = admissionQueueSize;
-    }
-
-    <T> T onContext(java.util.function.Supplier<T> read) {
-      Promise<T> result = Promise.promise();
-      context.runOnContext(v -> result.complete(read.get()));
-      try {
-        return result.future().await(5, TimeUnit.SECONDS);
-      } catch (Exception e) {
-        throw new IllegalStateException(e);
-      }
-    }
-
-    @Override
-    public Future<?> start() {
-      GatewayOptions options = new GatewayOptions().setRoutingPolicy(RoundRobinPolicy.NAME).setRegistryResyncMs(300)
-          .setAdmissionQueueSize(admissionQueueSize).setAdmissionTimeoutMs(1500).setRetryBackoffMs(0)
-          .setModels(models);
-      options.validate("gateway");
-      ModelAliases aliases = options.getModels().aliases();
-      registry = new WorkerRegistry(vertx, options);
-      PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-      GatewayMetrics metrics = new GatewayMetrics(meters, plane::openStreams,
-          model -> aliases.isAlias(model) || registry.knowsModel(model), options.getMetricsMaxModels());
-      services = new GatewayServices(options, registry,
-          new WorkerRouter(options::policyOf, options.getRouter(), System::nanoTime, null), plane, metrics,
-          new AdmissionQueue(vertx, admissionQueueSize, 250),
-          new WorkerCircuits(1_000_000, 1000, 10_000, System::nanoTime, registry::knows),
-          new RetryBackoff(0, () -> 0.5), new InFlightRequests(), RequestSpans.propagateOnly(),
-          new RateLimiter(vertx, options.getRateLimits()), new ExchangeListeners(List.of(new MetricsListener(metrics))),
-          new DeadlineSweep(vertx, 50), "gateway-node", plane.replyAddress(),
-          new ModelPlacement(ModelPlacement.eventBus(vertx, 30_000), System::currentTimeMillis));
-      RequestValidator validator = new RequestValidator(options.getLimits());
-      ApiKeys keys = ApiKeys.parse(List.of(
-          new ApiKeys.Entry(OPEN_KEY + ";name=open", "test"),
-          new ApiKeys.Entry("sk-alias-only-1;name=alias-only;models=chat", "test"),
-          new ApiKeys.Entry("sk-small-only-1;name=small-only;models=" + SMALL, "test"),
-          new ApiKeys.Entry("sk-other-only-1;name=other-only;models=other-llm", "test")), options.getRateLimits());
-      cluster = new ClusterHandlers(services, ClusterView.standalone("gateway-node"),
-          new GatewayDirectory(vertx, () -> new GatewayReport("g", "gateway-node", plane.name(), "round-robin",
-              "127.0.0.1:0", 0, System.currentTimeMillis())), null, JsonObject::new, () -> true);
-      BodyHandler body = BodyHandler.create(false).setBodyLimit(options.getMaxBodyBytes());
-      Router router = Router.router(vertx);
-      router.route("/v1/messages*").handler(AnthropicErrors.INSTANCE.installer());
-      router.route("/v1/*").handler(new ApiKeyAuth(() -> keys, options.getRateLimits(), metrics::refused));
-      router.post("/v1/chat/completions").handler(body)
-          .handler(new GenerationHandler(services, new ChatDialect(RequestKind.CHAT, validator)));
-      router.post("/v1/completions").handler(body)
-          .handler(new GenerationHandler(services, new ChatDialect(RequestKind.COMPLETION, validator)));
-      router.post("/v1/embeddings").handler(body)
-          .handler(new GenerationHandler(services, new EmbeddingsDialect(validator)));
-      router.post("/v1/responses").handler(body).handler(new GenerationHandler(services,
-          new ResponsesDialect(validator, new LocalResponseStore(100, 60_000, System::currentTimeMillis))));
-      router.post("/v1/messages/count_tokens").handler(body).handler(new CountTokensHandler(services, validator));
-      router.post("/v1/messages").handler(body)
-          .handler(new GenerationHandler(services, new MessagesDialect(validator)));
-      router.get("/v1/models").handler(cluster::models);
-      router.get("/metrics").handler(PrometheusScrapingHandler.create(meters));
-      router.route().failureHandler(new ErrorResponder(options.getMaxBodyBytes()));
-      return registry.start().compose(v -> plane.start())
-          .compose(v -> vertx.createHttpServer(new HttpServerOptions().setStrictThreadMode(true))
-              .requestHandler(router).listen(0, "127.0.0.1"))
-          .onSuccess(listening -> server = listening);
     }
   }
 }

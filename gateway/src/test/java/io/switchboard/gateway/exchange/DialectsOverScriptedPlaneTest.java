@@ -1,37 +1,10 @@
 package io.switchboard.gateway.exchange;
 
-import io.switchboard.gateway.models.ModelPlacement;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.switchboard.gateway.GatewayOptions;
-import io.switchboard.gateway.admission.AdmissionQueue;
-import io.switchboard.gateway.api.AdminHandlers;
-import io.switchboard.gateway.api.ErrorResponder;
-import io.switchboard.gateway.api.GatewayServices;
-import io.switchboard.gateway.api.InFlightRequests;
-import io.switchboard.gateway.api.RequestValidator;
-import io.switchboard.gateway.dialect.messages.AnthropicErrors;
-import io.switchboard.gateway.dialect.messages.MessagesDialect;
-import io.switchboard.gateway.dialect.openai.ChatDialect;
-import io.switchboard.gateway.dialect.responses.LocalResponseStore;
-import io.switchboard.gateway.dialect.responses.ResponsesDialect;
-import io.switchboard.gateway.exchange.listeners.MetricsListener;
-import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.gateway.plane.ChunkStream;
 import io.switchboard.gateway.plane.RequestPlane;
 import io.switchboard.gateway.plane.WorkerRefusedException;
-import io.switchboard.gateway.registry.WorkerRegistry;
 import io.switchboard.gateway.registry.WorkerState;
-import io.switchboard.gateway.resilience.RetryBackoff;
-import io.switchboard.gateway.resilience.WorkerCircuits;
-import io.switchboard.gateway.routing.RoundRobinPolicy;
-import io.switchboard.gateway.routing.WorkerRouter;
-import io.switchboard.gateway.security.ApiKeyAuth;
-import io.switchboard.gateway.security.ApiKeys;
-import io.switchboard.gateway.security.RateLimiter;
-import io.switchboard.gateway.tracing.RequestSpans;
 import io.switchboard.protocol.Addresses;
-import io.switchboard.protocol.DeadlineSweep;
 import io.switchboard.protocol.GenerateError;
 import io.switchboard.protocol.GenerateRequest;
 import io.switchboard.protocol.LoadReport;
@@ -41,16 +14,9 @@ import io.switchboard.protocol.Usage;
 import io.switchboard.protocol.WorkerDescriptor;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
-import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpServer;
-import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.Router;
-import io.vertx.ext.web.handler.BodyHandler;
-import io.vertx.micrometer.PrometheusScrapingHandler;
 import io.vertx.servicediscovery.Record;
 import io.vertx.servicediscovery.ServiceDiscovery;
 import org.junit.jupiter.api.AfterAll;
@@ -99,7 +65,7 @@ class DialectsOverScriptedPlaneTest {
 
   private static Vertx vertx;
   private static ScriptedPlane plane;
-  private static TestGateway gateway;
+  private static ScriptedGateway gateway;
   private static ServiceDiscovery discovery;
   private static long reportTimer;
   private static int port;
@@ -108,7 +74,7 @@ class DialectsOverScriptedPlaneTest {
   static void start() throws Exception {
     vertx = Vertx.vertx();
     plane = new ScriptedPlane();
-    gateway = new TestGateway(plane);
+    gateway = new ScriptedGateway(plane);
     vertx.deployVerticle(gateway).await(30, TimeUnit.SECONDS);
     port = gateway.server.actualPort();
     discovery = ServiceDiscovery.create(vertx);
@@ -1173,68 +1139,4 @@ class DialectsOverScriptedPlaneTest {
   // ---------------------------------------------------------------------------------------------------------------
   // The gateway
   // ---------------------------------------------------------------------------------------------------------------
-
-  /**
-   * The gateway's generation routes as GatewayVerticle wires them (the Anthropic error shape on /v1/messages, no API
-   * keys), GET /admin/requests and GET /metrics, over the scripted plane. Round-robin routing, no admission queue, no
-   * retry backoff, and a circuit breaker that does not open during the test (failures here are scripted).
-   */
-  static final class TestGateway extends VerticleBase {
-
-    private final RequestPlane plane;
-    WorkerRegistry registry;
-    HttpServer server;
-
-    TestGateway(RequestPlane plane) {
-      this.plane = plane;
-    }
-
-    /** Runs {@code read} on the gateway's event loop (the registry is used only there). */
-    <T> T onContext(java.util.function.Supplier<T> read) {
-      Promise<T> result = Promise.promise();
-      context.runOnContext(v -> result.complete(read.get()));
-      try {
-        return result.future().await(5, TimeUnit.SECONDS);
-      } catch (Exception e) {
-        throw new IllegalStateException(e);
-      }
-    }
-
-    @Override
-    public Future<?> start() {
-      GatewayOptions options = new GatewayOptions().setRoutingPolicy(RoundRobinPolicy.NAME).setRegistryResyncMs(300)
-          .setAdmissionQueueSize(0).setRetryBackoffMs(0);
-      registry = new WorkerRegistry(vertx, options);
-      PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-      GatewayMetrics metrics = new GatewayMetrics(meters, plane::openStreams, registry::knowsModel,
-          options.getMetricsMaxModels());
-      GatewayServices services = new GatewayServices(options, registry,
-          new WorkerRouter(options::policyOf, options.getRouter(), System::nanoTime, null), plane, metrics,
-          new AdmissionQueue(vertx, 0, 250),
-          new WorkerCircuits(1_000_000, 1000, 10_000, System::nanoTime, registry::knows),
-          new RetryBackoff(0, () -> 0.5), new InFlightRequests(), RequestSpans.propagateOnly(),
-          new RateLimiter(vertx, options.getRateLimits()), new ExchangeListeners(List.of(new MetricsListener(metrics))),
-          new DeadlineSweep(vertx, 50), "gateway-node", plane.replyAddress(),
-          new ModelPlacement(ModelPlacement.eventBus(vertx, 30_000), System::currentTimeMillis));
-      RequestValidator validator = new RequestValidator(options.getLimits());
-      ApiKeys noKeys = ApiKeys.parse(List.of(), options.getRateLimits());
-      BodyHandler body = BodyHandler.create(false).setBodyLimit(options.getMaxBodyBytes());
-      Router router = Router.router(vertx);
-      router.route("/v1/messages*").handler(AnthropicErrors.INSTANCE.installer());
-      router.route("/v1/*").handler(new ApiKeyAuth(() -> noKeys, options.getRateLimits(), metrics::refused));
-      router.post("/v1/chat/completions").handler(body)
-          .handler(new GenerationHandler(services, new ChatDialect(RequestKind.CHAT, validator)));
-      router.post("/v1/responses").handler(body).handler(new GenerationHandler(services,
-          new ResponsesDialect(validator, new LocalResponseStore(100, 60_000, System::currentTimeMillis))));
-      router.post("/v1/messages").handler(body).handler(new GenerationHandler(services, new MessagesDialect(validator)));
-      router.get("/admin/requests").handler(new AdminHandlers(vertx, services)::requests);
-      router.get("/metrics").handler(PrometheusScrapingHandler.create(meters));
-      ErrorResponder errors = new ErrorResponder(options.getMaxBodyBytes());
-      router.route().failureHandler(errors);
-      return registry.start().compose(v -> plane.start())
-          .compose(v -> vertx.createHttpServer(new HttpServerOptions().setStrictThreadMode(true))
-              .requestHandler(router).listen(0, "127.0.0.1"))
-          .onSuccess(listening -> server = listening);
-    }
-  }
 }

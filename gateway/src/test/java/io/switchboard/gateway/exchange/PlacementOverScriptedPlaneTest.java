@@ -1,6 +1,5 @@
 package io.switchboard.gateway.exchange;
 
-import io.switchboard.gateway.exchange.AliasFallbackTest.TestGateway;
 import io.switchboard.gateway.exchange.DialectsOverScriptedPlaneTest.Script;
 import io.switchboard.gateway.exchange.DialectsOverScriptedPlaneTest.ScriptedPlane;
 import io.switchboard.gateway.models.ModelsOptions;
@@ -61,7 +60,7 @@ class PlacementOverScriptedPlaneTest {
 
   private static Vertx vertx;
   private static ScriptedPlane plane;
-  private static TestGateway gateway;
+  private static ScriptedGateway gateway;
   private static ServiceDiscovery discovery;
   private static long reportTimer;
   /** worker -> model -> state, as each worker's load reports say it. */
@@ -79,7 +78,7 @@ class PlacementOverScriptedPlaneTest {
     aliases.put("lib-chat", List.of("corrupt-llm", "warm-llm"));
     aliases.put("lib-backoff", List.of("backoff-llm", "warm-llm"));
     aliases.put("lib-stream", List.of("flaky-llm", "warm-llm"));
-    gateway = new TestGateway(plane, new ModelsOptions().setAliases(aliases), 16);
+    gateway = new ScriptedGateway(plane, new ModelsOptions().setAliases(aliases), 16, AliasFallbackTest.KEYS);
     vertx.deployVerticle(gateway).await(30, TimeUnit.SECONDS);
     discovery = ServiceDiscovery.create(vertx);
     for (String worker : List.of("w-roomy", "w-tight")) {
