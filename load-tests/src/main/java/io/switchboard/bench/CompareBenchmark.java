@@ -29,7 +29,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * planes, nginx), in one run on this machine, and prints one table and a last line comparing Switchboard with
  * nginx. Per target: latency at concurrency 1 (p50, p99, and what the target adds over direct), throughput at
  * 32 connections with the proxy's CPU time per request (from /proc), 1,000 concurrent SSE streams (first-chunk
- * latency, and streams whose chunks were lost, repeated or reordered), and the proxy's RSS before and after.
+ * latency, and streams whose chunks were lost, repeated or reordered), and the proxy's RSS before and after. The
+ * throughput run and the burst are repeated in every round.
  * Each target first gets {@code jit-warmup-seconds} of unmeasured load, so JVMs are measured compiled. The
  * throughput run is repeated {@code throughput-rounds} times (default 5: one slow minute of this VM moved a median of three by a tenth), the targets taking turns; the table
  * shows each target's median, and the last line's throughput ratio is the median of the rounds' ratios.
@@ -37,7 +38,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code long-stream-chunks} chunks, one token per chunk, each chunk written by the backend on its own
  * ({@link FastOpenAiBackend#PER_TOKEN_MODEL}): chunk delivery throughput (content chunks received per second of
  * the pass), the target's CPU time per relayed chunk, and streams that came back with a chunk lost, repeated or
- * out of order; after an unmeasured pass of {@code long-stream-warmup-streams} streams. {@code --cases
+ * out of order; after {@code long-stream-warmup-passes} unmeasured passes of the same size. {@code --cases
  * long-streams} runs only that case. Loopback targets only. {@code load-tests/bin/compare} starts everything and
  * calls this.
  *
@@ -70,19 +71,43 @@ public final class CompareBenchmark {
     DEFAULTS.put("cases", "all");
     DEFAULTS.put("long-streams", "200");
     DEFAULTS.put("long-stream-chunks", "2000");
-    DEFAULTS.put("long-stream-warmup-streams", "20");
+    // Two unmeasured passes of the measured size: after one pass of 20 streams, the node's JIT compiler threads were
+    // still 14% of its CPU during the measured pass, and the relay's CPU per chunk measured ~1.8x its compiled cost.
+    DEFAULTS.put("long-stream-warmup-passes", "2");
     DEFAULTS.put("long-stream-model", FastOpenAiBackend.PER_TOKEN_MODEL);
     DEFAULTS.put("long-stream-timeout-seconds", "300");
+    DEFAULTS.put("two-nodes", "switchboard-2nodes");
+    DEFAULTS.put("grpc", "switchboard-grpc");
   }
 
   private static final long CLOCK_TICKS_PER_SECOND = 100;
 
   /** {@code rpsRounds} and {@code cpuRounds}: one entry per throughput round; the table shows their medians. */
   record Result(String name, double p50Ms, double p99Ms, List<Double> rpsRounds, List<Double> cpuRounds,
-                double streamP50Ms, int streamsLost, int streamsFailed, long rssBeforeKb, long rssAfterKb) {
+                List<Double> streamP50Rounds, int[] streamsLostFailed, long rssBeforeKb, long rssAfterKb) {
 
     double rps() {
       return median(rpsRounds);
+    }
+
+    /** The median over the rounds of the burst's first-chunk p50. */
+    double streamP50Ms() {
+      return median(streamP50Rounds);
+    }
+
+    /** Streams of the bursts, all rounds, that came back with a chunk lost, repeated or out of order. */
+    int streamsLost() {
+      return streamsLostFailed[0];
+    }
+
+    int streamsFailed() {
+      return streamsLostFailed[1];
+    }
+
+    void addBurst(Streams streams) {
+      streamP50Rounds.add(ms(BenchOptions.percentile(streams.firstChunk, 50)));
+      streamsLostFailed[0] += streams.lost;
+      streamsLostFailed[1] += streams.failed;
     }
 
     double cpuUsPerRequest() {
@@ -113,8 +138,9 @@ public final class CompareBenchmark {
       System.out.print(BenchOptions.usage("CompareBenchmark: --cases all|long-streams", DEFAULTS));
       return;
     }
-    if (!options.get("cases").equals("all") && !options.get("cases").equals("long-streams")) {
-      throw new IllegalArgumentException("--cases must be all or long-streams, got '" + options.get("cases") + "'");
+    if (!List.of("all", "long-streams", "burst").contains(options.get("cases"))) {
+      throw new IllegalArgumentException("--cases must be all, long-streams or burst, got '" + options.get("cases")
+          + "'");
     }
     CompareBenchmark bench = new CompareBenchmark(options);
     try {
@@ -147,6 +173,10 @@ public final class CompareBenchmark {
       printLongStreams(longStreams(targets, pids), targets);
       return;
     }
+    if (options.get("cases").equals("burst")) {
+      bursts(targets);
+      return;
+    }
     for (Map.Entry<String, URI> target : targets.entrySet()) {
       System.err.println("compare: measuring " + target.getKey() + " (" + target.getValue() + ")");
       results.add(measure(target.getKey(), target.getValue(), pids.getOrDefault(target.getKey(), List.of())));
@@ -160,10 +190,43 @@ public final class CompareBenchmark {
         Throughput again = throughput(targets.get(result.name()), pids.getOrDefault(result.name(), List.of()));
         result.rpsRounds().add(again.rps());
         result.cpuRounds().add(again.cpuUsPerRequest());
+        System.err.println("compare: burst round " + round + " of " + rounds + ": " + result.name());
+        result.addBurst(burst(targets.get(result.name())));
       }
     }
     Map<String, LongStreams> longStreams = longStreams(targets, pids);
     print(results, longStreams, targets);
+  }
+
+  /**
+   * {@code --cases burst}: after each target's unmeasured load, {@code throughput-rounds} bursts per target, the
+   * targets taking turns; prints each round's first-chunk p50 and the median ratio of the subject to the reference.
+   */
+  private void bursts(Map<String, URI> targets) throws Exception {
+    int jitWarmup = BenchOptions.nonNegativeInt(options, "jit-warmup-seconds");
+    Map<String, List<Double>> p50s = new LinkedHashMap<>();
+    for (Map.Entry<String, URI> target : targets.entrySet()) {
+      if (jitWarmup > 0) {
+        System.err.println("compare: unmeasured load: " + target.getKey());
+        closedLoop(target.getValue(), BenchOptions.positiveInt(options, "connections"), 0, jitWarmup);
+      }
+      p50s.put(target.getKey(), new ArrayList<>());
+    }
+    int rounds = BenchOptions.positiveInt(options, "throughput-rounds");
+    for (int round = 1; round <= rounds; round++) {
+      for (Map.Entry<String, URI> target : targets.entrySet()) {
+        Streams streams = burst(target.getValue());
+        double p50 = ms(BenchOptions.percentile(streams.firstChunk, 50));
+        p50s.get(target.getKey()).add(p50);
+        System.out.printf(Locale.ROOT, "burst round %d: %-18s first chunk p50 %8.2f ms, p90 %8.2f ms, lost %d, failed %d%n",
+            round, target.getKey(), p50, ms(BenchOptions.percentile(streams.firstChunk, 90)), streams.lost,
+            streams.failed);
+      }
+    }
+    List<Double> subject = p50s.get(options.get("subject"));
+    List<Double> reference = p50s.get(options.get("reference"));
+    System.out.printf(Locale.ROOT, "vs nginx: burst_first_chunk_ratio=%.2f%n", subject == null || reference == null
+        ? Double.NaN : median(roundRatios(subject, reference)));
   }
 
   /** The long-stream case, one target after the other, each after an unmeasured pass. */
@@ -171,13 +234,13 @@ public final class CompareBenchmark {
       throws Exception {
     int count = BenchOptions.positiveInt(options, "long-streams");
     int chunks = BenchOptions.positiveInt(options, "long-stream-chunks");
-    int warmup = BenchOptions.nonNegativeInt(options, "long-stream-warmup-streams");
+    int warmupPasses = BenchOptions.nonNegativeInt(options, "long-stream-warmup-passes");
     Map<String, LongStreams> out = new LinkedHashMap<>();
     for (Map.Entry<String, URI> target : targets.entrySet()) {
       List<Long> targetPids = pids.getOrDefault(target.getKey(), List.of());
-      if (warmup > 0) {
-        System.err.println("compare: long streams, warm-up: " + target.getKey() + " (" + warmup + " x " + chunks + ")");
-        longStreamPass(target.getValue(), targetPids, warmup, chunks);
+      for (int pass = 1; pass <= warmupPasses; pass++) {
+        System.err.println("compare: long streams, unmeasured pass " + pass + ": " + target.getKey());
+        longStreamPass(target.getValue(), targetPids, count, chunks);
       }
       System.err.println("compare: long streams: " + target.getKey() + " (" + count + " x " + chunks + ")");
       out.put(target.getKey(), longStreamPass(target.getValue(), targetPids, count, chunks));
@@ -327,12 +390,18 @@ public final class CompareBenchmark {
     }
     long[] single = closedLoop(url, 1, warmup, BenchOptions.positiveInt(options, "latency-seconds")).latencies;
     Throughput loaded = throughput(url, pids);
-    Streams streams = streams(url, BenchOptions.positiveInt(options, "streams"),
-        BenchOptions.positiveInt(options, "stream-tokens"));
+    Streams streams = burst(url);
     long rssAfter = rssKb(pids);
-    return new Result(name, ms(BenchOptions.percentile(single, 50)), ms(BenchOptions.percentile(single, 99)),
+    Result result = new Result(name, ms(BenchOptions.percentile(single, 50)), ms(BenchOptions.percentile(single, 99)),
         new ArrayList<>(List.of(loaded.rps())), new ArrayList<>(List.of(loaded.cpuUsPerRequest())),
-        ms(BenchOptions.percentile(streams.firstChunk, 50)), streams.lost, streams.failed, rssBefore, rssAfter);
+        new ArrayList<>(), new int[2], rssBefore, rssAfter);
+    result.addBurst(streams);
+    return result;
+  }
+
+  /** The burst: {@code streams} SSE streams arriving at once. */
+  private Streams burst(URI url) throws Exception {
+    return streams(url, BenchOptions.positiveInt(options, "streams"), BenchOptions.positiveInt(options, "stream-tokens"));
   }
 
   private record Throughput(double rps, double cpuUsPerRequest) {
@@ -528,20 +597,53 @@ public final class CompareBenchmark {
           r.streamsLost() + (r.streamsFailed() > 0 ? "+" + r.streamsFailed() + "f" : ""),
           r.rssBeforeKb() == 0 ? "-" : String.format(Locale.ROOT, "%d->%d", r.rssBeforeKb() / 1024, r.rssAfterKb() / 1024));
     }
-    Result subject = results.stream().filter(r -> r.name().equals(options.get("subject"))).findFirst().orElse(null);
-    Result reference = results.stream().filter(r -> r.name().equals(options.get("reference"))).findFirst().orElse(null);
+    Result subject = byName(results, options.get("subject"));
+    Result reference = byName(results, options.get("reference"));
     printLongStreamTable(longStreams, targets);
     if (subject != null && reference != null) {
-      List<Double> ratios = new ArrayList<>();
-      for (int i = 0; i < subject.rpsRounds().size(); i++) {
-        ratios.add(subject.rpsRounds().get(i) / reference.rpsRounds().get(i));
-      }
+      List<Double> ratios = roundRatios(subject.rpsRounds(), reference.rpsRounds());
       System.out.printf(Locale.ROOT, "throughput rounds, %s / %s: %s%n", subject.name(), reference.name(),
           String.join(" ", ratios.stream().map(r -> String.format(Locale.ROOT, "%.2f", r)).toList()));
+      Result twoNodes = byName(results, options.get("two-nodes"));
+      Result grpc = byName(results, options.get("grpc"));
+      double twoNodesCpu = twoNodes == null ? Double.NaN : twoNodes.cpuUsPerRequest();
+      double twoNodesThroughput = twoNodes == null ? Double.NaN
+          : median(roundRatios(twoNodes.rpsRounds(), reference.rpsRounds()));
+      double grpcCpuRatio = grpc == null ? Double.NaN : median(roundRatios(grpc.cpuRounds(), subject.cpuRounds()));
+      double burstRatio = median(roundRatios(subject.streamP50Rounds(), reference.streamP50Rounds()));
+      double streamRatio = streamCpuPerChunkRatio(longStreams, targets);
+      double throughputRatio = median(ratios);
+      System.out.println("goals (issue 30; medians of the rounds' ratios, each round's targets measured together):");
+      goal("two nodes: CPU per request, both JVMs (us)", twoNodesCpu, "<=", 50);
+      goal("two nodes: throughput vs nginx", twoNodesThroughput, ">=", 0.6);
+      goal("gRPC plane: CPU per request vs event bus", grpcCpuRatio, "<=", 1.3);
+      goal("1,000 streams at once: first chunk p50 vs nginx", burstRatio, "<=", 1.5);
+      goal("long streams: CPU per relayed chunk vs nginx", streamRatio, "<=", 2);
+      goal("one node: throughput vs nginx", throughputRatio, ">=", 0.8);
       System.out.printf(Locale.ROOT, "vs nginx: throughput_ratio=%.2f added_p50_ms=%.3f added_p99_ms=%.3f "
-              + "cpu_us_per_req=%.0f stream_cpu_per_chunk_ratio=%.2f%n", median(ratios),
+              + "cpu_us_per_req=%.0f two_nodes_cpu_us_per_req=%.0f grpc_cpu_ratio=%.2f burst_first_chunk_ratio=%.2f "
+              + "stream_cpu_per_chunk_ratio=%.2f%n", throughputRatio,
           subject.p50Ms() - baseline.p50Ms(), subject.p99Ms() - baseline.p99Ms(), subject.cpuUsPerRequest(),
-          streamCpuPerChunkRatio(longStreams, targets));
+          twoNodesCpu, grpcCpuRatio, burstRatio, streamRatio);
     }
+  }
+
+  private static Result byName(List<Result> results, String name) {
+    return results.stream().filter(r -> r.name().equals(name)).findFirst().orElse(null);
+  }
+
+  /** Round by round, {@code over[i] / under[i]}. */
+  private static List<Double> roundRatios(List<Double> over, List<Double> under) {
+    List<Double> ratios = new ArrayList<>();
+    for (int i = 0; i < Math.min(over.size(), under.size()); i++) {
+      ratios.add(over.get(i) / under.get(i));
+    }
+    return ratios;
+  }
+
+  private static void goal(String path, double value, String comparison, double goal) {
+    boolean met = comparison.equals("<=") ? value <= goal : value >= goal;
+    System.out.printf(Locale.ROOT, "  %-50s %8.2f   goal %s %-6s %s%n", path, value, comparison,
+        String.format(Locale.ROOT, "%.4g", goal), Double.isNaN(value) ? "not measured" : met ? "met" : "not met");
   }
 }
