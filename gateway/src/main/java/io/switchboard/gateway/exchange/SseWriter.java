@@ -110,7 +110,18 @@ public final class SseWriter {
     return frame.append("event: ").append(name).append("\ndata: ");
   }
 
-  /** Ends the event {@link #startEvent} started: written now, or with the events held. */
+  /**
+   * Starts an unnamed event (as chat streams send them) and returns the frame to append its data's JSON to;
+   * {@link #endEvent} ends it.
+   */
+  public StringBuilder startData() {
+    StringBuilder frame = held != null ? held : new StringBuilder(256);
+    open = frame;
+    openFrom = frame.length();
+    return frame.append("data: ");
+  }
+
+  /** Ends the event {@link #startEvent} or {@link #startData} started: written now, or with the events held. */
   public void endEvent() {
     StringBuilder frame = open;
     open = null;

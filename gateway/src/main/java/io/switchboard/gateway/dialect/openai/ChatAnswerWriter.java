@@ -50,7 +50,12 @@ final class ChatAnswerWriter implements AnswerWriter {
         sse.hold();
       }
       begin();
-      sse.event(format.deltaChunk(piece, extra));
+      if (extra == null) {
+        format.appendTextChunk(sse.startData(), piece);
+        sse.endEvent();
+      } else {
+        sse.event(format.deltaChunk(piece, extra));
+      }
       sse.release();
       return;
     }

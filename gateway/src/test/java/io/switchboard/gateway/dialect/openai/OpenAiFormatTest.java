@@ -199,4 +199,22 @@ class OpenAiFormatTest {
         .getString("reasoning_content")).isEqualTo("thinking");
     assertThat(body).isEqualTo(format.completeResponse("hi", "stop", new Usage(1, 2), extras));
   }
+
+  @Test
+  void aPlainTextChunkWrittenStraightOutIsByteForByteTheEncodedJsonTree() {
+    Random random = new Random(20261206);
+    for (RequestKind kind : new RequestKind[] {RequestKind.CHAT, RequestKind.COMPLETION}) {
+      for (boolean includeUsage : new boolean[] {false, true}) {
+        OpenAiFormat format = format(kind, true, includeUsage);
+        for (int i = 0; i < 2_000; i++) {
+          if (i == 1_000) {
+            format.servedBy("fallback \"model\" \u00e9"); // the head names the model that served from then on
+          }
+          String text = randomText(random);
+          assertThat(format.appendTextChunk(new StringBuilder(), text).toString())
+              .as("%s usage=%s %s", kind, includeUsage, text).isEqualTo(format.textChunk(text).encode());
+        }
+      }
+    }
+  }
 }
