@@ -208,7 +208,7 @@ public final class CompareBenchmark {
     for (Map.Entry<String, URI> target : targets.entrySet()) {
       if (jitWarmup > 0) {
         System.err.println("compare: unmeasured load: " + target.getKey());
-        closedLoop(target.getValue(), BenchOptions.positiveInt(options, "connections"), 0, jitWarmup);
+        jitWarmup(target.getValue(), jitWarmup);
       }
       p50s.put(target.getKey(), new ArrayList<>());
     }
@@ -386,7 +386,7 @@ public final class CompareBenchmark {
     // A JVM proxy measured cold would be measured compiling itself: load it first, unmeasured.
     int jitWarmup = BenchOptions.nonNegativeInt(options, "jit-warmup-seconds");
     if (jitWarmup > 0) {
-      closedLoop(url, BenchOptions.positiveInt(options, "connections"), 0, jitWarmup);
+      jitWarmup(url, jitWarmup);
     }
     long[] single = closedLoop(url, 1, warmup, BenchOptions.positiveInt(options, "latency-seconds")).latencies;
     Throughput loaded = throughput(url, pids);
@@ -428,11 +428,27 @@ public final class CompareBenchmark {
 
   /** {@code connections} loops each sending the next request when the last is read; latencies in the window. */
   private Loop closedLoop(URI url, int connections, int warmupSeconds, int seconds) throws Exception {
+    return closedLoop(url, connections, warmupSeconds, seconds, false);
+  }
+
+  /**
+   * The unmeasured load before a target is measured: half of it whole answers, half streamed ones, so the streaming
+   * path is compiled too before the burst measures it (with whole answers only, the first burst measured the JIT
+   * compiling the relay of streams as much as the relay).
+   */
+  private void jitWarmup(URI url, int seconds) throws Exception {
+    int connections = BenchOptions.positiveInt(options, "connections");
+    closedLoop(url, connections, 0, (seconds + 1) / 2, false);
+    closedLoop(url, connections, 0, seconds / 2, true);
+  }
+
+  private Loop closedLoop(URI url, int connections, int warmupSeconds, int seconds, boolean stream) throws Exception {
     HttpClientAgent client = vertx.createHttpClient(new HttpClientOptions().setTcpNoDelay(true).setKeepAlive(true),
         new PoolOptions().setHttp1MaxSize(connections));
-    Buffer body = new JsonObject().put("model", options.get("model")).put("max_tokens", 16)
+    JsonObject json = new JsonObject().put("model", options.get("model")).put("max_tokens", 16)
         .put("messages", new io.vertx.core.json.JsonArray().add(new JsonObject().put("role", "user")
-            .put("content", "hello"))).toBuffer();
+            .put("content", "hello")));
+    Buffer body = (stream ? json.put("stream", true) : json).toBuffer();
     RequestOptions request = requestOptions(url);
     long start = System.nanoTime();
     long windowStart = start + TimeUnit.SECONDS.toNanos(warmupSeconds);
