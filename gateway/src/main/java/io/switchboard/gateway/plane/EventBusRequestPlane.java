@@ -127,11 +127,11 @@ public final class EventBusRequestPlane extends AbstractRequestPlane {
   }
 
   void sendCredits(String workerId, String streamId, int credits) {
-    vertx.eventBus().send(Addresses.workerControl(workerId), StreamControl.credits(streamId, credits));
+    vertx.eventBus().send(Addresses.workerControl(workerId), StreamControl.credits(streamId, credits).toJson());
   }
 
   void sendCancel(String workerId, String streamId, String reason) {
-    vertx.eventBus().send(Addresses.workerControl(workerId), StreamControl.cancel(streamId, reason));
+    vertx.eventBus().send(Addresses.workerControl(workerId), StreamControl.cancel(streamId, reason).toJson());
   }
 
   @Override
