@@ -34,6 +34,12 @@ public record WorkerDescriptor(String workerId, String nodeId, String model, Str
   public static final String RECORD_TYPE = "switchboard-worker";
   public static final String ENDPOINT_EVENTBUS = "eventbus";
   public static final String ENDPOINT_GRPC = "grpc";
+  /**
+   * The newest event-bus message format the worker reads ({@link PlaneWire}), a number beside its event-bus address.
+   * Absent from an older worker's record: it reads JSON only. Older gateways read the endpoints they know by name,
+   * so the key changes nothing for them.
+   */
+  public static final String ENDPOINT_EVENTBUS_WIRE = "eventbusWire";
 
   public WorkerDescriptor {
     endpoints = endpoints == null ? new JsonObject() : endpoints;
@@ -55,6 +61,12 @@ public record WorkerDescriptor(String workerId, String nodeId, String model, Str
 
   public String recordName() {
     return "worker:" + model + ":" + workerId;
+  }
+
+  /** The newest event-bus message format the worker reads: what it publishes, else JSON ({@link PlaneWire#JSON_VERSION}). */
+  public int eventBusWireVersion() {
+    return endpoints.getValue(ENDPOINT_EVENTBUS_WIRE) instanceof Number version ? version.intValue()
+        : PlaneWire.JSON_VERSION;
   }
 
   public JsonObject toJson() {

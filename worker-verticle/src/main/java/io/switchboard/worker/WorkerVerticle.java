@@ -7,6 +7,7 @@ import io.switchboard.protocol.LoadReport;
 import io.switchboard.protocol.ModelCommand;
 import io.switchboard.protocol.WorkerAdminCommand;
 import io.switchboard.protocol.PlaneMessageLimit;
+import io.switchboard.protocol.PlaneWire;
 import io.switchboard.protocol.WorkerDescriptor;
 import io.switchboard.worker.engine.Engine;
 import io.switchboard.worker.engine.EngineFactory;
@@ -83,7 +84,8 @@ public class WorkerVerticle extends VerticleBase {
         grpcPlane != null ? grpcPlane.messageLimit() : PlaneMessageLimit.ofDefault());
     eventBusPlane = new EventBusPlaneServer(vertx, workerId, runner);
     sameNodePlane = new SameNodePlaneServer(vertx, context, workerId, runner);
-    JsonObject endpoints = new JsonObject().put(WorkerDescriptor.ENDPOINT_EVENTBUS, eventBusPlane.endpoint());
+    JsonObject endpoints = new JsonObject().put(WorkerDescriptor.ENDPOINT_EVENTBUS, eventBusPlane.endpoint())
+        .put(WorkerDescriptor.ENDPOINT_EVENTBUS_WIRE, PlaneWire.VERSION);
     if (grpcPlane != null) {
       endpoints.put(WorkerDescriptor.ENDPOINT_GRPC, grpcPlane.endpoint());
     }

@@ -6,19 +6,27 @@ import io.switchboard.protocol.Addresses;
 import io.switchboard.protocol.GenerateError;
 import io.switchboard.protocol.GenerateRequest;
 import io.switchboard.protocol.PlaneMessageLimit;
+import io.switchboard.protocol.PlaneWire;
+import io.switchboard.protocol.PlaneWireException;
 import io.switchboard.protocol.SameNodeWorkers;
 import io.switchboard.protocol.StreamChunk;
 import io.switchboard.protocol.StreamControl;
+import io.switchboard.protocol.TaggedChunk;
 import io.switchboard.protocol.WorkerDescriptor;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.LocalMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import static net.logstash.logback.argument.StructuredArguments.kv;
 
 /**
  * The event-bus request plane, gateway side. One clustered consumer per gateway receives the chunks of every
@@ -26,15 +34,20 @@ import io.vertx.core.shareddata.LocalMap;
  * {@link EventBusChunkStream}; the worker sends no more than the credits this side grants. A worker on this
  * node is called directly instead ({@link SameNodeWorkers}, {@link SameNodeChunkStream}), with the same
  * requests, answers and credits.
+ *
+ * <p>Between nodes, a worker that publishes the binary plane format ({@link PlaneWire#readBy}) gets its request and
+ * stream controls in that format and answers in it; any other (an older worker) gets JSON as before. The consumer
+ * reads both.
  */
 public final class EventBusRequestPlane extends AbstractRequestPlane {
 
   public static final String NAME = "eventbus";
+  private static final Logger log = LoggerFactory.getLogger(EventBusRequestPlane.class);
 
   private final Vertx vertx;
   private final GatewayOptions options;
   private final String replyAddress;
-  private MessageConsumer<JsonObject> consumer;
+  private MessageConsumer<Object> consumer;
   private LocalMap<String, SameNodeWorkers.Worker> sameNodeWorkers;
   private Context context;
 
@@ -61,15 +74,47 @@ public final class EventBusRequestPlane extends AbstractRequestPlane {
   public Future<Void> start() {
     context = vertx.getOrCreateContext();
     sameNodeWorkers = SameNodeWorkers.of(vertx);
-    consumer = vertx.eventBus().consumer(replyAddress, message -> {
-      JsonObject body = message.body();
-      PlaneChunkStream stream = streams.get(body.getString(StreamControl.STREAM_ID));
-      if (stream != null) {
-        stream.onChunk(StreamChunk.fromJson(body));
-      }
-    });
+    PlaneWire.registerCodecs(vertx);
+    consumer = vertx.eventBus().consumer(replyAddress, this::onChunk);
     streams.start();
     return consumer.completion();
+  }
+
+  private void onChunk(Message<Object> message) {
+    String streamId = null;
+    StreamChunk chunk;
+    try {
+      Object body = message.body(); // a binary message is decoded here, on first reading
+      if (body instanceof TaggedChunk tagged) {
+        streamId = tagged.streamId();
+        chunk = tagged.chunk();
+      } else if (body instanceof JsonObject json) {
+        streamId = json.getString(StreamControl.STREAM_ID);
+        chunk = StreamChunk.fromJson(json);
+      } else {
+        throw new IllegalArgumentException("a stream chunk is a JSON object or a binary plane message, not "
+            + (body == null ? "null" : body.getClass().getSimpleName()));
+      }
+    } catch (PlaneWireException unreadable) {
+      unreadableChunk(unreadable.streamId(), unreadable.getMessage());
+      return;
+    } catch (RuntimeException malformed) {
+      unreadableChunk(streamId, String.valueOf(malformed.getMessage()));
+      return;
+    }
+    PlaneChunkStream stream = streams.get(streamId);
+    if (stream != null) {
+      stream.onChunk(chunk);
+    }
+  }
+
+  /** Ends the chunk's stream, when it names one still open: what the chunk held is lost, as if it never came. */
+  private void unreadableChunk(String streamId, String reason) {
+    log.warn("unreadable stream chunk dropped", kv("streamId", streamId), kv("reason", reason));
+    PlaneChunkStream stream = streamId == null ? null : streams.get(streamId);
+    if (stream != null) {
+      stream.onUnreadableChunk(reason);
+    }
   }
 
   @Override
@@ -88,18 +133,19 @@ public final class EventBusRequestPlane extends AbstractRequestPlane {
       local.open(request, context, stream);
       return stream.acceptance();
     }
+    boolean binary = PlaneWire.readBy(worker.descriptor());
     EventBusChunkStream stream = new EventBusChunkStream(this, streams, worker.workerId(), worker.nodeId(),
-        request.streamId(), request.initialCredits(), streams.deadlineNanosFromNow());
+        request.streamId(), request.initialCredits(), streams.deadlineNanosFromNow(), binary);
     // Filed before sending: the worker may answer with chunks before its acceptance reply is processed.
     streams.put(stream);
-    return vertx.eventBus().<Object>request(address, request.toJson(),
+    return vertx.eventBus().<Object>request(address, binary ? request : request.toJson(),
             new DeliveryOptions().setSendTimeout(options.getAcceptTimeoutMs()))
         .<ChunkStream>map(accepted -> stream)
         .recover(failure -> {
           streams.forget(request.streamId());
           if (failure instanceof ReplyException reply && reply.failureType() == ReplyFailure.TIMEOUT) {
             // It may have accepted late: it must not generate for a request that went elsewhere.
-            sendCancel(worker.workerId(), request.streamId(), "acceptance timed out; sent to another worker");
+            sendCancel(worker.workerId(), request.streamId(), "acceptance timed out; sent to another worker", binary);
           }
           return Future.failedFuture(new WorkerRefusedException(refusal(worker, failure)));
         });
@@ -126,12 +172,16 @@ public final class EventBusRequestPlane extends AbstractRequestPlane {
         + failure.getMessage(), workerId);
   }
 
-  void sendCredits(String workerId, String streamId, int credits) {
-    vertx.eventBus().send(Addresses.workerControl(workerId), StreamControl.credits(streamId, credits));
+  /** @param binary whether the worker reads the binary plane format (else it gets JSON) */
+  void sendCredits(String workerId, String streamId, int credits, boolean binary) {
+    StreamControl control = StreamControl.credits(streamId, credits);
+    vertx.eventBus().send(Addresses.workerControl(workerId), binary ? control : control.toJson());
   }
 
-  void sendCancel(String workerId, String streamId, String reason) {
-    vertx.eventBus().send(Addresses.workerControl(workerId), StreamControl.cancel(streamId, reason));
+  /** @param binary whether the worker reads the binary plane format (else it gets JSON) */
+  void sendCancel(String workerId, String streamId, String reason, boolean binary) {
+    StreamControl control = StreamControl.cancel(streamId, reason);
+    vertx.eventBus().send(Addresses.workerControl(workerId), binary ? control : control.toJson());
   }
 
   @Override

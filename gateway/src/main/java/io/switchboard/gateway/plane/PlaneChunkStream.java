@@ -136,6 +136,16 @@ abstract class PlaneChunkStream implements ChunkStream {
     enqueue(chunk);
   }
 
+  /** A message of this stream that could not be read: its chunk is lost, so the stream fails as on a gap. */
+  final void onUnreadableChunk(String reason) {
+    if (finished) {
+      return;
+    }
+    failLocally(GenerateError.of(GenerateError.Code.ENGINE_FAILED, "stream from worker " + workerId
+        + " sent a chunk this gateway cannot read (" + reason + ")", workerId));
+    stopWorker("gateway could not read a chunk");
+  }
+
   /** Ends the stream with an error raised on this side (worker gone, timeout, connection lost). */
   final void failLocally(GenerateError error) {
     if (finished) {

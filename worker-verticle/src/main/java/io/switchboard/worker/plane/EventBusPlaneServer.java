@@ -3,6 +3,8 @@ package io.switchboard.worker.plane;
 import io.switchboard.protocol.Addresses;
 import io.switchboard.protocol.GenerateError;
 import io.switchboard.protocol.GenerateRequest;
+import io.switchboard.protocol.PlaneWire;
+import io.switchboard.protocol.PlaneWireException;
 import io.switchboard.protocol.StreamControl;
 import io.switchboard.worker.GenerationRunner;
 import io.vertx.core.Future;
@@ -17,7 +19,9 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
 
 /**
  * The event-bus request plane, worker side: takes generate requests and stream-control messages addressed to
- * one worker and hands them to its {@link GenerationRunner}. Knows the wire format; knows nothing of engines.
+ * one worker and hands them to its {@link GenerationRunner}. Knows the wire formats; knows nothing of engines.
+ * Reads both JSON (what older gateways send) and the binary format ({@link PlaneWire}, what gateways send to a worker
+ * publishing it), and answers each request in the format it came in, so a gateway only ever reads what it sent.
  */
 public final class EventBusPlaneServer {
 
@@ -27,8 +31,8 @@ public final class EventBusPlaneServer {
   private final String workerId;
   private final GenerationRunner runner;
   private final OpenStreams<EventBusChunkSender> streams;
-  private MessageConsumer<JsonObject> generateConsumer;
-  private MessageConsumer<JsonObject> controlConsumer;
+  private MessageConsumer<Object> generateConsumer;
+  private MessageConsumer<Object> controlConsumer;
 
   public EventBusPlaneServer(Vertx vertx, String workerId, GenerationRunner runner) {
     this.vertx = vertx;
@@ -39,6 +43,7 @@ public final class EventBusPlaneServer {
 
   /** Registers the worker's addresses cluster-wide; completes once every node can reach them. */
   public Future<Void> start() {
+    PlaneWire.registerCodecs(vertx);
     generateConsumer = vertx.eventBus().consumer(Addresses.workerGenerate(workerId), this::onGenerate);
     controlConsumer = vertx.eventBus().consumer(Addresses.workerControl(workerId), this::onControl);
     return Future.all(generateConsumer.completion(), controlConsumer.completion()).mapEmpty();
@@ -58,10 +63,27 @@ public final class EventBusPlaneServer {
     return Addresses.workerGenerate(workerId);
   }
 
-  private void onGenerate(Message<JsonObject> message) {
+  private void onGenerate(Message<Object> message) {
     GenerateRequest request;
+    boolean binary;
     try {
-      request = GenerateRequest.fromJson(message.body());
+      Object body = message.body(); // a binary message is decoded here, on first reading
+      if (body instanceof GenerateRequest decoded) {
+        request = decoded;
+        binary = true;
+      } else if (body instanceof JsonObject json) {
+        request = GenerateRequest.fromJson(json);
+        binary = false;
+      } else {
+        throw new IllegalArgumentException("a generate request is a JSON object or a binary plane message, not "
+            + (body == null ? "null" : body.getClass().getSimpleName()));
+      }
+    } catch (PlaneWireException unreadable) {
+      log.warn("unreadable generate request refused", kv("workerId", workerId),
+          kv("streamId", unreadable.streamId()), kv("reason", unreadable.getMessage()));
+      message.reply(GenerateError.of(GenerateError.Code.INVALID_REQUEST,
+          "unreadable generate request: " + unreadable.getMessage(), workerId).toReplyException());
+      return;
     } catch (RuntimeException malformed) {
       log.warn("malformed generate request refused", kv("workerId", workerId), kv("reason", malformed.getMessage()));
       message.reply(GenerateError.of(GenerateError.Code.INVALID_REQUEST,
@@ -69,25 +91,45 @@ public final class EventBusPlaneServer {
       return;
     }
     EventBusChunkSender sender = new EventBusChunkSender(vertx.eventBus(), request.replyAddress(),
-        request.streamId(), Math.max(1, request.initialCredits()));
+        request.streamId(), Math.max(1, request.initialCredits()), binary);
     GenerateError refused = streams.submit(request, sender);
     if (refused != null) {
       message.fail(refused.code().wireCode(), refused.toJson().encode());
       return;
     }
-    message.reply(new JsonObject().put("accepted", true).put("workerId", workerId));
+    // A gateway reads nothing of the acceptance but that it came; one that sent the binary format gets the worker's
+    // id as a plain string (no JSON), an older one the JSON it knows.
+    message.reply(binary ? workerId : new JsonObject().put("accepted", true).put("workerId", workerId));
   }
 
-  private void onControl(Message<JsonObject> message) {
-    JsonObject body = message.body();
-    String streamId = body.getString(StreamControl.STREAM_ID);
-    if (streamId == null) {
+  private void onControl(Message<Object> message) {
+    StreamControl control;
+    try {
+      Object body = message.body();
+      if (body instanceof StreamControl decoded) {
+        control = decoded;
+      } else if (body instanceof JsonObject json) {
+        control = StreamControl.fromJson(json);
+      } else {
+        throw new IllegalArgumentException("a stream control message is a JSON object or a binary plane message, not "
+            + (body == null ? "null" : body.getClass().getSimpleName()));
+      }
+    } catch (PlaneWireException unreadable) {
+      log.warn("unreadable stream control message dropped", kv("workerId", workerId),
+          kv("streamId", unreadable.streamId()), kv("reason", unreadable.getMessage()));
+      return;
+    } catch (RuntimeException malformed) {
+      log.warn("malformed stream control message dropped", kv("workerId", workerId),
+          kv("reason", malformed.getMessage()));
       return;
     }
-    if (body.getBoolean(StreamControl.CANCEL, false)) {
-      runner.cancel(streamId, body.getString(StreamControl.REASON, "cancelled by the gateway"));
+    if (control.streamId() == null) {
       return;
     }
-    streams.grant(streamId, body.getInteger(StreamControl.CREDITS, 0));
+    if (control.cancel()) {
+      runner.cancel(control.streamId(), control.reason() == null ? "cancelled by the gateway" : control.reason());
+      return;
+    }
+    streams.grant(control.streamId(), control.credits());
   }
 }

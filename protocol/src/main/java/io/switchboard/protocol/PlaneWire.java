@@ -1,0 +1,59 @@
+package io.switchboard.protocol;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.EventBus;
+
+/**
+ * The binary format of the event-bus request plane between nodes, version {@value #VERSION} (the JSON messages the
+ * plane started with are version {@value #JSON_VERSION}). Vert.x's JSON codec (Jackson on both ends of every message)
+ * was 14-16% of each node's event-loop time under load; these codecs write the envelope and the common chunk as
+ * fixed-width numbers and length-prefixed strings, and only nested client or backend JSON as text.
+ *
+ * <p>Every message, in every version, begins the same way, so a node can name the stream of a message it cannot
+ * read: {@code int length} (of what follows; the event bus's frame), {@code byte version}, {@code byte kind}
+ * ({@link #REQUEST}, {@link #CHUNK}, {@link #CONTROL}), {@code string streamId}. The fields of each kind are in its
+ * codec ({@link GenerateRequestCodec}, {@link TaggedChunkCodec}, {@link StreamControlCodec}); a nullable field is
+ * marked by a bit in the message's flags and absent when null.
+ *
+ * <p>Negotiation: a worker publishes the newest version it reads in its endpoints
+ * ({@link WorkerDescriptor#ENDPOINT_EVENTBUS_WIRE}); a gateway sends this format only to a worker that publishes at
+ * least {@value #VERSION}, JSON to any other (an older worker), and the worker answers in the format the request
+ * came in. Each side reads both. A later version must keep reading this one.
+ */
+public final class PlaneWire {
+
+  /** The version this node writes, and the only binary one it reads. */
+  public static final int VERSION = 2;
+  /** The plane's JSON messages: what a worker publishing no version reads. */
+  public static final int JSON_VERSION = 1;
+
+  static final byte REQUEST = 1;
+  static final byte CHUNK = 2;
+  static final byte CONTROL = 3;
+
+  private static final String REGISTERED_MAP = "switchboard.plane-wire";
+
+  private PlaneWire() {
+  }
+
+  /**
+   * Registers the plane's codecs as the default codecs of their messages on this Vert.x instance, once however many
+   * gateways and workers it runs (registering one twice throws). Call before the first message is sent or read.
+   */
+  public static void registerCodecs(Vertx vertx) {
+    synchronized (PlaneWire.class) {
+      if (vertx.sharedData().<String, Boolean>getLocalMap(REGISTERED_MAP).putIfAbsent("codecs", Boolean.TRUE) != null) {
+        return;
+      }
+      EventBus eventBus = vertx.eventBus();
+      eventBus.registerDefaultCodec(GenerateRequest.class, new GenerateRequestCodec());
+      eventBus.registerDefaultCodec(TaggedChunk.class, new TaggedChunkCodec());
+      eventBus.registerDefaultCodec(StreamControl.class, new StreamControlCodec());
+    }
+  }
+
+  /** Whether a worker that publishes {@code descriptor} reads this format. */
+  public static boolean readBy(WorkerDescriptor descriptor) {
+    return descriptor.eventBusWireVersion() >= VERSION;
+  }
+}
