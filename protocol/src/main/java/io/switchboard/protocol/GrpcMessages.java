@@ -52,7 +52,7 @@ public final class GrpcMessages {
         .setRequestId(request.requestId())
         .setModel(request.model())
         .setKind(request.kind().wireName())
-        .setBodyJson(request.body().encode())
+        .setBodyJson(JsonText.text(request.body()))
         .setPrompt(request.prompt())
         .setSampling(samplingProto)
         .setDeadlineEpochMs(request.deadlineEpochMs())
@@ -63,7 +63,7 @@ public final class GrpcMessages {
       call.setGatewayNodeId(request.gatewayNodeId());
     }
     if (request.nativeForm() != null) {
-      call.setNativeDialect(request.nativeForm().dialect()).setNativeBodyJson(request.nativeForm().body().encode());
+      call.setNativeDialect(request.nativeForm().dialect()).setNativeBodyJson(JsonText.text(request.nativeForm().body()));
     }
     return call.build();
   }

@@ -34,6 +34,12 @@ public final class JsonText {
     return object(out, object.getMap(), false) ? Buffer.buffer(out.toString()) : object.toBuffer();
   }
 
+  /** The object's JSON as a String: {@code object.encode()}'s text, written as {@link #buffer} writes it. */
+  public static String text(JsonObject object) {
+    StringBuilder out = new StringBuilder(256);
+    return object(out, object.getMap(), false) ? out.toString() : object.encode();
+  }
+
   /**
    * The object's bytes exactly as {@code object.toBuffer()} writes them, astral characters as two escapes: for what
    * goes to a client, whose bytes stay those Vert.x's codec wrote. The same fallback as {@link #buffer}.

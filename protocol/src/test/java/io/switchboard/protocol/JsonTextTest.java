@@ -74,6 +74,7 @@ class JsonTextTest {
       String expected = object.encode();
       Buffer written = JsonText.buffer(object);
       assertThat(written.toString(StandardCharsets.UTF_8)).isEqualTo(expected);
+      assertThat(JsonText.text(object)).isEqualTo(expected);
       assertThat(new JsonObject(written)).isEqualTo(new JsonObject(object.toBuffer()));
     }
   }
@@ -113,6 +114,7 @@ class JsonTextTest {
     JsonObject odd = new JsonObject().put("when", Instant.parse("2026-12-04T10:00:00Z")).put("bytes", new byte[] {1, 2})
         .put("n", 1);
     assertThat(JsonText.buffer(odd)).isEqualTo(odd.toBuffer());
+    assertThat(JsonText.text(odd)).isEqualTo(odd.encode());
   }
 
   @SuppressWarnings("unchecked")
