@@ -386,11 +386,11 @@ public final class CompareBenchmark {
     LongStreams any = longStreams.values().iterator().next();
     System.out.printf(Locale.ROOT, "long streams: %d concurrent streams of %d chunks, one token per chunk; medians of "
         + "%d rounds (chunks: all rounds)%n", any.streams(), any.chunks(), any.cpuRounds().size());
-    System.out.printf(Locale.ROOT, "%-18s %10s %12s %9s %10s %8s%n", "target", "chunks/s", "cpu_us/chunk",
+    System.out.printf(Locale.ROOT, "%-23s %10s %12s %9s %10s %8s%n", "target", "chunks/s", "cpu_us/chunk",
         "seconds", "chunks", "lost");
     for (Map.Entry<String, LongStreams> e : longStreams.entrySet()) {
       LongStreams l = e.getValue();
-      System.out.printf(Locale.ROOT, "%-18s %10.0f %12s %9.2f %10d %8s%n", e.getKey(), l.chunksPerSecond(),
+      System.out.printf(Locale.ROOT, "%-23s %10.0f %12s %9.2f %10d %8s%n", e.getKey(), l.chunksPerSecond(),
           Double.isNaN(l.cpuUsPerChunk()) ? "-" : String.format(Locale.ROOT, "%.2f", l.cpuUsPerChunk()),
           l.seconds(), l.delivered(), l.lost() + (l.failed() > 0 ? "+" + l.failed() + "f" : ""));
     }
@@ -629,12 +629,12 @@ public final class CompareBenchmark {
 
   private void print(List<Result> results, Map<String, LongStreams> longStreams, Map<String, URI> targets) {
     Result baseline = results.get(0);
-    System.out.printf(Locale.ROOT, "%-16s %9s %9s %10s %10s %10s %10s %10s %11s %11s %8s %15s%n", "target",
+    System.out.printf(Locale.ROOT, "%-23s %9s %9s %10s %10s %10s %10s %10s %11s %11s %8s %15s%n", "target",
         "c1_p50_ms", "c1_p99_ms", "added_p50", "added_p99", "c32_req/s", "cpu_us/req", "cpu_s/10k",
         "sse_1st_p50", "sse_added", "lost", "rss_mb");
     for (Result r : results) {
       boolean isBaseline = r == baseline;
-      System.out.printf(Locale.ROOT, "%-16s %9.3f %9.3f %10s %10s %10.0f %10s %10s %11.2f %11s %8s %15s%n", r.name(),
+      System.out.printf(Locale.ROOT, "%-23s %9.3f %9.3f %10s %10s %10.0f %10s %10s %11.2f %11s %8s %15s%n", r.name(),
           r.p50Ms(), r.p99Ms(), isBaseline ? "-" : String.format(Locale.ROOT, "%.3f", r.p50Ms() - baseline.p50Ms()),
           isBaseline ? "-" : String.format(Locale.ROOT, "%.3f", r.p99Ms() - baseline.p99Ms()), r.rps(),
           Double.isNaN(r.cpuUsPerRequest()) ? "-" : String.format(Locale.ROOT, "%.0f", r.cpuUsPerRequest()),

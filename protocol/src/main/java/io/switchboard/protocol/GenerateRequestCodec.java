@@ -1,7 +1,6 @@
 package io.switchboard.protocol;
 
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.MessageCodec;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -24,7 +23,7 @@ import java.util.List;
  * Only the client's bodies are JSON text; the rest is read without a JSON parser. Delivered in the same node, the
  * request itself is passed on (it is immutable; the same-node path shares it too).
  */
-public final class GenerateRequestCodec implements MessageCodec<GenerateRequest, GenerateRequest> {
+public final class GenerateRequestCodec extends PlaneMessageCodec<GenerateRequest> {
 
   public static final String NAME = "switchboard.plane.request";
 
@@ -36,6 +35,10 @@ public final class GenerateRequestCodec implements MessageCodec<GenerateRequest,
   private static final int TRACESTATE = 1 << 5;
   private static final int GATEWAY_NODE = 1 << 6;
   private static final int NATIVE = 1 << 7;
+
+  public GenerateRequestCodec() {
+    super(NAME);
+  }
 
   @Override
   public void encodeToWire(Buffer buffer, GenerateRequest request) {
@@ -148,20 +151,5 @@ public final class GenerateRequestCodec implements MessageCodec<GenerateRequest,
       case 2 -> RequestKind.EMBEDDING;
       default -> throw in.unreadable("unknown request kind " + code);
     };
-  }
-
-  @Override
-  public GenerateRequest transform(GenerateRequest request) {
-    return request;
-  }
-
-  @Override
-  public String name() {
-    return NAME;
-  }
-
-  @Override
-  public byte systemCodecID() {
-    return -1;
   }
 }

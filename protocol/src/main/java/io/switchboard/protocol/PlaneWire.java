@@ -2,12 +2,16 @@ package io.switchboard.protocol;
 
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonObject;
+
+import java.util.function.Function;
 
 /**
  * The binary format of the event-bus request plane between nodes, version {@value #VERSION} (the JSON messages the
- * plane started with are version {@value #JSON_VERSION}). Vert.x's JSON codec (Jackson on both ends of every message)
- * was 14-16% of each node's event-loop time under load; these codecs write the envelope and the common chunk as
- * fixed-width numbers and length-prefixed strings, and only nested client or backend JSON as text.
+ * plane started with are version {@value #JSON_VERSION}). Instead of Jackson at both ends of every message, these
+ * codecs write the envelope and the common chunk as fixed-width numbers and length-prefixed strings, and only nested
+ * client or backend JSON as text (what it saves: docs/performance.md, "Issue 30").
  *
  * <p>Every message, in every version, begins the same way, so a node can name the stream of a message it cannot
  * read: {@code int length} (of what follows; the event bus's frame), {@code byte version}, {@code byte kind}
@@ -50,6 +54,26 @@ public final class PlaneWire {
       eventBus.registerDefaultCodec(TaggedChunk.class, new TaggedChunkCodec());
       eventBus.registerDefaultCodec(StreamControl.class, new StreamControlCodec());
     }
+  }
+
+  /**
+   * A plane message's body as {@code type}: decoded from this format, or read by {@code fromJson} from the JSON an
+   * older node sends. Every consumer of the plane reads its messages through here.
+   *
+   * @throws PlaneWireException       when a binary message cannot be read (Vert.x decodes it when its body is first
+   *                                  asked for)
+   * @throws IllegalArgumentException when the body is neither, or its JSON is not a {@code what}
+   */
+  public static <T> T body(Message<Object> message, Class<T> type, Function<JsonObject, T> fromJson, String what) {
+    Object body = message.body();
+    if (type.isInstance(body)) {
+      return type.cast(body);
+    }
+    if (body instanceof JsonObject json) {
+      return fromJson.apply(json);
+    }
+    throw new IllegalArgumentException("a " + what + " is a JSON object or a binary plane message, not "
+        + (body == null ? "null" : body.getClass().getSimpleName()));
   }
 
   /** Whether a worker that publishes {@code descriptor} reads this format. */

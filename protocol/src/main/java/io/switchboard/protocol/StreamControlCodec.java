@@ -1,19 +1,22 @@
 package io.switchboard.protocol;
 
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.MessageCodec;
 
 /**
  * A {@link StreamControl} in the binary plane format ({@link PlaneWire}), after the header (whose stream id is the
  * stream controlled): {@code byte flags} (1: cancel, 2: a reason follows), {@code int credits},
  * {@code [string reason]}.
  */
-public final class StreamControlCodec implements MessageCodec<StreamControl, StreamControl> {
+public final class StreamControlCodec extends PlaneMessageCodec<StreamControl> {
 
   public static final String NAME = "switchboard.plane.control";
 
   private static final int CANCEL = 1;
   private static final int REASON = 1 << 1;
+
+  public StreamControlCodec() {
+    super(NAME);
+  }
 
   @Override
   public void encodeToWire(Buffer buffer, StreamControl control) {
@@ -33,20 +36,5 @@ public final class StreamControlCodec implements MessageCodec<StreamControl, Str
     int credits = in.readInt();
     String reason = (flags & REASON) != 0 ? in.string() : null;
     return new StreamControl(in.streamId(), credits, (flags & CANCEL) != 0, reason);
-  }
-
-  @Override
-  public StreamControl transform(StreamControl control) {
-    return control;
-  }
-
-  @Override
-  public String name() {
-    return NAME;
-  }
-
-  @Override
-  public byte systemCodecID() {
-    return -1;
   }
 }

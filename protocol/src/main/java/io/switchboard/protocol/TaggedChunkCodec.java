@@ -1,7 +1,6 @@
 package io.switchboard.protocol;
 
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.MessageCodec;
 import io.vertx.core.json.JsonObject;
 
 /**
@@ -17,7 +16,7 @@ import io.vertx.core.json.JsonObject;
  * </pre>
  * A chunk without {@code extra} (every plain token) is written and read without any JSON work.
  */
-public final class TaggedChunkCodec implements MessageCodec<TaggedChunk, TaggedChunk> {
+public final class TaggedChunkCodec extends PlaneMessageCodec<TaggedChunk> {
 
   public static final String NAME = "switchboard.plane.chunk";
 
@@ -31,6 +30,10 @@ public final class TaggedChunkCodec implements MessageCodec<TaggedChunk, TaggedC
   private static final int ERROR_WORKER = 1 << 1;
   private static final int ERROR_PARAM = 1 << 2;
   private static final int ERROR_RETRYABLE = 1 << 3;
+
+  public TaggedChunkCodec() {
+    super(NAME);
+  }
 
   @Override
   public void encodeToWire(Buffer buffer, TaggedChunk tagged) {
@@ -96,20 +99,5 @@ public final class TaggedChunkCodec implements MessageCodec<TaggedChunk, TaggedC
     }
     JsonObject extra = (flags & EXTRA) != 0 ? in.json() : null;
     return new TaggedChunk(in.streamId(), new StreamChunk(seq, text, tokens, finishReason, usage, error, extra));
-  }
-
-  @Override
-  public TaggedChunk transform(TaggedChunk tagged) {
-    return tagged;
-  }
-
-  @Override
-  public String name() {
-    return NAME;
-  }
-
-  @Override
-  public byte systemCodecID() {
-    return -1;
   }
 }

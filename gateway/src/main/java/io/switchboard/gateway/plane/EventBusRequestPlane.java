@@ -81,30 +81,22 @@ public final class EventBusRequestPlane extends AbstractRequestPlane {
   }
 
   private void onChunk(Message<Object> message) {
-    String streamId = null;
-    StreamChunk chunk;
+    TaggedChunk tagged;
     try {
-      Object body = message.body(); // a binary message is decoded here, on first reading
-      if (body instanceof TaggedChunk tagged) {
-        streamId = tagged.streamId();
-        chunk = tagged.chunk();
-      } else if (body instanceof JsonObject json) {
-        streamId = json.getString(StreamControl.STREAM_ID);
-        chunk = StreamChunk.fromJson(json);
-      } else {
-        throw new IllegalArgumentException("a stream chunk is a JSON object or a binary plane message, not "
-            + (body == null ? "null" : body.getClass().getSimpleName()));
-      }
+      tagged = PlaneWire.body(message, TaggedChunk.class, json -> new TaggedChunk(
+          json.getString(StreamControl.STREAM_ID), StreamChunk.fromJson(json)), "stream chunk");
     } catch (PlaneWireException unreadable) {
       unreadableChunk(unreadable.streamId(), unreadable.getMessage());
       return;
     } catch (RuntimeException malformed) {
-      unreadableChunk(streamId, String.valueOf(malformed.getMessage()));
+      // A JSON chunk whose fields do not read still names its stream, which then ends instead of waiting.
+      unreadableChunk(message.body() instanceof JsonObject json
+          && json.getValue(StreamControl.STREAM_ID) instanceof String id ? id : null, String.valueOf(malformed.getMessage()));
       return;
     }
-    PlaneChunkStream stream = streams.get(streamId);
+    PlaneChunkStream stream = streams.get(tagged.streamId());
     if (stream != null) {
-      stream.onChunk(chunk);
+      stream.onChunk(tagged.chunk());
     }
   }
 

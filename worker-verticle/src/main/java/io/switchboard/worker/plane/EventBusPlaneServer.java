@@ -67,17 +67,8 @@ public final class EventBusPlaneServer {
     GenerateRequest request;
     boolean binary;
     try {
-      Object body = message.body(); // a binary message is decoded here, on first reading
-      if (body instanceof GenerateRequest decoded) {
-        request = decoded;
-        binary = true;
-      } else if (body instanceof JsonObject json) {
-        request = GenerateRequest.fromJson(json);
-        binary = false;
-      } else {
-        throw new IllegalArgumentException("a generate request is a JSON object or a binary plane message, not "
-            + (body == null ? "null" : body.getClass().getSimpleName()));
-      }
+      request = PlaneWire.body(message, GenerateRequest.class, GenerateRequest::fromJson, "generate request");
+      binary = message.body() instanceof GenerateRequest;
     } catch (PlaneWireException unreadable) {
       log.warn("unreadable generate request refused", kv("workerId", workerId),
           kv("streamId", unreadable.streamId()), kv("reason", unreadable.getMessage()));
@@ -105,15 +96,7 @@ public final class EventBusPlaneServer {
   private void onControl(Message<Object> message) {
     StreamControl control;
     try {
-      Object body = message.body();
-      if (body instanceof StreamControl decoded) {
-        control = decoded;
-      } else if (body instanceof JsonObject json) {
-        control = StreamControl.fromJson(json);
-      } else {
-        throw new IllegalArgumentException("a stream control message is a JSON object or a binary plane message, not "
-            + (body == null ? "null" : body.getClass().getSimpleName()));
-      }
+      control = PlaneWire.body(message, StreamControl.class, StreamControl::fromJson, "stream control message");
     } catch (PlaneWireException unreadable) {
       log.warn("unreadable stream control message dropped", kv("workerId", workerId),
           kv("streamId", unreadable.streamId()), kv("reason", unreadable.getMessage()));
