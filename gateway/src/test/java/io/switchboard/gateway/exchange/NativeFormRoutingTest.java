@@ -23,6 +23,7 @@ import io.switchboard.gateway.security.ApiKeys;
 import io.switchboard.gateway.security.RateLimiter;
 import io.switchboard.gateway.tracing.RequestSpans;
 import io.switchboard.protocol.Addresses;
+import io.switchboard.protocol.GenerateRequest;
 import io.switchboard.protocol.DeadlineSweep;
 import io.switchboard.protocol.NativeForm;
 import io.switchboard.protocol.PlaneMessageLimit;
@@ -90,7 +91,14 @@ class NativeFormRoutingTest {
     vertx.eventBus().addOutboundInterceptor(delivery -> {
       String address = delivery.message().address();
       for (String worker : List.of("native-1", "plain-1")) {
-        if (address.equals(Addresses.workerGenerate(worker)) && delivery.message().body() instanceof JsonObject json) {
+        if (!address.equals(Addresses.workerGenerate(worker))) {
+          continue;
+        }
+        // Workers of this version are sent the request object (the binary plane format between nodes); older ones JSON.
+        Object body = delivery.message().body();
+        if (body instanceof GenerateRequest request) {
+          sent.add(worker + " " + request.toJson().encode());
+        } else if (body instanceof JsonObject json) {
           sent.add(worker + " " + json.encode());
         }
       }
