@@ -127,9 +127,8 @@ abstract class PlaneChunkStream implements ChunkStream {
     }
     lastMessageNanos = System.nanoTime();
     if (chunk.seq() != expectedSeq) {
-      failLocally(GenerateError.of(GenerateError.Code.ENGINE_FAILED, "stream from worker " + workerId
-          + " lost chunks (expected #" + expectedSeq + ", got #" + chunk.seq() + ")", workerId));
-      stopWorker("gateway detected lost chunks");
+      lostChunk("lost chunks (expected #" + expectedSeq + ", got #" + chunk.seq() + ")",
+          "gateway detected lost chunks");
       return;
     }
     expectedSeq++;
@@ -138,12 +137,16 @@ abstract class PlaneChunkStream implements ChunkStream {
 
   /** A message of this stream that could not be read: its chunk is lost, so the stream fails as on a gap. */
   final void onUnreadableChunk(String reason) {
-    if (finished) {
-      return;
+    if (!finished) {
+      lostChunk("sent a chunk this gateway cannot read (" + reason + ")", "gateway could not read a chunk");
     }
-    failLocally(GenerateError.of(GenerateError.Code.ENGINE_FAILED, "stream from worker " + workerId
-        + " sent a chunk this gateway cannot read (" + reason + ")", workerId));
-    stopWorker("gateway could not read a chunk");
+  }
+
+  /** A chunk of the worker's did not arrive whole: the stream fails with what the worker did, and the worker stops. */
+  private void lostChunk(String whatTheWorkerDid, String stopReason) {
+    failLocally(GenerateError.of(GenerateError.Code.ENGINE_FAILED, "stream from worker " + workerId + " "
+        + whatTheWorkerDid, workerId));
+    stopWorker(stopReason);
   }
 
   /** Ends the stream with an error raised on this side (worker gone, timeout, connection lost). */
