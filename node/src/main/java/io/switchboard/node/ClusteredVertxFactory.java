@@ -158,7 +158,7 @@ final class ClusteredVertxFactory {
     properties.setProperty("switchboard.cluster.members", String.join(",", cluster.getMembers()));
     try (InputStream xml = ClusteredVertxFactory.class.getClassLoader().getResourceAsStream(CLUSTER_XML)) {
       if (xml == null) {
-        throw new ConfigException(CLUSTER_XML + " is missing from the jar; rebuild with mvn package");
+        throw new ConfigException(CLUSTER_XML + " is missing from the jar; rebuild with ./mvnw package");
       }
       return new XmlConfigBuilder(xml).setProperties(properties).build();
     } catch (IOException | InvalidConfigurationException e) {
