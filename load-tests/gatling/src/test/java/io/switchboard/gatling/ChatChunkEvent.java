@@ -5,14 +5,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
- * The verdict on one server-sent event of a streamed chat completion, from the text Gatling hands an SSE check:
- * the event as a JSON object whose {@code data} field is the event's data as a string (plus {@code event},
- * {@code id} and {@code retry} when the server sent them).
+ * The verdict on one server-sent event of a streamed chat completion, from its data (what followed {@code data: }).
  *
  * <p>An event is {@link #DONE} ({@code data: [DONE]}), a {@link #CONTENT_CHUNK} (a {@code chat.completion.chunk}
  * with text in a choice's delta), a {@link #CHUNK_WITHOUT_CONTENT} (the role chunk, the finish chunk, the usage
- * chunk) or anything else, whose verdict starts with {@link #INVALID_PREFIX} and says what is wrong, so that a
- * failed check in the Gatling report names the fault and quotes the event.
+ * chunk) or anything else, whose verdict starts with {@link #INVALID_PREFIX}, says what is wrong and quotes the data,
+ * so that a failed check in the Gatling report names the fault.
  */
 final class ChatChunkEvent {
 
@@ -27,39 +25,34 @@ final class ChatChunkEvent {
   private ChatChunkEvent() {
   }
 
-  static String verdict(String gatlingEvent) {
-    JsonNode data = parse(gatlingEvent).path("data");
-    if (!data.isTextual()) {
-      return invalid("no data", gatlingEvent);
-    }
-    String text = data.asText();
-    if (DONE.equals(text)) {
+  static String verdict(String data) {
+    if (DONE.equals(data)) {
       return DONE;
     }
-    JsonNode chunk = parse(text);
+    JsonNode chunk = parse(data);
     if (!chunk.isObject()) {
-      return invalid("data is not a JSON object", text);
+      return invalid("data is not a JSON object", data);
     }
     if (chunk.has("error")) {
-      return invalid("an error event", text);
+      return invalid("an error event", data);
     }
     if (!"chat.completion.chunk".equals(chunk.path("object").asText())) {
-      return invalid("object is not chat.completion.chunk", text);
+      return invalid("object is not chat.completion.chunk", data);
     }
     if (chunk.path("id").asText().isEmpty()) {
-      return invalid("no id", text);
+      return invalid("no id", data);
     }
     JsonNode choices = chunk.path("choices");
     if (!choices.isArray()) {
-      return invalid("no choices array", text);
+      return invalid("no choices array", data);
     }
     if (choices.isEmpty() && !chunk.path("usage").isObject()) {
-      return invalid("no choice and no usage", text);
+      return invalid("no choice and no usage", data);
     }
     boolean content = false;
     for (JsonNode choice : choices) {
       if (!choice.path("index").isInt() || !choice.path("delta").isObject()) {
-        return invalid("a choice without index or delta", text);
+        return invalid("a choice without index or delta", data);
       }
       JsonNode delta = choice.path("delta").path("content");
       content |= delta.isTextual() && !delta.asText().isEmpty();
@@ -68,14 +61,14 @@ final class ChatChunkEvent {
   }
 
   /** Whether the event is a well-formed chunk, with or without content (not {@code [DONE]}, not invalid). */
-  static boolean isChunk(String gatlingEvent) {
-    String verdict = verdict(gatlingEvent);
+  static boolean isChunk(String data) {
+    String verdict = verdict(data);
     return CONTENT_CHUNK.equals(verdict) || CHUNK_WITHOUT_CONTENT.equals(verdict);
   }
 
   /** Whether the event is a well-formed chunk that carries no text (the role, finish or usage chunk). */
-  static boolean isChunkWithoutContent(String gatlingEvent) {
-    return CHUNK_WITHOUT_CONTENT.equals(verdict(gatlingEvent));
+  static boolean isChunkWithoutContent(String data) {
+    return CHUNK_WITHOUT_CONTENT.equals(verdict(data));
   }
 
   private static JsonNode parse(String text) {
@@ -86,8 +79,8 @@ final class ChatChunkEvent {
     }
   }
 
-  private static String invalid(String why, String text) {
-    String quoted = text.length() > QUOTED_CHARS ? text.substring(0, QUOTED_CHARS) + "..." : text;
+  private static String invalid(String why, String data) {
+    String quoted = data.length() > QUOTED_CHARS ? data.substring(0, QUOTED_CHARS) + "..." : data;
     return INVALID_PREFIX + why + ": " + quoted;
   }
 }

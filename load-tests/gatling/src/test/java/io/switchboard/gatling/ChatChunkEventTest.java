@@ -4,7 +4,7 @@ import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The verdicts StreamingChatSimulation's checks rest on, on events shaped as Gatling hands them to an SSE check. */
+/** The verdicts StreamingChatSimulation's checks rest on. */
 class ChatChunkEventTest {
 
   private static final String CONTENT =
@@ -17,52 +17,47 @@ class ChatChunkEventTest {
       "{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"mock-llm\","
           + "\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":32,\"total_tokens\":35}}";
 
-  /** What Gatling's ServerSentEvent#asJsonString makes of an event with only a data line. */
-  private static String event(String data) {
-    return "{\"data\":\"" + data.replace("\\", "\\\\").replace("\"", "\\\"") + "\"}";
-  }
-
   @Test
   void chunksWithAndWithoutContentAndDone() {
-    assertThat(ChatChunkEvent.verdict(event(CONTENT))).isEqualTo(ChatChunkEvent.CONTENT_CHUNK);
-    assertThat(ChatChunkEvent.verdict(event(ROLE))).isEqualTo(ChatChunkEvent.CHUNK_WITHOUT_CONTENT);
-    assertThat(ChatChunkEvent.verdict(event(USAGE))).isEqualTo(ChatChunkEvent.CHUNK_WITHOUT_CONTENT);
-    assertThat(ChatChunkEvent.verdict(event("[DONE]"))).isEqualTo(ChatChunkEvent.DONE);
-    assertThat(ChatChunkEvent.isChunk(event(CONTENT))).isTrue();
-    assertThat(ChatChunkEvent.isChunk(event("[DONE]"))).isFalse();
-    assertThat(ChatChunkEvent.isChunkWithoutContent(event(ROLE))).isTrue();
-    assertThat(ChatChunkEvent.isChunkWithoutContent(event(CONTENT))).isFalse();
+    assertThat(ChatChunkEvent.verdict(CONTENT)).isEqualTo(ChatChunkEvent.CONTENT_CHUNK);
+    assertThat(ChatChunkEvent.verdict(ROLE)).isEqualTo(ChatChunkEvent.CHUNK_WITHOUT_CONTENT);
+    assertThat(ChatChunkEvent.verdict(USAGE)).isEqualTo(ChatChunkEvent.CHUNK_WITHOUT_CONTENT);
+    assertThat(ChatChunkEvent.verdict("[DONE]")).isEqualTo(ChatChunkEvent.DONE);
+    assertThat(ChatChunkEvent.isChunk(CONTENT)).isTrue();
+    assertThat(ChatChunkEvent.isChunk("[DONE]")).isFalse();
+    assertThat(ChatChunkEvent.isChunkWithoutContent(ROLE)).isTrue();
+    assertThat(ChatChunkEvent.isChunkWithoutContent(CONTENT)).isFalse();
   }
 
   @Test
   void anErrorEventIsInvalidAndQuoted() {
     String error = "{\"error\":{\"message\":\"The request timed out\",\"type\":\"timeout\",\"param\":null,\"code\":\"timeout\"}}";
 
-    String verdict = ChatChunkEvent.verdict(event(error));
+    String verdict = ChatChunkEvent.verdict(error);
 
     assertThat(verdict).startsWith(ChatChunkEvent.INVALID_PREFIX + "an error event: ").contains("The request timed out");
-    assertThat(ChatChunkEvent.isChunk(event(error))).isFalse();
-    assertThat(ChatChunkEvent.isChunkWithoutContent(event(error))).isFalse();
+    assertThat(ChatChunkEvent.isChunk(error)).isFalse();
+    assertThat(ChatChunkEvent.isChunkWithoutContent(error)).isFalse();
   }
 
   @Test
   void malformedEventsSayWhatIsWrong() {
-    assertThat(ChatChunkEvent.verdict(event("not json"))).isEqualTo(
+    assertThat(ChatChunkEvent.verdict("not json")).isEqualTo(
         ChatChunkEvent.INVALID_PREFIX + "data is not a JSON object: not json");
-    assertThat(ChatChunkEvent.verdict(event(CONTENT.replace("chat.completion.chunk", "chat.completion"))))
+    assertThat(ChatChunkEvent.verdict(CONTENT.replace("chat.completion.chunk", "chat.completion")))
         .startsWith(ChatChunkEvent.INVALID_PREFIX + "object is not chat.completion.chunk");
-    assertThat(ChatChunkEvent.verdict(event(CONTENT.replace("\"id\":\"chatcmpl-1\",", ""))))
+    assertThat(ChatChunkEvent.verdict(CONTENT.replace("\"id\":\"chatcmpl-1\",", "")))
         .startsWith(ChatChunkEvent.INVALID_PREFIX + "no id");
-    assertThat(ChatChunkEvent.verdict(event(USAGE.replace("\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":32,"
-        + "\"total_tokens\":35}", "\"usage\":null")))).startsWith(ChatChunkEvent.INVALID_PREFIX + "no choice and no usage");
-    assertThat(ChatChunkEvent.verdict(event(CONTENT.replace("\"delta\":{\"content\":\"route\"}", "\"text\":\"route\""))))
+    assertThat(ChatChunkEvent.verdict(USAGE.replace("\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":32,"
+        + "\"total_tokens\":35}", "\"usage\":null"))).startsWith(ChatChunkEvent.INVALID_PREFIX + "no choice and no usage");
+    assertThat(ChatChunkEvent.verdict(CONTENT.replace("\"delta\":{\"content\":\"route\"}", "\"text\":\"route\"")))
         .startsWith(ChatChunkEvent.INVALID_PREFIX + "a choice without index or delta");
-    assertThat(ChatChunkEvent.verdict("{\"event\":\"ping\"}")).startsWith(ChatChunkEvent.INVALID_PREFIX + "no data");
+    assertThat(ChatChunkEvent.verdict("")).isEqualTo(ChatChunkEvent.INVALID_PREFIX + "data is not a JSON object: ");
   }
 
   @Test
   void aLongEventIsQuotedShort() {
-    String verdict = ChatChunkEvent.verdict(event("x".repeat(10_000)));
+    String verdict = ChatChunkEvent.verdict("x".repeat(10_000));
 
     assertThat(verdict).endsWith("...").hasSizeLessThan(400);
   }

@@ -8,10 +8,10 @@ import io.gatling.javaapi.http.SseMessageCheck;
 import java.time.Duration;
 
 import static io.gatling.javaapi.core.CoreDsl.StringBody;
-import static io.gatling.javaapi.core.CoreDsl.bodyString;
 import static io.gatling.javaapi.core.CoreDsl.constantConcurrentUsers;
 import static io.gatling.javaapi.core.CoreDsl.exec;
 import static io.gatling.javaapi.core.CoreDsl.group;
+import static io.gatling.javaapi.core.CoreDsl.jsonPath;
 import static io.gatling.javaapi.core.CoreDsl.scenario;
 import static io.gatling.javaapi.http.HttpDsl.sse;
 
@@ -38,11 +38,11 @@ public class StreamingChatSimulation extends Simulation {
   /**
    * Stops at the first event that is not a chunk without content and requires it to be a chunk with content; the
    * chunks without content before it (the role chunk) are checked by the matching condition. (The conditions are
-   * booleans compared with {@code is}: Gatling 3.14's {@code not} fails on {@code bodyString} even when the values
-   * differ.)
+   * booleans compared with {@code is}: Gatling 3.14's {@code not} fails, even when the values differ, on a check
+   * that does not display the value it found.)
    */
   private static final SseMessageCheck FIRST_TOKEN = sse.checkMessage("first token")
-      .matching(bodyString().transform(ChatChunkEvent::isChunkWithoutContent).is(false))
+      .matching(data().transform(ChatChunkEvent::isChunkWithoutContent).is(false))
       .check(verdict().is(ChatChunkEvent.CONTENT_CHUNK));
 
   /**
@@ -51,11 +51,19 @@ public class StreamingChatSimulation extends Simulation {
    * with "End of stream".
    */
   private static final SseMessageCheck DONE = sse.checkMessage("to [DONE]")
-      .matching(bodyString().transform(ChatChunkEvent::isChunk).is(false))
+      .matching(data().transform(ChatChunkEvent::isChunk).is(false))
       .check(verdict().is(ChatChunkEvent.DONE));
 
   private static CheckBuilder.Validate<String> verdict() {
-    return bodyString().transform(ChatChunkEvent::verdict);
+    return data().transform(ChatChunkEvent::verdict);
+  }
+
+  /**
+   * The event's data: Gatling hands an SSE check the event as JSON, {@code {"data":"..."}} (plus {@code event},
+   * {@code id}, {@code retry} when sent). Through jsonPath, unlike bodyString, a failed check shows the value found.
+   */
+  private static CheckBuilder.Find<String> data() {
+    return jsonPath("$.data").ofString();
   }
 
   // The first-token check completes and the next check is set within the same event-loop turn (no loop or pause
