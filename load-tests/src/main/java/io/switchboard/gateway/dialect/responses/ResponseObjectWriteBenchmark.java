@@ -5,6 +5,7 @@ import io.switchboard.bench.jmh.SampleChat;
 import io.switchboard.protocol.JsonText;
 import io.switchboard.protocol.Usage;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -21,11 +22,13 @@ import org.openjdk.jmh.annotations.Warmup;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Writing a whole Responses answer ({@code POST /v1/responses}, not streamed, not stored): its fast path,
- * {@link ResponseObject#json} (the request's echoed fields and the answer written straight out), against what it
- * replaced, the {@code response} tree built and encoded by Vert.x's codec ({@code jackson}) or by {@link JsonText}
- * ({@code tree}). Each write is a new request's first, so the echoed fields are written too, not reused. All three
- * give the same bytes (checked in the set-up; ResponseObjectTest is the differential test).
+ * Writing the {@code response} objects of a Responses answer ({@code POST /v1/responses}, not stored): its fast path,
+ * {@link ResponseObject#json} and {@code write} (the request's echoed fields written once per request, the rest
+ * straight out), against what it replaced, the {@code response} tree built and encoded by Vert.x's codec
+ * ({@code jackson}) or by {@link JsonText} ({@code tree}). Cases, each a new request's: a whole answer (one object),
+ * and a stream's objects (the in-progress object of {@code response.created} and {@code response.in_progress}, then
+ * the completed one). All three give the same bytes (checked in the set-up; ResponseObjectTest is the differential
+ * test).
  *
  * <p>In this package to reach {@link ResponseObject}, which is package-private. Run:
  * {@code load-tests/bin/chunk-write-bench}.
@@ -38,7 +41,7 @@ import java.util.concurrent.TimeUnit;
 @Fork(1)
 public class ResponseObjectWriteBenchmark {
 
-  @Param({"responses-whole-answer"})
+  @Param({"responses-whole-answer", "responses-stream-objects"})
   public String answer;
 
   private static final String ID = "resp_69477e7a6f8244b827f26bfbbb16dd5c";
@@ -46,9 +49,15 @@ public class ResponseObjectWriteBenchmark {
 
   private ResponsesRequest request;
   private ResponseOutput output;
+  private boolean stream;
 
   @Setup
   public void setUp() {
+    stream = switch (answer) {
+      case "responses-whole-answer" -> false;
+      case "responses-stream-objects" -> true;
+      default -> throw new IllegalArgumentException("unknown answer " + answer);
+    };
     request = ResponsesRequest.read(new JsonObject(new JsonObject().put("model", SampleChat.MODEL)
         .put("instructions", "You are a helpful assistant. Answer in one or two sentences.")
         .put("input", "What is the capital of France, and what is it known for?")
@@ -78,15 +87,32 @@ public class ResponseObjectWriteBenchmark {
   }
 
   private Buffer jackson(ResponseObject shape) {
-    return shape.build("completed", output.items(), USAGE, null).toBuffer();
+    if (!stream) {
+      return shape.build("completed", output.items(), USAGE, null).toBuffer();
+    }
+    // As the stream's events were written before: the in-progress tree encoded for both events that carry it.
+    JsonObject inProgress = shape.build("in_progress", new JsonArray(), null, null);
+    return Buffer.buffer().appendBuffer(inProgress.toBuffer()).appendBuffer(inProgress.toBuffer())
+        .appendBuffer(shape.build("completed", output.items(), USAGE, null).toBuffer());
   }
 
   private Buffer tree(ResponseObject shape) {
-    return JsonText.toBuffer(shape.build("completed", output.items(), USAGE, null));
+    if (!stream) {
+      return JsonText.toBuffer(shape.build("completed", output.items(), USAGE, null));
+    }
+    JsonObject inProgress = shape.build("in_progress", new JsonArray(), null, null);
+    return Buffer.buffer().appendBuffer(JsonText.toBuffer(inProgress)).appendBuffer(JsonText.toBuffer(inProgress))
+        .appendBuffer(JsonText.toBuffer(shape.build("completed", output.items(), USAGE, null)));
   }
 
-  /** As ResponsesAnswerWriter answers a request that is neither streamed nor stored. */
+  /** As ResponsesAnswerWriter writes them when nothing is stored. */
   private Buffer fast(ResponseObject shape) {
-    return Buffer.buffer(shape.json("completed", output.itemsShared(), USAGE, null, null));
+    if (!stream) {
+      return Buffer.buffer(shape.json("completed", output.itemsShared(), USAGE, null, null));
+    }
+    String inProgress = shape.json("in_progress", new JsonArray(), null, null, null);
+    StringBuilder events = new StringBuilder(4 * inProgress.length()).append(inProgress).append(inProgress);
+    shape.write(events, "completed", output.itemsShared(), USAGE, null, null);
+    return Buffer.buffer(events.toString());
   }
 }
