@@ -85,8 +85,8 @@ final class ClusteredVertxFactory {
           .setClientAuth(ClientAuth.REQUIRED);
     }
     VertxOptions options = new VertxOptions()
-        // Vert.x hands each new context the next loop in turn: with more loops than the node's verticles, the
-        // event bus's connections land on another thread than the gateway or worker they serve (node.eventLoops).
+        // Vert.x hands each new context the next loop in turn; the node runs one gateway instance per loop
+        // (node.eventLoops), and its workers and the event bus's connections take loops in the same turn.
         .setEventLoopPoolSize(eventLoops)
         .setEventBusOptions(eventBus)
         // Vert.x's event-bus and HTTP metrics cost registry lookups per message and per request (every stream

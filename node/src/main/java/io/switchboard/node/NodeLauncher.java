@@ -2,6 +2,7 @@ package io.switchboard.node;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.switchboard.gateway.GatewayNodeState;
 import io.switchboard.gateway.GatewayOptions;
 import io.switchboard.gateway.GatewayVerticle;
 import io.switchboard.protocol.DiscoveryTrust;
@@ -12,6 +13,7 @@ import io.switchboard.worker.WorkerVerticle;
 import io.switchboard.worker.plane.GrpcPlaneOptions;
 import io.switchboard.worker.plane.GrpcPlaneServer;
 import io.switchboard.worker.rpc.RpcAgentVerticle;
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import org.slf4j.Logger;
@@ -43,7 +45,9 @@ public final class NodeLauncher {
   private String rpcAgentDeployment;
   private GrpcPlaneServer grpcPlane;
   private String grpcPlaneDeployment;
-  private GatewayVerticle gateway;
+  /** The gateway's instances, one per event loop; they share {@link #gatewayState}. */
+  private final List<GatewayVerticle> gatewayInstances = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private GatewayNodeState gatewayState;
   private String gatewayDeployment;
   private String nodeId;
 
@@ -156,9 +160,14 @@ public final class NodeLauncher {
     if (!options.runsGateway()) {
       return Future.succeededFuture();
     }
-    gateway = new GatewayVerticle(options.getGateway(), watcher, meterRegistry, options.getCluster().peerTls(),
-        options.getGrpc().messageLimit(), trust);
-    return vertx.deployVerticle(gateway).onSuccess(id -> gatewayDeployment = id).mapEmpty();
+    int instances = options.getEventLoops();
+    gatewayState = new GatewayNodeState(vertx, options.getGateway(), meterRegistry, instances);
+    return gatewayState.start().compose(started -> vertx.deployVerticle(() -> {
+      GatewayVerticle instance = new GatewayVerticle(options.getGateway(), watcher, meterRegistry,
+          options.getCluster().peerTls(), options.getGrpc().messageLimit(), trust, gatewayState);
+      gatewayInstances.add(instance);
+      return instance;
+    }, new DeploymentOptions().setInstances(instances))).onSuccess(id -> gatewayDeployment = id).mapEmpty();
   }
 
   private Throwable explain(Throwable failure) {
@@ -181,6 +190,12 @@ public final class NodeLauncher {
     return Future.join(undeployed).<Void>mapEmpty()
         .transform(v -> grpcPlaneDeployment == null ? Future.succeededFuture() : vertx.undeploy(grpcPlaneDeployment))
         .transform(v -> gatewayDeployment == null ? Future.succeededFuture() : vertx.undeploy(gatewayDeployment))
+        .transform(v -> {
+          if (gatewayState != null) {
+            gatewayState.stop();
+          }
+          return Future.<Void>succeededFuture();
+        })
         .transform(v -> rpcAgentDeployment == null ? Future.succeededFuture() : vertx.undeploy(rpcAgentDeployment))
         .transform(v -> watcher == null ? Future.succeededFuture() : watcher.stop())
         .transform(v -> clustered.close())
@@ -193,7 +208,8 @@ public final class NodeLauncher {
 
   /** The gateway's HTTP port, or -1 when this node runs no gateway. */
   public int gatewayPort() {
-    return gateway == null ? -1 : gateway.actualPort();
+    // The instances share one port.
+    return gatewayInstances.isEmpty() ? -1 : gatewayInstances.get(0).actualPort();
   }
 
   public Vertx vertx() {

@@ -81,7 +81,7 @@ public final class RequestBounds implements Handler<RoutingContext> {
       ErrorResponder.send(ctx, new ApiError(429, "requests", "concurrency_limit_exceeded", null,
           "API key '" + key.name() + "' already has " + key.concurrentRequests() + " requests in progress on this "
               + "gateway, its limit of concurrent requests (concurrency=" + key.concurrentRequests() + " on the key, "
-              + "or gateway.rateLimits.concurrentRequests; counted per gateway). Wait for one to finish, or ask "
+              + "or gateway.rateLimits.concurrentRequests; counted per gateway node). Wait for one to finish, or ask "
               + "the gateway's operator for a higher concurrency= on this key."));
       return;
     }
