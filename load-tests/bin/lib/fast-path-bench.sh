@@ -31,8 +31,8 @@ fast_path_bench() {
   cd "$root"
   bench_jar="load-tests/target/switchboard-bench.jar"
   if [[ ! -f "$bench_jar" ]]; then
-    echo "$name-bench: building ($bench_jar is missing): mvn -B -q -DskipTests package" >&2
-    mvn -B -q -DskipTests package
+    echo "$name-bench: building ($bench_jar is missing): ./mvnw -B -q -DskipTests package" >&2
+    ./mvnw -B -q -DskipTests package
   fi
   result="$(mktemp "${TMPDIR:-/tmp}/$name-bench.XXXXXX.json")"
   # The trap names the file itself: the local variable is gone when the script exits.

@@ -38,6 +38,7 @@ public final class NodeLauncher {
   private final NodeOptions options;
   private final PrometheusMeterRegistry meterRegistry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final List<String> workerDeployments = new ArrayList<>();
+  private ClusteredVertxFactory.ClusteredVertx clustered;
   private Vertx vertx;
   private MembershipWatcher watcher;
   private DiscoveryTrust trust;
@@ -79,10 +80,11 @@ public final class NodeLauncher {
     RecordSigner recordSigner = signer;
     RecordVerifier recordVerifier = verifier;
     return ClusteredVertxFactory.create(options.getCluster(), options.getGateway().getResponses(), transport.transport(), options.getEventLoops(),
-        meterRegistry).compose(clustered -> {
-      vertx = clustered.vertx();
-      nodeId = clustered.clusterManager().getNodeId();
-      watcher = new MembershipWatcher(vertx, clustered.clusterManager().getHazelcastInstance());
+        meterRegistry).compose(joined -> {
+      clustered = joined;
+      vertx = joined.vertx();
+      nodeId = joined.nodeId();
+      watcher = new MembershipWatcher(vertx, joined.hazelcast());
       watcher.start();
       trust = new DiscoveryTrust(recordSigner, recordVerifier, watcher);
       log.info("joined the cluster", kv("node", nodeId), kv("cluster", options.getCluster().getName()),
@@ -93,7 +95,7 @@ public final class NodeLauncher {
           kv("recordsSigned", trust.requiresSignatures()));
       return deployRpcAgent();
     }).compose(v -> deployGrpcPlane()).compose(v -> deployWorkers()).compose(v -> deployGateway()).recover(failure -> {
-      Future<Void> closed = vertx == null ? Future.succeededFuture() : vertx.close();
+      Future<Void> closed = clustered == null ? Future.succeededFuture() : clustered.close();
       return closed.transform(ignored -> Future.failedFuture(explain(failure)));
     });
   }
@@ -196,7 +198,7 @@ public final class NodeLauncher {
         })
         .transform(v -> rpcAgentDeployment == null ? Future.succeededFuture() : vertx.undeploy(rpcAgentDeployment))
         .transform(v -> watcher == null ? Future.succeededFuture() : watcher.stop())
-        .transform(v -> vertx.close())
+        .transform(v -> clustered.close())
         .onComplete(done -> log.info("node stopped; left the cluster", kv("node", nodeId)));
   }
 

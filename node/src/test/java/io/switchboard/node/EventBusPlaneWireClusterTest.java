@@ -102,7 +102,7 @@ class EventBusPlaneWireClusterTest {
   static void stop() throws Exception {
     for (var node : new ClusteredVertxFactory.ClusteredVertx[] {gatewayNode, workerNode}) {
       if (node != null) {
-        await(node.vertx().close());
+        await(node.close());
       }
     }
   }

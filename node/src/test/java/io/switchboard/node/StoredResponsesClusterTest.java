@@ -47,7 +47,7 @@ class StoredResponsesClusterTest {
   @AfterAll
   static void stop() throws Exception {
     for (var node : nodes) {
-      await(node.vertx().close());
+      await(node.close());
     }
   }
 
