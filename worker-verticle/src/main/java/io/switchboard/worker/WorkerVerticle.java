@@ -10,7 +10,6 @@ import io.switchboard.protocol.PlaneMessageLimit;
 import io.switchboard.protocol.PlaneWire;
 import io.switchboard.protocol.WorkerDescriptor;
 import io.switchboard.worker.engine.Engine;
-import io.switchboard.worker.engine.EngineFactory;
 import io.switchboard.worker.engine.ModelControlException;
 import io.switchboard.worker.plane.EventBusPlaneServer;
 import io.switchboard.worker.plane.GrpcPlaneServer;

@@ -1,14 +1,17 @@
-package io.switchboard.worker.engine;
+package io.switchboard.worker;
 
 import io.switchboard.protocol.DiscoveryTrust;
-import io.switchboard.worker.WorkerOptions;
+import io.switchboard.worker.engine.Engine;
 import io.switchboard.worker.llamacpp.LlamaCppEngine;
 import io.switchboard.worker.llamacpp.LlamaCppLibraryEngine;
 import io.switchboard.worker.mocker.MockerEngine;
 import io.switchboard.worker.openai.OpenAiEngine;
 import io.vertx.core.Vertx;
 
-/** Makes the engine a worker's options name. */
+/**
+ * Makes the engine a worker's options name. It sits beside {@link WorkerOptions}, above the engine packages, so
+ * the engine interface ({@code worker.engine}) does not depend on the engines that implement it.
+ */
 public final class EngineFactory {
 
   private EngineFactory() {
