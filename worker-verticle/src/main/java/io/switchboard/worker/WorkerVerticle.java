@@ -15,6 +15,7 @@ import io.switchboard.worker.plane.EventBusPlaneServer;
 import io.switchboard.worker.plane.GrpcPlaneServer;
 import io.switchboard.worker.plane.LocalWorker;
 import io.switchboard.worker.plane.SameNodePlaneServer;
+import io.switchboard.worker.runner.GenerationRunner;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;

@@ -40,7 +40,7 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
 /**
  * The gRPC request plane, worker side: one server per node, shared by every worker on it (several workers in
  * one process must not each open a port, and each must publish the port really bound). A call names its worker;
- * the server hands it to that worker's {@link io.switchboard.worker.GenerationRunner} on the worker's own
+ * the server hands it to that worker's {@link io.switchboard.worker.runner.GenerationRunner} on the worker's own
  * context. Deployed by the launcher before the workers and undeployed after they drained.
  */
 public final class GrpcPlaneServer extends VerticleBase {

@@ -1,10 +1,11 @@
-package io.switchboard.worker;
+package io.switchboard.worker.runner;
 
 import io.switchboard.protocol.GenerateError;
 import io.switchboard.protocol.GenerateRequest;
 import io.switchboard.protocol.LoadReport;
 import io.switchboard.protocol.RequestKind;
 import io.switchboard.protocol.SamplingParams;
+import io.switchboard.worker.WorkerOptions;
 import io.switchboard.worker.engine.ChunkSink;
 import io.switchboard.worker.engine.Engine;
 import io.switchboard.worker.engine.Generation;

@@ -1,4 +1,4 @@
-package io.switchboard.worker;
+package io.switchboard.worker.runner;
 
 import io.switchboard.protocol.GenerateError;
 import io.switchboard.protocol.GenerateRequest;
@@ -41,7 +41,7 @@ public final class GenerationRunner {
 
   private final Vertx vertx;
   private final Engine engine;
-  private final WorkerOptions options;
+  private final RunnerSettings options;
   private final String workerId;
   private final String nodeId;
   private final SlotScheduler scheduler;
@@ -52,12 +52,12 @@ public final class GenerationRunner {
   /** Set while an operator has drained this worker (POST /admin/workers/ID/drain): why it takes no new work. */
   private String heldBecause;
 
-  public GenerationRunner(Vertx vertx, Engine engine, WorkerOptions options, String workerId, String nodeId) {
+  public GenerationRunner(Vertx vertx, Engine engine, RunnerSettings options, String workerId, String nodeId) {
     this(vertx, engine, options, workerId, nodeId, PlaneMessageLimit.ofDefault());
   }
 
   /** @param messageLimit the largest message the request planes carry (the node's grpc.maxMessageBytes) */
-  public GenerationRunner(Vertx vertx, Engine engine, WorkerOptions options, String workerId, String nodeId,
+  public GenerationRunner(Vertx vertx, Engine engine, RunnerSettings options, String workerId, String nodeId,
                           PlaneMessageLimit messageLimit) {
     this.messageLimit = messageLimit;
     this.vertx = vertx;

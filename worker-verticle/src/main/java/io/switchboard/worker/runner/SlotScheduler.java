@@ -1,4 +1,4 @@
-package io.switchboard.worker;
+package io.switchboard.worker.runner;
 
 import java.util.ArrayDeque;
 import java.util.Deque;

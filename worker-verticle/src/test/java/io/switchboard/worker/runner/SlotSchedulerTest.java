@@ -1,4 +1,4 @@
-package io.switchboard.worker;
+package io.switchboard.worker.runner;
 
 import org.junit.jupiter.api.Test;
 
