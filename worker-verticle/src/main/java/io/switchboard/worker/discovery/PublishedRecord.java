@@ -1,4 +1,4 @@
-package io.switchboard.worker;
+package io.switchboard.worker.discovery;
 
 import io.switchboard.protocol.Addresses;
 import io.switchboard.protocol.CanonicalJson;
