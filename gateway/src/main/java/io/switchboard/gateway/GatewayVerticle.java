@@ -2,6 +2,7 @@ package io.switchboard.gateway;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.switchboard.gateway.admission.AdmissionQueue;
+import io.switchboard.gateway.http.ErrorResponder;
 import io.switchboard.gateway.models.ModelPlacement;
 import io.switchboard.gateway.resilience.RetryBackoff;
 import io.switchboard.gateway.resilience.WorkerCircuits;
@@ -28,7 +29,6 @@ import io.switchboard.gateway.exchange.listeners.AccessLogListener;
 import io.switchboard.gateway.exchange.listeners.MetricsListener;
 import io.switchboard.gateway.exchange.listeners.SpanListener;
 import io.switchboard.gateway.exchange.listeners.TokenChargeListener;
-import io.switchboard.gateway.api.ErrorResponder;
 import io.switchboard.gateway.api.GatewayServices;
 import io.switchboard.gateway.api.InFlightRequests;
 import io.switchboard.gateway.metrics.ClusterGauges;

@@ -1,5 +1,7 @@
 package io.switchboard.gateway.api;
 
+import io.switchboard.gateway.http.ApiError;
+import io.switchboard.gateway.http.ErrorResponder;
 import io.switchboard.gateway.security.ApiKeys;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;

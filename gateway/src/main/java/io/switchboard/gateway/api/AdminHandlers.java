@@ -1,5 +1,8 @@
 package io.switchboard.gateway.api;
 
+import io.switchboard.gateway.http.ApiError;
+import io.switchboard.gateway.http.ClientText;
+import io.switchboard.gateway.http.ErrorResponder;
 import io.switchboard.gateway.registry.WorkerState;
 import io.switchboard.protocol.Addresses;
 import io.switchboard.protocol.WorkerAdminCommand;

@@ -1,10 +1,10 @@
 package io.switchboard.gateway.exchange;
 
-import io.switchboard.gateway.api.ApiError;
-import io.switchboard.gateway.api.ClientText;
 import io.switchboard.gateway.api.CompletionRequest;
 import io.switchboard.gateway.api.GatewayServices;
 import io.switchboard.gateway.api.InFlightRequests;
+import io.switchboard.gateway.http.ApiError;
+import io.switchboard.gateway.http.ClientText;
 import io.switchboard.gateway.security.ApiKey;
 import io.switchboard.gateway.security.ApiKeyAuth;
 import io.switchboard.gateway.security.LogThrottle;

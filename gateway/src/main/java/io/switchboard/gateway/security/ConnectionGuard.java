@@ -1,6 +1,6 @@
 package io.switchboard.gateway.security;
 
-import io.switchboard.gateway.api.ApiError;
+import io.switchboard.gateway.http.ApiError;
 import io.switchboard.protocol.DeadlineSweep;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpConnection;

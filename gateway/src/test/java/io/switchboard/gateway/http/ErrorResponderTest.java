@@ -1,4 +1,4 @@
-package io.switchboard.gateway.api;
+package io.switchboard.gateway.http;
 
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;

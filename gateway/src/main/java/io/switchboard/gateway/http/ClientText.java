@@ -1,4 +1,4 @@
-package io.switchboard.gateway.api;
+package io.switchboard.gateway.http;
 
 /**
  * A string a client chose (a model name, a path, a header value, a user or session id), as logs and error messages

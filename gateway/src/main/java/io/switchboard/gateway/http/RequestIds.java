@@ -1,4 +1,4 @@
-package io.switchboard.gateway.api;
+package io.switchboard.gateway.http;
 
 import io.switchboard.protocol.RandomIds;
 import io.vertx.core.http.HttpHeaders;

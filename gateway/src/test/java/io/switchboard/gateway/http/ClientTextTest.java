@@ -1,4 +1,4 @@
-package io.switchboard.gateway.api;
+package io.switchboard.gateway.http;
 
 import org.junit.jupiter.api.Test;
 
