@@ -1,7 +1,6 @@
 package io.switchboard.gateway.exchange;
 
 import io.switchboard.gateway.api.CompletionRequest;
-import io.switchboard.gateway.api.GatewayServices;
 import io.switchboard.gateway.api.InFlightRequests;
 import io.switchboard.gateway.http.ApiError;
 import io.switchboard.gateway.http.ClientText;

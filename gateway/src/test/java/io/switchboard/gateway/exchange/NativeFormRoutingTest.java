@@ -7,7 +7,6 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.switchboard.gateway.GatewayOptions;
 import io.switchboard.gateway.admission.AdmissionQueue;
 import io.switchboard.gateway.api.CompletionRequest;
-import io.switchboard.gateway.api.GatewayServices;
 import io.switchboard.gateway.api.InFlightRequests;
 import io.switchboard.gateway.api.RequestValidator;
 import io.switchboard.gateway.dialect.openai.ChatDialect;

@@ -1,7 +1,7 @@
 package io.switchboard.gateway.dialect.messages;
 
-import io.switchboard.gateway.api.GatewayServices;
 import io.switchboard.gateway.api.RequestValidator;
+import io.switchboard.gateway.exchange.GatewayServices;
 import io.switchboard.gateway.exchange.GenerationHandler;
 import io.switchboard.gateway.http.ApiError;
 import io.switchboard.gateway.http.ClientText;

@@ -1,4 +1,4 @@
-package io.switchboard.gateway.api;
+package io.switchboard.gateway.admin;
 
 import io.switchboard.gateway.http.ApiError;
 import io.switchboard.gateway.http.ErrorResponder;

@@ -1,8 +1,8 @@
-package io.switchboard.gateway.api;
+package io.switchboard.gateway.cluster;
 
+import io.switchboard.gateway.exchange.GatewayServices;
 import io.switchboard.gateway.security.ApiKey;
 import io.switchboard.gateway.security.ApiKeyAuth;
-import io.switchboard.gateway.ClusterView;
 import io.switchboard.gateway.models.ModelAliases;
 import io.switchboard.gateway.registry.GatewayDirectory;
 import io.switchboard.gateway.registry.RpcBackendDirectory;

@@ -1,5 +1,7 @@
-package io.switchboard.gateway.api;
+package io.switchboard.gateway.admin;
 
+import io.switchboard.gateway.cluster.ClusterHandlers;
+import io.switchboard.gateway.exchange.GatewayServices;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;

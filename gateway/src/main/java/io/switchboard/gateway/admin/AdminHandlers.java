@@ -1,5 +1,6 @@
-package io.switchboard.gateway.api;
+package io.switchboard.gateway.admin;
 
+import io.switchboard.gateway.exchange.GatewayServices;
 import io.switchboard.gateway.http.ApiError;
 import io.switchboard.gateway.http.ClientText;
 import io.switchboard.gateway.http.ErrorResponder;

@@ -1,4 +1,4 @@
-package io.switchboard.gateway;
+package io.switchboard.gateway.cluster;
 
 import java.util.List;
 
