@@ -1,9 +1,12 @@
 package io.switchboard.gateway;
 
 import io.switchboard.gateway.models.ModelsOptions;
+import io.switchboard.gateway.plane.PlaneTimeouts;
+import io.switchboard.gateway.registry.RegistrySettings;
 import io.switchboard.gateway.routing.PrefixAwarePolicy;
 import io.switchboard.gateway.routing.RouterOptions;
 import io.switchboard.gateway.routing.RoutingPolicies;
+import io.switchboard.gateway.security.ApiKeySettings;
 import io.switchboard.gateway.security.ApiKeys;
 import io.switchboard.gateway.security.ApiKeysFile;
 import io.switchboard.gateway.dialect.responses.ResponseStoreOptions;
@@ -20,7 +23,7 @@ import java.util.List;
 import java.util.Map;
 
 /** Settings of a gateway: where it listens, how it routes, and how long it waits. */
-public class GatewayOptions {
+public class GatewayOptions implements ApiKeySettings, PlaneTimeouts, RegistrySettings {
 
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_HTTP_PORT = 8080;
@@ -328,6 +331,7 @@ public class GatewayOptions {
     }
   }
 
+  @Override
   public String getHost() {
     return host;
   }
@@ -337,6 +341,7 @@ public class GatewayOptions {
     return this;
   }
 
+  @Override
   public int getHttpPort() {
     return httpPort;
   }
@@ -391,6 +396,7 @@ public class GatewayOptions {
     return this;
   }
 
+  @Override
   public long getWorkerSilenceMs() {
     return workerSilenceMs;
   }
@@ -400,6 +406,7 @@ public class GatewayOptions {
     return this;
   }
 
+  @Override
   public long getAcceptTimeoutMs() {
     return acceptTimeoutMs;
   }
@@ -409,6 +416,7 @@ public class GatewayOptions {
     return this;
   }
 
+  @Override
   public long getStreamIdleTimeoutMs() {
     return streamIdleTimeoutMs;
   }
@@ -418,6 +426,7 @@ public class GatewayOptions {
     return this;
   }
 
+  @Override
   public long getRequestTimeoutMs() {
     return requestTimeoutMs;
   }
@@ -437,6 +446,7 @@ public class GatewayOptions {
   }
 
   /** The key /admin and /dashboard require ({@code Authorization: Bearer KEY}); null = open. */
+  @Override
   public String getAdminKey() {
     return adminKey;
   }
@@ -446,6 +456,7 @@ public class GatewayOptions {
     return this;
   }
 
+  @Override
   public List<String> getApiKeys() {
     return apiKeys;
   }
@@ -455,6 +466,7 @@ public class GatewayOptions {
     return this;
   }
 
+  @Override
   public String getApiKeysFile() {
     return apiKeysFile;
   }
@@ -464,6 +476,7 @@ public class GatewayOptions {
     return this;
   }
 
+  @Override
   public long getApiKeysFileCheckMs() {
     return apiKeysFileCheckMs;
   }
@@ -473,6 +486,7 @@ public class GatewayOptions {
     return this;
   }
 
+  @Override
   public RateLimitOptions getRateLimits() {
     return rateLimits;
   }
@@ -600,6 +614,7 @@ public class GatewayOptions {
     return this;
   }
 
+  @Override
   public long getRegistryResyncMs() {
     return registryResyncMs;
   }
