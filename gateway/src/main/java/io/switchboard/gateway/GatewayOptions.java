@@ -1,5 +1,6 @@
 package io.switchboard.gateway;
 
+import io.switchboard.gateway.dialect.responses.store.ResponseStoreOptions;
 import io.switchboard.gateway.models.ModelsOptions;
 import io.switchboard.gateway.plane.PlaneTimeouts;
 import io.switchboard.gateway.registry.RegistrySettings;
@@ -9,7 +10,6 @@ import io.switchboard.gateway.routing.RoutingPolicies;
 import io.switchboard.gateway.security.ApiKeySettings;
 import io.switchboard.gateway.security.ApiKeys;
 import io.switchboard.gateway.security.ApiKeysFile;
-import io.switchboard.gateway.dialect.responses.ResponseStoreOptions;
 import io.switchboard.gateway.security.CorsOptions;
 import io.switchboard.gateway.security.LimitOptions;
 import io.switchboard.gateway.security.RateLimitOptions;

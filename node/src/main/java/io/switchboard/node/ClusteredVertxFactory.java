@@ -1,5 +1,6 @@
 package io.switchboard.node;
 
+import io.switchboard.gateway.dialect.responses.store.ResponseStoreOptions;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.EvictionConfig;
 import com.hazelcast.config.EvictionPolicy;
@@ -8,7 +9,6 @@ import com.hazelcast.config.MaxSizePolicy;
 import com.hazelcast.config.InvalidConfigurationException;
 import com.hazelcast.config.XmlConfigBuilder;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.switchboard.gateway.dialect.responses.ResponseStoreOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;

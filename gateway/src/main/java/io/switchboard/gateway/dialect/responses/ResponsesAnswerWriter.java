@@ -1,5 +1,6 @@
 package io.switchboard.gateway.dialect.responses;
 
+import io.switchboard.gateway.dialect.responses.store.ResponseStore;
 import io.switchboard.gateway.exchange.AnswerWriter;
 import io.switchboard.gateway.exchange.SseWriter;
 import io.switchboard.gateway.http.ApiError;

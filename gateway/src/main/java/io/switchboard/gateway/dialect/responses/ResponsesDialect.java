@@ -2,6 +2,7 @@ package io.switchboard.gateway.dialect.responses;
 
 import io.switchboard.gateway.api.CompletionRequest;
 import io.switchboard.gateway.api.RequestValidator;
+import io.switchboard.gateway.dialect.responses.store.ResponseStore;
 import io.switchboard.gateway.exchange.AnswerWriter;
 import io.switchboard.gateway.exchange.Dialect;
 import io.switchboard.gateway.http.ApiError;

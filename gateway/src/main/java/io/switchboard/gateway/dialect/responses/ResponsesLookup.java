@@ -1,5 +1,6 @@
 package io.switchboard.gateway.dialect.responses;
 
+import io.switchboard.gateway.dialect.responses.store.ResponseStore;
 import io.switchboard.gateway.http.ApiError;
 import io.switchboard.gateway.http.ClientText;
 import io.switchboard.gateway.http.ErrorResponder;

@@ -1,4 +1,4 @@
-package io.switchboard.gateway.dialect.responses;
+package io.switchboard.gateway.dialect.responses.store;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
