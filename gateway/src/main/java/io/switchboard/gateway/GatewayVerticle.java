@@ -7,6 +7,7 @@ import io.switchboard.gateway.admin.DashboardHandlers;
 import io.switchboard.gateway.admission.AdmissionQueue;
 import io.switchboard.gateway.cluster.ClusterHandlers;
 import io.switchboard.gateway.cluster.ClusterView;
+import io.switchboard.gateway.config.GatewayOptions;
 import io.switchboard.gateway.dialect.responses.store.ClusterResponseStore;
 import io.switchboard.gateway.dialect.responses.store.LocalResponseStore;
 import io.switchboard.gateway.dialect.responses.store.ResponseStore;

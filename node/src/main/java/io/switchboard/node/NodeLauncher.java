@@ -2,8 +2,8 @@ package io.switchboard.node;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.switchboard.gateway.GatewayOptions;
 import io.switchboard.gateway.GatewayVerticle;
+import io.switchboard.gateway.config.GatewayOptions;
 import io.switchboard.protocol.DiscoveryTrust;
 import io.switchboard.protocol.RecordSigner;
 import io.switchboard.protocol.RecordVerifier;

@@ -1,8 +1,8 @@
 package io.switchboard.gateway.exchange;
 
-import io.switchboard.gateway.GatewayOptions;
 import io.switchboard.gateway.admission.AdmissionQueue;
 import io.switchboard.gateway.api.InFlightRequests;
+import io.switchboard.gateway.config.GatewayOptions;
 import io.switchboard.gateway.models.ModelPlacement;
 import io.switchboard.gateway.exchange.ExchangeListener;
 import io.switchboard.gateway.resilience.RetryBackoff;

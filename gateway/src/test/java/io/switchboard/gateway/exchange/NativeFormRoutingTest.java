@@ -1,10 +1,10 @@
 package io.switchboard.gateway.exchange;
 
+import io.switchboard.gateway.config.GatewayOptions;
 import io.switchboard.gateway.http.ApiError;
 import io.switchboard.gateway.models.ModelPlacement;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.switchboard.gateway.GatewayOptions;
 import io.switchboard.gateway.admission.AdmissionQueue;
 import io.switchboard.gateway.api.CompletionRequest;
 import io.switchboard.gateway.api.InFlightRequests;

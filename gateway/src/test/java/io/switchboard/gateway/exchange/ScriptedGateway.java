@@ -2,13 +2,13 @@ package io.switchboard.gateway.exchange;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.switchboard.gateway.GatewayOptions;
 import io.switchboard.gateway.admin.AdminHandlers;
 import io.switchboard.gateway.admission.AdmissionQueue;
 import io.switchboard.gateway.api.InFlightRequests;
 import io.switchboard.gateway.api.RequestValidator;
 import io.switchboard.gateway.cluster.ClusterHandlers;
 import io.switchboard.gateway.cluster.ClusterView;
+import io.switchboard.gateway.config.GatewayOptions;
 import io.switchboard.gateway.dialect.messages.AnthropicErrors;
 import io.switchboard.gateway.dialect.messages.CountTokensHandler;
 import io.switchboard.gateway.dialect.messages.MessagesDialect;

@@ -1,6 +1,6 @@
 package io.switchboard.gateway.models;
 
-import io.switchboard.gateway.GatewayOptions;
+import io.switchboard.gateway.config.GatewayOptions;
 import io.switchboard.gateway.plane.EventBusRequestPlane;
 import io.switchboard.gateway.plane.GrpcRequestPlane;
 import io.switchboard.gateway.plane.RequestPlane;

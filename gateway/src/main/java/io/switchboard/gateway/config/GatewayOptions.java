@@ -1,4 +1,4 @@
-package io.switchboard.gateway;
+package io.switchboard.gateway.config;
 
 import io.switchboard.gateway.dialect.responses.store.ResponseStoreOptions;
 import io.switchboard.gateway.models.ModelsOptions;
@@ -22,7 +22,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Settings of a gateway: where it listens, how it routes, and how long it waits. */
+/**
+ * Settings of a gateway: where it listens, how it routes, and how long it waits. The handlers read them whole; the
+ * packages below them read their part through an interface of their own ({@link RegistrySettings},
+ * {@link PlaneTimeouts}, {@link ApiKeySettings}), and each component's sub-settings ({@code router}, {@code models},
+ * {@code responses}, {@code cors}, {@code rateLimits}, {@code limits}, {@code tls}) live in that component's
+ * package, so this package sits between the components and the handlers and no package depends on one that
+ * depends back on it.
+ */
 public class GatewayOptions implements ApiKeySettings, PlaneTimeouts, RegistrySettings {
 
   public static final String DEFAULT_HOST = "127.0.0.1";
