@@ -13,7 +13,7 @@ import io.switchboard.gateway.registry.WorkerRegistry;
 import io.switchboard.gateway.routing.WorkerRouter;
 import io.switchboard.gateway.security.RateLimiter;
 import io.switchboard.gateway.tracing.RequestSpans;
-import io.switchboard.protocol.DeadlineSweep;
+import io.switchboard.runtime.time.DeadlineSweep;
 
 /**
  * What the HTTP handlers of one gateway verticle share.

@@ -1,6 +1,6 @@
 package io.switchboard.gateway.http;
 
-import io.switchboard.protocol.RandomIds;
+import io.switchboard.runtime.ids.RandomIds;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 

@@ -2,7 +2,6 @@ package io.switchboard.worker.runner;
 
 import io.switchboard.protocol.GenerateError;
 import io.switchboard.protocol.GenerateRequest;
-import io.switchboard.protocol.JsonText;
 import io.switchboard.protocol.PlaneMessageLimit;
 import io.switchboard.protocol.LoadReport;
 import io.switchboard.protocol.ModelCatalog;
@@ -10,6 +9,7 @@ import io.switchboard.protocol.ModelCommand;
 import io.switchboard.protocol.ModelEntry;
 import io.switchboard.protocol.RequestKind;
 import io.switchboard.protocol.Usage;
+import io.switchboard.runtime.json.JsonText;
 import io.switchboard.worker.engine.ChunkSink;
 import io.switchboard.worker.engine.Engine;
 import io.switchboard.worker.engine.Generation;

@@ -1,4 +1,4 @@
-package io.switchboard.protocol;
+package io.switchboard.runtime.time;
 
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;

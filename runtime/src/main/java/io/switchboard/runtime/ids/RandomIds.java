@@ -1,4 +1,4 @@
-package io.switchboard.protocol;
+package io.switchboard.runtime.ids;
 
 import java.security.SecureRandom;
 import java.util.SplittableRandom;

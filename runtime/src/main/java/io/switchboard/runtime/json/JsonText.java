@@ -1,4 +1,4 @@
-package io.switchboard.protocol;
+package io.switchboard.runtime.json;
 
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;

@@ -1,4 +1,4 @@
-package io.switchboard.protocol;
+package io.switchboard.runtime.discovery;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

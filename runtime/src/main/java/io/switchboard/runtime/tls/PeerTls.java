@@ -1,4 +1,4 @@
-package io.switchboard.protocol;
+package io.switchboard.runtime.tls;
 
 import io.vertx.core.http.ClientAuth;
 import io.vertx.core.http.HttpClientOptions;
