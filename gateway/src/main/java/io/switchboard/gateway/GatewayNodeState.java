@@ -12,6 +12,7 @@ import io.switchboard.gateway.security.BodyBudget;
 import io.switchboard.gateway.security.KeyConcurrency;
 import io.switchboard.gateway.security.OpenConnections;
 import io.switchboard.gateway.security.RateLimiter;
+import io.switchboard.gateway.config.GatewayOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 

@@ -5,6 +5,7 @@ import io.switchboard.gateway.security.ApiKey;
 import io.switchboard.gateway.security.BodyBudget;
 import io.switchboard.gateway.security.KeyConcurrency;
 import io.switchboard.gateway.security.OpenConnections;
+import io.switchboard.gateway.config.GatewayOptions;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

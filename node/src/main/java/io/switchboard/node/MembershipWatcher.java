@@ -5,7 +5,7 @@ import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.LifecycleEvent;
-import io.switchboard.gateway.ClusterView;
+import io.switchboard.gateway.cluster.ClusterView;
 import io.switchboard.protocol.Addresses;
 import io.switchboard.protocol.ClusterMembers;
 import io.switchboard.protocol.RpcBackendRecord;

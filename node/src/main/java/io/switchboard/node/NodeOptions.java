@@ -1,6 +1,6 @@
 package io.switchboard.node;
 
-import io.switchboard.gateway.GatewayOptions;
+import io.switchboard.gateway.config.GatewayOptions;
 import io.switchboard.protocol.PlaneMessageLimit;
 import io.switchboard.worker.WorkerOptions;
 import io.switchboard.worker.plane.GrpcPlaneOptions;

@@ -2,8 +2,8 @@ package io.switchboard.node;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.switchboard.gateway.dialect.responses.ClusterResponseStore;
-import io.switchboard.gateway.dialect.responses.ResponseStoreOptions;
+import io.switchboard.gateway.dialect.responses.store.ClusterResponseStore;
+import io.switchboard.gateway.dialect.responses.store.ResponseStoreOptions;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.transport.Transport;

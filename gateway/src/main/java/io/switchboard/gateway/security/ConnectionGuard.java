@@ -1,7 +1,7 @@
 package io.switchboard.gateway.security;
 
-import io.switchboard.gateway.api.ApiError;
-import io.switchboard.protocol.DeadlineSweep;
+import io.switchboard.gateway.http.ApiError;
+import io.switchboard.runtime.time.DeadlineSweep;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;

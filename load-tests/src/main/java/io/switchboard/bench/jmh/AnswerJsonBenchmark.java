@@ -1,6 +1,6 @@
 package io.switchboard.bench.jmh;
 
-import io.switchboard.protocol.JsonText;
+import io.switchboard.runtime.json.JsonText;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

@@ -4,7 +4,7 @@ import io.switchboard.bench.jmh.SameOutput;
 import io.switchboard.bench.jmh.SampleChat;
 import io.switchboard.gateway.api.CompletionRequest;
 import io.switchboard.gateway.exchange.ChoiceExtras;
-import io.switchboard.protocol.JsonText;
+import io.switchboard.runtime.json.JsonText;
 import io.switchboard.protocol.RequestKind;
 import io.switchboard.protocol.SamplingParams;
 import io.switchboard.protocol.Usage;

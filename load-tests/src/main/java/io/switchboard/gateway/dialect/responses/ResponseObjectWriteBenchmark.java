@@ -2,7 +2,7 @@ package io.switchboard.gateway.dialect.responses;
 
 import io.switchboard.bench.jmh.SameOutput;
 import io.switchboard.bench.jmh.SampleChat;
-import io.switchboard.protocol.JsonText;
+import io.switchboard.runtime.json.JsonText;
 import io.switchboard.protocol.Usage;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
