@@ -270,8 +270,13 @@ public class OpenAiOptions {
     return nativeDialects.contains(PROBE_NATIVE_DIALECTS);
   }
 
-  /** The configured native dialects (meaningless when {@link #probesNativeDialects()}); "none" is dropped. */
+  /** The native dialects as configured: [auto], a list of dialects, or [] (or [none]) for none. */
   public List<String> getNativeDialects() {
+    return nativeDialects;
+  }
+
+  /** The configured native dialects (meaningless when {@link #probesNativeDialects()}); "none" is dropped. */
+  public List<String> servedNativeDialects() {
     return nativeDialects.stream().filter(NativeForm::known).toList();
   }
 
