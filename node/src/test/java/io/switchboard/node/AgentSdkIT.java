@@ -1,7 +1,7 @@
 package io.switchboard.node;
 
+import io.switchboard.testsupport.LlamaCppBinaries;
 import io.switchboard.worker.llamacpp.LlamaServerTestSupport;
-import io.switchboard.worker.rpc.RpcProbeTestSupport;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -72,7 +72,7 @@ class AgentSdkIT {
   static void start() throws Exception {
     assertThat(NodeProcess.jar()).as("run mvn package first").exists();
     AgentSdks.prepare();
-    Path bin = RpcProbeTestSupport.llamaCppBin();
+    Path bin = LlamaCppBinaries.directory();
     Path model = LlamaServerTestSupport.tinyModel().toAbsolutePath();
 
     // embedded: the default node with API keys, and a gateway-only node beside it.

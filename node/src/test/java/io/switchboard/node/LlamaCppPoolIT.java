@@ -1,8 +1,8 @@
 package io.switchboard.node;
 
 import io.switchboard.gateway.SseClient;
+import io.switchboard.testsupport.LlamaCppBinaries;
 import io.switchboard.worker.llamacpp.LlamaServerTestSupport;
-import io.switchboard.worker.rpc.RpcProbeTestSupport;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -47,7 +47,7 @@ class LlamaCppPoolIT {
   @BeforeAll
   static void startCluster() throws Exception {
     assertThat(NodeProcess.jar()).as("run mvn package first").exists();
-    bin = RpcProbeTestSupport.llamaCppBin();
+    bin = LlamaCppBinaries.directory();
     Path model = LlamaServerTestSupport.tinyModel().toAbsolutePath();
     cluster.putAll(freshCluster("llama"));
     // The first agent, which holds the first cluster port, is killed below: later nodes must be able to join

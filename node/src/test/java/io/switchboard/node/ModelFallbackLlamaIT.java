@@ -1,8 +1,8 @@
 package io.switchboard.node;
 
 import io.switchboard.gateway.SseClient;
+import io.switchboard.testsupport.LlamaCppBinaries;
 import io.switchboard.worker.llamacpp.TinyLlamaModel;
-import io.switchboard.worker.rpc.RpcProbeTestSupport;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -60,7 +60,7 @@ class ModelFallbackLlamaIT {
   @ParameterizedTest
   @ValueSource(strings = {"eventbus", "grpc"})
   void anAliasFallsBackToItsSecondModelWhenTheFirstModelsOnlyWorkerIsKilled(String plane) throws Exception {
-    Path bin = RpcProbeTestSupport.llamaCppBin();
+    Path bin = LlamaCppBinaries.directory();
     Path cache = Files.createDirectories(Path.of("target", "models", "fallback").toAbsolutePath());
     Path modelA = cache.resolve("model-a.gguf");
     Path modelB = cache.resolve("model-b.gguf");

@@ -1,7 +1,7 @@
 package io.switchboard.node;
 
+import io.switchboard.testsupport.LlamaCppBinaries;
 import io.switchboard.worker.llamacpp.TinyLlamaModel;
-import io.switchboard.worker.rpc.RpcProbeTestSupport;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
@@ -55,7 +55,7 @@ class ModelPlacementIT {
 
   @Test
   void aColdModelIsLoadedOnceOnOneWorkerWhileItsRequestsWaitAndTheLoadedWorkerIsPreferred() throws Exception {
-    Path bin = RpcProbeTestSupport.llamaCppBin();
+    Path bin = LlamaCppBinaries.directory();
     Path model = Files.createDirectories(Path.of("target", "models", "placement").toAbsolutePath())
         .resolve("tiny-place.gguf");
     if (!Files.exists(model)) {

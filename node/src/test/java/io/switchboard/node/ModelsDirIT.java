@@ -1,8 +1,8 @@
 package io.switchboard.node;
 
 import io.switchboard.gateway.SseClient;
+import io.switchboard.testsupport.LlamaCppBinaries;
 import io.switchboard.worker.llamacpp.TinyLlamaModel;
-import io.switchboard.worker.rpc.RpcProbeTestSupport;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
@@ -57,7 +57,7 @@ class ModelsDirIT {
   @BeforeAll
   static void startTheNodeOverThreeModels() throws Exception {
     assertThat(NodeProcess.jar()).as("run mvn package first").exists();
-    Path bin = RpcProbeTestSupport.llamaCppBin();
+    Path bin = LlamaCppBinaries.directory();
     Path vocabs = bin.getParent().resolve("models");
     dir = Path.of("target", "models", "models-dir-it").toAbsolutePath();
     Files.createDirectories(dir);

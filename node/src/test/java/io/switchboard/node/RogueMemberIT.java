@@ -3,8 +3,8 @@ package io.switchboard.node;
 import io.switchboard.protocol.Addresses;
 import io.switchboard.protocol.RpcBackendRecord;
 import io.switchboard.protocol.WorkerDescriptor;
+import io.switchboard.testsupport.LlamaCppBinaries;
 import io.switchboard.worker.llamacpp.LlamaServerTestSupport;
-import io.switchboard.worker.rpc.RpcProbeTestSupport;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
@@ -73,7 +73,7 @@ class RogueMemberIT {
   @BeforeAll
   static void startTlsClusterAndRogue() throws Exception {
     assertThat(NodeProcess.jar()).as("run mvn package first").exists();
-    Path bin = RpcProbeTestSupport.llamaCppBin();
+    Path bin = LlamaCppBinaries.directory();
     Path model = LlamaServerTestSupport.tinyModel().toAbsolutePath();
     makeCertificates();
     cluster.putAll(freshCluster("rogue"));
