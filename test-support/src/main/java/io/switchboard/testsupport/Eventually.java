@@ -54,6 +54,20 @@ public final class Eventually {
     }
   }
 
+  /**
+   * {@code condition} with an {@link java.io.IOException} or {@link RuntimeException} taken as "not yet": for a
+   * process that may not answer while it starts, or while the network between it and the test is cut.
+   */
+  public static Condition failuresAsNotYet(Condition condition) {
+    return () -> {
+      try {
+        return condition.holds();
+      } catch (java.io.IOException | RuntimeException notYet) {
+        return false;
+      }
+    };
+  }
+
   /** Whether what a test waits for holds now. */
   @FunctionalInterface
   public interface Condition {
