@@ -16,8 +16,8 @@ log() { echo "$BENCH_NAME: $*" >&2; }
 
 bench_begin() {
   if [[ ! -f "$NODE_JAR" || ! -f "$BENCH_JAR" ]]; then
-    log "building ($NODE_JAR or $BENCH_JAR is missing): mvn -B -q -DskipTests package"
-    mvn -B -q -DskipTests package
+    log "building ($NODE_JAR or $BENCH_JAR is missing): ./mvnw -B -q -DskipTests package"
+    ./mvnw -B -q -DskipTests package
   fi
   if curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$PORT/" 2>/dev/null; then
     log "something already listens on 127.0.0.1:$PORT; stop it or choose another port"

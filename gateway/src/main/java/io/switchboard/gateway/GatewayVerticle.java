@@ -1,24 +1,28 @@
 package io.switchboard.gateway;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.switchboard.gateway.admin.AdminAuth;
+import io.switchboard.gateway.admin.AdminHandlers;
+import io.switchboard.gateway.admin.DashboardHandlers;
 import io.switchboard.gateway.admission.AdmissionQueue;
+import io.switchboard.gateway.cluster.ClusterHandlers;
+import io.switchboard.gateway.cluster.ClusterView;
+import io.switchboard.gateway.config.GatewayOptions;
+import io.switchboard.gateway.dialect.responses.store.ClusterResponseStore;
+import io.switchboard.gateway.dialect.responses.store.LocalResponseStore;
+import io.switchboard.gateway.dialect.responses.store.ResponseStore;
+import io.switchboard.gateway.dialect.responses.store.ResponseStoreOptions;
+import io.switchboard.gateway.exchange.GatewayServices;
+import io.switchboard.gateway.http.ErrorResponder;
 import io.switchboard.gateway.models.ModelPlacement;
 import io.switchboard.gateway.resilience.RetryBackoff;
 import io.switchboard.gateway.resilience.WorkerCircuits;
-import io.switchboard.gateway.api.AdminAuth;
-import io.switchboard.gateway.api.AdminHandlers;
-import io.switchboard.gateway.api.ClusterHandlers;
-import io.switchboard.gateway.api.DashboardHandlers;
 import io.switchboard.gateway.api.RequestValidator;
 import io.switchboard.gateway.dialect.messages.AnthropicErrors;
 import io.switchboard.gateway.dialect.messages.CountTokensHandler;
 import io.switchboard.gateway.dialect.messages.MessagesDialect;
 import io.switchboard.gateway.dialect.openai.ChatDialect;
 import io.switchboard.gateway.dialect.openai.EmbeddingsDialect;
-import io.switchboard.gateway.dialect.responses.ClusterResponseStore;
-import io.switchboard.gateway.dialect.responses.LocalResponseStore;
-import io.switchboard.gateway.dialect.responses.ResponseStoreOptions;
-import io.switchboard.gateway.dialect.responses.ResponseStore;
 import io.switchboard.gateway.dialect.responses.ResponsesDialect;
 import io.switchboard.gateway.dialect.responses.ResponsesLookup;
 import io.switchboard.gateway.exchange.ExchangeListener;
@@ -28,17 +32,11 @@ import io.switchboard.gateway.exchange.listeners.AccessLogListener;
 import io.switchboard.gateway.exchange.listeners.MetricsListener;
 import io.switchboard.gateway.exchange.listeners.SpanListener;
 import io.switchboard.gateway.exchange.listeners.TokenChargeListener;
-import io.switchboard.gateway.api.ErrorResponder;
-import io.switchboard.gateway.api.GatewayServices;
-import io.switchboard.gateway.api.InFlightRequests;
-import io.switchboard.gateway.metrics.ClusterGauges;
 import io.switchboard.gateway.tracing.RequestSpans;
 import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.gateway.plane.EventBusRequestPlane;
 import io.switchboard.gateway.plane.GrpcRequestPlane;
 import io.switchboard.gateway.plane.RequestPlane;
-import io.switchboard.gateway.models.AliasShadowWatch;
-import io.switchboard.gateway.models.ModelAliases;
 import io.switchboard.gateway.registry.GatewayDirectory;
 import io.switchboard.gateway.registry.RpcBackendDirectory;
 import io.switchboard.gateway.registry.WorkerRegistry;
@@ -47,20 +45,18 @@ import io.switchboard.gateway.routing.PrefixSharing;
 import io.switchboard.gateway.routing.WorkerRouter;
 import io.switchboard.gateway.security.ApiKeyAuth;
 import io.switchboard.gateway.security.ApiKeySource;
-import io.switchboard.gateway.security.BodyBudget;
 import io.switchboard.gateway.security.ConnectionGuard;
 import io.switchboard.gateway.security.CrossOriginGuard;
 import io.switchboard.gateway.security.HostAllowlist;
-import io.switchboard.gateway.security.KeyConcurrency;
 import io.switchboard.gateway.security.RequestBounds;
 import io.switchboard.gateway.security.InvalidRequestResponder;
 import io.switchboard.gateway.security.RateLimiter;
-import io.switchboard.protocol.DeadlineSweep;
 import io.switchboard.protocol.GatewayReport;
 import io.switchboard.protocol.DiscoveryTrust;
-import io.switchboard.protocol.PeerTls;
 import io.switchboard.protocol.PlaneMessageLimit;
 import io.switchboard.protocol.RequestKind;
+import io.switchboard.runtime.time.DeadlineSweep;
+import io.switchboard.runtime.tls.PeerTls;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
@@ -84,6 +80,11 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
 /**
  * The gateway: the OpenAI-compatible HTTP API in front of the cluster's workers. Wires the registry, the
  * routing policy, the request plane and the HTTP routes together; each of those does its own job.
+ *
+ * <p>A node runs one instance per event loop (node.eventLoops), all listening on the same port (Vert.x spreads the
+ * accepted connections over them). Each instance is a gateway of its own on its own loop (its registry view, request
+ * plane and stream table, circuits, admission queue share); what must hold for the node as a whole is in the
+ * {@link GatewayNodeState} they share. An instance built without one (tests, a single gateway) makes its own.
  */
 public class GatewayVerticle extends VerticleBase {
 
@@ -97,6 +98,10 @@ public class GatewayVerticle extends VerticleBase {
   private final PeerTls peerTls;
   private final PlaneMessageLimit messageLimit;
   private final DiscoveryTrust trust;
+  /** Given by the node when it runs several instances; else made and owned by this one. */
+  private final GatewayNodeState sharedState;
+  private GatewayNodeState state;
+  private GatewayNodeState.Instance asInstance;
   private WorkerRegistry registry;
   private RequestPlane plane;
   private GatewayDirectory directory;
@@ -113,7 +118,6 @@ public class GatewayVerticle extends VerticleBase {
   private long gaugeTimer = -1;
   private RequestSpans spans;
   private ConnectionGuard connections;
-  private ApiKeySource apiKeys;
   private DeadlineSweep deadlines;
   private RequestBounds bounds;
 
@@ -136,6 +140,19 @@ public class GatewayVerticle extends VerticleBase {
   /** @param trust which discovery records to act on */
   public GatewayVerticle(GatewayOptions options, ClusterView cluster, PrometheusMeterRegistry meterRegistry,
                          PeerTls peerTls, PlaneMessageLimit messageLimit, DiscoveryTrust trust) {
+    this(options, cluster, meterRegistry, peerTls, messageLimit, trust, null);
+  }
+
+  /**
+   * One of a node's gateway instances.
+   *
+   * @param sharedState what the node's instances share (started by the node before, stopped after them); null to
+   *                    make and own one
+   */
+  public GatewayVerticle(GatewayOptions options, ClusterView cluster, PrometheusMeterRegistry meterRegistry,
+                         PeerTls peerTls, PlaneMessageLimit messageLimit, DiscoveryTrust trust,
+                         GatewayNodeState sharedState) {
+    this.sharedState = sharedState;
     this.peerTls = peerTls;
     this.messageLimit = messageLimit;
     this.trust = trust;
@@ -146,6 +163,8 @@ public class GatewayVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    state = sharedState != null ? sharedState : new GatewayNodeState(vertx, options, meterRegistry, 1);
+    Future<Void> stateStarted = sharedState != null ? Future.succeededFuture() : state.start();
     registry = new WorkerRegistry(vertx, options, () -> cluster.tracksMembers() ? cluster.memberIds() : null,
         trust);
     String gatewayId = UUID.randomUUID().toString();
@@ -157,11 +176,20 @@ public class GatewayVerticle extends VerticleBase {
         System.currentTimeMillis()));
     registry.onWorkerGone(plane::workerGone);
     registry.onNodeGone(plane::nodeGone);
-    ModelAliases aliases = options.getModels().aliases();
-    // Aliases are configured, so as bounded as the served models: they are tagged by name too (within the cap).
-    GatewayMetrics metrics = new GatewayMetrics(meterRegistry, plane::openStreams,
-        model -> aliases.isAlias(model) || registry.knowsModel(model), options.getMetricsMaxModels());
-    AliasShadowWatch shadowWatch = new AliasShadowWatch(aliases);
+    RequestPlane ownPlane = plane;
+    WorkerRegistry ownRegistry = registry;
+    asInstance = new GatewayNodeState.Instance() {
+      @Override
+      public int openStreams() {
+        return ownPlane.openStreams();
+      }
+
+      @Override
+      public boolean knowsModel(String model) {
+        return ownRegistry.knowsModel(model);
+      }
+    };
+    GatewayMetrics metrics = state.metrics();
     prefixSharing = new PrefixSharing(vertx, gatewayId, bytes -> metrics.prefixesShared("sent", bytes),
         bytes -> metrics.prefixesShared("received", bytes));
     PrefixAwarePolicy.Listener share = options.getRouter().isSharePrefixes()
@@ -172,34 +200,32 @@ public class GatewayVerticle extends VerticleBase {
         }
         : null;
     WorkerRouter workerRouter = new WorkerRouter(options::policyOf, options.getRouter(), System::nanoTime, share);
-    admission = new AdmissionQueue(vertx, options.getAdmissionQueueSize(), 250);
+    admission = new AdmissionQueue(vertx, state.admissionQueueShare(options.getAdmissionQueueSize()), 250);
     deadlines = new DeadlineSweep(vertx, DEADLINE_CHECK_MS);
     spans = options.getOtlpTracesEndpoint() == null ? RequestSpans.propagateOnly()
         : RequestSpans.exportingTo(options.getOtlpTracesEndpoint(), cluster.localNodeId());
     WorkerCircuits circuits = new WorkerCircuits(options.getCircuitFailureThreshold(), options.getCircuitOpenMs(),
         probeTimeoutMs(options), System::nanoTime, registry::knows);
     registry.onWorkerRemoved(circuits::forget);
-    RateLimiter rateLimiter = new RateLimiter(vertx, options.getRateLimits());
+    RateLimiter rateLimiter = state.rateLimiter();
     GatewayServices services = new GatewayServices(options, registry, workerRouter,
         plane, metrics, admission, circuits,
         new RetryBackoff(options.getRetryBackoffMs(), () -> ThreadLocalRandom.current().nextDouble()),
-        new InFlightRequests(), spans, rateLimiter,
+        state.inFlight(), spans, rateLimiter,
         exchangeListeners(options, metrics, rateLimiter, cluster.localNodeId()), deadlines,
         cluster.localNodeId(), plane.replyAddress(),
         new ModelPlacement(ModelPlacement.overPlane(vertx, plane, LOAD_COMMAND_TIMEOUT_MS),
             System::currentTimeMillis));
-    ClusterGauges gauges = new ClusterGauges(meterRegistry);
     gaugeTimer = vertx.setPeriodic(1000, id -> {
       Set<String> served = registry.models();
-      gauges.update(registry.allWorkers(), workerId -> services.circuits().status(workerId).getString("state"),
-          admission.waitingByModel(served), cluster.memberIds().size());
-      shadowWatch.check(served);
+      state.publishGauges(asInstance, registry.allWorkers(),
+          workerId -> services.circuits().status(workerId).getString("state"), admission.waitingByModel(served),
+          cluster.memberIds().size(), served);
     });
-    connections = new ConnectionGuard(deadlines, options.getLimits(), metrics::refused);
+    connections = new ConnectionGuard(deadlines, options.getLimits(), state.connections(), metrics::refused);
     InvalidRequestResponder invalidRequests = new InvalidRequestResponder(options.getLimits(),
         new HostAllowlist(options.getHost(), options.getAllowedHosts()), options.getHost());
-    apiKeys = new ApiKeySource(vertx, options, meterRegistry);
-    return apiKeys.start()
+    return stateStarted
         .compose(keys -> {
           Router router = router(services);
           return registry.start().map(router);
@@ -214,10 +240,12 @@ public class GatewayVerticle extends VerticleBase {
             .listen())
         .compose(listening -> {
           server = listening;
+          state.joined(asInstance);
           return directory.start().map(listening);
         })
         .onSuccess(listening -> {
           log.info("gateway listening", kv("host", options.getHost()), kv("port", listening.actualPort()),
+              kv("instances", state.instances()),
               kv("scheme", options.getTls().enabled() ? "https" : "http"),
               kv("requestPlane", plane.name()), kv("routingPolicy", options.getRoutingPolicy()),
               kv("node", cluster.localNodeId()), kv("maxInFlightBodyBytes", bounds.status()
@@ -230,7 +258,7 @@ public class GatewayVerticle extends VerticleBase {
   private HttpServerOptions httpServerOptions() {
     HttpServerOptions server = new HttpServerOptions()
         .setHost(options.getHost())
-        .setPort(options.getHttpPort())
+        .setPort(state.listenPort(options.getHttpPort()))
         .setCompressionSupported(false)
         // The gateway serves no WebSocket: without a WebSocket compression extension on offer, Vert.x leaves its
         // extension handler out of every connection's pipeline, which each read and write went through (perf).
@@ -257,15 +285,14 @@ public class GatewayVerticle extends VerticleBase {
     ErrorResponder errors = new ErrorResponder(options.getMaxBodyBytes());
     rpcBackends = new RpcBackendDirectory(vertx, trust);
     ClusterHandlers cluster = new ClusterHandlers(services, this.cluster, directory, rpcBackends,
-        () -> safeguards(services), () -> !apiKeys.current().isEmpty());
+        () -> safeguards(services), () -> !state.apiKeys().current().isEmpty());
     BodyHandler body = BodyHandler.create(false).setBodyLimit(options.getMaxBodyBytes());
     // Anthropic's Messages API answers every error in its own shape, a refused key included: installed first.
     router.route("/v1/messages*").handler(AnthropicErrors.INSTANCE.installer());
     // Origins before keys: a browser's preflight carries no key, and a refused page learns nothing more.
     router.route("/v1/*").handler(CrossOriginGuard.forApi(options.getCors()))
-        .handler(new ApiKeyAuth(apiKeys::current, options.getRateLimits(), services.metrics()::refused));
-    bounds = new RequestBounds(new BodyBudget(options.getLimits().inFlightBodyBudget(options.getMaxBodyBytes(),
-        Runtime.getRuntime().maxMemory())), new KeyConcurrency(), options.getMaxBodyBytes(),
+        .handler(new ApiKeyAuth(state.apiKeys()::current, options.getRateLimits(), services.metrics()::refused));
+    bounds = new RequestBounds(state.bodies(), state.keyConcurrency(), options.getMaxBodyBytes(),
         services.metrics()::refused, meterRegistry);
     // Only on the generation routes, so an unknown path or method keeps its 404 or 405. Vert.x wants a route's
     // body handler first, hence a route of its own.
@@ -288,7 +315,7 @@ public class GatewayVerticle extends VerticleBase {
     router.get("/v1/models").handler(cluster::models);
     router.get("/health").handler(cluster::health);
     router.get("/live").handler(cluster::live);
-    AdminAuth adminAuth = new AdminAuth(options.getAdminKey(), () -> !apiKeys.current().isEmpty());
+    AdminAuth adminAuth = new AdminAuth(options.getAdminKey(), () -> !state.apiKeys().current().isEmpty());
     AdminHandlers admin = new AdminHandlers(vertx, services);
     DashboardHandlers dashboard = new DashboardHandlers(vertx, services, cluster);
     CrossOriginGuard ownOriginOnly = CrossOriginGuard.sameOriginOnly();
@@ -325,7 +352,7 @@ public class GatewayVerticle extends VerticleBase {
 
   /** Where this gateway's API keys, request bounds and rate limiter stand, for GET /admin/cluster. */
   private JsonObject safeguards(GatewayServices services) {
-    return new JsonObject().put("apiKeys", apiKeys.status()).put("requestBounds", bounds.status())
+    return new JsonObject().put("apiKeys", state.apiKeys().status()).put("requestBounds", bounds.status())
         .put("rateLimiter", services.rateLimiter().status());
   }
 
@@ -338,7 +365,7 @@ public class GatewayVerticle extends VerticleBase {
 
   /** Where the API keys come from (tests check the keys file through it instead of waiting for the timer). */
   ApiKeySource apiKeySource() {
-    return apiKeys;
+    return state.apiKeys();
   }
 
   /**
@@ -374,9 +401,6 @@ public class GatewayVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     vertx.cancelTimer(gaugeTimer);
-    if (apiKeys != null) {
-      apiKeys.stop();
-    }
     // Graceful: no new connections; requests in progress (streams included) get up to drainTimeoutMs to finish.
     Future<Void> closed = server == null ? Future.succeededFuture()
         : server.shutdown(options.getDrainTimeoutMs(), java.util.concurrent.TimeUnit.MILLISECONDS);
@@ -407,6 +431,17 @@ public class GatewayVerticle extends VerticleBase {
         })
         .transform(v -> plane == null ? Future.succeededFuture() : plane.stop())
         .transform(v -> registry == null ? Future.succeededFuture() : registry.stop())
+        .transform(v -> {
+          if (state != null) {
+            if (asInstance != null) {
+              state.left(asInstance);
+            }
+            if (sharedState == null) {
+              state.stop();
+            }
+          }
+          return Future.succeededFuture();
+        })
         // Flushing buffered spans is a blocking HTTP call: not on the event loop.
         .transform(v -> spans == null || !spans.exporting() ? Future.succeededFuture()
             : vertx.executeBlocking(() -> {

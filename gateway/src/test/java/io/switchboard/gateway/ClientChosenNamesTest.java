@@ -7,6 +7,8 @@ import ch.qos.logback.core.read.ListAppender;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.switchboard.gateway.cluster.ClusterView;
+import io.switchboard.gateway.config.GatewayOptions;
 import io.switchboard.testsupport.Eventually;
 import io.switchboard.worker.WorkerOptions;
 import io.switchboard.worker.WorkerVerticle;

@@ -2,6 +2,8 @@ package io.switchboard.gateway;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.switchboard.gateway.cluster.ClusterView;
+import io.switchboard.gateway.config.GatewayOptions;
 import io.switchboard.protocol.Addresses;
 import io.switchboard.testsupport.Eventually;
 import io.switchboard.worker.WorkerOptions;

@@ -2,8 +2,10 @@ package io.switchboard.gateway;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.switchboard.protocol.PeerTls;
+import io.switchboard.gateway.cluster.ClusterView;
+import io.switchboard.gateway.config.GatewayOptions;
 import io.switchboard.protocol.PlaneMessageLimit;
+import io.switchboard.runtime.tls.PeerTls;
 import io.switchboard.testsupport.Eventually;
 import io.switchboard.worker.WorkerOptions;
 import io.switchboard.worker.WorkerVerticle;

@@ -62,9 +62,9 @@ public class ClusterOptions {
   }
 
   /** TLS between nodes for the gRPC plane (the same files as the event bus's). */
-  public io.switchboard.protocol.PeerTls peerTls() {
-    return eventBusTls() ? new io.switchboard.protocol.PeerTls(tlsCertPath, tlsKeyPath, tlsCaPath)
-        : io.switchboard.protocol.PeerTls.NONE;
+  public io.switchboard.runtime.tls.PeerTls peerTls() {
+    return eventBusTls() ? new io.switchboard.runtime.tls.PeerTls(tlsCertPath, tlsKeyPath, tlsCaPath)
+        : io.switchboard.runtime.tls.PeerTls.NONE;
   }
 
   /** Whether event-bus traffic between nodes is TLS with mutual authentication. */

@@ -1,5 +1,6 @@
 package io.switchboard.node;
 
+import io.switchboard.gateway.dialect.responses.store.ResponseStoreOptions;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.EvictionConfig;
 import com.hazelcast.config.EvictionPolicy;
@@ -7,9 +8,11 @@ import com.hazelcast.config.MapConfig;
 import com.hazelcast.config.MaxSizePolicy;
 import com.hazelcast.config.InvalidConfigurationException;
 import com.hazelcast.config.XmlConfigBuilder;
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.switchboard.gateway.dialect.responses.ResponseStoreOptions;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
@@ -30,6 +33,8 @@ import java.util.Properties;
  * Builds the clustered Vert.x of a node: Hazelcast configured from {@code cluster.xml} (carried in the jar)
  * with this node's address, port, members and cluster name filled in, the event bus bound to the same
  * address, its sockets on the chosen transport, and Micrometer metrics into the node's Prometheus registry.
+ * The node starts its Hazelcast member itself, publishing the node id it chose ({@link MemberNodeId}), and hands it to
+ * Vert.x's cluster manager; so it also shuts it down, after Vert.x ({@link ClusteredVertx#close()}).
  */
 final class ClusteredVertxFactory {
 
@@ -42,14 +47,27 @@ final class ClusteredVertxFactory {
   private ClusteredVertxFactory() {
   }
 
-  record ClusteredVertx(Vertx vertx, HazelcastClusterManager clusterManager) {
+  /**
+   * A joined node: its Vert.x, Vert.x's cluster manager and the Hazelcast member under it, and the node's id (the same
+   * as the cluster manager's).
+   */
+  record ClusteredVertx(Vertx vertx, HazelcastClusterManager clusterManager, HazelcastInstance hazelcast,
+      String nodeId) {
+
+    /**
+     * Closes Vert.x (which leaves the cluster's event bus and maps), then shuts the Hazelcast member down whether or
+     * not Vert.x closed cleanly; the result is Vert.x's.
+     */
+    Future<Void> close() {
+      return vertx.close().eventually(() -> shutDown(hazelcast));
+    }
   }
 
   static Future<ClusteredVertx> create(ClusterOptions cluster, ResponseStoreOptions responses, Transport transport,
       int eventLoops, PrometheusMeterRegistry registry) {
-    Config hazelcast = hazelcastConfig(cluster);
+    String nodeId = MemberNodeId.newId();
+    Config hazelcast = MemberNodeId.publish(hazelcastConfig(cluster), nodeId);
     hazelcast.addMapConfig(storedResponsesMap(responses));
-    HazelcastClusterManager clusterManager = new HazelcastClusterManager(hazelcast);
     EventBusOptions eventBus = new EventBusOptions()
         .setHost(cluster.getHost())
         .setPort(cluster.getEventBusPort())
@@ -67,8 +85,8 @@ final class ClusteredVertxFactory {
           .setClientAuth(ClientAuth.REQUIRED);
     }
     VertxOptions options = new VertxOptions()
-        // Vert.x hands each new context the next loop in turn: with more loops than the node's verticles, the
-        // event bus's connections land on another thread than the gateway or worker they serve (node.eventLoops).
+        // Vert.x hands each new context the next loop in turn; the node runs one gateway instance per loop
+        // (node.eventLoops), and its workers and the event bus's connections take loops in the same turn.
         .setEventLoopPoolSize(eventLoops)
         .setEventBusOptions(eventBus)
         // Vert.x's event-bus and HTTP metrics cost registry lookups per message and per request (every stream
@@ -78,13 +96,44 @@ final class ClusteredVertxFactory {
             .addDisabledMetricsCategory(MetricsDomain.EVENT_BUS)
             .addDisabledMetricsCategory(MetricsDomain.HTTP_SERVER)
             .addDisabledMetricsCategory(MetricsDomain.HTTP_CLIENT));
-    return Vertx.builder()
-        .with(options)
-        .withTransport(transport)
-        .withClusterManager(clusterManager)
-        .withMetrics(new MicrometerMetricsFactory(registry))
-        .buildClustered()
-        .map(vertx -> new ClusteredVertx(vertx, clusterManager));
+    return join(hazelcast).compose(member -> {
+      HazelcastClusterManager clusterManager = new HazelcastClusterManager(member);
+      return Vertx.builder()
+          .with(options)
+          .withTransport(transport)
+          .withClusterManager(clusterManager)
+          .withMetrics(new MicrometerMetricsFactory(registry))
+          .buildClustered()
+          .map(vertx -> new ClusteredVertx(vertx, clusterManager, member, nodeId))
+          .recover(failure -> shutDown(member).transform(down -> Future.failedFuture(failure)));
+    });
+  }
+
+  /** Starts the Hazelcast member, which joins the cluster, on a thread of its own: joining blocks for a while. */
+  private static Future<HazelcastInstance> join(Config config) {
+    Promise<HazelcastInstance> joined = Promise.promise();
+    new Thread(() -> {
+      try {
+        joined.complete(Hazelcast.newHazelcastInstance(config));
+      } catch (RuntimeException failure) {
+        joined.fail(failure);
+      }
+    }, "switchboard-cluster-join").start();
+    return joined.future();
+  }
+
+  /** Shuts the Hazelcast member down (it leaves the cluster gracefully), on a thread of its own: that blocks too. */
+  private static Future<Void> shutDown(HazelcastInstance member) {
+    Promise<Void> down = Promise.promise();
+    new Thread(() -> {
+      try {
+        member.getLifecycleService().shutdown();
+        down.complete();
+      } catch (RuntimeException failure) {
+        down.fail(failure);
+      }
+    }, "switchboard-cluster-leave").start();
+    return down.future();
   }
 
   /**
@@ -109,7 +158,7 @@ final class ClusteredVertxFactory {
     properties.setProperty("switchboard.cluster.members", String.join(",", cluster.getMembers()));
     try (InputStream xml = ClusteredVertxFactory.class.getClassLoader().getResourceAsStream(CLUSTER_XML)) {
       if (xml == null) {
-        throw new ConfigException(CLUSTER_XML + " is missing from the jar; rebuild with mvn package");
+        throw new ConfigException(CLUSTER_XML + " is missing from the jar; rebuild with ./mvnw package");
       }
       return new XmlConfigBuilder(xml).setProperties(properties).build();
     } catch (IOException | InvalidConfigurationException e) {

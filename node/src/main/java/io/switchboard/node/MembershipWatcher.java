@@ -5,7 +5,7 @@ import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.LifecycleEvent;
-import io.switchboard.gateway.ClusterView;
+import io.switchboard.gateway.cluster.ClusterView;
 import io.switchboard.protocol.Addresses;
 import io.switchboard.protocol.ClusterMembers;
 import io.switchboard.protocol.RpcBackendRecord;
@@ -46,8 +46,6 @@ final class MembershipWatcher implements ClusterView, ClusterMembers {
 
   private static final Logger log = LoggerFactory.getLogger(MembershipWatcher.class);
   static final long SWEEP_INTERVAL_MS = 3000;
-  /** The member attribute where the Vert.x Hazelcast cluster manager keeps a member's Vert.x node id. */
-  static final String VERTX_NODE_ID_ATTRIBUTE = "__vertx.nodeId";
   /** Discovery records that belong to the node that published them (metadata {@code nodeId}). */
   static final Set<String> NODE_BOUND_RECORD_TYPES = Set.of(WorkerDescriptor.RECORD_TYPE,
       RpcBackendRecord.RECORD_TYPE);
@@ -75,14 +73,14 @@ final class MembershipWatcher implements ClusterView, ClusterMembers {
     listenerId = hazelcast.getCluster().addMembershipListener(new MembershipListener() {
       @Override
       public void memberAdded(MembershipEvent event) {
-        remember(List.of(nodeIdOf(event.getMember())));
-        log.info("cluster member joined", kv("node", nodeIdOf(event.getMember())),
+        remember(List.of(MemberNodeId.of(event.getMember())));
+        log.info("cluster member joined", kv("node", MemberNodeId.of(event.getMember())),
             kv("address", event.getMember().getAddress().toString()), kv("members", event.getMembers().size()));
       }
 
       @Override
       public void memberRemoved(MembershipEvent event) {
-        String nodeId = nodeIdOf(event.getMember());
+        String nodeId = MemberNodeId.of(event.getMember());
         log.warn("cluster member left; removing its workers", kv("node", nodeId),
             kv("address", event.getMember().getAddress().toString()), kv("members", event.getMembers().size()));
         announced(nodeId);
@@ -202,12 +200,12 @@ final class MembershipWatcher implements ClusterView, ClusterMembers {
 
   @Override
   public String localNodeId() {
-    return nodeIdOf(hazelcast.getCluster().getLocalMember());
+    return MemberNodeId.of(hazelcast.getCluster().getLocalMember());
   }
 
   @Override
   public List<String> memberIds() {
-    return hazelcast.getCluster().getMembers().stream().map(MembershipWatcher::nodeIdOf)
+    return hazelcast.getCluster().getMembers().stream().map(MemberNodeId::of)
         .collect(Collectors.toList());
   }
 
@@ -215,16 +213,10 @@ final class MembershipWatcher implements ClusterView, ClusterMembers {
   public List<String> addressesOf(String nodeId) {
     List<String> hosts = new ArrayList<>(1);
     for (Member member : hazelcast.getCluster().getMembers()) {
-      if (nodeId.equals(nodeIdOf(member))) {
+      if (nodeId.equals(MemberNodeId.of(member))) {
         hosts.add(member.getAddress().getHost());
       }
     }
     return hosts;
-  }
-
-  /** A member's Vert.x node id: the id workers publish in their records and gateways send to workers. */
-  static String nodeIdOf(Member member) {
-    String nodeId = member.getAttribute(VERTX_NODE_ID_ATTRIBUTE);
-    return nodeId != null ? nodeId : member.getUuid().toString();
   }
 }

@@ -2,8 +2,9 @@ package io.switchboard.node;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.switchboard.gateway.GatewayOptions;
+import io.switchboard.gateway.GatewayNodeState;
 import io.switchboard.gateway.GatewayVerticle;
+import io.switchboard.gateway.config.GatewayOptions;
 import io.switchboard.protocol.DiscoveryTrust;
 import io.switchboard.protocol.RecordSigner;
 import io.switchboard.protocol.RecordVerifier;
@@ -12,6 +13,7 @@ import io.switchboard.worker.WorkerVerticle;
 import io.switchboard.worker.plane.GrpcPlaneOptions;
 import io.switchboard.worker.plane.GrpcPlaneServer;
 import io.switchboard.worker.rpc.RpcAgentVerticle;
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import org.slf4j.Logger;
@@ -36,13 +38,16 @@ public final class NodeLauncher {
   private final NodeOptions options;
   private final PrometheusMeterRegistry meterRegistry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final List<String> workerDeployments = new ArrayList<>();
+  private ClusteredVertxFactory.ClusteredVertx clustered;
   private Vertx vertx;
   private MembershipWatcher watcher;
   private DiscoveryTrust trust;
   private String rpcAgentDeployment;
   private GrpcPlaneServer grpcPlane;
   private String grpcPlaneDeployment;
-  private GatewayVerticle gateway;
+  /** The gateway's instances, one per event loop; they share {@link #gatewayState}. */
+  private final List<GatewayVerticle> gatewayInstances = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private GatewayNodeState gatewayState;
   private String gatewayDeployment;
   private String nodeId;
 
@@ -75,10 +80,11 @@ public final class NodeLauncher {
     RecordSigner recordSigner = signer;
     RecordVerifier recordVerifier = verifier;
     return ClusteredVertxFactory.create(options.getCluster(), options.getGateway().getResponses(), transport.transport(), options.getEventLoops(),
-        meterRegistry).compose(clustered -> {
-      vertx = clustered.vertx();
-      nodeId = clustered.clusterManager().getNodeId();
-      watcher = new MembershipWatcher(vertx, clustered.clusterManager().getHazelcastInstance());
+        meterRegistry).compose(joined -> {
+      clustered = joined;
+      vertx = joined.vertx();
+      nodeId = joined.nodeId();
+      watcher = new MembershipWatcher(vertx, joined.hazelcast());
       watcher.start();
       trust = new DiscoveryTrust(recordSigner, recordVerifier, watcher);
       log.info("joined the cluster", kv("node", nodeId), kv("cluster", options.getCluster().getName()),
@@ -89,7 +95,7 @@ public final class NodeLauncher {
           kv("recordsSigned", trust.requiresSignatures()));
       return deployRpcAgent();
     }).compose(v -> deployGrpcPlane()).compose(v -> deployWorkers()).compose(v -> deployGateway()).recover(failure -> {
-      Future<Void> closed = vertx == null ? Future.succeededFuture() : vertx.close();
+      Future<Void> closed = clustered == null ? Future.succeededFuture() : clustered.close();
       return closed.transform(ignored -> Future.failedFuture(explain(failure)));
     });
   }
@@ -154,9 +160,14 @@ public final class NodeLauncher {
     if (!options.runsGateway()) {
       return Future.succeededFuture();
     }
-    gateway = new GatewayVerticle(options.getGateway(), watcher, meterRegistry, options.getCluster().peerTls(),
-        options.getGrpc().messageLimit(), trust);
-    return vertx.deployVerticle(gateway).onSuccess(id -> gatewayDeployment = id).mapEmpty();
+    int instances = options.getEventLoops();
+    gatewayState = new GatewayNodeState(vertx, options.getGateway(), meterRegistry, instances);
+    return gatewayState.start().compose(started -> vertx.deployVerticle(() -> {
+      GatewayVerticle instance = new GatewayVerticle(options.getGateway(), watcher, meterRegistry,
+          options.getCluster().peerTls(), options.getGrpc().messageLimit(), trust, gatewayState);
+      gatewayInstances.add(instance);
+      return instance;
+    }, new DeploymentOptions().setInstances(instances))).onSuccess(id -> gatewayDeployment = id).mapEmpty();
   }
 
   private Throwable explain(Throwable failure) {
@@ -179,9 +190,15 @@ public final class NodeLauncher {
     return Future.join(undeployed).<Void>mapEmpty()
         .transform(v -> grpcPlaneDeployment == null ? Future.succeededFuture() : vertx.undeploy(grpcPlaneDeployment))
         .transform(v -> gatewayDeployment == null ? Future.succeededFuture() : vertx.undeploy(gatewayDeployment))
+        .transform(v -> {
+          if (gatewayState != null) {
+            gatewayState.stop();
+          }
+          return Future.<Void>succeededFuture();
+        })
         .transform(v -> rpcAgentDeployment == null ? Future.succeededFuture() : vertx.undeploy(rpcAgentDeployment))
         .transform(v -> watcher == null ? Future.succeededFuture() : watcher.stop())
-        .transform(v -> vertx.close())
+        .transform(v -> clustered.close())
         .onComplete(done -> log.info("node stopped; left the cluster", kv("node", nodeId)));
   }
 
@@ -191,7 +208,8 @@ public final class NodeLauncher {
 
   /** The gateway's HTTP port, or -1 when this node runs no gateway. */
   public int gatewayPort() {
-    return gateway == null ? -1 : gateway.actualPort();
+    // The instances share one port.
+    return gatewayInstances.isEmpty() ? -1 : gatewayInstances.get(0).actualPort();
   }
 
   public Vertx vertx() {

@@ -1,6 +1,6 @@
 package io.switchboard.node;
 
-import io.switchboard.gateway.GatewayOptions;
+import io.switchboard.gateway.config.GatewayOptions;
 import io.switchboard.protocol.PlaneMessageLimit;
 import io.switchboard.worker.WorkerOptions;
 import io.switchboard.worker.plane.GrpcPlaneOptions;
@@ -30,19 +30,20 @@ public class NodeOptions {
   public static final long DEFAULT_SHUTDOWN_TIMEOUT_MS = 40_000;
   public static final String DEFAULT_TRANSPORT = NetworkTransportChoice.AUTO;
   /**
-   * One event loop: the gateway and each worker are one verticle instance each, so every request already passes
-   * through one loop; more loops only put the event bus's connections and the verticles on different threads,
-   * handing every message from one to the other (two nodes: 1.32 x the throughput on one loop, see
-   * docs/performance.md).
+   * {@value #AUTO_EVENT_LOOPS}: one event loop per core but one, and at least one. The node runs one gateway instance
+   * per loop; the core left over is for the JVM's collector and compiler and the cluster's own threads. On 2 cores
+   * that is one loop, where a second measured no gain (docs/performance.md, "Many cores").
    */
-  public static final int DEFAULT_EVENT_LOOPS = 1;
+  public static final String AUTO_EVENT_LOOPS = "auto";
+  public static final String DEFAULT_EVENT_LOOPS = AUTO_EVENT_LOOPS;
   public static final int MAX_EVENT_LOOPS = 1024;
 
   private Set<String> roles = new LinkedHashSet<>(DEFAULT_ROLES);
   private String logFormat = DEFAULT_LOG_FORMAT;
   private long shutdownTimeoutMs = DEFAULT_SHUTDOWN_TIMEOUT_MS;
   private String transport = DEFAULT_TRANSPORT;
-  private int eventLoops = DEFAULT_EVENT_LOOPS;
+  /** "auto" or a number, as configured; {@link #getEventLoops()} resolves it. */
+  private String eventLoops = DEFAULT_EVENT_LOOPS;
   private ClusterOptions cluster = new ClusterOptions();
   private GatewayOptions gateway = new GatewayOptions();
   private GrpcPlaneOptions grpc = new GrpcPlaneOptions();
@@ -60,7 +61,8 @@ public class NodeOptions {
     logFormat = node.getString("logFormat", DEFAULT_LOG_FORMAT);
     shutdownTimeoutMs = node.getLong("shutdownTimeoutMs", DEFAULT_SHUTDOWN_TIMEOUT_MS);
     transport = node.getString("transport", DEFAULT_TRANSPORT);
-    eventLoops = node.getInteger("eventLoops", DEFAULT_EVENT_LOOPS);
+    Object loops = node.getValue("eventLoops", DEFAULT_EVENT_LOOPS);
+    eventLoops = String.valueOf(loops).trim();
     cluster = new ClusterOptions(json.getJsonObject("cluster", new JsonObject()));
     gateway = new GatewayOptions(json.getJsonObject("gateway", new JsonObject()));
     grpc = new GrpcPlaneOptions(json.getJsonObject("grpc", new JsonObject()));
@@ -113,9 +115,18 @@ public class NodeOptions {
       throw new IllegalArgumentException("node.transport must be one of auto, io_uring, epoll, nio, got '" + transport
           + "' (auto takes the fastest this machine can run)");
     }
-    if (eventLoops < 1 || eventLoops > MAX_EVENT_LOOPS) {
-      throw new IllegalArgumentException("node.eventLoops must be between 1 and " + MAX_EVENT_LOOPS + ", got "
-          + eventLoops + " (1, the default, keeps the gateway, the workers and the event bus on one thread)");
+    if (!AUTO_EVENT_LOOPS.equals(eventLoops)) {
+      int loops;
+      try {
+        loops = Integer.parseInt(eventLoops);
+      } catch (NumberFormatException notANumber) {
+        throw new IllegalArgumentException("node.eventLoops must be 'auto' or a number between 1 and " + MAX_EVENT_LOOPS
+            + ", got '" + eventLoops + "' (auto, the default, runs one loop per core but one, at least 1)");
+      }
+      if (loops < 1 || loops > MAX_EVENT_LOOPS) {
+        throw new IllegalArgumentException("node.eventLoops must be between 1 and " + MAX_EVENT_LOOPS + ", got "
+            + loops + " (or 'auto', the default: one loop per core but one, at least 1)");
+      }
     }
     cluster.validate("cluster");
     gateway.validate("gateway");
@@ -219,7 +230,22 @@ public class NodeOptions {
   }
 
   /** How many event loops the node's Vert.x runs (see {@link #DEFAULT_EVENT_LOOPS}). */
+  /**
+   * How many event loops the node runs, and so how many gateway instances: the configured number, or for "auto" one
+   * per core but one (at least 1).
+   */
   public int getEventLoops() {
+    return AUTO_EVENT_LOOPS.equals(eventLoops) ? autoEventLoops(Runtime.getRuntime().availableProcessors())
+        : Integer.parseInt(eventLoops);
+  }
+
+  /** What "auto" means on a machine of {@code cores}. */
+  static int autoEventLoops(int cores) {
+    return Math.max(1, Math.min(MAX_EVENT_LOOPS, cores - 1));
+  }
+
+  /** "auto" or the number, as configured. */
+  public String getEventLoopsSetting() {
     return eventLoops;
   }
 

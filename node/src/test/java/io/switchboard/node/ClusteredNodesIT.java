@@ -56,14 +56,14 @@ class ClusteredNodesIT {
   }
 
   @Test
-  void aNodeRunsOnOneEventLoopUnlessToldOtherwise() throws Exception {
+  void aNodeRunsOneEventLoopPerCoreButOneUnlessToldOtherwise() throws Exception {
     NodeLauncher plain = start(Map.of("SWITCHBOARD_HTTP_PORT", "0", "SWITCHBOARD_WORKERS_0_ID", "loops-1"));
     NodeLauncher wider = start(Map.of("SWITCHBOARD_HTTP_PORT", "0", "SWITCHBOARD_WORKERS_0_ID", "loops-3",
         "SWITCHBOARD_NODE_EVENT_LOOPS", "3"));
 
-    assertThat(eventLoopsOf(plain)).isEqualTo(1);
+    assertThat(eventLoopsOf(plain)).isEqualTo(NodeOptions.autoEventLoops(Runtime.getRuntime().availableProcessors()));
     assertThat(eventLoopsOf(wider)).isEqualTo(3);
-    // On one loop the gateway, its worker and the event bus still serve a request end to end.
+    // However many loops, the gateway, its worker and the event bus serve a request end to end.
     Eventually.within(ofSeconds(10), "the gateway sees its worker",
         () -> routableWorkers(plain.gatewayPort()).contains("loops-1"));
     assertThat(chat(plain.gatewayPort(), "mock-llm", 3).statusCode()).isEqualTo(200);

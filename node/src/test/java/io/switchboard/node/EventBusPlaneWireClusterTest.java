@@ -2,8 +2,8 @@ package io.switchboard.node;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.switchboard.gateway.GatewayOptions;
-import io.switchboard.gateway.dialect.responses.ResponseStoreOptions;
+import io.switchboard.gateway.config.GatewayOptions;
+import io.switchboard.gateway.dialect.responses.store.ResponseStoreOptions;
 import io.switchboard.gateway.plane.ChunkStream;
 import io.switchboard.gateway.plane.EventBusRequestPlane;
 import io.switchboard.gateway.registry.WorkerState;
@@ -106,7 +106,7 @@ class EventBusPlaneWireClusterTest {
   static void stop() throws Exception {
     for (var node : new ClusteredVertxFactory.ClusteredVertx[] {gatewayNode, workerNode}) {
       if (node != null) {
-        node.vertx().close().await(60, SECONDS);
+        node.close().await(60, SECONDS);
       }
     }
   }

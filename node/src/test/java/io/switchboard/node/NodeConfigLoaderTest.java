@@ -528,9 +528,27 @@ class NodeConfigLoaderTest {
   }
 
   @Test
-  void eventLoopsDefaultToOneAndTakeTheirVariable() {
-    assertThat(load(Map.of()).getEventLoops()).isEqualTo(1);
+  void eventLoopsDefaultToAutoAndTakeTheirVariable() {
+    assertThat(load(Map.of()).getEventLoopsSetting()).isEqualTo("auto");
+    assertThat(load(Map.of()).getEventLoops())
+        .isEqualTo(NodeOptions.autoEventLoops(Runtime.getRuntime().availableProcessors()));
     assertThat(load(Map.of("SWITCHBOARD_NODE_EVENT_LOOPS", "4")).getEventLoops()).isEqualTo(4);
+    assertThat(load(Map.of("SWITCHBOARD_NODE_EVENT_LOOPS", "auto")).getEventLoopsSetting()).isEqualTo("auto");
+  }
+
+  @Test
+  void autoLeavesOneCoreAndNeverGoesBelowOneLoop() {
+    assertThat(NodeOptions.autoEventLoops(1)).isEqualTo(1);
+    assertThat(NodeOptions.autoEventLoops(2)).isEqualTo(1);
+    assertThat(NodeOptions.autoEventLoops(4)).isEqualTo(3);
+    assertThat(NodeOptions.autoEventLoops(32)).isEqualTo(31);
+  }
+
+  @Test
+  void eventLoopsThatAreNeitherAutoNorANumberAreRefusedWithTheChoices() {
+    assertThatThrownBy(() -> load(Map.of("SWITCHBOARD_NODE_EVENT_LOOPS", "many")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("node.eventLoops must be 'auto' or a number between 1 and 1024, got 'many'");
   }
 
   @Test

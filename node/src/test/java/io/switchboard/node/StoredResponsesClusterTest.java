@@ -2,18 +2,22 @@ package io.switchboard.node;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.switchboard.gateway.dialect.responses.ClusterResponseStore;
-import io.switchboard.gateway.dialect.responses.ResponseStoreOptions;
+import io.switchboard.gateway.dialect.responses.store.ClusterResponseStore;
+import io.switchboard.gateway.dialect.responses.store.ResponseStoreOptions;
 import io.switchboard.testsupport.Eventually;
 import io.switchboard.testsupport.FreePorts;
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.transport.Transport;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -49,23 +53,40 @@ class StoredResponsesClusterTest {
   @AfterAll
   static void stop() throws Exception {
     for (var node : nodes) {
-      node.vertx().close().await(60, SECONDS);
+      node.close().await(60, SECONDS);
     }
   }
 
   @Test
   @Order(1)
-  void anAnswerStoredThroughOneNodeIsFoundAndRemovedThroughTheOther() throws Exception {
+  @ExtendWith(VertxExtension.class)
+  void anAnswerStoredThroughOneNodeIsFoundAndRemovedThroughTheOther(VertxTestContext test) {
     ClusterResponseStore one = new ClusterResponseStore(nodes.get(0).vertx(), OPTIONS);
     ClusterResponseStore other = new ClusterResponseStore(nodes.get(1).vertx(), OPTIONS);
     JsonObject stored = new JsonObject().put("response", new JsonObject().put("id", "resp_1").put("status", "completed"))
         .put("messages", new io.vertx.core.json.JsonArray().add(new JsonObject().put("role", "user").put("content", "hi")));
-    one.put("resp_1", stored).await(60, SECONDS);
-    assertThat(other.get("resp_1").await(60, SECONDS)).isEqualTo(stored);
-    assertThat(other.remove("resp_1").await(60, SECONDS)).isTrue();
-    assertThat(one.get("resp_1").await(60, SECONDS)).isNull();
-    assertThat(one.remove("resp_1").await(60, SECONDS)).as("nothing left to remove").isFalse();
-    assertThat(one.get("resp_unknown").await(60, SECONDS)).isNull();
+    one.put("resp_1", stored)
+        .compose(put -> other.get("resp_1"))
+        .compose(found -> {
+          test.verify(() -> assertThat(found).isEqualTo(stored));
+          return other.remove("resp_1");
+        })
+        .compose(removed -> {
+          test.verify(() -> assertThat(removed).isTrue());
+          return one.get("resp_1");
+        })
+        .compose(gone -> {
+          test.verify(() -> assertThat(gone).as("removed for both nodes").isNull());
+          return one.remove("resp_1");
+        })
+        .compose(removedAgain -> {
+          test.verify(() -> assertThat(removedAgain).as("nothing left to remove").isFalse());
+          return one.get("resp_unknown");
+        })
+        .onComplete(test.succeeding(unknown -> test.verify(() -> {
+          assertThat(unknown).isNull();
+          test.completeNow();
+        })));
   }
 
   @Test

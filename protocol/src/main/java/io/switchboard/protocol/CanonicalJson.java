@@ -1,5 +1,6 @@
 package io.switchboard.protocol;
 
+import io.switchboard.runtime.json.JsonText;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 

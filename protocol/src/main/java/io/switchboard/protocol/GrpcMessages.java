@@ -13,6 +13,7 @@ import io.switchboard.protocol.grpc.Resume;
 import io.switchboard.protocol.grpc.Sampling;
 import io.switchboard.protocol.grpc.TokenUsage;
 import io.switchboard.protocol.grpc.Trace;
+import io.switchboard.runtime.json.JsonText;
 import io.vertx.core.json.JsonObject;
 
 /**

@@ -1,5 +1,6 @@
 package io.switchboard.protocol;
 
+import io.switchboard.runtime.tls.PeerTls;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

@@ -1,5 +1,6 @@
 package io.switchboard.protocol;
 
+import io.switchboard.runtime.tls.PeerTls;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

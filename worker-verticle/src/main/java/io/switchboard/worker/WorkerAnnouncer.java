@@ -2,6 +2,7 @@ package io.switchboard.worker;
 
 import io.switchboard.protocol.DiscoveryTrust;
 import io.switchboard.protocol.WorkerDescriptor;
+import io.switchboard.worker.discovery.PublishedRecord;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.servicediscovery.Record;

@@ -3,13 +3,14 @@ package io.switchboard.worker;
 import io.switchboard.worker.llamacpp.LlamaCppOptions;
 import io.switchboard.worker.mocker.MockerOptions;
 import io.switchboard.worker.openai.OpenAiOptions;
+import io.switchboard.worker.runner.RunnerSettings;
 import io.vertx.core.json.JsonObject;
 
 import java.util.Set;
 import java.util.UUID;
 
 /** Settings of one worker: which model it serves, with which engine, and how much work it takes at once. */
-public class WorkerOptions {
+public class WorkerOptions implements RunnerSettings {
 
   public static final String DEFAULT_MODEL = "mock-llm";
   public static final String DEFAULT_ENGINE = "mocker";
@@ -128,6 +129,7 @@ public class WorkerOptions {
    * The model the worker announces: its configured one, or none for an engine that learns its models (openai) or
    * serves a model directory (its models are in its record's and load reports' catalog).
    */
+  @Override
   public String announcedModel() {
     return "openai".equals(engine) || servesDirectory() ? "" : model;
   }
@@ -164,6 +166,7 @@ public class WorkerOptions {
     return this;
   }
 
+  @Override
   public int getSlots() {
     return slots;
   }
@@ -173,6 +176,7 @@ public class WorkerOptions {
     return this;
   }
 
+  @Override
   public int getMaxQueue() {
     return maxQueue;
   }
@@ -200,6 +204,7 @@ public class WorkerOptions {
     return this;
   }
 
+  @Override
   public long getDrainTimeoutMs() {
     return drainTimeoutMs;
   }

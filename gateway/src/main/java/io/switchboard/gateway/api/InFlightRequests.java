@@ -4,15 +4,18 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The requests this gateway is serving now, oldest first, for {@code GET /admin/requests}: what each waits for,
- * where it runs and how far it got. Holds each open request once, by itself rather than by its id: a client picks
- * its {@code x-request-id}, and two requests with the same one are two entries. Used only on the gateway verticle's
- * event loop.
+ * The requests this node's gateway is serving now, oldest first, for {@code GET /admin/requests}: what each waits
+ * for, where it runs and how far it got. Holds each open request once, by itself rather than by its id: a client
+ * picks its {@code x-request-id}, and two requests with the same one are two entries. One list serves every gateway
+ * instance of the node (node.eventLoops), so the page shows them all whichever instance answers it; safe to use from
+ * any thread. A request of another instance is described from that instance's fields as they stand, which may be a
+ * moment old: this is a view for an operator, never an input to a decision.
  */
 public final class InFlightRequests {
 
@@ -21,10 +24,11 @@ public final class InFlightRequests {
     JsonObject describe(long nowNanos);
   }
 
-  private final Set<Described> open = new LinkedHashSet<>();
+  private final Map<Described, Long> open = new ConcurrentHashMap<>();
+  private final AtomicLong arrivals = new AtomicLong();
 
   public void opened(Described request) {
-    open.add(request);
+    open.putIfAbsent(request, arrivals.incrementAndGet());
   }
 
   public void closed(Described request) {
@@ -38,9 +42,11 @@ public final class InFlightRequests {
   /** Every open request, oldest first; {@code model} null for all. */
   public JsonArray snapshot(String model) {
     long now = System.nanoTime();
+    List<Map.Entry<Described, Long>> inOrder = new ArrayList<>(open.entrySet());
+    inOrder.sort(Map.Entry.comparingByValue());
     List<JsonObject> described = new ArrayList<>();
-    for (Described request : open) {
-      JsonObject entry = request.describe(now);
+    for (Map.Entry<Described, Long> request : inOrder) {
+      JsonObject entry = request.getKey().describe(now);
       if (model == null || model.equals(entry.getString("model"))) {
         described.add(entry);
       }

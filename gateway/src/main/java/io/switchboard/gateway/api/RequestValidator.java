@@ -1,5 +1,6 @@
 package io.switchboard.gateway.api;
 
+import io.switchboard.gateway.http.ApiError;
 import io.switchboard.gateway.security.LimitOptions;
 import io.switchboard.protocol.RequestKind;
 import io.switchboard.protocol.SamplingParams;

@@ -1,6 +1,6 @@
 package io.switchboard.gateway.exchange;
 
-import io.switchboard.gateway.api.ApiError;
+import io.switchboard.gateway.http.ApiError;
 import io.switchboard.protocol.Usage;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;

@@ -1,7 +1,7 @@
 package io.switchboard.gateway.exchange;
 
+import io.switchboard.runtime.time.DeadlineSweep;
 import io.netty.channel.ChannelOption;
-import io.switchboard.protocol.DeadlineSweep;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.net.impl.ConnectionBase;
 

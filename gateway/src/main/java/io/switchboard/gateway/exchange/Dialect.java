@@ -1,7 +1,7 @@
 package io.switchboard.gateway.exchange;
 
-import io.switchboard.gateway.api.ApiError;
 import io.switchboard.gateway.api.CompletionRequest;
+import io.switchboard.gateway.http.ApiError;
 import io.vertx.core.Future;
 import io.vertx.ext.web.RoutingContext;
 

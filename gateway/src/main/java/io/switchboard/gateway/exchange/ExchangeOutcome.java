@@ -1,6 +1,6 @@
 package io.switchboard.gateway.exchange;
 
-import io.switchboard.gateway.api.ApiError;
+import io.switchboard.gateway.http.ApiError;
 import io.switchboard.protocol.Usage;
 
 /**

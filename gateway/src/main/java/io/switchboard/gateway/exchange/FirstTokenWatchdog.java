@@ -1,6 +1,7 @@
 package io.switchboard.gateway.exchange;
 
-import io.switchboard.protocol.DeadlineSweep;
+import io.switchboard.runtime.time.DeadlineSweep;
+
 
 /**
  * Watches one worker at a time for its first chunk: if none arrives within the limit (gateway.firstTokenTimeoutMs),

@@ -1,10 +1,9 @@
 package io.switchboard.gateway.exchange;
 
-import io.switchboard.gateway.api.ApiError;
-import io.switchboard.gateway.api.ClientText;
 import io.switchboard.gateway.api.CompletionRequest;
-import io.switchboard.gateway.api.GatewayServices;
 import io.switchboard.gateway.api.InFlightRequests;
+import io.switchboard.gateway.http.ApiError;
+import io.switchboard.gateway.http.ClientText;
 import io.switchboard.gateway.security.ApiKey;
 import io.switchboard.gateway.security.ApiKeyAuth;
 import io.switchboard.gateway.security.LogThrottle;
@@ -22,12 +21,12 @@ import io.switchboard.gateway.tracing.RequestSpans;
 import io.switchboard.protocol.GenerateError;
 import io.switchboard.protocol.GenerateRequest;
 import io.switchboard.protocol.ModelEntry;
-import io.switchboard.protocol.RandomIds;
 import io.switchboard.protocol.RequestKind;
 import io.switchboard.protocol.ResumeState;
 import io.switchboard.protocol.StreamChunk;
 import io.switchboard.protocol.TraceContext;
 import io.switchboard.protocol.Usage;
+import io.switchboard.runtime.ids.RandomIds;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;

@@ -1,11 +1,10 @@
 package io.switchboard.gateway.exchange;
 
-import io.switchboard.gateway.api.ApiError;
-import io.switchboard.gateway.api.ClientText;
 import io.switchboard.gateway.api.CompletionRequest;
-import io.switchboard.gateway.api.ErrorResponder;
-import io.switchboard.gateway.api.GatewayServices;
-import io.switchboard.gateway.api.RequestIds;
+import io.switchboard.gateway.http.ApiError;
+import io.switchboard.gateway.http.ClientText;
+import io.switchboard.gateway.http.ErrorResponder;
+import io.switchboard.gateway.http.RequestIds;
 import io.switchboard.gateway.models.ModelAliases;
 import io.switchboard.gateway.security.ApiKey;
 import io.switchboard.gateway.security.ApiKeyAuth;

@@ -1,8 +1,8 @@
 package io.switchboard.gateway.exchange;
 
-import io.switchboard.gateway.api.ApiError;
-import io.switchboard.gateway.api.RequestIds;
-import io.switchboard.protocol.JsonText;
+import io.switchboard.gateway.http.ApiError;
+import io.switchboard.gateway.http.RequestIds;
+import io.switchboard.runtime.json.JsonText;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;

@@ -1,6 +1,6 @@
 package io.switchboard.gateway.models;
 
-import io.switchboard.gateway.api.ClientText;
+import io.switchboard.gateway.http.ClientText;
 import io.switchboard.gateway.security.ApiKey;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

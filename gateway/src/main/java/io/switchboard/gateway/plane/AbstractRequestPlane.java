@@ -1,6 +1,5 @@
 package io.switchboard.gateway.plane;
 
-import io.switchboard.gateway.GatewayOptions;
 import io.switchboard.protocol.GenerateError;
 import io.switchboard.protocol.GenerateRequest;
 import io.switchboard.protocol.PlaneMessageLimit;
@@ -15,7 +14,7 @@ abstract class AbstractRequestPlane implements RequestPlane {
   final StreamTable streams;
   final PlaneMessageLimit messageLimit;
 
-  AbstractRequestPlane(Vertx vertx, GatewayOptions options, PlaneMessageLimit messageLimit) {
+  AbstractRequestPlane(Vertx vertx, PlaneTimeouts options, PlaneMessageLimit messageLimit) {
     this.streams = new StreamTable(vertx, options);
     this.messageLimit = messageLimit;
   }

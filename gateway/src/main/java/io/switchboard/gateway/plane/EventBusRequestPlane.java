@@ -1,6 +1,5 @@
 package io.switchboard.gateway.plane;
 
-import io.switchboard.gateway.GatewayOptions;
 import io.switchboard.gateway.registry.WorkerState;
 import io.switchboard.protocol.Addresses;
 import io.switchboard.protocol.GenerateError;
@@ -45,14 +44,14 @@ public final class EventBusRequestPlane extends AbstractRequestPlane {
   private static final Logger log = LoggerFactory.getLogger(EventBusRequestPlane.class);
 
   private final Vertx vertx;
-  private final GatewayOptions options;
+  private final PlaneTimeouts options;
   private final String replyAddress;
   private MessageConsumer<Object> consumer;
   private LocalMap<String, SameNodeWorkers.Worker> sameNodeWorkers;
   private Context context;
 
   /** @param messageLimit the largest request sent to a worker; the event bus has no limit of its own */
-  public EventBusRequestPlane(Vertx vertx, GatewayOptions options, String gatewayInstanceId,
+  public EventBusRequestPlane(Vertx vertx, PlaneTimeouts options, String gatewayInstanceId,
                               PlaneMessageLimit messageLimit) {
     super(vertx, options, messageLimit);
     this.vertx = vertx;

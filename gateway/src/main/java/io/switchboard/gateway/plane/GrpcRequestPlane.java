@@ -1,6 +1,5 @@
 package io.switchboard.gateway.plane;
 
-import io.switchboard.gateway.GatewayOptions;
 import io.switchboard.gateway.registry.WorkerState;
 import io.switchboard.protocol.GenerateError;
 import io.switchboard.protocol.GenerateRequest;
@@ -16,11 +15,11 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.Http2Settings;
-import io.switchboard.protocol.PeerTls;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.SocketAddress;
 import io.switchboard.protocol.PlaneMessageLimit;
+import io.switchboard.runtime.tls.PeerTls;
 import io.vertx.grpc.client.GrpcClient;
 import io.vertx.grpc.client.GrpcClientOptions;
 import io.vertx.grpc.client.GrpcClientResponse;
@@ -47,13 +46,13 @@ public final class GrpcRequestPlane extends AbstractRequestPlane {
   static final int CONNECTION_WINDOW_BYTES = 64 * 1024 * 1024;
 
   private final Vertx vertx;
-  private final GatewayOptions options;
+  private final PlaneTimeouts options;
   private final Map<String, SocketAddress> addresses = new HashMap<>();
   private GrpcClient client;
   private final PeerTls peerTls;
 
   /** @param messageLimit the largest message either way: a request checked before it is sent, an answer read */
-  public GrpcRequestPlane(Vertx vertx, GatewayOptions options, PeerTls peerTls, PlaneMessageLimit messageLimit) {
+  public GrpcRequestPlane(Vertx vertx, PlaneTimeouts options, PeerTls peerTls, PlaneMessageLimit messageLimit) {
     super(vertx, options, messageLimit);
     this.peerTls = peerTls;
     this.vertx = vertx;

@@ -1,6 +1,5 @@
 package io.switchboard.gateway.plane;
 
-import io.switchboard.gateway.GatewayOptions;
 import io.switchboard.protocol.GenerateError;
 import io.vertx.core.Vertx;
 import org.slf4j.Logger;
@@ -26,11 +25,11 @@ final class StreamTable {
   private static final long SWEEP_INTERVAL_MS = 500;
 
   private final Vertx vertx;
-  private final GatewayOptions options;
+  private final PlaneTimeouts options;
   private final Map<String, PlaneChunkStream> streams = new HashMap<>();
   private long sweepTimer = -1;
 
-  StreamTable(Vertx vertx, GatewayOptions options) {
+  StreamTable(Vertx vertx, PlaneTimeouts options) {
     this.vertx = vertx;
     this.options = options;
   }

@@ -1,8 +1,8 @@
 package io.switchboard.gateway.registry;
 
 import io.switchboard.protocol.DiscoveryTrust;
-import io.switchboard.protocol.RefusedRecords;
 import io.switchboard.protocol.RpcBackendRecord;
+import io.switchboard.runtime.discovery.RefusedRecords;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.servicediscovery.ServiceDiscovery;

@@ -1,12 +1,11 @@
 package io.switchboard.gateway.registry;
 
-import io.switchboard.gateway.GatewayOptions;
 import io.switchboard.protocol.Addresses;
 import io.switchboard.protocol.DiscoveryTrust;
 import io.switchboard.protocol.LoadReport;
-import io.switchboard.protocol.RefusedRecords;
 import io.switchboard.protocol.RequestKind;
 import io.switchboard.protocol.WorkerDescriptor;
+import io.switchboard.runtime.discovery.RefusedRecords;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -52,7 +51,7 @@ public final class WorkerRegistry {
   static final int REFUSED_KEPT = 32;
   private static final long OVERFLOW_LOG_INTERVAL_MS = 60_000;
   private final Vertx vertx;
-  private final GatewayOptions options;
+  private final RegistrySettings options;
   private final WorkerDepartures departures = new WorkerDepartures(50, System::currentTimeMillis);
   private final java.util.function.Supplier<List<String>> members;
   private final ServiceDiscovery discovery;
@@ -74,7 +73,7 @@ public final class WorkerRegistry {
   private long resyncTimer = -1;
   private long sweepTimer = -1;
 
-  public WorkerRegistry(Vertx vertx, GatewayOptions options) {
+  public WorkerRegistry(Vertx vertx, RegistrySettings options) {
     this(vertx, options, () -> null, DiscoveryTrust.unclustered());
   }
 
@@ -85,7 +84,7 @@ public final class WorkerRegistry {
    * @param members the cluster's member node ids now (null when unknown), to tell a crash from a withdrawal
    * @param trust   which worker records to act on
    */
-  public WorkerRegistry(Vertx vertx, GatewayOptions options, java.util.function.Supplier<List<String>> members,
+  public WorkerRegistry(Vertx vertx, RegistrySettings options, java.util.function.Supplier<List<String>> members,
                         DiscoveryTrust trust) {
     this.vertx = vertx;
     this.options = options;

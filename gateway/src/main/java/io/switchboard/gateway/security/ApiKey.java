@@ -10,7 +10,7 @@ import java.util.Set;
  * @param models             the models it may use; empty = all
  * @param requestsPerMinute  0 = no limit
  * @param tokensPerMinute    0 = no limit
- * @param concurrentRequests requests it may have in progress at once on one gateway; 0 = no cap
+ * @param concurrentRequests requests it may have in progress at once on one node's gateway; 0 = no cap
  */
 public record ApiKey(String name, byte[] sha256, Set<String> models, long requestsPerMinute, long tokensPerMinute,
                      int concurrentRequests) {

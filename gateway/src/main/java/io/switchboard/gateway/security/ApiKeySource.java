@@ -2,7 +2,6 @@ package io.switchboard.gateway.security;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.switchboard.gateway.GatewayOptions;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -38,7 +37,7 @@ public final class ApiKeySource {
   private static final int START_READS = 5;
 
   private final Vertx vertx;
-  private final GatewayOptions options;
+  private final ApiKeySettings options;
   private final String file;
   private final ApiKeysFile onDisk;
   private volatile ApiKeys current;
@@ -58,7 +57,7 @@ public final class ApiKeySource {
   private volatile String failure;
   private volatile boolean fileRefused;
 
-  public ApiKeySource(Vertx vertx, GatewayOptions options, MeterRegistry metrics) {
+  public ApiKeySource(Vertx vertx, ApiKeySettings options, MeterRegistry metrics) {
     this.vertx = vertx;
     this.options = options;
     this.file = options.getApiKeysFile() == null || options.getApiKeysFile().isBlank() ? null

@@ -1,7 +1,5 @@
 package io.switchboard.gateway.security;
 
-import io.switchboard.gateway.GatewayOptions;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -56,7 +54,7 @@ public final class ApiKeysFile {
    * when the file holds no key at all: an empty file is far more often a write caught halfway (or a truncated
    * file) than a wish to open the API to everyone.
    */
-  public static ApiKeys parse(GatewayOptions options, String file, String content) {
+  public static ApiKeys parse(ApiKeySettings options, String file, String content) {
     List<ApiKeys.Entry> entries = new ArrayList<>();
     for (int i = 0; i < options.getApiKeys().size(); i++) {
       entries.add(new ApiKeys.Entry(options.getApiKeys().get(i), "gateway.apiKeys[" + i + "]"));
@@ -79,7 +77,7 @@ public final class ApiKeysFile {
   }
 
   /** Reads and parses the file now (for the settings' validation, before anything starts). */
-  public static ApiKeys readNow(GatewayOptions options, String file) throws IOException {
+  public static ApiKeys readNow(ApiKeySettings options, String file) throws IOException {
     return parse(options, file, new String(Files.readAllBytes(Path.of(file)), StandardCharsets.UTF_8));
   }
 

@@ -1,14 +1,18 @@
 package io.switchboard.gateway.security;
 
+import java.util.concurrent.atomic.AtomicLong;
+
 /**
- * The bytes of request bodies a gateway holds at once ({@code gateway.limits.maxInFlightBodyBytes}): a request
- * reserves its size when its head arrives and gives it back when it ends. Confined to the gateway's event loop.
+ * The bytes of request bodies a node's gateway holds at once ({@code gateway.limits.maxInFlightBodyBytes}): a request
+ * reserves its size when its head arrives and gives it back when it ends. One budget serves every gateway instance
+ * of the node (node.eventLoops), so the bound holds for the node's heap however many loops take requests; safe to
+ * use from any thread.
  */
 public final class BodyBudget {
 
   private final long limit;
-  private long held;
-  private long refused;
+  private final AtomicLong held = new AtomicLong();
+  private final AtomicLong refused = new AtomicLong();
 
   public BodyBudget(long limit) {
     this.limit = limit;
@@ -16,20 +20,24 @@ public final class BodyBudget {
 
   /** Reserves {@code bytes} if they fit; false (and nothing reserved) if they do not. */
   public boolean tryReserve(long bytes) {
-    if (held + bytes > limit) {
-      refused++;
-      return false;
+    while (true) {
+      long now = held.get();
+      if (now + bytes > limit) {
+        refused.incrementAndGet();
+        return false;
+      }
+      if (held.compareAndSet(now, now + bytes)) {
+        return true;
+      }
     }
-    held += bytes;
-    return true;
   }
 
   public void release(long bytes) {
-    held -= bytes;
+    held.addAndGet(-bytes);
   }
 
   public long held() {
-    return held;
+    return held.get();
   }
 
   public long limit() {
@@ -37,6 +45,6 @@ public final class BodyBudget {
   }
 
   public long refused() {
-    return refused;
+    return refused.get();
   }
 }

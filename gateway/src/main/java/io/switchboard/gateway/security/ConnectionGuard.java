@@ -1,7 +1,7 @@
 package io.switchboard.gateway.security;
 
-import io.switchboard.gateway.api.ApiError;
-import io.switchboard.protocol.DeadlineSweep;
+import io.switchboard.gateway.http.ApiError;
+import io.switchboard.runtime.time.DeadlineSweep;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
@@ -15,10 +15,12 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
 
 /**
  * Keeps clients from holding a gateway's connections: at most {@code gateway.limits.maxConnections} open at
- * once (more are closed as they arrive), and every connection must deliver a whole request within
+ * once on the node, counted across its gateway instances by one {@link OpenConnections} (more are closed as they
+ * arrive), and every connection must deliver a whole request within
  * {@code gateway.limits.requestReadTimeoutMs} of opening, of its previous response ending, or of the request's
  * head arriving, else it is closed (a slow body first gets 408). A slowloris client, trickling one header byte
- * at a time, therefore holds a connection for one timeout at most. Confined to the gateway's event loop.
+ * at a time, therefore holds a connection for one timeout at most. One guard per gateway instance, confined to its
+ * event loop.
  */
 public final class ConnectionGuard {
 
@@ -27,9 +29,7 @@ public final class ConnectionGuard {
   private final DeadlineSweep deadlines;
   private final LimitOptions limits;
   private final Map<HttpConnection, Watch> watched = new HashMap<>();
-  private int open;
-  private long refused;
-  private long timedOut;
+  private final OpenConnections open;
   private final LogThrottle warnings = new LogThrottle(5000);
 
   private final java.util.function.Consumer<String> refusedBecause;
@@ -40,6 +40,13 @@ public final class ConnectionGuard {
    */
   public ConnectionGuard(DeadlineSweep deadlines, LimitOptions limits,
                          java.util.function.Consumer<String> refusedBecause) {
+    this(deadlines, limits, new OpenConnections(limits.getMaxConnections()), refusedBecause);
+  }
+
+  /** @param open the node's count of open connections, shared by its gateway instances */
+  public ConnectionGuard(DeadlineSweep deadlines, LimitOptions limits, OpenConnections open,
+                         java.util.function.Consumer<String> refusedBecause) {
+    this.open = open;
     this.deadlines = deadlines;
     this.limits = limits;
     this.refusedBecause = refusedBecause;
@@ -74,13 +81,13 @@ public final class ConnectionGuard {
       deadline = null;
       if (current == null) {
         // No request head arrived in time: idle, or a client trickling its headers.
-        timedOut++;
+        open.timedOut();
         refusedBecause.accept("read_timeout");
         connection.close();
         return;
       }
       if (!current.isEnded()) {
-        timedOut++;
+        open.timedOut();
         refusedBecause.accept("read_timeout");
         warn("a client did not send its request body in time; closing its connection", current);
         if (!current.response().headWritten()) {
@@ -105,19 +112,17 @@ public final class ConnectionGuard {
 
   /** For {@code HttpServer.connectionHandler}. */
   public void connected(HttpConnection connection) {
-    if (open >= limits.getMaxConnections()) {
-      refused++;
+    if (!open.tryOpen()) {
       refusedBecause.accept("connection_cap");
-      warn("connection refused: this gateway already holds gateway.limits.maxConnections ("
+      warn("connection refused: this node's gateway already holds gateway.limits.maxConnections ("
           + limits.getMaxConnections() + ") connections", null);
       connection.close();
       return;
     }
-    open++;
     Watch watch = new Watch(connection);
     watched.put(connection, watch);
     connection.closeHandler(v -> {
-      open--;
+      open.closed();
       Watch gone = watched.remove(connection);
       if (gone != null) {
         gone.disarm();
@@ -139,21 +144,21 @@ public final class ConnectionGuard {
   }
 
   public int openConnections() {
-    return open;
+    return open.open();
   }
 
   public long refusedConnections() {
-    return refused;
+    return open.refused();
   }
 
   public long timedOutConnections() {
-    return timedOut;
+    return open.timedOutCount();
   }
 
   private void warn(String message, HttpServerRequest request) {
     if (warnings.due(System.currentTimeMillis()) >= 0) {
-      log.warn(message, kv("component", "gateway"), kv("openConnections", open),
-          kv("refusedConnections", refused), kv("timedOutConnections", timedOut),
+      log.warn(message, kv("component", "gateway"), kv("openConnections", open.open()),
+          kv("refusedConnections", open.refused()), kv("timedOutConnections", open.timedOutCount()),
           kv("remote", request == null ? null : String.valueOf(request.remoteAddress())));
     }
   }

@@ -1,8 +1,8 @@
 package io.switchboard.gateway.security;
 
-import io.switchboard.gateway.api.ApiError;
-import io.switchboard.gateway.api.ClientText;
-import io.switchboard.gateway.api.ErrorResponder;
+import io.switchboard.gateway.http.ApiError;
+import io.switchboard.gateway.http.ClientText;
+import io.switchboard.gateway.http.ErrorResponder;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;

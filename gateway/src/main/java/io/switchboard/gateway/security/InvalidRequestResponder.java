@@ -2,8 +2,8 @@ package io.switchboard.gateway.security;
 
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.TooLongFrameException;
-import io.switchboard.gateway.api.ApiError;
-import io.switchboard.gateway.api.ClientText;
+import io.switchboard.gateway.http.ApiError;
+import io.switchboard.gateway.http.ClientText;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;

@@ -2,20 +2,22 @@ package io.switchboard.gateway.security;
 
 import io.vertx.core.json.JsonObject;
 
-import java.util.HashMap;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Requests each API key has in progress on this gateway, against its cap ({@code concurrency=}, else
+ * Requests each API key has in progress on this node's gateway, against its cap ({@code concurrency=}, else
  * {@code gateway.rateLimits.concurrentRequests}). Only capped keys are counted, and a key's entry goes when its
- * count returns to 0, so the map holds no more keys than have requests in progress. Confined to the gateway's
- * event loop.
+ * count returns to 0, so the map holds no more keys than have requests in progress. One count serves every gateway
+ * instance of the node (node.eventLoops), so a key's cap holds however many loops take its requests; safe to use
+ * from any thread.
  */
 public final class KeyConcurrency {
 
-  private final Map<String, Integer> inProgress = new HashMap<>();
-  private long refused;
+  private final Map<String, Integer> inProgress = new ConcurrentHashMap<>();
+  private final AtomicLong refused = new AtomicLong();
 
   /**
    * Counts one more request of {@code key} if it is under its cap. Returns the name it was counted under (to
@@ -26,12 +28,19 @@ public final class KeyConcurrency {
     if (cap <= 0) {
       return "";
     }
-    int now = inProgress.getOrDefault(key.name(), 0);
-    if (now >= cap) {
-      refused++;
+    boolean[] counted = new boolean[1];
+    inProgress.compute(key.name(), (name, now) -> {
+      int current = now == null ? 0 : now;
+      if (current >= cap) {
+        return now;
+      }
+      counted[0] = true;
+      return current + 1;
+    });
+    if (!counted[0]) {
+      refused.incrementAndGet();
       return null;
     }
-    inProgress.put(key.name(), now + 1);
     return key.name();
   }
 
@@ -48,7 +57,7 @@ public final class KeyConcurrency {
   }
 
   public long refused() {
-    return refused;
+    return refused.get();
   }
 
   /** Capped keys with requests in progress, by name. */

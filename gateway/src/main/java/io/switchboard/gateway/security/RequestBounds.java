@@ -2,9 +2,9 @@ package io.switchboard.gateway.security;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.switchboard.gateway.api.ApiError;
-import io.switchboard.gateway.api.ClientText;
-import io.switchboard.gateway.api.ErrorResponder;
+import io.switchboard.gateway.http.ApiError;
+import io.switchboard.gateway.http.ClientText;
+import io.switchboard.gateway.http.ErrorResponder;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
@@ -81,7 +81,7 @@ public final class RequestBounds implements Handler<RoutingContext> {
       ErrorResponder.send(ctx, new ApiError(429, "requests", "concurrency_limit_exceeded", null,
           "API key '" + key.name() + "' already has " + key.concurrentRequests() + " requests in progress on this "
               + "gateway, its limit of concurrent requests (concurrency=" + key.concurrentRequests() + " on the key, "
-              + "or gateway.rateLimits.concurrentRequests; counted per gateway). Wait for one to finish, or ask "
+              + "or gateway.rateLimits.concurrentRequests; counted per gateway node). Wait for one to finish, or ask "
               + "the gateway's operator for a higher concurrency= on this key."));
       return;
     }

@@ -1,5 +1,6 @@
 package io.switchboard.gateway.api;
 
+import io.switchboard.gateway.http.ApiError;
 import io.switchboard.protocol.RequestKind;
 import io.switchboard.protocol.SamplingParams;
 import io.vertx.core.buffer.Buffer;

@@ -1,13 +1,12 @@
 package io.switchboard.gateway.exchange;
 
+import io.switchboard.gateway.config.GatewayOptions;
+import io.switchboard.gateway.http.ApiError;
 import io.switchboard.gateway.models.ModelPlacement;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.switchboard.gateway.GatewayOptions;
 import io.switchboard.gateway.admission.AdmissionQueue;
-import io.switchboard.gateway.api.ApiError;
 import io.switchboard.gateway.api.CompletionRequest;
-import io.switchboard.gateway.api.GatewayServices;
 import io.switchboard.gateway.api.InFlightRequests;
 import io.switchboard.gateway.api.RequestValidator;
 import io.switchboard.gateway.dialect.openai.ChatDialect;
@@ -24,10 +23,10 @@ import io.switchboard.gateway.security.RateLimiter;
 import io.switchboard.gateway.tracing.RequestSpans;
 import io.switchboard.protocol.Addresses;
 import io.switchboard.protocol.GenerateRequest;
-import io.switchboard.protocol.DeadlineSweep;
 import io.switchboard.protocol.NativeForm;
 import io.switchboard.protocol.PlaneMessageLimit;
 import io.switchboard.protocol.RequestKind;
+import io.switchboard.runtime.time.DeadlineSweep;
 import io.switchboard.testsupport.Eventually;
 import io.switchboard.testsupport.FreePorts;
 import io.switchboard.testsupport.LlamaCppBinaries;

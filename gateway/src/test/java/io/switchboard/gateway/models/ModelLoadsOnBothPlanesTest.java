@@ -1,6 +1,6 @@
 package io.switchboard.gateway.models;
 
-import io.switchboard.gateway.GatewayOptions;
+import io.switchboard.gateway.config.GatewayOptions;
 import io.switchboard.gateway.plane.EventBusRequestPlane;
 import io.switchboard.gateway.plane.GrpcRequestPlane;
 import io.switchboard.gateway.plane.RequestPlane;
@@ -11,11 +11,11 @@ import io.switchboard.protocol.GrpcMessages;
 import io.switchboard.protocol.ModelCatalog;
 import io.switchboard.protocol.ModelCommand;
 import io.switchboard.protocol.ModelEntry;
-import io.switchboard.protocol.PeerTls;
 import io.switchboard.protocol.PlaneMessageLimit;
 import io.switchboard.protocol.WorkerDescriptor;
 import io.switchboard.protocol.grpc.ModelControlReply;
 import io.switchboard.protocol.grpc.WorkerPlaneGrpcService;
+import io.switchboard.runtime.tls.PeerTls;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;

@@ -1,6 +1,6 @@
 package io.switchboard.gateway.plane;
 
-import io.switchboard.gateway.GatewayOptions;
+import io.switchboard.gateway.config.GatewayOptions;
 import io.switchboard.protocol.StreamChunk;
 import io.switchboard.protocol.Usage;
 import io.vertx.core.Vertx;

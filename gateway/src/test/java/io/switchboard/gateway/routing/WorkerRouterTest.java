@@ -1,6 +1,6 @@
 package io.switchboard.gateway.routing;
 
-import io.switchboard.gateway.GatewayOptions;
+import io.switchboard.gateway.config.GatewayOptions;
 import io.switchboard.gateway.registry.WorkerState;
 import org.junit.jupiter.api.Test;
 

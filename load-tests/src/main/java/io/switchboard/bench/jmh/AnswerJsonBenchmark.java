@@ -1,6 +1,6 @@
 package io.switchboard.bench.jmh;
 
-import io.switchboard.protocol.JsonText;
+import io.switchboard.runtime.json.JsonText;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -20,21 +20,22 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Writing an answer's JSON for the client, as the gateway does for every Responses and Messages answer and every
- * streamed event: Vert.x's codec ({@code toBuffer()}, Jackson) against {@link JsonText#toBuffer}, which writes the
- * same bytes. Trees: a whole Responses {@code response} object (the request's fields echoed, one message item), a
- * Messages text delta event, an OpenAI chat chunk.
+ * streamed event built as a tree: Vert.x's codec ({@code toBuffer()}, Jackson) against {@link JsonText#toBuffer},
+ * which writes the same bytes (checked in the set-up; JsonTextTest is the differential test). Trees: a whole
+ * Responses {@code response} object (the request's fields echoed, one message item), a Messages text delta event with
+ * non-ASCII text, an OpenAI chat chunk of one token and of twenty, the usage chunk that ends a stream.
  *
- * <p>Run: {@code java -cp load-tests/target/switchboard-bench.jar org.openjdk.jmh.Main AnswerJsonBenchmark}.
+ * <p>Run: {@code load-tests/bin/json-bench}.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Warmup(iterations = 3, time = 2)
-@Measurement(iterations = 5, time = 2)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
 @Fork(1)
 public class AnswerJsonBenchmark {
 
-  @Param({"responses-object", "messages-delta", "chat-chunk"})
+  @Param({"chat-chunk", "chat-chunk-20-tokens", "usage-chunk", "messages-delta", "responses-object"})
   public String tree;
 
   private JsonObject json;
@@ -61,12 +62,24 @@ public class AnswerJsonBenchmark {
           .putNull("user").put("metadata", new JsonObject());
       case "messages-delta" -> new JsonObject().put("type", "content_block_delta").put("index", 0)
           .put("delta", new JsonObject().put("type", "text_delta").put("text", " t0 t1 t2 t3 — ünïcode 🦊"));
-      case "chat-chunk" -> new JsonObject().put("id", "chatcmpl-69477e7a6f8244b8").put("object", "chat.completion.chunk")
-          .put("created", 1796532500L).put("model", "fast-llm").putNull("system_fingerprint")
-          .put("choices", new JsonArray().add(new JsonObject().put("index", 0)
-              .put("delta", new JsonObject().put("content", " t0")).putNull("logprobs").putNull("finish_reason")));
-      default -> throw new IllegalArgumentException(tree);
+      case "chat-chunk" -> chatChunk(SampleChat.ONE_TOKEN);
+      case "chat-chunk-20-tokens" -> chatChunk(SampleChat.TWENTY_TOKENS);
+      case "usage-chunk" -> chunkEnvelope().put("choices", new JsonArray()).put("usage", new JsonObject()
+          .put("prompt_tokens", 41).put("completion_tokens", 20).put("total_tokens", 61)
+          .put("prompt_tokens_details", new JsonObject().put("cached_tokens", 32)));
+      default -> throw new IllegalArgumentException("unknown tree " + tree);
     };
+    SameOutput.require(tree, jackson(), fast());
+  }
+
+  private static JsonObject chunkEnvelope() {
+    return new JsonObject().put("id", "chatcmpl-69477e7a6f8244b8").put("object", "chat.completion.chunk")
+        .put("created", 1796532500L).put("model", SampleChat.MODEL).putNull("system_fingerprint");
+  }
+
+  private static JsonObject chatChunk(String text) {
+    return chunkEnvelope().put("choices", new JsonArray().add(new JsonObject().put("index", 0)
+        .put("delta", new JsonObject().put("content", text)).putNull("logprobs").putNull("finish_reason")));
   }
 
   @Benchmark
@@ -75,7 +88,7 @@ public class AnswerJsonBenchmark {
   }
 
   @Benchmark
-  public Buffer jsonText() {
+  public Buffer fast() {
     return JsonText.toBuffer(json);
   }
 }

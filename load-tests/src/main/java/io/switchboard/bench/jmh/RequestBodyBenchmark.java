@@ -4,8 +4,6 @@ import io.switchboard.gateway.api.CompletionRequest;
 import io.switchboard.gateway.api.RequestValidator;
 import io.switchboard.protocol.RequestKind;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -43,26 +41,7 @@ public class RequestBodyBenchmark {
 
   @Setup
   public void setUp() {
-    JsonObject request = new JsonObject().put("model", "fast-llm").put("max_tokens", 16);
-    JsonArray messages = new JsonArray();
-    switch (body) {
-      case "one-line" -> messages.add(message("user", "Say something short."));
-      case "chat-20k-ascii" -> conversation(messages, "The quick brown fox jumps over the lazy dog, again. ");
-      case "chat-20k-unicode" -> conversation(messages, "Der Fuchs springt über den Hund — 狐狸跳过狗 🦊. ");
-      default -> throw new IllegalArgumentException(body);
-    }
-    raw = request.put("messages", messages).toBuffer();
-  }
-
-  private static void conversation(JsonArray messages, String sentence) {
-    messages.add(message("system", "You are a helpful assistant. " + sentence.repeat(4)));
-    for (int turn = 0; turn < 40; turn++) {
-      messages.add(message(turn % 2 == 0 ? "user" : "assistant", sentence.repeat(9)));
-    }
-  }
-
-  private static JsonObject message(String role, String content) {
-    return new JsonObject().put("role", role).put("content", content);
+    raw = SampleChat.clientBody(body);
   }
 
   @Benchmark

@@ -1,12 +1,12 @@
 package io.switchboard.worker.llamacpp;
 
-import io.switchboard.protocol.DeadlineSweep;
 import io.switchboard.protocol.DiscoveryTrust;
 import io.switchboard.protocol.GenerateError;
 import io.switchboard.protocol.GenerateRequest;
 import io.switchboard.protocol.NativeForm;
 import io.switchboard.protocol.RequestKind;
 import io.switchboard.protocol.Usage;
+import io.switchboard.runtime.time.DeadlineSweep;
 import io.switchboard.worker.engine.ChunkSink;
 import io.switchboard.worker.engine.Engine;
 import io.switchboard.worker.engine.Generation;

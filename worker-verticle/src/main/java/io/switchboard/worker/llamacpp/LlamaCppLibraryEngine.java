@@ -1,6 +1,5 @@
 package io.switchboard.worker.llamacpp;
 
-import io.switchboard.protocol.DeadlineSweep;
 import io.switchboard.protocol.DiscoveryTrust;
 import io.switchboard.protocol.GenerateError;
 import io.switchboard.protocol.GenerateRequest;
@@ -8,6 +7,7 @@ import io.switchboard.protocol.ModelCatalog;
 import io.switchboard.protocol.ModelEntry;
 import io.switchboard.protocol.NativeForm;
 import io.switchboard.protocol.RequestKind;
+import io.switchboard.runtime.time.DeadlineSweep;
 import io.switchboard.worker.engine.ChunkSink;
 import io.switchboard.worker.engine.Engine;
 import io.switchboard.worker.engine.Generation;

@@ -2,8 +2,8 @@ package io.switchboard.worker.openai;
 
 import io.switchboard.protocol.GenerateError;
 import io.switchboard.protocol.GenerateRequest;
-import io.switchboard.protocol.JsonText;
 import io.switchboard.protocol.Usage;
+import io.switchboard.runtime.json.JsonText;
 import io.switchboard.worker.engine.ChunkSink;
 import io.switchboard.worker.engine.Generation;
 import io.vertx.core.buffer.Buffer;

@@ -1,10 +1,10 @@
 package io.switchboard.worker.openai;
 
-import io.switchboard.protocol.DeadlineSweep;
 import io.switchboard.protocol.GenerateError;
 import io.switchboard.protocol.GenerateRequest;
 import io.switchboard.protocol.NativeForm;
 import io.switchboard.protocol.RequestKind;
+import io.switchboard.runtime.time.DeadlineSweep;
 import io.switchboard.worker.engine.ChunkSink;
 import io.switchboard.worker.engine.Engine;
 import io.switchboard.worker.engine.Generation;

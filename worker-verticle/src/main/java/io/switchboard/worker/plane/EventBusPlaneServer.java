@@ -6,7 +6,7 @@ import io.switchboard.protocol.GenerateRequest;
 import io.switchboard.protocol.PlaneWire;
 import io.switchboard.protocol.PlaneWireException;
 import io.switchboard.protocol.StreamControl;
-import io.switchboard.worker.GenerationRunner;
+import io.switchboard.worker.runner.GenerationRunner;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.Message;

@@ -11,6 +11,7 @@ import io.switchboard.protocol.grpc.HealthRequest;
 import io.switchboard.protocol.grpc.ModelControlCall;
 import io.switchboard.protocol.grpc.ModelControlReply;
 import io.switchboard.protocol.ModelCommand;
+import io.switchboard.runtime.tls.PeerTls;
 import io.switchboard.worker.engine.ModelControlException;
 import io.switchboard.protocol.grpc.WorkerHealth;
 import io.switchboard.protocol.grpc.WorkerPlaneGrpcService;
@@ -20,7 +21,6 @@ import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.Http2Settings;
 import io.vertx.core.http.HttpServer;
-import io.switchboard.protocol.PeerTls;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcProtocol;
@@ -40,7 +40,7 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
 /**
  * The gRPC request plane, worker side: one server per node, shared by every worker on it (several workers in
  * one process must not each open a port, and each must publish the port really bound). A call names its worker;
- * the server hands it to that worker's {@link io.switchboard.worker.GenerationRunner} on the worker's own
+ * the server hands it to that worker's {@link io.switchboard.worker.runner.GenerationRunner} on the worker's own
  * context. Deployed by the launcher before the workers and undeployed after they drained.
  */
 public final class GrpcPlaneServer extends VerticleBase {

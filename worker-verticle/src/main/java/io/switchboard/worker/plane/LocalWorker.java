@@ -1,6 +1,6 @@
 package io.switchboard.worker.plane;
 
-import io.switchboard.worker.GenerationRunner;
+import io.switchboard.worker.runner.GenerationRunner;
 import io.vertx.core.Context;
 
 /**

@@ -2,7 +2,7 @@ package io.switchboard.worker.plane;
 
 import io.switchboard.protocol.GenerateError;
 import io.switchboard.protocol.GenerateRequest;
-import io.switchboard.worker.GenerationRunner;
+import io.switchboard.worker.runner.GenerationRunner;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -3,7 +3,7 @@ package io.switchboard.worker.plane;
 import io.switchboard.protocol.GenerateError;
 import io.switchboard.protocol.GenerateRequest;
 import io.switchboard.protocol.SameNodeWorkers;
-import io.switchboard.worker.GenerationRunner;
+import io.switchboard.worker.runner.GenerationRunner;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 

@@ -2,7 +2,7 @@ package io.switchboard.worker.rpc;
 
 import io.switchboard.protocol.DiscoveryTrust;
 import io.switchboard.protocol.RpcBackendRecord;
-import io.switchboard.worker.PublishedRecord;
+import io.switchboard.worker.discovery.PublishedRecord;
 import io.switchboard.worker.process.SupervisedProcess;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;

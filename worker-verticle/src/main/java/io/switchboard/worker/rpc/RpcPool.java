@@ -1,9 +1,9 @@
 package io.switchboard.worker.rpc;
 
 import io.switchboard.protocol.DiscoveryTrust;
-import io.switchboard.protocol.RefusedRecords;
 import io.switchboard.protocol.RpcBackendRecord;
 import io.switchboard.protocol.RpcPoolRoom;
+import io.switchboard.runtime.discovery.RefusedRecords;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;

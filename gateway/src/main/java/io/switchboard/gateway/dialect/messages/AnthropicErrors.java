@@ -1,7 +1,7 @@
 package io.switchboard.gateway.dialect.messages;
 
-import io.switchboard.gateway.api.ApiError;
-import io.switchboard.gateway.api.ErrorShape;
+import io.switchboard.gateway.http.ApiError;
+import io.switchboard.gateway.http.ErrorShape;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 

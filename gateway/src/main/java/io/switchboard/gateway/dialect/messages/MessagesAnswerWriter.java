@@ -1,13 +1,13 @@
 package io.switchboard.gateway.dialect.messages;
 
-import io.switchboard.gateway.api.ApiError;
 import io.switchboard.gateway.api.CompletionRequest;
-import io.switchboard.gateway.api.ErrorResponder;
 import io.switchboard.gateway.exchange.AnswerWriter;
 import io.switchboard.gateway.exchange.ChoiceExtras;
 import io.switchboard.gateway.exchange.SseWriter;
-import io.switchboard.protocol.JsonText;
+import io.switchboard.gateway.http.ApiError;
+import io.switchboard.gateway.http.ErrorResponder;
 import io.switchboard.protocol.Usage;
+import io.switchboard.runtime.json.JsonText;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;

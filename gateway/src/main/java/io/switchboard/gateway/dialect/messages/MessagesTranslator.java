@@ -1,8 +1,8 @@
 package io.switchboard.gateway.dialect.messages;
 
-import io.switchboard.gateway.api.ApiError;
-import io.switchboard.gateway.api.ClientText;
 import io.switchboard.gateway.api.RequestValidator;
+import io.switchboard.gateway.http.ApiError;
+import io.switchboard.gateway.http.ClientText;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 

@@ -1,11 +1,11 @@
 package io.switchboard.gateway.dialect.openai;
 
-import io.switchboard.gateway.api.ApiError;
 import io.switchboard.gateway.api.CompletionRequest;
-import io.switchboard.gateway.api.ErrorResponder;
 import io.switchboard.gateway.exchange.AnswerWriter;
 import io.switchboard.gateway.exchange.ChoiceExtras;
 import io.switchboard.gateway.exchange.SseWriter;
+import io.switchboard.gateway.http.ApiError;
+import io.switchboard.gateway.http.ErrorResponder;
 import io.switchboard.protocol.RequestKind;
 import io.switchboard.protocol.Usage;
 import io.vertx.core.Future;

@@ -1,10 +1,10 @@
 package io.switchboard.gateway.dialect.openai;
 
-import io.switchboard.gateway.api.ApiError;
 import io.switchboard.gateway.api.CompletionRequest;
 import io.switchboard.gateway.api.RequestValidator;
 import io.switchboard.gateway.exchange.AnswerWriter;
 import io.switchboard.gateway.exchange.Dialect;
+import io.switchboard.gateway.http.ApiError;
 import io.switchboard.protocol.RequestKind;
 import io.vertx.core.Future;
 import io.vertx.ext.web.RoutingContext;

@@ -2,9 +2,9 @@ package io.switchboard.gateway.dialect.openai;
 
 import io.switchboard.gateway.api.CompletionRequest;
 import io.switchboard.gateway.exchange.ChoiceExtras;
-import io.switchboard.protocol.JsonText;
 import io.switchboard.protocol.RequestKind;
 import io.switchboard.protocol.Usage;
+import io.switchboard.runtime.json.JsonText;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

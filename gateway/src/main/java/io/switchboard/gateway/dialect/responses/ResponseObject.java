@@ -1,7 +1,7 @@
 package io.switchboard.gateway.dialect.responses;
 
-import io.switchboard.protocol.JsonText;
 import io.switchboard.protocol.Usage;
+import io.switchboard.runtime.json.JsonText;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 

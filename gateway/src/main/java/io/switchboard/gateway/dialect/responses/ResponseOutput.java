@@ -1,6 +1,6 @@
 package io.switchboard.gateway.dialect.responses;
 
-import io.switchboard.protocol.JsonText;
+import io.switchboard.runtime.json.JsonText;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 

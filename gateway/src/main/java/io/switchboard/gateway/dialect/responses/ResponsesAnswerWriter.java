@@ -1,11 +1,12 @@
 package io.switchboard.gateway.dialect.responses;
 
-import io.switchboard.gateway.api.ApiError;
-import io.switchboard.gateway.api.ErrorResponder;
+import io.switchboard.gateway.dialect.responses.store.ResponseStore;
 import io.switchboard.gateway.exchange.AnswerWriter;
 import io.switchboard.gateway.exchange.SseWriter;
-import io.switchboard.protocol.JsonText;
+import io.switchboard.gateway.http.ApiError;
+import io.switchboard.gateway.http.ErrorResponder;
 import io.switchboard.protocol.Usage;
+import io.switchboard.runtime.json.JsonText;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;

@@ -1,16 +1,17 @@
 package io.switchboard.gateway.dialect.responses;
 
-import io.switchboard.gateway.api.ApiError;
-import io.switchboard.gateway.api.ClientText;
 import io.switchboard.gateway.api.CompletionRequest;
 import io.switchboard.gateway.api.RequestValidator;
+import io.switchboard.gateway.dialect.responses.store.ResponseStore;
 import io.switchboard.gateway.exchange.AnswerWriter;
 import io.switchboard.gateway.exchange.Dialect;
+import io.switchboard.gateway.http.ApiError;
+import io.switchboard.gateway.http.ClientText;
 import io.switchboard.gateway.security.ApiKey;
 import io.switchboard.gateway.security.ApiKeyAuth;
 import io.switchboard.protocol.NativeForm;
-import io.switchboard.protocol.RandomIds;
 import io.switchboard.protocol.RequestKind;
+import io.switchboard.runtime.ids.RandomIds;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;

@@ -1,8 +1,9 @@
 package io.switchboard.gateway.dialect.responses;
 
-import io.switchboard.gateway.api.ApiError;
-import io.switchboard.gateway.api.ClientText;
-import io.switchboard.gateway.api.ErrorResponder;
+import io.switchboard.gateway.dialect.responses.store.ResponseStore;
+import io.switchboard.gateway.http.ApiError;
+import io.switchboard.gateway.http.ClientText;
+import io.switchboard.gateway.http.ErrorResponder;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;

@@ -1,7 +1,7 @@
 package io.switchboard.gateway.dialect.responses;
 
-import io.switchboard.gateway.api.ApiError;
-import io.switchboard.gateway.api.ClientText;
+import io.switchboard.gateway.http.ApiError;
+import io.switchboard.gateway.http.ClientText;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -568,7 +568,7 @@ final class ResponsesRequest {
   }
 
   private static String shown(String text) {
-    return io.switchboard.gateway.api.ClientText.shown(text);
+    return io.switchboard.gateway.http.ClientText.shown(text);
   }
 
   private static List<String> sorted(Set<String> values) {

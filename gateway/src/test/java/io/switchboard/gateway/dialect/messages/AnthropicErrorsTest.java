@@ -1,6 +1,6 @@
 package io.switchboard.gateway.dialect.messages;
 
-import io.switchboard.gateway.api.ApiError;
+import io.switchboard.gateway.http.ApiError;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 

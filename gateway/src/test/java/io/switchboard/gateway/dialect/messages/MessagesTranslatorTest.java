@@ -1,8 +1,8 @@
 package io.switchboard.gateway.dialect.messages;
 
-import io.switchboard.gateway.api.ApiError;
 import io.switchboard.gateway.api.CompletionRequest;
 import io.switchboard.gateway.api.RequestValidator;
+import io.switchboard.gateway.http.ApiError;
 import io.switchboard.gateway.security.LimitOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

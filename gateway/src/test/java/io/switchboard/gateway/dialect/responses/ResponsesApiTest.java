@@ -2,9 +2,11 @@ package io.switchboard.gateway.dialect.responses;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.switchboard.gateway.ClusterView;
-import io.switchboard.gateway.GatewayOptions;
 import io.switchboard.gateway.GatewayVerticle;
+import io.switchboard.gateway.cluster.ClusterView;
+import io.switchboard.gateway.config.GatewayOptions;
+import io.switchboard.gateway.dialect.responses.store.InProcessResponseStore;
+import io.switchboard.gateway.dialect.responses.store.ResponseStore;
 import io.switchboard.protocol.Addresses;
 import io.switchboard.testsupport.Eventually;
 import io.switchboard.worker.WorkerOptions;

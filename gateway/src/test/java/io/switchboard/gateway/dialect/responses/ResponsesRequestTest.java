@@ -1,8 +1,8 @@
 package io.switchboard.gateway.dialect.responses;
 
-import io.switchboard.gateway.api.ApiError;
 import io.switchboard.gateway.api.CompletionRequest;
 import io.switchboard.gateway.api.RequestValidator;
+import io.switchboard.gateway.http.ApiError;
 import io.switchboard.gateway.security.LimitOptions;
 import io.switchboard.protocol.RequestKind;
 import io.vertx.core.json.JsonArray;

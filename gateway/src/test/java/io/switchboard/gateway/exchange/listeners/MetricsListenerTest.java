@@ -1,9 +1,9 @@
 package io.switchboard.gateway.exchange.listeners;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.switchboard.gateway.api.ApiError;
 import io.switchboard.gateway.exchange.ExchangeFacts;
 import io.switchboard.gateway.exchange.ExchangeOutcome;
+import io.switchboard.gateway.http.ApiError;
 import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.gateway.routing.Pick;
 import io.switchboard.protocol.GenerateError;

@@ -1,0 +1,688 @@
+package io.switchboard.gateway.config;
+
+import io.switchboard.gateway.dialect.responses.store.ResponseStoreOptions;
+import io.switchboard.gateway.models.ModelsOptions;
+import io.switchboard.gateway.plane.PlaneTimeouts;
+import io.switchboard.gateway.registry.RegistrySettings;
+import io.switchboard.gateway.routing.PrefixAwarePolicy;
+import io.switchboard.gateway.routing.RouterOptions;
+import io.switchboard.gateway.routing.RoutingPolicies;
+import io.switchboard.gateway.security.ApiKeySettings;
+import io.switchboard.gateway.security.ApiKeys;
+import io.switchboard.gateway.security.ApiKeysFile;
+import io.switchboard.gateway.security.CorsOptions;
+import io.switchboard.gateway.security.LimitOptions;
+import io.switchboard.gateway.security.RateLimitOptions;
+import io.switchboard.gateway.security.TlsOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Settings of a gateway: where it listens, how it routes, and how long it waits. The handlers read them whole; the
+ * packages below them read their part through an interface of their own ({@link RegistrySettings},
+ * {@link PlaneTimeouts}, {@link ApiKeySettings}), and each component's sub-settings ({@code router}, {@code models},
+ * {@code responses}, {@code cors}, {@code rateLimits}, {@code limits}, {@code tls}) live in that component's
+ * package, so this package sits between the components and the handlers and no package depends on one that
+ * depends back on it.
+ */
+public class GatewayOptions implements ApiKeySettings, PlaneTimeouts, RegistrySettings {
+
+  public static final String DEFAULT_HOST = "127.0.0.1";
+  public static final int DEFAULT_HTTP_PORT = 8080;
+  /** Largest request body accepted; larger gets 413. */
+  public static final long DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+  /** The policy of every model not named in {@code modelPolicies}. */
+  public static final String DEFAULT_ROUTING_POLICY = PrefixAwarePolicy.NAME;
+  /** How this gateway reaches workers: over the clustered event bus, or direct TCP to each node's gRPC server. */
+  public static final String DEFAULT_REQUEST_PLANE = "eventbus";
+  public static final List<String> REQUEST_PLANES = List.of("eventbus", "grpc");
+  /** A worker whose last load report is older than this is not routed to, and its streams fail. */
+  public static final long DEFAULT_WORKER_SILENCE_MS = 3000;
+  /** How long a worker has to accept (or refuse) a generate request before the gateway tries another. */
+  public static final long DEFAULT_ACCEPT_TIMEOUT_MS = 5000;
+  /** Longest gap between two chunks of a stream before the gateway gives up on the worker. */
+  public static final long DEFAULT_STREAM_IDLE_TIMEOUT_MS = 120_000;
+  /** Longest a whole request may take. */
+  public static final long DEFAULT_REQUEST_TIMEOUT_MS = 600_000;
+  /** Chunks a worker may send ahead of what the client has taken (the flow-control window). */
+  public static final int DEFAULT_STREAM_CREDITS = 64;
+  /** How many workers a request is offered to before the gateway gives up (only before the first token). */
+  public static final int DEFAULT_MAX_ATTEMPTS = 3;
+  /** Pause before the third and later offers of a request, doubling each time, ±50% jitter; 0 = none. */
+  public static final long DEFAULT_RETRY_BACKOFF_MS = 50;
+  /**
+   * How many times a stream whose worker fails after tokens were sent is continued on another worker (with
+   * the text so far) before the client gets the error; 0 turns migration off.
+   */
+  public static final int DEFAULT_MIGRATION_LIMIT = 3;
+  /**
+   * How long a worker may take to send the first token of a request (or of a migrated stream's next part)
+   * before the gateway cancels it there and tries another worker; 0 = no limit.
+   */
+  public static final long DEFAULT_FIRST_TOKEN_TIMEOUT_MS = 60_000;
+  /** Requests per model that may wait in the gateway while every worker of the model is full; 0 = none wait. */
+  public static final int DEFAULT_ADMISSION_QUEUE_SIZE = 256;
+  /** Longest a request waits in that queue before it gets 503 with Retry-After. */
+  public static final long DEFAULT_ADMISSION_TIMEOUT_MS = 30_000;
+  /** Requests this gateway serves at once, queued ones included; beyond, new ones get 503 at once. */
+  public static final int DEFAULT_MAX_IN_FLIGHT = 10_000;
+  /** On shutdown, how long requests in progress (streams included) may take to finish before they are cut. */
+  public static final long DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
+  /** Failures in a row (failed, vanished, no first token in time) that open a worker's circuit; 0 = never. */
+  public static final int DEFAULT_CIRCUIT_FAILURE_THRESHOLD = 5;
+  /** How long an open circuit keeps requests away before one probes the worker (doubling while it fails). */
+  public static final long DEFAULT_CIRCUIT_OPEN_MS = 10_000;
+  /** How often the registry re-reads every discovery record, as a safety net under the announcements. */
+  public static final long DEFAULT_REGISTRY_RESYNC_MS = 2000;
+  /** One log line per completed request (an access log); failures and retries are logged either way. */
+  public static final boolean DEFAULT_LOG_REQUESTS = true;
+  /** How often the API keys file is checked for changes (a change is taken once it stayed for one check). */
+  public static final long DEFAULT_API_KEYS_FILE_CHECK_MS = 2000;
+  /** Distinct model names the metrics carry as a {@code model} tag; served models beyond it are tagged "other". */
+  public static final int DEFAULT_METRICS_MAX_MODELS = 100;
+  /**
+   * Host names (besides loopback ones) requests may be addressed to; empty = loopback names only when listening on
+   * a loopback address, any when listening elsewhere; {@code *} = any.
+   */
+  public static final List<String> DEFAULT_ALLOWED_HOSTS = List.of();
+
+  private String host = DEFAULT_HOST;
+  private int httpPort = DEFAULT_HTTP_PORT;
+  private long maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
+  private String routingPolicy = DEFAULT_ROUTING_POLICY;
+  /** Per-model policies, "MODEL=POLICY" each. */
+  private List<String> modelPolicies = new ArrayList<>();
+  private RouterOptions router = new RouterOptions();
+  private String requestPlane = DEFAULT_REQUEST_PLANE;
+  private long workerSilenceMs = DEFAULT_WORKER_SILENCE_MS;
+  private long acceptTimeoutMs = DEFAULT_ACCEPT_TIMEOUT_MS;
+  private long streamIdleTimeoutMs = DEFAULT_STREAM_IDLE_TIMEOUT_MS;
+  private long requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS;
+  private int streamCredits = DEFAULT_STREAM_CREDITS;
+  private int maxAttempts = DEFAULT_MAX_ATTEMPTS;
+  private long retryBackoffMs = DEFAULT_RETRY_BACKOFF_MS;
+  private String adminKey;
+  /** API key entries, {@code KEY[;name=N][;models=A|B][;rpm=N][;tpm=N]} each; empty (and no file) = open API. */
+  private List<String> apiKeys = new ArrayList<>();
+  /** A file of API key entries, one per line ('#' comments); read at start, then whenever it changes. */
+  private String apiKeysFile;
+  private long apiKeysFileCheckMs = DEFAULT_API_KEYS_FILE_CHECK_MS;
+  private RateLimitOptions rateLimits = new RateLimitOptions();
+  private LimitOptions limits = new LimitOptions();
+  private TlsOptions tls = new TlsOptions();
+  private String otlpTracesEndpoint;
+  private int migrationLimit = DEFAULT_MIGRATION_LIMIT;
+  private long firstTokenTimeoutMs = DEFAULT_FIRST_TOKEN_TIMEOUT_MS;
+  private int admissionQueueSize = DEFAULT_ADMISSION_QUEUE_SIZE;
+  private long admissionTimeoutMs = DEFAULT_ADMISSION_TIMEOUT_MS;
+  private int maxInFlight = DEFAULT_MAX_IN_FLIGHT;
+  private long drainTimeoutMs = DEFAULT_DRAIN_TIMEOUT_MS;
+  private int circuitFailureThreshold = DEFAULT_CIRCUIT_FAILURE_THRESHOLD;
+  private long circuitOpenMs = DEFAULT_CIRCUIT_OPEN_MS;
+  private long registryResyncMs = DEFAULT_REGISTRY_RESYNC_MS;
+  private boolean logRequests = DEFAULT_LOG_REQUESTS;
+  private int metricsMaxModels = DEFAULT_METRICS_MAX_MODELS;
+  private List<String> allowedHosts = new ArrayList<>(DEFAULT_ALLOWED_HOSTS);
+  private CorsOptions cors = new CorsOptions();
+  private ResponseStoreOptions responses = new ResponseStoreOptions();
+  private ModelsOptions models = new ModelsOptions();
+
+  public GatewayOptions() {
+  }
+
+  public GatewayOptions(JsonObject json) {
+    host = json.getString("host", DEFAULT_HOST);
+    httpPort = json.getInteger("httpPort", DEFAULT_HTTP_PORT);
+    maxBodyBytes = json.getLong("maxBodyBytes", DEFAULT_MAX_BODY_BYTES);
+    routingPolicy = json.getString("routingPolicy", DEFAULT_ROUTING_POLICY);
+    JsonArray perModel = json.getJsonArray("modelPolicies", new JsonArray());
+    modelPolicies = new ArrayList<>();
+    for (Object entry : perModel) {
+      modelPolicies.add(String.valueOf(entry));
+    }
+    router = new RouterOptions(json.getJsonObject("router", new JsonObject()));
+    requestPlane = json.getString("requestPlane", DEFAULT_REQUEST_PLANE);
+    workerSilenceMs = json.getLong("workerSilenceMs", DEFAULT_WORKER_SILENCE_MS);
+    acceptTimeoutMs = json.getLong("acceptTimeoutMs", DEFAULT_ACCEPT_TIMEOUT_MS);
+    streamIdleTimeoutMs = json.getLong("streamIdleTimeoutMs", DEFAULT_STREAM_IDLE_TIMEOUT_MS);
+    requestTimeoutMs = json.getLong("requestTimeoutMs", DEFAULT_REQUEST_TIMEOUT_MS);
+    streamCredits = json.getInteger("streamCredits", DEFAULT_STREAM_CREDITS);
+    maxAttempts = json.getInteger("maxAttempts", DEFAULT_MAX_ATTEMPTS);
+    retryBackoffMs = json.getLong("retryBackoffMs", DEFAULT_RETRY_BACKOFF_MS);
+    migrationLimit = json.getInteger("migrationLimit", DEFAULT_MIGRATION_LIMIT);
+    firstTokenTimeoutMs = json.getLong("firstTokenTimeoutMs", DEFAULT_FIRST_TOKEN_TIMEOUT_MS);
+    admissionQueueSize = json.getInteger("admissionQueueSize", DEFAULT_ADMISSION_QUEUE_SIZE);
+    admissionTimeoutMs = json.getLong("admissionTimeoutMs", DEFAULT_ADMISSION_TIMEOUT_MS);
+    maxInFlight = json.getInteger("maxInFlight", DEFAULT_MAX_IN_FLIGHT);
+    drainTimeoutMs = json.getLong("drainTimeoutMs", DEFAULT_DRAIN_TIMEOUT_MS);
+    circuitFailureThreshold = json.getInteger("circuitFailureThreshold", DEFAULT_CIRCUIT_FAILURE_THRESHOLD);
+    circuitOpenMs = json.getLong("circuitOpenMs", DEFAULT_CIRCUIT_OPEN_MS);
+    registryResyncMs = json.getLong("registryResyncMs", DEFAULT_REGISTRY_RESYNC_MS);
+    logRequests = json.getBoolean("logRequests", DEFAULT_LOG_REQUESTS);
+    metricsMaxModels = json.getInteger("metricsMaxModels", DEFAULT_METRICS_MAX_MODELS);
+    allowedHosts = new ArrayList<>();
+    for (Object entry : json.getJsonArray("allowedHosts", new JsonArray(DEFAULT_ALLOWED_HOSTS))) {
+      allowedHosts.add(String.valueOf(entry).trim());
+    }
+    cors = new CorsOptions(json.getJsonObject("cors", new JsonObject()));
+    responses = new ResponseStoreOptions(json.getJsonObject("responses", new JsonObject()));
+    models = new ModelsOptions(json.getJsonObject("models", new JsonObject()));
+    adminKey = json.getString("adminKey");
+    apiKeys = new ArrayList<>();
+    for (Object entry : json.getJsonArray("apiKeys", new JsonArray())) {
+      apiKeys.add(String.valueOf(entry));
+    }
+    apiKeysFile = json.getString("apiKeysFile");
+    apiKeysFileCheckMs = json.getLong("apiKeysFileCheckMs", DEFAULT_API_KEYS_FILE_CHECK_MS);
+    rateLimits = new RateLimitOptions(json.getJsonObject("rateLimits", new JsonObject()));
+    limits = new LimitOptions(json.getJsonObject("limits", new JsonObject()));
+    tls = new TlsOptions(json.getJsonObject("tls", new JsonObject()));
+    otlpTracesEndpoint = json.getString("otlpTracesEndpoint");
+  }
+
+  public JsonObject toJson() {
+    return new JsonObject()
+        .put("host", host)
+        .put("httpPort", httpPort)
+        .put("maxBodyBytes", maxBodyBytes)
+        .put("routingPolicy", routingPolicy)
+        .put("modelPolicies", new JsonArray(new ArrayList<>(modelPolicies)))
+        .put("router", router.toJson())
+        .put("requestPlane", requestPlane)
+        .put("workerSilenceMs", workerSilenceMs)
+        .put("acceptTimeoutMs", acceptTimeoutMs)
+        .put("streamIdleTimeoutMs", streamIdleTimeoutMs)
+        .put("requestTimeoutMs", requestTimeoutMs)
+        .put("streamCredits", streamCredits)
+        .put("maxAttempts", maxAttempts)
+        .put("retryBackoffMs", retryBackoffMs)
+        .put("migrationLimit", migrationLimit)
+        .put("firstTokenTimeoutMs", firstTokenTimeoutMs)
+        .put("admissionQueueSize", admissionQueueSize)
+        .put("admissionTimeoutMs", admissionTimeoutMs)
+        .put("maxInFlight", maxInFlight)
+        .put("drainTimeoutMs", drainTimeoutMs)
+        .put("circuitFailureThreshold", circuitFailureThreshold)
+        .put("circuitOpenMs", circuitOpenMs)
+        .put("registryResyncMs", registryResyncMs)
+        .put("logRequests", logRequests)
+        .put("metricsMaxModels", metricsMaxModels)
+        .put("allowedHosts", new JsonArray(new ArrayList<>(allowedHosts)))
+        .put("cors", cors.toJson())
+        .put("responses", responses.toJson())
+        .put("models", models.toJson())
+        .put("adminKey", adminKey)
+        .put("apiKeys", new JsonArray(new ArrayList<>(apiKeys)))
+        .put("apiKeysFile", apiKeysFile)
+        .put("apiKeysFileCheckMs", apiKeysFileCheckMs)
+        .put("rateLimits", rateLimits.toJson())
+        .put("limits", limits.toJson())
+        .put("tls", tls.toJson())
+        .put("otlpTracesEndpoint", otlpTracesEndpoint);
+  }
+
+  /** Fails with a message naming the key under {@code path} and what it accepts. */
+  public void validate(String path) {
+    if (host == null || host.isBlank()) {
+      throw new IllegalArgumentException(path + ".host must be an address to listen on, e.g. 127.0.0.1 or 0.0.0.0");
+    }
+    if (httpPort < 0 || httpPort > 65535) {
+      throw new IllegalArgumentException(path + ".httpPort must be between 0 and 65535 (0 = any free port), got "
+          + httpPort);
+    }
+    if (!RoutingPolicies.NAMES.contains(routingPolicy)) {
+      throw new IllegalArgumentException(path + ".routingPolicy must be one of " + RoutingPolicies.NAMES
+          + ", got '" + routingPolicy + "'");
+    }
+    policiesByModel(path);
+    router.validate(path + ".router");
+    if (!REQUEST_PLANES.contains(requestPlane)) {
+      throw new IllegalArgumentException(path + ".requestPlane must be one of " + REQUEST_PLANES + ", got '"
+          + requestPlane + "'");
+    }
+    requireAtLeast(path + ".maxBodyBytes", maxBodyBytes, 1024);
+    requireAtLeast(path + ".workerSilenceMs", workerSilenceMs, 500);
+    requireAtLeast(path + ".acceptTimeoutMs", acceptTimeoutMs, 100);
+    requireAtLeast(path + ".streamIdleTimeoutMs", streamIdleTimeoutMs, 1000);
+    requireAtLeast(path + ".requestTimeoutMs", requestTimeoutMs, 1000);
+    requireAtLeast(path + ".streamCredits", streamCredits, 2);
+    requireAtLeast(path + ".maxAttempts", maxAttempts, 1);
+    requireAtLeast(path + ".retryBackoffMs", retryBackoffMs, 0);
+    requireAtLeast(path + ".migrationLimit", migrationLimit, 0);
+    requireAtLeast(path + ".admissionQueueSize", admissionQueueSize, 0);
+    requireAtLeast(path + ".admissionTimeoutMs", admissionTimeoutMs, 100);
+    requireAtLeast(path + ".maxInFlight", maxInFlight, 1);
+    requireAtLeast(path + ".drainTimeoutMs", drainTimeoutMs, 0);
+    requireAtLeast(path + ".circuitFailureThreshold", circuitFailureThreshold, 0);
+    requireAtLeast(path + ".circuitOpenMs", circuitOpenMs, 100);
+    if (firstTokenTimeoutMs != 0) {
+      requireAtLeast(path + ".firstTokenTimeoutMs (0 = no limit)", firstTokenTimeoutMs, 100);
+    }
+    requireAtLeast(path + ".registryResyncMs", registryResyncMs, 100);
+    requireAtLeast(path + ".metricsMaxModels", metricsMaxModels, 1);
+    for (String allowed : allowedHosts) {
+      if (!"*".equals(allowed) && !allowed.matches("(?i)[a-z0-9.\\-]+|\\[[0-9a-f:.]+\\]")) {
+        throw new IllegalArgumentException(path + ".allowedHosts entries must be host names or addresses without a "
+            + "port (e.g. gateway.example.com, 10.0.0.5, [fd00::5]), or * for any, got '" + allowed + "'");
+      }
+    }
+    cors.validate(path + ".cors");
+    responses.validate(path + ".responses");
+    models.validate(path + ".models");
+    if (otlpTracesEndpoint != null && !otlpTracesEndpoint.matches("https?://[^/\\s]+(/\\S*)?")) {
+      throw new IllegalArgumentException(path + ".otlpTracesEndpoint must be an http(s) URL of an OTLP/HTTP traces "
+          + "receiver, e.g. http://127.0.0.1:4318/v1/traces, got '" + otlpTracesEndpoint + "'");
+    }
+    rateLimits.validate(path + ".rateLimits");
+    limits.validate(path + ".limits");
+    if (limits.getMaxInFlightBodyBytes() != 0 && limits.getMaxInFlightBodyBytes() < maxBodyBytes) {
+      throw new IllegalArgumentException(path + ".limits.maxInFlightBodyBytes (" + limits.getMaxInFlightBodyBytes()
+          + ") must be at least " + path + ".maxBodyBytes (" + maxBodyBytes + "), or 0 for an eighth of the heap: "
+          + "a request of the largest size accepted must fit");
+    }
+    tls.validate(path + ".tls");
+    requireAtLeast(path + ".apiKeysFileCheckMs", apiKeysFileCheckMs, 100);
+    if (apiKeysFile != null && !apiKeysFile.isBlank()) {
+      if (!java.nio.file.Files.isReadable(java.nio.file.Path.of(apiKeysFile))) {
+        throw new IllegalArgumentException(path + ".apiKeysFile: cannot read '" + apiKeysFile + "' (missing, or not "
+            + "readable by this user)");
+      }
+      try {
+        ApiKeysFile.readNow(this, apiKeysFile);
+      } catch (java.io.IOException unreadable) {
+        throw new IllegalArgumentException(path + ".apiKeysFile: cannot read '" + apiKeysFile + "' ("
+            + unreadable.getMessage() + ")");
+      } catch (IllegalArgumentException invalid) {
+        throw new IllegalArgumentException(path + ".apiKeysFile: " + invalid.getMessage());
+      }
+    }
+    if (adminKey != null) {
+      ApiKeys.hashOf(adminKey, path + ".adminKey");
+    }
+    if (adminKey != null && adminKey.length() < 8) {
+      throw new IllegalArgumentException(path + ".adminKey must be at least 8 characters (it guards /admin and "
+          + "/dashboard), got " + adminKey.length());
+    }
+  }
+
+  /** The routing policy of {@code model}: its {@code modelPolicies} entry, else {@code routingPolicy}. */
+  public String policyOf(String model) {
+    return policiesByModel("gateway").getOrDefault(model, routingPolicy);
+  }
+
+  private Map<String, String> policiesByModel(String path) {
+    Map<String, String> byModel = new LinkedHashMap<>();
+    for (String entry : modelPolicies) {
+      int eq = entry.indexOf('=');
+      String model = eq < 0 ? "" : entry.substring(0, eq).trim();
+      String policy = eq < 0 ? "" : entry.substring(eq + 1).trim();
+      if (model.isEmpty() || !RoutingPolicies.NAMES.contains(policy)) {
+        throw new IllegalArgumentException(path + ".modelPolicies entries must look like MODEL=POLICY with POLICY one "
+            + "of " + RoutingPolicies.NAMES + ", got '" + entry + "'");
+      }
+      if (byModel.put(model, policy) != null) {
+        throw new IllegalArgumentException(path + ".modelPolicies names model '" + model + "' twice");
+      }
+    }
+    return byModel;
+  }
+
+  private static void requireAtLeast(String key, long value, long min) {
+    if (value < min) {
+      throw new IllegalArgumentException(key + " must be >= " + min + ", got " + value);
+    }
+  }
+
+  @Override
+  public String getHost() {
+    return host;
+  }
+
+  public GatewayOptions setHost(String host) {
+    this.host = host;
+    return this;
+  }
+
+  @Override
+  public int getHttpPort() {
+    return httpPort;
+  }
+
+  public GatewayOptions setHttpPort(int httpPort) {
+    this.httpPort = httpPort;
+    return this;
+  }
+
+  public long getMaxBodyBytes() {
+    return maxBodyBytes;
+  }
+
+  public GatewayOptions setMaxBodyBytes(long maxBodyBytes) {
+    this.maxBodyBytes = maxBodyBytes;
+    return this;
+  }
+
+  public String getRoutingPolicy() {
+    return routingPolicy;
+  }
+
+  public GatewayOptions setRoutingPolicy(String routingPolicy) {
+    this.routingPolicy = routingPolicy;
+    return this;
+  }
+
+  public List<String> getModelPolicies() {
+    return modelPolicies;
+  }
+
+  public GatewayOptions setModelPolicies(List<String> modelPolicies) {
+    this.modelPolicies = new ArrayList<>(modelPolicies);
+    return this;
+  }
+
+  public RouterOptions getRouter() {
+    return router;
+  }
+
+  public GatewayOptions setRouter(RouterOptions router) {
+    this.router = router;
+    return this;
+  }
+
+  public String getRequestPlane() {
+    return requestPlane;
+  }
+
+  public GatewayOptions setRequestPlane(String requestPlane) {
+    this.requestPlane = requestPlane;
+    return this;
+  }
+
+  @Override
+  public long getWorkerSilenceMs() {
+    return workerSilenceMs;
+  }
+
+  public GatewayOptions setWorkerSilenceMs(long workerSilenceMs) {
+    this.workerSilenceMs = workerSilenceMs;
+    return this;
+  }
+
+  @Override
+  public long getAcceptTimeoutMs() {
+    return acceptTimeoutMs;
+  }
+
+  public GatewayOptions setAcceptTimeoutMs(long acceptTimeoutMs) {
+    this.acceptTimeoutMs = acceptTimeoutMs;
+    return this;
+  }
+
+  @Override
+  public long getStreamIdleTimeoutMs() {
+    return streamIdleTimeoutMs;
+  }
+
+  public GatewayOptions setStreamIdleTimeoutMs(long streamIdleTimeoutMs) {
+    this.streamIdleTimeoutMs = streamIdleTimeoutMs;
+    return this;
+  }
+
+  @Override
+  public long getRequestTimeoutMs() {
+    return requestTimeoutMs;
+  }
+
+  public GatewayOptions setRequestTimeoutMs(long requestTimeoutMs) {
+    this.requestTimeoutMs = requestTimeoutMs;
+    return this;
+  }
+
+  public int getStreamCredits() {
+    return streamCredits;
+  }
+
+  public GatewayOptions setStreamCredits(int streamCredits) {
+    this.streamCredits = streamCredits;
+    return this;
+  }
+
+  /** The key /admin and /dashboard require ({@code Authorization: Bearer KEY}); null = open. */
+  @Override
+  public String getAdminKey() {
+    return adminKey;
+  }
+
+  public GatewayOptions setAdminKey(String adminKey) {
+    this.adminKey = adminKey;
+    return this;
+  }
+
+  @Override
+  public List<String> getApiKeys() {
+    return apiKeys;
+  }
+
+  public GatewayOptions setApiKeys(List<String> apiKeys) {
+    this.apiKeys = new ArrayList<>(apiKeys);
+    return this;
+  }
+
+  @Override
+  public String getApiKeysFile() {
+    return apiKeysFile;
+  }
+
+  public GatewayOptions setApiKeysFile(String apiKeysFile) {
+    this.apiKeysFile = apiKeysFile;
+    return this;
+  }
+
+  @Override
+  public long getApiKeysFileCheckMs() {
+    return apiKeysFileCheckMs;
+  }
+
+  public GatewayOptions setApiKeysFileCheckMs(long apiKeysFileCheckMs) {
+    this.apiKeysFileCheckMs = apiKeysFileCheckMs;
+    return this;
+  }
+
+  @Override
+  public RateLimitOptions getRateLimits() {
+    return rateLimits;
+  }
+
+  public GatewayOptions setRateLimits(RateLimitOptions rateLimits) {
+    this.rateLimits = rateLimits;
+    return this;
+  }
+
+  public LimitOptions getLimits() {
+    return limits;
+  }
+
+  public GatewayOptions setLimits(LimitOptions limits) {
+    this.limits = limits;
+    return this;
+  }
+
+  public TlsOptions getTls() {
+    return tls;
+  }
+
+  public GatewayOptions setTls(TlsOptions tls) {
+    this.tls = tls;
+    return this;
+  }
+
+  /** Where request spans are exported over OTLP/HTTP; null = not exported (trace context is still passed on). */
+  public String getOtlpTracesEndpoint() {
+    return otlpTracesEndpoint;
+  }
+
+  public GatewayOptions setOtlpTracesEndpoint(String otlpTracesEndpoint) {
+    this.otlpTracesEndpoint = otlpTracesEndpoint;
+    return this;
+  }
+
+  public long getRetryBackoffMs() {
+    return retryBackoffMs;
+  }
+
+  public GatewayOptions setRetryBackoffMs(long retryBackoffMs) {
+    this.retryBackoffMs = retryBackoffMs;
+    return this;
+  }
+
+  public int getMaxAttempts() {
+    return maxAttempts;
+  }
+
+  public GatewayOptions setMaxAttempts(int maxAttempts) {
+    this.maxAttempts = maxAttempts;
+    return this;
+  }
+
+  public int getMigrationLimit() {
+    return migrationLimit;
+  }
+
+  public GatewayOptions setMigrationLimit(int migrationLimit) {
+    this.migrationLimit = migrationLimit;
+    return this;
+  }
+
+  public int getAdmissionQueueSize() {
+    return admissionQueueSize;
+  }
+
+  public GatewayOptions setAdmissionQueueSize(int admissionQueueSize) {
+    this.admissionQueueSize = admissionQueueSize;
+    return this;
+  }
+
+  public long getAdmissionTimeoutMs() {
+    return admissionTimeoutMs;
+  }
+
+  public GatewayOptions setAdmissionTimeoutMs(long admissionTimeoutMs) {
+    this.admissionTimeoutMs = admissionTimeoutMs;
+    return this;
+  }
+
+  public int getCircuitFailureThreshold() {
+    return circuitFailureThreshold;
+  }
+
+  public GatewayOptions setCircuitFailureThreshold(int circuitFailureThreshold) {
+    this.circuitFailureThreshold = circuitFailureThreshold;
+    return this;
+  }
+
+  public long getCircuitOpenMs() {
+    return circuitOpenMs;
+  }
+
+  public GatewayOptions setCircuitOpenMs(long circuitOpenMs) {
+    this.circuitOpenMs = circuitOpenMs;
+    return this;
+  }
+
+  public long getDrainTimeoutMs() {
+    return drainTimeoutMs;
+  }
+
+  public GatewayOptions setDrainTimeoutMs(long drainTimeoutMs) {
+    this.drainTimeoutMs = drainTimeoutMs;
+    return this;
+  }
+
+  public int getMaxInFlight() {
+    return maxInFlight;
+  }
+
+  public GatewayOptions setMaxInFlight(int maxInFlight) {
+    this.maxInFlight = maxInFlight;
+    return this;
+  }
+
+  public long getFirstTokenTimeoutMs() {
+    return firstTokenTimeoutMs;
+  }
+
+  public GatewayOptions setFirstTokenTimeoutMs(long firstTokenTimeoutMs) {
+    this.firstTokenTimeoutMs = firstTokenTimeoutMs;
+    return this;
+  }
+
+  @Override
+  public long getRegistryResyncMs() {
+    return registryResyncMs;
+  }
+
+  public GatewayOptions setRegistryResyncMs(long registryResyncMs) {
+    this.registryResyncMs = registryResyncMs;
+    return this;
+  }
+
+  public int getMetricsMaxModels() {
+    return metricsMaxModels;
+  }
+
+  public GatewayOptions setMetricsMaxModels(int metricsMaxModels) {
+    this.metricsMaxModels = metricsMaxModels;
+    return this;
+  }
+
+  public List<String> getAllowedHosts() {
+    return allowedHosts;
+  }
+
+  public GatewayOptions setAllowedHosts(List<String> allowedHosts) {
+    this.allowedHosts = new ArrayList<>(allowedHosts);
+    return this;
+  }
+
+  public ResponseStoreOptions getResponses() {
+    return responses;
+  }
+
+  public GatewayOptions setResponses(ResponseStoreOptions responses) {
+    this.responses = responses;
+    return this;
+  }
+
+  /** Aliases of served models, and how a request for one falls back ({@code gateway.models}). */
+  public ModelsOptions getModels() {
+    return models;
+  }
+
+  public GatewayOptions setModels(ModelsOptions models) {
+    this.models = models;
+    return this;
+  }
+
+  public CorsOptions getCors() {
+    return cors;
+  }
+
+  public GatewayOptions setCors(CorsOptions cors) {
+    this.cors = cors;
+    return this;
+  }
+
+  public boolean isLogRequests() {
+    return logRequests;
+  }
+
+  public GatewayOptions setLogRequests(boolean logRequests) {
+    this.logRequests = logRequests;
+    return this;
+  }
+}

@@ -1,0 +1,62 @@
+package io.switchboard.gateway.dialect.responses.store;
+
+import io.vertx.core.json.JsonObject;
+
+/**
+ * Where stored Responses-API answers live ({@code gateway.responses.*}): a map shared by the whole cluster, so a
+ * follow-up with {@code previous_response_id} or a {@code GET /v1/responses/{id}} may reach any gateway. Bounded by
+ * memory on every node (the least recently used entries go first) and by age.
+ */
+public class ResponseStoreOptions {
+
+  /** Seconds a stored response is kept after it was written. */
+  public static final int DEFAULT_TTL_SECONDS = 3600;
+  /** Megabytes of stored responses each node holds at most (its share of the cluster's map). */
+  public static final int DEFAULT_MAX_MEGABYTES = 64;
+  /** The cluster map's name; the node configures its bounds under this name. */
+  public static final String MAP_NAME = "switchboard.responses";
+
+  private int ttlSeconds = DEFAULT_TTL_SECONDS;
+  private int maxMegabytes = DEFAULT_MAX_MEGABYTES;
+
+  public ResponseStoreOptions() {
+  }
+
+  public ResponseStoreOptions(JsonObject json) {
+    ttlSeconds = json.getInteger("ttlSeconds", DEFAULT_TTL_SECONDS);
+    maxMegabytes = json.getInteger("maxMegabytes", DEFAULT_MAX_MEGABYTES);
+  }
+
+  public JsonObject toJson() {
+    return new JsonObject().put("ttlSeconds", ttlSeconds).put("maxMegabytes", maxMegabytes);
+  }
+
+  public void validate(String path) {
+    if (ttlSeconds < 1 || ttlSeconds > 30 * 24 * 3600) {
+      throw new IllegalArgumentException(path + ".ttlSeconds must be between 1 and 2592000 (30 days), got "
+          + ttlSeconds);
+    }
+    if (maxMegabytes < 1 || maxMegabytes > 1024 * 1024) {
+      throw new IllegalArgumentException(path + ".maxMegabytes must be between 1 and 1048576, got " + maxMegabytes
+          + "; it bounds the heap each node gives to stored responses");
+    }
+  }
+
+  public int getTtlSeconds() {
+    return ttlSeconds;
+  }
+
+  public ResponseStoreOptions setTtlSeconds(int ttlSeconds) {
+    this.ttlSeconds = ttlSeconds;
+    return this;
+  }
+
+  public int getMaxMegabytes() {
+    return maxMegabytes;
+  }
+
+  public ResponseStoreOptions setMaxMegabytes(int maxMegabytes) {
+    this.maxMegabytes = maxMegabytes;
+    return this;
+  }
+}
