@@ -4,8 +4,9 @@ import io.switchboard.gateway.config.GatewayOptions;
 import io.switchboard.protocol.StreamChunk;
 import io.switchboard.protocol.Usage;
 import io.vertx.core.Vertx;
-import org.junit.jupiter.api.AfterEach;
+import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -19,15 +20,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * consumer pause, so however many times a slow client pauses, the worker is never left without credits while the
  * consumer waits for it.
  */
+@ExtendWith(VertxExtension.class)
 class CreditedChunkStreamTest {
 
   private static final int WINDOW = 8;
-  private final Vertx vertx = Vertx.vertx();
-
-  @AfterEach
-  void close() throws Exception {
-    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-  }
 
   /** A worker that sends a chunk whenever it holds a credit, and the credits the stream granted it. */
   private static final class Worker {
@@ -36,7 +32,7 @@ class CreditedChunkStreamTest {
   }
 
   @Test
-  void aConsumerThatPausesOnEveryChunkStillGetsTheWholeStream() {
+  void aConsumerThatPausesOnEveryChunkStillGetsTheWholeStream(Vertx vertx) {
     int total = 10 * WINDOW * WINDOW;
     Worker worker = new Worker();
     StreamTable table = new StreamTable(vertx, new GatewayOptions());
