@@ -4,15 +4,17 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.switchboard.gateway.cluster.ClusterView;
 import io.switchboard.gateway.config.GatewayOptions;
+import io.switchboard.testsupport.Eventually;
 import io.switchboard.worker.WorkerOptions;
 import io.switchboard.worker.WorkerVerticle;
 import io.switchboard.worker.mocker.MockerOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
+import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -22,40 +24,34 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
-import static io.switchboard.gateway.TestFutures.await;
+import static java.time.Duration.ofSeconds;
+import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The operator's API on a gateway with an admin key: the key is required, /admin/requests shows what is being
  * served and how far it got, and drain/undrain take a worker out of routing (its streams finish) and back.
  */
+@ExtendWith(VertxExtension.class)
 class AdminApiTest {
 
   private static final String KEY = "admin-key-for-tests";
-  private static Vertx vertx;
   private static int port;
   private static final HttpClient http = HttpClient.newHttpClient();
 
   @BeforeAll
-  static void start() throws Exception {
-    vertx = Vertx.vertx();
+  static void start(Vertx vertx) throws Exception {
     for (String id : List.of("op-1", "op-2")) {
-      await(vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId(id).setModel("op-llm")
-          .setMocker(new MockerOptions().setDecodeTokensPerSecond(40)), "node-w")));
+      vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId(id).setModel("op-llm")
+          .setMocker(new MockerOptions().setDecodeTokensPerSecond(40)), "node-w")).await(30, SECONDS);
     }
     GatewayVerticle gateway = new GatewayVerticle(new GatewayOptions().setHttpPort(0).setAdminKey(KEY)
         .setRegistryResyncMs(300), ClusterView.standalone("node-g"),
         new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
-    await(vertx.deployVerticle(gateway));
+    vertx.deployVerticle(gateway).await(30, SECONDS);
     port = gateway.actualPort();
-    waitUntil("both workers are routable", () -> routable().containsAll(List.of("op-1", "op-2")));
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (vertx != null) {
-      await(vertx.close());
-    }
+    Eventually.within(ofSeconds(10), "both workers are routable",
+        () -> routable().containsAll(List.of("op-1", "op-2")));
   }
 
   @Test
@@ -90,7 +86,7 @@ class AdminApiTest {
       assertThat(mine.getLong("ttftMs")).isNotNull();
       assertThat(mine.getBoolean("stream")).isTrue();
     }
-    waitUntil("the closed stream is no longer listed",
+    Eventually.within(ofSeconds(10), "the closed stream is no longer listed",
         () -> admin("GET", "/admin/requests?model=op-llm").getInteger("count") == 0);
   }
 
@@ -106,7 +102,8 @@ class AdminApiTest {
       assertThat(reply.getBoolean("drained")).isTrue();
       assertThat(reply.getInteger("openStreams")).isEqualTo(1);
       assertThat(reply.getString("message")).contains("takes no new requests").contains("/undrain");
-      waitUntil("the gateway stops routing to the drained worker", () -> !routable().contains(drained));
+      Eventually.within(ofSeconds(10), "the gateway stops routing to the drained worker",
+          () -> !routable().contains(drained));
       JsonObject state = worker(drained);
       assertThat(state.getString("excludedBecause")).contains("drained by an operator").contains("/undrain");
 
@@ -123,7 +120,8 @@ class AdminApiTest {
 
     assertThat(admin("POST", "/admin/workers/op-1/undrain").getBoolean("drained")).isFalse();
     assertThat(admin("POST", "/admin/workers/op-2/undrain").getBoolean("drained")).isFalse();
-    waitUntil("both workers are routable again", () -> routable().containsAll(List.of("op-1", "op-2")));
+    Eventually.within(ofSeconds(10), "both workers are routable again",
+        () -> routable().containsAll(List.of("op-1", "op-2")));
   }
 
   @Test
@@ -154,7 +152,7 @@ class AdminApiTest {
       assertThat(sse.remainingData()).last().isEqualTo("[DONE]");
     }
     assertThat(send("GET", "/metrics", null, null).statusCode()).as("metrics need the admin key too").isEqualTo(401);
-    waitUntil("the gauges are refreshed", () -> send("GET", "/metrics", "Bearer " + KEY, null).body()
+    Eventually.within(ofSeconds(10), "the gauges are refreshed", () -> send("GET", "/metrics", "Bearer " + KEY, null).body()
         .contains("switchboard_worker_running{"));
     String metrics = send("GET", "/metrics", "Bearer " + KEY, null).body();
     assertThat(metrics).contains("switchboard_inter_token_latency_seconds_count{model=\"op-llm\"}")
@@ -203,19 +201,5 @@ class AdminApiTest {
       request.header("content-type", "application/json");
     }
     return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-  }
-
-  private interface Check {
-    boolean ok() throws Exception;
-  }
-
-  private static void waitUntil(String what, Check check) throws Exception {
-    long until = System.currentTimeMillis() + 10_000;
-    while (!check.ok()) {
-      if (System.currentTimeMillis() > until) {
-        throw new AssertionError("timed out waiting until " + what);
-      }
-      Thread.sleep(50);
-    }
   }
 }

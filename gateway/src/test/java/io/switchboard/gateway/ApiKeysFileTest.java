@@ -4,25 +4,28 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.switchboard.gateway.cluster.ClusterView;
 import io.switchboard.gateway.config.GatewayOptions;
+import io.switchboard.testsupport.Eventually;
 import io.switchboard.worker.WorkerOptions;
 import io.switchboard.worker.WorkerVerticle;
 import io.switchboard.worker.mocker.MockerOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
+import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
-import static io.switchboard.gateway.TestFutures.await;
+import static java.time.Duration.ofSeconds;
+import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 /**
  * A gateway whose API keys file is emptied, truncated, deleted, left with only comments, replaced atomically, or
@@ -31,6 +34,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * file takes effect, revocations included. The checks of the file are run by the test (the timer's interval is an
  * hour) so each step is seen exactly when the test says; one test runs the real timer.
  */
+@ExtendWith(VertxExtension.class)
 class ApiKeysFileTest {
 
   private static final String MODEL = "kf-llm";
@@ -42,23 +46,16 @@ class ApiKeysFileTest {
   private GatewayVerticle gateway;
 
   @BeforeAll
-  static void startWorker() throws Exception {
-    vertx = Vertx.vertx();
-    await(vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("kf-w").setModel(MODEL)
-        .setMocker(new MockerOptions().setDecodeTokensPerSecond(2000)), "node-kf-w")));
-  }
-
-  @AfterAll
-  static void stopAll() throws Exception {
-    if (vertx != null) {
-      await(vertx.close());
-    }
+  static void startWorker(Vertx vertx) throws Exception {
+    ApiKeysFileTest.vertx = vertx;
+    vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("kf-w").setModel(MODEL)
+        .setMocker(new MockerOptions().setDecodeTokensPerSecond(2000)), "node-kf-w")).await(30, SECONDS);
   }
 
   @AfterEach
   void stopGateway() throws Exception {
     if (deployment != null) {
-      await(vertx.undeploy(deployment));
+      vertx.undeploy(deployment).await(30, SECONDS);
       deployment = null;
     }
     if (file != null) {
@@ -72,14 +69,10 @@ class ApiKeysFileTest {
     Files.writeString(file, content);
     gateway = new GatewayVerticle(options.setHttpPort(0).setRegistryResyncMs(300).setApiKeysFile(file.toString()),
         ClusterView.standalone("node-kf-g"), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
-    deployment = await(vertx.deployVerticle(gateway));
+    deployment = vertx.deployVerticle(gateway).await(30, SECONDS);
     int port = gateway.actualPort();
     String first = content.substring(0, content.indexOf(';'));
-    long until = System.currentTimeMillis() + 10_000;
-    while (chat(port, first) != 200) {
-      assertThat(System.currentTimeMillis()).as("the worker becomes routable").isLessThan(until);
-      Thread.sleep(100);
-    }
+    Eventually.within(ofSeconds(10), "the worker becomes routable", () -> chat(port, first) == 200);
     return port;
   }
 
@@ -90,7 +83,7 @@ class ApiKeysFileTest {
   /** Runs {@code n} checks of the file, as the timer would at its interval. */
   private void checks(int n) throws Exception {
     for (int i = 0; i < n; i++) {
-      gateway.apiKeySource().check().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      gateway.apiKeySource().check().await(10, SECONDS);
     }
   }
 
@@ -215,13 +208,9 @@ class ApiKeysFileTest {
     int port = gatewayWith(ONE + ";name=one\n", new GatewayOptions().setApiKeysFileCheckMs(200)
         .setAdminKey("kf-admin-key-0000"));
     Files.write(file, new byte[0], StandardOpenOption.TRUNCATE_EXISTING);
-    JsonObject keys = null;
-    long until = System.currentTimeMillis() + 10_000;
-    while (keys == null || keys.getString("lastFailure") == null) {
-      assertThat(System.currentTimeMillis()).as("the refusal is reported: %s", keys).isLessThan(until);
-      Thread.sleep(100);
-      keys = RawHttp.get(port, "/admin/cluster", admin).json().getJsonObject("gateway").getJsonObject("apiKeys");
-    }
+    JsonObject keys = Eventually.read(ofSeconds(10), "the refusal is reported",
+        () -> RawHttp.get(port, "/admin/cluster", admin).json().getJsonObject("gateway").getJsonObject("apiKeys"),
+        reported -> reported.getString("lastFailure") != null);
     assertThat(keys.getString("lastFailure")).contains("holds no API key");
     assertThat(keys.getBoolean("fileInForce")).isFalse();
     assertThat(keys.getInteger("keys")).isEqualTo(1);
@@ -234,11 +223,7 @@ class ApiKeysFileTest {
     Path staged = Files.createTempFile(file.getParent(), "keys-next", ".tmp");
     Files.writeString(staged, TWO + ";name=two\n");
     Files.move(staged, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    until = System.currentTimeMillis() + 10_000;
-    while (chat(port, TWO) != 200) {
-      assertThat(System.currentTimeMillis()).as("the new file is taken").isLessThan(until);
-      Thread.sleep(100);
-    }
+    Eventually.within(ofSeconds(10), "the new file is taken", () -> chat(port, TWO) == 200);
     assertThat(chat(port, ONE)).isEqualTo(401);
     keys = RawHttp.get(port, "/admin/cluster", admin).json().getJsonObject("gateway").getJsonObject("apiKeys");
     assertThat(keys.getBoolean("fileInForce")).isTrue();
@@ -254,8 +239,7 @@ class ApiKeysFileTest {
         GatewayVerticle refused = new GatewayVerticle(new GatewayOptions().setHttpPort(0)
             .setApiKeysFile(empty.toString()), ClusterView.standalone("node-kf-g2"),
             new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
-        Throwable failure = vertx.deployVerticle(refused).toCompletionStage().toCompletableFuture()
-            .handle((id, error) -> error).get(30, TimeUnit.SECONDS);
+        Throwable failure = catchThrowable(() -> vertx.deployVerticle(refused).await(30, SECONDS));
         assertThat(failure).as("content '%s'", content).isNotNull();
         assertThat(failure.getMessage()).contains(empty.toString()).contains("holds no API key");
         assertThatOptionsRefuse(empty);

@@ -5,15 +5,17 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.switchboard.gateway.cluster.ClusterView;
 import io.switchboard.gateway.config.GatewayOptions;
 import io.switchboard.gateway.security.LimitOptions;
+import io.switchboard.testsupport.Eventually;
 import io.switchboard.worker.WorkerOptions;
 import io.switchboard.worker.WorkerVerticle;
 import io.switchboard.worker.mocker.MockerOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
+import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -23,16 +25,18 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
-import static io.switchboard.gateway.TestFutures.await;
+import static java.time.Duration.ofSeconds;
+import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 /**
  * A gateway facing clients it does not trust: API keys (401 without one, per-key models), operator endpoints
  * closed when there are client keys but no admin key, a rate limit (429 with Retry-After and x-ratelimit-*), the
  * size limits (messages, max_tokens, body, headers, URL), slow clients cut off, and a connection cap.
  */
+@ExtendWith(VertxExtension.class)
 class ApiSecurityTest {
 
   private static final String ALPHA = "sk-test-alpha-0001";
@@ -45,11 +49,11 @@ class ApiSecurityTest {
   private static final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
 
   @BeforeAll
-  static void start() throws Exception {
-    vertx = Vertx.vertx();
+  static void start(Vertx vertx) throws Exception {
+    ApiSecurityTest.vertx = vertx;
     for (String model : List.of("sec-llm-a", "sec-llm-b")) {
-      await(vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId(model + "-w").setModel(model)
-          .setMocker(new MockerOptions().setDecodeTokensPerSecond(1000)), "node-w")));
+      vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId(model + "-w").setModel(model)
+          .setMocker(new MockerOptions().setDecodeTokensPerSecond(1000)), "node-w")).await(30, SECONDS);
     }
     GatewayVerticle gateway = new GatewayVerticle(new GatewayOptions().setHttpPort(0).setRegistryResyncMs(300)
         .setMaxBodyBytes(64 * 1024)
@@ -57,21 +61,11 @@ class ApiSecurityTest {
         .setLimits(new LimitOptions().setMaxMessages(4).setMaxTokens(100).setRequestReadTimeoutMs(READ_TIMEOUT_MS)
             .setMaxConnections(MAX_CONNECTIONS)),
         ClusterView.standalone("node-g"), metrics);
-    await(vertx.deployVerticle(gateway));
+    vertx.deployVerticle(gateway).await(30, SECONDS);
     port = gateway.actualPort();
-    long until = System.currentTimeMillis() + 10_000;
-    RawHttp.Response a;
-    RawHttp.Response b = null;
-    while ((a = chat(ALPHA, "sec-llm-a", 2)).status() != 200 || (b = chat(ALPHA, "sec-llm-b", 2)).status() != 200) {
-      assertThat(System.currentTimeMillis()).as("both workers become routable: %s %s", a, b).isLessThan(until);
-      Thread.sleep(100);
-    }
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (vertx != null) {
-      await(vertx.close());
+    for (String model : List.of("sec-llm-a", "sec-llm-b")) {
+      Eventually.read(ofSeconds(10), model + " becomes routable", () -> chat(ALPHA, model, 2),
+          answer -> answer.status() == 200);
     }
   }
 
@@ -244,8 +238,8 @@ class ApiSecurityTest {
         socket.close();
       }
     }
-    Thread.sleep(200);
-    assertThat(chat(ALPHA, "sec-llm-a", 2).status()).as("served again once they are gone").isEqualTo(200);
+    Eventually.read(ofSeconds(5), "served again once they are gone", () -> chat(ALPHA, "sec-llm-a", 2),
+        answer -> answer.status() == 200);
   }
 
   @Test
@@ -253,38 +247,33 @@ class ApiSecurityTest {
     java.nio.file.Path file = java.nio.file.Files.createTempFile("switchboard-keys", ".txt");
     String hash = java.util.HexFormat.of().formatHex(io.switchboard.gateway.security.ApiKeys.sha256("sk-from-file-01"));
     java.nio.file.Files.writeString(file, "# team keys\n\nsha256:" + hash + ";name=filed;models=sec-llm-a\n");
+    // The file is checked when the test says (the timer's interval is an hour), as often as the timer would.
     GatewayVerticle second = new GatewayVerticle(new GatewayOptions().setHttpPort(0).setRegistryResyncMs(300)
-        .setApiKeysFile(file.toString()), ClusterView.standalone("node-g2"),
+        .setApiKeysFile(file.toString()).setApiKeysFileCheckMs(3_600_000), ClusterView.standalone("node-g2"),
         new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
-    String deployment = await(vertx.deployVerticle(second));
+    String deployment = vertx.deployVerticle(second).await(30, SECONDS);
     try {
       int secondPort = second.actualPort();
-      long until = System.currentTimeMillis() + 10_000;
-      RawHttp.Response ok;
-      while ((ok = RawHttp.post(secondPort, "/v1/chat/completions", body("sec-llm-a", 2, 1), auth("sk-from-file-01")))
-          .status() != 200) {
-        assertThat(System.currentTimeMillis()).as("served with the filed key: %s", ok).isLessThan(until);
-        Thread.sleep(100);
-      }
+      Eventually.read(ofSeconds(10), "served with the filed key",
+          () -> RawHttp.post(secondPort, "/v1/chat/completions", body("sec-llm-a", 2, 1), auth("sk-from-file-01")),
+          answer -> answer.status() == 200);
       assertThat(RawHttp.post(secondPort, "/v1/chat/completions", body("sec-llm-a", 2, 1), auth(ALPHA)).status())
           .as("only the file's keys").isEqualTo(401);
 
-      // Rotation without a restart: a broken file keeps the keys; a good one replaces them within seconds.
+      // Rotation without a restart: a broken file keeps the keys; a good one replaces them (once it has stayed
+      // the same from one check to the next).
       java.nio.file.Files.writeString(file, "broken key line\n");
-      Thread.sleep(2 * 2000 + 500);
+      checkKeysFile(second, 3);
       assertThat(RawHttp.post(secondPort, "/v1/chat/completions", body("sec-llm-a", 2, 1), auth("sk-from-file-01"))
           .status()).as("a file that does not parse leaves the keys as they were").isEqualTo(200);
       java.nio.file.Files.writeString(file, "sk-rotated-key-02;name=rotated\n");
-      until = System.currentTimeMillis() + 10_000;
-      while (RawHttp.post(secondPort, "/v1/chat/completions", body("sec-llm-a", 2, 1), auth("sk-rotated-key-02"))
-          .status() != 200) {
-        assertThat(System.currentTimeMillis()).as("the new key is taken up").isLessThan(until);
-        Thread.sleep(200);
-      }
+      checkKeysFile(second, 3);
+      assertThat(RawHttp.post(secondPort, "/v1/chat/completions", body("sec-llm-a", 2, 1), auth("sk-rotated-key-02"))
+          .status()).as("the new key is taken up").isEqualTo(200);
       assertThat(RawHttp.post(secondPort, "/v1/chat/completions", body("sec-llm-a", 2, 1), auth("sk-from-file-01"))
           .status()).as("the removed key is refused").isEqualTo(401);
     } finally {
-      await(vertx.undeploy(deployment));
+      vertx.undeploy(deployment).await(30, SECONDS);
       java.nio.file.Files.deleteIfExists(file);
     }
   }
@@ -296,12 +285,18 @@ class ApiSecurityTest {
     try {
       GatewayVerticle broken = new GatewayVerticle(new GatewayOptions().setHttpPort(0).setApiKeysFile(file.toString()),
           ClusterView.standalone("node-g3"), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
-      Throwable failure = vertx.deployVerticle(broken).toCompletionStage().toCompletableFuture()
-          .handle((id, error) -> error).get(30, TimeUnit.SECONDS);
+      Throwable failure = catchThrowable(() -> vertx.deployVerticle(broken).await(30, SECONDS));
       assertThat(failure).isNotNull();
       assertThat(failure.getMessage()).contains(file + " line 2").contains("visible ASCII");
     } finally {
       java.nio.file.Files.deleteIfExists(file);
+    }
+  }
+
+  /** Runs {@code n} checks of the gateway's keys file, as its timer would at its interval. */
+  private static void checkKeysFile(GatewayVerticle gateway, int n) throws Exception {
+    for (int i = 0; i < n; i++) {
+      gateway.apiKeySource().check().await(10, SECONDS);
     }
   }
 

@@ -4,19 +4,22 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.switchboard.gateway.cluster.ClusterView;
 import io.switchboard.gateway.config.GatewayOptions;
+import io.switchboard.testsupport.Eventually;
 import io.switchboard.worker.WorkerOptions;
 import io.switchboard.worker.WorkerVerticle;
 import io.switchboard.worker.mocker.MockerOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
+import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
-import static io.switchboard.gateway.TestFutures.await;
+import static java.time.Duration.ofSeconds;
+import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -26,35 +29,25 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code Sec-Fetch-Site} say where it came from). Neither reaches /v1 or /admin; the gateway's own pages, the
  * OpenAI SDKs and curl (which send no Origin) still do.
  */
+@ExtendWith(VertxExtension.class)
 class BrowserAttacksTest {
 
   private static final String MODEL = "browser-llm";
   private static final String WORKER = "browser-w";
   private static final String ATTACKER = "http://attacker.example";
-  private static Vertx vertx;
   private static int port;
 
   @BeforeAll
-  static void start() throws Exception {
-    vertx = Vertx.vertx();
-    await(vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId(WORKER).setModel(MODEL)
-        .setMocker(new MockerOptions().setPrefillTokensPerSecond(0).setDecodeTokensPerSecond(0)), "node-w")));
+  static void start(Vertx vertx) throws Exception {
+    vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId(WORKER).setModel(MODEL)
+        .setMocker(new MockerOptions().setPrefillTokensPerSecond(0).setDecodeTokensPerSecond(0)), "node-w"))
+        .await(30, SECONDS);
     GatewayVerticle gateway = new GatewayVerticle(new GatewayOptions().setHttpPort(0).setRegistryResyncMs(300),
         ClusterView.standalone("node-g"), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
-    await(vertx.deployVerticle(gateway));
+    vertx.deployVerticle(gateway).await(30, SECONDS);
     port = gateway.actualPort();
-    long until = System.currentTimeMillis() + 10_000;
-    while (RawHttp.post(port, "/v1/chat/completions", chat(), "").status() != 200) {
-      assertThat(System.currentTimeMillis()).as("the worker becomes routable").isLessThan(until);
-      Thread.sleep(100);
-    }
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (vertx != null) {
-      await(vertx.close());
-    }
+    Eventually.within(ofSeconds(10), "the worker becomes routable",
+        () -> RawHttp.post(port, "/v1/chat/completions", chat(), "").status() == 200);
   }
 
   @Test

@@ -4,14 +4,16 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.switchboard.gateway.cluster.ClusterView;
 import io.switchboard.gateway.config.GatewayOptions;
+import io.switchboard.testsupport.Eventually;
 import io.switchboard.worker.WorkerOptions;
 import io.switchboard.worker.WorkerVerticle;
 import io.switchboard.worker.mocker.MockerOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
+import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -22,7 +24,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 
-import static io.switchboard.gateway.TestFutures.await;
+import static java.time.Duration.ofSeconds;
+import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -33,6 +36,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * short prompts are answered at once. The gateway has no admission queue, so a request no worker can take is
  * answered 503 at once instead of waiting.
  */
+@ExtendWith(VertxExtension.class)
 class CircuitProbeTest {
 
   private static Vertx vertx;
@@ -43,8 +47,8 @@ class CircuitProbeTest {
   private static final HttpClient http = HttpClient.newHttpClient();
 
   @BeforeAll
-  static void start() throws Exception {
-    vertx = Vertx.vertx();
+  static void start(Vertx vertx) throws Exception {
+    CircuitProbeTest.vertx = vertx;
     // 50 prompt tokens a second: a 300-word prompt takes 6 s to its first token, "hello" a few milliseconds.
     MockerOptions slowPrefill = new MockerOptions().setPrefillTokensPerSecond(50).setDecodeTokensPerSecond(20);
     cancelWorker = new WorkerVerticle(new WorkerOptions().setId("probe-cancel").setModel("cancel-llm")
@@ -52,8 +56,8 @@ class CircuitProbeTest {
     // One slot, no queue: while another request holds it, this worker answers "busy".
     busyWorker = new WorkerVerticle(new WorkerOptions().setId("probe-busy").setModel("busy-llm").setSlots(1)
         .setMaxQueue(0).setMocker(slowPrefill), "node-w");
-    await(vertx.deployVerticle(cancelWorker));
-    await(vertx.deployVerticle(busyWorker));
+    vertx.deployVerticle(cancelWorker).await(30, SECONDS);
+    vertx.deployVerticle(busyWorker).await(30, SECONDS);
     GatewayVerticle gateway = new GatewayVerticle(new GatewayOptions().setHttpPort(0).setRegistryResyncMs(300)
         .setCircuitFailureThreshold(1).setCircuitOpenMs(300).setFirstTokenTimeoutMs(1000)
         .setAdmissionQueueSize(0), ClusterView.standalone("node-g"),
@@ -61,21 +65,15 @@ class CircuitProbeTest {
     // A second gateway, with its own circuits, to fill the busy worker's slot.
     GatewayVerticle holder = new GatewayVerticle(new GatewayOptions().setHttpPort(0).setRegistryResyncMs(300),
         ClusterView.standalone("node-h"), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
-    await(vertx.deployVerticle(gateway));
-    await(vertx.deployVerticle(holder));
+    vertx.deployVerticle(gateway).await(30, SECONDS);
+    vertx.deployVerticle(holder).await(30, SECONDS);
     port = gateway.actualPort();
     holderPort = holder.actualPort();
     for (int onPort : new int[] {port, holderPort}) {
       for (String worker : new String[] {"probe-cancel", "probe-busy"}) {
-        waitUntil(worker + " is routable", 10_000, () -> "routable".equals(worker(onPort, worker).getString("status")));
+        Eventually.within(ofSeconds(10), worker + " is routable",
+            () -> "routable".equals(worker(onPort, worker).getString("status")));
       }
-    }
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (vertx != null) {
-      await(vertx.close());
     }
   }
 
@@ -85,12 +83,13 @@ class CircuitProbeTest {
     try (SseClient hold = new SseClient(holderPort, "/v1/chat/completions", "{\"model\":\"busy-llm\","
         + "\"max_tokens\":2000,\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hold\"}]}", 0)) {
       hold.nextData();
-      waitUntil("the circuit is half-open", 10_000, () -> "half-open".equals(circuit("probe-busy")));
+      Eventually.within(ofSeconds(10), "the circuit is half-open", () -> "half-open".equals(circuit("probe-busy")));
       HttpResponse<String> probe = chat("busy-llm", "hello");
       assertThat(probe.statusCode()).as(probe.body()).isEqualTo(503);
       assertThat(probe.body()).contains("probe-busy is full");
     }
-    waitUntil("the busy worker's slot is free", 5_000, () -> await(busyWorker.load()).inFlight() == 0);
+    Eventually.within(ofSeconds(5), "the busy worker's slot is free",
+        () -> busyWorker.load().await(30, SECONDS).inFlight() == 0);
 
     HttpResponse<String> next = chat("busy-llm", "hello again");
     assertThat(next.statusCode()).as(next.body()).isEqualTo(200);
@@ -101,7 +100,7 @@ class CircuitProbeTest {
   @Test
   void aProbeWhoseClientHangsUpLetsTheNextRequestProbeAgain() throws Exception {
     openCircuit("cancel-llm", "probe-cancel");
-    waitUntil("the circuit is half-open", 10_000, () -> "half-open".equals(circuit("probe-cancel")));
+    Eventually.within(ofSeconds(10), "the circuit is half-open", () -> "half-open".equals(circuit("probe-cancel")));
     byte[] body = chatBody("cancel-llm", longPrompt()).getBytes(StandardCharsets.UTF_8);
     try (Socket probe = new Socket()) {
       probe.connect(new InetSocketAddress("127.0.0.1", port), 5000);
@@ -110,10 +109,11 @@ class CircuitProbeTest {
           + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
       out.write(body);
       out.flush();
-      waitUntil("the probe waits for its first token on the worker", 5_000,
-          () -> await(cancelWorker.load()).inFlight() == 1);
+      Eventually.within(ofSeconds(5), "the probe waits for its first token on the worker",
+          () -> cancelWorker.load().await(30, SECONDS).inFlight() == 1);
     }
-    waitUntil("the hang-up reached the worker", 5_000, () -> await(cancelWorker.load()).inFlight() == 0);
+    Eventually.within(ofSeconds(5), "the hang-up reached the worker",
+        () -> cancelWorker.load().await(30, SECONDS).inFlight() == 0);
 
     HttpResponse<String> next = chat("cancel-llm", "hello");
     assertThat(next.statusCode()).as(next.body()).isEqualTo(200);
@@ -124,17 +124,19 @@ class CircuitProbeTest {
   @Test
   void aWorkerThatLeavesTakesItsCircuitAlong() throws Exception {
     MockerOptions slowPrefill = new MockerOptions().setPrefillTokensPerSecond(50).setDecodeTokensPerSecond(20);
-    String deployment = await(vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("leaver")
-        .setModel("leave-llm").setMocker(slowPrefill), "node-l")));
-    waitUntil("leaver is routable", 10_000, () -> "routable".equals(worker(port, "leaver").getString("status")));
+    String deployment = vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("leaver")
+        .setModel("leave-llm").setMocker(slowPrefill), "node-l")).await(30, SECONDS);
+    Eventually.within(ofSeconds(10), "leaver is routable",
+        () -> "routable".equals(worker(port, "leaver").getString("status")));
     openCircuit("leave-llm", "leaver");
 
-    await(vertx.undeploy(deployment));
-    waitUntil("the gateway forgot the worker", 10_000, () -> worker(port, "leaver").isEmpty());
+    vertx.undeploy(deployment).await(30, SECONDS);
+    Eventually.within(ofSeconds(10), "the gateway forgot the worker", () -> worker(port, "leaver").isEmpty());
     // The same worker id again (a restarted worker): a new worker to this gateway, with a closed circuit.
-    await(vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("leaver").setModel("leave-llm")
-        .setMocker(slowPrefill), "node-l")));
-    waitUntil("leaver is back", 10_000, () -> "routable".equals(worker(port, "leaver").getString("status")));
+    vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("leaver").setModel("leave-llm")
+        .setMocker(slowPrefill), "node-l")).await(30, SECONDS);
+    Eventually.within(ofSeconds(10), "leaver is back",
+        () -> "routable".equals(worker(port, "leaver").getString("status")));
     JsonObject circuit = worker(port, "leaver").getJsonObject("circuit");
     assertThat(circuit.getString("state")).as(circuit.encode()).isEqualTo("closed");
     assertThat(circuit.getString("lastFailure")).as(circuit.encode()).isNull();
@@ -172,19 +174,5 @@ class CircuitProbeTest {
         + "/admin/cluster")).GET().build(), HttpResponse.BodyHandlers.ofString());
     return new JsonObject(admin.body()).getJsonArray("workers").stream().map(JsonObject.class::cast)
         .filter(w -> workerId.equals(w.getString("workerId"))).findFirst().orElse(new JsonObject());
-  }
-
-  interface Check {
-    boolean holds() throws Exception;
-  }
-
-  private static void waitUntil(String what, long timeoutMs, Check check) throws Exception {
-    long until = System.currentTimeMillis() + timeoutMs;
-    while (!check.holds()) {
-      if (System.currentTimeMillis() > until) {
-        throw new AssertionError("timed out after " + timeoutMs + " ms waiting until " + what);
-      }
-      Thread.sleep(20);
-    }
   }
 }

@@ -9,15 +9,17 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.switchboard.gateway.cluster.ClusterView;
 import io.switchboard.gateway.config.GatewayOptions;
+import io.switchboard.testsupport.Eventually;
 import io.switchboard.worker.WorkerOptions;
 import io.switchboard.worker.WorkerVerticle;
 import io.switchboard.worker.mocker.MockerOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
 import net.logstash.logback.encoder.LogstashEncoder;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.slf4j.LoggerFactory;
 
 import java.io.InputStream;
@@ -33,7 +35,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
-import static io.switchboard.gateway.TestFutures.await;
+import static java.time.Duration.ofSeconds;
+import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -43,6 +46,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code /metrics} is small, no log line repeats a 4 KB name, client errors are logged at a bounded rate, and no
  * request is left open. A client reusing one request id for two requests gets two entries in /admin/requests.
  */
+@ExtendWith(VertxExtension.class)
 class ClientChosenNamesTest {
 
   private static final String MODEL = "bounded-llm";
@@ -52,35 +56,24 @@ class ClientChosenNamesTest {
   private static final int ROUNDS = 1500;
   /** How much of /metrics the test reads at most (without the bound, it was hundreds of MB). */
   private static final long SCRAPE_READ_LIMIT = 16L << 20;
-  private static Vertx vertx;
   private static int port;
   private static final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
 
   @BeforeAll
-  static void start() throws Exception {
-    vertx = Vertx.vertx();
-    await(vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("bounded-w").setModel(MODEL).setSlots(64)
-        .setMocker(new MockerOptions().setPrefillTokensPerSecond(0).setDecodeTokensPerSecond(0)), "node-w")));
-    await(vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("bounded-slow-w").setModel(SLOW_MODEL)
-        .setMocker(new MockerOptions().setDecodeTokensPerSecond(20)), "node-w")));
+  static void start(Vertx vertx) throws Exception {
+    vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("bounded-w").setModel(MODEL).setSlots(64)
+        .setMocker(new MockerOptions().setPrefillTokensPerSecond(0).setDecodeTokensPerSecond(0)), "node-w"))
+        .await(30, SECONDS);
+    vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("bounded-slow-w").setModel(SLOW_MODEL)
+        .setMocker(new MockerOptions().setDecodeTokensPerSecond(20)), "node-w")).await(30, SECONDS);
     // Session affinity keeps a map keyed by the client's session names: the flood goes through it.
     GatewayVerticle gateway = new GatewayVerticle(new GatewayOptions().setHttpPort(0).setRegistryResyncMs(300)
         .setRoutingPolicy("session-affinity").setApiKeys(List.of(KEY)).setAdminKey(ADMIN_KEY),
         ClusterView.standalone("node-g"), meters);
-    await(vertx.deployVerticle(gateway));
+    vertx.deployVerticle(gateway).await(30, SECONDS);
     port = gateway.actualPort();
-    long until = System.currentTimeMillis() + 10_000;
-    while (chat(MODEL, "warm-up", "", 1).status() != 200 || chat(SLOW_MODEL, "warm-up", "", 1).status() != 200) {
-      assertThat(System.currentTimeMillis()).as("the workers become routable").isLessThan(until);
-      Thread.sleep(100);
-    }
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (vertx != null) {
-      await(vertx.close());
-    }
+    Eventually.within(ofSeconds(10), "the workers become routable",
+        () -> chat(MODEL, "warm-up", "", 1).status() == 200 && chat(SLOW_MODEL, "warm-up", "", 1).status() == 200);
   }
 
   @Test
@@ -122,6 +115,7 @@ class ClientChosenNamesTest {
         requests += 4;
       }
     } finally {
+      // The last requests' log lines may still be on their way from the event loop.
       Thread.sleep(300);
       switchboard.detachAppender(captured);
       switchboard.setAdditive(true);
@@ -189,13 +183,8 @@ class ClientChosenNamesTest {
     Future<RawHttp.Response> shortOne = clients.submit(() -> slowChat(sameId, 10));
     Future<RawHttp.Response> longOne = clients.submit(() -> slowChat(sameId, 60));
     clients.shutdown();
-    long until = System.currentTimeMillis() + 3000;
-    int seen = 0;
-    while (seen < 2 && System.currentTimeMillis() < until) {
-      seen = openRequests();
-      Thread.sleep(20);
-    }
-    assertThat(seen).as("both requests with id %s in /admin/requests", sameId).isEqualTo(2);
+    Eventually.read(ofSeconds(3), "both requests with id " + sameId + " in /admin/requests",
+        ClientChosenNamesTest::openRequests, seen -> seen == 2);
     assertThat(shortOne.get().status()).isEqualTo(200);
     assertThat(openRequests()).as("the other one is still listed after the first ended").isEqualTo(1);
     assertThat(longOne.get().status()).isEqualTo(200);

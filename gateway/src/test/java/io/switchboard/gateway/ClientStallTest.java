@@ -4,14 +4,16 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.switchboard.gateway.cluster.ClusterView;
 import io.switchboard.gateway.config.GatewayOptions;
+import io.switchboard.testsupport.Eventually;
 import io.switchboard.worker.WorkerOptions;
 import io.switchboard.worker.WorkerVerticle;
 import io.switchboard.worker.mocker.MockerOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
+import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -24,7 +26,8 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import static io.switchboard.gateway.TestFutures.await;
+import static java.time.Duration.ofSeconds;
+import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -36,22 +39,21 @@ import static org.assertj.core.api.Assertions.assertThat;
  * stream idle timeout is shorter than the stall timeout, so a gateway that took the held-back worker for a
  * silent one would fail the stream as the worker's fault first.
  */
+@ExtendWith(VertxExtension.class)
 class ClientStallTest {
 
   private static final String MODEL = "stall-llm";
   private static final long STALL_TIMEOUT_MS = 1500;
-  private static Vertx vertx;
   private static WorkerVerticle worker;
   private static final Map<String, Integer> ports = new HashMap<>();
   private static final HttpClient http = HttpClient.newHttpClient();
 
   @BeforeAll
-  static void start() throws Exception {
-    vertx = Vertx.vertx();
+  static void start(Vertx vertx) throws Exception {
     worker = new WorkerVerticle(new WorkerOptions().setId("stall-1").setModel(MODEL).setContextLength(2_000_000)
         .setMocker(new MockerOptions().setPrefillTokensPerSecond(0).setDecodeTokensPerSecond(0)
             .setMinAnswerTokens(2_000_000).setMaxAnswerTokens(2_000_000)), "node-s");
-    await(vertx.deployVerticle(worker));
+    vertx.deployVerticle(worker).await(30, SECONDS);
     for (String path : new String[] {"same-node", "eventbus"}) {
       GatewayOptions options = new GatewayOptions(new JsonObject()
           .put("httpPort", 0)
@@ -62,18 +64,12 @@ class ClientStallTest {
       GatewayVerticle gateway = new GatewayVerticle(options,
           ClusterView.standalone(path.equals("same-node") ? "node-s" : "node-g"),
           new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
-      await(vertx.deployVerticle(gateway));
+      vertx.deployVerticle(gateway).await(30, SECONDS);
       ports.put(path, gateway.actualPort());
     }
     for (int port : ports.values()) {
-      waitUntil("stall-1 is routable", 10_000, () -> "routable".equals(workerStatus(port).getString("status")));
-    }
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (vertx != null) {
-      await(vertx.close());
+      Eventually.within(ofSeconds(10), "stall-1 is routable",
+          () -> "routable".equals(workerStatus(port).getString("status")));
     }
   }
 
@@ -87,9 +83,11 @@ class ClientStallTest {
     try (StalledReader client = new StalledReader(port, "/v1/completions", body, 4096, 2000)) {
       assertThat(client.status).as(client.head).isEqualTo(200);
       assertThat(client.head).contains("data: ");
-      waitUntil("the worker is generating", 10_000, () -> await(worker.load()).inFlight() == 1);
+      Eventually.within(ofSeconds(10), "the worker is generating",
+          () -> worker.load().await(30, SECONDS).inFlight() == 1);
       // Held back by the client, the worker waits; the gateway gives up on the client and cancels it.
-      waitUntil("the worker's generation was stopped", 30_000, () -> await(worker.load()).inFlight() == 0);
+      Eventually.within(ofSeconds(30), "the worker's generation was stopped",
+          () -> worker.load().await(30, SECONDS).inFlight() == 0);
       StalledReader.Ending ending = client.readOn(10_000);
       System.out.printf("%s: stalled client's connection %s (%d more bytes read)%n", path, ending.how(),
           ending.bytesAfterStall());
@@ -110,7 +108,7 @@ class ClientStallTest {
         .put("max_tokens", 1_000_000).encode();
     try (StalledReader client = new StalledReader(port, "/v1/completions", body, 4096, 2000)) {
       assertThat(client.status).as(client.head).isEqualTo(200);
-      waitUntil("the gateway counts the request", 60_000, () -> requests(port, null) > before);
+      Eventually.within(ofSeconds(60), "the gateway counts the request", () -> requests(port, null) > before);
       assertThat(get(port, "/metrics").body()).as("the answer never reached the client")
           .containsPattern("switchboard_requests_total\\{endpoint=\"completions\",model=\"" + MODEL
               + "\",status=\"499\"}");
@@ -134,7 +132,8 @@ class ClientStallTest {
   }
 
   private static void assertTheWorkerServesAtOnce(int port) throws Exception {
-    waitUntil("the worker's slot is free again", 5_000, () -> await(worker.load()).inFlight() == 0);
+    Eventually.within(ofSeconds(5), "the worker's slot is free again",
+        () -> worker.load().await(30, SECONDS).inFlight() == 0);
     HttpResponse<String> next = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
             + "/v1/completions")).POST(HttpRequest.BodyPublishers.ofString(new JsonObject().put("model", MODEL)
             .put("prompt", "and now?").put("max_tokens", 5).encode())).build(),
@@ -163,19 +162,5 @@ class ClientStallTest {
   private static HttpResponse<String> get(int port, String path) throws Exception {
     return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).GET().build(),
         HttpResponse.BodyHandlers.ofString());
-  }
-
-  interface Check {
-    boolean holds() throws Exception;
-  }
-
-  private static void waitUntil(String what, long timeoutMs, Check check) throws Exception {
-    long until = System.currentTimeMillis() + timeoutMs;
-    while (!check.holds()) {
-      if (System.currentTimeMillis() > until) {
-        throw new AssertionError("timed out after " + timeoutMs + " ms waiting until " + what);
-      }
-      Thread.sleep(50);
-    }
   }
 }

@@ -5,18 +5,21 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.switchboard.gateway.cluster.ClusterView;
 import io.switchboard.gateway.config.GatewayOptions;
 import io.switchboard.gateway.security.CorsOptions;
+import io.switchboard.testsupport.Eventually;
 import io.switchboard.worker.WorkerOptions;
 import io.switchboard.worker.WorkerVerticle;
 import io.switchboard.worker.mocker.MockerOptions;
 import io.vertx.core.Vertx;
-import org.junit.jupiter.api.AfterAll;
+import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
-import static io.switchboard.gateway.TestFutures.await;
+import static java.time.Duration.ofSeconds;
+import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -25,37 +28,27 @@ import static org.assertj.core.api.Assertions.assertThat;
  * CORS headers that let it read the answer. Other origins still get 403, and the operator endpoints answer no
  * other origin at all. The gateway is also reached by a name the operator allowed ({@code gateway.allowedHosts}).
  */
+@ExtendWith(VertxExtension.class)
 class CorsTest {
 
   private static final String APP = "http://app.example:3000";
   private static final String KEY = "sk-cors-test-0001";
   private static final String ADMIN_KEY = "admin-key-cors";
-  private static Vertx vertx;
   private static int port;
 
   @BeforeAll
-  static void start() throws Exception {
-    vertx = Vertx.vertx();
-    await(vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("cors-w").setModel("cors-llm")
-        .setMocker(new MockerOptions().setPrefillTokensPerSecond(0).setDecodeTokensPerSecond(0)), "node-w")));
+  static void start(Vertx vertx) throws Exception {
+    vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("cors-w").setModel("cors-llm")
+        .setMocker(new MockerOptions().setPrefillTokensPerSecond(0).setDecodeTokensPerSecond(0)), "node-w"))
+        .await(30, SECONDS);
     GatewayVerticle gateway = new GatewayVerticle(new GatewayOptions().setHttpPort(0).setRegistryResyncMs(300)
         .setApiKeys(List.of(KEY)).setAdminKey(ADMIN_KEY).setAllowedHosts(List.of("gateway.example"))
         .setCors(new CorsOptions().setAllowedOrigins(List.of(APP))),
         ClusterView.standalone("node-g"), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
-    await(vertx.deployVerticle(gateway));
+    vertx.deployVerticle(gateway).await(30, SECONDS);
     port = gateway.actualPort();
-    long until = System.currentTimeMillis() + 10_000;
-    while (request("POST", "/v1/chat/completions", "Authorization: Bearer " + KEY + "\r\n", chat()).status() != 200) {
-      assertThat(System.currentTimeMillis()).as("the worker becomes routable").isLessThan(until);
-      Thread.sleep(100);
-    }
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (vertx != null) {
-      await(vertx.close());
-    }
+    Eventually.within(ofSeconds(10), "the worker becomes routable",
+        () -> request("POST", "/v1/chat/completions", "Authorization: Bearer " + KEY + "\r\n", chat()).status() == 200);
   }
 
   @Test

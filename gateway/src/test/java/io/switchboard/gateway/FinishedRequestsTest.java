@@ -4,15 +4,18 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.switchboard.gateway.cluster.ClusterView;
 import io.switchboard.gateway.config.GatewayOptions;
+import io.switchboard.testsupport.Eventually;
 import io.switchboard.worker.WorkerOptions;
 import io.switchboard.worker.WorkerVerticle;
 import io.switchboard.worker.mocker.MockerOptions;
 import io.vertx.core.Vertx;
-import org.junit.jupiter.api.AfterAll;
+import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
-import static io.switchboard.gateway.TestFutures.await;
+import static java.time.Duration.ofSeconds;
+import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -20,33 +23,23 @@ import static org.assertj.core.api.Assertions.assertThat;
  * request, and everything the request holds, until it fires). The worker runs on the gateway's node, so a whole
  * answer can arrive while the gateway is still setting the stream up.
  */
+@ExtendWith(VertxExtension.class)
 class FinishedRequestsTest {
 
-  private static Vertx vertx;
   private static GatewayVerticle gateway;
   private static int port;
 
   @BeforeAll
-  static void start() throws Exception {
-    vertx = Vertx.vertx();
-    await(vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("instant-1").setModel("mock-llm")
-        .setMocker(new MockerOptions().setPrefillTokensPerSecond(0).setDecodeTokensPerSecond(0)), "node-1")));
+  static void start(Vertx vertx) throws Exception {
+    vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("instant-1").setModel("mock-llm")
+        .setMocker(new MockerOptions().setPrefillTokensPerSecond(0).setDecodeTokensPerSecond(0)), "node-1"))
+        .await(30, SECONDS);
     gateway = new GatewayVerticle(new GatewayOptions().setHttpPort(0), ClusterView.standalone("node-1"),
         new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
-    await(vertx.deployVerticle(gateway));
+    vertx.deployVerticle(gateway).await(30, SECONDS);
     port = gateway.actualPort();
-    long until = System.currentTimeMillis() + 10_000;
-    while (!RawHttp.get(port, "/admin/cluster", "").body().contains("\"status\":\"routable\"")) {
-      assertThat(System.currentTimeMillis()).as("the worker is routable").isLessThan(until);
-      Thread.sleep(50);
-    }
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (vertx != null) {
-      await(vertx.close());
-    }
+    Eventually.within(ofSeconds(10), "the worker is routable",
+        () -> RawHttp.get(port, "/admin/cluster", "").body().contains("\"status\":\"routable\""));
   }
 
   @Test
@@ -59,14 +52,10 @@ class FinishedRequestsTest {
       }
     }
     // Each connection's read timeout ends when it closes; nothing else may stay armed.
-    long until = System.currentTimeMillis() + 2_000;
-    while (pending() > 0 && System.currentTimeMillis() < until) {
-      Thread.sleep(20);
-    }
-    assertThat(pending()).as("timeouts still armed after 100 finished requests").isZero();
+    Eventually.within(ofSeconds(2), "no timeout is still armed after 100 finished requests", () -> pending() == 0);
   }
 
   private static int pending() throws Exception {
-    return await(gateway.pendingDeadlines());
+    return gateway.pendingDeadlines().await(30, SECONDS);
   }
 }

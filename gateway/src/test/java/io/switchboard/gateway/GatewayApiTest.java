@@ -5,19 +5,21 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.switchboard.gateway.cluster.ClusterView;
 import io.switchboard.gateway.config.GatewayOptions;
 import io.switchboard.protocol.Addresses;
+import io.switchboard.testsupport.Eventually;
 import io.switchboard.worker.WorkerOptions;
 import io.switchboard.worker.WorkerVerticle;
 import io.switchboard.worker.mocker.MockerOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
 import io.vertx.servicediscovery.Record;
 import io.vertx.servicediscovery.ServiceDiscovery;
 import io.vertx.servicediscovery.ServiceDiscoveryOptions;
 import io.vertx.servicediscovery.Status;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -26,7 +28,8 @@ import java.net.http.HttpResponse;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-import static io.switchboard.gateway.TestFutures.await;
+import static java.time.Duration.ofSeconds;
+import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -34,6 +37,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * (unclustered) Vert.x: every endpoint, streaming and not, every error case, cancellation, a slow client and
  * a worker that vanishes mid-stream.
  */
+@ExtendWith(VertxExtension.class)
 class GatewayApiTest {
 
   private static final long MAX_BODY = 64 * 1024;
@@ -45,8 +49,8 @@ class GatewayApiTest {
   private static final HttpClient http = HttpClient.newHttpClient();
 
   @BeforeAll
-  static void startCluster() throws Exception {
-    vertx = Vertx.vertx();
+  static void startCluster(Vertx vertx) throws Exception {
+    GatewayApiTest.vertx = vertx;
     MockerOptions instant = new MockerOptions().setPrefillTokensPerSecond(0).setDecodeTokensPerSecond(0);
     fast = new WorkerVerticle(new WorkerOptions().setId("fast-1").setModel("mock-llm").setMocker(instant), "node-w");
     slow = new WorkerVerticle(new WorkerOptions().setId("slow-1").setModel("slow-llm").setDrainTimeoutMs(1000)
@@ -59,56 +63,44 @@ class GatewayApiTest {
     WorkerVerticle mute = new WorkerVerticle(new WorkerOptions().setId("mute-1").setModel("mute-llm")
         .setLoadReportIntervalMs(600_000), "node-w");
     for (WorkerVerticle worker : List.of(fast, slow, bulk, vanishing)) {
-      await(vertx.deployVerticle(worker));
+      vertx.deployVerticle(worker).await(30, SECONDS);
     }
     for (String node : List.of("node-m1", "node-m2")) {
-      await(vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("migrate-" + node.substring(6))
+      vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("migrate-" + node.substring(6))
           .setModel("migrate-llm").setDrainTimeoutMs(1000).setMocker(new MockerOptions().setDecodeTokensPerSecond(40)),
-          node)));
+          node)).await(30, SECONDS);
     }
     // ttft-a takes seconds to prefill even a short prompt; ttft-b answers at once.
-    await(vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("ttft-a").setModel("ttft-llm")
-        .setMocker(new MockerOptions().setPrefillTokensPerSecond(1).setDecodeTokensPerSecond(0)), "node-w")));
-    await(vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("ttft-b").setModel("ttft-llm")
-        .setMocker(instant), "node-w")));
+    vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("ttft-a").setModel("ttft-llm")
+        .setMocker(new MockerOptions().setPrefillTokensPerSecond(1).setDecodeTokensPerSecond(0)), "node-w"))
+        .await(30, SECONDS);
+    vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("ttft-b").setModel("ttft-llm")
+        .setMocker(instant), "node-w")).await(30, SECONDS);
     // One slot and no worker-side queue: a second request must wait in the gateway.
-    await(vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("queue-1").setModel("queue-llm")
-        .setSlots(1).setMaxQueue(0).setMocker(new MockerOptions().setDecodeTokensPerSecond(40)), "node-w")));
-    await(vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("jam-1").setModel("jam-llm")
-        .setSlots(1).setMaxQueue(0).setMocker(new MockerOptions().setDecodeTokensPerSecond(10)), "node-w")));
-    await(vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("flaky-1").setModel("flaky-llm")
-        .setMocker(new MockerOptions().setPrefillTokensPerSecond(1)), "node-w")));
+    vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("queue-1").setModel("queue-llm")
+        .setSlots(1).setMaxQueue(0).setMocker(new MockerOptions().setDecodeTokensPerSecond(40)), "node-w"))
+        .await(30, SECONDS);
+    vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("jam-1").setModel("jam-llm")
+        .setSlots(1).setMaxQueue(0).setMocker(new MockerOptions().setDecodeTokensPerSecond(10)), "node-w"))
+        .await(30, SECONDS);
+    vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("flaky-1").setModel("flaky-llm")
+        .setMocker(new MockerOptions().setPrefillTokensPerSecond(1)), "node-w")).await(30, SECONDS);
     for (String id : List.of("sticky-1", "sticky-2", "sticky-3")) {
-      await(vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId(id).setModel("sticky-llm")
-          .setMocker(instant), "node-w")));
+      vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId(id).setModel("sticky-llm")
+          .setMocker(instant), "node-w")).await(30, SECONDS);
     }
     GatewayVerticle gateway = new GatewayVerticle(new GatewayOptions().setHttpPort(0).setMaxBodyBytes(MAX_BODY)
         .setWorkerSilenceMs(2500).setRegistryResyncMs(300).setFirstTokenTimeoutMs(1500)
         .setAdmissionTimeoutMs(2000).setCircuitFailureThreshold(1),
         ClusterView.standalone("node-g"), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
-    await(vertx.deployVerticle(gateway));
-    await(vertx.deployVerticle(mute));
+    vertx.deployVerticle(gateway).await(30, SECONDS);
+    vertx.deployVerticle(mute).await(30, SECONDS);
     port = gateway.actualPort();
-    long until = System.currentTimeMillis() + 10_000;
-    while (System.currentTimeMillis() < until) {
-      JsonObject admin = new JsonObject(get("/admin/cluster").body());
-      // Every worker but the mute one, which may already have gone silent.
-      long routable = admin.getJsonArray("workers").stream().map(JsonObject.class::cast)
-          .filter(w -> !w.getString("workerId").equals("mute-1"))
-          .filter(w -> "routable".equals(w.getString("status"))).count();
-      if (routable == 14) {
-        return;
-      }
-      Thread.sleep(100);
-    }
-    throw new AssertionError("workers did not become routable: " + get("/admin/cluster").body());
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (vertx != null) {
-      await(vertx.close());
-    }
+    // Every worker but the mute one, which may already have gone silent.
+    Eventually.read(ofSeconds(10), "every worker but mute-1 is routable", () -> get("/admin/cluster").body(),
+        cluster -> new JsonObject(cluster).getJsonArray("workers").stream().map(JsonObject.class::cast)
+            .filter(w -> !w.getString("workerId").equals("mute-1"))
+            .filter(w -> "routable".equals(w.getString("status"))).count() == 14);
   }
 
   @Test
@@ -208,12 +200,10 @@ class GatewayApiTest {
 
   @Test
   void modelWithOnlySilentWorkersIs503AndSaysWhy() throws Exception {
-    long until = System.currentTimeMillis() + 5000;
-    HttpResponse<String> response;
-    do {
-      response = post("/v1/chat/completions",
-          "{\"model\":\"mute-llm\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":1}");
-    } while (response.statusCode() == 200 && System.currentTimeMillis() < until);
+    HttpResponse<String> response = Eventually.read(ofSeconds(5), "mute-1 is called silent", () -> post(
+        "/v1/chat/completions",
+        "{\"model\":\"mute-llm\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":1}"),
+        answer -> answer.statusCode() != 200);
     assertThat(response.statusCode()).isEqualTo(503);
     assertThat(response.headers().firstValue("retry-after")).isPresent();
     JsonObject error = new JsonObject(response.body()).getJsonObject("error");
@@ -305,13 +295,11 @@ class GatewayApiTest {
         + "[{\"role\":\"user\",\"content\":\"long\"}],\"max_tokens\":2000,\"stream\":true}", 0)) {
       sse.nextData();
       sse.nextData();
-      assertThat(await(slow.load()).inFlight()).isEqualTo(1);
+      assertThat(slow.load().await(30, SECONDS).inFlight()).isEqualTo(1);
     }
     long closed = System.nanoTime();
-    while (await(slow.load()).inFlight() != 0) {
-      assertThat(System.nanoTime() - closed).as("cancellation reached the worker").isLessThan(2_000_000_000L);
-      Thread.sleep(5);
-    }
+    Eventually.within(ofSeconds(2), "cancellation reached the worker",
+        () -> slow.load().await(30, SECONDS).inFlight() == 0);
     System.out.printf("client disconnect -> worker cancelled in %.1f ms%n", (System.nanoTime() - closed) / 1e6);
   }
 
@@ -321,9 +309,9 @@ class GatewayApiTest {
     try (SseClient sse = new SseClient(port, "/v1/completions", "{\"model\":\"bulk-llm\",\"prompt\":\"flood\","
         + "\"max_tokens\":" + tokens + ",\"stream\":true}", 4096)) {
       sse.nextData();
+      // Real time: an instant engine would be done long ago; flow control keeps it waiting for this reader.
       Thread.sleep(1500);
-      // An instant engine would be done long ago; flow control keeps it waiting for this reader.
-      assertThat(await(bulk.load()).inFlight()).isEqualTo(1);
+      assertThat(bulk.load().await(30, SECONDS).inFlight()).isEqualTo(1);
       List<String> events = sse.remainingData();
       assertThat(events).last().isEqualTo("[DONE]");
       long textChunks = events.stream().filter(e -> e.contains("\"text\":\"") && !e.contains("\"text\":\"\""))
@@ -452,16 +440,11 @@ class GatewayApiTest {
   void aGatewayAtItsInFlightLimitTurnsNewRequestsAwayAtOnce() throws Exception {
     GatewayVerticle small = new GatewayVerticle(new GatewayOptions().setHttpPort(0).setMaxInFlight(1)
         .setRegistryResyncMs(300), ClusterView.standalone("node-g2"), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
-    String id = await(vertx.deployVerticle(small));
+    String id = vertx.deployVerticle(small).await(30, SECONDS);
     try {
       int smallPort = small.actualPort();
-      long until = System.currentTimeMillis() + 10_000;
-      while (new JsonObject(get(smallPort, "/admin/cluster").body()).getJsonArray("workers").stream()
-          .map(JsonObject.class::cast).noneMatch(w -> w.getString("workerId").equals("slow-1")
-              && w.getString("status").equals("routable"))
-          && System.currentTimeMillis() < until) {
-        Thread.sleep(100);
-      }
+      Eventually.within(ofSeconds(10), "slow-1 is routable from the second gateway",
+          () -> routable(smallPort).contains("slow-1"));
       try (SseClient holder = new SseClient(smallPort, "/v1/chat/completions", "{\"model\":\"slow-llm\","
           + "\"max_tokens\":40,\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hold\"}]}", 0)) {
         holder.nextData();
@@ -472,7 +455,7 @@ class GatewayApiTest {
         assertThat(refused.headers().firstValue("retry-after")).contains("1");
       }
     } finally {
-      await(vertx.undeploy(id));
+      vertx.undeploy(id).await(30, SECONDS);
     }
   }
 
@@ -506,20 +489,21 @@ class GatewayApiTest {
     // A gateway that re-reads discovery only every minute: what it does comes from the announcements.
     GatewayVerticle late = new GatewayVerticle(new GatewayOptions().setHttpPort(0).setRegistryResyncMs(60_000),
         ClusterView.standalone("node-g3"), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
-    String gatewayId = await(vertx.deployVerticle(late));
-    String workerId = await(vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("late-1")
+    String gatewayId = vertx.deployVerticle(late).await(30, SECONDS);
+    String workerId = vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("late-1")
         .setModel("late-llm").setDrainTimeoutMs(1000).setMocker(new MockerOptions().setDecodeTokensPerSecond(0)),
-        "node-w")));
+        "node-w")).await(30, SECONDS);
     ServiceDiscovery discovery = ServiceDiscovery.create(vertx);
     try {
       int latePort = late.actualPort();
-      waitFor(() -> routable(latePort).contains("late-1"), "late-1 routable");
+      Eventually.within(ofSeconds(5), "late-1 routable", () -> routable(latePort).contains("late-1"));
       // What a node cut off by a partition sends when it drops the records of the members it lost sight of; it
       // arrives after the network healed, while the record stands in the cluster's discovery.
-      Record record = await(discovery.getRecord(r -> r.getMetadata() != null
-          && "late-1".equals(r.getMetadata().getString("workerId"))));
+      Record record = discovery.getRecord(r -> r.getMetadata() != null
+          && "late-1".equals(r.getMetadata().getString("workerId"))).await(30, SECONDS);
       vertx.eventBus().publish(new ServiceDiscoveryOptions().getAnnounceAddress(),
           new Record(record.toJson()).setRegistration(null).setStatus(Status.DOWN).toJson());
+      // For a second of real time (several registry resyncs), it stays routable.
       long until = System.currentTimeMillis() + 1_000;
       while (System.currentTimeMillis() < until) {
         assertThat(routable(latePort)).as("still routed to after a withdrawal its record contradicts")
@@ -528,15 +512,15 @@ class GatewayApiTest {
       }
 
       // A real withdrawal (the worker stops and removes its record) still stops routing at once.
-      await(vertx.undeploy(workerId));
+      vertx.undeploy(workerId).await(30, SECONDS);
       workerId = null;
-      waitFor(() -> !listed(latePort).contains("late-1"), "late-1 gone after it withdrew");
+      Eventually.within(ofSeconds(5), "late-1 gone after it withdrew", () -> !listed(latePort).contains("late-1"));
     } finally {
       discovery.close();
       if (workerId != null) {
-        await(vertx.undeploy(workerId));
+        vertx.undeploy(workerId).await(30, SECONDS);
       }
-      await(vertx.undeploy(gatewayId));
+      vertx.undeploy(gatewayId).await(30, SECONDS);
     }
   }
 
@@ -549,20 +533,6 @@ class GatewayApiTest {
     return new JsonObject(get(onPort, "/admin/cluster").body()).getJsonArray("workers").stream()
         .map(JsonObject.class::cast).filter(w -> "routable".equals(w.getString("status")))
         .map(w -> w.getString("workerId")).toList();
-  }
-
-  private interface Check {
-    boolean ok() throws Exception;
-  }
-
-  private static void waitFor(Check check, String what) throws Exception {
-    long until = System.currentTimeMillis() + 5_000;
-    while (!check.ok()) {
-      if (System.currentTimeMillis() > until) {
-        throw new AssertionError("timed out waiting until " + what);
-      }
-      Thread.sleep(50);
-    }
   }
 
   @Test

@@ -4,15 +4,17 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.switchboard.gateway.cluster.ClusterView;
 import io.switchboard.gateway.config.GatewayOptions;
+import io.switchboard.testsupport.Eventually;
 import io.switchboard.worker.WorkerOptions;
 import io.switchboard.worker.WorkerVerticle;
 import io.switchboard.worker.mocker.MockerOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
+import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.ByteArrayOutputStream;
 import java.lang.management.ManagementFactory;
@@ -23,7 +25,8 @@ import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 
-import static io.switchboard.gateway.TestFutures.await;
+import static java.time.Duration.ofSeconds;
+import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -33,38 +36,27 @@ import static org.assertj.core.api.Assertions.assertThat;
  * OpenAI-shaped 4xx error, or a proper completion where the mutation happened to stay valid. Afterwards the
  * gateway still serves, holds no request open, and its heap has not grown without bound.
  */
+@ExtendWith(VertxExtension.class)
 class HostileInputTest {
 
   private static final long SEED = 20261123L;
   private static final int FUZZ_CASES = 1500;
   private static final String MODEL = "fuzz-llm";
-  private static Vertx vertx;
   private static int port;
   private final Map<String, Integer> statuses = new TreeMap<>();
   private int tried;
 
   @BeforeAll
-  static void start() throws Exception {
-    vertx = Vertx.vertx();
-    await(vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("fuzz-w").setModel(MODEL).setSlots(64)
-        .setMocker(new MockerOptions().setDecodeTokensPerSecond(100_000)), "node-w")));
+  static void start(Vertx vertx) throws Exception {
+    vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("fuzz-w").setModel(MODEL).setSlots(64)
+        .setMocker(new MockerOptions().setDecodeTokensPerSecond(100_000)), "node-w")).await(30, SECONDS);
     GatewayVerticle gateway = new GatewayVerticle(new GatewayOptions().setHttpPort(0).setRegistryResyncMs(300)
         .setMaxBodyBytes(256 * 1024), ClusterView.standalone("node-g"),
         new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
-    await(vertx.deployVerticle(gateway));
+    vertx.deployVerticle(gateway).await(30, SECONDS);
     port = gateway.actualPort();
-    long until = System.currentTimeMillis() + 10_000;
-    while (RawHttp.post(port, "/v1/chat/completions", validChat(), "").status() != 200) {
-      assertThat(System.currentTimeMillis()).as("the worker becomes routable").isLessThan(until);
-      Thread.sleep(100);
-    }
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (vertx != null) {
-      await(vertx.close());
-    }
+    Eventually.within(ofSeconds(10), "the worker becomes routable",
+        () -> RawHttp.post(port, "/v1/chat/completions", validChat(), "").status() == 200);
   }
 
   @Test
@@ -366,6 +358,7 @@ class HostileInputTest {
   private static long usedHeapAfterGc() throws InterruptedException {
     for (int i = 0; i < 3; i++) {
       System.gc();
+      // Time for the collector's concurrent work to settle before the heap is read.
       Thread.sleep(100);
     }
     return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();

@@ -6,6 +6,7 @@ import io.switchboard.gateway.cluster.ClusterView;
 import io.switchboard.gateway.config.GatewayOptions;
 import io.switchboard.protocol.PlaneMessageLimit;
 import io.switchboard.runtime.tls.PeerTls;
+import io.switchboard.testsupport.Eventually;
 import io.switchboard.worker.WorkerOptions;
 import io.switchboard.worker.WorkerVerticle;
 import io.switchboard.worker.mocker.MockerOptions;
@@ -14,9 +15,10 @@ import io.switchboard.worker.plane.GrpcPlaneServer;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
+import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -26,7 +28,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
-import static io.switchboard.gateway.TestFutures.await;
+import static java.time.Duration.ofSeconds;
+import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -35,6 +38,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * against a worker's circuit (each gateway opens a circuit at the first counted failure). Bodies are allowed up to
  * 4 MiB here, past what a validated configuration allows, to reach the planes' limit directly.
  */
+@ExtendWith(VertxExtension.class)
 class LargeMessagesTest {
 
   private static final int PLANE_LIMIT = 1024 * 1024;
@@ -43,28 +47,24 @@ class LargeMessagesTest {
   private static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   @BeforeAll
-  static void start() throws Exception {
-    vertx = Vertx.vertx();
+  static void start(Vertx vertx) throws Exception {
+    LargeMessagesTest.vertx = vertx;
     GrpcPlaneServer grpc = new GrpcPlaneServer(new GrpcPlaneOptions().setHost("127.0.0.1").setPort(0)
         .setMaxMessageBytes(PLANE_LIMIT), "node-w");
-    await(vertx.deployVerticle(grpc));
+    vertx.deployVerticle(grpc).await(30, SECONDS);
     MockerOptions instant = new MockerOptions().setPrefillTokensPerSecond(0).setDecodeTokensPerSecond(0);
-    await(vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("wide-1").setModel("wide-llm")
-        .setContextLength(2_000_000).setMocker(instant), "node-w", grpc)));
-    await(vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("embed-1").setModel("embed-llm")
+    vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("wide-1").setModel("wide-llm")
+        .setContextLength(2_000_000).setMocker(instant), "node-w", grpc)).await(30, SECONDS);
+    vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("embed-1").setModel("embed-llm")
         .setMocker(new MockerOptions().setPrefillTokensPerSecond(0).setDecodeTokensPerSecond(0)
-            .setEmbeddingDimensions(4096)), "node-w", grpc)));
+            .setEmbeddingDimensions(4096)), "node-w", grpc)).await(30, SECONDS);
     PlaneMessageLimit limit = new PlaneMessageLimit(PLANE_LIMIT);
     ports.put("eventbus", gateway("eventbus", limit));
     ports.put("grpc", gateway("grpc", limit));
     // A gateway that believes the planes carry 16 MiB, in front of a worker node that reads 1 MiB.
     ports.put("grpc-mismatched", gateway("grpc", PlaneMessageLimit.ofDefault()));
-    long until = System.currentTimeMillis() + 10_000;
     for (int port : ports.values()) {
-      while (routable(port) < 2) {
-        assertThat(System.currentTimeMillis()).as("workers routable from :" + port).isLessThan(until);
-        Thread.sleep(100);
-      }
+      Eventually.within(ofSeconds(10), "workers routable from :" + port, () -> routable(port) >= 2);
     }
   }
 
@@ -73,15 +73,8 @@ class LargeMessagesTest {
         .setMaxBodyBytes(4 * 1024 * 1024).setRegistryResyncMs(300).setCircuitFailureThreshold(1)
         .setAdmissionTimeoutMs(2000), ClusterView.standalone("node-g-" + plane),
         new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), PeerTls.NONE, limit);
-    await(vertx.deployVerticle(gateway));
+    vertx.deployVerticle(gateway).await(30, SECONDS);
     return gateway.actualPort();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (vertx != null) {
-      await(vertx.close());
-    }
   }
 
   private static long routable(int port) throws Exception {

@@ -5,14 +5,16 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.switchboard.gateway.cluster.ClusterView;
 import io.switchboard.gateway.config.GatewayOptions;
 import io.switchboard.protocol.Addresses;
+import io.switchboard.testsupport.Eventually;
 import io.switchboard.worker.WorkerOptions;
 import io.switchboard.worker.WorkerVerticle;
 import io.switchboard.worker.mocker.MockerOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
+import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -23,7 +25,8 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.stream.Stream;
 
-import static io.switchboard.gateway.TestFutures.await;
+import static java.time.Duration.ofSeconds;
+import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -31,6 +34,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * speak (x-api-key, anthropic-version): whole and streamed messages, count_tokens, and every error in Anthropic's
  * shape (unknown model, missing max_tokens, bad key, rate limit, unknown path, a worker lost mid-stream).
  */
+@ExtendWith(VertxExtension.class)
 class MessagesApiTest {
 
   private static final String ALPHA = "sk-test-alpha-0001";
@@ -41,36 +45,26 @@ class MessagesApiTest {
   private static final HttpClient http = HttpClient.newHttpClient();
 
   @BeforeAll
-  static void start() throws Exception {
-    vertx = Vertx.vertx();
+  static void start(Vertx vertx) throws Exception {
+    MessagesApiTest.vertx = vertx;
     MockerOptions instant = new MockerOptions().setPrefillTokensPerSecond(0).setDecodeTokensPerSecond(0);
-    await(vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("msg-1").setModel("mock-llm")
-        .setMocker(instant), "node-w")));
-    await(vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("other-1").setModel("other-llm")
-        .setMocker(instant), "node-w")));
-    await(vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("vanish-1").setModel("vanish-llm")
-        .setDrainTimeoutMs(1000).setMocker(new MockerOptions().setDecodeTokensPerSecond(40)), "node-vanish")));
+    vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("msg-1").setModel("mock-llm")
+        .setMocker(instant), "node-w")).await(30, SECONDS);
+    vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("other-1").setModel("other-llm")
+        .setMocker(instant), "node-w")).await(30, SECONDS);
+    vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("vanish-1").setModel("vanish-llm")
+        .setDrainTimeoutMs(1000).setMocker(new MockerOptions().setDecodeTokensPerSecond(40)), "node-vanish"))
+        .await(30, SECONDS);
     GatewayVerticle gateway = new GatewayVerticle(new GatewayOptions().setHttpPort(0).setRegistryResyncMs(300)
         .setMaxBodyBytes(64 * 1024).setCircuitFailureThreshold(1)
         .setApiKeys(List.of(ALPHA + ";name=alpha", BETA + ";name=beta;models=other-llm", GAMMA + ";name=gamma;rpm=1")),
         ClusterView.standalone("node-g"), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
-    await(vertx.deployVerticle(gateway));
+    vertx.deployVerticle(gateway).await(30, SECONDS);
     port = gateway.actualPort();
-    long until = System.currentTimeMillis() + 10_000;
     for (String model : List.of("mock-llm", "other-llm", "vanish-llm")) {
-      HttpResponse<String> answer;
-      while ((answer = post("/v1/messages", "{\"model\":\"" + model + "\",\"max_tokens\":1,\"messages\":"
-          + "[{\"role\":\"user\",\"content\":\"up?\"}]}", ALPHA)).statusCode() != 200) {
-        assertThat(System.currentTimeMillis()).as("%s becomes routable: %s", model, answer.body()).isLessThan(until);
-        Thread.sleep(100);
-      }
-    }
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (vertx != null) {
-      await(vertx.close());
+      Eventually.read(ofSeconds(10), model + " becomes routable", () -> post("/v1/messages", "{\"model\":\"" + model
+          + "\",\"max_tokens\":1,\"messages\":[{\"role\":\"user\",\"content\":\"up?\"}]}", ALPHA),
+          answer -> answer.statusCode() == 200);
     }
   }
 

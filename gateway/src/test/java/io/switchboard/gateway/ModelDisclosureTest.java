@@ -4,55 +4,48 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.switchboard.gateway.cluster.ClusterView;
 import io.switchboard.gateway.config.GatewayOptions;
+import io.switchboard.testsupport.Eventually;
 import io.switchboard.worker.WorkerOptions;
 import io.switchboard.worker.WorkerVerticle;
 import io.switchboard.worker.mocker.MockerOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
+import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.List;
 
-import static io.switchboard.gateway.TestFutures.await;
+import static java.time.Duration.ofSeconds;
+import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * An API key restricted to some models learns no other model's name: not from a 404, not from the embeddings
  * 404, not from /health (which needs no key). A key for every model still sees them all.
  */
+@ExtendWith(VertxExtension.class)
 class ModelDisclosureTest {
 
   private static final String LIMITED = "sk-limited-key-0001";
   private static final String FULL = "sk-full-key-0002";
-  private static Vertx vertx;
   private static int port;
 
   @BeforeAll
-  static void start() throws Exception {
-    vertx = Vertx.vertx();
+  static void start(Vertx vertx) throws Exception {
     for (String model : List.of("public-llm", "secret-llm")) {
-      await(vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId(model + "-w").setModel(model)
-          .setMocker(new MockerOptions().setPrefillTokensPerSecond(0).setDecodeTokensPerSecond(0)), "node-w")));
+      vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId(model + "-w").setModel(model)
+          .setMocker(new MockerOptions().setPrefillTokensPerSecond(0).setDecodeTokensPerSecond(0)), "node-w"))
+          .await(30, SECONDS);
     }
     GatewayVerticle gateway = new GatewayVerticle(new GatewayOptions().setHttpPort(0).setRegistryResyncMs(300)
         .setApiKeys(List.of(LIMITED + ";name=limited;models=public-llm|planned-llm", FULL + ";name=full")),
         ClusterView.standalone("node-g"), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
-    await(vertx.deployVerticle(gateway));
+    vertx.deployVerticle(gateway).await(30, SECONDS);
     port = gateway.actualPort();
-    long until = System.currentTimeMillis() + 10_000;
-    while (chat(FULL, "public-llm").status() != 200 || chat(FULL, "secret-llm").status() != 200) {
-      assertThat(System.currentTimeMillis()).as("the workers become routable").isLessThan(until);
-      Thread.sleep(100);
-    }
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (vertx != null) {
-      await(vertx.close());
-    }
+    Eventually.within(ofSeconds(10), "the workers become routable",
+        () -> chat(FULL, "public-llm").status() == 200 && chat(FULL, "secret-llm").status() == 200);
   }
 
   @Test

@@ -6,15 +6,17 @@ import io.switchboard.gateway.cluster.ClusterView;
 import io.switchboard.gateway.config.GatewayOptions;
 import io.switchboard.gateway.security.LimitOptions;
 import io.switchboard.gateway.security.RateLimitOptions;
+import io.switchboard.testsupport.Eventually;
 import io.switchboard.worker.WorkerOptions;
 import io.switchboard.worker.WorkerVerticle;
 import io.switchboard.worker.mocker.MockerOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
+import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -32,7 +34,8 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import static io.switchboard.gateway.TestFutures.await;
+import static java.time.Duration.ofSeconds;
+import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -42,6 +45,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * ended: thousands of requests that complete, fail, are refused at each step, time out in the queue, or whose
  * clients hang up, leave nothing held.
  */
+@ExtendWith(VertxExtension.class)
 class RequestBoundsTest {
 
   private static final long MAX_BODY = 64 * 1024;
@@ -52,19 +56,18 @@ class RequestBoundsTest {
   private static final String LIMITED = "sk-rb-limited-0003";
   private static final String NARROW = "sk-rb-narrow-0004";
   private static final String ADMIN = "Authorization: Bearer rb-admin-key-0000\r\n";
-  private static Vertx vertx;
   private static int port;
   private static final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
 
   @BeforeAll
-  static void start() throws Exception {
-    vertx = Vertx.vertx();
-    await(vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("rb-fast-w").setModel("rb-fast")
-        .setSlots(64).setMocker(new MockerOptions().setDecodeTokensPerSecond(5000)), "node-rb-w")));
-    await(vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("rb-slow-w").setModel("rb-slow")
-        .setSlots(64).setMocker(new MockerOptions().setDecodeTokensPerSecond(20)), "node-rb-w")));
-    await(vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("rb-full-w").setModel("rb-full")
-        .setSlots(1).setMaxQueue(0).setMocker(new MockerOptions().setDecodeTokensPerSecond(20)), "node-rb-w")));
+  static void start(Vertx vertx) throws Exception {
+    vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("rb-fast-w").setModel("rb-fast")
+        .setSlots(64).setMocker(new MockerOptions().setDecodeTokensPerSecond(5000)), "node-rb-w")).await(30, SECONDS);
+    vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("rb-slow-w").setModel("rb-slow")
+        .setSlots(64).setMocker(new MockerOptions().setDecodeTokensPerSecond(20)), "node-rb-w")).await(30, SECONDS);
+    vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("rb-full-w").setModel("rb-full")
+        .setSlots(1).setMaxQueue(0).setMocker(new MockerOptions().setDecodeTokensPerSecond(20)), "node-rb-w"))
+        .await(30, SECONDS);
     GatewayVerticle gateway = new GatewayVerticle(new GatewayOptions().setHttpPort(0).setRegistryResyncMs(300)
         .setMaxBodyBytes(MAX_BODY).setAdminKey("rb-admin-key-0000").setAdmissionTimeoutMs(300)
         .setApiKeys(List.of(CAPPED + ";name=capped;concurrency=2", FREE + ";name=free", LIMITED + ";name=limited;rpm=5",
@@ -73,22 +76,11 @@ class RequestBoundsTest {
         .setLimits(new LimitOptions().setMaxInFlightBodyBytes(BUDGET).setRequestReadTimeoutMs(8000)
             .setMaxConnections(1000)),
         ClusterView.standalone("node-rb-g"), metrics);
-    await(vertx.deployVerticle(gateway));
+    vertx.deployVerticle(gateway).await(30, SECONDS);
     port = gateway.actualPort();
-    long until = System.currentTimeMillis() + 10_000;
     for (String model : List.of("rb-fast", "rb-slow", "rb-full")) {
-      RawHttp.Response ok;
-      while ((ok = chat(FREE, model, 1, false)).status() != 200) {
-        assertThat(System.currentTimeMillis()).as("worker of %s routable: %s", model, ok).isLessThan(until);
-        Thread.sleep(100);
-      }
-    }
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (vertx != null) {
-      await(vertx.close());
+      Eventually.read(ofSeconds(10), "the worker of " + model + " is routable", () -> chat(FREE, model, 1, false),
+          answer -> answer.status() == 200);
     }
   }
 
@@ -99,7 +91,8 @@ class RequestBoundsTest {
       for (int i = 0; i < 4; i++) {
         stalled.add(stalledBody(FREE, HELD_BODY));
       }
-      awaitBounds(bounds -> bounds.getLong("bodyBytesInFlight") == 4L * HELD_BODY);
+      Eventually.read(ofSeconds(20), "the four stalled bodies are held", RequestBoundsTest::bounds,
+          bounds -> bounds.getLong("bodyBytesInFlight") == 4L * HELD_BODY);
       RawHttp.Response refused = chat(FREE, "rb-fast", 1, false, HELD_BODY - 1000);
       assertThat(refused.status()).as(refused.body()).isEqualTo(503);
       assertThat(refused.error().getString("code")).isEqualTo("gateway_memory_budget");
@@ -112,7 +105,7 @@ class RequestBoundsTest {
         socket.close();
       }
     }
-    awaitNothingHeld();
+    Eventually.read(ofSeconds(20), "nothing is held", RequestBoundsTest::bounds, RequestBoundsTest::nothingHeld);
     assertThat(chat(FREE, "rb-fast", 1, false, HELD_BODY - 1000).status()).as("served once the others let go")
         .isEqualTo(200);
     assertThat(metrics.scrape()).contains("switchboard_client_refusals_total{reason=\"memory_budget\"}")
@@ -133,13 +126,14 @@ class RequestBoundsTest {
       assertThat(chat(FREE, "rb-fast", 1, false).status()).as("other keys are not affected").isEqualTo(200);
       assertThat(bounds().getJsonObject("concurrentRequestsByKey").getInteger("capped")).isEqualTo(2);
       first.close();
-      awaitBounds(bounds -> bounds.getJsonObject("concurrentRequestsByKey").getInteger("capped") == 1);
+      Eventually.read(ofSeconds(20), "one request of the capped key is left", RequestBoundsTest::bounds,
+          bounds -> bounds.getJsonObject("concurrentRequestsByKey").getInteger("capped") == 1);
       assertThat(chat(CAPPED, "rb-fast", 1, false).status()).as("one ended: room for another").isEqualTo(200);
     } finally {
       first.close();
       second.close();
     }
-    awaitNothingHeld();
+    Eventually.read(ofSeconds(20), "nothing is held", RequestBoundsTest::bounds, RequestBoundsTest::nothingHeld);
     assertThat(metrics.scrape()).contains("switchboard_client_refusals_total{reason=\"concurrency_limit\"}");
   }
 
@@ -190,7 +184,8 @@ class RequestBoundsTest {
     for (int i = 0; i < 4; i++) {
       stalled.add(stalledBody(FREE, HELD_BODY));
     }
-    awaitBounds(bounds -> bounds.getLong("bodyBytesInFlight") >= 4L * HELD_BODY);
+    Eventually.read(ofSeconds(20), "the four stalled bodies are held", RequestBoundsTest::bounds,
+        bounds -> bounds.getLong("bodyBytesInFlight") >= 4L * HELD_BODY);
     for (int i = 0; i < 20; i++) {
       RawHttp.Response r = chat(FREE, "rb-fast", 4, false, HELD_BODY);
       outcomes.computeIfAbsent(r.status() + (r.status() == 503 ? " " + r.error().getString("code") : ""),
@@ -214,7 +209,7 @@ class RequestBoundsTest {
     assertThat(outcomes).containsKeys("200", "stream 200", "400", "403", "404", "413", "408",
         "429 rate_limit_exceeded", "429 concurrency_limit_exceeded", "503 gateway_memory_budget",
         "503 queue_timeout", "stream hung up", "body hung up");
-    awaitNothingHeld();
+    Eventually.read(ofSeconds(20), "nothing is held", RequestBoundsTest::bounds, RequestBoundsTest::nothingHeld);
     assertThat(chat(CAPPED, "rb-fast", 1, false).status()).as("the capped key is served again").isEqualTo(200);
     assertThat(chat(FREE, "rb-fast", 1, false, HELD_BODY).status()).as("the whole budget is free").isEqualTo(200);
   }
@@ -226,18 +221,8 @@ class RequestBoundsTest {
   }
 
   /** Nothing held: no body bytes, no key with requests in progress. */
-  private static void awaitNothingHeld() throws Exception {
-    awaitBounds(bounds -> bounds.getLong("bodyBytesInFlight") == 0
-        && bounds.getJsonObject("concurrentRequestsByKey").isEmpty());
-  }
-
-  private static void awaitBounds(java.util.function.Predicate<JsonObject> condition) throws Exception {
-    long until = System.currentTimeMillis() + 20_000;
-    JsonObject bounds;
-    while (!condition.test(bounds = bounds())) {
-      assertThat(System.currentTimeMillis()).as("request bounds: %s", bounds).isLessThan(until);
-      Thread.sleep(50);
-    }
+  private static boolean nothingHeld(JsonObject bounds) {
+    return bounds.getLong("bodyBytesInFlight") == 0 && bounds.getJsonObject("concurrentRequestsByKey").isEmpty();
   }
 
   private static JsonObject bounds() throws IOException {

@@ -7,6 +7,7 @@ import io.switchboard.gateway.config.GatewayOptions;
 import io.switchboard.protocol.Addresses;
 import io.switchboard.protocol.GenerateRequest;
 import io.switchboard.protocol.SameNodeWorkers;
+import io.switchboard.testsupport.Eventually;
 import io.switchboard.worker.WorkerOptions;
 import io.switchboard.worker.WorkerVerticle;
 import io.switchboard.worker.mocker.MockerOptions;
@@ -14,9 +15,10 @@ import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
+import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.HashMap;
 import java.util.List;
@@ -28,7 +30,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
-import static io.switchboard.gateway.TestFutures.await;
+import static java.time.Duration.ofSeconds;
+import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -36,10 +39,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * another node gets requests and sends chunks as JSON over the event bus. The answers must not differ: the
  * mocker's text depends only on its seed and the prompt, so both workers answer the same words, streamed or not.
  */
+@ExtendWith(VertxExtension.class)
 class SameNodeDeliveryTest {
 
   private static final long ACCEPT_TIMEOUT_MS = 200;
-  private static Vertx vertx;
   private static int port;
   /** Event-bus sends to each address, counted by an interceptor. */
   private static final Map<String, Integer> sends = new ConcurrentHashMap<>();
@@ -47,19 +50,18 @@ class SameNodeDeliveryTest {
   private static final List<String> silentCalls = new CopyOnWriteArrayList<>();
 
   @BeforeAll
-  static void start() throws Exception {
-    vertx = Vertx.vertx();
+  static void start(Vertx vertx) throws Exception {
     vertx.eventBus().addOutboundInterceptor(delivery -> {
       sends.merge(delivery.message().address(), 1, Integer::sum);
       delivery.next();
     });
     MockerOptions instant = new MockerOptions().setPrefillTokensPerSecond(0).setDecodeTokensPerSecond(0);
-    await(vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("here-1").setModel("here-llm")
-        .setMocker(instant), "node-1")));
-    await(vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("there-1").setModel("there-llm")
-        .setMocker(instant), "node-2")));
-    await(vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("silent-1").setModel("silent-llm")
-        .setMocker(instant), "node-1")));
+    vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("here-1").setModel("here-llm")
+        .setMocker(instant), "node-1")).await(30, SECONDS);
+    vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("there-1").setModel("there-llm")
+        .setMocker(instant), "node-2")).await(30, SECONDS);
+    vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("silent-1").setModel("silent-llm")
+        .setMocker(instant), "node-1")).await(30, SECONDS);
     // A worker of this node that takes a request and never answers (its loop stuck, say): listed in its place.
     SameNodeWorkers.register(vertx, "silent-1", new SameNodeWorkers.Worker() {
       @Override
@@ -79,23 +81,11 @@ class SameNodeDeliveryTest {
     GatewayVerticle gateway = new GatewayVerticle(new GatewayOptions().setHttpPort(0).setRegistryResyncMs(300)
         .setAcceptTimeoutMs(ACCEPT_TIMEOUT_MS).setAdmissionQueueSize(0),
         ClusterView.standalone("node-1"), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
-    await(vertx.deployVerticle(gateway));
+    vertx.deployVerticle(gateway).await(30, SECONDS);
     port = gateway.actualPort();
-    long until = System.currentTimeMillis() + 10_000;
-    while (RawHttp.get(port, "/admin/cluster", "").json().getJsonArray("workers").stream()
-        .map(JsonObject.class::cast).filter(worker -> "routable".equals(worker.getString("status"))).count() < 3) {
-      if (System.currentTimeMillis() > until) {
-        throw new AssertionError("workers not routable: " + RawHttp.get(port, "/admin/cluster", "").body());
-      }
-      Thread.sleep(100);
-    }
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (vertx != null) {
-      await(vertx.close());
-    }
+    Eventually.read(ofSeconds(10), "the three workers are routable", () -> RawHttp.get(port, "/admin/cluster", "").json(),
+        cluster -> cluster.getJsonArray("workers").stream().map(JsonObject.class::cast)
+            .filter(worker -> "routable".equals(worker.getString("status"))).count() >= 3);
   }
 
   @Test
@@ -123,10 +113,7 @@ class SameNodeDeliveryTest {
     // Refused by the stream sweep (every 500 ms), so within the accept timeout plus one sweep, with slack.
     assertThat(tookMs).isGreaterThanOrEqualTo(ACCEPT_TIMEOUT_MS).isLessThan(5_000);
     // The cancel goes out just after the refusal, so it may trail the response a little.
-    long until = System.currentTimeMillis() + 5_000;
-    while (silentCalls.size() < 2 && System.currentTimeMillis() < until) {
-      Thread.sleep(10);
-    }
+    Eventually.within(ofSeconds(5), "the silent worker was sent the cancel", () -> silentCalls.size() >= 2);
     assertThat(silentCalls).hasSize(2);
     String streamId = silentCalls.get(0).substring("open ".length());
     assertThat(silentCalls.get(1)).isEqualTo("cancel " + streamId + ": acceptance timed out; sent to another worker");

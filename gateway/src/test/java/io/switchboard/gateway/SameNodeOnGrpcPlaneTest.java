@@ -6,6 +6,7 @@ import io.switchboard.gateway.cluster.ClusterView;
 import io.switchboard.gateway.config.GatewayOptions;
 import io.switchboard.runtime.tls.PeerTls;
 import io.switchboard.protocol.PlaneMessageLimit;
+import io.switchboard.testsupport.Eventually;
 import io.switchboard.worker.WorkerOptions;
 import io.switchboard.worker.WorkerVerticle;
 import io.switchboard.worker.mocker.MockerOptions;
@@ -14,12 +15,13 @@ import io.switchboard.worker.plane.GrpcPlaneServer;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
+import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
-import java.util.concurrent.TimeUnit;
-
+import static java.time.Duration.ofSeconds;
+import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -28,40 +30,29 @@ import static org.assertj.core.api.Assertions.assertThat;
  * refuse a call naming it as stopping), so an answer from it proves no gRPC call was made; the other node's worker is
  * served only there, so an answer from it proves the call went over gRPC.
  */
+@ExtendWith(VertxExtension.class)
 class SameNodeOnGrpcPlaneTest {
 
-  private static Vertx vertx;
   private static int port;
 
   @BeforeAll
-  static void start() throws Exception {
-    vertx = Vertx.vertx();
+  static void start(Vertx vertx) throws Exception {
     GrpcPlaneServer grpc = new GrpcPlaneServer(new GrpcPlaneOptions().setHost("127.0.0.1").setPort(0), "node-2");
-    vertx.deployVerticle(grpc).await(10, TimeUnit.SECONDS);
+    vertx.deployVerticle(grpc).await(30, SECONDS);
     MockerOptions instant = new MockerOptions().setPrefillTokensPerSecond(0).setDecodeTokensPerSecond(0);
     vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("here-1").setModel("here-llm")
-        .setMocker(instant), "node-1", grpc)).await(10, TimeUnit.SECONDS);
+        .setMocker(instant), "node-1", grpc)).await(30, SECONDS);
     vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("there-1").setModel("there-llm")
-        .setMocker(instant), "node-2", grpc)).await(10, TimeUnit.SECONDS);
+        .setMocker(instant), "node-2", grpc)).await(30, SECONDS);
     grpc.unregister("here-1");
     GatewayVerticle gateway = new GatewayVerticle(new GatewayOptions().setHttpPort(0).setRequestPlane("grpc")
         .setRegistryResyncMs(300).setAdmissionQueueSize(0), ClusterView.standalone("node-1"),
         new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), PeerTls.NONE, PlaneMessageLimit.ofDefault());
-    vertx.deployVerticle(gateway).await(10, TimeUnit.SECONDS);
+    vertx.deployVerticle(gateway).await(30, SECONDS);
     port = gateway.actualPort();
-    long until = System.currentTimeMillis() + 10_000;
-    while (RawHttp.get(port, "/admin/cluster", "").json().getJsonArray("workers").stream()
-        .map(JsonObject.class::cast).filter(worker -> "routable".equals(worker.getString("status"))).count() < 2) {
-      assertThat(System.currentTimeMillis()).as("workers routable").isLessThan(until);
-      Thread.sleep(50);
-    }
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (vertx != null) {
-      vertx.close().await(10, TimeUnit.SECONDS);
-    }
+    Eventually.read(ofSeconds(10), "both workers are routable", () -> RawHttp.get(port, "/admin/cluster", "").json(),
+        cluster -> cluster.getJsonArray("workers").stream().map(JsonObject.class::cast)
+            .filter(worker -> "routable".equals(worker.getString("status"))).count() >= 2);
   }
 
   @Test

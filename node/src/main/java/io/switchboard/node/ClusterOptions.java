@@ -1,12 +1,17 @@
 package io.switchboard.node;
 
-import io.vertx.core.json.JsonArray;
+import io.switchboard.runtime.config.OptionChecks;
+import io.switchboard.runtime.config.OptionsJson;
+import io.vertx.codegen.annotations.DataObject;
+import io.vertx.codegen.json.annotations.JsonGen;
 import io.vertx.core.json.JsonObject;
 
 import java.util.List;
 import java.util.Locale;
 
 /** How a node joins the cluster: its address, the members it contacts, and the cluster's name. */
+@DataObject
+@JsonGen(publicConverter = false)
 public class ClusterOptions {
 
   public static final String DEFAULT_NAME = "switchboard";
@@ -36,29 +41,11 @@ public class ClusterOptions {
   }
 
   public ClusterOptions(JsonObject json) {
-    name = json.getString("name", DEFAULT_NAME);
-    host = json.getString("host", DEFAULT_HOST);
-    port = json.getInteger("port", DEFAULT_PORT);
-    JsonArray list = json.getJsonArray("members");
-    members = list == null ? DEFAULT_MEMBERS : list.stream().map(String::valueOf).toList();
-    eventBusPort = json.getInteger("eventBusPort", DEFAULT_EVENT_BUS_PORT);
-    tlsCertPath = json.getString("tlsCertPath");
-    tlsKeyPath = json.getString("tlsKeyPath");
-    tlsCaPath = json.getString("tlsCaPath");
-    insecure = json.getBoolean("insecure", DEFAULT_INSECURE);
+    ClusterOptionsConverter.fromJson(json, this);
   }
 
   public JsonObject toJson() {
-    return new JsonObject()
-        .put("name", name)
-        .put("host", host)
-        .put("port", port)
-        .put("members", new JsonArray(members))
-        .put("eventBusPort", eventBusPort)
-        .put("tlsCertPath", tlsCertPath)
-        .put("tlsKeyPath", tlsKeyPath)
-        .put("tlsCaPath", tlsCaPath)
-        .put("insecure", insecure);
+    return OptionsJson.write(this, ClusterOptionsConverter::toJson);
   }
 
   /** TLS between nodes for the gRPC plane (the same files as the event bus's). */
@@ -81,13 +68,8 @@ public class ClusterOptions {
       throw new IllegalArgumentException(path + ".host must be this node's address on the cluster network, "
           + "e.g. 127.0.0.1 or 10.0.0.5");
     }
-    if (port < 1 || port > 65535) {
-      throw new IllegalArgumentException(path + ".port must be between 1 and 65535, got " + port);
-    }
-    if (eventBusPort < 0 || eventBusPort > 65535) {
-      throw new IllegalArgumentException(path + ".eventBusPort must be between 0 and 65535 (0 = any free port), got "
-          + eventBusPort);
-    }
+    OptionChecks.port(path + ".port", port);
+    OptionChecks.listenPort(path + ".eventBusPort", eventBusPort);
     int tlsSet = (blank(tlsCertPath) ? 0 : 1) + (blank(tlsKeyPath) ? 0 : 1) + (blank(tlsCaPath) ? 0 : 1);
     if (tlsSet != 0 && tlsSet != 3) {
       throw new IllegalArgumentException(path + ".tlsCertPath, tlsKeyPath and tlsCaPath go together: set all three "

@@ -195,12 +195,29 @@ public final class NodeConfigLoader {
         target.put(key, parse(text, current, where, path + "." + key));
       } else if (current instanceof JsonArray && !(value instanceof JsonArray)) {
         throw new ConfigException(where + " must be a list, got '" + value + "'");
+      } else if (current instanceof JsonArray && value instanceof JsonArray list) {
+        target.put(key, listAsText(list));
       } else if ((current instanceof String || current == null) && value instanceof Number) {
         target.put(key, String.valueOf(value));
+      } else if ((current instanceof String || current == null) && value != null && !(value instanceof String)) {
+        // The generated converters skip a value of the wrong type; say so instead of ignoring the setting.
+        throw new ConfigException(where + " must be text, got '" + value + "'");
       } else {
         target.put(key, value);
       }
     }
+  }
+
+  /**
+   * A list from a file, its numbers and booleans as text: the options' lists hold text (YAML reads
+   * {@code [8080, true]} as a number and a boolean), and the generated converters keep only text items.
+   */
+  private static JsonArray listAsText(JsonArray list) {
+    JsonArray text = new JsonArray();
+    for (Object item : list) {
+      text.add(item instanceof Number || item instanceof Boolean ? String.valueOf(item) : item);
+    }
+    return text;
   }
 
   /** Every setting's environment variable, with its path, in the order they appear. */

@@ -2,9 +2,14 @@ package io.switchboard.node;
 
 import io.switchboard.gateway.config.GatewayOptions;
 import io.switchboard.protocol.PlaneMessageLimit;
+import io.switchboard.runtime.config.OptionChecks;
+import io.switchboard.runtime.config.OptionsJson;
 import io.switchboard.worker.WorkerOptions;
 import io.switchboard.worker.plane.GrpcPlaneOptions;
 import io.switchboard.worker.rpc.RpcAgentOptions;
+import io.vertx.codegen.annotations.DataObject;
+import io.vertx.codegen.annotations.GenIgnore;
+import io.vertx.codegen.json.annotations.JsonGen;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -17,6 +22,8 @@ import java.util.Set;
  * Everything a node runs with, typed and validated: its roles, the cluster it joins, its gateway settings and
  * its workers. Built only by {@link NodeConfigLoader}.
  */
+@DataObject
+@JsonGen(publicConverter = false)
 public class NodeOptions {
 
   public static final String ROLE_GATEWAY = "gateway";
@@ -54,45 +61,32 @@ public class NodeOptions {
   }
 
   public NodeOptions(JsonObject json) {
-    JsonObject node = json.getJsonObject("node", new JsonObject());
+    NodeOptionsConverter.fromJson(json, this);
+    readNodeSection(json.getJsonObject("node", new JsonObject()));
+  }
+
+  /**
+   * The {@code node} section is read and written by hand (its getters are {@code @GenIgnore}): it is a section of
+   * its own in the config, not a property, {@code roles} is a set, and {@code eventLoops} is "auto" or a number.
+   */
+  private void readNodeSection(JsonObject node) {
     JsonArray roleList = node.getJsonArray("roles");
     roles = roleList == null ? new LinkedHashSet<>(DEFAULT_ROLES)
         : new LinkedHashSet<>(roleList.stream().map(String::valueOf).map(String::trim).toList());
     logFormat = node.getString("logFormat", DEFAULT_LOG_FORMAT);
     shutdownTimeoutMs = node.getLong("shutdownTimeoutMs", DEFAULT_SHUTDOWN_TIMEOUT_MS);
     transport = node.getString("transport", DEFAULT_TRANSPORT);
-    Object loops = node.getValue("eventLoops", DEFAULT_EVENT_LOOPS);
-    eventLoops = String.valueOf(loops).trim();
-    cluster = new ClusterOptions(json.getJsonObject("cluster", new JsonObject()));
-    gateway = new GatewayOptions(json.getJsonObject("gateway", new JsonObject()));
-    grpc = new GrpcPlaneOptions(json.getJsonObject("grpc", new JsonObject()));
-    rpcAgent = new RpcAgentOptions(json.getJsonObject("rpcAgent", new JsonObject()));
-    JsonArray workerList = json.getJsonArray("workers");
-    workers = new ArrayList<>();
-    if (workerList == null) {
-      workers.add(new WorkerOptions());
-    } else {
-      for (int i = 0; i < workerList.size(); i++) {
-        workers.add(new WorkerOptions(workerList.getJsonObject(i)));
-      }
-    }
+    eventLoops = String.valueOf(node.getValue("eventLoops", DEFAULT_EVENT_LOOPS)).trim();
   }
 
   public JsonObject toJson() {
-    JsonArray workerList = new JsonArray();
-    workers.forEach(w -> workerList.add(w.toJson()));
-    return new JsonObject()
-        .put("node", new JsonObject()
-            .put("roles", new JsonArray(List.copyOf(roles)))
-            .put("logFormat", logFormat)
-            .put("shutdownTimeoutMs", shutdownTimeoutMs)
-            .put("transport", transport)
-            .put("eventLoops", eventLoops))
-        .put("cluster", cluster.toJson())
-        .put("gateway", gateway.toJson())
-        .put("grpc", grpc.toJson())
-        .put("rpcAgent", rpcAgent.toJson())
-        .put("workers", workerList);
+    JsonObject node = new JsonObject()
+        .put("roles", new JsonArray(List.copyOf(roles)))
+        .put("logFormat", logFormat)
+        .put("shutdownTimeoutMs", shutdownTimeoutMs)
+        .put("transport", transport)
+        .put("eventLoops", eventLoops);
+    return new JsonObject().put("node", node).mergeIn(OptionsJson.write(this, NodeOptionsConverter::toJson));
   }
 
   /** Fails with a message naming the key and the allowed values. */
@@ -105,12 +99,8 @@ public class NodeOptions {
         throw new IllegalArgumentException("node.roles holds unknown role '" + role + "' (allowed: gateway, worker, rpc-agent)");
       }
     }
-    if (!LOG_FORMATS.contains(logFormat)) {
-      throw new IllegalArgumentException("node.logFormat must be one of " + LOG_FORMATS + ", got '" + logFormat + "'");
-    }
-    if (shutdownTimeoutMs < 1000) {
-      throw new IllegalArgumentException("node.shutdownTimeoutMs must be >= 1000, got " + shutdownTimeoutMs);
-    }
+    OptionChecks.oneOf("node.logFormat", logFormat, LOG_FORMATS);
+    OptionChecks.atLeast("node.shutdownTimeoutMs", shutdownTimeoutMs, 1000);
     if (!NetworkTransportChoice.NAMES.contains(transport)) {
       throw new IllegalArgumentException("node.transport must be one of auto, io_uring, epoll, nio, got '" + transport
           + "' (auto takes the fastest this machine can run)");
@@ -212,19 +202,23 @@ public class NodeOptions {
     return roles.contains(ROLE_WORKER);
   }
 
+  @GenIgnore
   public Set<String> getRoles() {
     return roles;
   }
 
+  @GenIgnore
   public String getLogFormat() {
     return logFormat;
   }
 
+  @GenIgnore
   public long getShutdownTimeoutMs() {
     return shutdownTimeoutMs;
   }
 
   /** The socket transport to run on: auto, io_uring, epoll or nio (see {@link NetworkTransportChoice}). */
+  @GenIgnore
   public String getTransport() {
     return transport;
   }
@@ -234,6 +228,7 @@ public class NodeOptions {
    * How many event loops the node runs, and so how many gateway instances: the configured number, or for "auto" one
    * per core but one (at least 1).
    */
+  @GenIgnore
   public int getEventLoops() {
     return AUTO_EVENT_LOOPS.equals(eventLoops) ? autoEventLoops(Runtime.getRuntime().availableProcessors())
         : Integer.parseInt(eventLoops);
@@ -245,6 +240,7 @@ public class NodeOptions {
   }
 
   /** "auto" or the number, as configured. */
+  @GenIgnore
   public String getEventLoopsSetting() {
     return eventLoops;
   }
@@ -264,5 +260,30 @@ public class NodeOptions {
 
   public List<WorkerOptions> getWorkers() {
     return workers;
+  }
+
+  public NodeOptions setCluster(ClusterOptions cluster) {
+    this.cluster = cluster;
+    return this;
+  }
+
+  public NodeOptions setGateway(GatewayOptions gateway) {
+    this.gateway = gateway;
+    return this;
+  }
+
+  public NodeOptions setGrpc(GrpcPlaneOptions grpc) {
+    this.grpc = grpc;
+    return this;
+  }
+
+  public NodeOptions setRpcAgent(RpcAgentOptions rpcAgent) {
+    this.rpcAgent = rpcAgent;
+    return this;
+  }
+
+  public NodeOptions setWorkers(List<WorkerOptions> workers) {
+    this.workers = new ArrayList<>(workers);
+    return this;
   }
 }

@@ -1,5 +1,8 @@
 package io.switchboard.node;
 
+import io.switchboard.testsupport.Eventually;
+import io.switchboard.testsupport.FreePorts;
+import io.switchboard.testsupport.NodeProcess;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -27,10 +30,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static io.switchboard.node.ClusterTestSupport.HTTP;
-import static io.switchboard.node.ClusterTestSupport.freePort;
 import static io.switchboard.node.ClusterTestSupport.freshCluster;
 import static io.switchboard.node.ClusterTestSupport.get;
-import static io.switchboard.node.ClusterTestSupport.waitUntil;
+import static java.time.Duration.ofSeconds;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -90,9 +92,9 @@ class AgentClisIT {
     Map<String, String> env = new HashMap<>(freshCluster("agent-clis"));
     env.put("SWITCHBOARD_API_KEYS", KEY + ";name=agent-clis");
     env.put("SWITCHBOARD_GATEWAY_ADMIN_KEY", ADMIN_KEY);
-    port = freePort();
+    port = FreePorts.any();
     node = new NodeProcess("agent-clis", env, "--http-port", Integer.toString(port));
-    waitUntil("the embedded node's mocker is routable", 120_000, () -> {
+    Eventually.within(ofSeconds(120), "the embedded node's mocker is routable", () -> {
       try {
         return new JsonObject(get(port, "/admin/cluster?admin_key=" + ADMIN_KEY).body()).getJsonArray("workers")
             .stream().map(JsonObject.class::cast).anyMatch(w -> "routable".equals(w.getString("status")));

@@ -1,7 +1,11 @@
 package io.switchboard.node;
 
+import io.switchboard.testsupport.Eventually;
+import io.switchboard.testsupport.FreePorts;
+import io.switchboard.testsupport.LlamaCppBinaries;
+import io.switchboard.testsupport.NodeProcess;
+import io.switchboard.testsupport.NodeProcesses;
 import io.switchboard.worker.llamacpp.LlamaServerTestSupport;
-import io.switchboard.worker.rpc.RpcProbeTestSupport;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -23,10 +27,9 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import static io.switchboard.node.ClusterTestSupport.freePort;
 import static io.switchboard.node.ClusterTestSupport.freshCluster;
 import static io.switchboard.node.ClusterTestSupport.get;
-import static io.switchboard.node.ClusterTestSupport.waitUntil;
+import static java.time.Duration.ofSeconds;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -58,7 +61,7 @@ class AgentSdkIT {
   static final List<String> ANTHROPIC = List.of("models", "create", "stream", "tool", "unknown-model",
       "missing-max-tokens", "count-tokens");
 
-  private static final List<NodeProcess> processes = new ArrayList<>();
+  private static final NodeProcesses processes = new NodeProcesses();
   private static int embeddedPort;
   private static int secondGatewayPort;
   private static final Map<String, Integer> llamaPorts = new LinkedHashMap<>();
@@ -72,59 +75,52 @@ class AgentSdkIT {
   static void start() throws Exception {
     assertThat(NodeProcess.jar()).as("run mvn package first").exists();
     AgentSdks.prepare();
-    Path bin = RpcProbeTestSupport.llamaCppBin();
+    Path bin = LlamaCppBinaries.directory();
     Path model = LlamaServerTestSupport.tinyModel().toAbsolutePath();
 
     // embedded: the default node with API keys, and a gateway-only node beside it.
     Map<String, String> embedded = new HashMap<>(freshCluster("agents-embedded"));
     embedded.put("SWITCHBOARD_API_KEYS", KEY + ";name=agents");
     embedded.put("SWITCHBOARD_GATEWAY_ADMIN_KEY", ADMIN_KEY);
-    embeddedPort = freePort();
-    secondGatewayPort = freePort();
-    launch("agents-embedded", embedded, "--http-port", Integer.toString(embeddedPort));
-    launch("agents-second-gateway", embedded, "--roles", "gateway", "--http-port",
+    embeddedPort = FreePorts.any();
+    secondGatewayPort = FreePorts.any();
+    processes.launch("agents-embedded", embedded, "--http-port", Integer.toString(embeddedPort));
+    processes.launch("agents-second-gateway", embedded, "--roles", "gateway", "--http-port",
         Integer.toString(secondGatewayPort));
 
     // llama: a real llama-server worker behind an event-bus gateway (same node) and a gRPC gateway (another node).
     Map<String, String> llama = new HashMap<>(freshCluster("agents-llama"));
-    llamaPorts.put("eventbus", freePort());
-    llamaPorts.put("grpc", freePort());
-    launch("agents-llama", llama, "--http-port", Integer.toString(llamaPorts.get("eventbus")),
+    llamaPorts.put("eventbus", FreePorts.any());
+    llamaPorts.put("grpc", FreePorts.any());
+    processes.launch("agents-llama", llama, "--http-port", Integer.toString(llamaPorts.get("eventbus")),
         "--llama-server-bin", bin.resolve("llama-server").toString(), "--model", model.toString());
     Map<String, String> grpc = new HashMap<>(llama);
     grpc.put("SWITCHBOARD_GATEWAY_REQUEST_PLANE", "grpc");
-    launch("agents-llama-grpc-gateway", grpc, "--roles", "gateway", "--http-port",
+    processes.launch("agents-llama-grpc-gateway", grpc, "--roles", "gateway", "--http-port",
         Integer.toString(llamaPorts.get("grpc")));
 
     // kill: a gateway-only node and three slow mocker workers of one model, on nodes of their own.
     killCluster.putAll(freshCluster("agents-kill"));
-    killGatewayPort = freePort();
-    launch("agents-kill-gateway", killCluster, "--roles", "gateway", "--http-port", Integer.toString(killGatewayPort));
+    killGatewayPort = FreePorts.any();
+    processes.launch("agents-kill-gateway", killCluster, "--roles", "gateway", "--http-port",
+        Integer.toString(killGatewayPort));
     for (int i = 0; i < 3; i++) {
       startRelayWorker();
     }
 
-    waitUntil("the embedded node's worker is routable from both gateways", 120_000,
+    Eventually.within(ofSeconds(120), "the embedded node's worker is routable from both gateways",
         () -> !routable(embeddedPort).isEmpty() && !routable(secondGatewayPort).isEmpty());
     for (int port : llamaPorts.values()) {
-      waitUntil("the llama-server worker is routable from gateway :" + port, 120_000,
+      Eventually.within(ofSeconds(120), "the llama-server worker is routable from gateway :" + port,
           () -> !routable(port).isEmpty() && get(port, "/v1/models").body().contains(TINY));
     }
-    waitUntil("three relay workers are routable", 120_000,
+    Eventually.within(ofSeconds(120), "three relay workers are routable",
         () -> routable(killGatewayPort).containsAll(relayWorkers.keySet()));
   }
 
   @AfterAll
   static void stop() throws Exception {
-    for (NodeProcess process : processes) {
-      process.close();
-    }
-  }
-
-  private static NodeProcess launch(String name, Map<String, String> env, String... args) throws Exception {
-    NodeProcess process = new NodeProcess(name, env, args);
-    processes.add(process);
-    return process;
+    processes.close();
   }
 
   private static void startRelayWorker() throws Exception {
@@ -139,7 +135,7 @@ class AgentSdkIT {
     env.put("SWITCHBOARD_WORKERS_0_MOCKER_BATCH_SLOWDOWN", "0");
     env.put("SWITCHBOARD_WORKERS_0_MOCKER_MIN_ANSWER_TOKENS", Integer.toString(RELAY_TOKENS));
     env.put("SWITCHBOARD_WORKERS_0_MOCKER_MAX_ANSWER_TOKENS", Integer.toString(RELAY_TOKENS));
-    relayWorkers.put(id, launch("agents-kill-" + id, env, "--roles", "worker"));
+    relayWorkers.put(id, processes.launch("agents-kill-" + id, env, "--roles", "worker"));
   }
 
   /** Routable worker ids as the gateway on {@code port} lists them (its admin key where it has one). */
@@ -227,7 +223,8 @@ class AgentSdkIT {
       "messages.mjs, kill-stream"})
   @Order(5)
   void aStreamWhoseWorkerIsKilledEndsNormallyOnAnotherWorker(String script, String scenario) throws Exception {
-    waitUntil("at least two relay workers are routable", 60_000, () -> routable(killGatewayPort).size() >= 2);
+    Eventually.within(ofSeconds(60), "at least two relay workers are routable",
+        () -> routable(killGatewayPort).size() >= 2);
     double migrationsBefore = migrations();
     AtomicReference<String> killed = new AtomicReference<>();
     Map<String, String> settings = settings(killGatewayPort, null, RELAY, 16);

@@ -1,5 +1,6 @@
 package io.switchboard.node;
 
+import io.switchboard.testsupport.NodeProcess;
 import io.vertx.core.json.JsonObject;
 
 import java.io.BufferedReader;

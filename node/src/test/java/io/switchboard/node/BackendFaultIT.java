@@ -1,6 +1,9 @@
 package io.switchboard.node;
 
 import io.switchboard.gateway.SseClient;
+import io.switchboard.testsupport.Eventually;
+import io.switchboard.testsupport.FreePorts;
+import io.switchboard.testsupport.NodeProcess;
 import io.switchboard.worker.llamacpp.LlamaServerTestSupport;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -16,12 +19,11 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-import static io.switchboard.node.ClusterTestSupport.freePort;
 import static io.switchboard.node.ClusterTestSupport.freshCluster;
 import static io.switchboard.node.ClusterTestSupport.get;
 import static io.switchboard.node.ClusterTestSupport.post;
 import static io.switchboard.node.ClusterTestSupport.routableWorkers;
-import static io.switchboard.node.ClusterTestSupport.waitUntil;
+import static java.time.Duration.ofSeconds;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -57,10 +59,11 @@ class BackendFaultIT {
     Path config = Files.createDirectories(Path.of("target", "it-conf").toAbsolutePath())
         .resolve("backend-fault.yaml");
     Files.writeString(config, workers.toString());
-    httpPort = freePort();
+    httpPort = FreePorts.any();
     node = new NodeProcess("backend-fault-node", freshCluster("backend-fault"), "--config", config.toString(),
         "--http-port", Integer.toString(httpPort));
-    waitUntil("both backends' workers are routable", 60_000, () -> routableWorkers(httpPort).size() == 2);
+    Eventually.within(ofSeconds(60), "both backends' workers are routable",
+        () -> routableWorkers(httpPort).size() == 2);
     JsonObject first = new JsonObject(get(httpPort, "/admin/cluster").body()).getJsonArray("workers")
         .getJsonObject(0);
     model = first.getJsonArray("models").getString(0);

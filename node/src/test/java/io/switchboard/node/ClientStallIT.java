@@ -1,6 +1,10 @@
 package io.switchboard.node;
 
 import io.switchboard.gateway.StalledReader;
+import io.switchboard.testsupport.Eventually;
+import io.switchboard.testsupport.FreePorts;
+import io.switchboard.testsupport.NodeProcess;
+import io.switchboard.testsupport.NodeProcesses;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -10,19 +14,17 @@ import org.junit.jupiter.params.provider.ValueSource;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import static io.switchboard.node.ClusterTestSupport.freePort;
 import static io.switchboard.node.ClusterTestSupport.freshCluster;
 import static io.switchboard.node.ClusterTestSupport.get;
 import static io.switchboard.node.ClusterTestSupport.post;
 import static io.switchboard.node.ClusterTestSupport.routableWorkers;
-import static io.switchboard.node.ClusterTestSupport.waitUntil;
+import static java.time.Duration.ofSeconds;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -39,7 +41,7 @@ class ClientStallIT {
 
   private static final String WORKER = "stall-instant";
   private static final String MODEL = "stall-llm";
-  private static final List<NodeProcess> processes = new ArrayList<>();
+  private static final NodeProcesses processes = new NodeProcesses();
   private static final Map<String, Integer> gatewayPorts = new HashMap<>();
 
   @BeforeAll
@@ -60,9 +62,9 @@ class ClientStallIT {
             mocker: {prefillTokensPerSecond: 0, decodeTokensPerSecond: 0, batchSlowdown: 0, seed: 7,
                      minAnswerTokens: 200000, maxAnswerTokens: 200000}
         """.formatted(WORKER, MODEL));
-    processes.add(new NodeProcess("client-stall-worker", cluster, "--config", workers.toString()));
+    processes.launch("client-stall-worker", cluster, "--config", workers.toString());
     for (String plane : List.of("eventbus", "grpc")) {
-      int port = freePort();
+      int port = FreePorts.any();
       gatewayPorts.put(plane, port);
       Map<String, String> env = new HashMap<>(cluster);
       env.putAll(Map.of(
@@ -70,27 +72,25 @@ class ClientStallIT {
           "SWITCHBOARD_GATEWAY_LIMITS_CLIENT_STALL_TIMEOUT_MS", "2000",
           "SWITCHBOARD_GATEWAY_STREAM_IDLE_TIMEOUT_MS", "1000",
           "SWITCHBOARD_GATEWAY_CIRCUIT_FAILURE_THRESHOLD", "1"));
-      processes.add(new NodeProcess("client-stall-gateway-" + plane, env, "--roles", "gateway", "--http-port",
-          Integer.toString(port)));
+      processes.launch("client-stall-gateway-" + plane, env, "--roles", "gateway", "--http-port",
+          Integer.toString(port));
     }
     for (int port : gatewayPorts.values()) {
-      waitUntil("the worker is routable from gateway :" + port, 90_000,
+      Eventually.within(ofSeconds(90), "the worker is routable from gateway :" + port,
           () -> routableWorkers(port).contains(WORKER));
     }
   }
 
   @AfterAll
   static void stopCluster() throws Exception {
-    for (NodeProcess process : processes) {
-      process.close();
-    }
+    processes.close();
   }
 
   @ParameterizedTest(name = "{0} plane")
   @ValueSource(strings = {"eventbus", "grpc"})
   void aClientThatStopsReadingIsCutOffWith499AndTheWorkerIsNotBlamed(String plane) throws Exception {
     int port = gatewayPorts.get(plane);
-    waitUntil("the worker is idle", 10_000, () -> inFlight(port) == 0);
+    Eventually.within(ofSeconds(10), "the worker is idle", () -> inFlight(port) == 0);
     long stalledBefore = requests(port, "499");
     String body = new JsonObject().put("model", MODEL).put("prompt", "stall " + plane).put("max_tokens", 130_000)
         .put("stream", true).encode();
@@ -98,8 +98,8 @@ class ClientStallIT {
       assertThat(client.status).as(client.head).isEqualTo(200);
       assertThat(client.headers.get("x-switchboard-worker")).isEqualTo(WORKER);
       // The stream stays open while the worker is held back, until the gateway gives up on it.
-      waitUntil("the gateway closed the stream to the worker", 30_000, () -> openStreams(port) == 0);
-      waitUntil("the worker's generation was stopped", 10_000, () -> inFlight(port) == 0);
+      Eventually.within(ofSeconds(30), "the gateway closed the stream to the worker", () -> openStreams(port) == 0);
+      Eventually.within(ofSeconds(10), "the worker's generation was stopped", () -> inFlight(port) == 0);
       StalledReader.Ending ending = client.readOn(10_000);
       System.out.printf("%s plane: stalled client's connection %s (%d more bytes read)%n", plane, ending.how(),
           ending.bytesAfterStall());

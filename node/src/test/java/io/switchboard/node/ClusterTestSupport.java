@@ -1,10 +1,11 @@
 package io.switchboard.node;
 
+import io.switchboard.testsupport.FreePorts;
+import io.switchboard.testsupport.NodeProcess;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -19,7 +20,10 @@ import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Small helpers the multi-node tests share: free ports, HTTP calls, waiting for the cluster to settle. */
+/**
+ * What the multi-node tests share about a running node: a cluster of its own, HTTP calls to it, what its
+ * /admin/cluster lists, its {@code doctor} command. Waiting and starting nodes are test-support's.
+ */
 final class ClusterTestSupport {
 
   // HTTP/1.1 as most OpenAI clients speak it; the JDK's default h2c upgrade would funnel every concurrent call
@@ -32,17 +36,11 @@ final class ClusterTestSupport {
 
   /** Environment that puts a node in a cluster of its own (fresh name, free port): tests never join each other. */
   static Map<String, String> freshCluster(String prefix) throws IOException {
-    int clusterPort = freePort();
+    int clusterPort = FreePorts.any();
     return Map.of(
         "SWITCHBOARD_CLUSTER_NAME", prefix + "-" + UUID.randomUUID().toString().substring(0, 8),
         "SWITCHBOARD_CLUSTER_PORT", Integer.toString(clusterPort),
         "SWITCHBOARD_CLUSTER_MEMBERS", "127.0.0.1:" + clusterPort);
-  }
-
-  static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
   }
 
   static HttpResponse<String> get(int port, String path) throws Exception {
@@ -80,23 +78,8 @@ final class ClusterTestSupport {
         .collect(Collectors.toList());
   }
 
-  static void waitUntil(String what, long timeoutMs, Check check) throws Exception {
-    long until = System.currentTimeMillis() + timeoutMs;
-    while (!check.ok()) {
-      if (System.currentTimeMillis() > until) {
-        throw new AssertionError("timed out after " + timeoutMs + " ms waiting until " + what);
-      }
-      Thread.sleep(100);
-    }
-  }
-
   static <T> boolean all(List<T> items, Predicate<T> test) {
     return items.stream().allMatch(test);
-  }
-
-  @FunctionalInterface
-  interface Check {
-    boolean ok() throws Exception;
   }
 
   /** What {@code switchboard doctor} printed and its exit status. */

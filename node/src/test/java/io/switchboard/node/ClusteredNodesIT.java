@@ -1,6 +1,8 @@
 package io.switchboard.node;
 
 import io.switchboard.gateway.SseClient;
+import io.switchboard.testsupport.Eventually;
+import io.switchboard.testsupport.FreePorts;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
@@ -11,15 +13,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 
 import static io.switchboard.node.ClusterTestSupport.chat;
-import static io.switchboard.node.ClusterTestSupport.freePort;
 import static io.switchboard.node.ClusterTestSupport.get;
 import static io.switchboard.node.ClusterTestSupport.post;
 import static io.switchboard.node.ClusterTestSupport.listedWorkers;
 import static io.switchboard.node.ClusterTestSupport.routableWorkers;
-import static io.switchboard.node.ClusterTestSupport.waitUntil;
+import static java.time.Duration.ofSeconds;
+import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -36,20 +37,20 @@ class ClusteredNodesIT {
   @AfterEach
   void stopNodes() throws Exception {
     for (NodeLauncher launcher : launched) {
-      await(launcher.stop());
+      launcher.stop().await(60, SECONDS);
     }
   }
 
   private NodeLauncher start(Map<String, String> env) throws Exception {
     if (clusterPort == 0) {
-      clusterPort = freePort();
+      clusterPort = FreePorts.any();
     }
     Map<String, String> settings = new java.util.HashMap<>(env);
     settings.put("SWITCHBOARD_CLUSTER_NAME", clusterName);
     settings.put("SWITCHBOARD_CLUSTER_PORT", Integer.toString(clusterPort));
     settings.put("SWITCHBOARD_CLUSTER_MEMBERS", "127.0.0.1:" + clusterPort);
     NodeLauncher launcher = new NodeLauncher(NodeConfigLoader.load(NodeConfigLoader.Flags.NONE, settings));
-    await(launcher.start());
+    launcher.start().await(60, SECONDS);
     launched.add(launcher);
     return launcher;
   }
@@ -63,7 +64,8 @@ class ClusteredNodesIT {
     assertThat(eventLoopsOf(plain)).isEqualTo(NodeOptions.autoEventLoops(Runtime.getRuntime().availableProcessors()));
     assertThat(eventLoopsOf(wider)).isEqualTo(3);
     // However many loops, the gateway, its worker and the event bus serve a request end to end.
-    waitUntil("the gateway sees its worker", 10_000, () -> routableWorkers(plain.gatewayPort()).contains("loops-1"));
+    Eventually.within(ofSeconds(10), "the gateway sees its worker",
+        () -> routableWorkers(plain.gatewayPort()).contains("loops-1"));
     assertThat(chat(plain.gatewayPort(), "mock-llm", 3).statusCode()).isEqualTo(200);
   }
 
@@ -83,7 +85,7 @@ class ClusteredNodesIT {
         "SWITCHBOARD_WORKERS_0_MODEL", "remote-llm"));
     NodeLauncher gateway = start(Map.of("SWITCHBOARD_ROLES", "gateway", "SWITCHBOARD_HTTP_PORT", "0"));
     int port = gateway.gatewayPort();
-    waitUntil("the late gateway sees both workers", 10_000,
+    Eventually.within(ofSeconds(10), "the late gateway sees both workers",
         () -> routableWorkers(port).containsAll(List.of("remote-1", "remote-2")));
 
     List<String> servedBy = new ArrayList<>();
@@ -108,7 +110,7 @@ class ClusteredNodesIT {
         "SWITCHBOARD_WORKERS_0_MODEL", "drain-llm", "SWITCHBOARD_WORKERS_0_MOCKER_DECODE_TOKENS_PER_SECOND", "40"));
     NodeLauncher gateway = start(Map.of("SWITCHBOARD_ROLES", "gateway", "SWITCHBOARD_HTTP_PORT", "0"));
     int port = gateway.gatewayPort();
-    waitUntil("the gateway sees the worker", 10_000, () -> routableWorkers(port).contains("draining-1"));
+    Eventually.within(ofSeconds(10), "the gateway sees the worker", () -> routableWorkers(port).contains("draining-1"));
 
     try (SseClient sse = new SseClient(port, "/v1/completions", "{\"model\":\"drain-llm\",\"prompt\":\"go\","
         + "\"max_tokens\":60,\"stream\":true}", 0)) {
@@ -122,19 +124,15 @@ class ClusteredNodesIT {
           .map(e -> new JsonObject(e).getJsonArray("choices").getJsonObject(0).getString("text"))
           .filter(t -> !t.isEmpty()).count();
       assertThat(textChunks + 2).isEqualTo(60);
-      await(stopped);
+      stopped.await(60, SECONDS);
     }
-    waitUntil("the stopped worker is gone from /admin/cluster", 5_000,
+    Eventually.within(ofSeconds(5), "the stopped worker is gone from /admin/cluster",
         () -> !listedWorkers(port).contains("draining-1"));
     // Its model was served a moment ago: unavailable, with when and why its worker left (not "unknown model").
     var after = chat(port, "drain-llm", 1);
     assertThat(after.statusCode()).isEqualTo(503);
     assertThat(new JsonObject(after.body()).getJsonObject("error").getString("code")).isEqualTo("model_unavailable");
     assertThat(after.body()).contains("worker draining-1 on node").contains("withdrew its discovery record");
-  }
-
-  static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
   }
 
   @Test
@@ -146,7 +144,7 @@ class ClusteredNodesIT {
     int first = start(Map.of("SWITCHBOARD_ROLES", "gateway", "SWITCHBOARD_HTTP_PORT", "0")).gatewayPort();
     int second = start(Map.of("SWITCHBOARD_ROLES", "gateway", "SWITCHBOARD_HTTP_PORT", "0")).gatewayPort();
     for (int port : List.of(first, second)) {
-      waitUntil("gateway " + port + " sees the three workers and the other gateway", 15_000,
+      Eventually.within(ofSeconds(15), "gateway " + port + " sees the three workers and the other gateway",
           () -> routableWorkers(port).size() == 3
               && new JsonObject(get(port, "/admin/cluster").body()).getJsonArray("gateways").size() == 2);
     }

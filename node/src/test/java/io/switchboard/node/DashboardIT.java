@@ -1,5 +1,8 @@
 package io.switchboard.node;
 
+import io.switchboard.testsupport.Eventually;
+import io.switchboard.testsupport.FreePorts;
+import io.switchboard.testsupport.NodeProcess;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -10,10 +13,9 @@ import java.util.HashMap;
 import java.util.Map;
 
 import static io.switchboard.node.ClusterTestSupport.chat;
-import static io.switchboard.node.ClusterTestSupport.freePort;
 import static io.switchboard.node.ClusterTestSupport.freshCluster;
 import static io.switchboard.node.ClusterTestSupport.routableWorkers;
-import static io.switchboard.node.ClusterTestSupport.waitUntil;
+import static java.time.Duration.ofSeconds;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -33,7 +35,7 @@ class DashboardIT {
   static void start() throws Exception {
     assertThat(NodeProcess.jar()).as("run mvn package first").exists();
     Map<String, String> cluster = freshCluster("dashboard");
-    httpPort = freePort();
+    httpPort = FreePorts.any();
     Map<String, String> env = new HashMap<>(cluster);
     env.put("SWITCHBOARD_WORKERS_0_ID", "embedded-1");
     env.put("SWITCHBOARD_GATEWAY_ADMIN_KEY", KEY);
@@ -41,7 +43,7 @@ class DashboardIT {
     Map<String, String> workerEnv = new HashMap<>(cluster);
     workerEnv.put("SWITCHBOARD_WORKERS_0_ID", "second-1");
     worker = new NodeProcess("dashboard-worker", workerEnv, "--roles", "worker");
-    waitUntil("both workers are routable", 60_000,
+    Eventually.within(ofSeconds(60), "both workers are routable",
         () -> routableWorkersWithKey().contains("embedded-1") && routableWorkersWithKey().contains("second-1"));
   }
 
@@ -81,9 +83,10 @@ class DashboardIT {
     try (HeadlessChromium browser = new HeadlessChromium("http://127.0.0.1:" + httpPort + "/dashboard?admin_key="
         + KEY)) {
       // Asked until the page is parsed: before that the element is not there yet (a slow machine's first look).
-      waitUntil("the page is live", 20_000, () -> "live".equals(browser.evaluate(
+      Eventually.within(ofSeconds(20), "the page is live", () -> "live".equals(browser.evaluate(
           "(document.getElementById('status') || {}).textContent")));
-      waitUntil("both workers are listed as routable", 20_000, () -> Boolean.TRUE.equals(browser.evaluate(
+      Eventually.within(ofSeconds(20), "both workers are listed as routable",
+          () -> Boolean.TRUE.equals(browser.evaluate(
           "['embedded-1','second-1'].every(id => { var r = document.querySelector('#workers tr[data-worker=\"'"
               + " + id + '\"]'); return r && r.dataset.status === 'routable'; })")));
       assertThat(browser.evaluate("document.querySelector('#models tr[data-model=\"mock-llm\"]') !== null"))
@@ -93,7 +96,7 @@ class DashboardIT {
       for (int i = 0; i < 20; i++) {
         assertThat(chat(httpPort, "mock-llm", 3).statusCode()).isEqualTo(200);
       }
-      waitUntil("the traffic shows", 10_000, () -> {
+      Eventually.within(ofSeconds(10), "the traffic shows", () -> {
         Object rps = browser.evaluate("parseFloat(document.getElementById('rps').textContent)");
         return rps instanceof Number n && n.doubleValue() > 0
             && !"–".equals(browser.evaluate("document.getElementById('ttft').textContent"));
@@ -101,7 +104,7 @@ class DashboardIT {
       browser.screenshot(Path.of("target", "dashboard.png"));
 
       worker.kill();
-      waitUntil("the killed worker leaves the page", 15_000, () -> Boolean.TRUE.equals(browser.evaluate(
+      Eventually.within(ofSeconds(15), "the killed worker leaves the page", () -> Boolean.TRUE.equals(browser.evaluate(
           "document.querySelector('#workers tr[data-worker=\"second-1\"]') === null")));
       assertThat(browser.evaluate("document.getElementById('workercount').textContent")).isEqualTo("1 / 1");
     }

@@ -1,20 +1,21 @@
 package io.switchboard.node;
 
 import io.switchboard.node.ClusterTestSupport.DoctorRun;
+import io.switchboard.testsupport.Eventually;
+import io.switchboard.testsupport.FreePorts;
+import io.switchboard.testsupport.NodeProcess;
+import io.switchboard.testsupport.NodeProcesses;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 
 import static io.switchboard.node.ClusterTestSupport.doctor;
-import static io.switchboard.node.ClusterTestSupport.freePort;
 import static io.switchboard.node.ClusterTestSupport.freshCluster;
 import static io.switchboard.node.ClusterTestSupport.listedWorkers;
 import static io.switchboard.node.ClusterTestSupport.routableWorkers;
-import static io.switchboard.node.ClusterTestSupport.waitUntil;
+import static java.time.Duration.ofSeconds;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -24,22 +25,20 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class DoctorIT {
 
-  private static final List<NodeProcess> processes = new ArrayList<>();
+  private static final NodeProcesses processes = new NodeProcesses();
 
   @AfterAll
   static void stopAll() throws Exception {
-    for (NodeProcess process : processes) {
-      process.close();
-    }
+    processes.close();
   }
 
   @Test
   void allIsWellForTheEmbeddedDefault() throws Exception {
-    int port = freePort();
+    int port = FreePorts.any();
     Map<String, String> env = new HashMap<>(freshCluster("doctor-ok"));
     env.put("SWITCHBOARD_WORKERS_0_ID", "embedded-1");
-    processes.add(new NodeProcess("doctor-embedded", env, "--http-port", Integer.toString(port)));
-    waitUntil("the embedded node serves", 60_000, () -> routableWorkers(port).contains("embedded-1"));
+    processes.launch("doctor-embedded", env, "--http-port", Integer.toString(port));
+    Eventually.within(ofSeconds(60), "the embedded node serves", () -> routableWorkers(port).contains("embedded-1"));
 
     DoctorRun run = doctor("--gateway", "http://127.0.0.1:" + port, "--expect-members", "1");
 
@@ -50,19 +49,19 @@ class DoctorIT {
 
   @Test
   void aGatewayWhoseOnlyWorkerWasKilledIsDiagnosed() throws Exception {
-    int port = freePort();
+    int port = FreePorts.any();
     Map<String, String> cluster = freshCluster("doctor-lost");
-    processes.add(new NodeProcess("doctor-gateway", cluster, "--roles", "gateway", "--http-port",
-        Integer.toString(port)));
+    processes.launch("doctor-gateway", cluster, "--roles", "gateway", "--http-port",
+        Integer.toString(port));
     Map<String, String> env = new HashMap<>(cluster);
     env.put("SWITCHBOARD_WORKERS_0_ID", "only-1");
-    NodeProcess worker = new NodeProcess("doctor-worker", env, "--roles", "worker");
-    processes.add(worker);
-    waitUntil("the worker serves", 60_000, () -> routableWorkers(port).contains("only-1"));
+    NodeProcess worker = processes.launch("doctor-worker", env, "--roles", "worker");
+    Eventually.within(ofSeconds(60), "the worker serves", () -> routableWorkers(port).contains("only-1"));
 
     worker.kill();
-    waitUntil("the killed worker is gone", 10_000, () -> !listedWorkers(port).contains("only-1"));
-    waitUntil("the gateway knows why it left", 10_000, () -> ClusterTestSupport.get(port, "/admin/cluster").body()
+    Eventually.within(ofSeconds(10), "the killed worker is gone", () -> !listedWorkers(port).contains("only-1"));
+    Eventually.within(ofSeconds(10), "the gateway knows why it left",
+        () -> ClusterTestSupport.get(port, "/admin/cluster").body()
         .contains("left the cluster"));
     DoctorRun run = doctor("--gateway", "http://127.0.0.1:" + port, "--expect-members", "2");
 
@@ -75,7 +74,7 @@ class DoctorIT {
 
   @Test
   void nothingListeningIsSaidPlainly() throws Exception {
-    DoctorRun run = doctor("--gateway", "http://127.0.0.1:" + freePort());
+    DoctorRun run = doctor("--gateway", "http://127.0.0.1:" + FreePorts.any());
 
     assertThat(run.exit()).isEqualTo(1);
     assertThat(run.output()).contains("PROBLEM nothing answers at http://127.0.0.1:")

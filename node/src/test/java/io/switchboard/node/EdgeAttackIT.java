@@ -1,5 +1,8 @@
 package io.switchboard.node;
 
+import io.switchboard.testsupport.Eventually;
+import io.switchboard.testsupport.FreePorts;
+import io.switchboard.testsupport.NodeProcess;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
@@ -39,9 +42,9 @@ import java.util.function.IntFunction;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import static io.switchboard.node.ClusterTestSupport.freePort;
 import static io.switchboard.node.ClusterTestSupport.freshCluster;
-import static io.switchboard.node.ClusterTestSupport.waitUntil;
+import static java.time.Duration.ofMillis;
+import static java.time.Duration.ofSeconds;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -110,14 +113,14 @@ class EdgeAttackIT {
     worker.put("SWITCHBOARD_WORKERS_0_CONTEXT_LENGTH", "4000000");
     worker.put("SWITCHBOARD_WORKERS_0_MOCKER_PREFILL_TOKENS_PER_SECOND", "0");
     worker.put("SWITCHBOARD_WORKERS_0_MOCKER_DECODE_TOKENS_PER_SECOND", "0");
-    fullPort = freePort();
+    fullPort = FreePorts.any();
     full = launch("edge-full", worker, "--http-port", Integer.toString(fullPort));
     Map<String, String> gateway = new HashMap<>(env);
     gateway.put("SWITCHBOARD_GATEWAY_REQUEST_PLANE", "grpc");
-    grpcPort = freePort();
+    grpcPort = FreePorts.any();
     grpcGateway = launch("edge-grpc-gateway", gateway, "--roles", "gateway", "--http-port",
         Integer.toString(grpcPort));
-    waitUntil("both gateways route to the worker", 90_000,
+    Eventually.within(ofSeconds(90), "both gateways route to the worker",
         () -> routable(fullPort).contains("edge-worker") && routable(grpcPort).contains("edge-worker"));
     // Warm up, then take the baselines the bounds are measured against.
     for (int i = 0; i < 200; i++) {
@@ -230,7 +233,7 @@ class EdgeAttackIT {
         sockets.add(socket);
       }
       count("stalled readers", readers);
-      waitUntil("the gateway counts every stalled reader as 499", STALL_TIMEOUT_MS * 10,
+      Eventually.within(ofMillis(STALL_TIMEOUT_MS * 10), "the gateway counts every stalled reader as 499",
           () -> metric(fullPort, "switchboard_requests_total", "status=\"499\"") - before >= readers);
       for (Socket socket : sockets) {
         assertThat(drainsToEnd(socket)).as("a stalled client's connection is closed, without [DONE]").isFalse();
@@ -243,7 +246,7 @@ class EdgeAttackIT {
     JsonObject worker = worker(fullPort, "edge-worker");
     assertThat(worker.getJsonObject("circuit").getString("state")).isEqualTo("closed");
     assertThat(metric(fullPort, "switchboard_stream_migrations_total", "")).isEqualTo(migrationsBefore);
-    waitUntil("the worker's slots come back", 10_000,
+    Eventually.within(ofSeconds(10), "the worker's slots come back",
         () -> worker(fullPort, "edge-worker").getJsonObject("load").getInteger("inFlight", -1) == 0);
     assertThat(chat(fullPort, KEY, MODEL, "after the stalls", 4, Map.of()).statusCode()).isEqualTo(200);
   }

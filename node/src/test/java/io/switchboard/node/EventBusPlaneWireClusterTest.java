@@ -20,6 +20,8 @@ import io.switchboard.protocol.StreamControl;
 import io.switchboard.protocol.TaggedChunk;
 import io.switchboard.protocol.TaggedChunkCodec;
 import io.switchboard.protocol.WorkerDescriptor;
+import io.switchboard.testsupport.Eventually;
+import io.switchboard.testsupport.FreePorts;
 import io.switchboard.worker.WorkerOptions;
 import io.switchboard.worker.WorkerVerticle;
 import io.switchboard.worker.mocker.MockerOptions;
@@ -49,6 +51,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
+import static java.time.Duration.ofSeconds;
+import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
@@ -76,33 +80,33 @@ class EventBusPlaneWireClusterTest {
 
   @BeforeAll
   static void startTwoNodes() throws Exception {
-    int port = ClusterTestSupport.freePort();
+    int port = FreePorts.any();
     ClusterOptions cluster = new ClusterOptions().setName("wire-" + UUID.randomUUID().toString().substring(0, 8))
         .setPort(port).setMembers(List.of("127.0.0.1:" + port, "127.0.0.1:" + (port + 1)));
-    gatewayNode = await(ClusteredVertxFactory.create(cluster, new ResponseStoreOptions(), Transport.NIO, 1,
-        new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)));
-    workerNode = await(ClusteredVertxFactory.create(cluster, new ResponseStoreOptions(), Transport.NIO, 1,
-        new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)));
+    gatewayNode = ClusteredVertxFactory.create(cluster, new ResponseStoreOptions(), Transport.NIO, 1,
+        new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)).await(60, SECONDS);
+    workerNode = ClusteredVertxFactory.create(cluster, new ResponseStoreOptions(), Transport.NIO, 1,
+        new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)).await(60, SECONDS);
     assertThat(gatewayNode.clusterManager().getNodes()).as("both nodes in one cluster").hasSize(2);
     recordBodies(gatewayNode.vertx());
     recordBodies(workerNode.vertx());
 
     MockerOptions instant = new MockerOptions().setPrefillTokensPerSecond(0).setDecodeTokensPerSecond(0)
         .setMinAnswerTokens(TOKENS);
-    await(workerNode.vertx().deployVerticle(new WorkerVerticle(new WorkerOptions().setId(WORKER).setModel(MODEL)
-        .setMocker(instant), workerNode.clusterManager().getNodeId())));
+    workerNode.vertx().deployVerticle(new WorkerVerticle(new WorkerOptions().setId(WORKER).setModel(MODEL)
+        .setMocker(instant), workerNode.clusterManager().getNodeId())).await(60, SECONDS);
 
     gatewayContext = gatewayNode.vertx().getOrCreateContext();
     plane = new EventBusRequestPlane(gatewayNode.vertx(), new GatewayOptions(), "gw-wire",
         PlaneMessageLimit.ofDefault());
-    await(onGateway(() -> plane.start()));
+    onGateway(() -> plane.start()).await(60, SECONDS);
   }
 
   @AfterAll
   static void stop() throws Exception {
     for (var node : new ClusteredVertxFactory.ClusteredVertx[] {gatewayNode, workerNode}) {
       if (node != null) {
-        await(node.close());
+        node.close().await(60, SECONDS);
       }
     }
   }
@@ -155,14 +159,15 @@ class EventBusPlaneWireClusterTest {
     String replies = "raw.replies." + UUID.randomUUID();
     List<Object> chunks = new CopyOnWriteArrayList<>();
     CompletableFuture<Void> last = new CompletableFuture<>();
-    await(gatewayNode.vertx().eventBus().consumer(replies, message -> {
+    gatewayNode.vertx().eventBus().consumer(replies, message -> {
       chunks.add(message.body());
       if (message.body() instanceof TaggedChunk tagged && tagged.chunk().isLast()) {
         last.complete(null);
       }
-    }).completion());
+    }).completion().await(60, SECONDS);
     GenerateRequest raw = request("raw-" + UUID.randomUUID(), replies, 64);
-    Object reply = await(gatewayNode.vertx().eventBus().request(Addresses.workerGenerate(WORKER), raw)).body();
+    Object reply = gatewayNode.vertx().eventBus().request(Addresses.workerGenerate(WORKER), raw).await(60, SECONDS)
+        .body();
     assertThat(reply).isEqualTo(WORKER);
     last.get(30, TimeUnit.SECONDS);
     assertThat(chunks).hasSizeGreaterThan(1).allSatisfy(chunk -> assertThat(chunk).isInstanceOf(TaggedChunk.class));
@@ -189,16 +194,16 @@ class EventBusPlaneWireClusterTest {
     String replies = "older-gateway.replies." + UUID.randomUUID();
     List<Object> chunks = new CopyOnWriteArrayList<>();
     CompletableFuture<Void> last = new CompletableFuture<>();
-    await(gatewayNode.vertx().eventBus().consumer(replies, message -> {
+    gatewayNode.vertx().eventBus().consumer(replies, message -> {
       chunks.add(message.body());
       if (message.body() instanceof JsonObject json && StreamChunk.fromJson(json).isLast()) {
         last.complete(null);
       }
-    }).completion());
+    }).completion().await(60, SECONDS);
     GenerateRequest request = request("older-" + UUID.randomUUID(), replies, 64);
 
-    Object reply = await(gatewayNode.vertx().eventBus().request(Addresses.workerGenerate(WORKER), request.toJson(),
-        new DeliveryOptions().setSendTimeout(10_000))).body();
+    Object reply = gatewayNode.vertx().eventBus().request(Addresses.workerGenerate(WORKER), request.toJson(),
+        new DeliveryOptions().setSendTimeout(10_000)).await(60, SECONDS).body();
 
     assertThat(reply).isEqualTo(new JsonObject().put("accepted", true).put("workerId", WORKER));
     last.get(30, TimeUnit.SECONDS);
@@ -221,9 +226,9 @@ class EventBusPlaneWireClusterTest {
       Throwable refused = catchThrowable(() -> asForeignNode(gatewayNode.vertx(), GenerateRequest.class,
           new GenerateRequestCodec(), bus -> bus.request(Addresses.workerGenerate(WORKER), bad,
               new DeliveryOptions().setCodecName(GenerateRequestCodec.NAME).setSendTimeout(10_000)))
-          .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS));
-      assertThat(refused).hasCauseInstanceOf(ReplyException.class);
-      ReplyException reply = (ReplyException) refused.getCause();
+          .await(30, SECONDS));
+      assertThat(refused).isInstanceOf(ReplyException.class);
+      ReplyException reply = (ReplyException) refused;
       assertThat(reply.failureCode()).isEqualTo(GenerateError.Code.INVALID_REQUEST.wireCode());
       assertThat(GenerateError.fromReplyException(reply).message()).contains("unreadable generate request")
           .containsAnyOf("version 9", "truncated");
@@ -232,20 +237,23 @@ class EventBusPlaneWireClusterTest {
     // A chunk the gateway cannot read, naming an open stream: that stream ends with an error, the worker is told.
     Answer held = new Answer(request("held-" + UUID.randomUUID(), plane.replyAddress(), 2));
     WorkerState worker = new WorkerState(publishedDescriptor(), null, 10, null);
-    ChunkStream stream = await(onGateway(() -> plane.open(worker, held.request).onSuccess(opened -> opened.pause().handler(held::add))));
+    ChunkStream stream = onGateway(() -> plane.open(worker, held.request)
+        .onSuccess(opened -> opened.pause().handler(held::add)))
+        .await(60, SECONDS);
     Buffer chunkWire = Buffer.buffer();
     new TaggedChunkCodec().encodeToWire(chunkWire, new TaggedChunk(held.request.streamId(), StreamChunk.delta(2, "x",
         1)));
     chunkWire.setByte(4, (byte) 9);
-    await(asForeignNode(workerNode.vertx(), TaggedChunk.class, new TaggedChunkCodec(), bus -> {
+    asForeignNode(workerNode.vertx(), TaggedChunk.class, new TaggedChunkCodec(), bus -> {
       bus.send(plane.replyAddress(), chunkWire, new DeliveryOptions().setCodecName(TaggedChunkCodec.NAME));
       return Future.succeededFuture();
-    }));
-    waitUntil("the gateway read the unreadable chunk", () -> received("unreadable").contains(plane.replyAddress()));
-    await(onGateway(() -> {
+    }).await(60, SECONDS);
+    Eventually.within(ofSeconds(30), "the gateway read the unreadable chunk",
+        () -> received("unreadable").contains(plane.replyAddress()));
+    onGateway(() -> {
       stream.resume();
       return Future.succeededFuture();
-    }));
+    }).await(60, SECONDS);
     StreamChunk end = held.last.get(30, TimeUnit.SECONDS);
     assertThat(end.error()).isNotNull();
     assertThat(end.error().message()).contains("cannot read").contains("version 9");
@@ -303,8 +311,8 @@ class EventBusPlaneWireClusterTest {
   private static WorkerDescriptor publishedDescriptor() throws Exception {
     ServiceDiscovery discovery = ServiceDiscovery.create(gatewayNode.vertx());
     try {
-      List<Record> records = await(discovery.getRecords(record -> WorkerDescriptor.RECORD_TYPE.equals(record.getType())
-          && WORKER.equals(record.getMetadata().getString("workerId"))));
+      List<Record> records = discovery.getRecords(record -> WorkerDescriptor.RECORD_TYPE.equals(record.getType())
+          && WORKER.equals(record.getMetadata().getString("workerId"))).await(60, SECONDS);
       assertThat(records).as("the worker's record, seen from the gateway's node").hasSize(1);
       return WorkerDescriptor.fromJson(records.get(0).getMetadata());
     } finally {
@@ -324,7 +332,8 @@ class EventBusPlaneWireClusterTest {
   /** Opens a stream through the plane and takes every chunk as it comes. */
   private static Answer generate(WorkerState worker, int credits) throws Exception {
     Answer answer = new Answer(request("s-" + UUID.randomUUID(), plane.replyAddress(), credits));
-    await(onGateway(() -> plane.open(worker, answer.request).onSuccess(stream -> stream.handler(answer::add))));
+    onGateway(() -> plane.open(worker, answer.request).onSuccess(stream -> stream.handler(answer::add)))
+        .await(60, SECONDS);
     answer.last.get(30, TimeUnit.SECONDS);
     return answer;
   }
@@ -360,17 +369,5 @@ class EventBusPlaneWireClusterTest {
     var promise = io.vertx.core.Promise.<T>promise();
     gatewayContext.runOnContext(v -> action.get().onComplete(promise));
     return promise.future();
-  }
-
-  private static void waitUntil(String what, Supplier<Boolean> check) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (!check.get()) {
-      assertThat(System.nanoTime()).as(what).isLessThan(deadline);
-      Thread.sleep(50);
-    }
-  }
-
-  private static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
   }
 }

@@ -1,5 +1,6 @@
 package io.switchboard.node;
 
+import io.switchboard.testsupport.Eventually;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
@@ -19,7 +20,7 @@ import java.util.concurrent.TimeUnit;
 import static io.switchboard.node.ClusterTestSupport.freshCluster;
 import static io.switchboard.node.ClusterTestSupport.get;
 import static io.switchboard.node.ClusterTestSupport.routableWorkers;
-import static io.switchboard.node.ClusterTestSupport.waitUntil;
+import static java.time.Duration.ofSeconds;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -42,7 +43,7 @@ class GatewayInstancesIT {
       socket.close();
     }
     for (NodeLauncher launcher : launched) {
-      launcher.stop().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      launcher.stop().await(60, TimeUnit.SECONDS);
     }
   }
 
@@ -56,7 +57,7 @@ class GatewayInstancesIT {
     env.put("SWITCHBOARD_GATEWAY_LIMITS_REQUEST_READ_TIMEOUT_MS", "60000");
     NodeLauncher launcher = new NodeLauncher(NodeConfigLoader.load(NodeConfigLoader.Flags.NONE, env));
     launched.add(launcher);
-    launcher.start().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    launcher.start().await(60, TimeUnit.SECONDS);
     return launcher;
   }
 
@@ -65,9 +66,10 @@ class GatewayInstancesIT {
     NodeLauncher node = startNode();
     int port = node.gatewayPort();
     assertThat(port).isPositive();
-    waitUntil("the gateway sees its worker", 20_000, () -> routableWorkers(port).contains("instances-1"));
+    Eventually.within(ofSeconds(20), "the gateway sees its worker",
+        () -> routableWorkers(port).contains("instances-1"));
     // Every instance reports itself to the cluster's gateway directory.
-    waitUntil("three gateways of this node in /admin/cluster", 20_000,
+    Eventually.within(ofSeconds(20), "three gateways of this node in /admin/cluster",
         () -> gatewaysOf(node.nodeId(), port).size() == LOOPS);
     for (JsonObject gateway : gatewaysOf(node.nodeId(), port)) {
       assertThat(gateway.getString("http")).endsWith(":" + port);

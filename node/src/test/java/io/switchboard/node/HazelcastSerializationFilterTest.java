@@ -5,6 +5,7 @@ import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
 import com.hazelcast.nio.serialization.HazelcastSerializationException;
+import io.switchboard.testsupport.FreePorts;
 import io.vertx.core.Vertx;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.spi.cluster.hazelcast.impl.HazelcastCounter;
@@ -49,7 +50,7 @@ class HazelcastSerializationFilterTest {
 
   @BeforeAll
   static void startNodeAndRogue() throws IOException {
-    int port = ClusterTestSupport.freePort();
+    int port = FreePorts.any();
     ClusterOptions cluster = new ClusterOptions().setName("filter-" + UUID.randomUUID().toString().substring(0, 8))
         .setPort(port).setMembers(List.of("127.0.0.1:" + port));
     node = Hazelcast.newHazelcastInstance(ClusteredVertxFactory.hazelcastConfig(cluster));

@@ -1,8 +1,12 @@
 package io.switchboard.node;
 
 import io.switchboard.gateway.SseClient;
+import io.switchboard.testsupport.Eventually;
+import io.switchboard.testsupport.FreePorts;
+import io.switchboard.testsupport.LlamaCppBinaries;
+import io.switchboard.testsupport.NodeProcess;
+import io.switchboard.testsupport.NodeProcesses;
 import io.switchboard.worker.llamacpp.LlamaServerTestSupport;
-import io.switchboard.worker.rpc.RpcProbeTestSupport;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -18,11 +22,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-import static io.switchboard.node.ClusterTestSupport.freePort;
 import static io.switchboard.node.ClusterTestSupport.freshCluster;
 import static io.switchboard.node.ClusterTestSupport.get;
 import static io.switchboard.node.ClusterTestSupport.post;
-import static io.switchboard.node.ClusterTestSupport.waitUntil;
+import static java.time.Duration.ofSeconds;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -35,7 +38,7 @@ class LlamaCppPoolIT {
 
   private static final String CHAT = "{\"model\":\"tiny-llama\",\"messages\":[{\"role\":\"user\",\"content\":"
       + "\"hello\"}],\"max_tokens\":6}";
-  private static final List<NodeProcess> processes = new ArrayList<>();
+  private static final NodeProcesses processes = new NodeProcesses();
   private static final Map<String, String> cluster = new HashMap<>();
   private static final List<Integer> rpcPorts = new ArrayList<>();
   private static final List<NodeProcess> agents = new ArrayList<>();
@@ -47,7 +50,7 @@ class LlamaCppPoolIT {
   @BeforeAll
   static void startCluster() throws Exception {
     assertThat(NodeProcess.jar()).as("run mvn package first").exists();
-    bin = RpcProbeTestSupport.llamaCppBin();
+    bin = LlamaCppBinaries.directory();
     Path model = LlamaServerTestSupport.tinyModel().toAbsolutePath();
     cluster.putAll(freshCluster("llama"));
     // The first agent, which holds the first cluster port, is killed below: later nodes must be able to join
@@ -59,18 +62,17 @@ class LlamaCppPoolIT {
       startAgent();
     }
     for (int port : rpcPorts) {
-      waitUntil("rpc-agent :" + port + " announces its server", 60_000, () -> agentOutput(port)
+      Eventually.within(ofSeconds(60), "rpc-agent :" + port + " announces its server", () -> agentOutput(port)
           .contains("rpc-server published"));
     }
-    httpPort = freePort();
+    httpPort = FreePorts.any();
     // A listener that is not an rpc-server, configured as a static candidate: it must be rejected, and say why.
     notAnRpcServer = new java.net.ServerSocket(0);
     Map<String, String> env = new HashMap<>(cluster);
     env.put("SWITCHBOARD_WORKERS_0_LLAMACPP_RPC_POOL_ENDPOINTS", "127.0.0.1:" + notAnRpcServer.getLocalPort());
-    llamaNode = new NodeProcess("llama-node", env, "--http-port", Integer.toString(httpPort),
+    llamaNode = processes.launch("llama-node", env, "--http-port", Integer.toString(httpPort),
         "--llama-server-bin", bin.resolve("llama-server").toString(), "--model", model.toString());
-    processes.add(llamaNode);
-    waitUntil("the tiny model is served", 90_000, () -> modelServed());
+    Eventually.within(ofSeconds(90), "the tiny model is served", () -> modelServed());
   }
 
   private static String agentOutput(int port) throws Exception {
@@ -78,19 +80,16 @@ class LlamaCppPoolIT {
   }
 
   private static void startAgent() throws Exception {
-    int port = freePort();
-    NodeProcess agent = new NodeProcess("llama-agent-" + port, cluster, "--roles", "rpc-agent",
+    int port = FreePorts.any();
+    NodeProcess agent = processes.launch("llama-agent-" + port, cluster, "--roles", "rpc-agent",
         "--rpc-server-bin", bin.resolve("ggml-rpc-server").toString(), "--rpc-port", Integer.toString(port));
-    processes.add(agent);
     agents.add(agent);
     rpcPorts.add(port);
   }
 
   @AfterAll
   static void stopAll() throws Exception {
-    for (NodeProcess process : processes) {
-      process.close();
-    }
+    processes.close();
     if (notAnRpcServer != null) {
       notAnRpcServer.close();
     }
@@ -139,12 +138,12 @@ class LlamaCppPoolIT {
       assertThat(sse.status).isEqualTo(200);
       assertThat(sse.remainingData()).last().isEqualTo("[DONE]");
     }
-    waitUntil("llama-server runs on both rpc-servers", 30_000, () -> {
+    Eventually.within(ofSeconds(30), "llama-server runs on both rpc-servers", () -> {
       String on = lastStartedOn();
       return on != null && on.contains(":" + rpcPorts.get(0)) && on.contains(":" + rpcPorts.get(1));
     });
     String silent = "127.0.0.1:" + notAnRpcServer.getLocalPort();
-    waitUntil("/admin/cluster shows the pool: two members, one rejected candidate", 15_000, () -> {
+    Eventually.within(ofSeconds(15), "/admin/cluster shows the pool: two members, one rejected candidate", () -> {
       Map<String, JsonObject> pool = pool();
       return pool.containsKey(silent) && "rejected".equals(pool.get(silent).getString("state"))
           && "member".equals(pool.getOrDefault("127.0.0.1:" + rpcPorts.get(0), new JsonObject()).getString("state"))
@@ -155,7 +154,7 @@ class LlamaCppPoolIT {
     ClusterTestSupport.DoctorRun doctor = ClusterTestSupport.doctor("--gateway", "http://127.0.0.1:" + httpPort);
     assertThat(doctor.output()).contains("rpc-server 127.0.0.1:" + rpcPorts.get(0) + " in the pool (protocol ")
         .contains("rpc-server candidate " + silent + " rejected: ").contains("no HELLO reply");
-    waitUntil("/admin/cluster shows llama-server's own slots and metrics", 15_000, () -> {
+    Eventually.within(ofSeconds(15), "/admin/cluster shows llama-server's own slots and metrics", () -> {
       JsonObject load = new JsonObject(get(httpPort, "/admin/cluster").body()).getJsonArray("workers").stream()
           .map(JsonObject.class::cast).filter(w -> "llamacpp".equals(w.getString("engine"))).findFirst()
           .map(w -> w.getJsonObject("engineStatus", new JsonObject()).getJsonObject("llamaServer",
@@ -171,11 +170,11 @@ class LlamaCppPoolIT {
   void losingAnAgentShrinksThePoolAndRequestsSucceedAgainWithin30s() throws Exception {
     agents.get(0).kill();
     long killed = System.nanoTime();
-    waitUntil("llama-server restarted on the remaining rpc-server", 30_000, () -> {
+    Eventually.within(ofSeconds(30), "llama-server restarted on the remaining rpc-server", () -> {
       String on = lastStartedOn();
       return on != null && !on.contains(":" + rpcPorts.get(0)) && on.contains(":" + rpcPorts.get(1));
     });
-    waitUntil("requests succeed again", 30_000, () -> post(httpPort, "/v1/chat/completions", CHAT)
+    Eventually.within(ofSeconds(30), "requests succeed again", () -> post(httpPort, "/v1/chat/completions", CHAT)
         .statusCode() == 200);
     System.out.printf("rpc-agent SIGKILLed: serving again on the smaller pool after %d ms%n",
         (System.nanoTime() - killed) / 1_000_000);
@@ -190,7 +189,7 @@ class LlamaCppPoolIT {
         .findFirst().orElseThrow().getLong("pid");
     ProcessHandle.of(pid).orElseThrow().destroyForcibly();
     long killed = System.nanoTime();
-    waitUntil("requests succeed again", 30_000, () -> {
+    Eventually.within(ofSeconds(30), "requests succeed again", () -> {
       try {
         return post(httpPort, "/v1/chat/completions", CHAT).statusCode() == 200
             && ProcessHandle.of(pid).map(h -> !h.isAlive()).orElse(true);
@@ -206,11 +205,12 @@ class LlamaCppPoolIT {
   void anAgentStartedLaterJoinsThePool() throws Exception {
     startAgent();
     int late = rpcPorts.get(2);
-    waitUntil("llama-server restarted with the late rpc-server", 60_000, () -> {
+    Eventually.within(ofSeconds(60), "llama-server restarted with the late rpc-server", () -> {
       String on = lastStartedOn();
       return on != null && on.contains(":" + late) && on.contains(":" + rpcPorts.get(1));
     });
-    waitUntil("requests succeed on the grown pool", 30_000, () -> post(httpPort, "/v1/chat/completions", CHAT)
+    Eventually.within(ofSeconds(30), "requests succeed on the grown pool",
+        () -> post(httpPort, "/v1/chat/completions", CHAT)
         .statusCode() == 200);
   }
 }

@@ -9,6 +9,7 @@ import com.hazelcast.core.HazelcastInstance;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.switchboard.gateway.dialect.responses.store.ResponseStoreOptions;
+import io.switchboard.testsupport.FreePorts;
 import io.vertx.core.transport.Transport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -38,7 +39,7 @@ class MemberNodeIdTest {
 
   @BeforeAll
   static void startThreeMembers() throws Exception {
-    int port = ClusterTestSupport.freePort();
+    int port = FreePorts.any();
     ClusterOptions cluster = new ClusterOptions().setName("ids-" + UUID.randomUUID().toString().substring(0, 8))
         .setPort(port).setMembers(List.of("127.0.0.1:" + port));
     node = ClusteredVertxFactory.create(cluster, new ResponseStoreOptions(), Transport.NIO, 1,

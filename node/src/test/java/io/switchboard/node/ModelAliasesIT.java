@@ -1,24 +1,26 @@
 package io.switchboard.node;
 
 import io.switchboard.gateway.SseClient;
+import io.switchboard.testsupport.Eventually;
+import io.switchboard.testsupport.FreePorts;
+import io.switchboard.testsupport.NodeProcess;
+import io.switchboard.testsupport.NodeProcesses;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.net.http.HttpResponse;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 import static io.switchboard.node.ClusterTestSupport.chat;
-import static io.switchboard.node.ClusterTestSupport.freePort;
 import static io.switchboard.node.ClusterTestSupport.freshCluster;
 import static io.switchboard.node.ClusterTestSupport.get;
 import static io.switchboard.node.ClusterTestSupport.listedWorkers;
 import static io.switchboard.node.ClusterTestSupport.routableWorkers;
-import static io.switchboard.node.ClusterTestSupport.waitUntil;
+import static java.time.Duration.ofSeconds;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -29,31 +31,24 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class ModelAliasesIT {
 
-  private final List<NodeProcess> processes = new ArrayList<>();
+  private final NodeProcesses processes = new NodeProcesses();
 
   @AfterEach
   void stopAll() throws Exception {
-    for (NodeProcess process : processes) {
-      process.close();
-    }
-  }
-
-  private NodeProcess launch(String name, Map<String, String> env, String... args) throws Exception {
-    NodeProcess process = new NodeProcess(name, env, args);
-    processes.add(process);
-    return process;
+    processes.close();
   }
 
   @Test
   void anAliasFallsBackToItsSecondModelWhenTheFirstModelsOnlyWorkerIsKilled() throws Exception {
     Map<String, String> cluster = freshCluster("alias");
-    int httpPort = freePort();
+    int httpPort = FreePorts.any();
     Map<String, String> gatewayEnv = new HashMap<>(cluster);
     gatewayEnv.put("SWITCHBOARD_GATEWAY_MODELS_ALIASES", "chat=model-a|model-b");
-    launch("alias-gateway", gatewayEnv, "--roles", "gateway", "--http-port", Integer.toString(httpPort));
-    NodeProcess workerA = launch("alias-worker-a", workerEnv(cluster, "worker-a", "model-a"), "--roles", "worker");
-    launch("alias-worker-b", workerEnv(cluster, "worker-b", "model-b"), "--roles", "worker");
-    waitUntil("both workers are routable", 90_000,
+    processes.launch("alias-gateway", gatewayEnv, "--roles", "gateway", "--http-port", Integer.toString(httpPort));
+    NodeProcess workerA = processes.launch("alias-worker-a", workerEnv(cluster, "worker-a", "model-a"), "--roles",
+        "worker");
+    processes.launch("alias-worker-b", workerEnv(cluster, "worker-b", "model-b"), "--roles", "worker");
+    Eventually.within(ofSeconds(90), "both workers are routable",
         () -> routableWorkers(httpPort).containsAll(List.of("worker-a", "worker-b")));
 
     JsonArray models = new JsonObject(get(httpPort, "/v1/models").body()).getJsonArray("data");
@@ -82,7 +77,8 @@ class ModelAliasesIT {
     }
     System.out.printf("requests for the alias after SIGKILL of model-a's worker: all served by model-b, the first "
         + "%.0f ms after the kill%n", (System.nanoTime() - killed) / 1e6);
-    waitUntil("the killed worker leaves /admin/cluster", 10_000, () -> !listedWorkers(httpPort).contains("worker-a"));
+    Eventually.within(ofSeconds(10), "the killed worker leaves /admin/cluster",
+        () -> !listedWorkers(httpPort).contains("worker-a"));
     assertThat(aliasView(httpPort).getString("servesNow")).isEqualTo("model-b");
 
     try (SseClient sse = new SseClient(httpPort, "/v1/chat/completions", "{\"model\":\"chat\",\"messages\":"

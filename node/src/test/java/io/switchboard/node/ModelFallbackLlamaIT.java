@@ -1,8 +1,12 @@
 package io.switchboard.node;
 
 import io.switchboard.gateway.SseClient;
+import io.switchboard.testsupport.Eventually;
+import io.switchboard.testsupport.FreePorts;
+import io.switchboard.testsupport.LlamaCppBinaries;
+import io.switchboard.testsupport.NodeProcess;
+import io.switchboard.testsupport.NodeProcesses;
 import io.switchboard.worker.llamacpp.TinyLlamaModel;
-import io.switchboard.worker.rpc.RpcProbeTestSupport;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -18,11 +22,10 @@ import java.util.List;
 import java.util.Map;
 
 import static io.switchboard.node.ClusterTestSupport.chat;
-import static io.switchboard.node.ClusterTestSupport.freePort;
 import static io.switchboard.node.ClusterTestSupport.freshCluster;
 import static io.switchboard.node.ClusterTestSupport.listedWorkers;
 import static io.switchboard.node.ClusterTestSupport.routableWorkers;
-import static io.switchboard.node.ClusterTestSupport.waitUntil;
+import static java.time.Duration.ofSeconds;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -37,30 +40,22 @@ class ModelFallbackLlamaIT {
 
   @TempDir
   Path dir;
-  private final List<NodeProcess> processes = new ArrayList<>();
+  private final NodeProcesses processes = new NodeProcesses();
   /** llama-servers of a SIGKILLed node: orphaned by the kill, ended here by their pids. */
   private final List<ProcessHandle> orphans = new ArrayList<>();
 
   @AfterEach
   void stopAll() throws Exception {
-    for (NodeProcess process : processes) {
-      process.close();
-    }
+    processes.close();
     for (ProcessHandle orphan : orphans) {
       orphan.destroyForcibly();
     }
   }
 
-  private NodeProcess launch(String name, Map<String, String> env, String... args) throws Exception {
-    NodeProcess process = new NodeProcess(name, env, args);
-    processes.add(process);
-    return process;
-  }
-
   @ParameterizedTest
   @ValueSource(strings = {"eventbus", "grpc"})
   void anAliasFallsBackToItsSecondModelWhenTheFirstModelsOnlyWorkerIsKilled(String plane) throws Exception {
-    Path bin = RpcProbeTestSupport.llamaCppBin();
+    Path bin = LlamaCppBinaries.directory();
     Path cache = Files.createDirectories(Path.of("target", "models", "fallback").toAbsolutePath());
     Path modelA = cache.resolve("model-a.gguf");
     Path modelB = cache.resolve("model-b.gguf");
@@ -71,18 +66,19 @@ class ModelFallbackLlamaIT {
       TinyLlamaModel.write(bin.getParent().resolve("models").resolve("ggml-vocab-gpt-2.gguf"), modelB, 32);
     }
     Map<String, String> cluster = freshCluster("fallback-" + plane);
-    int httpPort = freePort();
+    int httpPort = FreePorts.any();
     Map<String, String> gatewayEnv = new HashMap<>(cluster);
     gatewayEnv.put("SWITCHBOARD_GATEWAY_MODELS_ALIASES", "chat=model-a|model-b");
     gatewayEnv.put("SWITCHBOARD_GATEWAY_REQUEST_PLANE", plane);
-    launch("fallback-gateway-" + plane, gatewayEnv, "--roles", "gateway", "--http-port", Integer.toString(httpPort));
-    NodeProcess nodeA = launch("fallback-worker-a-" + plane, workerEnv(cluster, "lib-a"), "--roles", "worker",
+    processes.launch("fallback-gateway-" + plane, gatewayEnv, "--roles", "gateway", "--http-port",
+        Integer.toString(httpPort));
+    NodeProcess nodeA = processes.launch("fallback-worker-a-" + plane, workerEnv(cluster, "lib-a"), "--roles", "worker",
         "--llama-server-bin", bin.resolve("llama-server").toString(), "--models-dir", modelsDir("a", modelA)
             .toString());
-    NodeProcess nodeB = launch("fallback-worker-b-" + plane, workerEnv(cluster, "lib-b"), "--roles", "worker",
+    NodeProcess nodeB = processes.launch("fallback-worker-b-" + plane, workerEnv(cluster, "lib-b"), "--roles", "worker",
         "--llama-server-bin", bin.resolve("llama-server").toString(), "--models-dir", modelsDir("b", modelB)
             .toString());
-    waitUntil("both model directory workers are routable", 90_000,
+    Eventually.within(ofSeconds(90), "both model directory workers are routable",
         () -> routableWorkers(httpPort).containsAll(List.of("lib-a", "lib-b")));
 
     // model-a is loaded on the first request for the alias, and answers it.
@@ -107,7 +103,8 @@ class ModelFallbackLlamaIT {
       assertThat(response.headers().firstValue("x-switchboard-worker")).contains("lib-b");
       assertThat(new JsonObject(response.body()).getString("model")).isEqualTo("model-b");
     }
-    waitUntil("the killed worker leaves /admin/cluster", 15_000, () -> !listedWorkers(httpPort).contains("lib-a"));
+    Eventually.within(ofSeconds(15), "the killed worker leaves /admin/cluster",
+        () -> !listedWorkers(httpPort).contains("lib-a"));
 
     try (SseClient sse = new SseClient(httpPort, "/v1/chat/completions", "{\"model\":\"chat\",\"messages\":"
         + "[{\"role\":\"user\",\"content\":\"hi\"}],\"stream\":true,\"max_tokens\":3}", 0)) {

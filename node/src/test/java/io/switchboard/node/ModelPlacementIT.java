@@ -1,7 +1,11 @@
 package io.switchboard.node;
 
+import io.switchboard.testsupport.Eventually;
+import io.switchboard.testsupport.FreePorts;
+import io.switchboard.testsupport.LlamaCppBinaries;
+import io.switchboard.testsupport.NodeProcess;
+import io.switchboard.testsupport.NodeProcesses;
 import io.switchboard.worker.llamacpp.TinyLlamaModel;
-import io.switchboard.worker.rpc.RpcProbeTestSupport;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
@@ -15,7 +19,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,11 +26,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static io.switchboard.node.ClusterTestSupport.chat;
-import static io.switchboard.node.ClusterTestSupport.freePort;
 import static io.switchboard.node.ClusterTestSupport.freshCluster;
 import static io.switchboard.node.ClusterTestSupport.get;
 import static io.switchboard.node.ClusterTestSupport.routableWorkers;
-import static io.switchboard.node.ClusterTestSupport.waitUntil;
+import static java.time.Duration.ofSeconds;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -44,32 +46,30 @@ class ModelPlacementIT {
 
   @TempDir
   Path dir;
-  private final List<NodeProcess> processes = new ArrayList<>();
+  private final NodeProcesses processes = new NodeProcesses();
 
   @AfterEach
   void stopAll() throws Exception {
-    for (NodeProcess process : processes) {
-      process.close();
-    }
+    processes.close();
   }
 
   @Test
   void aColdModelIsLoadedOnceOnOneWorkerWhileItsRequestsWaitAndTheLoadedWorkerIsPreferred() throws Exception {
-    Path bin = RpcProbeTestSupport.llamaCppBin();
+    Path bin = LlamaCppBinaries.directory();
     Path model = Files.createDirectories(Path.of("target", "models", "placement").toAbsolutePath())
         .resolve("tiny-place.gguf");
     if (!Files.exists(model)) {
       TinyLlamaModel.write(bin.getParent().resolve("models").resolve("ggml-vocab-llama-spm.gguf"), model, 21);
     }
     Map<String, String> cluster = freshCluster("placement");
-    int httpPort = freePort();
+    int httpPort = FreePorts.any();
     launch("placement-node-1", env(cluster, "lib-1"), "--http-port", Integer.toString(httpPort),
         "--llama-server-bin", bin.resolve("llama-server").toString(), "--models-dir", modelsDir("one", model)
             .toString());
     launch("placement-node-2", env(cluster, "lib-2"), "--roles", "worker",
         "--llama-server-bin", bin.resolve("llama-server").toString(), "--models-dir", modelsDir("two", model)
             .toString());
-    waitUntil("both model directory workers are routable", 90_000,
+    Eventually.within(ofSeconds(90), "both model directory workers are routable",
         () -> routableWorkers(httpPort).containsAll(List.of("lib-1", "lib-2")));
 
     JsonArray listed = new JsonObject(get(httpPort, "/v1/models").body()).getJsonArray("data");
@@ -90,7 +90,7 @@ class ModelPlacementIT {
       assertThat(response.headers().firstValue("x-switchboard-worker")).contains(loadedOn);
     }
     String other = loadedOn.equals("lib-1") ? "lib-2" : "lib-1";
-    waitUntil("the cluster view shows the model loaded on " + loadedOn, 10_000,
+    Eventually.within(ofSeconds(10), "the cluster view shows the model loaded on " + loadedOn,
         () -> loaded(httpPort, loadedOn).contains("tiny-place"));
     assertThat(loaded(httpPort, other)).doesNotContain("tiny-place");
 
@@ -147,7 +147,7 @@ class ModelPlacementIT {
   }
 
   private void launch(String name, Map<String, String> env, String... args) throws Exception {
-    processes.add(new NodeProcess(name, env, args));
+    processes.launch(name, env, args);
   }
 
   private static CompletableFuture<HttpResponse<String>> send(int port, String model, boolean stream) {

@@ -1,8 +1,11 @@
 package io.switchboard.node;
 
 import io.switchboard.gateway.SseClient;
+import io.switchboard.testsupport.Eventually;
+import io.switchboard.testsupport.FreePorts;
+import io.switchboard.testsupport.LlamaCppBinaries;
+import io.switchboard.testsupport.NodeProcess;
 import io.switchboard.worker.llamacpp.TinyLlamaModel;
-import io.switchboard.worker.rpc.RpcProbeTestSupport;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
@@ -22,12 +25,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-import static io.switchboard.node.ClusterTestSupport.freePort;
 import static io.switchboard.node.ClusterTestSupport.freshCluster;
 import static io.switchboard.node.ClusterTestSupport.get;
 import static io.switchboard.node.ClusterTestSupport.post;
 import static io.switchboard.node.ClusterTestSupport.routableWorkers;
-import static io.switchboard.node.ClusterTestSupport.waitUntil;
+import static java.time.Duration.ofSeconds;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -57,7 +59,7 @@ class ModelsDirIT {
   @BeforeAll
   static void startTheNodeOverThreeModels() throws Exception {
     assertThat(NodeProcess.jar()).as("run mvn package first").exists();
-    Path bin = RpcProbeTestSupport.llamaCppBin();
+    Path bin = LlamaCppBinaries.directory();
     Path vocabs = bin.getParent().resolve("models");
     dir = Path.of("target", "models", "models-dir-it").toAbsolutePath();
     Files.createDirectories(dir);
@@ -69,10 +71,10 @@ class ModelsDirIT {
     for (String[] model : MODELS) {
       TinyLlamaModel.write(vocabs.resolve(model[1]), dir.resolve(model[0] + ".gguf"), Long.parseLong(model[2]));
     }
-    httpPort = freePort();
+    httpPort = FreePorts.any();
     node = new NodeProcess("models-dir", freshCluster("models-dir"), "--http-port", Integer.toString(httpPort),
         "--llama-server-bin", bin.resolve("llama-server").toString(), "--models-dir", dir.toString());
-    waitUntil("the models-dir worker is routable", 90_000, () -> !routableWorkers(httpPort).isEmpty());
+    Eventually.within(ofSeconds(90), "the models-dir worker is routable", () -> !routableWorkers(httpPort).isEmpty());
   }
 
   @AfterAll
@@ -129,19 +131,14 @@ class ModelsDirIT {
     return models;
   }
 
-  private static boolean states(Map<String, String> expected) throws Exception {
-    Map<String, JsonObject> models = clusterModels();
+  private static boolean inStates(Map<String, JsonObject> models, Map<String, String> expected) {
     return expected.entrySet().stream()
         .allMatch(e -> e.getValue().equals(models.getOrDefault(e.getKey(), new JsonObject()).getString("state")));
   }
 
-  private static void awaitStates(String what, Map<String, String> expected) throws Exception {
-    try {
-      // Load reports reach the gateway about once a second.
-      waitUntil(what, 10_000, () -> states(expected));
-    } catch (AssertionError timedOut) {
-      throw new AssertionError(timedOut.getMessage() + "; /admin/cluster shows " + clusterModels().values());
-    }
+  /** Until /admin/cluster shows the models in the states expected (load reports come about once a second). */
+  private static void statesEventually(String what, Map<String, String> expected) throws Exception {
+    Eventually.read(ofSeconds(10), what, ModelsDirIT::clusterModels, models -> inStates(models, expected));
   }
 
   /** The pid of each llama-server the node logged as loaded, in order. */
@@ -161,7 +158,7 @@ class ModelsDirIT {
   /** The pid of the model's last llama-server the node logged as loaded (the log is written asynchronously). */
   private static long pidOf(String model) throws Exception {
     int index = MODELS.stream().map(m -> m[0]).toList().indexOf(model);
-    waitUntil("the node logs " + model + " loaded", 5_000,
+    Eventually.within(ofSeconds(5), "the node logs " + model + " loaded",
         () -> loadsLogged().stream().anyMatch(load -> load[0] == index));
     return loadsLogged().stream().filter(load -> load[0] == index).reduce((a, b) -> b).orElseThrow()[1];
   }
@@ -187,7 +184,7 @@ class ModelsDirIT {
   void aChatToEachModelIsAnsweredByThatModelAndTheLeastRecentlyUsedIsUnloadedAtModelsMax() throws Exception {
     firstAnswers.put("tiny-spm", answerOf("tiny-spm"));
     firstAnswers.put("tiny-gpt2", answerOf("tiny-gpt2"));
-    awaitStates("/admin/cluster shows tiny-spm and tiny-gpt2 loaded, tiny-phi3 not",
+    statesEventually("/admin/cluster shows tiny-spm and tiny-gpt2 loaded, tiny-phi3 not",
         Map.of("tiny-spm", "loaded", "tiny-gpt2", "loaded", "tiny-phi3", "unloaded"));
     // tiny-spm was loaded first but is used again now: tiny-gpt2 becomes the least recently used.
     assertThat(answerOf("tiny-spm")).as("the same greedy question to the same model").isEqualTo(
@@ -197,7 +194,7 @@ class ModelsDirIT {
 
     assertThat(new LinkedHashSet<>(firstAnswers.values())).as("each model answers differently: " + firstAnswers)
         .hasSize(3);
-    awaitStates("/admin/cluster shows tiny-spm and tiny-phi3 loaded, tiny-gpt2 (least recently used) unloaded",
+    statesEventually("/admin/cluster shows tiny-spm and tiny-phi3 loaded, tiny-gpt2 (least recently used) unloaded",
         Map.of("tiny-spm", "loaded", "tiny-phi3", "loaded", "tiny-gpt2", "unloaded"));
     Map<String, JsonObject> models = clusterModels();
     JsonObject status = new JsonObject(get(httpPort, "/admin/cluster").body()).getJsonArray("workers")
@@ -206,9 +203,9 @@ class ModelsDirIT {
     assertThat(status.getInteger("modelsLoaded")).isEqualTo(2);
     assertThat(models.get("tiny-gpt2").getLong("pid")).as("an unloaded model has no server").isNull();
     assertThat(models.get("tiny-phi3").getLong("pid")).isEqualTo(pidOf("tiny-phi3"));
-    waitUntil("tiny-gpt2's llama-server (pid " + gpt2Pid + ") is gone", 10_000,
+    Eventually.within(ofSeconds(10), "tiny-gpt2's llama-server (pid " + gpt2Pid + ") is gone",
         () -> ProcessHandle.of(gpt2Pid).map(p -> !p.isAlive()).orElse(true));
-    waitUntil("the node logs why tiny-gpt2 was unloaded", 5_000, () -> node.output().contains(
+    Eventually.within(ofSeconds(5), "the node logs why tiny-gpt2 was unloaded", () -> node.output().contains(
         "\"model\":\"tiny-gpt2\",\"reason\":\"to make room for model 'tiny-phi3' (modelsMax 2)\""));
   }
 
@@ -233,8 +230,8 @@ class ModelsDirIT {
     }
     assertThat(text.toString()).as("tiny-gpt2 loaded again answers as before").isEqualTo(
         firstAnswers.get("tiny-gpt2"));
-    waitUntil("the node logs one new load", 5_000, () -> loadsLogged().size() == loadsBefore + 1);
-    awaitStates("tiny-spm (least recently used now) unloaded for tiny-gpt2",
+    Eventually.within(ofSeconds(5), "the node logs one new load", () -> loadsLogged().size() == loadsBefore + 1);
+    statesEventually("tiny-spm (least recently used now) unloaded for tiny-gpt2",
         Map.of("tiny-gpt2", "loaded", "tiny-phi3", "loaded", "tiny-spm", "unloaded"));
   }
 
@@ -246,7 +243,7 @@ class ModelsDirIT {
     assertThat(serverPids).as("four loads: spm, gpt2, phi3, gpt2 again").hasSize(4);
     node.terminate();
     assertThat(node.waitForExit(60_000)).isZero();
-    waitUntil("every llama-server the node started is gone " + serverPids, 10_000,
+    Eventually.within(ofSeconds(10), "every llama-server the node started is gone " + serverPids,
         () -> serverPids.stream().noneMatch(pid -> ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)));
   }
 }

@@ -1,6 +1,9 @@
 package io.switchboard.node;
 
 import io.switchboard.gateway.SseClient;
+import io.switchboard.testsupport.Eventually;
+import io.switchboard.testsupport.FreePorts;
+import io.switchboard.testsupport.NodeProcess;
 import io.switchboard.worker.llamacpp.LlamaServerTestSupport;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -15,11 +18,10 @@ import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
 
-import static io.switchboard.node.ClusterTestSupport.freePort;
 import static io.switchboard.node.ClusterTestSupport.freshCluster;
 import static io.switchboard.node.ClusterTestSupport.get;
 import static io.switchboard.node.ClusterTestSupport.post;
-import static io.switchboard.node.ClusterTestSupport.waitUntil;
+import static java.time.Duration.ofSeconds;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -44,12 +46,12 @@ class OpenAiBackendIT {
   static void start() throws Exception {
     assertThat(NodeProcess.jar()).as("run mvn package first").exists();
     backendPort = LlamaServerTestSupport.start(backends, "--metrics");
-    httpPort = freePort();
+    httpPort = FreePorts.any();
     java.util.Map<String, String> env = new java.util.HashMap<>(freshCluster("openai"));
     env.put("SWITCHBOARD_GATEWAY_LIMITS_MAX_TOKENS", Integer.toString(CAP));
     node = new NodeProcess("openai-node", env, "--http-port", Integer.toString(httpPort),
         "--backend", "http://127.0.0.1:" + backendPort + "/v1");
-    waitUntil("the backend's model is listed and routable", 60_000, () -> !routableModels().isEmpty());
+    Eventually.within(ofSeconds(60), "the backend's model is listed and routable", () -> !routableModels().isEmpty());
     model = routableModels().get(0);
   }
 
@@ -110,7 +112,7 @@ class OpenAiBackendIT {
   @Test
   @Order(2)
   void adminClusterShowsTheBackendsKindModelsHealthAndLoad() throws Exception {
-    waitUntil("the backend's load from /metrics is shown", 15_000, () -> openAiWorker()
+    Eventually.within(ofSeconds(15), "the backend's load from /metrics is shown", () -> openAiWorker()
         .getJsonObject("engineStatus", new JsonObject()).containsKey("backendLoad"));
     JsonObject worker = openAiWorker();
     JsonObject status = worker.getJsonObject("engineStatus");
@@ -153,7 +155,8 @@ class OpenAiBackendIT {
   void aBackendThatIsDownIsNotRoutedAndClientsAreToldWhy() throws Exception {
     backends.get(0).destroyForcibly().waitFor();
     long killed = System.currentTimeMillis();
-    waitUntil("the worker is excluded", 15_000, () -> "excluded".equals(openAiWorker().getString("status")));
+    Eventually.within(ofSeconds(15), "the worker is excluded",
+        () -> "excluded".equals(openAiWorker().getString("status")));
     long excludedAfter = System.currentTimeMillis() - killed;
     assertThat(openAiWorker().getString("excludedBecause"))
         .startsWith("llama-server at 127.0.0.1:" + backendPort + " is unhealthy: GET /health failed");
@@ -166,7 +169,8 @@ class OpenAiBackendIT {
     System.out.println("backend killed -> worker excluded after " + excludedAfter + " ms");
 
     LlamaServerTestSupport.startOn(backends, backendPort, "--metrics");
-    waitUntil("the worker is routable again", 30_000, () -> "routable".equals(openAiWorker().getString("status")));
+    Eventually.within(ofSeconds(30), "the worker is routable again",
+        () -> "routable".equals(openAiWorker().getString("status")));
     assertThat(post(httpPort, "/v1/chat/completions", chat("")).statusCode()).isEqualTo(200);
   }
 

@@ -1,5 +1,7 @@
 package io.switchboard.node;
 
+import io.switchboard.testsupport.Eventually;
+import io.switchboard.testsupport.NodeProcess;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
@@ -35,6 +37,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
 
+import static java.time.Duration.ofSeconds;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -116,7 +119,8 @@ class PartitionIT {
         nodes.put(worker, start(net, worker, env, "--roles", "worker", "--cluster-host",
             net.host(worker).address(), "--cluster-members", gateway));
       }
-      waitUntil("both workers are routable", 90_000, () -> routable().containsAll(List.of("near-1", "far-1")));
+      Eventually.within(ofSeconds(90), "both workers are routable",
+          Eventually.failuresAsNotYet(() -> routable().containsAll(List.of("near-1", "far-1"))));
 
       Scenario scenario = new Scenario();
       try {
@@ -164,13 +168,17 @@ class PartitionIT {
       assertThat(started.await(60, TimeUnit.SECONDS)).as("every stream got its first token").isTrue();
       prober.scheduleAtFixedRate(this::probe, 0, 150, TimeUnit.MILLISECONDS);
       routingWatch.scheduleWithFixedDelay(this::watchRouting, 0, 250, TimeUnit.MILLISECONDS);
+      // Deliberate pacing: a second of probes before the cut, three seconds of partition after the far node left,
+      // two seconds of probes after the heal, so the timeline shows each phase.
       Thread.sleep(1_000);
 
       cutAtMs = System.currentTimeMillis();
       net.cut("far");
-      waitUntil("the gateway stops routing to the far worker", 15_000, () -> !routable().contains("far-1"));
+      Eventually.within(ofSeconds(15), "the gateway stops routing to the far worker",
+          Eventually.failuresAsNotYet(() -> !routable().contains("far-1")));
       excludedAtMs = System.currentTimeMillis();
-      waitUntil("the far node leaves the gateway's cluster view", 15_000, () -> nodes() == 2);
+      Eventually.within(ofSeconds(15), "the far node leaves the gateway's cluster view",
+          Eventually.failuresAsNotYet(() -> nodes() == 2));
       long leftAtMs = System.currentTimeMillis();
       Thread.sleep(3_000);
 
@@ -183,7 +191,8 @@ class PartitionIT {
       routingWatch.shutdown();
       assertThat(prober.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
       assertThat(routingWatch.awaitTermination(15, TimeUnit.SECONDS)).isTrue();
-      waitUntil("every probe is answered", 30_000, () -> probes.stream().allMatch(p -> p.doneAtMs > 0));
+      Eventually.within(ofSeconds(30), "every probe is answered",
+          Eventually.failuresAsNotYet(() -> probes.stream().allMatch(p -> p.doneAtMs > 0)));
 
       List<StreamResult> results = new ArrayList<>();
       for (Future<StreamResult> stream : streams) {
@@ -540,22 +549,5 @@ class PartitionIT {
       return null;
     }
     return null;
-  }
-
-  private static void waitUntil(String what, long timeoutMs, ClusterTestSupport.Check check) throws Exception {
-    long until = System.currentTimeMillis() + timeoutMs;
-    while (true) {
-      try {
-        if (check.ok()) {
-          return;
-        }
-      } catch (IOException | RuntimeException notYet) {
-        // the gateway is not up yet, or /admin/cluster waited too long: ask again
-      }
-      if (System.currentTimeMillis() > until) {
-        throw new AssertionError("timed out after " + timeoutMs + " ms waiting until " + what);
-      }
-      Thread.sleep(100);
-    }
   }
 }

@@ -1,6 +1,10 @@
 package io.switchboard.node;
 
 import io.switchboard.gateway.SseClient;
+import io.switchboard.testsupport.Eventually;
+import io.switchboard.testsupport.FreePorts;
+import io.switchboard.testsupport.NodeProcess;
+import io.switchboard.testsupport.NodeProcesses;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -15,12 +19,11 @@ import java.util.List;
 import java.util.Map;
 
 import static io.switchboard.node.ClusterTestSupport.chat;
-import static io.switchboard.node.ClusterTestSupport.freePort;
 import static io.switchboard.node.ClusterTestSupport.freshCluster;
 import static io.switchboard.node.ClusterTestSupport.get;
 import static io.switchboard.node.ClusterTestSupport.listedWorkers;
 import static io.switchboard.node.ClusterTestSupport.routableWorkers;
-import static io.switchboard.node.ClusterTestSupport.waitUntil;
+import static java.time.Duration.ofSeconds;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -35,7 +38,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ProcessClusterIT {
 
-  private static final List<NodeProcess> processes = new ArrayList<>();
+  private static final NodeProcesses processes = new NodeProcesses();
   private static final Map<String, String> cluster = new HashMap<>();
   private static NodeProcess gatewayNode;
   private static int httpPort;
@@ -44,24 +47,17 @@ class ProcessClusterIT {
   static void startEmbeddedNode() throws Exception {
     assertThat(NodeProcess.jar()).as("run mvn package first").exists();
     cluster.putAll(freshCluster("it"));
-    httpPort = freePort();
+    httpPort = FreePorts.any();
     Map<String, String> env = new HashMap<>(cluster);
     env.put("SWITCHBOARD_WORKERS_0_ID", "embedded-1");
-    gatewayNode = launch("embedded", env, "--http-port", Integer.toString(httpPort));
-    waitUntil("the embedded node serves", 60_000, () -> routableWorkers(httpPort).contains("embedded-1"));
+    gatewayNode = processes.launch("embedded", env, "--http-port", Integer.toString(httpPort));
+    Eventually.within(ofSeconds(60), "the embedded node serves",
+        () -> routableWorkers(httpPort).contains("embedded-1"));
   }
 
   @AfterAll
   static void stopAll() throws Exception {
-    for (NodeProcess process : processes) {
-      process.close();
-    }
-  }
-
-  private static NodeProcess launch(String name, Map<String, String> env, String... args) throws Exception {
-    NodeProcess process = new NodeProcess(name, env, args);
-    processes.add(process);
-    return process;
+    processes.close();
   }
 
   @Test
@@ -80,8 +76,8 @@ class ProcessClusterIT {
   void secondWorkerJvmJoinsTakesTrafficAndIsForgottenWithin5sOfSigkill() throws Exception {
     Map<String, String> env = new HashMap<>(cluster);
     env.put("SWITCHBOARD_WORKERS_0_ID", "second-1");
-    NodeProcess worker = launch("worker-mock", env, "--roles", "worker", "--config", "conf/worker-mock.yaml");
-    waitUntil("the second worker joins", 60_000, () -> routableWorkers(httpPort).contains("second-1"));
+    NodeProcess worker = processes.launch("worker-mock", env, "--roles", "worker", "--config", "conf/worker-mock.yaml");
+    Eventually.within(ofSeconds(60), "the second worker joins", () -> routableWorkers(httpPort).contains("second-1"));
 
     List<String> servedBy = new ArrayList<>();
     for (int i = 0; i < 8; i++) {
@@ -93,7 +89,7 @@ class ProcessClusterIT {
 
     worker.kill();
     long killed = System.nanoTime();
-    waitUntil("the killed worker vanishes from /admin/cluster", 5_000,
+    Eventually.within(ofSeconds(5), "the killed worker vanishes from /admin/cluster",
         () -> !listedWorkers(httpPort).contains("second-1"));
     System.out.printf("SIGKILLed worker node gone from /admin/cluster after %.0f ms%n",
         (System.nanoTime() - killed) / 1e6);
@@ -111,8 +107,8 @@ class ProcessClusterIT {
     env.put("SWITCHBOARD_WORKERS_0_ID", "drain-1");
     env.put("SWITCHBOARD_WORKERS_0_MODEL", "drain-llm");
     env.put("SWITCHBOARD_WORKERS_0_MOCKER_DECODE_TOKENS_PER_SECOND", "30");
-    NodeProcess worker = launch("worker-drain", env, "--roles", "worker");
-    waitUntil("the draining worker joins", 60_000, () -> routableWorkers(httpPort).contains("drain-1"));
+    NodeProcess worker = processes.launch("worker-drain", env, "--roles", "worker");
+    Eventually.within(ofSeconds(60), "the draining worker joins", () -> routableWorkers(httpPort).contains("drain-1"));
 
     try (SseClient sse = new SseClient(httpPort, "/v1/completions", "{\"model\":\"drain-llm\",\"prompt\":\"go\","
         + "\"max_tokens\":45,\"stream\":true}", 0)) {
@@ -125,7 +121,7 @@ class ProcessClusterIT {
     }
     assertThat(worker.waitForExit(30_000)).isZero();
     assertThat(worker.output()).contains("worker unpublished").contains("node stopped");
-    waitUntil("the drained worker is gone", 5_000, () -> !listedWorkers(httpPort).contains("drain-1"));
+    Eventually.within(ofSeconds(5), "the drained worker is gone", () -> !listedWorkers(httpPort).contains("drain-1"));
     assertThat(gatewayNode.isAlive()).isTrue();
   }
 
@@ -191,7 +187,7 @@ class ProcessClusterIT {
     // (where workers of earlier tests still run) before new nodes join. A merge that meets members
     // still joining stalled in Hazelcast for over 40 s in one CI run (pending partition migrations blocked the
     // merge's cluster-state lock): an operator avoids it by listing two or more members; it is not what this test is about.
-    waitUntil("the restarted gateway merged into the running cluster", 60_000,
+    Eventually.within(ofSeconds(60), "the restarted gateway merged into the running cluster",
         () -> routableWorkers(httpPort).stream().anyMatch(id -> !id.equals("embedded-restarted-worker")));
     Map<String, NodeProcess> workers = launchWorkerPair("restart", Map.of());
 
@@ -212,7 +208,7 @@ class ProcessClusterIT {
       assertThat(rest).doesNotContain("[DONE]");
     }
     try {
-      waitUntil("the worker cancels the crashed gateway's stream", 15_000,
+      Eventually.within(ofSeconds(15), "the worker cancels the crashed gateway's stream",
           () -> serving.output().contains("its gateway node left the cluster"));
     } catch (AssertionError timedOut) {
       throw new AssertionError(timedOut.getMessage() + "; what the nodes saw of the cluster:\n"
@@ -223,16 +219,17 @@ class ProcessClusterIT {
     // first, then merges into the running one (cluster.xml looks every 5 s); its own worker stays published.
     NodeProcess again = restartGatewayNode("embedded-restarted-2");
     long restartedAt = System.nanoTime();
-    waitUntil("the restarted gateway sees the running workers and its own", 60_000,
+    Eventually.within(ofSeconds(60), "the restarted gateway sees the running workers and its own",
         () -> routableWorkers(httpPort).containsAll(List.of("restart-1", "restart-2", "embedded-restarted-2-worker")));
     // Right after the merge the event bus may not yet know the workers' addresses (no handlers): wait for a
     // request that is answered.
-    waitUntil("a request to the running workers is answered", 30_000,
+    Eventually.within(ofSeconds(30), "a request to the running workers is answered",
         () -> ClusterTestSupport.chat(httpPort, "restart-llm", 1).statusCode() == 200);
     System.out.printf("restarted gateway node serves the running worker nodes %d ms after it listened%n",
         (System.nanoTime() - restartedAt) / 1_000_000);
     Survived run = streamSurvives(workers, "restart-llm", "after the restart", 30, serving2 -> { }, s -> { });
     assertThat(run.serving().isAlive()).isTrue();
+    // Real time for the cluster's merge after the restart to settle: no event tells the test that it has.
     Thread.sleep(4_000);
     assertThat(routableWorkers(httpPort)).as("still routable once the merge settled")
         .contains("restart-1", "restart-2", "embedded-restarted-2-worker");
@@ -243,8 +240,8 @@ class ProcessClusterIT {
   private static NodeProcess restartGatewayNode(String name) throws Exception {
     Map<String, String> env = new HashMap<>(cluster);
     env.put("SWITCHBOARD_WORKERS_0_ID", name + "-worker");
-    NodeProcess node = launch(name, env, "--http-port", Integer.toString(httpPort));
-    waitUntil("the restarted gateway node serves", 60_000,
+    NodeProcess node = processes.launch(name, env, "--http-port", Integer.toString(httpPort));
+    Eventually.within(ofSeconds(60), "the restarted gateway node serves",
         () -> routableWorkers(httpPort).contains(name + "-worker"));
     return node;
   }
@@ -279,9 +276,10 @@ class ProcessClusterIT {
       env.put("SWITCHBOARD_WORKERS_0_ID", id);
       env.put("SWITCHBOARD_WORKERS_0_MODEL", prefix + "-llm");
       env.put("SWITCHBOARD_WORKERS_0_MOCKER_DECODE_TOKENS_PER_SECOND", "30");
-      workers.put(id, launch("worker-" + id, env, "--roles", "worker"));
+      workers.put(id, processes.launch("worker-" + id, env, "--roles", "worker"));
     }
-    waitUntil("both workers join", 60_000, () -> routableWorkers(httpPort).containsAll(workers.keySet()));
+    Eventually.within(ofSeconds(60), "both workers join",
+        () -> routableWorkers(httpPort).containsAll(workers.keySet()));
     return workers;
   }
 

@@ -5,6 +5,10 @@ import io.switchboard.protocol.grpc.HealthReply;
 import io.switchboard.protocol.grpc.HealthRequest;
 import io.switchboard.protocol.grpc.WorkerHealth;
 import io.switchboard.protocol.grpc.WorkerPlaneGrpcClient;
+import io.switchboard.testsupport.Eventually;
+import io.switchboard.testsupport.FreePorts;
+import io.switchboard.testsupport.NodeProcess;
+import io.switchboard.testsupport.NodeProcesses;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -31,12 +35,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 import static io.switchboard.node.ClusterTestSupport.HTTP;
-import static io.switchboard.node.ClusterTestSupport.freePort;
 import static io.switchboard.node.ClusterTestSupport.freshCluster;
 import static io.switchboard.node.ClusterTestSupport.get;
 import static io.switchboard.node.ClusterTestSupport.post;
 import static io.switchboard.node.ClusterTestSupport.routableWorkers;
-import static io.switchboard.node.ClusterTestSupport.waitUntil;
+import static java.time.Duration.ofSeconds;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -47,7 +50,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class RequestPlaneConformanceIT {
 
-  private static final List<NodeProcess> processes = new ArrayList<>();
+  private static final NodeProcesses processes = new NodeProcesses();
   private static final Map<String, String> cluster = new HashMap<>();
   private static final Map<String, Integer> gatewayPorts = new HashMap<>();
 
@@ -87,13 +90,13 @@ class RequestPlaneConformanceIT {
         """);
     launch("conformance-workers", Map.of(), "--config", workers.toString());
     for (String plane : List.of("eventbus", "grpc")) {
-      int port = freePort();
+      int port = FreePorts.any();
       gatewayPorts.put(plane, port);
       launch("conformance-gateway-" + plane, Map.of("SWITCHBOARD_GATEWAY_REQUEST_PLANE", plane),
           "--roles", "gateway", "--http-port", Integer.toString(port));
     }
     for (int port : gatewayPorts.values()) {
-      waitUntil("the workers are routable from gateway :" + port, 90_000,
+      Eventually.within(ofSeconds(90), "the workers are routable from gateway :" + port,
           () -> routableWorkers(port).containsAll(List.of("conf-instant", "conf-paced", "conf-relay", "conf-wide",
               "conf-narrow")));
     }
@@ -101,17 +104,13 @@ class RequestPlaneConformanceIT {
 
   @AfterAll
   static void stopCluster() throws Exception {
-    for (NodeProcess process : processes) {
-      process.close();
-    }
+    processes.close();
   }
 
   private static NodeProcess launch(String name, Map<String, String> extraEnv, String... args) throws Exception {
     Map<String, String> env = new HashMap<>(cluster);
     env.putAll(extraEnv);
-    NodeProcess process = new NodeProcess(name, env, args);
-    processes.add(process);
-    return process;
+    return processes.launch(name, env, args);
   }
 
   private static Path writeConfig(String name, String yaml) throws Exception {
@@ -201,7 +200,7 @@ class RequestPlaneConformanceIT {
   void adminClusterReportsThePlaneOfEachGateway(String plane) throws Exception {
     JsonObject admin = new JsonObject(get(gatewayPorts.get(plane), "/admin/cluster").body());
     assertThat(admin.getJsonObject("gateway").getString("requestPlane")).isEqualTo(plane);
-    waitUntil("each gateway sees the other's report", 10_000, () -> new JsonObject(
+    Eventually.within(ofSeconds(10), "each gateway sees the other's report", () -> new JsonObject(
         get(gatewayPorts.get(plane), "/admin/cluster").body()).getJsonArray("gateways").size() == 2);
     Map<String, String> planeByHttp = new JsonObject(get(gatewayPorts.get(plane), "/admin/cluster").body())
         .getJsonArray("gateways").stream().map(JsonObject.class::cast)
@@ -361,15 +360,15 @@ class RequestPlaneConformanceIT {
   @ValueSource(strings = {"eventbus", "grpc"})
   void aClientThatHangsUpStopsTheGenerationOnTheWorker(String plane) throws Exception {
     int port = gatewayPorts.get(plane);
-    waitUntil("the paced worker is idle", 10_000, () -> inFlight(port, "conf-paced") == 0);
+    Eventually.within(ofSeconds(10), "the paced worker is idle", () -> inFlight(port, "conf-paced") == 0);
     try (SseClient sse = new SseClient(port, "/v1/completions", body("paced-llm", 6_000, true, "hang up"), 0)) {
       sse.nextData();
       sse.nextData();
-      waitUntil("the worker reports the generation", 5_000, () -> inFlight(port, "conf-paced") == 1);
+      Eventually.within(ofSeconds(5), "the worker reports the generation", () -> inFlight(port, "conf-paced") == 1);
     }
     long hungUp = System.nanoTime();
     // 6,000 tokens at 100 per second would run for a minute: only a cancellation ends it this soon.
-    waitUntil("the worker stopped generating", 5_000, () -> inFlight(port, "conf-paced") == 0
+    Eventually.within(ofSeconds(5), "the worker stopped generating", () -> inFlight(port, "conf-paced") == 0
         && new JsonObject(get(port, "/admin/cluster").body()).getJsonObject("gateway").getInteger("openStreams") == 0);
     System.out.printf("%s plane: worker idle again %.0f ms after the client hung up (load reports every 1 s)%n",
         plane, (System.nanoTime() - hungUp) / 1e6);
@@ -379,7 +378,7 @@ class RequestPlaneConformanceIT {
   @ValueSource(strings = {"eventbus", "grpc"})
   void aSlowClientHoldsTheWorkerBackAndStillGetsEveryChunk(String plane) throws Exception {
     int port = gatewayPorts.get(plane);
-    waitUntil("the instant worker is idle", 10_000, () -> inFlight(port, "conf-instant") == 0);
+    Eventually.within(ofSeconds(10), "the instant worker is idle", () -> inFlight(port, "conf-instant") == 0);
     String prompt = "slow reader " + plane;
     String expected = whole(port, "instant-llm", 40_000, prompt).getJsonArray("choices").getJsonObject(0)
         .getString("text");
@@ -408,7 +407,8 @@ class RequestPlaneConformanceIT {
         "SWITCHBOARD_WORKERS_0_ID", "doomed-" + plane,
         "SWITCHBOARD_WORKERS_0_MODEL", model,
         "SWITCHBOARD_WORKERS_0_MOCKER_DECODE_TOKENS_PER_SECOND", "50"), "--roles", "worker");
-    waitUntil("the doomed worker joins", 60_000, () -> routableWorkers(port).contains("doomed-" + plane));
+    Eventually.within(ofSeconds(60), "the doomed worker joins",
+        () -> routableWorkers(port).contains("doomed-" + plane));
     try (SseClient sse = new SseClient(port, "/v1/completions", body(model, 2_000, true, "doom"), 0)) {
       assertThat(sse.nextData()).contains("\"text\"");
       doomed.kill();
@@ -431,7 +431,7 @@ class RequestPlaneConformanceIT {
         "SWITCHBOARD_WORKERS_0_ID", doomedId,
         "SWITCHBOARD_WORKERS_0_MODEL", "relay-llm",
         "SWITCHBOARD_WORKERS_0_MOCKER_DECODE_TOKENS_PER_SECOND", "40"), "--roles", "worker");
-    waitUntil("the doomed relay worker joins", 60_000, () -> routableWorkers(port).contains(doomedId));
+    Eventually.within(ofSeconds(60), "the doomed relay worker joins", () -> routableWorkers(port).contains(doomedId));
 
     // Either relay worker may take a stream: ask until the doomed one serves (a new prompt each time, so
     // prefix affinity does not send every try to the same worker).

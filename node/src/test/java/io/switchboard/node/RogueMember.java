@@ -6,6 +6,7 @@ import io.switchboard.protocol.Addresses;
 import io.switchboard.protocol.LoadReport;
 import io.switchboard.protocol.RpcBackendRecord;
 import io.switchboard.protocol.WorkerDescriptor;
+import io.switchboard.testsupport.FreePorts;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
@@ -57,7 +58,7 @@ final class RogueMember implements AutoCloseable {
     // Heartbeats as often as the cluster expects them (cluster.xml drops a member silent for 4 s).
     config.setProperty("hazelcast.heartbeat.interval.seconds", "1");
     NetworkConfig network = config.getNetworkConfig();
-    network.setPort(ClusterTestSupport.freePort()).setPortAutoIncrement(true);
+    network.setPort(FreePorts.any()).setPortAutoIncrement(true);
     network.getJoin().getAutoDetectionConfig().setEnabled(false);
     network.getJoin().getMulticastConfig().setEnabled(false);
     network.getJoin().getTcpIpConfig().setEnabled(true).addMember("127.0.0.1:" + clusterPort);

@@ -3,8 +3,11 @@ package io.switchboard.node;
 import io.switchboard.protocol.Addresses;
 import io.switchboard.protocol.RpcBackendRecord;
 import io.switchboard.protocol.WorkerDescriptor;
+import io.switchboard.testsupport.Eventually;
+import io.switchboard.testsupport.FreePorts;
+import io.switchboard.testsupport.LlamaCppBinaries;
+import io.switchboard.testsupport.NodeProcess;
 import io.switchboard.worker.llamacpp.LlamaServerTestSupport;
-import io.switchboard.worker.rpc.RpcProbeTestSupport;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
@@ -33,11 +36,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
-import static io.switchboard.node.ClusterTestSupport.freePort;
 import static io.switchboard.node.ClusterTestSupport.freshCluster;
 import static io.switchboard.node.ClusterTestSupport.get;
 import static io.switchboard.node.ClusterTestSupport.post;
-import static io.switchboard.node.ClusterTestSupport.waitUntil;
+import static java.time.Duration.ofSeconds;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -73,15 +75,15 @@ class RogueMemberIT {
   @BeforeAll
   static void startTlsClusterAndRogue() throws Exception {
     assertThat(NodeProcess.jar()).as("run mvn package first").exists();
-    Path bin = RpcProbeTestSupport.llamaCppBin();
+    Path bin = LlamaCppBinaries.directory();
     Path model = LlamaServerTestSupport.tinyModel().toAbsolutePath();
     makeCertificates();
     cluster.putAll(freshCluster("rogue"));
     cluster.put("SWITCHBOARD_CLUSTER_TLS_CERT_PATH", CERTS.resolve("node.pem").toAbsolutePath().toString());
     cluster.put("SWITCHBOARD_CLUSTER_TLS_KEY_PATH", CERTS.resolve("node.key").toAbsolutePath().toString());
     cluster.put("SWITCHBOARD_CLUSTER_TLS_CA_PATH", CERTS.resolve("ca.pem").toAbsolutePath().toString());
-    gatewayPort = freePort();
-    rpcPort = freePort();
+    gatewayPort = FreePorts.any();
+    rpcPort = FreePorts.any();
     nodes.add(new NodeProcess("rogue-it-gateway", cluster, "--roles", "gateway", "--http-port",
         Integer.toString(gatewayPort)));
     Path config = CERTS.resolve("worker-node.yaml");
@@ -103,9 +105,9 @@ class RogueMemberIT {
         """.formatted(bin.resolve("ggml-rpc-server"), rpcPort, bin.resolve("llama-server"), model));
     workerNode = new NodeProcess("rogue-it-worker", cluster, "--config", config.toAbsolutePath().toString());
     nodes.add(workerNode);
-    waitUntil("both models are served through the TLS cluster", 180_000,
+    Eventually.within(ofSeconds(180), "both models are served through the TLS cluster",
         () -> served(gatewayPort, "mock-llm") && served(gatewayPort, "tiny-llama"));
-    waitUntil("the llamacpp worker runs llama-server over the honest rpc-agent", 60_000,
+    Eventually.within(ofSeconds(60), "the llamacpp worker runs llama-server over the honest rpc-agent",
         () -> List.of("127.0.0.1:" + rpcPort).equals(llamaServerRpc()));
     workerNodeId = worker("real-b").getString("node");
 
@@ -222,11 +224,12 @@ class RogueMemberIT {
     }
     outcomes.put("realModelWhileRewritten", statuses);
     assertThat(workerNode.output()).contains("a discovery record of this node was changed by another process");
-    waitUntil("the real record is the worker's own again", 15_000, () -> rogue.records(WorkerDescriptor.RECORD_TYPE)
+    Eventually.within(ofSeconds(15), "the real record is the worker's own again",
+        () -> rogue.records(WorkerDescriptor.RECORD_TYPE)
         .stream().filter(r -> "real-b".equals(r.getMetadata().getString("workerId")))
         .filter(r -> r.getMetadata().containsKey("signature"))
         .allMatch(r -> Addresses.workerGenerate("real-b").equals(r.getLocation().getString("eventbus"))));
-    waitUntil("the worker is served again", 15_000, () -> served(gatewayPort, "mock-llm"));
+    Eventually.within(ofSeconds(15), "the worker is served again", () -> served(gatewayPort, "mock-llm"));
     assertThat(grpcListener.connections()).as("no gateway connected to the rogue's gRPC endpoint").isZero();
     assertThat(grpcListener.received(CANARY) || eventBusListener.received(CANARY)).isFalse();
   }
@@ -270,6 +273,7 @@ class RogueMemberIT {
     }
     assertThat(grpcFailure).as("the gRPC plane answered a peer without the cluster's certificate").isNotNull();
     outcomes.put("grpcGenerate", "refused(" + grpcFailure.getClass().getSimpleName() + ")");
+    // Real time in which a request that got through would show in the worker's log.
     Thread.sleep(1_000);
     assertThat(workerNode.output()).doesNotContain(requestId);
   }
@@ -289,6 +293,7 @@ class RogueMemberIT {
       }).completion().await(30, TimeUnit.SECONDS);
       attempts++;
     }
+    // Real time for the rogue's subscriptions to reach the other members, as a real one's would.
     Thread.sleep(3_000);
     Map<Integer, Integer> statuses = new java.util.TreeMap<>();
     for (int i = 0; i < 10; i++) {
@@ -301,7 +306,8 @@ class RogueMemberIT {
         .isZero();
     assertThat(eventBusListener.received(CANARY)).as("a prompt reached the rogue").isFalse();
     assertThat(received).as("messages from the nodes the rogue's consumers got").isEmpty();
-    waitUntil("the gateway's event bus failed its TLS handshake with the rogue", 15_000, () -> nodes.get(0).output()
+    Eventually.within(ofSeconds(15), "the gateway's event bus failed its TLS handshake with the rogue",
+        () -> nodes.get(0).output()
         .contains("Connecting to server " + rogue.nodeId + " failed"));
     assertThat(nodes.get(0).output().lines().filter(line -> line.contains("Connecting to server " + rogue.nodeId))
         .toList()).allSatisfy(line -> assertThat(line).contains("SSLHandshakeException"));
@@ -317,7 +323,8 @@ class RogueMemberIT {
     rogue.manager.getHazelcastInstance().getMap(MembershipWatcher.DISCOVERY_MAP)
         .put("rogue-gadget", new javax.management.BadAttributeValueExpException("gadget"));
     attempts++;
-    waitUntil("a node refused, logged and removed the gadget", 30_000, () -> nodes.stream().anyMatch(node -> {
+    Eventually.within(ofSeconds(30), "a node refused, logged and removed the gadget",
+        () -> nodes.stream().anyMatch(node -> {
       try {
         return node.output().contains("refuses to deserialize")
             && node.output().contains("javax.management.BadAttributeValueExpException");
@@ -325,9 +332,10 @@ class RogueMemberIT {
         return false;
       }
     }));
-    waitUntil("the gadget is gone from the discovery map", 15_000, () -> !rogue.manager.getHazelcastInstance()
+    Eventually.within(ofSeconds(15), "the gadget is gone from the discovery map",
+        () -> !rogue.manager.getHazelcastInstance()
         .getMap(MembershipWatcher.DISCOVERY_MAP).containsKey("rogue-gadget"));
-    waitUntil("the cluster serves again", 15_000, () -> served(gatewayPort, "mock-llm"));
+    Eventually.within(ofSeconds(15), "the cluster serves again", () -> served(gatewayPort, "mock-llm"));
     outcomes.put("gadget", "refused+removed");
   }
 
@@ -335,9 +343,9 @@ class RogueMemberIT {
   @Order(6)
   void withTlsOffTheRogueGetsPromptsUsesRpcServersAndDrivesWorkers() throws Exception {
     Map<String, String> plain = freshCluster("rogue-plain");
-    int port = freePort();
+    int port = FreePorts.any();
     try (NodeProcess node = new NodeProcess("rogue-it-plain", plain, "--http-port", Integer.toString(port))) {
-      waitUntil("the plain node serves", 90_000, () -> served(port, "mock-llm"));
+      Eventually.within(ofSeconds(90), "the plain node serves", () -> served(port, "mock-llm"));
       String realWorker = ClusterTestSupport.routableWorkers(port).get(0);
       try (RogueMember plainRogue = RogueMember.join(plain.get("SWITCHBOARD_CLUSTER_NAME"),
           Integer.parseInt(plain.get("SWITCHBOARD_CLUSTER_PORT")), null)) {
@@ -349,13 +357,15 @@ class RogueMemberIT {
         plainRogue.publishWorker("rogue-1", plainRogue.nodeId, "rogue-llm", new JsonObject()
             .put(WorkerDescriptor.ENDPOINT_EVENTBUS, Addresses.workerGenerate("rogue-1")));
         plainRogue.reportLoad("rogue-1", "rogue-llm");
-        waitUntil("its worker is routable", 30_000, () -> ClusterTestSupport.routableWorkers(port).contains("rogue-1"));
+        Eventually.within(ofSeconds(30), "its worker is routable",
+            () -> ClusterTestSupport.routableWorkers(port).contains("rogue-1"));
         chat(port, "rogue-llm");
         assertThat(prompts).as("the prompt reached the rogue").anySatisfy(p -> assertThat(p).contains(CANARY));
 
         try (RecordingListener rpc = new RecordingListener()) {
           plainRogue.publishRpcServer(plainRogue.nodeId, "127.0.0.1", rpc.port());
-          waitUntil("its rpc-server is honoured", 30_000, () -> new JsonObject(get(port, "/admin/cluster").body())
+          Eventually.within(ofSeconds(30), "its rpc-server is honoured",
+              () -> new JsonObject(get(port, "/admin/cluster").body())
               .getJsonArray("rpcBackends").stream().map(JsonObject.class::cast)
               .anyMatch(b -> ("127.0.0.1:" + rpc.port()).equals(b.getString("endpoint"))
                   && "announced".equals(b.getString("state"))));
@@ -373,7 +383,7 @@ class RogueMemberIT {
                 .put("initialCredits", 64), new DeliveryOptions().setSendTimeout(10_000))
             .await(20, TimeUnit.SECONDS).body();
         assertThat(accepted.getBoolean("accepted")).isTrue();
-        waitUntil("the real worker streams to the rogue", 15_000, () -> !chunks.isEmpty());
+        Eventually.within(ofSeconds(15), "the real worker streams to the rogue", () -> !chunks.isEmpty());
         System.out.println("rogue-member: tls=off tried 3 attacks; workerRoutable=yes promptsReceived="
             + prompts.size() + " rpcServerHonoured=yes realWorkerAcceptedItsRequest=yes chunksToRogue="
             + chunks.size());

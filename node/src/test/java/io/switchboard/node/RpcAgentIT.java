@@ -1,5 +1,10 @@
 package io.switchboard.node;
 
+import io.switchboard.testsupport.Eventually;
+import io.switchboard.testsupport.FreePorts;
+import io.switchboard.testsupport.LlamaCppBinaries;
+import io.switchboard.testsupport.NodeProcess;
+import io.switchboard.testsupport.NodeProcesses;
 import io.switchboard.worker.rpc.RpcProbe;
 import io.switchboard.worker.rpc.RpcProbeResult;
 import io.vertx.core.Vertx;
@@ -11,19 +16,15 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
-import static io.switchboard.node.ClusterTestSupport.freePort;
 import static io.switchboard.node.ClusterTestSupport.freshCluster;
 import static io.switchboard.node.ClusterTestSupport.get;
-import static io.switchboard.node.ClusterTestSupport.waitUntil;
+import static java.time.Duration.ofSeconds;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -34,7 +35,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class RpcAgentIT {
 
-  private static final List<NodeProcess> processes = new ArrayList<>();
+  private static final NodeProcesses processes = new NodeProcesses();
   private static final Map<String, String> cluster = new HashMap<>();
   private static int httpPort;
   private static int rpcPort;
@@ -44,25 +45,18 @@ class RpcAgentIT {
   @BeforeAll
   static void startGatewayAndAgent() throws Exception {
     assertThat(NodeProcess.jar()).as("run mvn package first").exists();
-    Process print = new ProcessBuilder("bash", NodeProcess.REPO.resolve("tools/build-llama-cpp").toString(),
-        "--print").redirectError(ProcessBuilder.Redirect.DISCARD).start();
-    String bin = new String(print.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-    assertThat(print.waitFor()).as("llama.cpp is not built: run tools/build-llama-cpp").isZero();
-    rpcServerBin = Path.of(bin, "ggml-rpc-server");
+    rpcServerBin = LlamaCppBinaries.directory().resolve("ggml-rpc-server");
     cluster.putAll(freshCluster("rpc"));
-    httpPort = freePort();
-    rpcPort = freePort();
-    processes.add(new NodeProcess("rpc-gateway", cluster, "--http-port", Integer.toString(httpPort)));
-    agent = new NodeProcess("rpc-agent", cluster, "--roles", "rpc-agent", "--rpc-server-bin",
+    httpPort = FreePorts.any();
+    rpcPort = FreePorts.any();
+    processes.launch("rpc-gateway", cluster, "--http-port", Integer.toString(httpPort));
+    agent = processes.launch("rpc-agent", cluster, "--roles", "rpc-agent", "--rpc-server-bin",
         rpcServerBin.toString(), "--rpc-port", Integer.toString(rpcPort));
-    processes.add(agent);
   }
 
   @AfterAll
   static void stopAll() throws Exception {
-    for (NodeProcess process : processes) {
-      process.close();
-    }
+    processes.close();
   }
 
   private static Optional<JsonObject> announced() {
@@ -78,7 +72,7 @@ class RpcAgentIT {
   @Test
   @Order(1)
   void theAgentAnnouncesARealRpcServerThatPassesTheHandshake() throws Exception {
-    waitUntil("the rpc-server is announced", 60_000, () -> announced().isPresent());
+    Eventually.within(ofSeconds(60), "the rpc-server is announced", () -> announced().isPresent());
     JsonObject backend = announced().orElseThrow();
     assertThat(backend.getString("protocolVersion")).startsWith(RpcProbe.DEFAULT_PROTOCOL_MAJOR + ".");
     assertThat(backend.getJsonArray("devices")).isNotEmpty();
@@ -100,10 +94,12 @@ class RpcAgentIT {
     ProcessHandle.of(pid).orElseThrow().destroyForcibly();
     long killed = System.nanoTime();
 
-    waitUntil("the dead rpc-server is withdrawn", 5_000, () -> announced().map(b -> b.getLong("pid") != pid)
+    Eventually.within(ofSeconds(5), "the dead rpc-server is withdrawn",
+        () -> announced().map(b -> b.getLong("pid") != pid)
         .orElse(true));
     long withdrawnMs = (System.nanoTime() - killed) / 1_000_000;
-    waitUntil("a new rpc-server is announced", 20_000, () -> announced().map(b -> b.getLong("pid") != pid)
+    Eventually.within(ofSeconds(20), "a new rpc-server is announced",
+        () -> announced().map(b -> b.getLong("pid") != pid)
         .orElse(false));
     System.out.printf("rpc-server SIGKILLed: withdrawn within %d ms, a new one announced after %d ms%n",
         withdrawnMs, (System.nanoTime() - killed) / 1_000_000);
@@ -116,9 +112,9 @@ class RpcAgentIT {
     long pid = announced().orElseThrow().getLong("pid");
     agent.kill();
 
-    waitUntil("the killed agent's rpc-server is gone too (no orphan holding the port)", 5_000,
+    Eventually.within(ofSeconds(5), "the killed agent's rpc-server is gone too (no orphan holding the port)",
         () -> ProcessHandle.of(pid).map(h -> !h.isAlive()).orElse(true));
-    waitUntil("its record is removed by the survivors", 10_000, () -> announced().isEmpty());
+    Eventually.within(ofSeconds(10), "its record is removed by the survivors", () -> announced().isEmpty());
   }
 
   @Test
@@ -129,7 +125,7 @@ class RpcAgentIT {
       assertThat(noBinary.output()).contains("rpcAgent.serverBin").contains("--rpc-server-bin");
     }
     try (NodeProcess wrongBinary = new NodeProcess("rpc-agent-wrongbin", cluster, "--roles", "rpc-agent",
-        "--rpc-server-bin", "/nonexistent/ggml-rpc-server", "--rpc-port", Integer.toString(freePort()))) {
+        "--rpc-server-bin", "/nonexistent/ggml-rpc-server", "--rpc-port", Integer.toString(FreePorts.any()))) {
       assertThat(wrongBinary.waitForExit(60_000)).isNotZero();
       assertThat(wrongBinary.output()).contains("is not an executable file");
     }

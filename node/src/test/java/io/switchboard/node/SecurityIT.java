@@ -1,5 +1,8 @@
 package io.switchboard.node;
 
+import io.switchboard.testsupport.Eventually;
+import io.switchboard.testsupport.FreePorts;
+import io.switchboard.testsupport.NodeProcess;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -24,9 +27,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-import static io.switchboard.node.ClusterTestSupport.freePort;
 import static io.switchboard.node.ClusterTestSupport.freshCluster;
-import static io.switchboard.node.ClusterTestSupport.waitUntil;
+import static java.time.Duration.ofSeconds;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -63,19 +65,19 @@ class SecurityIT {
     env.put("SWITCHBOARD_GATEWAY_TLS_KEY_PATH", CERTS.resolve("node.key").toAbsolutePath().toString());
     env.put("SWITCHBOARD_API_KEYS", KEY + ";name=team;rpm=" + RPM + "," + UNLIMITED_KEY + ";name=free");
     env.put("SWITCHBOARD_GATEWAY_ADMIN_KEY", ADMIN_KEY);
-    gatewayPort = freePort();
-    fullPort = freePort();
-    eventBusPort = freePort();
+    gatewayPort = FreePorts.any();
+    fullPort = FreePorts.any();
+    eventBusPort = FreePorts.any();
     Map<String, String> gatewayEnv = new HashMap<>(env);
     gatewayEnv.put("SWITCHBOARD_CLUSTER_EVENT_BUS_PORT", Integer.toString(eventBusPort));
     // The gateway-only node reaches the worker over the gRPC plane, TLS too; load reports cross the event bus.
     gatewayEnv.put("SWITCHBOARD_GATEWAY_REQUEST_PLANE", "grpc");
-    grpcPort = freePort();
+    grpcPort = FreePorts.any();
     env.put("SWITCHBOARD_GRPC_PORT", Integer.toString(grpcPort));
     nodes.add(new NodeProcess("security-gateway", gatewayEnv, "--roles", "gateway", "--http-port",
         Integer.toString(gatewayPort)));
     nodes.add(new NodeProcess("security-full", env, "--http-port", Integer.toString(fullPort)));
-    waitUntil("the gateway-only node sees the other node's worker over the TLS event bus", 90_000,
+    Eventually.within(ofSeconds(90), "the gateway-only node sees the other node's worker over the TLS event bus",
         () -> routable(gatewayPort) && routable(fullPort));
   }
 

@@ -1,5 +1,8 @@
 package io.switchboard.node;
 
+import io.switchboard.testsupport.Eventually;
+import io.switchboard.testsupport.FreePorts;
+import io.switchboard.testsupport.NodeProcess;
 import org.junit.jupiter.api.Test;
 
 import java.net.Inet4Address;
@@ -12,6 +15,7 @@ import java.util.Map;
 import java.util.Optional;
 
 import static io.switchboard.node.ClusterTestSupport.freshCluster;
+import static java.time.Duration.ofSeconds;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -88,10 +92,10 @@ class StartupFailuresIT {
     Map<String, String> env = new HashMap<>(freshCluster("insecure"));
     env.put("SWITCHBOARD_CLUSTER_MEMBERS", address.get() + ":" + env.get("SWITCHBOARD_CLUSTER_PORT"));
     env.put("SWITCHBOARD_CLUSTER_INSECURE", "true");
-    int httpPort = ClusterTestSupport.freePort();
+    int httpPort = FreePorts.any();
     try (NodeProcess node = new NodeProcess("insecure", env, "--cluster-host", address.get(), "--http-port",
         Integer.toString(httpPort))) {
-      ClusterTestSupport.waitUntil("the node serves", 90_000, () -> node.output().contains("gateway listening"));
+      Eventually.within(ofSeconds(90), "the node serves", () -> node.output().contains("gateway listening"));
       assertThat(node.output()).contains("INSECURE: the cluster plane is plaintext and unauthenticated")
           .contains("\"listening\":\"cluster.host " + address.get())
           .contains("announce a worker that receives prompts and an rpc-server that receives a model's weights");

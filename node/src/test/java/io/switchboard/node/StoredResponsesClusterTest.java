@@ -4,21 +4,27 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.switchboard.gateway.dialect.responses.store.ClusterResponseStore;
 import io.switchboard.gateway.dialect.responses.store.ResponseStoreOptions;
+import io.switchboard.testsupport.Eventually;
+import io.switchboard.testsupport.FreePorts;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.transport.Transport;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 
+import static java.time.Duration.ofSeconds;
+import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -34,12 +40,12 @@ class StoredResponsesClusterTest {
 
   @BeforeAll
   static void startTwoNodes() throws Exception {
-    int port = ClusterTestSupport.freePort();
+    int port = FreePorts.any();
     ClusterOptions cluster = new ClusterOptions().setName("responses-" + UUID.randomUUID().toString().substring(0, 8))
         .setPort(port).setMembers(List.of("127.0.0.1:" + port, "127.0.0.1:" + (port + 1)));
     for (int i = 0; i < 2; i++) {
-      nodes.add(await(ClusteredVertxFactory.create(cluster, OPTIONS, Transport.NIO, 1,
-          new PrometheusMeterRegistry(PrometheusConfig.DEFAULT))));
+      nodes.add(ClusteredVertxFactory.create(cluster, OPTIONS, Transport.NIO, 1,
+          new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)).await(60, SECONDS));
     }
     assertThat(nodes.get(0).clusterManager().getNodes()).as("both nodes in one cluster").hasSize(2);
   }
@@ -47,36 +53,51 @@ class StoredResponsesClusterTest {
   @AfterAll
   static void stop() throws Exception {
     for (var node : nodes) {
-      await(node.close());
+      node.close().await(60, SECONDS);
     }
   }
 
   @Test
   @Order(1)
-  void anAnswerStoredThroughOneNodeIsFoundAndRemovedThroughTheOther() throws Exception {
+  @ExtendWith(VertxExtension.class)
+  void anAnswerStoredThroughOneNodeIsFoundAndRemovedThroughTheOther(VertxTestContext test) {
     ClusterResponseStore one = new ClusterResponseStore(nodes.get(0).vertx(), OPTIONS);
     ClusterResponseStore other = new ClusterResponseStore(nodes.get(1).vertx(), OPTIONS);
     JsonObject stored = new JsonObject().put("response", new JsonObject().put("id", "resp_1").put("status", "completed"))
         .put("messages", new io.vertx.core.json.JsonArray().add(new JsonObject().put("role", "user").put("content", "hi")));
-    await(one.put("resp_1", stored));
-    assertThat(await(other.get("resp_1"))).isEqualTo(stored);
-    assertThat(await(other.remove("resp_1"))).isTrue();
-    assertThat(await(one.get("resp_1"))).isNull();
-    assertThat(await(one.remove("resp_1"))).as("nothing left to remove").isFalse();
-    assertThat(await(one.get("resp_unknown"))).isNull();
+    one.put("resp_1", stored)
+        .compose(put -> other.get("resp_1"))
+        .compose(found -> {
+          test.verify(() -> assertThat(found).isEqualTo(stored));
+          return other.remove("resp_1");
+        })
+        .compose(removed -> {
+          test.verify(() -> assertThat(removed).isTrue());
+          return one.get("resp_1");
+        })
+        .compose(gone -> {
+          test.verify(() -> assertThat(gone).as("removed for both nodes").isNull());
+          return one.remove("resp_1");
+        })
+        .compose(removedAgain -> {
+          test.verify(() -> assertThat(removedAgain).as("nothing left to remove").isFalse());
+          return one.get("resp_unknown");
+        })
+        .onComplete(test.succeeding(unknown -> test.verify(() -> {
+          assertThat(unknown).isNull();
+          test.completeNow();
+        })));
   }
 
   @Test
   @Order(2)
   void anAnswerIsGoneAfterItsTimeToLive() throws Exception {
     ClusterResponseStore store = new ClusterResponseStore(nodes.get(0).vertx(), OPTIONS);
-    await(store.put("resp_ttl", new JsonObject().put("response", new JsonObject())));
-    assertThat(await(store.get("resp_ttl"))).isNotNull();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (await(store.get("resp_ttl")) != null && System.nanoTime() < deadline) {
-      Thread.sleep(200);
-    }
-    assertThat(await(store.get("resp_ttl"))).as("expired after gateway.responses.ttlSeconds (2 s)").isNull();
+    store.put("resp_ttl", new JsonObject().put("response", new JsonObject())).await(60, SECONDS);
+    assertThat(store.get("resp_ttl").await(60, SECONDS)).isNotNull();
+    // Hazelcast's own clock: the test waits for the real time to live.
+    Eventually.within(ofSeconds(10), "expired after gateway.responses.ttlSeconds (2 s)",
+        () -> store.get("resp_ttl").await(60, SECONDS) == null);
   }
 
   @Test
@@ -88,7 +109,8 @@ class StoredResponsesClusterTest {
     // the least recently used, so enough answers per partition that the newest is never the only candidate.
     int written = 3000;
     for (int i = 0; i < written; i++) {
-      await(store.put("resp_big_" + i, new JsonObject().put("response", new JsonObject().put("text", text))));
+      store.put("resp_big_" + i, new JsonObject().put("response", new JsonObject().put("text", text)))
+          .await(60, SECONDS);
     }
     var map = nodes.get(0).clusterManager().getHazelcastInstance().getMap(ResponseStoreOptions.MAP_NAME);
     long heldBytes = 0;
@@ -100,11 +122,11 @@ class StoredResponsesClusterTest {
         written, map.size(), heldBytes);
     StringBuilder kept = new StringBuilder();
     for (int i = written - 40; i < written; i++) {
-      kept.append(await(store.get("resp_big_" + i)) != null ? '1' : '0');
+      kept.append(store.get("resp_big_" + i).await(60, SECONDS) != null ? '1' : '0');
     }
     StringBuilder early = new StringBuilder();
     for (int i = 0; i < 40; i++) {
-      early.append(await(store.get("resp_big_" + i)) != null ? '1' : '0');
+      early.append(store.get("resp_big_" + i).await(60, SECONDS) != null ? '1' : '0');
     }
     System.out.println("stored-responses: of the last 40 kept " + kept + ", of the first 40 kept " + early);
     assertThat(map.size()).as("least recently used answers evicted").isLessThan(written);
@@ -115,9 +137,5 @@ class StoredResponsesClusterTest {
     // or two; random eviction would keep about a third of them (what the map holds of what was written).
     assertThat(early.chars().filter(c -> c == '1').count()).as("the oldest answers went first (" + early + ")")
         .isLessThanOrEqualTo(4);
-  }
-
-  private static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
   }
 }

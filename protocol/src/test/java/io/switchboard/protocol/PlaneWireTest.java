@@ -5,13 +5,15 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.MessageCodec;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -293,18 +295,16 @@ class PlaneWireTest {
   }
 
   @Test
-  void codecsAreRegisteredOncePerVertxHoweverOftenAsked() throws Exception {
-    Vertx vertx = Vertx.vertx();
-    try {
-      PlaneWire.registerCodecs(vertx);
-      PlaneWire.registerCodecs(vertx);
-      vertx.eventBus().<Object>consumer("plane-wire-test", message -> message.reply(message.body()));
-      Object reply = vertx.eventBus().request("plane-wire-test", StreamControl.credits("s", 3))
-          .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).body();
-      assertThat(reply).isEqualTo(StreamControl.credits("s", 3));
-    } finally {
-      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    }
+  @ExtendWith(VertxExtension.class)
+  void codecsAreRegisteredOncePerVertxHoweverOftenAsked(Vertx vertx, VertxTestContext test) {
+    PlaneWire.registerCodecs(vertx);
+    PlaneWire.registerCodecs(vertx);
+    vertx.eventBus().<Object>consumer("plane-wire-test", message -> message.reply(message.body()));
+    vertx.eventBus().request("plane-wire-test", StreamControl.credits("s", 3))
+        .onComplete(test.succeeding(reply -> test.verify(() -> {
+          assertThat(reply.body()).isEqualTo(StreamControl.credits("s", 3));
+          test.completeNow();
+        })));
   }
 
   @Test

@@ -1,15 +1,21 @@
 package io.switchboard.worker;
 
+import io.switchboard.runtime.config.OptionChecks;
+import io.switchboard.runtime.config.OptionsJson;
 import io.switchboard.worker.llamacpp.LlamaCppOptions;
 import io.switchboard.worker.mocker.MockerOptions;
 import io.switchboard.worker.openai.OpenAiOptions;
 import io.switchboard.worker.runner.RunnerSettings;
+import io.vertx.codegen.annotations.DataObject;
+import io.vertx.codegen.json.annotations.JsonGen;
 import io.vertx.core.json.JsonObject;
 
 import java.util.Set;
 import java.util.UUID;
 
 /** Settings of one worker: which model it serves, with which engine, and how much work it takes at once. */
+@DataObject
+@JsonGen(publicConverter = false)
 public class WorkerOptions implements RunnerSettings {
 
   public static final String DEFAULT_MODEL = "mock-llm";
@@ -40,33 +46,11 @@ public class WorkerOptions implements RunnerSettings {
   }
 
   public WorkerOptions(JsonObject json) {
-    id = json.getString("id");
-    model = json.getString("model", DEFAULT_MODEL);
-    engine = json.getString("engine", DEFAULT_ENGINE);
-    slots = json.getInteger("slots", DEFAULT_SLOTS);
-    maxQueue = json.getInteger("maxQueue", DEFAULT_MAX_QUEUE);
-    contextLength = json.getInteger("contextLength", DEFAULT_CONTEXT_LENGTH);
-    loadReportIntervalMs = json.getLong("loadReportIntervalMs", DEFAULT_LOAD_REPORT_INTERVAL_MS);
-    drainTimeoutMs = json.getLong("drainTimeoutMs", DEFAULT_DRAIN_TIMEOUT_MS);
-    mocker = new MockerOptions(json.getJsonObject("mocker", new JsonObject()));
-    llamacpp = new LlamaCppOptions(json.getJsonObject("llamacpp", new JsonObject()));
-    openai = new OpenAiOptions(json.getJsonObject("openai", new JsonObject()));
+    WorkerOptionsConverter.fromJson(json, this);
   }
 
   public JsonObject toJson() {
-    JsonObject json = new JsonObject()
-        .put("id", id)
-        .put("model", model)
-        .put("engine", engine)
-        .put("slots", slots)
-        .put("maxQueue", maxQueue)
-        .put("contextLength", contextLength)
-        .put("loadReportIntervalMs", loadReportIntervalMs)
-        .put("drainTimeoutMs", drainTimeoutMs)
-        .put("mocker", mocker.toJson())
-        .put("llamacpp", llamacpp.toJson())
-        .put("openai", openai.toJson());
-    return json;
+    return OptionsJson.write(this, WorkerOptionsConverter::toJson);
   }
 
   /** Fails with a message naming the key under {@code path} (e.g. {@code workers[0]}) and what it accepts. */
@@ -74,18 +58,16 @@ public class WorkerOptions implements RunnerSettings {
     if (model == null || model.isBlank()) {
       throw new IllegalArgumentException(path + ".model must be a non-empty model name");
     }
-    if (!ENGINES.contains(engine)) {
-      throw new IllegalArgumentException(path + ".engine must be one of " + ENGINES + ", got '" + engine + "'");
-    }
+    OptionChecks.oneOf(path + ".engine", engine, ENGINES);
     if (id != null && !id.matches("[A-Za-z0-9._-]{1,64}")) {
       throw new IllegalArgumentException(path + ".id must be 1-64 characters of letters, digits, '.', '_' or '-', "
           + "got '" + id + "'");
     }
-    requireAtLeast(path + ".slots", slots, 1);
-    requireAtLeast(path + ".maxQueue", maxQueue, 0);
-    requireAtLeast(path + ".contextLength", contextLength, 16);
-    requireAtLeast(path + ".loadReportIntervalMs", loadReportIntervalMs, 100);
-    requireAtLeast(path + ".drainTimeoutMs", drainTimeoutMs, 0);
+    OptionChecks.atLeast(path + ".slots", slots, 1);
+    OptionChecks.atLeast(path + ".maxQueue", maxQueue, 0);
+    OptionChecks.atLeast(path + ".contextLength", contextLength, 16);
+    OptionChecks.atLeast(path + ".loadReportIntervalMs", loadReportIntervalMs, 100);
+    OptionChecks.atLeast(path + ".drainTimeoutMs", drainTimeoutMs, 0);
     mocker.validate(path + ".mocker");
     if ("llamacpp".equals(engine)) {
       llamacpp.validate(path + ".llamacpp");
@@ -105,11 +87,6 @@ public class WorkerOptions implements RunnerSettings {
     }
   }
 
-  private static void requireAtLeast(String key, long value, long min) {
-    if (value < min) {
-      throw new IllegalArgumentException(key + " must be >= " + min + ", got " + value);
-    }
-  }
 
   /**
    * The configured id, or a fresh one made of the model name (an openai worker: its backend's host and port)

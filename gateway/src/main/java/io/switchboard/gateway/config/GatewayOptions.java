@@ -14,7 +14,10 @@ import io.switchboard.gateway.security.CorsOptions;
 import io.switchboard.gateway.security.LimitOptions;
 import io.switchboard.gateway.security.RateLimitOptions;
 import io.switchboard.gateway.security.TlsOptions;
-import io.vertx.core.json.JsonArray;
+import io.switchboard.runtime.config.OptionChecks;
+import io.switchboard.runtime.config.OptionsJson;
+import io.vertx.codegen.annotations.DataObject;
+import io.vertx.codegen.json.annotations.JsonGen;
 import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;
@@ -30,6 +33,8 @@ import java.util.Map;
  * package, so this package sits between the components and the handlers and no package depends on one that
  * depends back on it.
  */
+@DataObject
+@JsonGen(publicConverter = false)
 public class GatewayOptions implements ApiKeySettings, PlaneTimeouts, RegistrySettings {
 
   public static final String DEFAULT_HOST = "127.0.0.1";
@@ -136,94 +141,11 @@ public class GatewayOptions implements ApiKeySettings, PlaneTimeouts, RegistrySe
   }
 
   public GatewayOptions(JsonObject json) {
-    host = json.getString("host", DEFAULT_HOST);
-    httpPort = json.getInteger("httpPort", DEFAULT_HTTP_PORT);
-    maxBodyBytes = json.getLong("maxBodyBytes", DEFAULT_MAX_BODY_BYTES);
-    routingPolicy = json.getString("routingPolicy", DEFAULT_ROUTING_POLICY);
-    JsonArray perModel = json.getJsonArray("modelPolicies", new JsonArray());
-    modelPolicies = new ArrayList<>();
-    for (Object entry : perModel) {
-      modelPolicies.add(String.valueOf(entry));
-    }
-    router = new RouterOptions(json.getJsonObject("router", new JsonObject()));
-    requestPlane = json.getString("requestPlane", DEFAULT_REQUEST_PLANE);
-    workerSilenceMs = json.getLong("workerSilenceMs", DEFAULT_WORKER_SILENCE_MS);
-    acceptTimeoutMs = json.getLong("acceptTimeoutMs", DEFAULT_ACCEPT_TIMEOUT_MS);
-    streamIdleTimeoutMs = json.getLong("streamIdleTimeoutMs", DEFAULT_STREAM_IDLE_TIMEOUT_MS);
-    requestTimeoutMs = json.getLong("requestTimeoutMs", DEFAULT_REQUEST_TIMEOUT_MS);
-    streamCredits = json.getInteger("streamCredits", DEFAULT_STREAM_CREDITS);
-    maxAttempts = json.getInteger("maxAttempts", DEFAULT_MAX_ATTEMPTS);
-    retryBackoffMs = json.getLong("retryBackoffMs", DEFAULT_RETRY_BACKOFF_MS);
-    migrationLimit = json.getInteger("migrationLimit", DEFAULT_MIGRATION_LIMIT);
-    firstTokenTimeoutMs = json.getLong("firstTokenTimeoutMs", DEFAULT_FIRST_TOKEN_TIMEOUT_MS);
-    admissionQueueSize = json.getInteger("admissionQueueSize", DEFAULT_ADMISSION_QUEUE_SIZE);
-    admissionTimeoutMs = json.getLong("admissionTimeoutMs", DEFAULT_ADMISSION_TIMEOUT_MS);
-    maxInFlight = json.getInteger("maxInFlight", DEFAULT_MAX_IN_FLIGHT);
-    drainTimeoutMs = json.getLong("drainTimeoutMs", DEFAULT_DRAIN_TIMEOUT_MS);
-    circuitFailureThreshold = json.getInteger("circuitFailureThreshold", DEFAULT_CIRCUIT_FAILURE_THRESHOLD);
-    circuitOpenMs = json.getLong("circuitOpenMs", DEFAULT_CIRCUIT_OPEN_MS);
-    registryResyncMs = json.getLong("registryResyncMs", DEFAULT_REGISTRY_RESYNC_MS);
-    logRequests = json.getBoolean("logRequests", DEFAULT_LOG_REQUESTS);
-    metricsMaxModels = json.getInteger("metricsMaxModels", DEFAULT_METRICS_MAX_MODELS);
-    allowedHosts = new ArrayList<>();
-    for (Object entry : json.getJsonArray("allowedHosts", new JsonArray(DEFAULT_ALLOWED_HOSTS))) {
-      allowedHosts.add(String.valueOf(entry).trim());
-    }
-    cors = new CorsOptions(json.getJsonObject("cors", new JsonObject()));
-    responses = new ResponseStoreOptions(json.getJsonObject("responses", new JsonObject()));
-    models = new ModelsOptions(json.getJsonObject("models", new JsonObject()));
-    adminKey = json.getString("adminKey");
-    apiKeys = new ArrayList<>();
-    for (Object entry : json.getJsonArray("apiKeys", new JsonArray())) {
-      apiKeys.add(String.valueOf(entry));
-    }
-    apiKeysFile = json.getString("apiKeysFile");
-    apiKeysFileCheckMs = json.getLong("apiKeysFileCheckMs", DEFAULT_API_KEYS_FILE_CHECK_MS);
-    rateLimits = new RateLimitOptions(json.getJsonObject("rateLimits", new JsonObject()));
-    limits = new LimitOptions(json.getJsonObject("limits", new JsonObject()));
-    tls = new TlsOptions(json.getJsonObject("tls", new JsonObject()));
-    otlpTracesEndpoint = json.getString("otlpTracesEndpoint");
+    GatewayOptionsConverter.fromJson(json, this);
   }
 
   public JsonObject toJson() {
-    return new JsonObject()
-        .put("host", host)
-        .put("httpPort", httpPort)
-        .put("maxBodyBytes", maxBodyBytes)
-        .put("routingPolicy", routingPolicy)
-        .put("modelPolicies", new JsonArray(new ArrayList<>(modelPolicies)))
-        .put("router", router.toJson())
-        .put("requestPlane", requestPlane)
-        .put("workerSilenceMs", workerSilenceMs)
-        .put("acceptTimeoutMs", acceptTimeoutMs)
-        .put("streamIdleTimeoutMs", streamIdleTimeoutMs)
-        .put("requestTimeoutMs", requestTimeoutMs)
-        .put("streamCredits", streamCredits)
-        .put("maxAttempts", maxAttempts)
-        .put("retryBackoffMs", retryBackoffMs)
-        .put("migrationLimit", migrationLimit)
-        .put("firstTokenTimeoutMs", firstTokenTimeoutMs)
-        .put("admissionQueueSize", admissionQueueSize)
-        .put("admissionTimeoutMs", admissionTimeoutMs)
-        .put("maxInFlight", maxInFlight)
-        .put("drainTimeoutMs", drainTimeoutMs)
-        .put("circuitFailureThreshold", circuitFailureThreshold)
-        .put("circuitOpenMs", circuitOpenMs)
-        .put("registryResyncMs", registryResyncMs)
-        .put("logRequests", logRequests)
-        .put("metricsMaxModels", metricsMaxModels)
-        .put("allowedHosts", new JsonArray(new ArrayList<>(allowedHosts)))
-        .put("cors", cors.toJson())
-        .put("responses", responses.toJson())
-        .put("models", models.toJson())
-        .put("adminKey", adminKey)
-        .put("apiKeys", new JsonArray(new ArrayList<>(apiKeys)))
-        .put("apiKeysFile", apiKeysFile)
-        .put("apiKeysFileCheckMs", apiKeysFileCheckMs)
-        .put("rateLimits", rateLimits.toJson())
-        .put("limits", limits.toJson())
-        .put("tls", tls.toJson())
-        .put("otlpTracesEndpoint", otlpTracesEndpoint);
+    return OptionsJson.write(this, GatewayOptionsConverter::toJson);
   }
 
   /** Fails with a message naming the key under {@code path} and what it accepts. */
@@ -231,10 +153,7 @@ public class GatewayOptions implements ApiKeySettings, PlaneTimeouts, RegistrySe
     if (host == null || host.isBlank()) {
       throw new IllegalArgumentException(path + ".host must be an address to listen on, e.g. 127.0.0.1 or 0.0.0.0");
     }
-    if (httpPort < 0 || httpPort > 65535) {
-      throw new IllegalArgumentException(path + ".httpPort must be between 0 and 65535 (0 = any free port), got "
-          + httpPort);
-    }
+    OptionChecks.listenPort(path + ".httpPort", httpPort);
     if (!RoutingPolicies.NAMES.contains(routingPolicy)) {
       throw new IllegalArgumentException(path + ".routingPolicy must be one of " + RoutingPolicies.NAMES
           + ", got '" + routingPolicy + "'");
@@ -245,26 +164,26 @@ public class GatewayOptions implements ApiKeySettings, PlaneTimeouts, RegistrySe
       throw new IllegalArgumentException(path + ".requestPlane must be one of " + REQUEST_PLANES + ", got '"
           + requestPlane + "'");
     }
-    requireAtLeast(path + ".maxBodyBytes", maxBodyBytes, 1024);
-    requireAtLeast(path + ".workerSilenceMs", workerSilenceMs, 500);
-    requireAtLeast(path + ".acceptTimeoutMs", acceptTimeoutMs, 100);
-    requireAtLeast(path + ".streamIdleTimeoutMs", streamIdleTimeoutMs, 1000);
-    requireAtLeast(path + ".requestTimeoutMs", requestTimeoutMs, 1000);
-    requireAtLeast(path + ".streamCredits", streamCredits, 2);
-    requireAtLeast(path + ".maxAttempts", maxAttempts, 1);
-    requireAtLeast(path + ".retryBackoffMs", retryBackoffMs, 0);
-    requireAtLeast(path + ".migrationLimit", migrationLimit, 0);
-    requireAtLeast(path + ".admissionQueueSize", admissionQueueSize, 0);
-    requireAtLeast(path + ".admissionTimeoutMs", admissionTimeoutMs, 100);
-    requireAtLeast(path + ".maxInFlight", maxInFlight, 1);
-    requireAtLeast(path + ".drainTimeoutMs", drainTimeoutMs, 0);
-    requireAtLeast(path + ".circuitFailureThreshold", circuitFailureThreshold, 0);
-    requireAtLeast(path + ".circuitOpenMs", circuitOpenMs, 100);
+    OptionChecks.atLeast(path + ".maxBodyBytes", maxBodyBytes, 1024);
+    OptionChecks.atLeast(path + ".workerSilenceMs", workerSilenceMs, 500);
+    OptionChecks.atLeast(path + ".acceptTimeoutMs", acceptTimeoutMs, 100);
+    OptionChecks.atLeast(path + ".streamIdleTimeoutMs", streamIdleTimeoutMs, 1000);
+    OptionChecks.atLeast(path + ".requestTimeoutMs", requestTimeoutMs, 1000);
+    OptionChecks.atLeast(path + ".streamCredits", streamCredits, 2);
+    OptionChecks.atLeast(path + ".maxAttempts", maxAttempts, 1);
+    OptionChecks.atLeast(path + ".retryBackoffMs", retryBackoffMs, 0);
+    OptionChecks.atLeast(path + ".migrationLimit", migrationLimit, 0);
+    OptionChecks.atLeast(path + ".admissionQueueSize", admissionQueueSize, 0);
+    OptionChecks.atLeast(path + ".admissionTimeoutMs", admissionTimeoutMs, 100);
+    OptionChecks.atLeast(path + ".maxInFlight", maxInFlight, 1);
+    OptionChecks.atLeast(path + ".drainTimeoutMs", drainTimeoutMs, 0);
+    OptionChecks.atLeast(path + ".circuitFailureThreshold", circuitFailureThreshold, 0);
+    OptionChecks.atLeast(path + ".circuitOpenMs", circuitOpenMs, 100);
     if (firstTokenTimeoutMs != 0) {
-      requireAtLeast(path + ".firstTokenTimeoutMs (0 = no limit)", firstTokenTimeoutMs, 100);
+      OptionChecks.atLeast(path + ".firstTokenTimeoutMs (0 = no limit)", firstTokenTimeoutMs, 100);
     }
-    requireAtLeast(path + ".registryResyncMs", registryResyncMs, 100);
-    requireAtLeast(path + ".metricsMaxModels", metricsMaxModels, 1);
+    OptionChecks.atLeast(path + ".registryResyncMs", registryResyncMs, 100);
+    OptionChecks.atLeast(path + ".metricsMaxModels", metricsMaxModels, 1);
     for (String allowed : allowedHosts) {
       if (!"*".equals(allowed) && !allowed.matches("(?i)[a-z0-9.\\-]+|\\[[0-9a-f:.]+\\]")) {
         throw new IllegalArgumentException(path + ".allowedHosts entries must be host names or addresses without a "
@@ -286,7 +205,7 @@ public class GatewayOptions implements ApiKeySettings, PlaneTimeouts, RegistrySe
           + "a request of the largest size accepted must fit");
     }
     tls.validate(path + ".tls");
-    requireAtLeast(path + ".apiKeysFileCheckMs", apiKeysFileCheckMs, 100);
+    OptionChecks.atLeast(path + ".apiKeysFileCheckMs", apiKeysFileCheckMs, 100);
     if (apiKeysFile != null && !apiKeysFile.isBlank()) {
       if (!java.nio.file.Files.isReadable(java.nio.file.Path.of(apiKeysFile))) {
         throw new IllegalArgumentException(path + ".apiKeysFile: cannot read '" + apiKeysFile + "' (missing, or not "
@@ -332,11 +251,6 @@ public class GatewayOptions implements ApiKeySettings, PlaneTimeouts, RegistrySe
     return byModel;
   }
 
-  private static void requireAtLeast(String key, long value, long min) {
-    if (value < min) {
-      throw new IllegalArgumentException(key + " must be >= " + min + ", got " + value);
-    }
-  }
 
   @Override
   public String getHost() {
@@ -645,7 +559,8 @@ public class GatewayOptions implements ApiKeySettings, PlaneTimeouts, RegistrySe
   }
 
   public GatewayOptions setAllowedHosts(List<String> allowedHosts) {
-    this.allowedHosts = new ArrayList<>(allowedHosts);
+    // Without the spaces a YAML list may leave around an entry.
+    this.allowedHosts = new ArrayList<>(allowedHosts.stream().map(String::trim).toList());
     return this;
   }
 

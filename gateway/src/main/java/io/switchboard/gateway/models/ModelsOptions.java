@@ -1,5 +1,9 @@
 package io.switchboard.gateway.models;
 
+import io.switchboard.runtime.config.OptionsJson;
+import io.vertx.codegen.annotations.DataObject;
+import io.vertx.codegen.annotations.GenIgnore;
+import io.vertx.codegen.json.annotations.JsonGen;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -23,6 +27,8 @@ import java.util.Map;
  *
  * From the environment: {@code SWITCHBOARD_GATEWAY_MODELS_ALIASES="chat=qwen-32b|qwen-7b,code=qwen-coder"}.
  */
+@DataObject
+@JsonGen(publicConverter = false)
 public class ModelsOptions {
 
   /** No aliases: every model is asked for by the name its workers serve. */
@@ -44,8 +50,15 @@ public class ModelsOptions {
   }
 
   public ModelsOptions(JsonObject json) {
-    contextFallback = json.getBoolean("contextFallback", DEFAULT_CONTEXT_FALLBACK);
-    Object given = json.getValue("aliases");
+    ModelsOptionsConverter.fromJson(json, this);
+    readAliases(json.getValue("aliases"));
+  }
+
+  /**
+   * {@code aliases} is read by hand (not generated): the converter has no map of lists, a list may come as the
+   * environment's MODEL|MODEL text, and a malformed value must wait for {@link #validate}, which knows the path.
+   */
+  private void readAliases(Object given) {
     if (given == null) {
       return;
     }
@@ -78,9 +91,12 @@ public class ModelsOptions {
   }
 
   public JsonObject toJson() {
-    JsonObject map = new JsonObject();
-    aliases.forEach((alias, models) -> map.put(alias, new JsonArray(new ArrayList<>(models))));
-    return new JsonObject().put("aliases", map).put("contextFallback", contextFallback);
+    return OptionsJson.write(this, (options, json) -> {
+      ModelsOptionsConverter.toJson(options, json);
+      JsonObject map = new JsonObject();
+      aliases.forEach((alias, models) -> map.put(alias, new JsonArray(new ArrayList<>(models))));
+      json.put("aliases", map);
+    });
   }
 
   /**
@@ -103,10 +119,12 @@ public class ModelsOptions {
     return validated;
   }
 
+  @GenIgnore
   public Map<String, List<String>> getAliases() {
     return aliases;
   }
 
+  @GenIgnore
   public ModelsOptions setAliases(Map<String, List<String>> aliases) {
     this.aliases = new LinkedHashMap<>();
     aliases.forEach((alias, models) -> this.aliases.put(alias, new ArrayList<>(models)));
@@ -116,6 +134,7 @@ public class ModelsOptions {
   }
 
   /** Adds one alias (after those set before). */
+  @GenIgnore
   public ModelsOptions addAlias(String alias, List<String> models) {
     aliases.put(alias, new ArrayList<>(models));
     validated = null;

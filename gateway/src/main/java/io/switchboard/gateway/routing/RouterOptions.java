@@ -1,11 +1,17 @@
 package io.switchboard.gateway.routing;
 
+import io.switchboard.runtime.config.OptionChecks;
+import io.switchboard.runtime.config.OptionsJson;
+import io.vertx.codegen.annotations.DataObject;
+import io.vertx.codegen.json.annotations.JsonGen;
 import io.vertx.core.json.JsonObject;
 
 /**
  * Tuning of the routing policies ({@code gateway.router.*}): how the prefix-aware policy remembers prompts and
  * weighs cache against load, when the balance guard overrides it, and how session affinity keys sessions.
  */
+@DataObject
+@JsonGen(publicConverter = false)
 public class RouterOptions {
 
   /** Prompt characters per block of the prefix index; a prompt shorter than one block matches nothing. */
@@ -53,48 +59,23 @@ public class RouterOptions {
   }
 
   public RouterOptions(JsonObject json) {
-    prefixBlockChars = json.getInteger("prefixBlockChars", DEFAULT_PREFIX_BLOCK_CHARS);
-    prefixMaxBlocks = json.getInteger("prefixMaxBlocks", DEFAULT_PREFIX_MAX_BLOCKS);
-    prefixTtlMs = json.getLong("prefixTtlMs", DEFAULT_PREFIX_TTL_MS);
-    prefixWorkersPerBlock = json.getInteger("prefixWorkersPerBlock", DEFAULT_PREFIX_WORKERS_PER_BLOCK);
-    cacheWeight = json.getDouble("cacheWeight", DEFAULT_CACHE_WEIGHT);
-    queueWeight = json.getDouble("queueWeight", DEFAULT_QUEUE_WEIGHT);
-    loadWeight = json.getDouble("loadWeight", DEFAULT_LOAD_WEIGHT);
-    balanceAbsThreshold = json.getInteger("balanceAbsThreshold", DEFAULT_BALANCE_ABS_THRESHOLD);
-    balanceRelThreshold = json.getDouble("balanceRelThreshold", DEFAULT_BALANCE_REL_THRESHOLD);
-    sessionHeader = json.getString("sessionHeader", DEFAULT_SESSION_HEADER);
-    sessionTtlMs = json.getLong("sessionTtlMs", DEFAULT_SESSION_TTL_MS);
-    sessionMaxEntries = json.getInteger("sessionMaxEntries", DEFAULT_SESSION_MAX_ENTRIES);
-    sharePrefixes = json.getBoolean("sharePrefixes", DEFAULT_SHARE_PREFIXES);
+    RouterOptionsConverter.fromJson(json, this);
   }
 
   public JsonObject toJson() {
-    return new JsonObject()
-        .put("prefixBlockChars", prefixBlockChars)
-        .put("prefixMaxBlocks", prefixMaxBlocks)
-        .put("prefixTtlMs", prefixTtlMs)
-        .put("prefixWorkersPerBlock", prefixWorkersPerBlock)
-        .put("cacheWeight", cacheWeight)
-        .put("queueWeight", queueWeight)
-        .put("loadWeight", loadWeight)
-        .put("balanceAbsThreshold", balanceAbsThreshold)
-        .put("balanceRelThreshold", balanceRelThreshold)
-        .put("sessionHeader", sessionHeader)
-        .put("sessionTtlMs", sessionTtlMs)
-        .put("sessionMaxEntries", sessionMaxEntries)
-        .put("sharePrefixes", sharePrefixes);
+    return OptionsJson.write(this, RouterOptionsConverter::toJson);
   }
 
   /** Fails with a message naming the key under {@code path} and what it accepts. */
   public void validate(String path) {
-    requireBetween(path + ".prefixBlockChars", prefixBlockChars, 8, 65_536);
-    requireBetween(path + ".prefixMaxBlocks", prefixMaxBlocks, 1024, 100_000_000);
-    requireBetween(path + ".prefixTtlMs", prefixTtlMs, 1000, Long.MAX_VALUE);
-    requireBetween(path + ".prefixWorkersPerBlock", prefixWorkersPerBlock, 1, 4096);
-    requireWeight(path + ".cacheWeight", cacheWeight);
-    requireWeight(path + ".queueWeight", queueWeight);
-    requireWeight(path + ".loadWeight", loadWeight);
-    requireBetween(path + ".balanceAbsThreshold", balanceAbsThreshold, 0, 1_000_000);
+    OptionChecks.between(path + ".prefixBlockChars", prefixBlockChars, 8, 65_536);
+    OptionChecks.between(path + ".prefixMaxBlocks", prefixMaxBlocks, 1024, 100_000_000);
+    OptionChecks.between(path + ".prefixTtlMs", prefixTtlMs, 1000, Long.MAX_VALUE);
+    OptionChecks.between(path + ".prefixWorkersPerBlock", prefixWorkersPerBlock, 1, 4096);
+    OptionChecks.finiteNonNegative(path + ".cacheWeight", cacheWeight);
+    OptionChecks.finiteNonNegative(path + ".queueWeight", queueWeight);
+    OptionChecks.finiteNonNegative(path + ".loadWeight", loadWeight);
+    OptionChecks.between(path + ".balanceAbsThreshold", balanceAbsThreshold, 0, 1_000_000);
     if (!(balanceRelThreshold >= 1.0) || Double.isInfinite(balanceRelThreshold)) {
       throw new IllegalArgumentException(path + ".balanceRelThreshold must be a finite number >= 1.0 (how many times "
           + "the mean load a worker may carry before the balance guard sends work elsewhere), got "
@@ -104,20 +85,8 @@ public class RouterOptions {
       throw new IllegalArgumentException(path + ".sessionHeader must be an HTTP header name (letters, digits, '-'), "
           + "got '" + sessionHeader + "'");
     }
-    requireBetween(path + ".sessionTtlMs", sessionTtlMs, 1000, Long.MAX_VALUE);
-    requireBetween(path + ".sessionMaxEntries", sessionMaxEntries, 1, 100_000_000);
-  }
-
-  private static void requireBetween(String key, long value, long min, long max) {
-    if (value < min || value > max) {
-      throw new IllegalArgumentException(key + " must be between " + min + " and " + max + ", got " + value);
-    }
-  }
-
-  private static void requireWeight(String key, double value) {
-    if (!(value >= 0) || Double.isInfinite(value)) {
-      throw new IllegalArgumentException(key + " must be a finite number >= 0, got " + value);
-    }
+    OptionChecks.between(path + ".sessionTtlMs", sessionTtlMs, 1000, Long.MAX_VALUE);
+    OptionChecks.between(path + ".sessionMaxEntries", sessionMaxEntries, 1, 100_000_000);
   }
 
   public int getPrefixBlockChars() {

@@ -1,6 +1,8 @@
 package io.switchboard.gateway.security;
 
-import io.vertx.core.json.JsonArray;
+import io.switchboard.runtime.config.OptionsJson;
+import io.vertx.codegen.annotations.DataObject;
+import io.vertx.codegen.json.annotations.JsonGen;
 import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;
@@ -13,6 +15,8 @@ import java.util.regex.Pattern;
  * open gateway. The operator endpoints ({@code /admin}, {@code /dashboard}, {@code /metrics}) answer only their
  * own origin whatever this says.
  */
+@DataObject
+@JsonGen(publicConverter = false)
 public class CorsOptions {
 
   /** Origins ({@code scheme://host[:port]}) whose pages may call /v1 from a browser; {@code *} = any. */
@@ -30,14 +34,11 @@ public class CorsOptions {
   }
 
   public CorsOptions(JsonObject json) {
-    allowedOrigins = strings(json.getJsonArray("allowedOrigins", new JsonArray(DEFAULT_ALLOWED_ORIGINS)));
-    allowedHeaders = strings(json.getJsonArray("allowedHeaders", new JsonArray(DEFAULT_ALLOWED_HEADERS)));
+    CorsOptionsConverter.fromJson(json, this);
   }
 
   public JsonObject toJson() {
-    return new JsonObject()
-        .put("allowedOrigins", new JsonArray(new ArrayList<>(allowedOrigins)))
-        .put("allowedHeaders", new JsonArray(new ArrayList<>(allowedHeaders)));
+    return OptionsJson.write(this, CorsOptionsConverter::toJson);
   }
 
   public void validate(String path) {
@@ -65,20 +66,12 @@ public class CorsOptions {
     return !allowedOrigins.isEmpty();
   }
 
-  private static List<String> strings(JsonArray array) {
-    List<String> values = new ArrayList<>();
-    for (Object value : array) {
-      values.add(String.valueOf(value).trim());
-    }
-    return values;
-  }
-
   public List<String> getAllowedOrigins() {
     return allowedOrigins;
   }
 
   public CorsOptions setAllowedOrigins(List<String> allowedOrigins) {
-    this.allowedOrigins = new ArrayList<>(allowedOrigins);
+    this.allowedOrigins = trimmed(allowedOrigins);
     return this;
   }
 
@@ -87,7 +80,12 @@ public class CorsOptions {
   }
 
   public CorsOptions setAllowedHeaders(List<String> allowedHeaders) {
-    this.allowedHeaders = new ArrayList<>(allowedHeaders);
+    this.allowedHeaders = trimmed(allowedHeaders);
     return this;
+  }
+
+  /** Entries as given, without the spaces a YAML list may leave around them. */
+  private static List<String> trimmed(List<String> values) {
+    return new ArrayList<>(values.stream().map(String::trim).toList());
   }
 }

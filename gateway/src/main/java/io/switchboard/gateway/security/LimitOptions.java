@@ -1,5 +1,9 @@
 package io.switchboard.gateway.security;
 
+import io.switchboard.runtime.config.OptionChecks;
+import io.switchboard.runtime.config.OptionsJson;
+import io.vertx.codegen.annotations.DataObject;
+import io.vertx.codegen.json.annotations.JsonGen;
 import io.vertx.core.json.JsonObject;
 
 /**
@@ -8,6 +12,8 @@ import io.vertx.core.json.JsonObject;
  * may hold, and how many bytes of request bodies the gateway holds at once. The
  * body size limit is {@code gateway.maxBodyBytes}; the whole-request time limit is {@code gateway.requestTimeoutMs}.
  */
+@DataObject
+@JsonGen(publicConverter = false)
 public class LimitOptions {
 
   /** Messages one chat request may carry. */
@@ -46,44 +52,24 @@ public class LimitOptions {
   }
 
   public LimitOptions(JsonObject json) {
-    maxMessages = json.getInteger("maxMessages", DEFAULT_MAX_MESSAGES);
-    maxTokens = json.getInteger("maxTokens", DEFAULT_MAX_TOKENS);
-    maxHeaderBytes = json.getInteger("maxHeaderBytes", DEFAULT_MAX_HEADER_BYTES);
-    maxUrlBytes = json.getInteger("maxUrlBytes", DEFAULT_MAX_URL_BYTES);
-    requestReadTimeoutMs = json.getLong("requestReadTimeoutMs", DEFAULT_REQUEST_READ_TIMEOUT_MS);
-    maxConnections = json.getInteger("maxConnections", DEFAULT_MAX_CONNECTIONS);
-    maxInFlightBodyBytes = json.getLong("maxInFlightBodyBytes", DEFAULT_MAX_IN_FLIGHT_BODY_BYTES);
-    clientStallTimeoutMs = json.getLong("clientStallTimeoutMs", DEFAULT_CLIENT_STALL_TIMEOUT_MS);
+    LimitOptionsConverter.fromJson(json, this);
   }
 
   public JsonObject toJson() {
-    return new JsonObject()
-        .put("maxMessages", maxMessages)
-        .put("maxTokens", maxTokens)
-        .put("maxHeaderBytes", maxHeaderBytes)
-        .put("maxUrlBytes", maxUrlBytes)
-        .put("requestReadTimeoutMs", requestReadTimeoutMs)
-        .put("maxConnections", maxConnections)
-        .put("maxInFlightBodyBytes", maxInFlightBodyBytes)
-        .put("clientStallTimeoutMs", clientStallTimeoutMs);
+    return OptionsJson.write(this, LimitOptionsConverter::toJson);
   }
 
   public void validate(String path) {
-    requireAtLeast(path + ".maxMessages", maxMessages, 1);
-    requireAtLeast(path + ".maxTokens (0 = no cap)", maxTokens, 0);
-    requireAtLeast(path + ".maxHeaderBytes", maxHeaderBytes, 1024);
-    requireAtLeast(path + ".maxUrlBytes", maxUrlBytes, 256);
-    requireAtLeast(path + ".requestReadTimeoutMs", requestReadTimeoutMs, 100);
-    requireAtLeast(path + ".maxConnections", maxConnections, 1);
-    requireAtLeast(path + ".maxInFlightBodyBytes (0 = an eighth of the heap)", maxInFlightBodyBytes, 0);
-    requireAtLeast(path + ".clientStallTimeoutMs", clientStallTimeoutMs, 100);
+    OptionChecks.atLeast(path + ".maxMessages", maxMessages, 1);
+    OptionChecks.atLeast(path + ".maxTokens (0 = no cap)", maxTokens, 0);
+    OptionChecks.atLeast(path + ".maxHeaderBytes", maxHeaderBytes, 1024);
+    OptionChecks.atLeast(path + ".maxUrlBytes", maxUrlBytes, 256);
+    OptionChecks.atLeast(path + ".requestReadTimeoutMs", requestReadTimeoutMs, 100);
+    OptionChecks.atLeast(path + ".maxConnections", maxConnections, 1);
+    OptionChecks.atLeast(path + ".maxInFlightBodyBytes (0 = an eighth of the heap)", maxInFlightBodyBytes, 0);
+    OptionChecks.atLeast(path + ".clientStallTimeoutMs", clientStallTimeoutMs, 100);
   }
 
-  private static void requireAtLeast(String key, long value, long min) {
-    if (value < min) {
-      throw new IllegalArgumentException(key + " must be >= " + min + ", got " + value);
-    }
-  }
 
   public int getMaxMessages() {
     return maxMessages;

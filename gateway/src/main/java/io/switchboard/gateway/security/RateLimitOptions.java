@@ -1,5 +1,9 @@
 package io.switchboard.gateway.security;
 
+import io.switchboard.runtime.config.OptionChecks;
+import io.switchboard.runtime.config.OptionsJson;
+import io.vertx.codegen.annotations.DataObject;
+import io.vertx.codegen.json.annotations.JsonGen;
 import io.vertx.core.json.JsonObject;
 
 import java.util.List;
@@ -10,6 +14,8 @@ import java.util.List;
  * cluster, concurrent requests per gateway. With no API keys configured they apply to all traffic together.
  * 0 = no limit.
  */
+@DataObject
+@JsonGen(publicConverter = false)
 public class RateLimitOptions {
 
   public static final long DEFAULT_REQUESTS_PER_MINUTE = 0;
@@ -29,15 +35,11 @@ public class RateLimitOptions {
   }
 
   public RateLimitOptions(JsonObject json) {
-    requestsPerMinute = json.getLong("requestsPerMinute", DEFAULT_REQUESTS_PER_MINUTE);
-    tokensPerMinute = json.getLong("tokensPerMinute", DEFAULT_TOKENS_PER_MINUTE);
-    concurrentRequests = json.getInteger("concurrentRequests", DEFAULT_CONCURRENT_REQUESTS);
-    whenUnreachable = json.getString("whenUnreachable", DEFAULT_WHEN_UNREACHABLE);
+    RateLimitOptionsConverter.fromJson(json, this);
   }
 
   public JsonObject toJson() {
-    return new JsonObject().put("requestsPerMinute", requestsPerMinute).put("tokensPerMinute", tokensPerMinute)
-        .put("concurrentRequests", concurrentRequests).put("whenUnreachable", whenUnreachable);
+    return OptionsJson.write(this, RateLimitOptionsConverter::toJson);
   }
 
   public void validate(String path) {
@@ -49,10 +51,7 @@ public class RateLimitOptions {
       throw new IllegalArgumentException(path + ".tokensPerMinute must be between 0 (no limit) and 60000000000, got "
           + tokensPerMinute);
     }
-    if (concurrentRequests < 0) {
-      throw new IllegalArgumentException(path + ".concurrentRequests must be >= 0 (0 = no cap), got "
-          + concurrentRequests);
-    }
+    OptionChecks.atLeast(path + ".concurrentRequests", concurrentRequests, 0, " (0 = no cap)");
     if (!WHEN_UNREACHABLE.contains(whenUnreachable)) {
       throw new IllegalArgumentException(path + ".whenUnreachable must be one of " + WHEN_UNREACHABLE
           + " (what a rate-limited request gets while the cluster's counters do not answer), got '" + whenUnreachable

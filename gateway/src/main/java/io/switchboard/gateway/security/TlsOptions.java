@@ -1,11 +1,16 @@
 package io.switchboard.gateway.security;
 
+import io.switchboard.runtime.config.OptionsJson;
+import io.vertx.codegen.annotations.DataObject;
+import io.vertx.codegen.json.annotations.JsonGen;
 import io.vertx.core.json.JsonObject;
 
 /**
  * HTTPS for the gateway's API ({@code gateway.tls.*}): a PEM certificate chain and its PEM private key (PKCS#8
  * or PKCS#1). Both set = the API speaks only HTTPS on {@code gateway.httpPort}; neither = plain HTTP.
  */
+@DataObject
+@JsonGen(publicConverter = false)
 public class TlsOptions {
 
   private String certPath;
@@ -15,12 +20,11 @@ public class TlsOptions {
   }
 
   public TlsOptions(JsonObject json) {
-    certPath = json.getString("certPath");
-    keyPath = json.getString("keyPath");
+    TlsOptionsConverter.fromJson(json, this);
   }
 
   public JsonObject toJson() {
-    return new JsonObject().put("certPath", certPath).put("keyPath", keyPath);
+    return OptionsJson.write(this, TlsOptionsConverter::toJson);
   }
 
   public boolean enabled() {

@@ -12,6 +12,7 @@ import io.switchboard.protocol.RequestKind;
 import io.switchboard.protocol.StreamChunk;
 import io.switchboard.protocol.Usage;
 import io.switchboard.protocol.WorkerDescriptor;
+import io.switchboard.testsupport.Eventually;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -33,6 +34,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import static java.time.Duration.ofSeconds;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -89,7 +91,7 @@ class AliasFallbackTest {
     reportLoad();
     reportTimer = vertx.setPeriodic(250, id -> reportLoad());
     for (ScriptedGateway each : List.of(gateway, queueing)) {
-      awaitTrue("both scripted workers routable", () -> each.onContext(() ->
+      Eventually.within(ofSeconds(10), "both scripted workers routable", () -> each.onContext(() ->
           each.registry.allWorkers().stream().filter(WorkerState::routable).count()) == 2);
     }
   }
@@ -477,14 +479,5 @@ class AliasFallbackTest {
     return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).GET()
         .header("authorization", "Bearer " + key).timeout(Duration.ofSeconds(20)).build(),
         HttpResponse.BodyHandlers.ofString());
-  }
-
-  private static void awaitTrue(String what, java.util.function.BooleanSupplier condition)
-      throws InterruptedException {
-    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (!condition.getAsBoolean()) {
-      assertThat(System.nanoTime()).as(what).isLessThan(until);
-      Thread.sleep(5);
-    }
   }
 }

@@ -12,6 +12,7 @@ import io.switchboard.protocol.RequestKind;
 import io.switchboard.protocol.StreamChunk;
 import io.switchboard.protocol.Usage;
 import io.switchboard.protocol.WorkerDescriptor;
+import io.switchboard.testsupport.Eventually;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -46,6 +47,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 
+import static java.time.Duration.ofSeconds;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -86,7 +88,7 @@ class DialectsOverScriptedPlaneTest {
     }
     reportLoad();
     reportTimer = vertx.setPeriodic(250, id -> reportLoad());
-    awaitTrue("both scripted workers routable", () -> gateway.onContext(() ->
+    Eventually.within(ofSeconds(10), "both scripted workers routable", () -> gateway.onContext(() ->
         (int) gateway.registry.workersOf(MODEL, RequestKind.CHAT).stream().filter(WorkerState::routable).count()) == 2);
   }
 
@@ -471,7 +473,7 @@ class DialectsOverScriptedPlaneTest {
       assertThat(body.getJsonObject("error").getString("message")).contains(lastWorker).contains(id);
       String sample = "switchboard_requests_total{endpoint=\"" + ENDPOINTS.get(dialect) + "\",model=\"" + MODEL
           + "\",status=\"502\"}";
-      awaitTrue("a sample " + sample, () -> get("/metrics").body().contains(sample));
+      Eventually.within(ofSeconds(10), "a sample " + sample, () -> get("/metrics").body().contains(sample));
     }
   }
 
@@ -503,9 +505,11 @@ class DialectsOverScriptedPlaneTest {
         assertThat(offer.stream().cancelReason()).isNull();
       }
       ScriptedPlane.Offer offer = plane.onlyOffer(id);
-      awaitTrue(dialect + ": the hang-up cancels the stream", () -> offer.stream().cancelReason() != null);
+      Eventually.within(ofSeconds(10), dialect + ": the hang-up cancels the stream",
+          () -> offer.stream().cancelReason() != null);
       assertThat(offer.stream().cancelReason()).isEqualTo("client disconnected");
-      awaitTrue(dialect + ": no longer listed", () -> !get("/admin/requests").body().contains(id));
+      Eventually.within(ofSeconds(10), dialect + ": no longer listed",
+          () -> !get("/admin/requests").body().contains(id));
     }
   }
 
@@ -515,13 +519,15 @@ class DialectsOverScriptedPlaneTest {
       String id = nextId(dialect + "-hangup-whole");
       plane.script(id, new Script(r -> List.of(StreamChunk.delta(0, "Once ", 1)), true));
       try (Socket client = RawStream.send(port, path(dialect), id, helloBody(dialect, false).encode())) {
-        awaitTrue(dialect + ": offered", () -> plane.offersOf(id).size() == 1);
+        Eventually.within(ofSeconds(10), dialect + ": offered", () -> plane.offersOf(id).size() == 1);
         ScriptedPlane.Offer offer = plane.onlyOffer(id);
-        awaitTrue(dialect + ": generating", () -> listed(id) != null && listed(id).getInteger("completionTokensSoFar") == 1);
+        Eventually.within(ofSeconds(10), dialect + ": generating",
+            () -> listed(id) != null && listed(id).getInteger("completionTokensSoFar") == 1);
         assertThat(offer.stream().cancelReason()).isNull();
       }
       ScriptedPlane.Offer offer = plane.onlyOffer(id);
-      awaitTrue(dialect + ": the hang-up cancels the stream", () -> offer.stream().cancelReason() != null);
+      Eventually.within(ofSeconds(10), dialect + ": the hang-up cancels the stream",
+          () -> offer.stream().cancelReason() != null);
       assertThat(offer.stream().cancelReason()).isEqualTo("client disconnected");
     }
   }
@@ -600,7 +606,7 @@ class DialectsOverScriptedPlaneTest {
     for (String endpoint : ENDPOINTS.values()) {
       String sample = "switchboard_requests_total{endpoint=\"" + endpoint + "\",model=\"" + MODEL
           + "\",status=\"200\"}";
-      awaitTrue("a sample " + sample, () -> get("/metrics").body().contains(sample));
+      Eventually.within(ofSeconds(10), "a sample " + sample, () -> get("/metrics").body().contains(sample));
     }
   }
 
@@ -881,14 +887,6 @@ class DialectsOverScriptedPlaneTest {
       }
     }
     return events;
-  }
-
-  private static void awaitTrue(String what, BooleanSupplier condition) throws InterruptedException {
-    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (!condition.getAsBoolean()) {
-      assertThat(System.nanoTime()).as(what).isLessThan(until);
-      Thread.sleep(5);
-    }
   }
 
   /** A streamed POST over a raw socket, so the test decides when the client hangs up. */

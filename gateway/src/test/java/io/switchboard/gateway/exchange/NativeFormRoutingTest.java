@@ -27,6 +27,10 @@ import io.switchboard.protocol.NativeForm;
 import io.switchboard.protocol.PlaneMessageLimit;
 import io.switchboard.protocol.RequestKind;
 import io.switchboard.runtime.time.DeadlineSweep;
+import io.switchboard.testsupport.Eventually;
+import io.switchboard.testsupport.FreePorts;
+import io.switchboard.testsupport.LlamaCppBinaries;
+import io.switchboard.testsupport.LlamaCppServers;
 import io.switchboard.worker.WorkerOptions;
 import io.switchboard.worker.WorkerVerticle;
 import io.switchboard.worker.llamacpp.LlamaCppOptions;
@@ -40,22 +44,24 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
+import static java.time.Duration.ofSeconds;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -64,6 +70,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * mocker, taking turns (round-robin). The dialect here is chat with a Messages form added, standing in for the
  * Messages dialect that sets it. What each worker was sent is read off the event bus.
  */
+@ExtendWith(VertxExtension.class)
 class NativeFormRoutingTest {
 
   private static final HttpClient HTTP = HttpClient.newHttpClient();
@@ -74,19 +81,13 @@ class NativeFormRoutingTest {
   private static final List<String> sent = new CopyOnWriteArrayList<>();
 
   @BeforeAll
-  static void start() throws Exception {
-    Path bin = llamaServerBin();
+  static void start(Vertx vertx) throws Exception {
     Path model = Path.of("..", "worker-verticle", "target", "models", "tiny-llama.gguf").toAbsolutePath().normalize();
-    Assumptions.assumeTrue(bin != null && Files.exists(model), "needs tools/build-llama-cpp's llama-server and the "
-        + "tiny model worker-verticle's tests write (" + model + ")");
-    int llamaPort;
-    try (var socket = new java.net.ServerSocket(0)) {
-      llamaPort = socket.getLocalPort();
-    }
-    llamaServer = new ProcessBuilder(bin.toString(), "-m", model.toString(), "--host", "127.0.0.1", "--port",
-        Integer.toString(llamaPort), "-c", "1024", "-np", "2", "-t", "1", "--no-webui")
-        .redirectErrorStream(true).redirectOutput(Path.of("target", "native-llama-server.log").toFile()).start();
-    vertx = Vertx.vertx();
+    Assumptions.assumeTrue(LlamaCppBinaries.built().isPresent() && Files.exists(model), "needs "
+        + "tools/build-llama-cpp's llama-server and the tiny model worker-verticle's tests write (" + model + ")");
+    int llamaPort = FreePorts.any();
+    llamaServer = LlamaCppServers.llamaServer(model, llamaPort, "-c", "1024", "-np", "2");
+    NativeFormRoutingTest.vertx = vertx;
     vertx.eventBus().addOutboundInterceptor(delivery -> {
       String address = delivery.message().address();
       for (String worker : List.of("native-1", "plain-1")) {
@@ -113,37 +114,15 @@ class NativeFormRoutingTest {
     TestGateway gateway = new TestGateway();
     vertx.deployVerticle(gateway).await(30, TimeUnit.SECONDS);
     port = gateway.server.actualPort();
-    long until = System.currentTimeMillis() + 10_000;
-    while (gateway.registry.workersOf("tiny", RequestKind.CHAT).stream().filter(w -> w.routable()).count() < 2) {
-      assertThat(System.currentTimeMillis()).as("both workers routable").isLessThan(until);
-      Thread.sleep(100);
-    }
+    Eventually.within(ofSeconds(10), "both workers are routable",
+        () -> gateway.registry.workersOf("tiny", RequestKind.CHAT).stream().filter(w -> w.routable()).count() >= 2);
   }
 
   @AfterAll
-  static void stop() throws Exception {
-    if (vertx != null) {
-      vertx.close().await(20, TimeUnit.SECONDS);
-    }
+  static void stopLlamaServer() throws Exception {
     if (llamaServer != null) {
       llamaServer.destroyForcibly().waitFor();
     }
-  }
-
-  private static Path llamaServerBin() throws Exception {
-    Path cache = Path.of(System.getProperty("user.home"), ".cache", "switchboard", "llama.cpp");
-    if (!Files.isDirectory(cache)) {
-      return null;
-    }
-    try (DirectoryStream<Path> builds = Files.newDirectoryStream(cache)) {
-      for (Path build : builds) {
-        Path bin = build.resolve("bin").resolve("llama-server");
-        if (Files.isExecutable(bin)) {
-          return bin;
-        }
-      }
-    }
-    return null;
   }
 
   @Test

@@ -13,6 +13,7 @@ import io.switchboard.protocol.ModelEntry;
 import io.switchboard.protocol.StreamChunk;
 import io.switchboard.protocol.Usage;
 import io.switchboard.protocol.WorkerDescriptor;
+import io.switchboard.testsupport.Eventually;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonArray;
@@ -38,6 +39,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import static java.time.Duration.ofSeconds;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -99,7 +101,7 @@ class PlacementOverScriptedPlaneTest {
     }
     reportLoad();
     reportTimer = vertx.setPeriodic(200, id -> reportLoad());
-    awaitTrue("both library workers routable", () -> gateway.onContext(() ->
+    Eventually.within(ofSeconds(10), "both library workers routable", () -> gateway.onContext(() ->
         gateway.registry.allWorkers().stream().filter(WorkerState::routable).count()) == 2);
   }
 
@@ -185,8 +187,9 @@ class PlacementOverScriptedPlaneTest {
       plane.script(id, answer("cold answer"));
       responses.add(postAsync(id, chat("cold-llm", i == 0)));
     }
-    awaitTrue("a load under way", () -> COMMANDS.contains("w-roomy:cold-llm"));
-    awaitTrue("all five held", () -> gateway.onContext(() -> gateway.services.admission().held("cold-llm")) == 5);
+    Eventually.within(ofSeconds(10), "a load under way", () -> COMMANDS.contains("w-roomy:cold-llm"));
+    Eventually.within(ofSeconds(10), "all five held",
+        () -> gateway.onContext(() -> gateway.services.admission().held("cold-llm")) == 5);
     JsonObject placement = gateway.onContext(() -> gateway.cluster.clusterView()).getJsonObject("placement");
     assertThat(placement.getJsonArray("loading").getJsonObject(0).getMap()).containsEntry("model", "cold-llm")
         .containsEntry("workerId", "w-roomy").containsEntry("requestsHeld", 5);
@@ -229,7 +232,7 @@ class PlacementOverScriptedPlaneTest {
     assertThat(view.getJsonObject("placement").getJsonArray("lastFailures").stream().map(JsonObject.class::cast)
         .filter(f -> "corrupt-llm".equals(f.getString("model"))).findFirst().orElseThrow().getString("reason"))
         .contains(CORRUPT_CAUSE);
-    awaitTrue("the worker's report shows the failure", () -> gateway.onContext(() -> gateway.cluster.clusterView())
+    Eventually.within(ofSeconds(10), "the worker's report shows the failure", () -> gateway.onContext(() -> gateway.cluster.clusterView())
         .getJsonArray("workers").stream().map(JsonObject.class::cast)
         .filter(w -> "w-roomy".equals(w.getString("workerId"))).findFirst().orElseThrow()
         .getJsonObject("library").getJsonArray("failed").encode().contains(CORRUPT_CAUSE));
@@ -261,14 +264,14 @@ class PlacementOverScriptedPlaneTest {
     HttpResponse<String> first = post(nextId("backoff"), chat("backoff-llm", false));
     assertThat(first.statusCode()).as(first.body()).isEqualTo(502);
     assertThat(COMMANDS).contains("w-roomy:backoff-llm");
-    awaitTrue("w-roomy reports its back-off", () -> backsOff("w-roomy", "backoff-llm"));
+    Eventually.within(ofSeconds(10), "w-roomy reports its back-off", () -> backsOff("w-roomy", "backoff-llm"));
 
     // The roomiest worker backs off: the next request loads the model on the other worker, not there again.
     HttpResponse<String> second = post(nextId("backoff"), chat("backoff-llm", false));
     assertThat(second.statusCode()).as(second.body()).isEqualTo(502);
     assertThat(COMMANDS.stream().filter(c -> c.endsWith(":backoff-llm")))
         .containsExactly("w-roomy:backoff-llm", "w-tight:backoff-llm");
-    awaitTrue("w-tight reports its back-off", () -> backsOff("w-tight", "backoff-llm"));
+    Eventually.within(ofSeconds(10), "w-tight reports its back-off", () -> backsOff("w-tight", "backoff-llm"));
 
     // Both back off: requests get the recorded failure at once, with when it is tried again, and no load starts.
     long before = System.nanoTime();
@@ -384,14 +387,5 @@ class PlacementOverScriptedPlaneTest {
 
   private static CompletableFuture<HttpResponse<String>> postAsync(String requestId, JsonObject body) {
     return HTTP.sendAsync(request(requestId, body), HttpResponse.BodyHandlers.ofString());
-  }
-
-  private static void awaitTrue(String what, java.util.function.BooleanSupplier condition)
-      throws InterruptedException {
-    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (!condition.getAsBoolean()) {
-      assertThat(System.nanoTime()).as(what).isLessThan(until);
-      Thread.sleep(10);
-    }
   }
 }

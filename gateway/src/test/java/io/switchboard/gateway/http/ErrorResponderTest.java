@@ -5,29 +5,29 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.switchboard.gateway.RawHttp;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpServer;
 import io.vertx.ext.web.Router;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.slf4j.LoggerFactory;
 
-import static io.switchboard.gateway.TestFutures.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * A 500 tells the client which component failed and the request id, never the exception: its text may say
  * anything about the gateway's insides (paths, addresses, secrets in a message). The log has it, under that id.
  */
+@ExtendWith(VertxExtension.class)
 class ErrorResponderTest {
 
-  private Vertx vertx;
   private int port;
   private final ListAppender<ILoggingEvent> log = new ListAppender<>();
 
   @BeforeEach
-  void start() throws Exception {
-    vertx = Vertx.vertx();
+  void start(Vertx vertx, VertxTestContext listening) {
     Router router = Router.router(vertx);
     router.get("/boom").handler(ctx -> {
       throw new IllegalStateException("cannot open /srv/switchboard/secrets.env: token=hunter2");
@@ -42,16 +42,17 @@ class ErrorResponderTest {
     });
     ErrorResponder errors = new ErrorResponder(1024);
     router.route().failureHandler(errors);
-    HttpServer server = await(vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1"));
-    port = server.actualPort();
     log.start();
     ((Logger) LoggerFactory.getLogger(ErrorResponder.class)).addAppender(log);
+    vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1").onComplete(listening.succeeding(server -> {
+      port = server.actualPort();
+      listening.completeNow();
+    }));
   }
 
   @AfterEach
-  void stop() throws Exception {
+  void stop() {
     ((Logger) LoggerFactory.getLogger(ErrorResponder.class)).detachAppender(log);
-    await(vertx.close());
   }
 
   @Test

@@ -7,8 +7,9 @@ import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.streams.WriteStream;
-import org.junit.jupiter.api.AfterEach;
+import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -22,15 +23,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * drains, {@code fetch}, or {@code pipeTo} a slow {@code WriteStream}), so nothing is lost, nothing piles up past one
  * window, and the worker is never left without credits while the consumer waits for it.
  */
+@ExtendWith(VertxExtension.class)
 class PlaneChunkStreamTest {
 
   private static final int WINDOW = 8;
-  private final Vertx vertx = Vertx.vertx();
-
-  @AfterEach
-  void close() throws Exception {
-    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-  }
 
   /** A worker that sends a chunk whenever it holds a credit; the credits it was granted and the chunks it sent. */
   private static final class Worker implements WorkerLink {
@@ -70,7 +66,7 @@ class PlaneChunkStreamTest {
     }
   }
 
-  private PlaneChunkStream streamTo(Worker worker) {
+  private static PlaneChunkStream streamTo(Vertx vertx, Worker worker) {
     PlaneChunkStream stream = new PlaneChunkStream(new StreamTable(vertx, new GatewayOptions()), worker, "w-1",
         "node-1", "s-1", System.nanoTime() + TimeUnit.MINUTES.toNanos(1));
     worker.stream = stream;
@@ -78,10 +74,10 @@ class PlaneChunkStreamTest {
   }
 
   @Test
-  void aConsumerThatPausesOnEveryChunkStillGetsTheWholeStream() {
+  void aConsumerThatPausesOnEveryChunkStillGetsTheWholeStream(Vertx vertx) {
     int total = 10 * WINDOW * WINDOW;
     Worker worker = new Worker(total);
-    PlaneChunkStream stream = streamTo(worker);
+    PlaneChunkStream stream = streamTo(vertx, worker);
     List<StreamChunk> received = new ArrayList<>();
     // The client's connection is full after every chunk: the consumer pauses inside the handler, as the exchange does.
     stream.handler(chunk -> {
@@ -101,9 +97,9 @@ class PlaneChunkStreamTest {
   }
 
   @Test
-  void fetchDeliversExactlyWhatWasAskedForAndCreditsOnlyThat() {
+  void fetchDeliversExactlyWhatWasAskedForAndCreditsOnlyThat(Vertx vertx) {
     Worker worker = new Worker(100);
-    PlaneChunkStream stream = streamTo(worker);
+    PlaneChunkStream stream = streamTo(vertx, worker);
     List<StreamChunk> received = new ArrayList<>();
     stream.pause().handler(received::add);
     worker.sendWhatCreditsAllow();
@@ -120,10 +116,10 @@ class PlaneChunkStreamTest {
   }
 
   @Test
-  void pipedIntoASlowWriteStreamCreditsFollowDemandAndNothingIsLost() {
+  void pipedIntoASlowWriteStreamCreditsFollowDemandAndNothingIsLost(Vertx vertx) {
     int total = 50 * WINDOW;
     Worker worker = new Worker(total);
-    PlaneChunkStream stream = streamTo(worker);
+    PlaneChunkStream stream = streamTo(vertx, worker);
     SlowWriteStream client = new SlowWriteStream(3);
     Future<Void> piped = stream.pipeTo(client);
     int rounds = 0;
@@ -143,16 +139,16 @@ class PlaneChunkStreamTest {
   }
 
   @Test
-  void theEndHandlerRunsAfterTheLastChunkAndNotAfterACancel() {
+  void theEndHandlerRunsAfterTheLastChunkAndNotAfterACancel(Vertx vertx) {
     Worker worker = new Worker(3);
-    PlaneChunkStream stream = streamTo(worker);
+    PlaneChunkStream stream = streamTo(vertx, worker);
     List<String> events = new ArrayList<>();
     stream.endHandler(v -> events.add("end")).handler(chunk -> events.add("chunk " + chunk.seq()));
     worker.sendWhatCreditsAllow();
     assertThat(events).containsExactly("chunk 0", "chunk 1", "chunk 2", "end");
 
     Worker another = new Worker(3);
-    PlaneChunkStream cancelled = streamTo(another);
+    PlaneChunkStream cancelled = streamTo(vertx, another);
     List<String> after = new ArrayList<>();
     cancelled.endHandler(v -> after.add("end")).handler(chunk -> {
       after.add("chunk " + chunk.seq());

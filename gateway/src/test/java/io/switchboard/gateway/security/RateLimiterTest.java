@@ -1,34 +1,42 @@
 package io.switchboard.gateway.security;
 
+import io.switchboard.testsupport.Eventually;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.shareddata.Counter;
-import org.junit.jupiter.api.AfterEach;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
+import static java.time.Duration.ofSeconds;
+import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 
+@ExtendWith(VertxExtension.class)
 class RateLimiterTest {
 
-  private final Vertx vertx = Vertx.vertx();
+  private Vertx vertx;
   private final AtomicLong nowMicros = new AtomicLong(1_800_000_000_000_000L);
-  private final RateLimiter limiter = new RateLimiter(vertx, name -> vertx.sharedData().getCounter(name), nowMicros::get,
-      false, RateLimiter.CAS_TRIES, RateLimiter.ANSWER_WITHIN_MS);
+  private RateLimiter limiter;
 
-  @AfterEach
-  void close() throws Exception {
-    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  @BeforeEach
+  void setUp(Vertx vertx) {
+    this.vertx = vertx;
+    limiter = new RateLimiter(vertx, name -> vertx.sharedData().getCounter(name), nowMicros::get, false,
+        RateLimiter.CAS_TRIES, RateLimiter.ANSWER_WITHIN_MS);
   }
 
-  private static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  /** What the shared-data counter of that name holds now. */
+  private long stored(String counter) throws Exception {
+    return vertx.sharedData().getCounter(counter).compose(Counter::get).await(10, SECONDS);
   }
 
   private static ApiKey key(String name, long rpm, long tpm) {
@@ -39,12 +47,12 @@ class RateLimiterTest {
   void aKeyMayBurstAMinutesRequestsThenGetsOneEveryInterval() throws Exception {
     ApiKey key = key("burst", 60, 0);
     for (int i = 0; i < 60; i++) {
-      RateLimiter.Decision decision = await(limiter.admit(key));
+      RateLimiter.Decision decision = limiter.admit(key).await(10, SECONDS);
       assertThat(decision.allowed()).as("request %d", i + 1).isTrue();
       assertThat(decision.headers()).containsEntry("x-ratelimit-limit-requests", "60")
           .containsEntry("x-ratelimit-remaining-requests", String.valueOf(59 - i));
     }
-    RateLimiter.Decision refused = await(limiter.admit(key));
+    RateLimiter.Decision refused = limiter.admit(key).await(10, SECONDS);
     assertThat(refused.allowed()).isFalse();
     assertThat(refused.exceeded()).isEqualTo("requests");
     assertThat(refused.limit()).isEqualTo(60);
@@ -54,26 +62,28 @@ class RateLimiterTest {
         .containsEntry("x-ratelimit-reset-requests", "1m0s");
 
     nowMicros.addAndGet(1_000_000);
-    assertThat(await(limiter.admit(key)).allowed()).as("one interval later").isTrue();
-    assertThat(await(limiter.admit(key)).allowed()).isFalse();
-    assertThat(await(limiter.admit(key("other", 60, 0))).allowed()).as("another key has its own allowance").isTrue();
+    assertThat(limiter.admit(key).await(10, SECONDS).allowed()).as("one interval later").isTrue();
+    assertThat(limiter.admit(key).await(10, SECONDS).allowed()).isFalse();
+    assertThat(limiter.admit(key("other", 60, 0)).await(10, SECONDS).allowed()).as("another key has its own allowance")
+        .isTrue();
   }
 
   @Test
   void tokensAreChargedAfterTheFactAndRefuseTheKeyUntilTheBudgetRefills() throws Exception {
     ApiKey key = key("tokens", 0, 1000);
-    RateLimiter.Decision first = await(limiter.admit(key));
+    RateLimiter.Decision first = limiter.admit(key).await(10, SECONDS);
     assertThat(first.allowed()).isTrue();
     assertThat(first.headers()).containsEntry("x-ratelimit-remaining-tokens", "1000")
         .doesNotContainKey("x-ratelimit-limit-requests");
     limiter.charge(key, 1500);
-    waitForCharge(key, 1500);
-    RateLimiter.Decision over = await(limiter.admit(key));
+    Eventually.within(ofSeconds(5), "the charge of 1500 tokens reaches the counter",
+        () -> stored("switchboard.ratelimit." + key.name() + ".tokens") > 0);
+    RateLimiter.Decision over = limiter.admit(key).await(10, SECONDS);
     assertThat(over.allowed()).isFalse();
     assertThat(over.exceeded()).isEqualTo("tokens");
     assertThat(over.retryAfterMs()).isEqualTo(30_000);
     nowMicros.addAndGet(30_000_000);
-    assertThat(await(limiter.admit(key)).allowed()).isTrue();
+    assertThat(limiter.admit(key).await(10, SECONDS).allowed()).isTrue();
   }
 
   /**
@@ -83,29 +93,32 @@ class RateLimiterTest {
    * more than the key's limit get through.
    */
   @Test
-  void underContentionEveryAdmittedRequestIsCountedAndTheLimitHolds() throws Exception {
+  void underContentionEveryAdmittedRequestIsCountedAndTheLimitHolds(VertxTestContext test) {
     long rpm = 100;
     long interval = RateLimiter.MINUTE_US / rpm;
     RateLimiter.Counters racing = name -> vertx.sharedData().getCounter(name).map(RacingCounter::new);
     // A bound far beyond the test's run: this test is about counting, not about slow counters.
     RateLimiter contended = new RateLimiter(vertx, racing, nowMicros::get, false, 3, 60_000);
     ApiKey key = key("contended", rpm, 0);
-    Promise<List<RateLimiter.Decision>> all = Promise.promise();
     vertx.runOnContext(v -> {
       List<Future<RateLimiter.Decision>> admits = new ArrayList<>();
       for (int i = 0; i < 400; i++) {
         admits.add(contended.admit(key));
       }
-      Future.all(admits).onComplete(done -> all.complete(admits.stream().map(Future::result).toList()));
+      Future.all(admits)
+          .compose(all -> vertx.sharedData().getCounter("switchboard.ratelimit.contended.requests"))
+          .compose(Counter::get)
+          .onComplete(test.succeeding(stored -> test.verify(() -> {
+            List<RateLimiter.Decision> decisions = admits.stream().map(Future::result).toList();
+            long admitted = decisions.stream().filter(RateLimiter.Decision::allowed).count();
+            long counted = (stored - nowMicros.get()) / interval;
+            assertThat(decisions).allSatisfy(d -> assertThat(d.unreachable()).isNull());
+            assertThat(admitted).as("requests let through").isEqualTo(counted);
+            assertThat(admitted).as("the whole allowance is used, never more").isEqualTo(rpm);
+            assertThat((stored - nowMicros.get()) % interval).as("whole intervals only").isZero();
+            test.completeNow();
+          })));
     });
-    List<RateLimiter.Decision> decisions = await(all.future());
-    long admitted = decisions.stream().filter(RateLimiter.Decision::allowed).count();
-    long stored = await(await(vertx.sharedData().getCounter("switchboard.ratelimit.contended.requests")).get());
-    long counted = (stored - nowMicros.get()) / interval;
-    assertThat(decisions).allSatisfy(d -> assertThat(d.unreachable()).isNull());
-    assertThat(admitted).as("requests let through").isEqualTo(counted);
-    assertThat(admitted).as("the whole allowance is used, never more").isEqualTo(rpm);
-    assertThat((stored - nowMicros.get()) % interval).as("whole intervals only").isZero();
   }
 
   @Test
@@ -120,41 +133,45 @@ class RateLimiterTest {
       }
     });
     long expected = nowMicros.get() + 200 * cost;
-    long deadline = System.currentTimeMillis() + 5000;
-    long stored = 0;
-    while (System.currentTimeMillis() < deadline && stored != expected) {
-      Thread.sleep(20);
-      stored = await(await(vertx.sharedData().getCounter("switchboard.ratelimit.charged.tokens")).get());
-    }
-    assertThat(stored).as("200 charges of 10 tokens, each a sixth of a second at 1000 tpm").isEqualTo(expected);
+    Eventually.read(ofSeconds(5), "200 charges of 10 tokens, each a sixth of a second at 1000 tpm, are counted",
+        () -> stored("switchboard.ratelimit.charged.tokens"), stored -> stored == expected);
   }
 
   @Test
-  void countersThatNeverAnswerAreAnsweredForWithinTheBoundLettingTheRequestThrough() throws Exception {
+  void countersThatNeverAnswerAreAnsweredForWithinTheBoundLettingTheRequestThrough(VertxTestContext test) {
     Promise<Counter> never = Promise.promise();
     RateLimiter partitioned = new RateLimiter(vertx, name -> never.future(), nowMicros::get, false,
         RateLimiter.CAS_TRIES, RateLimiter.ANSWER_WITHIN_MS);
-    RateLimiter.Decision decision = onContext(() -> partitioned.admit(key("cut-off", 60, 1000)));
-    assertThat(decision.allowed()).as("whenUnreachable: allow").isTrue();
-    assertThat(decision.unreachable()).contains("did not answer within 100 ms");
-    assertThat(decision.headers()).isEmpty();
-    assertThat(partitioned.status().getString("counters")).startsWith("unreachable");
-    RateLimiter.Decision next = onContext(() -> partitioned.admit(key("cut-off", 60, 1000)));
-    assertThat(next.allowed()).isTrue();
-    assertThat(next.unreachable()).as("answered at once, without another hanging call").isNotNull();
+    // From the event loop, as the gateway admits (the bound is a timer of the caller's context).
+    vertx.runOnContext(v -> partitioned.admit(key("cut-off", 60, 1000)).onComplete(test.succeeding(decision -> {
+      test.verify(() -> {
+        assertThat(decision.allowed()).as("whenUnreachable: allow").isTrue();
+        assertThat(decision.unreachable()).contains("did not answer within 100 ms");
+        assertThat(decision.headers()).isEmpty();
+        assertThat(partitioned.status().getString("counters")).startsWith("unreachable");
+      });
+      partitioned.admit(key("cut-off", 60, 1000)).onComplete(test.succeeding(next -> test.verify(() -> {
+        assertThat(next.allowed()).isTrue();
+        assertThat(next.unreachable()).as("answered at once, without another hanging call").isNotNull();
+        test.completeNow();
+      })));
+    })));
   }
 
   @Test
-  void aCounterWhoseCallsHangRefusesWhenToldToWithinTheBound() throws Exception {
+  void aCounterWhoseCallsHangRefusesWhenToldToWithinTheBound(VertxTestContext test) {
     RateLimiter.Counters hanging = name -> vertx.sharedData().getCounter(name).map(HangingCounter::new);
     RateLimiter partitioned = new RateLimiter(vertx, hanging, nowMicros::get, true, RateLimiter.CAS_TRIES,
         RateLimiter.ANSWER_WITHIN_MS);
-    RateLimiter.Decision decision = onContext(() -> partitioned.admit(key("hung", 60, 0)));
-    assertThat(decision.allowed()).as("whenUnreachable: refuse").isFalse();
-    assertThat(decision.exceeded()).as("not a rate-limit refusal (429)").isNull();
-    assertThat(decision.unreachable()).contains("did not answer within 100 ms");
-    assertThat(decision.retryAfterSeconds()).isEqualTo(1);
-    assertThat(partitioned.status().getString("whenUnreachable")).isEqualTo("refuse");
+    vertx.runOnContext(v -> partitioned.admit(key("hung", 60, 0)).onComplete(test.succeeding(decision ->
+        test.verify(() -> {
+          assertThat(decision.allowed()).as("whenUnreachable: refuse").isFalse();
+          assertThat(decision.exceeded()).as("not a rate-limit refusal (429)").isNull();
+          assertThat(decision.unreachable()).contains("did not answer within 100 ms");
+          assertThat(decision.retryAfterSeconds()).isEqualTo(1);
+          assertThat(partitioned.status().getString("whenUnreachable")).isEqualTo("refuse");
+          test.completeNow();
+        }))));
   }
 
   @Test
@@ -170,12 +187,9 @@ class RateLimiterTest {
       assertThat(decision.allowed()).isTrue();
     }
     long interval = RateLimiter.MINUTE_US / 600;
-    long until = System.currentTimeMillis() + 20_000;
-    long stored;
-    while ((stored = storedRequests(key)) < nowMicros.get() + 20 * interval && System.currentTimeMillis() < until) {
-      Thread.sleep(50);
-    }
-    assertThat(stored).as("every request counted, late").isEqualTo(nowMicros.get() + 20 * interval);
+    long stored = Eventually.read(ofSeconds(20), "every request is counted, late", () -> storedRequests(key),
+        count -> count >= nowMicros.get() + 20 * interval);
+    assertThat(stored).as("every request counted once").isEqualTo(nowMicros.get() + 20 * interval);
     assertThat(sluggish.status().getLong("uncounted")).isZero();
     assertThat(sluggish.status().getLong("countedLate")).isPositive();
   }
@@ -194,12 +208,12 @@ class RateLimiterTest {
   }
 
   private long storedRequests(ApiKey key) throws Exception {
-    return await(await(vertx.sharedData().getCounter("switchboard.ratelimit." + key.name() + ".requests")).get());
+    return stored("switchboard.ratelimit." + key.name() + ".requests");
   }
 
   @Test
   void unlimitedKeysTouchNoCounter() throws Exception {
-    RateLimiter.Decision decision = await(limiter.admit(key("free", 0, 0)));
+    RateLimiter.Decision decision = limiter.admit(key("free", 0, 0)).await(10, SECONDS);
     assertThat(decision.allowed()).isTrue();
     assertThat(decision.headers()).isEmpty();
   }
@@ -211,12 +225,15 @@ class RateLimiterTest {
     assertThat(RateLimiter.duration(360_000_000)).isEqualTo("6m0s");
   }
 
-  /** Admits from the event loop, as the gateway does (the bound is a timer of the caller's context). */
+  /**
+   * Admits from the event loop, as the gateway does (the bound is a timer of the caller's context), for a test that
+   * makes one admit after another; waits no longer than the bound allows.
+   */
   private RateLimiter.Decision onContext(java.util.function.Supplier<Future<RateLimiter.Decision>> admit)
       throws Exception {
     Promise<RateLimiter.Decision> decided = Promise.promise();
     vertx.runOnContext(v -> admit.get().onComplete(decided));
-    return decided.future().toCompletionStage().toCompletableFuture().get(2, TimeUnit.SECONDS);
+    return decided.future().await(2, SECONDS);
   }
 
   /** The real counter, its reads answered one event-loop turn later, as a remote counter's are. */
@@ -343,17 +360,5 @@ class RateLimiterTest {
     public Future<Boolean> compareAndSet(long expected, long value) {
       return never();
     }
-  }
-
-  private void waitForCharge(ApiKey key, long tokens) throws Exception {
-    long deadline = System.currentTimeMillis() + 5000;
-    while (System.currentTimeMillis() < deadline) {
-      long stored = await(await(vertx.sharedData().getCounter("switchboard.ratelimit." + key.name() + ".tokens")).get());
-      if (stored > 0) {
-        return;
-      }
-      Thread.sleep(10);
-    }
-    throw new AssertionError("the charge of " + tokens + " tokens never reached the counter");
   }
 }

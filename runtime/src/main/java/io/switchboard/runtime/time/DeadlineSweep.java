@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.LongSupplier;
 
 /**
  * Many timeouts on one event loop, kept by one periodic check instead of a Vert.x timer each. Every request
@@ -19,17 +20,27 @@ public final class DeadlineSweep {
 
   private final Vertx vertx;
   private final long periodMs;
+  private final LongSupplier nanoTime;
   private final Set<Deadline> pending = new LinkedHashSet<>();
   private long timer = -1;
   private boolean stopped;
 
   /** @param periodMs how often deadlines are checked: how late, at most, a timeout fires */
   public DeadlineSweep(Vertx vertx, long periodMs) {
+    this(vertx, periodMs, System::nanoTime);
+  }
+
+  /**
+   * @param nanoTime what "now" is, in nanoseconds: {@link System#nanoTime} in production; tests pass a clock they
+   *     move by hand, so that a deadline expires when the test says, not after real time has passed
+   */
+  DeadlineSweep(Vertx vertx, long periodMs, LongSupplier nanoTime) {
     if (periodMs < 1) {
       throw new IllegalArgumentException("periodMs must be at least 1, got " + periodMs);
     }
     this.vertx = vertx;
     this.periodMs = periodMs;
+    this.nanoTime = nanoTime;
   }
 
   /** Runs {@code onExpired} once {@code delayMs} have passed, unless the returned deadline is cancelled first. */
@@ -56,7 +67,7 @@ public final class DeadlineSweep {
   }
 
   private void sweep() {
-    long now = System.nanoTime();
+    long now = nanoTime.getAsLong();
     List<Deadline> expired = null;
     for (Deadline deadline : pending) {
       if (now - deadline.dueNanos >= 0) {
@@ -98,7 +109,7 @@ public final class DeadlineSweep {
 
     /** Moves the deadline to {@code delayMs} from now (the watched thing showed life). */
     public void postpone(long delayMs) {
-      dueNanos = System.nanoTime() + delayMs * 1_000_000;
+      dueNanos = sweep.nanoTime.getAsLong() + delayMs * 1_000_000;
     }
 
     /** It will not run; cancelling twice, or after it ran, does nothing. */

@@ -1,93 +1,125 @@
 package io.switchboard.runtime.time;
 
-import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import org.junit.jupiter.api.AfterEach;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+/**
+ * The sweep on a clock the test moves by hand: a deadline expires when the test says that its delay has passed, and
+ * the sweep's own periodic check (every millisecond of real time) finds it. "The next sweep has run" is a deadline
+ * due now that completes a future: deadlines run in the order they were watched, so by then every deadline that was
+ * due has run too.
+ */
+@ExtendWith(VertxExtension.class)
 class DeadlineSweepTest {
 
-  private final Vertx vertx = Vertx.vertx();
-  private final Context context = vertx.getOrCreateContext();
+  private final AtomicLong nowNanos = new AtomicLong();
 
-  @AfterEach
-  void tearDown() throws Exception {
-    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  private void advanceMs(long ms) {
+    nowNanos.addAndGet(ms * 1_000_000);
   }
 
-  private <T> T on(java.util.function.Supplier<T> action) throws Exception {
-    CompletableFuture<T> result = new CompletableFuture<>();
-    context.runOnContext(v -> result.complete(action.get()));
-    return result.get(5, TimeUnit.SECONDS);
+  private DeadlineSweep sweepOnManualClock(Vertx vertx) {
+    return new DeadlineSweep(vertx, 1, nowNanos::get);
   }
 
-  @Test
-  void anExpiredDeadlineRunsOnceNoEarlierThanItsDelayAndAtMostAPeriodLate() throws Exception {
-    DeadlineSweep sweep = on(() -> new DeadlineSweep(vertx, 20));
-    CompletableFuture<Long> ranAfterMs = new CompletableFuture<>();
-    List<String> runs = new CopyOnWriteArrayList<>();
-    long start = System.nanoTime();
-
-    on(() -> sweep.watch(150, () -> {
-      runs.add("ran");
-      ranAfterMs.complete((System.nanoTime() - start) / 1_000_000);
-    }));
-
-    assertThat(ranAfterMs.get(5, TimeUnit.SECONDS)).isGreaterThanOrEqualTo(150);
-    Thread.sleep(100);
-    assertThat(runs).containsExactly("ran");
-    assertThat(on(sweep::pending)).isZero();
+  private static Future<Void> nextSweep(DeadlineSweep sweep) {
+    Promise<Void> swept = Promise.promise();
+    sweep.watch(0, swept::complete);
+    return swept.future();
   }
 
   @Test
-  void aCancelledDeadlineNeverRunsAndAPostponedOneRunsLater() throws Exception {
-    DeadlineSweep sweep = on(() -> new DeadlineSweep(vertx, 10));
-    List<String> runs = new CopyOnWriteArrayList<>();
-    DeadlineSweep.Deadline cancelled = on(() -> sweep.watch(50, () -> runs.add("cancelled")));
-    DeadlineSweep.Deadline postponed = on(() -> sweep.watch(50, () -> runs.add("postponed")));
-    on(() -> sweep.watch(50, () -> runs.add("plain")));
-    on(() -> {
-      cancelled.cancel();
-      cancelled.cancel();
-      return null;
+  void aDeadlineRunsOnceWhenItsDelayHasPassedAndNotBefore(Vertx vertx, VertxTestContext test) {
+    vertx.runOnContext(v -> {
+      DeadlineSweep sweep = sweepOnManualClock(vertx);
+      List<String> runs = new ArrayList<>();
+      sweep.watch(150, () -> runs.add("ran"));
+
+      advanceMs(149);
+      nextSweep(sweep).compose(swept -> {
+        test.verify(() -> assertThat(runs).as("a millisecond early").isEmpty());
+        advanceMs(1);
+        return nextSweep(sweep);
+      }).compose(swept -> {
+        test.verify(() -> assertThat(runs).containsExactly("ran"));
+        return nextSweep(sweep);
+      }).onComplete(test.succeeding(swept -> test.verify(() -> {
+        assertThat(runs).as("once").containsExactly("ran");
+        assertThat(sweep.pending()).isZero();
+        test.completeNow();
+      })));
     });
+  }
 
-    Thread.sleep(30);
-    on(() -> {
+  @Test
+  void aCancelledDeadlineNeverRunsAndAPostponedOneRunsLater(Vertx vertx, VertxTestContext test) {
+    vertx.runOnContext(v -> {
+      DeadlineSweep sweep = sweepOnManualClock(vertx);
+      List<String> runs = new ArrayList<>();
+      DeadlineSweep.Deadline cancelled = sweep.watch(50, () -> runs.add("cancelled"));
+      DeadlineSweep.Deadline postponed = sweep.watch(50, () -> runs.add("postponed"));
+      sweep.watch(50, () -> runs.add("plain"));
+      cancelled.cancel();
+      cancelled.cancel();
+
+      advanceMs(30);
       postponed.postpone(200);
-      return null;
+      advanceMs(120);
+      nextSweep(sweep).compose(swept -> {
+        test.verify(() -> assertThat(runs).containsExactly("plain"));
+        advanceMs(79);
+        return nextSweep(sweep);
+      }).compose(swept -> {
+        test.verify(() -> assertThat(runs).as("a millisecond before the postponed deadline").containsExactly("plain"));
+        advanceMs(1);
+        return nextSweep(sweep);
+      }).onComplete(test.succeeding(swept -> test.verify(() -> {
+        assertThat(runs).containsExactly("plain", "postponed");
+        assertThat(sweep.pending()).isZero();
+        test.completeNow();
+      })));
     });
-    Thread.sleep(120);
-    assertThat(runs).containsExactly("plain");
-    Thread.sleep(250);
-    assertThat(runs).containsExactly("plain", "postponed");
-    assertThat(on(sweep::pending)).isZero();
   }
 
   @Test
-  void anActionMayWatchAgainAndStopCancelsEverything() throws Exception {
-    DeadlineSweep sweep = on(() -> new DeadlineSweep(vertx, 10));
-    List<String> runs = new CopyOnWriteArrayList<>();
-    on(() -> sweep.watch(20, () -> {
-      runs.add("first");
-      sweep.watch(20, () -> runs.add("second"));
-    }));
-    Thread.sleep(200);
-    assertThat(runs).containsExactly("first", "second");
+  void anActionMayWatchAgainAndStopCancelsEverything(Vertx vertx, VertxTestContext test) {
+    vertx.runOnContext(v -> {
+      DeadlineSweep sweep = sweepOnManualClock(vertx);
+      List<String> runs = new ArrayList<>();
+      sweep.watch(20, () -> {
+        runs.add("first");
+        sweep.watch(20, () -> runs.add("second"));
+      });
 
-    on(() -> sweep.watch(100, () -> runs.add("never")));
-    on(() -> {
-      sweep.stop();
-      return null;
+      advanceMs(20);
+      nextSweep(sweep).compose(swept -> {
+        test.verify(() -> assertThat(runs).containsExactly("first"));
+        advanceMs(20);
+        return nextSweep(sweep);
+      }).onComplete(test.succeeding(swept -> {
+        test.verify(() -> assertThat(runs).containsExactly("first", "second"));
+        sweep.watch(100, () -> runs.add("cancelled by stop"));
+        sweep.stop();
+        sweep.watch(0, () -> runs.add("watched after stop"));
+        advanceMs(1_000);
+        // Nothing to wait for once the sweep has stopped: a few real milliseconds (many periods) in which a
+        // sweep that still ran would have run both.
+        vertx.setTimer(20, id -> test.verify(() -> {
+          assertThat(runs).containsExactly("first", "second");
+          test.completeNow();
+        }));
+      }));
     });
-    Thread.sleep(200);
-    assertThat(runs).containsExactly("first", "second");
   }
 }

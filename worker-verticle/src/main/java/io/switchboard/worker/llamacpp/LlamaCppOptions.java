@@ -1,7 +1,12 @@
 package io.switchboard.worker.llamacpp;
 
-import io.switchboard.worker.rpc.RpcPoolOptions;
+import io.switchboard.runtime.config.OptionChecks;
+import io.switchboard.runtime.config.OptionsJson;
 import io.switchboard.worker.openai.OpenAiOptions;
+import io.switchboard.worker.rpc.RpcPoolOptions;
+import io.vertx.codegen.annotations.DataObject;
+import io.vertx.codegen.annotations.GenIgnore;
+import io.vertx.codegen.json.annotations.JsonGen;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -20,6 +25,8 @@ import java.util.Set;
  * {@code modelsDir}): one supervised llama-server per loaded model, loaded on demand, at most {@code modelsMax} at
  * once, unloaded after {@code idleUnloadMs} without requests; {@code models} holds per-model settings.
  */
+@DataObject
+@JsonGen(publicConverter = false)
 public class LlamaCppOptions {
 
   /** How long the engine waits at start for llama-server's /health to answer 200 (it may be loading a model). */
@@ -85,31 +92,27 @@ public class LlamaCppOptions {
   }
 
   public LlamaCppOptions(JsonObject json) {
-    url = json.getString("url");
-    startupTimeoutMs = json.getLong("startupTimeoutMs", DEFAULT_STARTUP_TIMEOUT_MS);
-    serverBin = json.getString("serverBin");
-    modelPath = json.getString("modelPath");
-    contextSize = json.getInteger("contextSize", DEFAULT_CONTEXT_SIZE);
-    threads = json.getInteger("threads", 0);
-    restartDebounceMs = json.getLong("restartDebounceMs", DEFAULT_RESTART_DEBOUNCE_MS);
-    restartDrainMs = json.getLong("restartDrainMs", DEFAULT_RESTART_DRAIN_MS);
-    rpcPool = new RpcPoolOptions(json.getJsonObject("rpcPool", new JsonObject()));
-    JsonArray pass = json.getJsonArray("passFields");
-    passFields = pass == null ? DEFAULT_PASS_FIELDS : pass.stream().map(String::valueOf).toList();
-    modelsDir = json.getString("modelsDir");
-    modelsMax = json.getInteger("modelsMax", DEFAULT_MODELS_MAX);
-    idleUnloadMs = json.getLong("idleUnloadMs", DEFAULT_IDLE_UNLOAD_MS);
-    maxListedModels = json.getInteger("maxListedModels", DEFAULT_MAX_LISTED_MODELS);
-    memoryBudgetMb = json.getLong("memoryBudgetMb", DEFAULT_MEMORY_BUDGET_MB);
-    loadRetryBackoffMs = json.getLong("loadRetryBackoffMs", DEFAULT_LOAD_RETRY_BACKOFF_MS);
-    modelsOverRpcPool = json.getBoolean("modelsOverRpcPool", DEFAULT_MODELS_OVER_RPC_POOL);
-    JsonArray perModel = json.getJsonArray("models");
+    LlamaCppOptionsConverter.fromJson(json, this);
+    readModels(json.getValue("models"));
+  }
+
+  /**
+   * {@code models} is read by hand (not generated): a wrong entry must not stop the node's config from loading,
+   * so it is kept as {@code modelsError} and reported by {@link #validate}, which knows the worker's path.
+   */
+  private void readModels(Object perModel) {
+    if (perModel == null) {
+      return;
+    }
+    if (!(perModel instanceof JsonArray list)) {
+      modelsError = "llamacpp.models must be a list of model settings, got '" + perModel + "'";
+      return;
+    }
     List<ModelSettings> settings = new ArrayList<>();
-    for (int i = 0; perModel != null && i < perModel.size() && modelsError == null; i++) {
-      // Wrong settings are reported by validate(), which names the worker.
-      if (!(perModel.getValue(i) instanceof JsonObject entry)) {
+    for (int i = 0; i < list.size() && modelsError == null; i++) {
+      if (!(list.getValue(i) instanceof JsonObject entry)) {
         modelsError = "llamacpp.models[" + i + "] must be a mapping of one model's settings (name, contextSize, gpuLayers, "
-            + "mmproj, chatTemplate, chatTemplateFile, aliases), got '" + perModel.getValue(i) + "'";
+            + "mmproj, chatTemplate, chatTemplateFile, aliases), got '" + list.getValue(i) + "'";
         break;
       }
       try {
@@ -122,17 +125,10 @@ public class LlamaCppOptions {
   }
 
   public JsonObject toJson() {
-    // Unset strings stay as null keys: the config loader knows every setting by the keys present here.
-    return new JsonObject().put("url", url).put("startupTimeoutMs", startupTimeoutMs).put("serverBin", serverBin)
-        .put("modelPath", modelPath).put("contextSize", contextSize).put("threads", threads)
-        .put("restartDebounceMs", restartDebounceMs).put("restartDrainMs", restartDrainMs)
-        .put("rpcPool", rpcPool.toJson())
-        .put("passFields", new JsonArray(new ArrayList<>(passFields)))
-        .put("modelsDir", modelsDir).put("modelsMax", modelsMax).put("idleUnloadMs", idleUnloadMs)
-        .put("maxListedModels", maxListedModels).put("memoryBudgetMb", memoryBudgetMb)
-        .put("loadRetryBackoffMs", loadRetryBackoffMs)
-        .put("modelsOverRpcPool", modelsOverRpcPool)
-        .put("models", new JsonArray(new ArrayList<>(models.stream().map(ModelSettings::toJson).toList())));
+    return OptionsJson.write(this, (options, json) -> {
+      LlamaCppOptionsConverter.toJson(options, json);
+      json.put("models", new JsonArray(new ArrayList<>(models.stream().map(ModelSettings::toJson).toList())));
+    });
   }
 
   /** True when the engine serves a model directory (one llama-server per loaded model). */
@@ -157,9 +153,7 @@ public class LlamaCppOptions {
 
   /** Checks the settings the engine needs; only called for workers whose engine is llamacpp. */
   public void validate(String path) {
-    if (startupTimeoutMs < 1000) {
-      throw new IllegalArgumentException(path + ".startupTimeoutMs must be >= 1000, got " + startupTimeoutMs);
-    }
+    OptionChecks.atLeast(path + ".startupTimeoutMs", startupTimeoutMs, 1000);
     OpenAiOptions.requireFieldNames(path + ".passFields", passFields);
     if (modelsError != null) {
       throw new IllegalArgumentException(modelsError.replace("llamacpp.models[", path + ".models["));
@@ -213,13 +207,8 @@ public class LlamaCppOptions {
     if (!Files.isDirectory(Path.of(modelsDir))) {
       throw new IllegalArgumentException(path + ".modelsDir is not a directory: '" + modelsDir + "'");
     }
-    if (modelsMax < 1) {
-      throw new IllegalArgumentException(path + ".modelsMax must be >= 1 (models loaded at once), got " + modelsMax);
-    }
-    if (idleUnloadMs < 0) {
-      throw new IllegalArgumentException(path + ".idleUnloadMs must be >= 0 (0: never unload an idle model), got "
-          + idleUnloadMs);
-    }
+    OptionChecks.atLeast(path + ".modelsMax", modelsMax, 1, " (models loaded at once)");
+    OptionChecks.atLeast(path + ".idleUnloadMs", idleUnloadMs, 0, " (0: never unload an idle model)");
     if (memoryBudgetMb < 0 || memoryBudgetMb > MAX_MEMORY_BUDGET_MB) {
       throw new IllegalArgumentException(path + ".memoryBudgetMb must be between 0 (no budget) and "
           + MAX_MEMORY_BUDGET_MB + " (MiB the loaded models may hold by their file sizes), got " + memoryBudgetMb);
@@ -317,6 +306,7 @@ public class LlamaCppOptions {
     return this;
   }
 
+  @GenIgnore
   public List<ModelSettings> getModels() {
     return models;
   }
@@ -331,6 +321,7 @@ public class LlamaCppOptions {
     return this;
   }
 
+  @GenIgnore
   public LlamaCppOptions setModels(List<ModelSettings> models) {
     this.models = List.copyOf(models);
     return this;
@@ -409,6 +400,11 @@ public class LlamaCppOptions {
 
   public LlamaCppOptions setStartupTimeoutMs(long startupTimeoutMs) {
     this.startupTimeoutMs = startupTimeoutMs;
+    return this;
+  }
+
+  public LlamaCppOptions setRestartDrainMs(long restartDrainMs) {
+    this.restartDrainMs = restartDrainMs;
     return this;
   }
 }

@@ -1,11 +1,17 @@
 package io.switchboard.worker.mocker;
 
+import io.switchboard.runtime.config.OptionChecks;
+import io.switchboard.runtime.config.OptionsJson;
+import io.vertx.codegen.annotations.DataObject;
+import io.vertx.codegen.json.annotations.JsonGen;
 import io.vertx.core.json.JsonObject;
 
 /**
  * Settings of the mocker engine, a simulated model with realistic timing: a prefill phase whose length grows
  * with the prompt, then a decode phase whose per-stream speed drops as more streams share the worker.
  */
+@DataObject
+@JsonGen(publicConverter = false)
 public class MockerOptions {
 
   /** Prompt tokens processed per second before the first token; 0 makes prefill instant. */
@@ -40,43 +46,18 @@ public class MockerOptions {
   }
 
   public MockerOptions(JsonObject json) {
-    prefillTokensPerSecond = json.getDouble("prefillTokensPerSecond", DEFAULT_PREFILL_TOKENS_PER_SECOND);
-    decodeTokensPerSecond = json.getDouble("decodeTokensPerSecond", DEFAULT_DECODE_TOKENS_PER_SECOND);
-    batchSlowdown = json.getDouble("batchSlowdown", DEFAULT_BATCH_SLOWDOWN);
-    seed = json.getLong("seed", DEFAULT_SEED);
-    minAnswerTokens = json.getInteger("minAnswerTokens", DEFAULT_MIN_ANSWER_TOKENS);
-    maxAnswerTokens = json.getInteger("maxAnswerTokens", DEFAULT_MAX_ANSWER_TOKENS);
-    embeddingDimensions = json.getInteger("embeddingDimensions", DEFAULT_EMBEDDING_DIMENSIONS);
-    kvBlockSize = json.getInteger("kvBlockSize", DEFAULT_KV_BLOCK_SIZE);
-    kvCacheBlocks = json.getInteger("kvCacheBlocks", DEFAULT_KV_CACHE_BLOCKS);
+    MockerOptionsConverter.fromJson(json, this);
   }
 
   public JsonObject toJson() {
-    return new JsonObject()
-        .put("prefillTokensPerSecond", prefillTokensPerSecond)
-        .put("decodeTokensPerSecond", decodeTokensPerSecond)
-        .put("batchSlowdown", batchSlowdown)
-        .put("seed", seed)
-        .put("minAnswerTokens", minAnswerTokens)
-        .put("maxAnswerTokens", maxAnswerTokens)
-        .put("embeddingDimensions", embeddingDimensions)
-        .put("kvBlockSize", kvBlockSize)
-        .put("kvCacheBlocks", kvCacheBlocks);
+    return OptionsJson.write(this, MockerOptionsConverter::toJson);
   }
 
   /** Fails with a message naming the key under {@code path} and what it accepts. */
   public void validate(String path) {
-    if (!(prefillTokensPerSecond >= 0) || Double.isInfinite(prefillTokensPerSecond)) {
-      throw new IllegalArgumentException(path + ".prefillTokensPerSecond must be a finite number >= 0 (0 = instant), got "
-          + prefillTokensPerSecond);
-    }
-    if (!(decodeTokensPerSecond >= 0) || Double.isInfinite(decodeTokensPerSecond)) {
-      throw new IllegalArgumentException(path + ".decodeTokensPerSecond must be a finite number >= 0 (0 = instant), got "
-          + decodeTokensPerSecond);
-    }
-    if (!(batchSlowdown >= 0) || Double.isInfinite(batchSlowdown)) {
-      throw new IllegalArgumentException(path + ".batchSlowdown must be a finite number >= 0, got " + batchSlowdown);
-    }
+    OptionChecks.finiteNonNegative(path + ".prefillTokensPerSecond", prefillTokensPerSecond, " (0 = instant)");
+    OptionChecks.finiteNonNegative(path + ".decodeTokensPerSecond", decodeTokensPerSecond, " (0 = instant)");
+    OptionChecks.finiteNonNegative(path + ".batchSlowdown", batchSlowdown);
     if (minAnswerTokens < 1 || maxAnswerTokens < minAnswerTokens) {
       throw new IllegalArgumentException(path + ".minAnswerTokens and " + path + ".maxAnswerTokens must satisfy "
           + "1 <= minAnswerTokens <= maxAnswerTokens, got " + minAnswerTokens + " and " + maxAnswerTokens);

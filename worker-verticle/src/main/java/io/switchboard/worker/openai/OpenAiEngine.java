@@ -62,7 +62,7 @@ public final class OpenAiEngine implements Engine {
         options.getEmbeddingModels());
     this.monitor = new BackendMonitor(vertx, controlClient, endpoint, options, catalog, workerId);
     this.deadlines = new DeadlineSweep(vertx, DEADLINE_CHECK_MS);
-    this.nativeDialects = options.probesNativeDialects() ? List.of() : options.getNativeDialects();
+    this.nativeDialects = options.probesNativeDialects() ? List.of() : options.servedNativeDialects();
     if (options.probesNativeDialects()) {
       monitor.onHealthy(this::probeNativeDialects);
     }

@@ -1,11 +1,13 @@
 package io.switchboard.worker.openai;
 
 import io.switchboard.protocol.NativeForm;
-import io.vertx.core.json.JsonArray;
+import io.switchboard.runtime.config.OptionChecks;
+import io.switchboard.runtime.config.OptionsJson;
+import io.vertx.codegen.annotations.DataObject;
+import io.vertx.codegen.json.annotations.JsonGen;
 import io.vertx.core.json.JsonObject;
 
 import java.net.URI;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,6 +17,8 @@ import java.util.Map;
  * llama-server, or anything else that speaks the API) by URL. The models it serves are read from the backend's
  * {@code /v1/models}; {@code models} narrows them, {@code aliases} renames them.
  */
+@DataObject
+@JsonGen(publicConverter = false)
 public class OpenAiOptions {
 
   public static final String DEFAULT_KIND = "auto";
@@ -58,40 +62,11 @@ public class OpenAiOptions {
   }
 
   public OpenAiOptions(JsonObject json) {
-    url = json.getString("url");
-    apiKey = json.getString("apiKey");
-    kind = json.getString("kind", DEFAULT_KIND);
-    connectTimeoutMs = json.getLong("connectTimeoutMs", DEFAULT_CONNECT_TIMEOUT_MS);
-    idleTimeoutMs = json.getLong("idleTimeoutMs", DEFAULT_IDLE_TIMEOUT_MS);
-    healthIntervalMs = json.getLong("healthIntervalMs", DEFAULT_HEALTH_INTERVAL_MS);
-    unhealthyAfter = json.getInteger("unhealthyAfter", DEFAULT_UNHEALTHY_AFTER);
-    healthPath = json.getString("healthPath");
-    modelsRefreshMs = json.getLong("modelsRefreshMs", DEFAULT_MODELS_REFRESH_MS);
-    metricsPath = json.getString("metricsPath", DEFAULT_METRICS_PATH);
-    metricsIntervalMs = json.getLong("metricsIntervalMs", DEFAULT_METRICS_INTERVAL_MS);
-    models = strings(json.getJsonArray("models"));
-    aliases = strings(json.getJsonArray("aliases"));
-    embeddingModels = strings(json.getJsonArray("embeddingModels"));
-    passFields = strings(json.getJsonArray("passFields"));
-    nativeDialects = json.containsKey("nativeDialects") ? strings(json.getJsonArray("nativeDialects"))
-        : DEFAULT_NATIVE_DIALECTS;
-  }
-
-  private static List<String> strings(JsonArray array) {
-    return array == null ? List.of() : array.stream().map(String::valueOf).toList();
+    OpenAiOptionsConverter.fromJson(json, this);
   }
 
   public JsonObject toJson() {
-    // Unset strings stay as null keys: the config loader knows every setting by the keys present here.
-    return new JsonObject().put("url", url).put("apiKey", apiKey).put("kind", kind)
-        .put("connectTimeoutMs", connectTimeoutMs).put("idleTimeoutMs", idleTimeoutMs)
-        .put("healthIntervalMs", healthIntervalMs).put("unhealthyAfter", unhealthyAfter)
-        .put("healthPath", healthPath).put("modelsRefreshMs", modelsRefreshMs).put("metricsPath", metricsPath)
-        .put("metricsIntervalMs", metricsIntervalMs).put("models", new JsonArray(new ArrayList<>(models)))
-        .put("aliases", new JsonArray(new ArrayList<>(aliases)))
-        .put("embeddingModels", new JsonArray(new ArrayList<>(embeddingModels)))
-        .put("passFields", new JsonArray(new ArrayList<>(passFields)))
-        .put("nativeDialects", new JsonArray(new ArrayList<>(nativeDialects)));
+    return OptionsJson.write(this, OpenAiOptionsConverter::toJson);
   }
 
   /** Checks the settings; only called for workers whose engine is openai. */
@@ -115,12 +90,12 @@ public class OpenAiOptions {
       throw new IllegalArgumentException(path + ".kind must be one of " + BackendKind.configNames() + ", got '"
           + kind + "'");
     }
-    requireAtLeast(path + ".connectTimeoutMs", connectTimeoutMs, 100);
-    requireAtLeast(path + ".idleTimeoutMs", idleTimeoutMs, 100);
-    requireAtLeast(path + ".healthIntervalMs", healthIntervalMs, 100);
-    requireAtLeast(path + ".unhealthyAfter", unhealthyAfter, 1);
-    requireAtLeast(path + ".modelsRefreshMs", modelsRefreshMs, 1000);
-    requireAtLeast(path + ".metricsIntervalMs", metricsIntervalMs, 100);
+    OptionChecks.atLeast(path + ".connectTimeoutMs", connectTimeoutMs, 100);
+    OptionChecks.atLeast(path + ".idleTimeoutMs", idleTimeoutMs, 100);
+    OptionChecks.atLeast(path + ".healthIntervalMs", healthIntervalMs, 100);
+    OptionChecks.atLeast(path + ".unhealthyAfter", unhealthyAfter, 1);
+    OptionChecks.atLeast(path + ".modelsRefreshMs", modelsRefreshMs, 1000);
+    OptionChecks.atLeast(path + ".metricsIntervalMs", metricsIntervalMs, 100);
     if (healthPath != null && !healthPath.isEmpty() && !healthPath.startsWith("/")) {
       throw new IllegalArgumentException(path + ".healthPath must start with '/', got '" + healthPath + "'");
     }
@@ -152,11 +127,6 @@ public class OpenAiOptions {
     }
   }
 
-  private static void requireAtLeast(String key, long value, long min) {
-    if (value < min) {
-      throw new IllegalArgumentException(key + " must be >= " + min + ", got " + value);
-    }
-  }
 
   /** {@code aliases} as backend model name to served name; fails on entries not shaped BACKEND=SERVED. */
   public Map<String, String> aliasMap(String path) {
@@ -300,8 +270,13 @@ public class OpenAiOptions {
     return nativeDialects.contains(PROBE_NATIVE_DIALECTS);
   }
 
-  /** The configured native dialects (meaningless when {@link #probesNativeDialects()}); "none" is dropped. */
+  /** The native dialects as configured: [auto], a list of dialects, or [] (or [none]) for none. */
   public List<String> getNativeDialects() {
+    return nativeDialects;
+  }
+
+  /** The configured native dialects (meaningless when {@link #probesNativeDialects()}); "none" is dropped. */
+  public List<String> servedNativeDialects() {
     return nativeDialects.stream().filter(NativeForm::known).toList();
   }
 
@@ -317,6 +292,21 @@ public class OpenAiOptions {
 
   public OpenAiOptions setPassFields(List<String> passFields) {
     this.passFields = List.copyOf(passFields);
+    return this;
+  }
+
+  public OpenAiOptions setConnectTimeoutMs(long connectTimeoutMs) {
+    this.connectTimeoutMs = connectTimeoutMs;
+    return this;
+  }
+
+  public OpenAiOptions setUnhealthyAfter(int unhealthyAfter) {
+    this.unhealthyAfter = unhealthyAfter;
+    return this;
+  }
+
+  public OpenAiOptions setMetricsIntervalMs(long metricsIntervalMs) {
+    this.metricsIntervalMs = metricsIntervalMs;
     return this;
   }
 }

@@ -1,6 +1,10 @@
 package io.switchboard.worker.plane;
 
 import io.switchboard.protocol.PlaneMessageLimit;
+import io.switchboard.runtime.config.OptionChecks;
+import io.switchboard.runtime.config.OptionsJson;
+import io.vertx.codegen.annotations.DataObject;
+import io.vertx.codegen.json.annotations.JsonGen;
 import io.vertx.core.json.JsonObject;
 
 /**
@@ -8,6 +12,8 @@ import io.vertx.core.json.JsonObject;
  * message the request planes carry between nodes. The host defaults to the node's cluster host (the address other
  * nodes already reach it by); port 0 lets the OS pick a free port, and workers publish the port actually bound.
  */
+@DataObject
+@JsonGen(publicConverter = false)
 public class GrpcPlaneOptions {
 
   public static final int DEFAULT_PORT = 0;
@@ -25,16 +31,11 @@ public class GrpcPlaneOptions {
   }
 
   public GrpcPlaneOptions(JsonObject json) {
-    host = json.getString("host");
-    port = json.getInteger("port", DEFAULT_PORT);
-    advertisedHost = json.getString("advertisedHost");
-    maxMessageBytes = json.getInteger("maxMessageBytes", DEFAULT_MAX_MESSAGE_BYTES);
+    GrpcPlaneOptionsConverter.fromJson(json, this);
   }
 
   public JsonObject toJson() {
-    // Unset hosts stay as null keys: the config loader knows every setting by the keys present here.
-    return new JsonObject().put("host", host).put("port", port).put("advertisedHost", advertisedHost)
-        .put("maxMessageBytes", maxMessageBytes);
+    return OptionsJson.write(this, GrpcPlaneOptionsConverter::toJson);
   }
 
   /** Fails with a message naming the key under {@code path} and what it accepts. */
@@ -43,9 +44,7 @@ public class GrpcPlaneOptions {
       throw new IllegalArgumentException(path + ".host must be an address to listen on (e.g. 127.0.0.1 or 0.0.0.0), "
           + "or be left out to use cluster.host");
     }
-    if (port < 0 || port > 65535) {
-      throw new IllegalArgumentException(path + ".port must be between 0 and 65535 (0 = any free port), got " + port);
-    }
+    OptionChecks.listenPort(path + ".port", port);
     if (advertisedHost != null && (advertisedHost.isBlank() || isWildcard(advertisedHost))) {
       throw new IllegalArgumentException(path + ".advertisedHost must be an address other nodes can connect to, got '"
           + advertisedHost + "'");

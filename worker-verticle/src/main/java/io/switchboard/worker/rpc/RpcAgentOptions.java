@@ -1,12 +1,17 @@
 package io.switchboard.worker.rpc;
 
-import io.vertx.core.json.JsonArray;
+import io.switchboard.runtime.config.OptionChecks;
+import io.switchboard.runtime.config.OptionsJson;
+import io.vertx.codegen.annotations.DataObject;
+import io.vertx.codegen.json.annotations.JsonGen;
 import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;
 import java.util.List;
 
 /** Settings of the rpc-agent role: which ggml-rpc-server to run, where, and how to restart it. */
+@DataObject
+@JsonGen(publicConverter = false)
 public class RpcAgentOptions {
 
   public static final int DEFAULT_PORT = 50052;
@@ -28,46 +33,22 @@ public class RpcAgentOptions {
   }
 
   public RpcAgentOptions(JsonObject json) {
-    serverBin = json.getString("serverBin");
-    host = json.getString("host");
-    port = json.getInteger("port", DEFAULT_PORT);
-    threads = json.getInteger("threads", 0);
-    JsonArray list = json.getJsonArray("devices", new JsonArray());
-    devices = new ArrayList<>(list.stream().map(String::valueOf).toList());
-    restartBackoffMs = json.getLong("restartBackoffMs", DEFAULT_RESTART_BACKOFF_MS);
-    maxRestartBackoffMs = json.getLong("maxRestartBackoffMs", DEFAULT_MAX_RESTART_BACKOFF_MS);
-    startTimeoutMs = json.getLong("startTimeoutMs", DEFAULT_START_TIMEOUT_MS);
+    RpcAgentOptionsConverter.fromJson(json, this);
   }
 
   public JsonObject toJson() {
-    // Unset strings stay as null keys: the config loader knows every setting by the keys present here.
-    return new JsonObject()
-        .put("serverBin", serverBin)
-        .put("host", host)
-        .put("port", port)
-        .put("threads", threads)
-        .put("devices", new JsonArray(new ArrayList<>(devices)))
-        .put("restartBackoffMs", restartBackoffMs)
-        .put("maxRestartBackoffMs", maxRestartBackoffMs)
-        .put("startTimeoutMs", startTimeoutMs);
+    return OptionsJson.write(this, RpcAgentOptionsConverter::toJson);
   }
 
   /** Checks what can be checked without the role running; {@link #validateForRole} adds the rest. */
   public void validate(String path) {
-    if (port < 1 || port > 65535) {
-      throw new IllegalArgumentException(path + ".port must be between 1 and 65535, got " + port);
-    }
-    if (threads < 0) {
-      throw new IllegalArgumentException(path + ".threads must be >= 0 (0 = the rpc-server's default), got "
-          + threads);
-    }
+    OptionChecks.port(path + ".port", port);
+    OptionChecks.atLeast(path + ".threads", threads, 0, " (0 = the rpc-server's default)");
     if (restartBackoffMs < 100 || maxRestartBackoffMs < restartBackoffMs) {
       throw new IllegalArgumentException(path + ".restartBackoffMs must be >= 100 and " + path
           + ".maxRestartBackoffMs >= it, got " + restartBackoffMs + " and " + maxRestartBackoffMs);
     }
-    if (startTimeoutMs < 1000) {
-      throw new IllegalArgumentException(path + ".startTimeoutMs must be >= 1000, got " + startTimeoutMs);
-    }
+    OptionChecks.atLeast(path + ".startTimeoutMs", startTimeoutMs, 1000);
   }
 
   /** The role needs a binary: say where to get one. */
@@ -109,8 +90,18 @@ public class RpcAgentOptions {
     return threads;
   }
 
+  public RpcAgentOptions setThreads(int threads) {
+    this.threads = threads;
+    return this;
+  }
+
   public List<String> getDevices() {
     return devices;
+  }
+
+  public RpcAgentOptions setDevices(List<String> devices) {
+    this.devices = new ArrayList<>(devices);
+    return this;
   }
 
   public long getRestartBackoffMs() {
@@ -126,7 +117,17 @@ public class RpcAgentOptions {
     return maxRestartBackoffMs;
   }
 
+  public RpcAgentOptions setMaxRestartBackoffMs(long maxRestartBackoffMs) {
+    this.maxRestartBackoffMs = maxRestartBackoffMs;
+    return this;
+  }
+
   public long getStartTimeoutMs() {
     return startTimeoutMs;
+  }
+
+  public RpcAgentOptions setStartTimeoutMs(long startTimeoutMs) {
+    this.startTimeoutMs = startTimeoutMs;
+    return this;
   }
 }

@@ -1,6 +1,9 @@
 package io.switchboard.worker.rpc;
 
-import io.vertx.core.json.JsonArray;
+import io.switchboard.runtime.config.OptionChecks;
+import io.switchboard.runtime.config.OptionsJson;
+import io.vertx.codegen.annotations.DataObject;
+import io.vertx.codegen.json.annotations.JsonGen;
 import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;
@@ -11,6 +14,8 @@ import java.util.List;
  * them. A scan is off unless configured, and bounded: one CIDR of at most {@link #MAX_SCAN_ADDRESSES}
  * addresses, one port.
  */
+@DataObject
+@JsonGen(publicConverter = false)
 public class RpcPoolOptions {
 
   public static final long DEFAULT_CHECK_INTERVAL_MS = 1000;
@@ -30,23 +35,11 @@ public class RpcPoolOptions {
   }
 
   public RpcPoolOptions(JsonObject json) {
-    endpoints = new ArrayList<>(json.getJsonArray("endpoints", new JsonArray()).stream().map(String::valueOf)
-        .toList());
-    scanCidr = json.getString("scanCidr");
-    scanPort = json.getInteger("scanPort", DEFAULT_SCAN_PORT);
-    checkIntervalMs = json.getLong("checkIntervalMs", DEFAULT_CHECK_INTERVAL_MS);
-    rejectedRecheckMs = json.getLong("rejectedRecheckMs", DEFAULT_REJECTED_RECHECK_MS);
-    scanIntervalMs = json.getLong("scanIntervalMs", DEFAULT_SCAN_INTERVAL_MS);
+    RpcPoolOptionsConverter.fromJson(json, this);
   }
 
   public JsonObject toJson() {
-    return new JsonObject()
-        .put("endpoints", new JsonArray(new ArrayList<>(endpoints)))
-        .put("scanCidr", scanCidr)
-        .put("scanPort", scanPort)
-        .put("checkIntervalMs", checkIntervalMs)
-        .put("rejectedRecheckMs", rejectedRecheckMs)
-        .put("scanIntervalMs", scanIntervalMs);
+    return OptionsJson.write(this, RpcPoolOptionsConverter::toJson);
   }
 
   /** Fails with a message naming the key under {@code path}. Entries' hosts and ports are the probe's job. */
@@ -64,14 +57,9 @@ public class RpcPoolOptions {
         throw new IllegalArgumentException(path + ".scanCidr: " + bad.getMessage());
       }
     }
-    if (scanPort < 1 || scanPort > 65535) {
-      throw new IllegalArgumentException(path + ".scanPort must be between 1 and 65535, got " + scanPort);
-    }
-    if (checkIntervalMs < 100 || checkIntervalMs > 2000) {
+    OptionChecks.port(path + ".scanPort", scanPort);
       // A dead backend must leave the pool within 5 s: connect timeout (2 s) plus one interval.
-      throw new IllegalArgumentException(path + ".checkIntervalMs must be between 100 and 2000, got "
-          + checkIntervalMs);
-    }
+    OptionChecks.between(path + ".checkIntervalMs", checkIntervalMs, 100, 2000);
     if (rejectedRecheckMs < checkIntervalMs || scanIntervalMs < 1000) {
       throw new IllegalArgumentException(path + ".rejectedRecheckMs must be >= checkIntervalMs and " + path
           + ".scanIntervalMs >= 1000");

@@ -2,45 +2,49 @@ package io.switchboard.worker.discovery;
 
 import io.switchboard.protocol.Addresses;
 import io.switchboard.protocol.DiscoveryTrust;
-import io.vertx.core.Future;
+import io.switchboard.testsupport.Eventually;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
 import io.vertx.servicediscovery.Record;
 import io.vertx.servicediscovery.ServiceDiscovery;
 import io.vertx.servicediscovery.ServiceDiscoveryOptions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 
+import static java.time.Duration.ofSeconds;
+import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 
+/**
+ * A record the worker keeps published, against this Vert.x instance's discovery. Where a test shows that something
+ * does not happen (a second copy, a record brought back) it gives the record's periodic check real time to run:
+ * several periods, since the check runs on a Vert.x timer.
+ */
+@ExtendWith(VertxExtension.class)
 class PublishedRecordTest {
 
   private Vertx vertx;
   private ServiceDiscovery discovery;
 
   @BeforeEach
-  void setUp() {
-    vertx = Vertx.vertx();
+  void setUp(Vertx vertx) {
+    this.vertx = vertx;
     discovery = ServiceDiscovery.create(vertx);
   }
 
   @AfterEach
-  void tearDown() throws Exception {
+  void tearDown() {
     discovery.close();
-    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-  }
-
-  private static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
   private List<Record> records() throws Exception {
-    return await(discovery.getRecords(r -> "test-type".equals(r.getType())));
+    return discovery.getRecords(r -> "test-type".equals(r.getType())).await(10, SECONDS);
   }
 
   private static Record record() {
@@ -52,17 +56,14 @@ class PublishedRecordTest {
   void aRecordLostWhileTheNodeLivesIsPublishedAgain() throws Exception {
     PublishedRecord published = new PublishedRecord(vertx, discovery, "worker w1", DiscoveryTrust.unclustered(),
         100);
-    await(published.publish(record()));
+    published.publish(record()).await(10, SECONDS);
     String first = records().get(0).getRegistration();
 
     // What a cluster merge does to the merging node's records.
-    await(discovery.unpublish(first));
+    discovery.unpublish(first).await(10, SECONDS);
     assertThat(records()).isEmpty();
 
-    long until = System.currentTimeMillis() + 5_000;
-    while (records().isEmpty() && System.currentTimeMillis() < until) {
-      Thread.sleep(50);
-    }
+    Eventually.within(ofSeconds(5), "the record is published again", () -> !records().isEmpty());
     assertThat(records()).hasSize(1);
     assertThat(records().get(0).getMetadata().getString("workerId")).isEqualTo("w1");
     assertThat(records().get(0).getRegistration()).isNotEqualTo(first);
@@ -74,19 +75,16 @@ class PublishedRecordTest {
   void aRecordChangedInPlaceByAnotherProcessIsPutBack() throws Exception {
     PublishedRecord published = new PublishedRecord(vertx, discovery, "worker w1", DiscoveryTrust.unclustered(),
         100);
-    await(published.publish(record()));
+    published.publish(record()).await(10, SECONDS);
     Record stored = records().get(0);
 
     // What a process that joined the cluster can do: rewrite the record under the same registration.
-    await(discovery.update(new Record(stored.toJson()).setLocation(new io.vertx.core.json.JsonObject()
-        .put("eventbus", "switchboard.worker.rogue.generate"))));
+    discovery.update(new Record(stored.toJson()).setLocation(new io.vertx.core.json.JsonObject()
+        .put("eventbus", "switchboard.worker.rogue.generate"))).await(10, SECONDS);
     assertThat(records().get(0).getLocation().getString("eventbus")).isEqualTo("switchboard.worker.rogue.generate");
 
-    long until = System.currentTimeMillis() + 5_000;
-    while (!records().isEmpty() && records().get(0).getLocation() != null
-        && records().get(0).getLocation().containsKey("eventbus") && System.currentTimeMillis() < until) {
-      Thread.sleep(50);
-    }
+    Eventually.within(ofSeconds(5), "the rewritten record is put back", () -> records().isEmpty()
+        || records().get(0).getLocation() == null || !records().get(0).getLocation().containsKey("eventbus"));
     assertThat(records()).hasSize(1);
     assertThat(records().get(0).getLocation()).as("the published content again").isEqualTo(stored.getLocation());
     assertThat(records().get(0).getMetadata().getString("workerId")).isEqualTo("w1");
@@ -97,15 +95,14 @@ class PublishedRecordTest {
     // Checks every minute: only the end of the merge can bring the record back within the test.
     PublishedRecord published = new PublishedRecord(vertx, discovery, "worker w1", DiscoveryTrust.unclustered(),
         60_000);
-    await(published.publish(record()));
+    published.publish(record()).await(10, SECONDS);
     vertx.eventBus().publish(Addresses.CLUSTER_MERGE_LOCAL, Addresses.MERGE_STARTED);
-    await(discovery.unpublish(records().get(0).getRegistration()));
+    discovery.unpublish(records().get(0).getRegistration()).await(10, SECONDS);
 
     vertx.eventBus().publish(Addresses.CLUSTER_MERGE_LOCAL, Addresses.MERGE_ENDED);
 
-    waitUntil(() -> records().size() == 1);
-    assertThat(records()).as("published again right after the merge").hasSize(1);
-    await(published.unpublish());
+    Eventually.within(ofSeconds(2), "published again right after the merge", () -> records().size() == 1);
+    published.unpublish().await(10, SECONDS);
     vertx.eventBus().publish(Addresses.CLUSTER_MERGE_LOCAL, Addresses.MERGE_ENDED);
     Thread.sleep(200);
     assertThat(records()).as("a withdrawn record is not brought back by a merge").isEmpty();
@@ -115,15 +112,16 @@ class PublishedRecordTest {
   void whileTheNodeMergesALostRecordIsNotPublishedAgainSoNoSecondCopyAppears() throws Exception {
     PublishedRecord published = new PublishedRecord(vertx, discovery, "worker w1", DiscoveryTrust.unclustered(),
         100);
-    await(published.publish(record()));
+    published.publish(record()).await(10, SECONDS);
     vertx.eventBus().publish(Addresses.CLUSTER_MERGE_LOCAL, Addresses.MERGE_STARTED);
+    // The record hears of the merge over the event bus: real time for the message to reach it.
     Thread.sleep(50);
     // The merge takes the record away and brings it back (the copy this node held) once it has joined.
     Record held = records().get(0);
-    await(discovery.unpublish(held.getRegistration()));
+    discovery.unpublish(held.getRegistration()).await(10, SECONDS);
     Thread.sleep(400);
     assertThat(records()).as("not published again while merging").isEmpty();
-    await(discovery.publish(new Record(held.toJson()).setRegistration(null)));
+    discovery.publish(new Record(held.toJson()).setRegistration(null)).await(10, SECONDS);
 
     vertx.eventBus().publish(Addresses.CLUSTER_MERGE_LOCAL, Addresses.MERGE_ENDED);
     Thread.sleep(400);
@@ -135,17 +133,18 @@ class PublishedRecordTest {
   void afterAMergeTheRecordIsAnnouncedAgainAndOtherCopiesOfItAreRemoved() throws Exception {
     PublishedRecord published = new PublishedRecord(vertx, discovery, "worker w1", DiscoveryTrust.unclustered(),
         60_000);
-    await(published.publish(record()));
+    published.publish(record()).await(10, SECONDS);
     String ours = records().get(0).getRegistration();
     // A second copy, as a check racing a merge could leave.
-    await(discovery.publish(record()));
+    discovery.publish(record()).await(10, SECONDS);
     List<JsonObject> announced = new CopyOnWriteArrayList<>();
     vertx.eventBus().<JsonObject>consumer(new ServiceDiscoveryOptions().getAnnounceAddress(),
         message -> announced.add(message.body()));
 
     vertx.eventBus().publish(Addresses.CLUSTER_MERGE_LOCAL, Addresses.MERGE_ENDED);
 
-    waitUntil(() -> announced.stream().anyMatch(a -> "UP".equals(a.getString("status"))) && records().size() == 1);
+    Eventually.within(ofSeconds(2), "announced again, one copy left",
+        () -> announced.stream().anyMatch(a -> "UP".equals(a.getString("status"))) && records().size() == 1);
     assertThat(records()).extracting(Record::getRegistration).containsExactly(ours);
     // Gateways learn it is there without waiting for their next full read of discovery.
     assertThat(announced).anySatisfy(a -> {
@@ -154,24 +153,13 @@ class PublishedRecordTest {
     });
   }
 
-  private interface Check {
-    boolean ok() throws Exception;
-  }
-
-  private static void waitUntil(Check check) throws Exception {
-    long until = System.currentTimeMillis() + 2_000;
-    while (!check.ok() && System.currentTimeMillis() < until) {
-      Thread.sleep(20);
-    }
-  }
-
   @Test
   void anUnpublishedRecordStaysWithdrawn() throws Exception {
     PublishedRecord published = new PublishedRecord(vertx, discovery, "worker w1", DiscoveryTrust.unclustered(),
         100);
-    await(published.publish(record()));
+    published.publish(record()).await(10, SECONDS);
 
-    await(published.unpublish());
+    published.unpublish().await(10, SECONDS);
     Thread.sleep(400);
 
     assertThat(records()).isEmpty();

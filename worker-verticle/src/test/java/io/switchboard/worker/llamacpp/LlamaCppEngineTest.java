@@ -7,10 +7,11 @@ import io.switchboard.protocol.RequestKind;
 import io.switchboard.protocol.ResumeState;
 import io.switchboard.protocol.SamplingParams;
 import io.switchboard.protocol.TraceContext;
+import io.switchboard.testsupport.Eventually;
+import io.switchboard.testsupport.FreePorts;
 import io.switchboard.worker.engine.Generation;
 import io.switchboard.worker.engine.OnContext;
 import io.switchboard.worker.engine.RecordingSink;
-import io.switchboard.worker.rpc.RpcProbeTestSupport;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -24,6 +25,7 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
+import static java.time.Duration.ofSeconds;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -107,13 +109,11 @@ class LlamaCppEngineTest {
   void aFullSinkHoldsTheStreamBackUntilReleased() throws Exception {
     RecordingSink sink = new RecordingSink(2);
     OnContext.call(context, () -> engine.generate(chat(60, ResumeState.EMPTY), sink));
-    long until = System.currentTimeMillis() + 10_000;
-    while (sink.writeCount() < 2 && System.currentTimeMillis() < until) {
-      Thread.sleep(20);
-    }
+    Eventually.within(ofSeconds(10), "the sink is full", () -> sink.writeCount() >= 2);
+    // Real time for the real llama-server to run on: the tiny model makes ~1,000 tokens/s, so without
+    // backpressure all 60 would be written by now. TCP buffers may hold a few already-sent events, so allow some
+    // slack past the two.
     Thread.sleep(700);
-    // The tiny model makes ~1,000 tokens/s: without backpressure all 60 would be written by now. TCP buffers
-    // may hold a few already-sent events, so allow some slack past the two.
     assertThat(sink.isDone()).isFalse();
     assertThat(sink.writeCount()).isLessThan(30);
 
@@ -126,12 +126,10 @@ class LlamaCppEngineTest {
   void aCancelledGenerationWritesNothingMore() throws Exception {
     RecordingSink sink = new RecordingSink(1);
     Generation generation = OnContext.call(context, () -> engine.generate(chat(500, ResumeState.EMPTY), sink));
-    long until = System.currentTimeMillis() + 10_000;
-    while (sink.writeCount() < 1 && System.currentTimeMillis() < until) {
-      Thread.sleep(20);
-    }
+    Eventually.within(ofSeconds(10), "the first token is written", () -> sink.writeCount() >= 1);
     OnContext.run(context, generation::cancel);
     sink.release();
+    // Real time in which the real llama-server would go on writing if the cancel had not stopped the stream.
     Thread.sleep(500);
 
     assertThat(sink.isDone()).isFalse();
@@ -152,7 +150,7 @@ class LlamaCppEngineTest {
 
   @Test
   void attachingToNothingFailsAtStartSayingWhere() throws Exception {
-    int port = RpcProbeTestSupport.freePort();
+    int port = FreePorts.any();
     LlamaCppEngine nowhere = OnContext.call(context, () -> new LlamaCppEngine(vertx,
         new LlamaCppOptions().setUrl("http://127.0.0.1:" + port).setStartupTimeoutMs(1000), "llama-2", 1,
         DiscoveryTrust.unclustered()));
@@ -163,12 +161,9 @@ class LlamaCppEngineTest {
 
   @Test
   void itReportsLlamaServersOwnSlotsAndLoad() throws Exception {
-    long until = System.currentTimeMillis() + 10_000;
-    JsonObject load = new JsonObject();
-    while (System.currentTimeMillis() < until && !load.containsKey("slots")) {
-      load = OnContext.call(context, () -> engine.status()).getJsonObject("llamaServer").getJsonObject("load");
-      Thread.sleep(100);
-    }
+    JsonObject load = Eventually.read(ofSeconds(10), "llama-server's slots are read",
+        () -> OnContext.call(context, () -> engine.status()).getJsonObject("llamaServer").getJsonObject("load"),
+        reading -> reading.containsKey("slots"));
     assertThat(load.getInteger("slots")).isEqualTo(2);
     assertThat(load.getInteger("slotsBusy")).isBetween(0, 2);
     // llama-server runs without --metrics here: the reading says so instead of showing stale numbers.

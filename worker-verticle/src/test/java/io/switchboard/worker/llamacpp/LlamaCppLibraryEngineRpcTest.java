@@ -10,10 +10,13 @@ import io.switchboard.protocol.ResumeState;
 import io.switchboard.protocol.RpcBackendRecord;
 import io.switchboard.protocol.SamplingParams;
 import io.switchboard.protocol.TraceContext;
+import io.switchboard.testsupport.Eventually;
+import io.switchboard.testsupport.FreePorts;
+import io.switchboard.testsupport.LlamaCppBinaries;
+import io.switchboard.testsupport.LlamaCppServers;
 import io.switchboard.worker.engine.OnContext;
 import io.switchboard.worker.engine.RecordingSink;
 import io.switchboard.worker.rpc.RpcPoolOptions;
-import io.switchboard.worker.rpc.RpcProbeTestSupport;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -34,6 +37,7 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
+import static java.time.Duration.ofSeconds;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -61,7 +65,7 @@ class LlamaCppLibraryEngineRpcTest {
 
   @BeforeAll
   static void writeModels() throws Exception {
-    Path vocabs = RpcProbeTestSupport.llamaCppBin().getParent().resolve("models");
+    Path vocabs = LlamaCppBinaries.directory().getParent().resolve("models");
     cache = Files.createDirectories(Path.of("target", "models", "library").toAbsolutePath());
     for (String[] model : List.of(new String[] {"tiny-spm", "ggml-vocab-llama-spm.gguf", "11"},
         new String[] {"tiny-gpt2", "ggml-vocab-gpt-2.gguf", "12"})) {
@@ -80,8 +84,8 @@ class LlamaCppLibraryEngineRpcTest {
     context = vertx.getOrCreateContext();
     discovery = ServiceDiscovery.create(vertx);
     for (int i = 0; i < servers; i++) {
-      int port = RpcProbeTestSupport.freePort();
-      rpcServers.add(RpcProbeTestSupport.startRpcServer(port));
+      int port = FreePorts.any();
+      rpcServers.add(LlamaCppServers.rpcServer(port));
       RpcBackendRecord backend = new RpcBackendRecord("agent-" + port, "node-1", "127.0.0.1", port, "7.0.0",
           new JsonArray(), -1);
       records.add(discovery.publish(new Record().setType(RpcBackendRecord.RECORD_TYPE).setName(backend.recordName())
@@ -90,7 +94,7 @@ class LlamaCppLibraryEngineRpcTest {
     }
     endpoints.sort(null);
     LlamaCppOptions options = new LlamaCppOptions()
-        .setServerBin(RpcProbeTestSupport.llamaCppBin().resolve("llama-server").toString())
+        .setServerBin(LlamaCppBinaries.directory().resolve("llama-server").toString())
         .setModelsDir(dir.toString()).setModelsMax(2).setIdleUnloadMs(0).setContextSize(256).setThreads(1)
         .setModelsOverRpcPool(true).setRestartDebounceMs(200)
         .setRpcPool(new RpcPoolOptions().setCheckIntervalMs(200));
@@ -161,13 +165,8 @@ class LlamaCppLibraryEngineRpcTest {
         .replace('\0', ' ');
   }
 
-  private void awaitCatalog(String what, Predicate<ModelCatalog> condition) throws Exception {
-    long until = System.currentTimeMillis() + 20_000;
-    while (!condition.test(catalog())) {
-      assertThat(System.currentTimeMillis()).as("waiting for " + what + "; catalog " + catalog().toJson())
-          .isLessThan(until);
-      Thread.sleep(50);
-    }
+  private void catalogEventually(String what, Predicate<ModelCatalog> condition) throws Exception {
+    Eventually.read(ofSeconds(20), what, () -> catalog(), condition);
   }
 
   /** What an rpc-agent does when its server dies: the server is gone and its record withdrawn. */
@@ -219,7 +218,7 @@ class LlamaCppLibraryEngineRpcTest {
 
     killRpcServer(0);
 
-    awaitCatalog("the model over the gone rpc-server unloaded", c -> c.find("tiny-spm").state()
+    catalogEventually("the model over the gone rpc-server unloaded", c -> c.find("tiny-spm").state()
         .equals(ModelEntry.UNLOADED) && c.rpcPool().members() == 1);
     assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isFalse();
     RecordingSink again = generate("tiny-spm", 4, new RecordingSink()).awaitDone();
@@ -232,12 +231,12 @@ class LlamaCppLibraryEngineRpcTest {
     start(2);
     // A long answer held back by a client that does not read: the request stays in flight.
     RecordingSink held = generate("tiny-spm", 400, new RecordingSink(2));
-    awaitCatalog("tiny-spm streaming", c -> held.writeCount() >= 2);
+    catalogEventually("tiny-spm streaming", c -> held.writeCount() >= 2);
     String left = "127.0.0.1:" + records.get(1).getMetadata().getInteger("port");
 
     killRpcServer(1);
 
-    awaitCatalog("the model failed", c -> c.find("tiny-spm").state().equals(ModelEntry.FAILED));
+    catalogEventually("the model failed", c -> c.find("tiny-spm").state().equals(ModelEntry.FAILED));
     // llama-server computing over the gone rpc-server aborts at once (before the pool's debounce): either way the
     // reason names the model, the worker and the rpc-server.
     assertThat(catalog().find("tiny-spm").reason()).contains("tiny-spm").contains("lib-rpc").contains(left);

@@ -8,10 +8,11 @@ import io.switchboard.protocol.RequestKind;
 import io.switchboard.protocol.ResumeState;
 import io.switchboard.protocol.SamplingParams;
 import io.switchboard.protocol.TraceContext;
+import io.switchboard.testsupport.Eventually;
+import io.switchboard.testsupport.LlamaCppBinaries;
 import io.switchboard.worker.engine.ModelControlException;
 import io.switchboard.worker.engine.OnContext;
 import io.switchboard.worker.engine.RecordingSink;
-import io.switchboard.worker.rpc.RpcProbeTestSupport;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -30,6 +31,7 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
+import static java.time.Duration.ofSeconds;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -55,7 +57,7 @@ class LlamaCppLibraryEngineTest {
 
   @BeforeAll
   static void writeModels() throws Exception {
-    Path vocabs = RpcProbeTestSupport.llamaCppBin().getParent().resolve("models");
+    Path vocabs = LlamaCppBinaries.directory().getParent().resolve("models");
     cache = Files.createDirectories(Path.of("target", "models", "library").toAbsolutePath());
     for (String[] model : MODELS) {
       Path file = cache.resolve(model[0] + ".gguf");
@@ -82,7 +84,7 @@ class LlamaCppLibraryEngineTest {
       Files.write(dir.resolve("broken.gguf"), head);
     }
     LlamaCppOptions options = new LlamaCppOptions()
-        .setServerBin(RpcProbeTestSupport.llamaCppBin().resolve("llama-server").toString())
+        .setServerBin(LlamaCppBinaries.directory().resolve("llama-server").toString())
         .setModelsDir(dir.toString()).setModelsMax(modelsMax).setIdleUnloadMs(idleUnloadMs)
         .setContextSize(256).setThreads(1).setLoadRetryBackoffMs(retryBackoffMs)
         .setModels(List.of(new ModelSettings().setName("tiny-gpt2").setAliases(List.of("chat"))
@@ -140,12 +142,8 @@ class LlamaCppLibraryEngineTest {
     return catalog().find(model).state();
   }
 
-  private void awaitCatalog(String what, Predicate<ModelCatalog> condition) throws Exception {
-    long until = System.currentTimeMillis() + 15_000;
-    while (!condition.test(catalog())) {
-      assertThat(System.currentTimeMillis()).as("waiting for " + what + "; catalog " + catalog()).isLessThan(until);
-      Thread.sleep(50);
-    }
+  private void catalogEventually(String what, Predicate<ModelCatalog> condition) throws Exception {
+    Eventually.read(ofSeconds(15), what, () -> catalog(), condition);
   }
 
   private long pidOf(String model) {
@@ -231,9 +229,10 @@ class LlamaCppLibraryEngineTest {
     start(1, 0, false);
     // A long answer held back by a client that does not read: the request stays in flight.
     RecordingSink held = generate("tiny-spm", 400, new RecordingSink(2));
-    awaitCatalog("tiny-spm streaming", catalog -> held.writeCount() >= 2);
+    catalogEventually("tiny-spm streaming", catalog -> held.writeCount() >= 2);
 
     RecordingSink waiting = generate("tiny-gpt2", 3, new RecordingSink());
+    // Real time in which the load would evict tiny-spm's llama-server if it did not wait for its request.
     Thread.sleep(1500);
 
     assertThat(state("tiny-spm")).isEqualTo(ModelEntry.LOADED);
@@ -257,10 +256,10 @@ class LlamaCppLibraryEngineTest {
     // place, so once the busy model was unloaded neither fitted and both waited until startupTimeoutMs.
     start(1, 0, false);
     RecordingSink held = generate("tiny-spm", 400, new RecordingSink(2));
-    awaitCatalog("tiny-spm streaming", catalog -> held.writeCount() >= 2);
+    catalogEventually("tiny-spm streaming", catalog -> held.writeCount() >= 2);
     RecordingSink gpt2 = generate("tiny-gpt2", 3, new RecordingSink());
     RecordingSink phi3 = generate("tiny-phi3", 3, new RecordingSink());
-    awaitCatalog("both wait for room", catalog -> catalog.find("tiny-gpt2").state().equals(ModelEntry.LOADING)
+    catalogEventually("both wait for room", catalog -> catalog.find("tiny-gpt2").state().equals(ModelEntry.LOADING)
         && catalog.find("tiny-phi3").state().equals(ModelEntry.LOADING));
 
     OnContext.run(context, held::release);
@@ -280,7 +279,7 @@ class LlamaCppLibraryEngineTest {
     long loadedAt = System.currentTimeMillis();
     assertThat(state("tiny-spm")).isEqualTo(ModelEntry.LOADED);
 
-    awaitCatalog("tiny-spm unloaded", catalog -> catalog.find("tiny-spm").state().equals(ModelEntry.UNLOADED));
+    catalogEventually("tiny-spm unloaded", catalog -> catalog.find("tiny-spm").state().equals(ModelEntry.UNLOADED));
 
     assertThat(System.currentTimeMillis() - loadedAt).as("not before the idle time").isGreaterThanOrEqualTo(1400);
     assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isFalse();

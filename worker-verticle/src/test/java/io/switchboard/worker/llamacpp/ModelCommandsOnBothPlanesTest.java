@@ -10,6 +10,8 @@ import io.switchboard.protocol.grpc.HealthReply;
 import io.switchboard.protocol.grpc.HealthRequest;
 import io.switchboard.protocol.grpc.ModelControlReply;
 import io.switchboard.protocol.grpc.WorkerPlaneGrpcClient;
+import io.switchboard.testsupport.Eventually;
+import io.switchboard.testsupport.LlamaCppBinaries;
 import io.switchboard.worker.plane.GrpcPlaneOptions;
 import io.switchboard.worker.plane.GrpcPlaneServer;
 import io.vertx.core.net.SocketAddress;
@@ -17,7 +19,6 @@ import io.vertx.grpc.client.GrpcClient;
 import io.switchboard.protocol.ModelEntry;
 import io.switchboard.worker.WorkerOptions;
 import io.switchboard.worker.WorkerVerticle;
-import io.switchboard.worker.rpc.RpcProbeTestSupport;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -31,6 +32,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
+import static java.time.Duration.ofSeconds;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -67,7 +69,7 @@ class ModelCommandsOnBothPlanesTest {
     Files.createSymbolicLink(dir.resolve("tiny.gguf"), LlamaServerTestSupport.tinyModel());
     WorkerOptions options = new WorkerOptions(new JsonObject().put("engine", "llamacpp").put("slots", 1)
         .put("llamacpp", new JsonObject().put("modelsDir", dir.toString()).put("threads", 1).put("contextSize", 256)
-            .put("serverBin", RpcProbeTestSupport.llamaCppBin().resolve("llama-server").toString())));
+            .put("serverBin", LlamaCppBinaries.directory().resolve("llama-server").toString())));
     options.validate("workers[0]");
     return options;
   }
@@ -109,13 +111,8 @@ class ModelCommandsOnBothPlanesTest {
     options.getLlamacpp().setMemoryBudgetMb(512);
     WorkerVerticle worker = deploy(options);
     // MemAvailable is read off the event loop once a second: a report taken at once may not have it yet.
-    ModelCatalog reported = worker.load().await(5, TimeUnit.SECONDS).catalog();
-    for (long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-         reported.availableBytes() < 0 && System.nanoTime() < deadline; ) {
-      Thread.sleep(50);
-      reported = worker.load().await(5, TimeUnit.SECONDS).catalog();
-    }
-    assertThat(reported.availableBytes()).as("MemAvailable read within 10 s").isNotNegative();
+    ModelCatalog reported = Eventually.read(ofSeconds(10), "MemAvailable is read",
+        () -> worker.load().await(5, TimeUnit.SECONDS).catalog(), catalog -> catalog.availableBytes() >= 0);
 
     HealthReply health = grpcClient().health(HealthRequest.getDefaultInstance()).await(10, TimeUnit.SECONDS);
 

@@ -8,6 +8,7 @@ import io.switchboard.protocol.RequestKind;
 import io.switchboard.protocol.ResumeState;
 import io.switchboard.protocol.SamplingParams;
 import io.switchboard.protocol.TraceContext;
+import io.switchboard.testsupport.Eventually;
 import io.switchboard.worker.engine.Engine;
 import io.switchboard.worker.engine.OnContext;
 import io.switchboard.worker.engine.RecordingSink;
@@ -26,6 +27,7 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
+import static java.time.Duration.ofSeconds;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -105,10 +107,8 @@ class NativeDialectsEngineTest {
   @Test
   void bothEnginesListBothDialects() throws Exception {
     assertThat(llamacpp.nativeDialects()).containsExactly("responses", "messages");
-    long until = System.currentTimeMillis() + 10_000;
-    while (openai.nativeDialects().size() < 2 && System.currentTimeMillis() < until) {
-      Thread.sleep(50);
-    }
+    Eventually.within(ofSeconds(10), "the openai engine has probed both dialects",
+        () -> openai.nativeDialects().size() >= 2);
     assertThat(openai.nativeDialects()).as("probed: POST {} answered 400 (responses) and 500 (messages)")
         .containsExactly("responses", "messages");
     assertThat(openaiChatOnly.nativeDialects()).isEmpty();

@@ -1,6 +1,7 @@
 package io.switchboard.worker.llamacpp;
 
-import io.switchboard.worker.rpc.RpcProbeTestSupport;
+import io.switchboard.testsupport.FreePorts;
+import io.switchboard.testsupport.LlamaCppServers;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -53,17 +54,17 @@ class TinyLlamaModelTest {
 
   @Test
   void llamaServerSplitsItOverTwoRealRpcServers() throws Exception {
-    int first = RpcProbeTestSupport.freePort();
-    int second = RpcProbeTestSupport.freePort();
-    processes.add(RpcProbeTestSupport.startRpcServer(first));
-    processes.add(RpcProbeTestSupport.startRpcServer(second));
+    int first = FreePorts.any();
+    int second = FreePorts.any();
+    processes.add(LlamaCppServers.rpcServer(first));
+    processes.add(LlamaCppServers.rpcServer(second));
 
     JsonObject answer = complete(LlamaServerTestSupport.start(processes, "--rpc", "127.0.0.1:" + first + ",127.0.0.1:" + second,
         "-ngl", "99"));
 
     assertThat(answer.getJsonObject("usage").getInteger("completion_tokens")).isBetween(1, 8);
     // Both rpc-servers really took part: llama-server connected to each and stayed.
-    assertThat(Files.readString(RpcProbeTestSupport.rpcServerLog(first))).contains("Accepted client connection");
-    assertThat(Files.readString(RpcProbeTestSupport.rpcServerLog(second))).contains("Accepted client connection");
+    assertThat(Files.readString(LlamaCppServers.rpcServerLog(first))).contains("Accepted client connection");
+    assertThat(Files.readString(LlamaCppServers.rpcServerLog(second))).contains("Accepted client connection");
   }
 }

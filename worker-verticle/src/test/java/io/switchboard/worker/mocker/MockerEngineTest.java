@@ -5,22 +5,26 @@ import io.switchboard.protocol.GenerateRequest;
 import io.switchboard.protocol.RequestKind;
 import io.switchboard.protocol.ResumeState;
 import io.switchboard.protocol.SamplingParams;
+import io.switchboard.testsupport.Eventually;
 import io.switchboard.worker.engine.Generation;
 import io.switchboard.worker.engine.OnContext;
 import io.switchboard.worker.engine.RecordingSink;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
-import org.junit.jupiter.api.AfterEach;
+import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
+import static java.time.Duration.ofSeconds;
 import static org.assertj.core.api.Assertions.assertThat;
 
+@ExtendWith(VertxExtension.class)
 class MockerEngineTest {
 
   private static final String PROMPT = "user: tell me about rivers\n";
@@ -30,14 +34,9 @@ class MockerEngineTest {
   private Context context;
 
   @BeforeEach
-  void setUp() {
-    vertx = Vertx.vertx();
+  void setUp(Vertx vertx) {
+    this.vertx = vertx;
     context = vertx.getOrCreateContext();
-  }
-
-  @AfterEach
-  void tearDown() throws Exception {
-    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
   private static MockerOptions instant() {
@@ -346,6 +345,7 @@ class MockerEngineTest {
 
     OnContext.run(context, generation::cancel);
     OnContext.run(context, sink::release);
+    // Time for a write the cancel failed to stop to land.
     Thread.sleep(50);
     OnContext.run(context, () -> { });
 
@@ -367,10 +367,7 @@ class MockerEngineTest {
     });
 
     OnContext.run(context, () -> generation.set(engine.generate(request(PROMPT, 50), sink)));
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (sink.writeCount() < 2 && System.nanoTime() < deadline) {
-      Thread.sleep(5);
-    }
+    Eventually.within(ofSeconds(10), "the second token is written", () -> sink.writeCount() >= 2);
     // 200 ms is room for 20 more tokens had the cancel not worked.
     Thread.sleep(200);
 

@@ -6,6 +6,7 @@ import io.switchboard.protocol.RequestKind;
 import io.switchboard.protocol.ResumeState;
 import io.switchboard.protocol.SamplingParams;
 import io.switchboard.protocol.TraceContext;
+import io.switchboard.testsupport.Eventually;
 import io.switchboard.worker.engine.Generation;
 import io.switchboard.worker.engine.OnContext;
 import io.switchboard.worker.engine.RecordingSink;
@@ -23,8 +24,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 
+import static java.time.Duration.ofSeconds;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -91,14 +92,6 @@ class OpenAiEngineTest {
     RecordingSink sink = new RecordingSink();
     OnContext.call(context, () -> engine.generate(request, sink));
     return sink.awaitDone();
-  }
-
-  private static void waitFor(String what, Supplier<Boolean> check) throws InterruptedException {
-    long until = System.currentTimeMillis() + 10_000;
-    while (!check.get()) {
-      assertThat(System.currentTimeMillis()).as(what).isLessThan(until);
-      Thread.sleep(50);
-    }
   }
 
   private static BackendLoadSignals expectedSignals(String sample) throws Exception {
@@ -291,10 +284,7 @@ class OpenAiEngineTest {
   void aBackendThatAnswers404OnTheNativePathsServesNoDialectNatively() throws Exception {
     FixtureBackend backend = backend("vllm");
     OpenAiEngine engine = engine(fastPolling(backend));
-    long until = System.currentTimeMillis() + 5_000;
-    while (!backend.paths.contains("POST /v1/messages") && System.currentTimeMillis() < until) {
-      Thread.sleep(20);
-    }
+    Eventually.within(ofSeconds(5), "both native paths are probed", () -> backend.paths.contains("POST /v1/messages"));
 
     assertThat(backend.paths).contains("POST /v1/responses", "POST /v1/messages");
     assertThat(OnContext.call(context, engine::nativeDialects)).isEmpty();
@@ -327,12 +317,14 @@ class OpenAiEngineTest {
 
     int port = backend.port();
     backend.stop();
-    waitFor("worker unavailable", () -> OnContext.call(context, engine::unavailableReason) != null);
+    Eventually.within(ofSeconds(10), "worker unavailable",
+        () -> OnContext.call(context, engine::unavailableReason) != null);
     assertThat(OnContext.call(context, engine::unavailableReason))
         .startsWith("vLLM at 127.0.0.1:" + port + " is unhealthy: GET /health failed");
 
     new FixtureBackend(vertx, "vllm").start(port);
-    waitFor("worker available again", () -> OnContext.call(context, engine::unavailableReason) == null);
+    Eventually.within(ofSeconds(10), "worker available again",
+        () -> OnContext.call(context, engine::unavailableReason) == null);
   }
 
   @Test
@@ -343,7 +335,8 @@ class OpenAiEngineTest {
     assertThat(OnContext.call(context, engine::unavailableReason)).contains("HTTP 503");
 
     backend.healthStatus = 200;
-    waitFor("worker available", () -> OnContext.call(context, engine::unavailableReason) == null);
+    Eventually.within(ofSeconds(10), "worker available",
+        () -> OnContext.call(context, engine::unavailableReason) == null);
   }
 
   @Test
@@ -420,11 +413,11 @@ class OpenAiEngineTest {
     String model = OnContext.call(context, engine::models).get(0);
     Generation generation = OnContext.call(context, () -> engine.generate(chat(model, new JsonObject(),
         ResumeState.EMPTY), sink));
-    waitFor("first text", () -> sink.writeCount() == 1);
+    Eventually.within(ofSeconds(10), "first text", () -> sink.writeCount() == 1);
 
     OnContext.run(context, generation::cancel);
 
-    waitFor("the backend saw its request closed", () -> backend.closedByClient.get() == 1);
+    Eventually.within(ofSeconds(10), "the backend saw its request closed", () -> backend.closedByClient.get() == 1);
     assertThat(sink.ends() + sink.fails()).isZero();
     assertThat(status(engine).getInteger("inFlight")).isZero();
   }
@@ -440,7 +433,7 @@ class OpenAiEngineTest {
         ResumeState.EMPTY)).error();
     assertThat(error.code()).isEqualTo(GenerateError.Code.ENGINE_FAILED);
     assertThat(error.message()).contains("sent nothing for 300 ms");
-    waitFor("the backend saw its request closed", () -> backend.closedByClient.get() == 1);
+    Eventually.within(ofSeconds(10), "the backend saw its request closed", () -> backend.closedByClient.get() == 1);
   }
 
   @Test
@@ -457,8 +450,9 @@ class OpenAiEngineTest {
     // Full after the first write: the gateway grants no more credits, as when its client stops reading.
     RecordingSink sink = new RecordingSink(1);
     OnContext.call(context, () -> engine.generate(chat(model, new JsonObject(), ResumeState.EMPTY), sink));
-    waitFor("first text", () -> sink.writeCount() == 1);
+    Eventually.within(ofSeconds(10), "first text", () -> sink.writeCount() == 1);
 
+    // Real time: three of the engine's idle timeouts pass while the sink holds the stream back.
     Thread.sleep(1000);
     assertThat(sink.fails()).as("held back for three idle timeouts, by its client, not by the backend").isZero();
     OnContext.run(context, sink::release);
@@ -566,7 +560,7 @@ class OpenAiEngineTest {
     assertThat(sink.finishReason()).isEqualTo("length");
     assertThat(sink.text()).isEqualTo("t0 t1 t2 ");
     assertThat(sink.usage().completionTokens()).isEqualTo(3);
-    waitFor("the backend's request is reset", () -> vllm.closedByClient.get() == 1);
+    Eventually.within(ofSeconds(10), "the backend's request is reset", () -> vllm.closedByClient.get() == 1);
   }
 
   @Test
@@ -589,6 +583,7 @@ class OpenAiEngineTest {
 
     assertThat(sink.finishReason()).isEqualTo("length");
     assertThat(sink.text()).isEqualTo("t0 t1 t2 ");
+    // Real time in which a connection the engine did not give back would be closed.
     Thread.sleep(300);
     assertThat(vllm.generationConnectionsClosed.get()).as("the connection goes back to the pool").isZero();
   }

@@ -11,22 +11,27 @@ import io.switchboard.worker.mocker.MockerEngine;
 import io.switchboard.worker.mocker.MockerOptions;
 import io.switchboard.worker.runner.GenerationRunner;
 import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import org.junit.jupiter.api.AfterEach;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The worker's side of the same-node path: listed while it accepts, answers on the gateway's context, numbers
  * its chunks, holds back past its credits until granted more, stops on cancel, refuses once it stopped accepting.
+ * The mocker answers at once, so where a test shows that nothing more comes it gives it a short real time to come.
  */
+@ExtendWith(VertxExtension.class)
 class SameNodePlaneServerTest {
 
   private Vertx vertx;
@@ -35,8 +40,8 @@ class SameNodePlaneServerTest {
   private SameNodePlaneServer server;
 
   @BeforeEach
-  void setUp() {
-    vertx = Vertx.vertx();
+  void setUp(Vertx vertx) {
+    this.vertx = vertx;
     workerContext = vertx.getOrCreateContext();
     gatewayContext = vertx.getOrCreateContext();
     WorkerOptions options = new WorkerOptions().setId("w1").setModel("mock-llm").setSlots(4)
@@ -47,22 +52,19 @@ class SameNodePlaneServerTest {
     server.start();
   }
 
-  @AfterEach
-  void tearDown() throws Exception {
-    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-  }
-
   private static GenerateRequest request(String streamId, int maxTokens, int credits) {
     return new GenerateRequest(streamId, "req-" + streamId, "mock-llm", RequestKind.COMPLETION, null,
         "once upon a time", new SamplingParams(maxTokens, 1.0, 1.0, null, null), 0, null, null, "node-1", "", credits);
   }
 
-  /** Records what the worker tells the gateway, and on which context. */
+  /** Records what the worker tells the gateway, and on which context; {@code onChunk} sees each chunk as it comes. */
   private final class RecordingStream implements SameNodeWorkers.Stream {
     final List<String> events = new CopyOnWriteArrayList<>();
     final List<StreamChunk> chunks = new CopyOnWriteArrayList<>();
-    final CompletableFuture<Void> ended = new CompletableFuture<>();
+    final Promise<Void> accepted = Promise.promise();
+    final Promise<Void> ended = Promise.promise();
     volatile boolean allOnGatewayContext = true;
+    Consumer<StreamChunk> onChunk = chunk -> { };
 
     private void check() {
       allOnGatewayContext &= Vertx.currentContext() == gatewayContext;
@@ -72,87 +74,116 @@ class SameNodePlaneServerTest {
     public void accepted() {
       check();
       events.add("accepted");
+      accepted.complete();
     }
 
     @Override
     public void refused(GenerateError why) {
       check();
       events.add("refused " + why.code() + ": " + why.message());
-      ended.complete(null);
+      ended.complete();
     }
 
     @Override
     public void chunk(StreamChunk chunk) {
       check();
       chunks.add(chunk);
+      onChunk.accept(chunk);
       if (chunk.isLast()) {
-        ended.complete(null);
+        ended.complete();
       }
     }
+
+    int tokens() {
+      return chunks.stream().mapToInt(StreamChunk::tokens).sum();
+    }
   }
 
   @Test
-  void listedWhileAcceptingAndAnswersOnTheGatewaysContextWithNumberedChunks() throws Exception {
+  void listedWhileAcceptingAndAnswersOnTheGatewaysContextWithNumberedChunks(VertxTestContext test) {
     assertThat(SameNodeWorkers.of(vertx).get("w1")).isSameAs(server);
     RecordingStream stream = new RecordingStream();
+
     server.open(request("s1", 12, 64), gatewayContext, stream);
-    stream.ended.get(10, TimeUnit.SECONDS);
+
     // Chunks an engine sends while it is being started may arrive before the acceptance (the gateway queues
     // them until it has it), as on the event bus.
-    long until = System.currentTimeMillis() + 5_000;
-    while (stream.events.isEmpty() && System.currentTimeMillis() < until) {
-      Thread.sleep(10);
-    }
-    assertThat(stream.events).containsExactly("accepted");
-    assertThat(stream.allOnGatewayContext).isTrue();
-    for (int i = 0; i < stream.chunks.size(); i++) {
-      assertThat(stream.chunks.get(i).seq()).isEqualTo(i);
-    }
-    StreamChunk last = stream.chunks.get(stream.chunks.size() - 1);
-    assertThat(last.error()).isNull();
-    assertThat(last.usage().completionTokens()).isEqualTo(12);
-    assertThat(stream.chunks.stream().mapToInt(StreamChunk::tokens).sum()).isEqualTo(12);
+    Future.all(stream.accepted.future(), stream.ended.future()).onComplete(test.succeeding(done -> test.verify(() -> {
+      assertThat(stream.events).containsExactly("accepted");
+      assertThat(stream.allOnGatewayContext).isTrue();
+      for (int i = 0; i < stream.chunks.size(); i++) {
+        assertThat(stream.chunks.get(i).seq()).isEqualTo(i);
+      }
+      StreamChunk last = stream.chunks.get(stream.chunks.size() - 1);
+      assertThat(last.error()).isNull();
+      assertThat(last.usage().completionTokens()).isEqualTo(12);
+      assertThat(stream.tokens()).isEqualTo(12);
+      test.completeNow();
+    })));
   }
 
   @Test
-  void holdsBackPastItsCreditsUntilTheGatewayGrantsMore() throws Exception {
+  void holdsBackPastItsCreditsUntilTheGatewayGrantsMore(VertxTestContext test) {
     RecordingStream stream = new RecordingStream();
+    boolean[] granting = {false};
+    stream.onChunk = chunk -> {
+      if (granting[0]) {
+        // A gateway whose client reads: a credit back for every chunk taken.
+        server.grant("s2", 1);
+      } else if (stream.chunks.size() == 2) {
+        // Both credits spent: a little real time in which an instant engine that ignored them would finish.
+        vertx.setTimer(100, id -> {
+          test.verify(() -> {
+            assertThat(stream.chunks).hasSize(2);
+            assertThat(stream.ended.future().isComplete()).isFalse();
+          });
+          granting[0] = true;
+          server.grant("s2", 1);
+        });
+      }
+    };
+
     server.open(request("s2", 40, 2), gatewayContext, stream);
-    Thread.sleep(300);
-    assertThat(stream.ended).isNotDone();
-    assertThat(stream.chunks).hasSize(2);
-    for (int granted = 0; granted < 100 && !stream.ended.isDone(); granted++) {
-      server.grant("s2", 1);
-      Thread.sleep(5);
-    }
-    stream.ended.get(10, TimeUnit.SECONDS);
-    assertThat(stream.chunks.get(stream.chunks.size() - 1).usage().completionTokens()).isEqualTo(40);
+
+    stream.ended.future().onComplete(test.succeeding(done -> test.verify(() -> {
+      assertThat(stream.chunks.get(stream.chunks.size() - 1).usage().completionTokens()).isEqualTo(40);
+      test.completeNow();
+    })));
   }
 
   @Test
-  void cancelStopsTheGeneration() throws Exception {
+  void cancelStopsTheGeneration(VertxTestContext test) {
     RecordingStream stream = new RecordingStream();
+    stream.onChunk = chunk -> {
+      if (stream.chunks.size() == 1) {
+        // Both reach the worker's context in this order: the grant comes after the cancel.
+        server.cancel("s3", "client went away");
+        server.grant("s3", 100);
+        vertx.setTimer(100, id -> test.verify(() -> {
+          assertThat(stream.chunks).as("at most the one the first credit still allowed").hasSizeLessThanOrEqualTo(2);
+          assertThat(stream.tokens()).isLessThan(40);
+          test.completeNow();
+        }));
+      }
+    };
+
     server.open(request("s3", 40, 1), gatewayContext, stream);
-    Thread.sleep(200);
-    server.cancel("s3", "client went away");
-    Thread.sleep(200);
-    int before = stream.chunks.size();
-    server.grant("s3", 100);
-    Thread.sleep(200);
-    assertThat(stream.chunks.size()).isLessThanOrEqualTo(before + 1);
-    assertThat(stream.chunks.stream().mapToInt(StreamChunk::tokens).sum()).isLessThan(40);
   }
 
   @Test
-  void onceItStoppedAcceptingItIsUnlistedAndRefusesWhatStillReachesIt() throws Exception {
+  void onceItStoppedAcceptingItIsUnlistedAndRefusesWhatStillReachesIt(VertxTestContext test) {
     server.stopAccepting();
     assertThat(SameNodeWorkers.of(vertx).get("w1")).isNull();
     RecordingStream stream = new RecordingStream();
+
     server.open(request("s4", 5, 64), gatewayContext, stream);
-    stream.ended.get(10, TimeUnit.SECONDS);
-    assertThat(stream.events).containsExactly("refused WORKER_STOPPING: worker w1 is stopping and takes no new "
-        + "requests");
-    assertThat(stream.chunks).isEmpty();
-    assertThat(stream.allOnGatewayContext).isTrue();
+
+    stream.ended.future().onComplete(test.succeeding(done -> test.verify(() -> {
+      assertThat(stream.events).containsExactly("refused WORKER_STOPPING: worker w1 is stopping and takes no new "
+          + "requests");
+      assertThat(stream.chunks).isEmpty();
+      assertThat(stream.allOnGatewayContext).isTrue();
+      test.completeNow();
+    })));
   }
 }

@@ -3,6 +3,9 @@ package io.switchboard.worker.rpc;
 import io.switchboard.protocol.ClusterMembers;
 import io.switchboard.protocol.DiscoveryTrust;
 import io.switchboard.protocol.RpcBackendRecord;
+import io.switchboard.testsupport.Eventually;
+import io.switchboard.testsupport.FreePorts;
+import io.switchboard.testsupport.LlamaCppServers;
 import io.vertx.core.Context;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -21,6 +24,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
+import static java.time.Duration.ofSeconds;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The pool against real ggml-rpc-servers and listeners that are not: who joins, who is refused, who leaves. */
@@ -88,22 +92,9 @@ class RpcPoolTest {
         .filter(c -> endpoint.equals(c.getString("endpoint"))).findFirst().orElse(null));
   }
 
-  private static void waitUntil(String what, long timeoutMs, Check check) throws Exception {
-    long until = System.currentTimeMillis() + timeoutMs;
-    while (!check.ok()) {
-      assertThat(System.currentTimeMillis()).as("timed out waiting until " + what).isLessThan(until);
-      Thread.sleep(50);
-    }
-  }
-
-  @FunctionalInterface
-  interface Check {
-    boolean ok() throws Exception;
-  }
-
   private int rpcServer() throws Exception {
-    int port = RpcProbeTestSupport.freePort();
-    processes.add(RpcProbeTestSupport.startRpcServer(port));
+    int port = FreePorts.any();
+    processes.add(LlamaCppServers.rpcServer(port));
     return port;
   }
 
@@ -117,8 +108,8 @@ class RpcPoolTest {
     startPool(new RpcPoolOptions().setEndpoints(List.of("127.0.0.1:" + real, silentEndpoint, "127.0.0.1:0",
         "no-such-host.invalid:50052")).setCheckIntervalMs(200).setRejectedRecheckMs(5000));
 
-    waitUntil("the real rpc-server joins", 10_000, () -> members().equals(List.of("127.0.0.1:" + real)));
-    waitUntil("every other candidate is rejected", 10_000, () -> state(silentEndpoint) != null
+    Eventually.within(ofSeconds(10), "the real rpc-server joins", () -> members().equals(List.of("127.0.0.1:" + real)));
+    Eventually.within(ofSeconds(10), "every other candidate is rejected", () -> state(silentEndpoint) != null
         && "rejected".equals(state(silentEndpoint).getString("state")));
     assertThat(state(silentEndpoint).getString("reason")).contains("no HELLO reply");
     assertThat(state("127.0.0.1:0").getString("reason")).contains("port 0");
@@ -130,19 +121,19 @@ class RpcPoolTest {
   @Test
   void aKilledMemberLeavesWithinFiveSecondsAndALateOneJoins() throws Exception {
     int first = rpcServer();
-    int latePort = RpcProbeTestSupport.freePort();
+    int latePort = FreePorts.any();
     startPool(new RpcPoolOptions().setEndpoints(List.of("127.0.0.1:" + first, "127.0.0.1:" + latePort))
         .setCheckIntervalMs(500).setRejectedRecheckMs(1000));
-    waitUntil("the first joins", 10_000, () -> members().size() == 1);
+    Eventually.within(ofSeconds(10), "the first joins", () -> members().size() == 1);
 
     processes.get(0).destroyForcibly().waitFor();
     long killed = System.nanoTime();
-    waitUntil("the killed one leaves", 5_000, () -> members().isEmpty());
+    Eventually.within(ofSeconds(5), "the killed one leaves", () -> members().isEmpty());
     System.out.printf("a SIGKILLed rpc-server left the pool after %d ms%n", (System.nanoTime() - killed) / 1_000_000);
     assertThat(state("127.0.0.1:" + first).getString("reason")).contains("left the pool");
 
-    processes.add(RpcProbeTestSupport.startRpcServer(latePort));
-    waitUntil("the late one joins", 10_000, () -> members().equals(List.of("127.0.0.1:" + latePort)));
+    processes.add(LlamaCppServers.rpcServer(latePort));
+    Eventually.within(ofSeconds(10), "the late one joins", () -> members().equals(List.of("127.0.0.1:" + latePort)));
     assertThat(changes).containsExactly(List.of("127.0.0.1:" + first), List.of(),
         List.of("127.0.0.1:" + latePort));
   }
@@ -157,11 +148,12 @@ class RpcPoolTest {
         .setName(backend.recordName()).setMetadata(backend.toJson())).await(10, TimeUnit.SECONDS);
     startPool(new RpcPoolOptions().setCheckIntervalMs(200));
 
-    waitUntil("the announced server joins", 10_000, () -> members().equals(List.of("127.0.0.1:" + port)));
+    Eventually.within(ofSeconds(10), "the announced server joins",
+        () -> members().equals(List.of("127.0.0.1:" + port)));
     assertThat(state("127.0.0.1:" + port).getJsonArray("sources")).containsExactly("cluster");
 
     discovery.unpublish(published.getRegistration()).await(10, TimeUnit.SECONDS);
-    waitUntil("the withdrawn server leaves", 5_000, () -> members().isEmpty());
+    Eventually.within(ofSeconds(5), "the withdrawn server leaves", () -> members().isEmpty());
     discovery.close();
   }
 
@@ -203,8 +195,10 @@ class RpcPoolTest {
     announce(discovery, "node-2", "127.0.0.1", roguePort);
     startPool(new RpcPoolOptions().setCheckIntervalMs(200).setRejectedRecheckMs(200));
 
-    waitUntil("the member's server joins", 10_000, () -> members().equals(List.of("127.0.0.1:" + real)));
-    waitUntil("both refusals are listed", 10_000, () -> onContext(() -> pool.refusedRecords().size()) == 2);
+    Eventually.within(ofSeconds(10), "the member's server joins", () -> members().equals(List.of("127.0.0.1:" + real)));
+    Eventually.within(ofSeconds(10), "both refusals are listed",
+        () -> onContext(() -> pool.refusedRecords().size()) == 2);
+    // Real time for five rechecks (every 200 ms), none of which may contact the refused endpoint.
     Thread.sleep(1_000);
 
     assertThat(members()).containsExactly("127.0.0.1:" + real);
@@ -225,7 +219,7 @@ class RpcPoolTest {
     ServiceDiscovery discovery = ServiceDiscovery.create(vertx);
     announce(discovery, "stranger", "127.0.0.1", listed);
     startPool(new RpcPoolOptions().setEndpoints(List.of("127.0.0.1:" + listed)).setCheckIntervalMs(200));
-    waitUntil("the listed server joins", 10_000, () -> members().equals(List.of("127.0.0.1:" + listed)));
+    Eventually.within(ofSeconds(10), "the listed server joins", () -> members().equals(List.of("127.0.0.1:" + listed)));
     assertThat(state("127.0.0.1:" + listed).getJsonArray("sources")).containsExactly("static", "cluster");
     onContext(() -> {
       pool.stop();
@@ -234,7 +228,8 @@ class RpcPoolTest {
 
     announce(discovery, "stranger", "127.0.0.1", inCidr);
     startPool(new RpcPoolOptions().setScanCidr("127.0.0.1/32").setScanPort(1).setCheckIntervalMs(200));
-    waitUntil("the server in the listed CIDR joins", 10_000, () -> members().contains("127.0.0.1:" + inCidr));
+    Eventually.within(ofSeconds(10), "the server in the listed CIDR joins",
+        () -> members().contains("127.0.0.1:" + inCidr));
     assertThat(state("127.0.0.1:" + inCidr).getJsonArray("sources")).containsExactly("cluster");
     discovery.close();
   }
@@ -254,11 +249,11 @@ class RpcPoolTest {
       pool.start();
       return null;
     });
-    waitUntil("the member's server joins", 10_000, () -> members().equals(List.of("127.0.0.1:" + port)));
+    Eventually.within(ofSeconds(10), "the member's server joins", () -> members().equals(List.of("127.0.0.1:" + port)));
 
     // Its node left the cluster (the record lingers until the survivors remove it).
     at.set(List.of());
-    waitUntil("the server leaves", 5_000, () -> members().isEmpty());
+    Eventually.within(ofSeconds(5), "the server leaves", () -> members().isEmpty());
     assertThat(state("127.0.0.1:" + port)).isNull();
     assertThat(onContext(() -> pool.refusedRecords().toJson()).getJsonObject(0).getString("reason"))
         .contains("not a member");
@@ -270,7 +265,7 @@ class RpcPoolTest {
     int port = rpcServer();
     startPool(new RpcPoolOptions().setScanCidr("127.0.0.1/32").setScanPort(port).setCheckIntervalMs(200));
 
-    waitUntil("the scanned server joins", 10_000, () -> members().equals(List.of("127.0.0.1:" + port)));
+    Eventually.within(ofSeconds(10), "the scanned server joins", () -> members().equals(List.of("127.0.0.1:" + port)));
     assertThat(state("127.0.0.1:" + port).getJsonArray("sources")).containsExactly("scan");
   }
 

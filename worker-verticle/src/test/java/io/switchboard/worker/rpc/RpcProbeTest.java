@@ -1,5 +1,7 @@
 package io.switchboard.worker.rpc;
 
+import io.switchboard.testsupport.FreePorts;
+import io.switchboard.testsupport.LlamaCppServers;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -30,8 +32,8 @@ class RpcProbeTest {
   static void startRpcServer() throws Exception {
     vertx = Vertx.vertx();
     probe = new RpcProbe(vertx, RpcProbe.DEFAULT_PROTOCOL_MAJOR, 1000);
-    rpcPort = RpcProbeTestSupport.freePort();
-    rpcServer = RpcProbeTestSupport.startRpcServer(rpcPort);
+    rpcPort = FreePorts.any();
+    rpcServer = LlamaCppServers.rpcServer(rpcPort);
   }
 
   @AfterAll
@@ -76,7 +78,7 @@ class RpcProbeTest {
 
   @Test
   void aPortWhereNothingListensIsRejected() throws Exception {
-    RpcProbeResult result = handshake("127.0.0.1", RpcProbeTestSupport.freePort());
+    RpcProbeResult result = handshake("127.0.0.1", FreePorts.any());
     assertThat(result.accepted()).isFalse();
     assertThat(result.reason()).contains("connection refused");
   }
@@ -119,8 +121,8 @@ class RpcProbeTest {
 
   @Test
   void aServerInUseAnswersNoHandshakeButIsReachableAndAKilledOneIsNot() throws Exception {
-    int port = RpcProbeTestSupport.freePort();
-    Process busy = RpcProbeTestSupport.startRpcServer(port);
+    int port = FreePorts.any();
+    Process busy = LlamaCppServers.rpcServer(port);
     try (Socket user = new Socket("127.0.0.1", port)) {
       // The server serves one client at a time; this one holds it, as a llama-server would.
       RpcHandshake.hello(user.getInputStream(), user.getOutputStream(), false);

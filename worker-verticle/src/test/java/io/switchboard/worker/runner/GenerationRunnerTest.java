@@ -16,18 +16,19 @@ import io.switchboard.worker.mocker.MockerOptions;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import org.junit.jupiter.api.AfterEach;
+import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+@ExtendWith(VertxExtension.class)
 class GenerationRunnerTest {
 
   private static final String MODEL = "mock-llm";
@@ -38,14 +39,9 @@ class GenerationRunnerTest {
   private final Map<String, AtomicInteger> closed = new HashMap<>();
 
   @BeforeEach
-  void setUp() {
-    vertx = Vertx.vertx();
+  void setUp(Vertx vertx) {
+    this.vertx = vertx;
     context = vertx.getOrCreateContext();
-  }
-
-  @AfterEach
-  void tearDown() throws Exception {
-    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
   private static WorkerOptions options(int slots, int maxQueue) {
@@ -131,14 +127,6 @@ class GenerationRunnerTest {
     assertThat(sink.writeCount()).isZero();
     assertThat(sink.ends()).isZero();
     assertThat(sink.fails()).isZero();
-  }
-
-  private static <T> T await(Future<T> future) {
-    try {
-      return future.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      throw new AssertionError("future did not complete within 10 s", e);
-    }
   }
 
   @Test
@@ -253,7 +241,7 @@ class GenerationRunnerTest {
   }
 
   @Test
-  void cancelAndDrainTimeoutStopTheEnginesGeneration() {
+  void cancelAndDrainTimeoutStopTheEnginesGeneration() throws Exception {
     WorkerOptions options = options(1, 1).setDrainTimeoutMs(50);
     CancelCountingEngine engine = new CancelCountingEngine(engine(options));
     GenerationRunner runner = new GenerationRunner(vertx, engine, options, "w1", "worker-node");
@@ -263,7 +251,7 @@ class GenerationRunnerTest {
     OnContext.run(context, () -> runner.cancel("a", "client went away"));
     assertThat(engine.cancels).hasValue(1);
 
-    await(OnContext.call(context, runner::drain));
+    OnContext.call(context, runner::drain).await(10, TimeUnit.SECONDS);
     assertThat(engine.cancels).hasValue(2);
   }
 
@@ -383,7 +371,7 @@ class GenerationRunnerTest {
   }
 
   @Test
-  void drainCompletesWhenStreamsEndAndRefusesNewWork() {
+  void drainCompletesWhenStreamsEndAndRefusesNewWork() throws Exception {
     GenerationRunner runner = runner(options(1, 1));
     RecordingSink first = held();
     RecordingSink second = held();
@@ -391,7 +379,6 @@ class GenerationRunnerTest {
     submit(runner, request("b"), second);
 
     Future<Void> drained = OnContext.call(context, runner::drain);
-    CompletableFuture<Void> done = drained.toCompletionStage().toCompletableFuture();
 
     RecordingSink late = new RecordingSink();
     GenerateError refused = submit(runner, request("c"), late);
@@ -399,16 +386,16 @@ class GenerationRunnerTest {
     assertThat(refused.retryable()).isTrue();
     assertUntouched(late);
     assertThat(load(runner).draining()).isTrue();
-    assertThat(done).isNotDone();
+    assertThat(drained.isComplete()).isFalse();
 
     OnContext.run(context, first::release);
     first.awaitDone();
-    assertThat(done).isNotDone();
+    assertThat(drained.isComplete()).isFalse();
 
     // The queued stream still runs during the drain.
     OnContext.run(context, second::release);
     second.awaitDone();
-    await(drained);
+    drained.await(10, TimeUnit.SECONDS);
 
     assertThat(first.ends()).isEqualTo(1);
     assertThat(second.ends()).isEqualTo(1);
@@ -418,19 +405,19 @@ class GenerationRunnerTest {
   }
 
   @Test
-  void drainCompletesWhenTheLastStreamIsCancelled() {
+  void drainCompletesWhenTheLastStreamIsCancelled() throws Exception {
     GenerationRunner runner = runner(options(1, 1));
     submit(runner, request("a"), held());
     Future<Void> drained = OnContext.call(context, runner::drain);
 
     OnContext.run(context, () -> runner.cancel("a", "gone"));
 
-    await(drained);
+    drained.await(10, TimeUnit.SECONDS);
     assertThat(closedCount("a")).isEqualTo(1);
   }
 
   @Test
-  void drainTimeoutFailsUnfinishedStreamsAsWorkerStopping() {
+  void drainTimeoutFailsUnfinishedStreamsAsWorkerStopping() throws Exception {
     GenerationRunner runner = runner(options(1, 1).setDrainTimeoutMs(100));
     RecordingSink running = held();
     RecordingSink queued = held();
@@ -439,7 +426,7 @@ class GenerationRunnerTest {
 
     long started = System.nanoTime();
     Future<Void> drained = OnContext.call(context, runner::drain);
-    await(drained);
+    drained.await(10, TimeUnit.SECONDS);
     long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
 
     assertThat(elapsedMs).isGreaterThanOrEqualTo(80);

@@ -8,15 +8,17 @@ import io.switchboard.gateway.config.GatewayOptions;
 import io.switchboard.gateway.dialect.responses.store.InProcessResponseStore;
 import io.switchboard.gateway.dialect.responses.store.ResponseStore;
 import io.switchboard.protocol.Addresses;
+import io.switchboard.testsupport.Eventually;
 import io.switchboard.worker.WorkerOptions;
 import io.switchboard.worker.WorkerVerticle;
 import io.switchboard.worker.mocker.MockerOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
+import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -27,13 +29,15 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.stream.Stream;
 
-import static io.switchboard.gateway.TestFutures.await;
+import static java.time.Duration.ofSeconds;
+import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * {@code /v1/responses} end to end: a gateway with real mocker workers on one (unclustered) Vert.x, streamed and
  * not, chained with previous_response_id, looked up and deleted, and a worker lost mid-stream.
  */
+@ExtendWith(VertxExtension.class)
 class ResponsesApiTest {
 
   private static Vertx vertx;
@@ -47,14 +51,15 @@ class ResponsesApiTest {
 
   /** The mocker answers 5 to 20 words and ends "stop", or exactly max_output_tokens words and ends "length". */
   @BeforeAll
-  static void start() throws Exception {
-    vertx = Vertx.vertx();
+  static void start(Vertx vertx) throws Exception {
+    ResponsesApiTest.vertx = vertx;
     MockerOptions instant = new MockerOptions().setPrefillTokensPerSecond(0).setDecodeTokensPerSecond(0)
         .setMinAnswerTokens(5).setMaxAnswerTokens(20);
-    await(vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("fast-1").setModel("mock-llm")
-        .setMocker(instant), "node-w")));
-    await(vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("vanish-1").setModel("vanish-llm")
-        .setDrainTimeoutMs(1000).setMocker(new MockerOptions().setDecodeTokensPerSecond(40)), "node-vanish")));
+    vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("fast-1").setModel("mock-llm")
+        .setMocker(instant), "node-w")).await(30, SECONDS);
+    vertx.deployVerticle(new WorkerVerticle(new WorkerOptions().setId("vanish-1").setModel("vanish-llm")
+        .setDrainTimeoutMs(1000).setMocker(new MockerOptions().setDecodeTokensPerSecond(40)), "node-vanish"))
+        .await(30, SECONDS);
     GatewayVerticle gateway = new GatewayVerticle(new GatewayOptions().setHttpPort(0).setRegistryResyncMs(300)
         .setFirstTokenTimeoutMs(1500), ClusterView.standalone("node-g"),
         new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)) {
@@ -63,26 +68,11 @@ class ResponsesApiTest {
         return store;
       }
     };
-    await(vertx.deployVerticle(gateway));
+    vertx.deployVerticle(gateway).await(30, SECONDS);
     port = gateway.actualPort();
-    long until = System.currentTimeMillis() + 10_000;
-    while (System.currentTimeMillis() < until) {
-      JsonObject admin = new JsonObject(get("/admin/cluster").body());
-      long routable = admin.getJsonArray("workers").stream().map(JsonObject.class::cast)
-          .filter(w -> "routable".equals(w.getString("status"))).count();
-      if (routable == 2) {
-        return;
-      }
-      Thread.sleep(100);
-    }
-    throw new AssertionError("workers did not become routable: " + get("/admin/cluster").body());
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (vertx != null) {
-      await(vertx.close());
-    }
+    Eventually.read(ofSeconds(10), "both workers are routable", () -> get("/admin/cluster").body(),
+        cluster -> new JsonObject(cluster).getJsonArray("workers").stream().map(JsonObject.class::cast)
+            .filter(w -> "routable".equals(w.getString("status"))).count() == 2);
   }
 
   @Test

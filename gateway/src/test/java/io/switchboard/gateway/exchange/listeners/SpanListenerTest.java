@@ -4,42 +4,33 @@ import io.switchboard.gateway.exchange.ExchangeFacts;
 import io.switchboard.gateway.exchange.ExchangeOutcome;
 import io.switchboard.gateway.tracing.RequestSpans;
 import io.switchboard.protocol.Usage;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
-import org.junit.jupiter.api.AfterEach;
+import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 
+import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The span goes to a plain HTTP server standing in for an OTLP collector, which keeps the protobuf bodies. */
+@ExtendWith(VertxExtension.class)
 class SpanListenerTest {
 
-  private final Vertx vertx = Vertx.vertx();
   private final List<Buffer> exported = new CopyOnWriteArrayList<>();
 
-  @AfterEach
-  void close() throws Exception {
-    await(vertx.close());
-  }
-
-  private static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-  }
-
   @Test
-  void theRequestsSpanEndsWithItsOutcome() throws Exception {
-    HttpServer collector = await(vertx.createHttpServer().requestHandler(request -> request.body().onSuccess(body -> {
+  void theRequestsSpanEndsWithItsOutcome(Vertx vertx) throws Exception {
+    HttpServer collector = vertx.createHttpServer().requestHandler(request -> request.body().onSuccess(body -> {
       exported.add(body);
       request.response().setStatusCode(200).putHeader("content-type", "application/x-protobuf").end();
-    })).listen(0, "127.0.0.1"));
+    })).listen(0, "127.0.0.1").await(10, SECONDS);
     RequestSpans spans = RequestSpans.exportingTo("http://127.0.0.1:" + collector.actualPort() + "/v1/traces",
         "node-1");
     ExchangeFacts exchange = ListenerFixtures.facts("messages", "span-llm", true, null, spans);
@@ -47,6 +38,7 @@ class SpanListenerTest {
 
     new SpanListener().finished(new ExchangeOutcome(exchange, 200, null, new Usage(5, 3), "stop", "span-worker",
         "session", 12_000_000, 40_000_000, 1, 3));
+    // Exports what is left and waits for the collector's answer: on this thread, as the event loop serves it.
     spans.close();
 
     byte[] sent = exported.stream().map(Buffer::getBytes).reduce(new byte[0], SpanListenerTest::concat);

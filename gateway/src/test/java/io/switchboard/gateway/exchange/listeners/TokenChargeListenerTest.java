@@ -4,33 +4,36 @@ import io.switchboard.gateway.security.ApiKey;
 import io.switchboard.gateway.security.RateLimitOptions;
 import io.switchboard.gateway.security.RateLimiter;
 import io.switchboard.protocol.Usage;
-import io.vertx.core.Future;
+import io.switchboard.testsupport.Eventually;
 import io.vertx.core.Vertx;
-import org.junit.jupiter.api.AfterEach;
+import io.vertx.core.shareddata.Counter;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
+import static java.time.Duration.ofSeconds;
+import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Against the real limiter on this Vert.x instance's shared counters; what was charged shows in its headers. */
+@ExtendWith(VertxExtension.class)
 class TokenChargeListenerTest {
 
   /** 600 tokens a minute: ten a second come back, so a charge of hundreds is plain within a test's time. */
   private static final long TPM = 600;
 
-  private final Vertx vertx = Vertx.vertx();
-  private final RateLimiter limiter = new RateLimiter(vertx, new RateLimitOptions());
-  private final TokenChargeListener listener = new TokenChargeListener(limiter);
+  private Vertx vertx;
+  private RateLimiter limiter;
+  private TokenChargeListener listener;
 
-  @AfterEach
-  void close() throws Exception {
-    await(vertx.close());
-  }
-
-  private static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  @BeforeEach
+  void setUp(Vertx vertx) {
+    this.vertx = vertx;
+    limiter = new RateLimiter(vertx, new RateLimitOptions());
+    listener = new TokenChargeListener(limiter);
   }
 
   private static ApiKey key(String name, long tpm) {
@@ -39,13 +42,8 @@ class TokenChargeListenerTest {
 
   /** The key's tokens left, once the charge landed (it is sent without waiting); the full budget if none came. */
   private long remainingAfterCharge(ApiKey key) throws Exception {
-    long deadline = System.currentTimeMillis() + 5000;
-    long remaining;
-    do {
-      Thread.sleep(10);
-      remaining = Long.parseLong(await(limiter.admit(key)).headers().get("x-ratelimit-remaining-tokens"));
-    } while (remaining == TPM && System.currentTimeMillis() < deadline);
-    return remaining;
+    return Eventually.read(ofSeconds(5), "the charge lands", () -> Long.parseLong(limiter.admit(key)
+        .await(10, SECONDS).headers().get("x-ratelimit-remaining-tokens")), remaining -> remaining != TPM);
   }
 
   @Test
@@ -71,7 +69,9 @@ class TokenChargeListenerTest {
     listener.generationEnded(ListenerFixtures.facts("chat_completions", "m", false, unlimited), new Usage(10, 10), 10);
     listener.generationEnded(ListenerFixtures.facts("chat_completions", "m", false, null), new Usage(10, 10), 10);
 
+    // The charge is sent without waiting: real time in which one that was sent would land.
     Thread.sleep(50);
-    assertThat(await(await(vertx.sharedData().getCounter("switchboard.ratelimit.unlimited.tokens")).get())).isZero();
+    assertThat(vertx.sharedData().getCounter("switchboard.ratelimit.unlimited.tokens").compose(Counter::get)
+        .await(10, SECONDS)).isZero();
   }
 }

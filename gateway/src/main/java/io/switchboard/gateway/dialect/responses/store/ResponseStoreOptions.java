@@ -1,5 +1,8 @@
 package io.switchboard.gateway.dialect.responses.store;
 
+import io.switchboard.runtime.config.OptionsJson;
+import io.vertx.codegen.annotations.DataObject;
+import io.vertx.codegen.json.annotations.JsonGen;
 import io.vertx.core.json.JsonObject;
 
 /**
@@ -7,6 +10,8 @@ import io.vertx.core.json.JsonObject;
  * follow-up with {@code previous_response_id} or a {@code GET /v1/responses/{id}} may reach any gateway. Bounded by
  * memory on every node (the least recently used entries go first) and by age.
  */
+@DataObject
+@JsonGen(publicConverter = false)
 public class ResponseStoreOptions {
 
   /** Seconds a stored response is kept after it was written. */
@@ -23,12 +28,11 @@ public class ResponseStoreOptions {
   }
 
   public ResponseStoreOptions(JsonObject json) {
-    ttlSeconds = json.getInteger("ttlSeconds", DEFAULT_TTL_SECONDS);
-    maxMegabytes = json.getInteger("maxMegabytes", DEFAULT_MAX_MEGABYTES);
+    ResponseStoreOptionsConverter.fromJson(json, this);
   }
 
   public JsonObject toJson() {
-    return new JsonObject().put("ttlSeconds", ttlSeconds).put("maxMegabytes", maxMegabytes);
+    return OptionsJson.write(this, ResponseStoreOptionsConverter::toJson);
   }
 
   public void validate(String path) {

@@ -1,4 +1,4 @@
-package io.switchboard.node;
+package io.switchboard.testsupport;
 
 import java.io.File;
 import java.io.IOException;
@@ -8,22 +8,26 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-/** A node started as its own JVM from the built jar, with its output in target/it-logs. */
-final class NodeProcess implements AutoCloseable {
+/**
+ * A Switchboard node started as its own JVM from the built jar (system property {@code switchboard.jar}, which the
+ * node module's failsafe run sets), in the repository's directory, with no {@code SWITCHBOARD_*} variable but those
+ * given, and its output in target/it-logs/NAME.log.
+ */
+public final class NodeProcess implements AutoCloseable {
 
-  static final Path JAR = Path.of(System.getProperty("switchboard.jar", "target/switchboard.jar"));
-  static final Path REPO = Path.of(System.getProperty("switchboard.repo", ".."));
+  public static final Path JAR = Path.of(System.getProperty("switchboard.jar", "target/switchboard.jar"));
+  public static final Path REPO = Path.of(System.getProperty("switchboard.repo", ".."));
 
   private final Process process;
-  final String name;
-  final Path log;
+  public final String name;
+  public final Path log;
 
-  NodeProcess(String name, Map<String, String> env, String... args) throws IOException {
+  public NodeProcess(String name, Map<String, String> env, String... args) throws IOException {
     this(name, env, List.of(), args);
   }
 
   /** @param launcher a command that runs the JVM in some place, e.g. {@code ip netns exec NS}; empty for none */
-  NodeProcess(String name, Map<String, String> env, List<String> launcher, String... args) throws IOException {
+  public NodeProcess(String name, Map<String, String> env, List<String> launcher, String... args) throws IOException {
     this.name = name;
     Path logs = Path.of("target", "it-logs");
     Files.createDirectories(logs);
@@ -43,37 +47,37 @@ final class NodeProcess implements AutoCloseable {
     this.process = builder.start();
   }
 
-  long pid() {
+  public long pid() {
     return process.pid();
   }
 
   /** The node's process, to find what it started (its llama-servers). */
-  ProcessHandle handle() {
+  public ProcessHandle handle() {
     return process.toHandle();
   }
 
-  boolean isAlive() {
+  public boolean isAlive() {
     return process.isAlive();
   }
 
   /** SIGKILL: the node gets no chance to say goodbye. */
-  void kill() throws InterruptedException {
+  public void kill() throws InterruptedException {
     process.destroyForcibly().waitFor();
   }
 
   /** SIGTERM: the node drains and leaves. */
-  void terminate() {
+  public void terminate() {
     process.destroy();
   }
 
-  int waitForExit(long timeoutMs) throws InterruptedException {
+  public int waitForExit(long timeoutMs) throws InterruptedException {
     if (!process.waitFor(timeoutMs, java.util.concurrent.TimeUnit.MILLISECONDS)) {
       throw new AssertionError(name + " did not exit within " + timeoutMs + " ms; see " + log);
     }
     return process.exitValue();
   }
 
-  String output() throws IOException {
+  public String output() throws IOException {
     return Files.exists(log) ? Files.readString(log) : "";
   }
 
@@ -89,7 +93,7 @@ final class NodeProcess implements AutoCloseable {
     return "node " + name + " (pid " + process.pid() + ")";
   }
 
-  static File jar() {
+  public static File jar() {
     return JAR.toFile();
   }
 }
