@@ -37,6 +37,7 @@ import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.gateway.plane.EventBusRequestPlane;
 import io.switchboard.gateway.plane.GrpcRequestPlane;
 import io.switchboard.gateway.plane.RequestPlane;
+import io.switchboard.gateway.plane.SameNodeRequestPlane;
 import io.switchboard.gateway.registry.GatewayDirectory;
 import io.switchboard.gateway.registry.RpcBackendDirectory;
 import io.switchboard.gateway.registry.WorkerRegistry;
@@ -168,9 +169,11 @@ public class GatewayVerticle extends VerticleBase {
     registry = new WorkerRegistry(vertx, options, () -> cluster.tracksMembers() ? cluster.memberIds() : null,
         trust);
     String gatewayId = UUID.randomUUID().toString();
-    plane = GrpcRequestPlane.NAME.equals(options.getRequestPlane())
+    RequestPlane betweenNodes = GrpcRequestPlane.NAME.equals(options.getRequestPlane())
         ? new GrpcRequestPlane(vertx, options, peerTls, messageLimit)
         : new EventBusRequestPlane(vertx, options, gatewayId, messageLimit);
+    // Workers of this node are called directly on either plane; the others over the configured one.
+    plane = new SameNodeRequestPlane(vertx, options, betweenNodes);
     directory = new GatewayDirectory(vertx, () -> new GatewayReport(gatewayId, cluster.localNodeId(), plane.name(),
         options.getRoutingPolicy(), options.getHost() + ":" + actualPort(), plane.openStreams(),
         System.currentTimeMillis()));
@@ -214,7 +217,7 @@ public class GatewayVerticle extends VerticleBase {
         state.inFlight(), spans, rateLimiter,
         exchangeListeners(options, metrics, rateLimiter, cluster.localNodeId()), deadlines,
         cluster.localNodeId(), plane.replyAddress(),
-        new ModelPlacement(ModelPlacement.overPlane(vertx, plane, LOAD_COMMAND_TIMEOUT_MS),
+        new ModelPlacement(ModelPlacement.overPlane(vertx, betweenNodes, LOAD_COMMAND_TIMEOUT_MS),
             System::currentTimeMillis));
     gaugeTimer = vertx.setPeriodic(1000, id -> {
       Set<String> served = registry.models();

@@ -7,12 +7,10 @@ import io.switchboard.protocol.GenerateRequest;
 import io.switchboard.protocol.PlaneMessageLimit;
 import io.switchboard.protocol.PlaneWire;
 import io.switchboard.protocol.PlaneWireException;
-import io.switchboard.protocol.SameNodeWorkers;
 import io.switchboard.protocol.StreamChunk;
 import io.switchboard.protocol.StreamControl;
 import io.switchboard.protocol.TaggedChunk;
 import io.switchboard.protocol.WorkerDescriptor;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -21,7 +19,6 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.shareddata.LocalMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,9 +27,8 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
 /**
  * The event-bus request plane, gateway side. One clustered consumer per gateway receives the chunks of every
  * stream it opened (so opening a stream costs no cluster-wide registration) and hands each to its
- * {@link EventBusChunkStream}; the worker sends no more than the credits this side grants. A worker on this
- * node is called directly instead ({@link SameNodeWorkers}, {@link SameNodeChunkStream}), with the same
- * requests, answers and credits.
+ * {@link PlaneChunkStream}; the worker sends no more than the credits this side grants ({@link EventBusLink}). A
+ * gateway wraps it in a {@link SameNodeRequestPlane}, so a worker on its own node is called directly instead.
  *
  * <p>Between nodes, a worker that publishes the binary plane format ({@link PlaneWire#readBy}) gets its request and
  * stream controls in that format and answers in it; any other (an older worker) gets JSON as before. The consumer
@@ -47,8 +43,6 @@ public final class EventBusRequestPlane extends AbstractRequestPlane {
   private final PlaneTimeouts options;
   private final String replyAddress;
   private MessageConsumer<Object> consumer;
-  private LocalMap<String, SameNodeWorkers.Worker> sameNodeWorkers;
-  private Context context;
 
   /** @param messageLimit the largest request sent to a worker; the event bus has no limit of its own */
   public EventBusRequestPlane(Vertx vertx, PlaneTimeouts options, String gatewayInstanceId,
@@ -71,8 +65,6 @@ public final class EventBusRequestPlane extends AbstractRequestPlane {
 
   @Override
   public Future<Void> start() {
-    context = vertx.getOrCreateContext();
-    sameNodeWorkers = SameNodeWorkers.of(vertx);
     PlaneWire.registerCodecs(vertx);
     consumer = vertx.eventBus().consumer(replyAddress, this::onChunk);
     streams.start();
@@ -115,18 +107,10 @@ public final class EventBusRequestPlane extends AbstractRequestPlane {
       return Future.failedFuture(new WorkerRefusedException(GenerateError.of(GenerateError.Code.ENGINE_FAILED,
           "worker " + worker.workerId() + " publishes no event-bus endpoint", worker.workerId())));
     }
-    boolean sameNode = request.gatewayNodeId() != null && request.gatewayNodeId().equals(worker.nodeId());
-    SameNodeWorkers.Worker local = sameNode ? sameNodeWorkers.get(worker.workerId()) : null;
-    if (local != null) {
-      SameNodeChunkStream stream = new SameNodeChunkStream(local, streams, worker.workerId(), worker.nodeId(),
-          request.streamId(), request.initialCredits(), streams.deadlineNanosFromNow());
-      streams.put(stream);
-      local.open(request, context, stream);
-      return stream.acceptance();
-    }
     boolean binary = PlaneWire.readBy(worker.descriptor());
-    EventBusChunkStream stream = new EventBusChunkStream(this, streams, worker.workerId(), worker.nodeId(),
-        request.streamId(), request.initialCredits(), streams.deadlineNanosFromNow(), binary);
+    PlaneChunkStream stream = new PlaneChunkStream(streams, new EventBusLink(this, worker.workerId(),
+        request.streamId(), request.initialCredits(), binary), worker.workerId(), worker.nodeId(), request.streamId(),
+        streams.deadlineNanosFromNow());
     // Filed before sending: the worker may answer with chunks before its acceptance reply is processed.
     streams.put(stream);
     return vertx.eventBus().<Object>request(address, binary ? request : request.toJson(),

@@ -34,7 +34,9 @@ import java.util.concurrent.TimeUnit;
  * The gRPC request plane, gateway side: direct TCP to each worker node's shared gRPC server. One HTTP/2
  * connection per worker node carries every stream to it (multiplexed); each generation is one server-streaming
  * call whose deadline is the request's, cancelled (RST_STREAM) when the client goes away, and held back by HTTP/2
- * flow control while the client reads slowly. A dropped connection ends its streams at once with an error.
+ * flow control while the client reads slowly ({@link GrpcLink}). A dropped connection ends its streams at once with an
+ * error. A gateway wraps it in a {@link SameNodeRequestPlane}, so a worker on its own node is called directly instead
+ * of over loopback HTTP/2.
  */
 public final class GrpcRequestPlane extends AbstractRequestPlane {
 
@@ -91,7 +93,8 @@ public final class GrpcRequestPlane extends AbstractRequestPlane {
           "worker " + workerId + " on node " + worker.nodeId() + " publishes no usable gRPC endpoint ("
               + endpoint + "); its node runs without the gRPC plane", workerId)));
     }
-    GrpcChunkStream stream = new GrpcChunkStream(streams, workerId, worker.nodeId(), request.streamId(),
+    GrpcLink link = new GrpcLink();
+    PlaneChunkStream stream = new PlaneChunkStream(streams, link, workerId, worker.nodeId(), request.streamId(),
         streams.deadlineNanosFromNow());
     streams.put(stream);
     Promise<ChunkStream> accepted = Promise.promise();
@@ -119,7 +122,7 @@ public final class GrpcRequestPlane extends AbstractRequestPlane {
             grpcRequest.cancel();
             return Future.failedFuture("acceptance timed out before the call was sent");
           }
-          stream.attach(grpcRequest);
+          link.attach(grpcRequest);
           long remainingMs = Math.max(1, request.deadlineEpochMs() - System.currentTimeMillis());
           grpcRequest.timeout(request.deadlineEpochMs() > 0 ? remainingMs : options.getRequestTimeoutMs(),
               TimeUnit.MILLISECONDS);
@@ -128,7 +131,7 @@ public final class GrpcRequestPlane extends AbstractRequestPlane {
           grpcRequest.end(call);
           return grpcRequest.response();
         })
-        .onSuccess(response -> listen(response, stream, accepted, endpoint))
+        .onSuccess(response -> listen(response, link, stream, accepted, endpoint))
         .onFailure(failure -> lost(stream, accepted, GenerateError.of(GenerateError.Code.ENGINE_FAILED,
             "could not reach worker " + workerId + " at " + endpoint + ": " + failure.getMessage(), workerId)));
     return accepted.future();
@@ -189,9 +192,9 @@ public final class GrpcRequestPlane extends AbstractRequestPlane {
     return error.workerId() == null ? GenerateError.of(error.code(), error.message(), workerId) : error;
   }
 
-  private void listen(GrpcClientResponse<GenerateCall, GenerateEvent> response, GrpcChunkStream stream,
-                      Promise<ChunkStream> accepted, String endpoint) {
-    stream.attach(response);
+  private void listen(GrpcClientResponse<GenerateCall, GenerateEvent> response, GrpcLink link,
+                      PlaneChunkStream stream, Promise<ChunkStream> accepted, String endpoint) {
+    link.attach(response);
     String workerId = stream.workerId();
     response.handler(event -> {
       switch (event.getEventCase()) {
@@ -240,7 +243,7 @@ public final class GrpcRequestPlane extends AbstractRequestPlane {
    * The call failed on this side: before acceptance it counts as a refusal (the gateway may try another worker);
    * after, the stream ends with the error. Nothing happens once the stream has ended or was refused.
    */
-  private void lost(GrpcChunkStream stream, Promise<ChunkStream> accepted, GenerateError error) {
+  private void lost(PlaneChunkStream stream, Promise<ChunkStream> accepted, GenerateError error) {
     if (accepted.tryFail(refused(error))) {
       streams.forget(stream.streamId());
       return;

@@ -2,126 +2,140 @@ package io.switchboard.gateway.plane;
 
 import io.switchboard.protocol.GenerateError;
 import io.switchboard.protocol.StreamChunk;
+import io.vertx.core.Handler;
 
 import java.util.ArrayDeque;
-import java.util.function.Consumer;
 
 /**
- * What every plane's stream does alike, gateway side: checks that chunks arrive in sequence, queues them while
- * the consumer is paused, always ends (a failure on this side becomes an error chunk), and tells the worker to
- * stop when cancelled. A plane supplies how to stop the worker and how to hold it back while paused. While
- * paused, the worker is waiting for this side, so its silence is not held against it: the silence clock starts
- * again on resume. Used only on the gateway verticle's event loop.
+ * One generation stream, gateway side, on every plane: checks that chunks arrive in sequence, queues them while the
+ * consumer has no demand, always ends (a failure on this side becomes an error chunk), and tells the worker to stop
+ * when cancelled. What differs per plane (how demand reaches the worker, how it is stopped) is its {@link WorkerLink}.
+ *
+ * <p>Demand is a Vert.x stream's: {@link #pause()} sets it to none, {@link #resume()} to unbounded,
+ * {@link #fetch(long)} adds to it, and each chunk handled takes one. While there is none, the worker is waiting for
+ * this side, so its silence is not held against it: the silence clock starts again when demand returns. Used only on
+ * the gateway verticle's event loop.
  */
-abstract class PlaneChunkStream implements ChunkStream {
+final class PlaneChunkStream implements ChunkStream {
 
   private final StreamTable table;
+  private final WorkerLink link;
   private final String workerId;
   private final String nodeId;
   private final String streamId;
   private final ArrayDeque<StreamChunk> queue = new ArrayDeque<>();
-  private Consumer<StreamChunk> handler;
-  private boolean paused;
+  private Handler<StreamChunk> handler;
+  private Handler<Void> endHandler;
+  private Handler<Throwable> exceptionHandler;
+  private long demand = Long.MAX_VALUE;
   private boolean finished;
   private boolean delivering;
   private long expectedSeq;
   final long deadlineNanos;
   long lastMessageNanos = System.nanoTime();
 
-  PlaneChunkStream(StreamTable table, String workerId, String nodeId, String streamId, long deadlineNanos) {
+  PlaneChunkStream(StreamTable table, WorkerLink link, String workerId, String nodeId, String streamId,
+                   long deadlineNanos) {
     this.table = table;
+    this.link = link;
     this.workerId = workerId;
     this.nodeId = nodeId;
     this.streamId = streamId;
     this.deadlineNanos = deadlineNanos;
   }
 
-  /** Tells the worker to stop generating (best effort: it may be gone already). */
-  abstract void stopWorker(String reason);
-
-  /** The consumer paused or resumed: hold the worker back, or let it go on. */
-  void holdBack(boolean paused) {
-  }
-
-  /**
-   * The consumer took {@code chunks} more chunks (not counting the last), possibly pausing after the last of them;
-   * may be 0 after a resume, when chunks taken before the pause may still need acknowledging. The window bounds
-   * what can queue here while paused: a worker credited now sends at most a window more, which wait in the queue.
-   */
-  void delivered(int chunks) {
-  }
-
-  /**
-   * Called by the sweep: true if the worker was offered the request and has not answered within the accept
-   * timeout, and this stream has now been refused for it. Planes whose send has its own timeout say false.
-   */
-  boolean refusedForSilence(long nowNanos, long acceptTimeoutMs) {
-    return false;
-  }
-
   @Override
-  public final String workerId() {
+  public String workerId() {
     return workerId;
   }
 
-  final String nodeId() {
+  String nodeId() {
     return nodeId;
   }
 
-  final String streamId() {
+  String streamId() {
     return streamId;
   }
 
-  final boolean isFinished() {
+  /** Whether the worker has nothing more to send: the last chunk came, or the stream failed or was cancelled. */
+  boolean isFinished() {
     return finished;
   }
 
   /** Whether the consumer holds the worker back now (then the worker sends nothing, and may not). */
-  final boolean heldBack() {
-    return paused;
+  boolean heldBack() {
+    return demand == 0;
   }
 
   @Override
-  public final ChunkStream handler(Consumer<StreamChunk> handler) {
+  public ChunkStream handler(Handler<StreamChunk> handler) {
     this.handler = handler;
     deliver();
     return this;
   }
 
   @Override
-  public final ChunkStream pause() {
-    if (!paused) {
-      paused = true;
-      holdBack(true);
+  public ChunkStream endHandler(Handler<Void> endHandler) {
+    this.endHandler = endHandler;
+    return this;
+  }
+
+  @Override
+  public ChunkStream exceptionHandler(Handler<Throwable> handler) {
+    this.exceptionHandler = handler;
+    return this;
+  }
+
+  @Override
+  public ChunkStream pause() {
+    if (demand != 0) {
+      demand = 0;
+      link.demand(0, true);
     }
     return this;
   }
 
   @Override
-  public final ChunkStream resume() {
-    if (paused) {
-      paused = false;
+  public ChunkStream resume() {
+    return fetch(Long.MAX_VALUE);
+  }
+
+  @Override
+  public ChunkStream fetch(long amount) {
+    if (amount < 0) {
+      throw new IllegalArgumentException("a stream's demand cannot grow by a negative amount: " + amount);
+    }
+    if (amount == 0) {
+      return this;
+    }
+    if (demand == 0) {
       // The worker was waiting for us: it is silent from now on only if it sends nothing.
       lastMessageNanos = System.nanoTime();
-      holdBack(false);
     }
+    demand = demand > Long.MAX_VALUE - amount ? Long.MAX_VALUE : demand + amount;
     deliver();
     return this;
   }
 
   @Override
-  public final void cancel(String reason) {
+  public void cancel(String reason) {
     if (finished) {
+      queue.clear();
       return;
     }
     finished = true;
     queue.clear();
     table.forget(streamId);
-    stopWorker(reason);
+    link.stop(reason);
+  }
+
+  /** Tells the worker to stop generating without ending the stream here (that is {@link #failLocally}'s). */
+  void stopWorker(String reason) {
+    link.stop(reason);
   }
 
   /** A chunk from the worker. */
-  final void onChunk(StreamChunk chunk) {
+  void onChunk(StreamChunk chunk) {
     if (finished) {
       return;
     }
@@ -136,7 +150,7 @@ abstract class PlaneChunkStream implements ChunkStream {
   }
 
   /** A message of this stream that could not be read: its chunk is lost, so the stream fails as on a gap. */
-  final void onUnreadableChunk(String reason) {
+  void onUnreadableChunk(String reason) {
     if (!finished) {
       lostChunk("sent a chunk this gateway cannot read (" + reason + ")", "gateway could not read a chunk");
     }
@@ -146,11 +160,11 @@ abstract class PlaneChunkStream implements ChunkStream {
   private void lostChunk(String whatTheWorkerDid, String stopReason) {
     failLocally(GenerateError.of(GenerateError.Code.ENGINE_FAILED, "stream from worker " + workerId + " "
         + whatTheWorkerDid, workerId));
-    stopWorker(stopReason);
+    link.stop(stopReason);
   }
 
   /** Ends the stream with an error raised on this side (worker gone, timeout, connection lost). */
-  final void failLocally(GenerateError error) {
+  void failLocally(GenerateError error) {
     if (finished) {
       return;
     }
@@ -159,7 +173,7 @@ abstract class PlaneChunkStream implements ChunkStream {
 
   private void enqueue(StreamChunk chunk) {
     if (chunk.isLast()) {
-      // Nothing more will come: stop listening now, deliver what is queued at the client's pace.
+      // Nothing more will come: stop listening now, deliver what is queued at the consumer's pace.
       finished = true;
       table.forget(streamId);
     }
@@ -174,20 +188,41 @@ abstract class PlaneChunkStream implements ChunkStream {
     delivering = true;
     int taken = 0;
     try {
-      while (!paused && handler != null && !queue.isEmpty()) {
+      while (demand > 0 && handler != null && !queue.isEmpty()) {
         StreamChunk chunk = queue.pollFirst();
-        handler.accept(chunk);
-        if (!chunk.isLast()) {
+        if (demand != Long.MAX_VALUE) {
+          demand--;
+        }
+        handle(chunk);
+        if (chunk.isLast()) {
+          Handler<Void> end = endHandler;
+          if (end != null) {
+            end.handle(null);
+          }
+        } else {
           taken++;
         }
       }
     } finally {
       delivering = false;
     }
-    // Counted even when taking the last of them made the consumer pause: a chunk taken is taken, and a worker
-    // that is never credited for it stops for good once a slow client has paused a window's worth of times.
+    // Counted even when taking the last of them left no demand: a chunk taken is taken, and a worker that is never
+    // credited for it stops for good once a slow consumer has paused a window's worth of times.
+    boolean paused = demand == 0;
     if (!finished && (taken > 0 || !paused)) {
-      delivered(taken);
+      link.demand(taken, paused);
+    }
+  }
+
+  private void handle(StreamChunk chunk) {
+    try {
+      handler.handle(chunk);
+    } catch (RuntimeException thrown) {
+      Handler<Throwable> onThrown = exceptionHandler;
+      if (onThrown == null) {
+        throw thrown;
+      }
+      onThrown.handle(thrown);
     }
   }
 }

@@ -22,7 +22,7 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
 final class StreamTable {
 
   private static final Logger log = LoggerFactory.getLogger(StreamTable.class);
-  private static final long SWEEP_INTERVAL_MS = 500;
+  static final long SWEEP_INTERVAL_MS = 500;
 
   private final Vertx vertx;
   private final PlaneTimeouts options;
@@ -87,9 +87,6 @@ final class StreamTable {
     long now = System.nanoTime();
     long idleLimitNanos = options.getStreamIdleTimeoutMs() * 1_000_000;
     for (PlaneChunkStream stream : new ArrayList<>(streams.values())) {
-      if (stream.refusedForSilence(now, options.getAcceptTimeoutMs())) {
-        continue;
-      }
       if (now - stream.deadlineNanos > 0) {
         stream.failLocally(GenerateError.of(GenerateError.Code.DEADLINE_EXCEEDED, "the request took longer than "
             + options.getRequestTimeoutMs() + " ms (gateway.requestTimeoutMs)", stream.workerId()));

@@ -1051,7 +1051,7 @@ class DialectsOverScriptedPlaneTest {
     private final String workerId;
     private final Deque<StreamChunk> pending = new ArrayDeque<>();
     private final boolean holdOpen;
-    private java.util.function.Consumer<StreamChunk> handler;
+    private io.vertx.core.Handler<StreamChunk> handler;
     private boolean paused;
     private volatile boolean ended;
     private volatile String cancelReason;
@@ -1086,7 +1086,7 @@ class DialectsOverScriptedPlaneTest {
     }
 
     @Override
-    public ChunkStream handler(java.util.function.Consumer<StreamChunk> handler) {
+    public ChunkStream handler(io.vertx.core.Handler<StreamChunk> handler) {
       this.handler = handler;
       context.runOnContext(v -> pump());
       return this;
@@ -1102,6 +1102,21 @@ class DialectsOverScriptedPlaneTest {
     public ChunkStream resume() {
       paused = false;
       context.runOnContext(v -> pump());
+      return this;
+    }
+
+    @Override
+    public ChunkStream fetch(long amount) {
+      return resume();
+    }
+
+    @Override
+    public ChunkStream endHandler(io.vertx.core.Handler<Void> endHandler) {
+      return this;
+    }
+
+    @Override
+    public ChunkStream exceptionHandler(io.vertx.core.Handler<Throwable> handler) {
       return this;
     }
 
@@ -1125,7 +1140,7 @@ class DialectsOverScriptedPlaneTest {
       if (chunk.isLast()) {
         ended = true;
       }
-      handler.accept(chunk);
+      handler.handle(chunk);
       if (!pending.isEmpty()) {
         context.runOnContext(v -> pump());
       } else if (!ended && !holdOpen) {

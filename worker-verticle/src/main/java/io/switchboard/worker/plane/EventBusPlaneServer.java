@@ -6,9 +6,11 @@ import io.switchboard.protocol.GenerateRequest;
 import io.switchboard.protocol.PlaneWire;
 import io.switchboard.protocol.PlaneWireException;
 import io.switchboard.protocol.StreamControl;
+import io.switchboard.protocol.TaggedChunk;
 import io.switchboard.worker.runner.GenerationRunner;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
@@ -30,7 +32,7 @@ public final class EventBusPlaneServer {
   private final Vertx vertx;
   private final String workerId;
   private final GenerationRunner runner;
-  private final OpenStreams<EventBusChunkSender> streams;
+  private final OpenStreams streams;
   private MessageConsumer<Object> generateConsumer;
   private MessageConsumer<Object> controlConsumer;
 
@@ -38,7 +40,7 @@ public final class EventBusPlaneServer {
     this.vertx = vertx;
     this.workerId = workerId;
     this.runner = runner;
-    this.streams = new OpenStreams<>(runner, workerId);
+    this.streams = new OpenStreams(runner, workerId);
   }
 
   /** Registers the worker's addresses cluster-wide; completes once every node can reach them. */
@@ -81,9 +83,15 @@ public final class EventBusPlaneServer {
           "malformed generate request: " + malformed.getMessage(), workerId).toReplyException());
       return;
     }
-    EventBusChunkSender sender = new EventBusChunkSender(vertx.eventBus(), request.replyAddress(),
-        request.streamId(), Math.max(1, request.initialCredits()), binary);
-    GenerateError refused = streams.submit(request, sender);
+    EventBus eventBus = vertx.eventBus();
+    String replyAddress = request.replyAddress();
+    String streamId = request.streamId();
+    // Each chunk in the format the request came in: binary to a gateway that sent the binary format, JSON to an
+    // older one.
+    CreditedChannel channel = new CreditedChannel(Math.max(1, request.initialCredits()), binary
+        ? chunk -> eventBus.send(replyAddress, new TaggedChunk(streamId, chunk))
+        : chunk -> eventBus.send(replyAddress, chunk.toJson(streamId)));
+    GenerateError refused = streams.submit(request, channel);
     if (refused != null) {
       message.fail(refused.code().wireCode(), refused.toJson().encode());
       return;

@@ -154,34 +154,34 @@ public final class GrpcPlaneServer extends VerticleBase {
             message.getWorkerId())));
         return;
       }
-      GrpcChunkSender sender = new GrpcChunkSender(response, serverContext, worker.context(), messageLimit,
+      GrpcCallChannel channel = new GrpcCallChannel(response, serverContext, worker.context(), messageLimit,
           worker.workerId(), () -> worker.runner().cancel(request.streamId(), "its answer is larger than the gRPC "
               + "plane carries"));
       // The gateway cancelled the call, or its connection dropped: stop generating for nobody.
-      call.errorHandler(error -> abandon(worker, sender, request, "the gateway cancelled the call (" + error + ")"));
-      call.exceptionHandler(failure -> abandon(worker, sender, request, "the call failed: " + failure.getMessage()));
-      response.exceptionHandler(failure -> abandon(worker, sender, request, "the call failed: "
+      call.errorHandler(error -> abandon(worker, channel, request, "the gateway cancelled the call (" + error + ")"));
+      call.exceptionHandler(failure -> abandon(worker, channel, request, "the call failed: " + failure.getMessage()));
+      response.exceptionHandler(failure -> abandon(worker, channel, request, "the call failed: "
           + failure.getMessage()));
       if (call.timeout() > 0) {
         // The call's grpc-timeout (the request's deadline) binds the worker too: nobody waits past it.
-        sender.deadline(vertx, call.timeout(), "the request's deadline passed on worker " + worker.workerId(),
+        channel.deadline(vertx, call.timeout(), "the request's deadline passed on worker " + worker.workerId(),
             () -> cancel(worker, request, "the call's deadline passed"));
       }
       worker.context().runOnContext(v -> {
-        GenerateError refused = worker.runner().submit(request, sender, sender::closed);
+        GenerateError refused = worker.runner().submit(request, new ChunkSender(channel), channel::closed);
         if (refused != null) {
           log.info("generate request refused", kv("requestId", request.requestId()), kv("workerId", worker.workerId()),
               kv("code", refused.code().name()), kv("reason", refused.message()));
-          sender.refused(refused);
+          channel.refused(refused);
         } else {
-          sender.accepted(worker.workerId());
+          channel.accepted(worker.workerId());
         }
       });
     });
   }
 
-  private static void abandon(LocalWorker worker, GrpcChunkSender sender, GenerateRequest request, String reason) {
-    sender.abandon();
+  private static void abandon(LocalWorker worker, GrpcCallChannel channel, GenerateRequest request, String reason) {
+    channel.abandon();
     cancel(worker, request, reason);
   }
 

@@ -12,17 +12,18 @@ import java.util.Map;
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
 /**
- * A plane server's open streams: each request is submitted to the worker's {@link GenerationRunner} with the
- * sender its chunks go out through, filed by stream id until the stream closes (or at once unfiled if the runner
- * refuses it), so the gateway's credits reach the right sender. Used only on the worker's context.
+ * A credited plane server's open streams: each request is submitted to the worker's {@link GenerationRunner} with a
+ * {@link ChunkSender} over the stream's {@link CreditedChannel}, filed by stream id until the stream closes (or at once
+ * unfiled if the runner refuses it), so the gateway's credits reach the right channel. Used only on the worker's
+ * context.
  */
-final class OpenStreams<S extends CreditedChunkSender> {
+final class OpenStreams {
 
   private static final Logger log = LoggerFactory.getLogger(OpenStreams.class);
 
   private final GenerationRunner runner;
   private final String workerId;
-  private final Map<String, S> senders = new HashMap<>();
+  private final Map<String, CreditedChannel> channels = new HashMap<>();
 
   OpenStreams(GenerationRunner runner, String workerId) {
     this.runner = runner;
@@ -30,12 +31,12 @@ final class OpenStreams<S extends CreditedChunkSender> {
   }
 
   /** Null when the runner took the request; else why it refused (logged here). */
-  GenerateError submit(GenerateRequest request, S sender) {
+  GenerateError submit(GenerateRequest request, CreditedChannel channel) {
     String streamId = request.streamId();
-    senders.put(streamId, sender);
-    GenerateError refused = runner.submit(request, sender, () -> senders.remove(streamId));
+    channels.put(streamId, channel);
+    GenerateError refused = runner.submit(request, new ChunkSender(channel), () -> channels.remove(streamId));
     if (refused != null) {
-      senders.remove(streamId);
+      channels.remove(streamId);
       log.info("generate request refused", kv("requestId", request.requestId()), kv("workerId", workerId),
           kv("code", refused.code().name()), kv("reason", refused.message()));
     }
@@ -44,9 +45,9 @@ final class OpenStreams<S extends CreditedChunkSender> {
 
   /** The gateway took chunks of this stream and grants room for more (ignored once the stream closed). */
   void grant(String streamId, int credits) {
-    S sender = senders.get(streamId);
-    if (sender != null) {
-      sender.grant(credits);
+    CreditedChannel channel = channels.get(streamId);
+    if (channel != null) {
+      channel.grant(credits);
     }
   }
 }

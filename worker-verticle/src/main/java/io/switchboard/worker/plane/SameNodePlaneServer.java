@@ -18,7 +18,7 @@ public final class SameNodePlaneServer implements SameNodeWorkers.Worker {
   private final Context context;
   private final String workerId;
   private final GenerationRunner runner;
-  private final OpenStreams<SameNodeChunkSender> streams;
+  private final OpenStreams streams;
   private volatile boolean accepting;
 
   /** @param context the worker's context: every call runs there */
@@ -27,7 +27,7 @@ public final class SameNodePlaneServer implements SameNodeWorkers.Worker {
     this.context = context;
     this.workerId = workerId;
     this.runner = runner;
-    this.streams = new OpenStreams<>(runner, workerId);
+    this.streams = new OpenStreams(runner, workerId);
   }
 
   /** Lists the worker for gateways on this node. */
@@ -64,9 +64,10 @@ public final class SameNodePlaneServer implements SameNodeWorkers.Worker {
       gatewayContext.runOnContext(x -> gateway.refused(stopping));
       return;
     }
-    SameNodeChunkSender sender = new SameNodeChunkSender(gatewayContext, gateway,
-        Math.max(1, request.initialCredits()));
-    GenerateError refused = streams.submit(request, sender);
+    // Each chunk is handed to the gateway on its own context.
+    CreditedChannel channel = new CreditedChannel(Math.max(1, request.initialCredits()),
+        chunk -> gatewayContext.runOnContext(v -> gateway.chunk(chunk)));
+    GenerateError refused = streams.submit(request, channel);
     if (refused != null) {
       gatewayContext.runOnContext(x -> gateway.refused(refused));
       return;

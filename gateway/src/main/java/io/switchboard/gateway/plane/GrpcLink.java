@@ -6,19 +6,14 @@ import io.vertx.grpc.client.GrpcClientRequest;
 import io.vertx.grpc.client.GrpcClientResponse;
 
 /**
- * One stream over gRPC, gateway side. Chunks arrive on the call itself; while the consumer is paused the call's
- * response is paused too, so HTTP/2 flow control holds the worker back. Cancelling the call (RST_STREAM) stops
- * the generation on the worker.
+ * How one gRPC stream reaches its worker: the call itself. While the consumer has no demand the call's response is
+ * paused, so HTTP/2 flow control holds the worker back; cancelling the call (RST_STREAM) stops the generation.
  */
-final class GrpcChunkStream extends PlaneChunkStream {
+final class GrpcLink implements WorkerLink {
 
   private GrpcClientRequest<GenerateCall, GenerateEvent> call;
   private GrpcClientResponse<GenerateCall, GenerateEvent> response;
   private boolean paused;
-
-  GrpcChunkStream(StreamTable table, String workerId, String nodeId, String streamId, long deadlineNanos) {
-    super(table, workerId, nodeId, streamId, deadlineNanos);
-  }
 
   void attach(GrpcClientRequest<GenerateCall, GenerateEvent> call) {
     this.call = call;
@@ -32,14 +27,10 @@ final class GrpcChunkStream extends PlaneChunkStream {
   }
 
   @Override
-  void stopWorker(String reason) {
-    if (call != null) {
-      call.cancel();
+  public void demand(int taken, boolean paused) {
+    if (paused == this.paused) {
+      return;
     }
-  }
-
-  @Override
-  void holdBack(boolean paused) {
     this.paused = paused;
     if (response != null) {
       if (paused) {
@@ -47,6 +38,13 @@ final class GrpcChunkStream extends PlaneChunkStream {
       } else {
         response.resume();
       }
+    }
+  }
+
+  @Override
+  public void stop(String reason) {
+    if (call != null) {
+      call.cancel();
     }
   }
 }

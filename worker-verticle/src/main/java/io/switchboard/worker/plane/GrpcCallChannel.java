@@ -4,12 +4,9 @@ import io.switchboard.protocol.GenerateError;
 import io.switchboard.protocol.GrpcMessages;
 import io.switchboard.protocol.PlaneMessageLimit;
 import io.switchboard.protocol.StreamChunk;
-import io.switchboard.protocol.Usage;
 import io.switchboard.protocol.grpc.GenerateCall;
 import io.switchboard.protocol.grpc.GenerateEvent;
-import io.switchboard.worker.engine.ChunkSink;
 import io.vertx.core.Context;
-import io.vertx.core.json.JsonObject;
 import io.vertx.core.Vertx;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.server.GrpcServerResponse;
@@ -19,7 +16,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The worker end of one gRPC call. The engine writes on the worker's context; the call belongs to the shared
+ * A stream to a gateway over one gRPC call. The engine writes on the worker's context; the call belongs to the shared
  * server's context, so every event is handed over there, in order. The call's HTTP/2 write queue is the
  * flow-control window: while it is full the engine waits, so a slow client stalls generation instead of
  * filling memory. Events written before the worker accepted are held back, so {@code accepted} is always first.
@@ -27,7 +24,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * sent: the stream ends with a {@link GenerateError.Code#TOO_LARGE} error instead, which the gateway reports to the
  * client without blaming this worker, and the generation is stopped.
  */
-final class GrpcChunkSender implements ChunkSink {
+final class GrpcCallChannel implements ChunkChannel {
 
   /** Events handed to the server context and not yet written, past which the engine is held back. */
   static final int MAX_PENDING = 64;
@@ -37,7 +34,6 @@ final class GrpcChunkSender implements ChunkSink {
   private final Context workerContext;
   // Worker context only: server-side actions held back until the runner's verdict.
   private List<Runnable> heldBack = new ArrayList<>();
-  private long seq;
   private Runnable drainHandler;
   // Shared by both contexts: the call's write queue is full; events handed over but not yet written.
   private volatile boolean full;
@@ -58,7 +54,7 @@ final class GrpcChunkSender implements ChunkSink {
    * @param limit          the largest event the gateway reads (grpc.maxMessageBytes)
    * @param stopGeneration stops the engine (on the worker context) when an answer was too large to send
    */
-  GrpcChunkSender(GrpcServerResponse<GenerateCall, GenerateEvent> response, Context serverContext,
+  GrpcCallChannel(GrpcServerResponse<GenerateCall, GenerateEvent> response, Context serverContext,
                   Context workerContext, PlaneMessageLimit limit, String workerId, Runnable stopGeneration) {
     this.response = response;
     this.serverContext = serverContext;
@@ -69,41 +65,23 @@ final class GrpcChunkSender implements ChunkSink {
   }
 
   @Override
-  public void write(String text, int tokens, JsonObject extra) {
-    long at = seq++;
-    sendChecked(at, GrpcMessages.chunk(StreamChunk.delta(at, text, tokens, extra)), false);
-  }
-
-  @Override
-  public void end(String text, int tokens, String finishReason, Usage usage, JsonObject extra) {
-    long at = seq++;
-    sendChecked(at, GrpcMessages.chunk(StreamChunk.last(at, text, tokens, finishReason, usage, extra)), true);
-  }
-
-  /** Sends {@code event}, or, when it is more than the plane carries, ends the stream with why instead. */
-  private void sendChecked(long at, GenerateEvent event, boolean last) {
+  public void send(StreamChunk chunk) {
     if (overLimit) {
       return;
     }
+    GenerateEvent event = GrpcMessages.chunk(chunk);
     int size = event.getSerializedSize();
     if (!limit.tooLarge(size)) {
-      send(event, last);
+      send(event, chunk.isLast());
       return;
     }
     overLimit = true;
-    send(GrpcMessages.chunk(StreamChunk.failure(at, GenerateError.of(GenerateError.Code.TOO_LARGE, "the answer "
-        + "takes " + size + " bytes, more than the " + limit.maxBytes() + " bytes the request planes carry "
+    send(GrpcMessages.chunk(StreamChunk.failure(chunk.seq(), GenerateError.of(GenerateError.Code.TOO_LARGE, "the "
+        + "answer takes " + size + " bytes, more than the " + limit.maxBytes() + " bytes the request planes carry "
         + "(grpc.maxMessageBytes). Ask for less (fewer inputs, fewer dimensions, a shorter answer), or an operator "
         + "can raise grpc.maxMessageBytes on every node", workerId))), true);
     // Not from inside the engine's own write: its generation is stopped once that call has returned.
     workerContext.runOnContext(v -> stopGeneration.run());
-  }
-
-  @Override
-  public void fail(GenerateError error) {
-    if (!overLimit) {
-      send(GrpcMessages.chunk(StreamChunk.failure(seq++, error)), true);
-    }
   }
 
   /**
@@ -111,7 +89,7 @@ final class GrpcChunkSender implements ChunkSink {
    * that writes faster than the server context runs must not pile them up there either).
    */
   @Override
-  public boolean writeQueueFull() {
+  public boolean full() {
     return full || pending.get() >= MAX_PENDING;
   }
 
@@ -120,7 +98,7 @@ final class GrpcChunkSender implements ChunkSink {
     this.drainHandler = handler;
     drainWanted = true;
     // The server context may have caught up between the check and now; then nobody else would call back.
-    if (!writeQueueFull()) {
+    if (!full()) {
       workerContext.runOnContext(v -> fireDrain());
     }
   }
@@ -186,7 +164,7 @@ final class GrpcChunkSender implements ChunkSink {
     onServer(() -> {
       pending.decrementAndGet();
       writeOnServer(event, last);
-      if (drainWanted && !writeQueueFull() && pending.get() <= MAX_PENDING / 2) {
+      if (drainWanted && !full() && pending.get() <= MAX_PENDING / 2) {
         notifyWorker();
       }
     });
@@ -215,7 +193,7 @@ final class GrpcChunkSender implements ChunkSink {
       full = true;
       response.drainHandler(v -> {
         full = false;
-        if (drainWanted && !writeQueueFull()) {
+        if (drainWanted && !full()) {
           notifyWorker();
         }
       });
