@@ -8,8 +8,8 @@ import java.util.Set;
 /**
  * Which socket transport the node's Vert.x runs on ({@code node.transport}). {@code auto} takes epoll, Netty's
  * native Linux transport, when this machine can load it, and Java's NIO otherwise (a non-Linux machine): epoll
- * costs the node's event loop less per request (load-tests/bin/compare, paired runs: 44 µs of CPU per proxied
- * request on NIO, 38 on epoll). io_uring did 36 µs but is not in auto: under 200 concurrent gRPC-plane streams
+ * costs the node's event loop less per request (paired runs of load-tests/bin/compare; the numbers are in
+ * docs/performance.md). io_uring is not in auto: under 200 concurrent gRPC-plane streams
  * Netty 4.2.9's io_uring transport overflowed its completion queue and reset a call (the client got a 502), so it
  * runs only when named. A transport named explicitly must be available, or the node does not start.
  */

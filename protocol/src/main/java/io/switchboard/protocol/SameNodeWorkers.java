@@ -9,9 +9,8 @@ import io.vertx.core.shareddata.Shareable;
  * The workers a gateway on the same node (the same Vert.x instance) calls directly instead of over the event
  * bus. Each side hands every call over to the other's context with {@link Context#runOnContext}, so neither
  * ever runs on the other's context and the order of calls is kept; what is saved is the event bus's work per
- * message (a reply handler and its timeout for each request, a delivery context and codec for each chunk),
- * about a twentieth of a proxied request's CPU time on a node running both. Workers on other nodes are still
- * reached over the event bus.
+ * message (a reply handler and its timeout for each request, a delivery context and codec for each chunk;
+ * docs/performance.md has the measurement). Workers on other nodes are still reached over their plane.
  *
  * <p>Kept in the node's {@link LocalMap} named {@value #MAP}: a worker is listed while it accepts requests.
  */

@@ -48,7 +48,8 @@ public final class GatewayMetrics {
   private final ModelTags models;
   /**
    * Meters by name and tag values: building and registering a meter is a registry lookup with allocation
-   * (and Micrometer's double-registration check), which showed up as a tenth of a request's CPU time.
+   * (and Micrometer's double-registration check), which showed up in the profiles of every request
+   * (docs/performance.md).
    */
   private final Map<MeterKey, Counter> counters = new ConcurrentHashMap<>();
   private final Map<MeterKey, Timer> timers = new ConcurrentHashMap<>();

@@ -6,8 +6,8 @@ import java.util.SplittableRandom;
 /**
  * 128-bit random identifiers (request ids, stream ids) as 32 lowercase hex characters.
  *
- * <p>{@code UUID.randomUUID()} draws from the shared {@code SecureRandom} under a lock, twice per request; that
- * was about 1.6% of a busy node's event loop. These ids only have to be unique, not secret, so each thread
+ * <p>{@code UUID.randomUUID()} draws from the shared {@code SecureRandom} under a lock, twice per request, which
+ * showed in a busy node's profile (docs/performance.md). These ids only have to be unique, not secret, so each thread
  * draws from its own generator, seeded once from {@code SecureRandom} so that nodes and threads do not share
  * sequences.
  */

@@ -12,9 +12,9 @@ import java.util.function.LongSupplier;
  * Many timeouts on one event loop, kept by one periodic check instead of a Vert.x timer each. Every request
  * arms a watchdog or two (first token at the gateway, backend silence at the worker) and nearly every one is
  * cancelled a millisecond later; a Vert.x timer costs a map entry, a close hook and a place in the loop's timer
- * queue, set and removed, and was about a twentieth of a node's CPU. Here a deadline is one entry in a set, and
- * a timeout fires at most one period late. Created and used on one context (not thread-safe); the periodic
- * check runs only while deadlines are pending. It lives in protocol/ because gateway and worker both use it.
+ * queue, set and removed, which showed in a node's profile (docs/performance.md). Here a deadline is one entry in
+ * a set, and a timeout fires at most one period late. Created and used on one context (not thread-safe); the
+ * periodic check runs only while deadlines are pending. It lives in runtime/ because gateway and worker both use it.
  */
 public final class DeadlineSweep {
 

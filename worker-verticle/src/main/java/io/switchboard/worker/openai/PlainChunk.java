@@ -4,13 +4,13 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * The common stream event, read without building a JSON tree: its first choice's text and finish reason, and
- * usage. Almost every event of a stream is only that, and parsing each into maps was a third of a proxied
- * request's CPU time. An event with anything more (tool calls, reasoning or other delta fields, logprobs, an
- * error) is not plain: {@link #read} returns null and the caller takes the full path.
+ * usage. Almost every event of a stream is only that, and parsing each into maps cost more than relaying it
+ * (load-tests/bin/chunk-read-bench re-checks it). An event with anything more (tool calls, reasoning or other
+ * delta fields, logprobs, an error) is not plain: {@link #read} returns null and the caller takes the full path.
  *
  * <p>The reader is a scanner over the bytes rather than a Jackson parser: a parser per event (its buffers, its
- * number parsing into a char buffer, its field-name strings) cost more than the events themselves, about a
- * sixth of the node's CPU with a fast backend. It checks the whole event is one well-formed JSON object; whatever
+ * number parsing into a char buffer, its field-name strings) cost more than the events themselves
+ * (chunk-read-bench). It checks the whole event is one well-formed JSON object; whatever
  * it does not understand (a field name with escapes, deep nesting, malformed input) makes the event not plain,
  * so the full path, which uses a real JSON parser, decides. It is never the last word on bad input.
  *

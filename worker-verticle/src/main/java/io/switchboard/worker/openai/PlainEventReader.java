@@ -8,7 +8,7 @@ import java.util.Arrays;
  * fields in the same order. So once an event with text was read in full, the next is checked against it: the
  * bytes before its text's string and the bytes after it must be the same, and the string in between a valid JSON
  * string. Then it is the same event with another text, and only that text is read (two array comparisons and a
- * string instead of a scan of every byte; the full scan was a sixth of the node's time with a fast backend).
+ * string instead of a scan of every byte; load-tests/bin/chunk-read-bench measures both).
  * Anything else (the first event, a role or finish event, usage, another backend's layout) is read in full, and
  * an event read in full with text becomes the one the next are compared with. One per stream; not thread-safe.
  */

@@ -17,7 +17,7 @@ import java.util.function.Consumer;
  * last event without its blank line is still handed over (a lenient backend may stop there).
  *
  * <p>Written for the proxied hot path: vertx-web-client's SSE codec built Strings for every line and field of
- * every event, which with the JSON read of each event was about 40% of a proxied request's CPU time.
+ * every event (load-tests/bin/sse-read-bench measures the two; SseEventReaderTest holds the rules).
  */
 final class SseEventReader {
 

@@ -68,8 +68,8 @@ final class OpenAiFormat {
   /**
    * Appends a plain text chunk's JSON (no extras) with the bytes {@code textChunk(text).toBuffer()} has: the part
    * before the text is the same for every chunk of the answer and written once. A stream's chunks are mostly these;
-   * building and encoding a tree for each was a fifth of the gateway's time per relayed chunk (docs/performance.md,
-   * "Long streams"; OpenAiFormatTest holds the bytes to the tree's).
+   * building and encoding a tree for each costs more than the rest of the chunk's relay
+   * (load-tests/bin/chunk-write-bench re-checks it; OpenAiFormatTest holds the bytes to the tree's).
    */
   StringBuilder appendTextChunk(StringBuilder out, String text) {
     String head = textChunkHead;
@@ -124,8 +124,8 @@ final class OpenAiFormat {
 
   /**
    * The whole answer's bytes, as {@code completeResponse(...).toBuffer()} encodes it. An answer of plain text
-   * (the usual) is written straight out: building and encoding its JSON tree was a twentieth of a proxied
-   * request's CPU time. One with anything beside the text goes through the tree.
+   * (the usual) is written straight out, without building and encoding its JSON tree
+   * (load-tests/bin/chunk-write-bench). One with anything beside the text goes through the tree.
    */
   Buffer completeResponseBody(String text, String finishReason, Usage usage, ChoiceExtras extras) {
     if (!extras.isEmpty()) {
