@@ -3,18 +3,9 @@ package io.switchboard.bench.jmh;
 import io.switchboard.runtime.json.JsonText;
 import io.vertx.core.json.JsonObject;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
-import java.util.concurrent.TimeUnit;
 
 /**
  * Writing a client's request body on to a worker or a backend, as the gateway does for every request on the gRPC
@@ -25,13 +16,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Run: {@code load-tests/bin/json-bench}.
  */
-@State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(1)
-public class RequestJsonBenchmark {
+public class RequestJsonBenchmark extends FastPathBenchmark {
 
   @Param({"request-chat", "request-20-turns"})
   public String body;

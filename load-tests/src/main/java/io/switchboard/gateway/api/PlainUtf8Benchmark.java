@@ -4,22 +4,14 @@ import io.switchboard.bench.jmh.SameOutput;
 import io.switchboard.bench.jmh.SampleChat;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.Json;
+import io.switchboard.bench.jmh.FastPathBenchmark;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Reading a client's body as strict UTF-8 JSON, as the gateway does for every request: its fast path,
@@ -30,13 +22,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>In this package to reach {@link PlainUtf8}, which is package-private. Run: {@code load-tests/bin/utf8-bench}.
  */
-@State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(1)
-public class PlainUtf8Benchmark {
+public class PlainUtf8Benchmark extends FastPathBenchmark {
 
   @Param({"one-line", "chat-20k-ascii", "chat-20k-unicode"})
   public String body;

@@ -4,20 +4,12 @@ import io.switchboard.bench.jmh.SameOutput;
 import io.switchboard.bench.jmh.SampleChat;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.switchboard.bench.jmh.FastPathBenchmark;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Reading one event of a backend's chat stream, as an openai worker does for every event: the fast paths against the
@@ -31,13 +23,7 @@ import java.util.concurrent.TimeUnit;
  * <p>In this package to reach {@link PlainChunk} and {@link PlainEventReader}, which are package-private. Run:
  * {@code load-tests/bin/chunk-read-bench}.
  */
-@State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(1)
-public class PlainChunkReadBenchmark {
+public class PlainChunkReadBenchmark extends FastPathBenchmark {
 
   @Param({"chunk-one-token", "chunk-20-tokens", "usage-chunk"})
   public String event;

@@ -10,19 +10,11 @@ import io.switchboard.protocol.SamplingParams;
 import io.switchboard.protocol.Usage;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
+import io.switchboard.bench.jmh.FastPathBenchmark;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
-import java.util.concurrent.TimeUnit;
 
 /**
  * Writing a chat answer for the client, as the gateway does for every streamed chunk and every whole answer: its
@@ -34,13 +26,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>In this package to reach {@link OpenAiFormat}, which is package-private. Run: {@code load-tests/bin/chunk-write-bench}.
  */
-@State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(1)
-public class ChatChunkWriteBenchmark {
+public class ChatChunkWriteBenchmark extends FastPathBenchmark {
 
   @Param({"chunk-one-token", "chunk-20-tokens", "whole-answer"})
   public String answer;

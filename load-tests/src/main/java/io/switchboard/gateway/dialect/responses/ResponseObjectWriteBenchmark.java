@@ -7,19 +7,11 @@ import io.switchboard.protocol.Usage;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.switchboard.bench.jmh.FastPathBenchmark;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
-import java.util.concurrent.TimeUnit;
 
 /**
  * Writing the {@code response} objects of a Responses answer ({@code POST /v1/responses}, not stored): its fast path,
@@ -33,13 +25,7 @@ import java.util.concurrent.TimeUnit;
  * <p>In this package to reach {@link ResponseObject}, which is package-private. Run:
  * {@code load-tests/bin/chunk-write-bench}.
  */
-@State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(1)
-public class ResponseObjectWriteBenchmark {
+public class ResponseObjectWriteBenchmark extends FastPathBenchmark {
 
   @Param({"responses-whole-answer", "responses-stream-objects"})
   public String answer;
