@@ -3,7 +3,6 @@ package io.switchboard.worker.openai;
 import io.switchboard.protocol.GenerateError;
 import io.switchboard.protocol.GenerateRequest;
 import io.switchboard.protocol.Usage;
-import io.switchboard.runtime.json.JsonText;
 import io.switchboard.worker.engine.ChunkSink;
 import io.switchboard.worker.engine.Generation;
 import io.vertx.core.buffer.Buffer;
@@ -51,7 +50,8 @@ public final class OpenAiEmbeddingCall implements Generation {
         .compose(req -> {
           httpRequest = req;
           req.idleTimeout(idleTimeoutMs);
-          return req.send(JsonText.buffer(body));
+          // Jackson, as for a chat's body (StreamingCall): inputs are long strings.
+          return req.send(body.toBuffer());
         })
         .compose(response -> response.body().map(answer -> {
           onAnswer(response.statusCode(), answer);
