@@ -40,11 +40,11 @@ public final class GatewayNodeState {
   /** Vert.x shares a listening port among servers asking for the same negative port: one per node's gateway. */
   private static final AtomicInteger SHARED_RANDOM_PORTS = new AtomicInteger();
 
-  /** One gateway instance as the shared parts need to see it. */
-  public interface Instance {
-    int openStreams();
-
-    boolean knowsModel(String model);
+  /**
+   * One gateway instance as the shared parts need to see it: its open streams and whether its registry knows a
+   * model. Equal only when made of the same method references, so each instance's is its own.
+   */
+  public record Instance(IntSupplier openStreams, Predicate<String> knowsModel) {
   }
 
   private final int instances;
@@ -74,8 +74,9 @@ public final class GatewayNodeState {
     this.connections = new OpenConnections(options.getLimits().getMaxConnections());
     ModelAliases aliases = options.getModels().aliases();
     // Aliases are configured, so as bounded as the served models: they are tagged by name too (within the cap).
-    Predicate<String> named = model -> aliases.isAlias(model) || running.stream().anyMatch(i -> i.knowsModel(model));
-    IntSupplier openStreams = () -> running.stream().mapToInt(Instance::openStreams).sum();
+    Predicate<String> named = model -> aliases.isAlias(model)
+        || running.stream().anyMatch(i -> i.knowsModel().test(model));
+    IntSupplier openStreams = () -> running.stream().mapToInt(i -> i.openStreams().getAsInt()).sum();
     this.metrics = new GatewayMetrics(meterRegistry, openStreams::getAsInt, named, options.getMetricsMaxModels());
     this.gauges = new ClusterGauges(meterRegistry);
     this.shadowWatch = new AliasShadowWatch(aliases);

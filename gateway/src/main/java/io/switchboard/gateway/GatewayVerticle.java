@@ -179,19 +179,7 @@ public class GatewayVerticle extends VerticleBase {
         System.currentTimeMillis()));
     registry.onWorkerGone(plane::workerGone);
     registry.onNodeGone(plane::nodeGone);
-    RequestPlane ownPlane = plane;
-    WorkerRegistry ownRegistry = registry;
-    asInstance = new GatewayNodeState.Instance() {
-      @Override
-      public int openStreams() {
-        return ownPlane.openStreams();
-      }
-
-      @Override
-      public boolean knowsModel(String model) {
-        return ownRegistry.knowsModel(model);
-      }
-    };
+    asInstance = new GatewayNodeState.Instance(plane::openStreams, registry::knowsModel);
     GatewayMetrics metrics = state.metrics();
     prefixSharing = new PrefixSharing(vertx, gatewayId, bytes -> metrics.prefixesShared("sent", bytes),
         bytes -> metrics.prefixesShared("received", bytes));

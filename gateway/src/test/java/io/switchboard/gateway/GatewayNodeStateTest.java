@@ -148,16 +148,6 @@ class GatewayNodeStateTest {
   }
 
   private static GatewayNodeState.Instance instance(int openStreams, String model) {
-    return new GatewayNodeState.Instance() {
-      @Override
-      public int openStreams() {
-        return openStreams;
-      }
-
-      @Override
-      public boolean knowsModel(String name) {
-        return model.equals(name);
-      }
-    };
+    return new GatewayNodeState.Instance(() -> openStreams, model::equals);
   }
 }
