@@ -1,59 +1,59 @@
 package io.switchboard.runtime.config;
 
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
-import java.lang.reflect.Field;
-import java.lang.reflect.Method;
-import java.lang.reflect.Modifier;
-import java.util.HashSet;
-import java.util.Set;
-import java.util.function.BiConsumer;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.function.Function;
 
 /**
- * An options object's JSON as the node's config loader needs it. Vert.x's generated converters leave a setting out
- * while its value is null; the loader knows the settings (and gives each its environment variable) by the keys of
- * {@code new NodeOptions().toJson()}, so here every setting that has a setter gets a key, null when unset. Keys
- * follow the order the class declares its fields, so a dump of the config reads in the same order as the class.
+ * The JSON forms of the collection settings, as the generated options classes read and write them (see
+ * {@link GenerateOptions}). Reading keeps what has the element type and leaves the rest: the config loader has already
+ * refused a value of the wrong type, with its key.
  */
 public final class OptionsJson {
 
   private OptionsJson() {
   }
 
-  /** What {@code converter} writes for {@code options}, with a null key for each unset setting. */
-  public static <T> JsonObject write(T options, BiConsumer<T, JsonObject> converter) {
-    JsonObject converted = new JsonObject();
-    converter.accept(options, converted);
-    Set<String> settable = settableNames(options.getClass());
-    JsonObject json = new JsonObject();
-    for (Field field : options.getClass().getDeclaredFields()) {
-      String name = field.getName();
-      if (Modifier.isStatic(field.getModifiers())) {
-        continue;
-      }
-      if (converted.containsKey(name)) {
-        json.put(name, converted.getValue(name));
-      } else if (settable.contains(name)) {
-        json.putNull(name);
+  /** The strings of {@code array}, in order. */
+  public static List<String> strings(JsonArray array) {
+    List<String> strings = new ArrayList<>(array.size());
+    for (Object item : array) {
+      if (item instanceof String text) {
+        strings.add(text);
       }
     }
-    converted.forEach(entry -> {
-      if (!json.containsKey(entry.getKey())) {
-        json.put(entry.getKey(), entry.getValue());
-      }
-    });
-    return json;
+    return strings;
   }
 
-  private static Set<String> settableNames(Class<?> type) {
-    Set<String> names = new HashSet<>();
-    for (Method method : type.getMethods()) {
-      String name = method.getName();
-      if (name.length() > 3 && name.startsWith("set") && method.getParameterCount() == 1
-          && !Modifier.isStatic(method.getModifiers())) {
-        names.add(Character.toLowerCase(name.charAt(3)) + name.substring(4));
+  /** The objects of {@code array}, each read by {@code reader}, in order. */
+  public static <T> List<T> readObjects(JsonArray array, Function<JsonObject, T> reader) {
+    List<T> objects = new ArrayList<>(array.size());
+    for (Object item : array) {
+      if (item instanceof JsonObject object) {
+        objects.add(reader.apply(object));
       }
     }
-    return names;
+    return objects;
+  }
+
+  /** {@code values} as a JSON array; null stays null. */
+  public static JsonArray array(Collection<String> values) {
+    return values == null ? null : new JsonArray(new ArrayList<>(values));
+  }
+
+  /** {@code values}, each written by {@code writer}, as a JSON array; null stays null. */
+  public static <T> JsonArray writeObjects(List<T> values, Function<T, JsonObject> writer) {
+    if (values == null) {
+      return null;
+    }
+    JsonArray array = new JsonArray();
+    for (T value : values) {
+      array.add(writer.apply(value));
+    }
+    return array;
   }
 }

@@ -63,7 +63,7 @@ class ModelsDirOptionsTest {
 
   @Test
   void aliasesFromTheEnvironmentAreCommaSeparated() {
-    ModelSettings settings = new ModelSettings(new JsonObject().put("name", "a").put("aliases", "x, y"), "m");
+    ModelSettings settings = ModelSettings.read(new JsonObject().put("name", "a").put("aliases", "x, y"), "m");
 
     assertThat(settings.getAliases()).containsExactly("x", "y");
   }

@@ -1,18 +1,14 @@
 package io.switchboard.node;
 
+import io.switchboard.runtime.config.GenerateOptions;
 import io.switchboard.runtime.config.OptionChecks;
-import io.switchboard.runtime.config.OptionsJson;
-import io.vertx.codegen.annotations.DataObject;
-import io.vertx.codegen.json.annotations.JsonGen;
-import io.vertx.core.json.JsonObject;
 
 import java.util.List;
 import java.util.Locale;
 
 /** How a node joins the cluster: its address, the members it contacts, and the cluster's name. */
-@DataObject
-@JsonGen(publicConverter = false)
-public class ClusterOptions {
+@GenerateOptions
+public abstract class ClusterOptionsSpec {
 
   public static final String DEFAULT_NAME = "switchboard";
   /** Address this node binds the cluster (Hazelcast) and event-bus transports to. */
@@ -26,27 +22,16 @@ public class ClusterOptions {
   /** Whether a node may listen beyond loopback without cluster TLS (plaintext, unauthenticated): only when said. */
   public static final boolean DEFAULT_INSECURE = false;
 
-  private String name = DEFAULT_NAME;
-  private String host = DEFAULT_HOST;
-  private int port = DEFAULT_PORT;
-  private List<String> members = DEFAULT_MEMBERS;
-  private int eventBusPort = DEFAULT_EVENT_BUS_PORT;
+  String name = DEFAULT_NAME;
+  String host = DEFAULT_HOST;
+  int port = DEFAULT_PORT;
+  List<String> members = DEFAULT_MEMBERS;
+  int eventBusPort = DEFAULT_EVENT_BUS_PORT;
   /** Event-bus TLS: this node's PEM certificate chain and key, and the PEM CA that signed every node's; all or none. */
-  private String tlsCertPath;
-  private String tlsKeyPath;
-  private String tlsCaPath;
-  private boolean insecure = DEFAULT_INSECURE;
-
-  public ClusterOptions() {
-  }
-
-  public ClusterOptions(JsonObject json) {
-    ClusterOptionsConverter.fromJson(json, this);
-  }
-
-  public JsonObject toJson() {
-    return OptionsJson.write(this, ClusterOptionsConverter::toJson);
-  }
+  String tlsCertPath;
+  String tlsKeyPath;
+  String tlsCaPath;
+  boolean insecure = DEFAULT_INSECURE;
 
   /** TLS between nodes for the gRPC plane (the same files as the event bus's). */
   public io.switchboard.runtime.tls.PeerTls peerTls() {
@@ -123,86 +108,5 @@ public class ClusterOptions {
 
   private static boolean blank(String value) {
     return value == null || value.isBlank();
-  }
-
-  public boolean isInsecure() {
-    return insecure;
-  }
-
-  public ClusterOptions setInsecure(boolean insecure) {
-    this.insecure = insecure;
-    return this;
-  }
-
-  public String getTlsCertPath() {
-    return tlsCertPath;
-  }
-
-  public ClusterOptions setTlsCertPath(String tlsCertPath) {
-    this.tlsCertPath = tlsCertPath;
-    return this;
-  }
-
-  public String getTlsKeyPath() {
-    return tlsKeyPath;
-  }
-
-  public ClusterOptions setTlsKeyPath(String tlsKeyPath) {
-    this.tlsKeyPath = tlsKeyPath;
-    return this;
-  }
-
-  public String getTlsCaPath() {
-    return tlsCaPath;
-  }
-
-  public ClusterOptions setTlsCaPath(String tlsCaPath) {
-    this.tlsCaPath = tlsCaPath;
-    return this;
-  }
-
-  public String getName() {
-    return name;
-  }
-
-  public ClusterOptions setName(String name) {
-    this.name = name;
-    return this;
-  }
-
-  public String getHost() {
-    return host;
-  }
-
-  public ClusterOptions setHost(String host) {
-    this.host = host;
-    return this;
-  }
-
-  public int getPort() {
-    return port;
-  }
-
-  public ClusterOptions setPort(int port) {
-    this.port = port;
-    return this;
-  }
-
-  public List<String> getMembers() {
-    return members;
-  }
-
-  public ClusterOptions setMembers(List<String> members) {
-    this.members = List.copyOf(members);
-    return this;
-  }
-
-  public int getEventBusPort() {
-    return eventBusPort;
-  }
-
-  public ClusterOptions setEventBusPort(int eventBusPort) {
-    this.eventBusPort = eventBusPort;
-    return this;
   }
 }

@@ -1,31 +1,16 @@
 package io.switchboard.gateway.security;
 
-import io.switchboard.runtime.config.OptionsJson;
-import io.vertx.codegen.annotations.DataObject;
-import io.vertx.codegen.json.annotations.JsonGen;
-import io.vertx.core.json.JsonObject;
+import io.switchboard.runtime.config.GenerateOptions;
 
 /**
  * HTTPS for the gateway's API ({@code gateway.tls.*}): a PEM certificate chain and its PEM private key (PKCS#8
  * or PKCS#1). Both set = the API speaks only HTTPS on {@code gateway.httpPort}; neither = plain HTTP.
  */
-@DataObject
-@JsonGen(publicConverter = false)
-public class TlsOptions {
+@GenerateOptions
+public abstract class TlsOptionsSpec {
 
-  private String certPath;
-  private String keyPath;
-
-  public TlsOptions() {
-  }
-
-  public TlsOptions(JsonObject json) {
-    TlsOptionsConverter.fromJson(json, this);
-  }
-
-  public JsonObject toJson() {
-    return OptionsJson.write(this, TlsOptionsConverter::toJson);
-  }
+  String certPath;
+  String keyPath;
 
   public boolean enabled() {
     return certPath != null && !certPath.isBlank();
@@ -46,23 +31,5 @@ public class TlsOptions {
         }
       }
     }
-  }
-
-  public String getCertPath() {
-    return certPath;
-  }
-
-  public TlsOptions setCertPath(String certPath) {
-    this.certPath = certPath;
-    return this;
-  }
-
-  public String getKeyPath() {
-    return keyPath;
-  }
-
-  public TlsOptions setKeyPath(String keyPath) {
-    this.keyPath = keyPath;
-    return this;
   }
 }

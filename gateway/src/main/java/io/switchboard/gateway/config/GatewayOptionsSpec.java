@@ -1,5 +1,6 @@
 package io.switchboard.gateway.config;
 
+import io.switchboard.runtime.config.GenerateOptions;
 import io.switchboard.gateway.dialect.responses.store.ResponseStoreOptions;
 import io.switchboard.gateway.models.ModelsOptions;
 import io.switchboard.gateway.plane.PlaneTimeouts;
@@ -15,10 +16,6 @@ import io.switchboard.gateway.security.LimitOptions;
 import io.switchboard.gateway.security.RateLimitOptions;
 import io.switchboard.gateway.security.TlsOptions;
 import io.switchboard.runtime.config.OptionChecks;
-import io.switchboard.runtime.config.OptionsJson;
-import io.vertx.codegen.annotations.DataObject;
-import io.vertx.codegen.json.annotations.JsonGen;
-import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -33,9 +30,8 @@ import java.util.Map;
  * package, so this package sits between the components and the handlers and no package depends on one that
  * depends back on it.
  */
-@DataObject
-@JsonGen(publicConverter = false)
-public class GatewayOptions implements ApiKeySettings, PlaneTimeouts, RegistrySettings {
+@GenerateOptions
+public abstract class GatewayOptionsSpec implements ApiKeySettings, PlaneTimeouts, RegistrySettings {
 
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_HTTP_PORT = 8080;
@@ -96,57 +92,46 @@ public class GatewayOptions implements ApiKeySettings, PlaneTimeouts, RegistrySe
    */
   public static final List<String> DEFAULT_ALLOWED_HOSTS = List.of();
 
-  private String host = DEFAULT_HOST;
-  private int httpPort = DEFAULT_HTTP_PORT;
-  private long maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
-  private String routingPolicy = DEFAULT_ROUTING_POLICY;
+  String host = DEFAULT_HOST;
+  int httpPort = DEFAULT_HTTP_PORT;
+  long maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
+  String routingPolicy = DEFAULT_ROUTING_POLICY;
   /** Per-model policies, "MODEL=POLICY" each. */
-  private List<String> modelPolicies = new ArrayList<>();
-  private RouterOptions router = new RouterOptions();
-  private String requestPlane = DEFAULT_REQUEST_PLANE;
-  private long workerSilenceMs = DEFAULT_WORKER_SILENCE_MS;
-  private long acceptTimeoutMs = DEFAULT_ACCEPT_TIMEOUT_MS;
-  private long streamIdleTimeoutMs = DEFAULT_STREAM_IDLE_TIMEOUT_MS;
-  private long requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS;
-  private int streamCredits = DEFAULT_STREAM_CREDITS;
-  private int maxAttempts = DEFAULT_MAX_ATTEMPTS;
-  private long retryBackoffMs = DEFAULT_RETRY_BACKOFF_MS;
-  private String adminKey;
+  List<String> modelPolicies = new ArrayList<>();
+  RouterOptions router = new RouterOptions();
+  String requestPlane = DEFAULT_REQUEST_PLANE;
+  long workerSilenceMs = DEFAULT_WORKER_SILENCE_MS;
+  long acceptTimeoutMs = DEFAULT_ACCEPT_TIMEOUT_MS;
+  long streamIdleTimeoutMs = DEFAULT_STREAM_IDLE_TIMEOUT_MS;
+  long requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS;
+  int streamCredits = DEFAULT_STREAM_CREDITS;
+  int maxAttempts = DEFAULT_MAX_ATTEMPTS;
+  long retryBackoffMs = DEFAULT_RETRY_BACKOFF_MS;
+  String adminKey;
   /** API key entries, {@code KEY[;name=N][;models=A|B][;rpm=N][;tpm=N]} each; empty (and no file) = open API. */
-  private List<String> apiKeys = new ArrayList<>();
+  List<String> apiKeys = new ArrayList<>();
   /** A file of API key entries, one per line ('#' comments); read at start, then whenever it changes. */
-  private String apiKeysFile;
-  private long apiKeysFileCheckMs = DEFAULT_API_KEYS_FILE_CHECK_MS;
-  private RateLimitOptions rateLimits = new RateLimitOptions();
-  private LimitOptions limits = new LimitOptions();
-  private TlsOptions tls = new TlsOptions();
-  private String otlpTracesEndpoint;
-  private int migrationLimit = DEFAULT_MIGRATION_LIMIT;
-  private long firstTokenTimeoutMs = DEFAULT_FIRST_TOKEN_TIMEOUT_MS;
-  private int admissionQueueSize = DEFAULT_ADMISSION_QUEUE_SIZE;
-  private long admissionTimeoutMs = DEFAULT_ADMISSION_TIMEOUT_MS;
-  private int maxInFlight = DEFAULT_MAX_IN_FLIGHT;
-  private long drainTimeoutMs = DEFAULT_DRAIN_TIMEOUT_MS;
-  private int circuitFailureThreshold = DEFAULT_CIRCUIT_FAILURE_THRESHOLD;
-  private long circuitOpenMs = DEFAULT_CIRCUIT_OPEN_MS;
-  private long registryResyncMs = DEFAULT_REGISTRY_RESYNC_MS;
-  private boolean logRequests = DEFAULT_LOG_REQUESTS;
-  private int metricsMaxModels = DEFAULT_METRICS_MAX_MODELS;
-  private List<String> allowedHosts = new ArrayList<>(DEFAULT_ALLOWED_HOSTS);
-  private CorsOptions cors = new CorsOptions();
-  private ResponseStoreOptions responses = new ResponseStoreOptions();
-  private ModelsOptions models = new ModelsOptions();
-
-  public GatewayOptions() {
-  }
-
-  public GatewayOptions(JsonObject json) {
-    GatewayOptionsConverter.fromJson(json, this);
-  }
-
-  public JsonObject toJson() {
-    return OptionsJson.write(this, GatewayOptionsConverter::toJson);
-  }
+  String apiKeysFile;
+  long apiKeysFileCheckMs = DEFAULT_API_KEYS_FILE_CHECK_MS;
+  RateLimitOptions rateLimits = new RateLimitOptions();
+  LimitOptions limits = new LimitOptions();
+  TlsOptions tls = new TlsOptions();
+  String otlpTracesEndpoint;
+  int migrationLimit = DEFAULT_MIGRATION_LIMIT;
+  long firstTokenTimeoutMs = DEFAULT_FIRST_TOKEN_TIMEOUT_MS;
+  int admissionQueueSize = DEFAULT_ADMISSION_QUEUE_SIZE;
+  long admissionTimeoutMs = DEFAULT_ADMISSION_TIMEOUT_MS;
+  int maxInFlight = DEFAULT_MAX_IN_FLIGHT;
+  long drainTimeoutMs = DEFAULT_DRAIN_TIMEOUT_MS;
+  int circuitFailureThreshold = DEFAULT_CIRCUIT_FAILURE_THRESHOLD;
+  long circuitOpenMs = DEFAULT_CIRCUIT_OPEN_MS;
+  long registryResyncMs = DEFAULT_REGISTRY_RESYNC_MS;
+  boolean logRequests = DEFAULT_LOG_REQUESTS;
+  int metricsMaxModels = DEFAULT_METRICS_MAX_MODELS;
+  List<String> allowedHosts = new ArrayList<>(DEFAULT_ALLOWED_HOSTS);
+  CorsOptions cors = new CorsOptions();
+  ResponseStoreOptions responses = new ResponseStoreOptions();
+  ModelsOptions models = new ModelsOptions();
 
   /** Fails with a message naming the key under {@code path} and what it accepts. */
   public void validate(String path) {
@@ -251,353 +236,9 @@ public class GatewayOptions implements ApiKeySettings, PlaneTimeouts, RegistrySe
     return byModel;
   }
 
-
-  @Override
-  public String getHost() {
-    return host;
-  }
-
-  public GatewayOptions setHost(String host) {
-    this.host = host;
-    return this;
-  }
-
-  @Override
-  public int getHttpPort() {
-    return httpPort;
-  }
-
-  public GatewayOptions setHttpPort(int httpPort) {
-    this.httpPort = httpPort;
-    return this;
-  }
-
-  public long getMaxBodyBytes() {
-    return maxBodyBytes;
-  }
-
-  public GatewayOptions setMaxBodyBytes(long maxBodyBytes) {
-    this.maxBodyBytes = maxBodyBytes;
-    return this;
-  }
-
-  public String getRoutingPolicy() {
-    return routingPolicy;
-  }
-
-  public GatewayOptions setRoutingPolicy(String routingPolicy) {
-    this.routingPolicy = routingPolicy;
-    return this;
-  }
-
-  public List<String> getModelPolicies() {
-    return modelPolicies;
-  }
-
-  public GatewayOptions setModelPolicies(List<String> modelPolicies) {
-    this.modelPolicies = new ArrayList<>(modelPolicies);
-    return this;
-  }
-
-  public RouterOptions getRouter() {
-    return router;
-  }
-
-  public GatewayOptions setRouter(RouterOptions router) {
-    this.router = router;
-    return this;
-  }
-
-  public String getRequestPlane() {
-    return requestPlane;
-  }
-
-  public GatewayOptions setRequestPlane(String requestPlane) {
-    this.requestPlane = requestPlane;
-    return this;
-  }
-
-  @Override
-  public long getWorkerSilenceMs() {
-    return workerSilenceMs;
-  }
-
-  public GatewayOptions setWorkerSilenceMs(long workerSilenceMs) {
-    this.workerSilenceMs = workerSilenceMs;
-    return this;
-  }
-
-  @Override
-  public long getAcceptTimeoutMs() {
-    return acceptTimeoutMs;
-  }
-
-  public GatewayOptions setAcceptTimeoutMs(long acceptTimeoutMs) {
-    this.acceptTimeoutMs = acceptTimeoutMs;
-    return this;
-  }
-
-  @Override
-  public long getStreamIdleTimeoutMs() {
-    return streamIdleTimeoutMs;
-  }
-
-  public GatewayOptions setStreamIdleTimeoutMs(long streamIdleTimeoutMs) {
-    this.streamIdleTimeoutMs = streamIdleTimeoutMs;
-    return this;
-  }
-
-  @Override
-  public long getRequestTimeoutMs() {
-    return requestTimeoutMs;
-  }
-
-  public GatewayOptions setRequestTimeoutMs(long requestTimeoutMs) {
-    this.requestTimeoutMs = requestTimeoutMs;
-    return this;
-  }
-
-  public int getStreamCredits() {
-    return streamCredits;
-  }
-
-  public GatewayOptions setStreamCredits(int streamCredits) {
-    this.streamCredits = streamCredits;
-    return this;
-  }
-
-  /** The key /admin and /dashboard require ({@code Authorization: Bearer KEY}); null = open. */
-  @Override
-  public String getAdminKey() {
-    return adminKey;
-  }
-
-  public GatewayOptions setAdminKey(String adminKey) {
-    this.adminKey = adminKey;
-    return this;
-  }
-
-  @Override
-  public List<String> getApiKeys() {
-    return apiKeys;
-  }
-
-  public GatewayOptions setApiKeys(List<String> apiKeys) {
-    this.apiKeys = new ArrayList<>(apiKeys);
-    return this;
-  }
-
-  @Override
-  public String getApiKeysFile() {
-    return apiKeysFile;
-  }
-
-  public GatewayOptions setApiKeysFile(String apiKeysFile) {
-    this.apiKeysFile = apiKeysFile;
-    return this;
-  }
-
-  @Override
-  public long getApiKeysFileCheckMs() {
-    return apiKeysFileCheckMs;
-  }
-
-  public GatewayOptions setApiKeysFileCheckMs(long apiKeysFileCheckMs) {
-    this.apiKeysFileCheckMs = apiKeysFileCheckMs;
-    return this;
-  }
-
-  @Override
-  public RateLimitOptions getRateLimits() {
-    return rateLimits;
-  }
-
-  public GatewayOptions setRateLimits(RateLimitOptions rateLimits) {
-    this.rateLimits = rateLimits;
-    return this;
-  }
-
-  public LimitOptions getLimits() {
-    return limits;
-  }
-
-  public GatewayOptions setLimits(LimitOptions limits) {
-    this.limits = limits;
-    return this;
-  }
-
-  public TlsOptions getTls() {
-    return tls;
-  }
-
-  public GatewayOptions setTls(TlsOptions tls) {
-    this.tls = tls;
-    return this;
-  }
-
-  /** Where request spans are exported over OTLP/HTTP; null = not exported (trace context is still passed on). */
-  public String getOtlpTracesEndpoint() {
-    return otlpTracesEndpoint;
-  }
-
-  public GatewayOptions setOtlpTracesEndpoint(String otlpTracesEndpoint) {
-    this.otlpTracesEndpoint = otlpTracesEndpoint;
-    return this;
-  }
-
-  public long getRetryBackoffMs() {
-    return retryBackoffMs;
-  }
-
-  public GatewayOptions setRetryBackoffMs(long retryBackoffMs) {
-    this.retryBackoffMs = retryBackoffMs;
-    return this;
-  }
-
-  public int getMaxAttempts() {
-    return maxAttempts;
-  }
-
-  public GatewayOptions setMaxAttempts(int maxAttempts) {
-    this.maxAttempts = maxAttempts;
-    return this;
-  }
-
-  public int getMigrationLimit() {
-    return migrationLimit;
-  }
-
-  public GatewayOptions setMigrationLimit(int migrationLimit) {
-    this.migrationLimit = migrationLimit;
-    return this;
-  }
-
-  public int getAdmissionQueueSize() {
-    return admissionQueueSize;
-  }
-
-  public GatewayOptions setAdmissionQueueSize(int admissionQueueSize) {
-    this.admissionQueueSize = admissionQueueSize;
-    return this;
-  }
-
-  public long getAdmissionTimeoutMs() {
-    return admissionTimeoutMs;
-  }
-
-  public GatewayOptions setAdmissionTimeoutMs(long admissionTimeoutMs) {
-    this.admissionTimeoutMs = admissionTimeoutMs;
-    return this;
-  }
-
-  public int getCircuitFailureThreshold() {
-    return circuitFailureThreshold;
-  }
-
-  public GatewayOptions setCircuitFailureThreshold(int circuitFailureThreshold) {
-    this.circuitFailureThreshold = circuitFailureThreshold;
-    return this;
-  }
-
-  public long getCircuitOpenMs() {
-    return circuitOpenMs;
-  }
-
-  public GatewayOptions setCircuitOpenMs(long circuitOpenMs) {
-    this.circuitOpenMs = circuitOpenMs;
-    return this;
-  }
-
-  public long getDrainTimeoutMs() {
-    return drainTimeoutMs;
-  }
-
-  public GatewayOptions setDrainTimeoutMs(long drainTimeoutMs) {
-    this.drainTimeoutMs = drainTimeoutMs;
-    return this;
-  }
-
-  public int getMaxInFlight() {
-    return maxInFlight;
-  }
-
-  public GatewayOptions setMaxInFlight(int maxInFlight) {
-    this.maxInFlight = maxInFlight;
-    return this;
-  }
-
-  public long getFirstTokenTimeoutMs() {
-    return firstTokenTimeoutMs;
-  }
-
-  public GatewayOptions setFirstTokenTimeoutMs(long firstTokenTimeoutMs) {
-    this.firstTokenTimeoutMs = firstTokenTimeoutMs;
-    return this;
-  }
-
-  @Override
-  public long getRegistryResyncMs() {
-    return registryResyncMs;
-  }
-
-  public GatewayOptions setRegistryResyncMs(long registryResyncMs) {
-    this.registryResyncMs = registryResyncMs;
-    return this;
-  }
-
-  public int getMetricsMaxModels() {
-    return metricsMaxModels;
-  }
-
-  public GatewayOptions setMetricsMaxModels(int metricsMaxModels) {
-    this.metricsMaxModels = metricsMaxModels;
-    return this;
-  }
-
-  public List<String> getAllowedHosts() {
-    return allowedHosts;
-  }
-
   public GatewayOptions setAllowedHosts(List<String> allowedHosts) {
     // Without the spaces a YAML list may leave around an entry.
     this.allowedHosts = new ArrayList<>(allowedHosts.stream().map(String::trim).toList());
-    return this;
-  }
-
-  public ResponseStoreOptions getResponses() {
-    return responses;
-  }
-
-  public GatewayOptions setResponses(ResponseStoreOptions responses) {
-    this.responses = responses;
-    return this;
-  }
-
-  /** Aliases of served models, and how a request for one falls back ({@code gateway.models}). */
-  public ModelsOptions getModels() {
-    return models;
-  }
-
-  public GatewayOptions setModels(ModelsOptions models) {
-    this.models = models;
-    return this;
-  }
-
-  public CorsOptions getCors() {
-    return cors;
-  }
-
-  public GatewayOptions setCors(CorsOptions cors) {
-    this.cors = cors;
-    return this;
-  }
-
-  public boolean isLogRequests() {
-    return logRequests;
-  }
-
-  public GatewayOptions setLogRequests(boolean logRequests) {
-    this.logRequests = logRequests;
-    return this;
+    return (GatewayOptions) this;
   }
 }

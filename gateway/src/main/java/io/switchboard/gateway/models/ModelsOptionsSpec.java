@@ -1,9 +1,7 @@
 package io.switchboard.gateway.models;
 
-import io.switchboard.runtime.config.OptionsJson;
-import io.vertx.codegen.annotations.DataObject;
-import io.vertx.codegen.annotations.GenIgnore;
-import io.vertx.codegen.json.annotations.JsonGen;
+import io.switchboard.runtime.config.GenerateOptions;
+import io.switchboard.runtime.config.ReadByHand;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -27,9 +25,8 @@ import java.util.Map;
  *
  * From the environment: {@code SWITCHBOARD_GATEWAY_MODELS_ALIASES="chat=qwen-32b|qwen-7b,code=qwen-coder"}.
  */
-@DataObject
-@JsonGen(publicConverter = false)
-public class ModelsOptions {
+@GenerateOptions
+public abstract class ModelsOptionsSpec {
 
   /** No aliases: every model is asked for by the name its workers serve. */
   public static final Map<String, List<String>> DEFAULT_ALIASES = Map.of();
@@ -40,25 +37,19 @@ public class ModelsOptions {
   public static final boolean DEFAULT_CONTEXT_FALLBACK = true;
 
   /** Alias to its models, in the order written; validated by {@link #validate}. */
-  private Map<String, List<String>> aliases = new LinkedHashMap<>();
-  private boolean contextFallback = DEFAULT_CONTEXT_FALLBACK;
+  @ReadByHand
+  Map<String, List<String>> aliases = new LinkedHashMap<>();
+  boolean contextFallback = DEFAULT_CONTEXT_FALLBACK;
   /** What {@link #validate} found wrong with the JSON given, before it was read as a map (a wrong type). */
-  private String malformed;
-  private ModelAliases validated;
-
-  public ModelsOptions() {
-  }
-
-  public ModelsOptions(JsonObject json) {
-    ModelsOptionsConverter.fromJson(json, this);
-    readAliases(json.getValue("aliases"));
-  }
+  private transient String malformed;
+  private transient ModelAliases validated;
 
   /**
    * {@code aliases} is read by hand (not generated): the converter has no map of lists, a list may come as the
    * environment's MODEL|MODEL text, and a malformed value must wait for {@link #validate}, which knows the path.
    */
-  private void readAliases(Object given) {
+  protected void readJson(JsonObject json) {
+    Object given = json.getValue("aliases");
     if (given == null) {
       return;
     }
@@ -90,13 +81,10 @@ public class ModelsOptions {
     }
   }
 
-  public JsonObject toJson() {
-    return OptionsJson.write(this, (options, json) -> {
-      ModelsOptionsConverter.toJson(options, json);
-      JsonObject map = new JsonObject();
-      aliases.forEach((alias, models) -> map.put(alias, new JsonArray(new ArrayList<>(models))));
-      json.put("aliases", map);
-    });
+  protected void writeJson(JsonObject json) {
+    JsonObject map = new JsonObject();
+    aliases.forEach((alias, models) -> map.put(alias, new JsonArray(new ArrayList<>(models))));
+    json.put("aliases", map);
   }
 
   /**
@@ -119,34 +107,18 @@ public class ModelsOptions {
     return validated;
   }
 
-  @GenIgnore
-  public Map<String, List<String>> getAliases() {
-    return aliases;
-  }
-
-  @GenIgnore
   public ModelsOptions setAliases(Map<String, List<String>> aliases) {
     this.aliases = new LinkedHashMap<>();
     aliases.forEach((alias, models) -> this.aliases.put(alias, new ArrayList<>(models)));
     this.validated = null;
     this.malformed = null;
-    return this;
+    return (ModelsOptions) this;
   }
 
   /** Adds one alias (after those set before). */
-  @GenIgnore
   public ModelsOptions addAlias(String alias, List<String> models) {
     aliases.put(alias, new ArrayList<>(models));
     validated = null;
-    return this;
-  }
-
-  public boolean isContextFallback() {
-    return contextFallback;
-  }
-
-  public ModelsOptions setContextFallback(boolean contextFallback) {
-    this.contextFallback = contextFallback;
-    return this;
+    return (ModelsOptions) this;
   }
 }

@@ -1,18 +1,14 @@
 package io.switchboard.gateway.dialect.responses.store;
 
-import io.switchboard.runtime.config.OptionsJson;
-import io.vertx.codegen.annotations.DataObject;
-import io.vertx.codegen.json.annotations.JsonGen;
-import io.vertx.core.json.JsonObject;
+import io.switchboard.runtime.config.GenerateOptions;
 
 /**
  * Where stored Responses-API answers live ({@code gateway.responses.*}): a map shared by the whole cluster, so a
  * follow-up with {@code previous_response_id} or a {@code GET /v1/responses/{id}} may reach any gateway. Bounded by
  * memory on every node (the least recently used entries go first) and by age.
  */
-@DataObject
-@JsonGen(publicConverter = false)
-public class ResponseStoreOptions {
+@GenerateOptions
+public abstract class ResponseStoreOptionsSpec {
 
   /** Seconds a stored response is kept after it was written. */
   public static final int DEFAULT_TTL_SECONDS = 3600;
@@ -21,19 +17,8 @@ public class ResponseStoreOptions {
   /** The cluster map's name; the node configures its bounds under this name. */
   public static final String MAP_NAME = "switchboard.responses";
 
-  private int ttlSeconds = DEFAULT_TTL_SECONDS;
-  private int maxMegabytes = DEFAULT_MAX_MEGABYTES;
-
-  public ResponseStoreOptions() {
-  }
-
-  public ResponseStoreOptions(JsonObject json) {
-    ResponseStoreOptionsConverter.fromJson(json, this);
-  }
-
-  public JsonObject toJson() {
-    return OptionsJson.write(this, ResponseStoreOptionsConverter::toJson);
-  }
+  int ttlSeconds = DEFAULT_TTL_SECONDS;
+  int maxMegabytes = DEFAULT_MAX_MEGABYTES;
 
   public void validate(String path) {
     if (ttlSeconds < 1 || ttlSeconds > 30 * 24 * 3600) {
@@ -44,23 +29,5 @@ public class ResponseStoreOptions {
       throw new IllegalArgumentException(path + ".maxMegabytes must be between 1 and 1048576, got " + maxMegabytes
           + "; it bounds the heap each node gives to stored responses");
     }
-  }
-
-  public int getTtlSeconds() {
-    return ttlSeconds;
-  }
-
-  public ResponseStoreOptions setTtlSeconds(int ttlSeconds) {
-    this.ttlSeconds = ttlSeconds;
-    return this;
-  }
-
-  public int getMaxMegabytes() {
-    return maxMegabytes;
-  }
-
-  public ResponseStoreOptions setMaxMegabytes(int maxMegabytes) {
-    this.maxMegabytes = maxMegabytes;
-    return this;
   }
 }

@@ -1,18 +1,14 @@
 package io.switchboard.worker.mocker;
 
+import io.switchboard.runtime.config.GenerateOptions;
 import io.switchboard.runtime.config.OptionChecks;
-import io.switchboard.runtime.config.OptionsJson;
-import io.vertx.codegen.annotations.DataObject;
-import io.vertx.codegen.json.annotations.JsonGen;
-import io.vertx.core.json.JsonObject;
 
 /**
  * Settings of the mocker engine, a simulated model with realistic timing: a prefill phase whose length grows
  * with the prompt, then a decode phase whose per-stream speed drops as more streams share the worker.
  */
-@DataObject
-@JsonGen(publicConverter = false)
-public class MockerOptions {
+@GenerateOptions
+public abstract class MockerOptionsSpec {
 
   /** Prompt tokens processed per second before the first token; 0 makes prefill instant. */
   public static final double DEFAULT_PREFILL_TOKENS_PER_SECOND = 5000;
@@ -32,26 +28,15 @@ public class MockerOptions {
   /** Blocks the simulated prefix cache holds (LRU beyond that); 0 turns prefix caching off. */
   public static final int DEFAULT_KV_CACHE_BLOCKS = 4096;
 
-  private double prefillTokensPerSecond = DEFAULT_PREFILL_TOKENS_PER_SECOND;
-  private double decodeTokensPerSecond = DEFAULT_DECODE_TOKENS_PER_SECOND;
-  private double batchSlowdown = DEFAULT_BATCH_SLOWDOWN;
-  private long seed = DEFAULT_SEED;
-  private int minAnswerTokens = DEFAULT_MIN_ANSWER_TOKENS;
-  private int maxAnswerTokens = DEFAULT_MAX_ANSWER_TOKENS;
-  private int embeddingDimensions = DEFAULT_EMBEDDING_DIMENSIONS;
-  private int kvBlockSize = DEFAULT_KV_BLOCK_SIZE;
-  private int kvCacheBlocks = DEFAULT_KV_CACHE_BLOCKS;
-
-  public MockerOptions() {
-  }
-
-  public MockerOptions(JsonObject json) {
-    MockerOptionsConverter.fromJson(json, this);
-  }
-
-  public JsonObject toJson() {
-    return OptionsJson.write(this, MockerOptionsConverter::toJson);
-  }
+  double prefillTokensPerSecond = DEFAULT_PREFILL_TOKENS_PER_SECOND;
+  double decodeTokensPerSecond = DEFAULT_DECODE_TOKENS_PER_SECOND;
+  double batchSlowdown = DEFAULT_BATCH_SLOWDOWN;
+  long seed = DEFAULT_SEED;
+  int minAnswerTokens = DEFAULT_MIN_ANSWER_TOKENS;
+  int maxAnswerTokens = DEFAULT_MAX_ANSWER_TOKENS;
+  int embeddingDimensions = DEFAULT_EMBEDDING_DIMENSIONS;
+  int kvBlockSize = DEFAULT_KV_BLOCK_SIZE;
+  int kvCacheBlocks = DEFAULT_KV_CACHE_BLOCKS;
 
   /** Fails with a message naming the key under {@code path} and what it accepts. */
   public void validate(String path) {
@@ -73,86 +58,5 @@ public class MockerOptions {
       throw new IllegalArgumentException(path + ".kvCacheBlocks must be between 0 (no prefix cache) and 10000000, got "
           + kvCacheBlocks);
     }
-  }
-
-  public int getKvBlockSize() {
-    return kvBlockSize;
-  }
-
-  public MockerOptions setKvBlockSize(int kvBlockSize) {
-    this.kvBlockSize = kvBlockSize;
-    return this;
-  }
-
-  public int getKvCacheBlocks() {
-    return kvCacheBlocks;
-  }
-
-  public MockerOptions setKvCacheBlocks(int kvCacheBlocks) {
-    this.kvCacheBlocks = kvCacheBlocks;
-    return this;
-  }
-
-  public int getEmbeddingDimensions() {
-    return embeddingDimensions;
-  }
-
-  public MockerOptions setEmbeddingDimensions(int embeddingDimensions) {
-    this.embeddingDimensions = embeddingDimensions;
-    return this;
-  }
-
-  public double getPrefillTokensPerSecond() {
-    return prefillTokensPerSecond;
-  }
-
-  public MockerOptions setPrefillTokensPerSecond(double value) {
-    this.prefillTokensPerSecond = value;
-    return this;
-  }
-
-  public double getDecodeTokensPerSecond() {
-    return decodeTokensPerSecond;
-  }
-
-  public MockerOptions setDecodeTokensPerSecond(double value) {
-    this.decodeTokensPerSecond = value;
-    return this;
-  }
-
-  public double getBatchSlowdown() {
-    return batchSlowdown;
-  }
-
-  public MockerOptions setBatchSlowdown(double value) {
-    this.batchSlowdown = value;
-    return this;
-  }
-
-  public long getSeed() {
-    return seed;
-  }
-
-  public MockerOptions setSeed(long value) {
-    this.seed = value;
-    return this;
-  }
-
-  public int getMinAnswerTokens() {
-    return minAnswerTokens;
-  }
-
-  public MockerOptions setMinAnswerTokens(int value) {
-    this.minAnswerTokens = value;
-    return this;
-  }
-
-  public int getMaxAnswerTokens() {
-    return maxAnswerTokens;
-  }
-
-  public MockerOptions setMaxAnswerTokens(int value) {
-    this.maxAnswerTokens = value;
-    return this;
   }
 }

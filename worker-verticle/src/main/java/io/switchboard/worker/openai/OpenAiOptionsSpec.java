@@ -1,11 +1,8 @@
 package io.switchboard.worker.openai;
 
+import io.switchboard.runtime.config.GenerateOptions;
 import io.switchboard.protocol.NativeForm;
 import io.switchboard.runtime.config.OptionChecks;
-import io.switchboard.runtime.config.OptionsJson;
-import io.vertx.codegen.annotations.DataObject;
-import io.vertx.codegen.json.annotations.JsonGen;
-import io.vertx.core.json.JsonObject;
 
 import java.net.URI;
 import java.util.LinkedHashMap;
@@ -17,9 +14,8 @@ import java.util.Map;
  * llama-server, or anything else that speaks the API) by URL. The models it serves are read from the backend's
  * {@code /v1/models}; {@code models} narrows them, {@code aliases} renames them.
  */
-@DataObject
-@JsonGen(publicConverter = false)
-public class OpenAiOptions {
+@GenerateOptions
+public abstract class OpenAiOptionsSpec {
 
   public static final String DEFAULT_KIND = "auto";
   public static final long DEFAULT_CONNECT_TIMEOUT_MS = 5000;
@@ -41,33 +37,22 @@ public class OpenAiOptions {
    */
   public static final List<String> DEFAULT_NATIVE_DIALECTS = List.of(PROBE_NATIVE_DIALECTS);
 
-  private String url;
-  private String apiKey;
-  private String kind = DEFAULT_KIND;
-  private long connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS;
-  private long idleTimeoutMs = DEFAULT_IDLE_TIMEOUT_MS;
-  private long healthIntervalMs = DEFAULT_HEALTH_INTERVAL_MS;
-  private int unhealthyAfter = DEFAULT_UNHEALTHY_AFTER;
-  private String healthPath;
-  private long modelsRefreshMs = DEFAULT_MODELS_REFRESH_MS;
-  private String metricsPath = DEFAULT_METRICS_PATH;
-  private long metricsIntervalMs = DEFAULT_METRICS_INTERVAL_MS;
-  private List<String> models = List.of();
-  private List<String> aliases = List.of();
-  private List<String> embeddingModels = List.of();
-  private List<String> passFields = DEFAULT_PASS_FIELDS;
-  private List<String> nativeDialects = DEFAULT_NATIVE_DIALECTS;
-
-  public OpenAiOptions() {
-  }
-
-  public OpenAiOptions(JsonObject json) {
-    OpenAiOptionsConverter.fromJson(json, this);
-  }
-
-  public JsonObject toJson() {
-    return OptionsJson.write(this, OpenAiOptionsConverter::toJson);
-  }
+  String url;
+  String apiKey;
+  String kind = DEFAULT_KIND;
+  long connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS;
+  long idleTimeoutMs = DEFAULT_IDLE_TIMEOUT_MS;
+  long healthIntervalMs = DEFAULT_HEALTH_INTERVAL_MS;
+  int unhealthyAfter = DEFAULT_UNHEALTHY_AFTER;
+  String healthPath;
+  long modelsRefreshMs = DEFAULT_MODELS_REFRESH_MS;
+  String metricsPath = DEFAULT_METRICS_PATH;
+  long metricsIntervalMs = DEFAULT_METRICS_INTERVAL_MS;
+  List<String> models = List.of();
+  List<String> aliases = List.of();
+  List<String> embeddingModels = List.of();
+  List<String> passFields = DEFAULT_PASS_FIELDS;
+  List<String> nativeDialects = DEFAULT_NATIVE_DIALECTS;
 
   /** Checks the settings; only called for workers whose engine is openai. */
   public void validate(String path) {
@@ -127,7 +112,6 @@ public class OpenAiOptions {
     }
   }
 
-
   /** {@code aliases} as backend model name to served name; fails on entries not shaped BACKEND=SERVED. */
   public Map<String, String> aliasMap(String path) {
     Map<String, String> map = new LinkedHashMap<>();
@@ -154,159 +138,13 @@ public class OpenAiOptions {
     return URI.create(base);
   }
 
-  public String getUrl() {
-    return url;
-  }
-
-  public OpenAiOptions setUrl(String url) {
-    this.url = url;
-    return this;
-  }
-
-  public String getApiKey() {
-    return apiKey;
-  }
-
-  public OpenAiOptions setApiKey(String apiKey) {
-    this.apiKey = apiKey;
-    return this;
-  }
-
-  public String getKind() {
-    return kind;
-  }
-
-  public OpenAiOptions setKind(String kind) {
-    this.kind = kind;
-    return this;
-  }
-
-  public long getConnectTimeoutMs() {
-    return connectTimeoutMs;
-  }
-
-  public long getIdleTimeoutMs() {
-    return idleTimeoutMs;
-  }
-
-  public OpenAiOptions setIdleTimeoutMs(long idleTimeoutMs) {
-    this.idleTimeoutMs = idleTimeoutMs;
-    return this;
-  }
-
-  public long getHealthIntervalMs() {
-    return healthIntervalMs;
-  }
-
-  public OpenAiOptions setHealthIntervalMs(long healthIntervalMs) {
-    this.healthIntervalMs = healthIntervalMs;
-    return this;
-  }
-
-  public int getUnhealthyAfter() {
-    return unhealthyAfter;
-  }
-
-  public String getHealthPath() {
-    return healthPath;
-  }
-
-  public OpenAiOptions setHealthPath(String healthPath) {
-    this.healthPath = healthPath;
-    return this;
-  }
-
-  public long getModelsRefreshMs() {
-    return modelsRefreshMs;
-  }
-
-  public OpenAiOptions setModelsRefreshMs(long modelsRefreshMs) {
-    this.modelsRefreshMs = modelsRefreshMs;
-    return this;
-  }
-
-  public String getMetricsPath() {
-    return metricsPath;
-  }
-
-  public OpenAiOptions setMetricsPath(String metricsPath) {
-    this.metricsPath = metricsPath;
-    return this;
-  }
-
-  public long getMetricsIntervalMs() {
-    return metricsIntervalMs;
-  }
-
-  public List<String> getModels() {
-    return models;
-  }
-
-  public OpenAiOptions setModels(List<String> models) {
-    this.models = List.copyOf(models);
-    return this;
-  }
-
-  public List<String> getAliases() {
-    return aliases;
-  }
-
-  public OpenAiOptions setAliases(List<String> aliases) {
-    this.aliases = List.copyOf(aliases);
-    return this;
-  }
-
-  public List<String> getEmbeddingModels() {
-    return embeddingModels;
-  }
-
-  public OpenAiOptions setEmbeddingModels(List<String> embeddingModels) {
-    this.embeddingModels = List.copyOf(embeddingModels);
-    return this;
-  }
-
   /** Whether the worker probes its backend for the dialects it serves natively (nativeDialects: [auto]). */
   public boolean probesNativeDialects() {
     return nativeDialects.contains(PROBE_NATIVE_DIALECTS);
   }
 
-  /** The native dialects as configured: [auto], a list of dialects, or [] (or [none]) for none. */
-  public List<String> getNativeDialects() {
-    return nativeDialects;
-  }
-
   /** The configured native dialects (meaningless when {@link #probesNativeDialects()}); "none" is dropped. */
   public List<String> servedNativeDialects() {
     return nativeDialects.stream().filter(NativeForm::known).toList();
-  }
-
-  public OpenAiOptions setNativeDialects(List<String> nativeDialects) {
-    this.nativeDialects = List.copyOf(nativeDialects);
-    return this;
-  }
-
-  /** Request fields this worker passes to its backend although the kind's policy refuses them. */
-  public List<String> getPassFields() {
-    return passFields;
-  }
-
-  public OpenAiOptions setPassFields(List<String> passFields) {
-    this.passFields = List.copyOf(passFields);
-    return this;
-  }
-
-  public OpenAiOptions setConnectTimeoutMs(long connectTimeoutMs) {
-    this.connectTimeoutMs = connectTimeoutMs;
-    return this;
-  }
-
-  public OpenAiOptions setUnhealthyAfter(int unhealthyAfter) {
-    this.unhealthyAfter = unhealthyAfter;
-    return this;
-  }
-
-  public OpenAiOptions setMetricsIntervalMs(long metricsIntervalMs) {
-    this.metricsIntervalMs = metricsIntervalMs;
-    return this;
   }
 }

@@ -1,12 +1,10 @@
 package io.switchboard.worker.llamacpp;
 
+import io.switchboard.runtime.config.GenerateOptions;
+import io.switchboard.runtime.config.ReadByHand;
 import io.switchboard.runtime.config.OptionChecks;
-import io.switchboard.runtime.config.OptionsJson;
 import io.switchboard.worker.openai.OpenAiOptions;
 import io.switchboard.worker.rpc.RpcPoolOptions;
-import io.vertx.codegen.annotations.DataObject;
-import io.vertx.codegen.annotations.GenIgnore;
-import io.vertx.codegen.json.annotations.JsonGen;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -25,9 +23,8 @@ import java.util.Set;
  * {@code modelsDir}): one supervised llama-server per loaded model, loaded on demand, at most {@code modelsMax} at
  * once, unloaded after {@code idleUnloadMs} without requests; {@code models} holds per-model settings.
  */
-@DataObject
-@JsonGen(publicConverter = false)
-public class LlamaCppOptions {
+@GenerateOptions
+public abstract class LlamaCppOptionsSpec {
 
   /** How long the engine waits at start for llama-server's /health to answer 200 (it may be loading a model). */
   public static final long DEFAULT_STARTUP_TIMEOUT_MS = 120_000;
@@ -67,40 +64,34 @@ public class LlamaCppOptions {
   /** 1 PiB: a budget past it is a typo (bytes given for MiB). */
   static final long MAX_MEMORY_BUDGET_MB = 1L << 30;
 
-  private String url;
-  private long startupTimeoutMs = DEFAULT_STARTUP_TIMEOUT_MS;
-  private String serverBin;
-  private String modelPath;
-  private int contextSize = DEFAULT_CONTEXT_SIZE;
-  private int threads;
-  private long restartDebounceMs = DEFAULT_RESTART_DEBOUNCE_MS;
-  private long restartDrainMs = DEFAULT_RESTART_DRAIN_MS;
-  private RpcPoolOptions rpcPool = new RpcPoolOptions();
-  private List<String> passFields = DEFAULT_PASS_FIELDS;
-  private String modelsDir;
-  private int modelsMax = DEFAULT_MODELS_MAX;
-  private long idleUnloadMs = DEFAULT_IDLE_UNLOAD_MS;
-  private int maxListedModels = DEFAULT_MAX_LISTED_MODELS;
-  private long memoryBudgetMb = DEFAULT_MEMORY_BUDGET_MB;
-  private long loadRetryBackoffMs = DEFAULT_LOAD_RETRY_BACKOFF_MS;
-  private boolean modelsOverRpcPool = DEFAULT_MODELS_OVER_RPC_POOL;
-  private List<ModelSettings> models = List.of();
+  String url;
+  long startupTimeoutMs = DEFAULT_STARTUP_TIMEOUT_MS;
+  String serverBin;
+  String modelPath;
+  int contextSize = DEFAULT_CONTEXT_SIZE;
+  int threads;
+  long restartDebounceMs = DEFAULT_RESTART_DEBOUNCE_MS;
+  long restartDrainMs = DEFAULT_RESTART_DRAIN_MS;
+  RpcPoolOptions rpcPool = new RpcPoolOptions();
+  List<String> passFields = DEFAULT_PASS_FIELDS;
+  String modelsDir;
+  int modelsMax = DEFAULT_MODELS_MAX;
+  long idleUnloadMs = DEFAULT_IDLE_UNLOAD_MS;
+  int maxListedModels = DEFAULT_MAX_LISTED_MODELS;
+  long memoryBudgetMb = DEFAULT_MEMORY_BUDGET_MB;
+  long loadRetryBackoffMs = DEFAULT_LOAD_RETRY_BACKOFF_MS;
+  boolean modelsOverRpcPool = DEFAULT_MODELS_OVER_RPC_POOL;
+  @ReadByHand
+  List<ModelSettings> models = List.of();
   /** Why the per-model settings could not be read, relative to the llamacpp section; null when they could. */
-  private String modelsError;
-
-  public LlamaCppOptions() {
-  }
-
-  public LlamaCppOptions(JsonObject json) {
-    LlamaCppOptionsConverter.fromJson(json, this);
-    readModels(json.getValue("models"));
-  }
+  private transient String modelsError;
 
   /**
    * {@code models} is read by hand (not generated): a wrong entry must not stop the node's config from loading,
    * so it is kept as {@code modelsError} and reported by {@link #validate}, which knows the worker's path.
    */
-  private void readModels(Object perModel) {
+  protected void readJson(JsonObject json) {
+    Object perModel = json.getValue("models");
     if (perModel == null) {
       return;
     }
@@ -116,7 +107,7 @@ public class LlamaCppOptions {
         break;
       }
       try {
-        settings.add(new ModelSettings(entry, "llamacpp.models[" + i + "]"));
+        settings.add(ModelSettings.read(entry, "llamacpp.models[" + i + "]"));
       } catch (IllegalArgumentException invalid) {
         modelsError = invalid.getMessage();
       }
@@ -124,26 +115,13 @@ public class LlamaCppOptions {
     models = List.copyOf(settings);
   }
 
-  public JsonObject toJson() {
-    return OptionsJson.write(this, (options, json) -> {
-      LlamaCppOptionsConverter.toJson(options, json);
-      json.put("models", new JsonArray(new ArrayList<>(models.stream().map(ModelSettings::toJson).toList())));
-    });
+  protected void writeJson(JsonObject json) {
+    json.put("models", new JsonArray(new ArrayList<>(models.stream().map(ModelSettings::toJson).toList())));
   }
 
   /** True when the engine serves a model directory (one llama-server per loaded model). */
   public boolean servesDirectory() {
     return modelsDir != null && !modelsDir.isBlank();
-  }
-
-  /** Request fields this worker passes to llama-server although llama-server's policy refuses them. */
-  public List<String> getPassFields() {
-    return passFields;
-  }
-
-  public LlamaCppOptions setPassFields(List<String> passFields) {
-    this.passFields = List.copyOf(passFields);
-    return this;
   }
 
   /** True when the engine runs its own llama-server rather than attaching to one. */
@@ -250,161 +228,5 @@ public class LlamaCppOptions {
         }
       }
     }
-  }
-
-  public String getModelsDir() {
-    return modelsDir;
-  }
-
-  public LlamaCppOptions setModelsDir(String modelsDir) {
-    this.modelsDir = modelsDir;
-    return this;
-  }
-
-  public int getModelsMax() {
-    return modelsMax;
-  }
-
-  public LlamaCppOptions setModelsMax(int modelsMax) {
-    this.modelsMax = modelsMax;
-    return this;
-  }
-
-  public long getIdleUnloadMs() {
-    return idleUnloadMs;
-  }
-
-  public LlamaCppOptions setIdleUnloadMs(long idleUnloadMs) {
-    this.idleUnloadMs = idleUnloadMs;
-    return this;
-  }
-
-  public long getMemoryBudgetMb() {
-    return memoryBudgetMb;
-  }
-
-  public LlamaCppOptions setMemoryBudgetMb(long memoryBudgetMb) {
-    this.memoryBudgetMb = memoryBudgetMb;
-    return this;
-  }
-
-  public long getLoadRetryBackoffMs() {
-    return loadRetryBackoffMs;
-  }
-
-  public LlamaCppOptions setLoadRetryBackoffMs(long loadRetryBackoffMs) {
-    this.loadRetryBackoffMs = loadRetryBackoffMs;
-    return this;
-  }
-
-  public int getMaxListedModels() {
-    return maxListedModels;
-  }
-
-  public LlamaCppOptions setMaxListedModels(int maxListedModels) {
-    this.maxListedModels = maxListedModels;
-    return this;
-  }
-
-  @GenIgnore
-  public List<ModelSettings> getModels() {
-    return models;
-  }
-
-  /** True when a model directory's models load over the rpc pool. */
-  public boolean isModelsOverRpcPool() {
-    return modelsOverRpcPool;
-  }
-
-  public LlamaCppOptions setModelsOverRpcPool(boolean modelsOverRpcPool) {
-    this.modelsOverRpcPool = modelsOverRpcPool;
-    return this;
-  }
-
-  @GenIgnore
-  public LlamaCppOptions setModels(List<ModelSettings> models) {
-    this.models = List.copyOf(models);
-    return this;
-  }
-
-  public String getUrl() {
-    return url;
-  }
-
-  public LlamaCppOptions setUrl(String url) {
-    this.url = url;
-    return this;
-  }
-
-  public String getServerBin() {
-    return serverBin;
-  }
-
-  public LlamaCppOptions setServerBin(String serverBin) {
-    this.serverBin = serverBin;
-    return this;
-  }
-
-  public String getModelPath() {
-    return modelPath;
-  }
-
-  public LlamaCppOptions setModelPath(String modelPath) {
-    this.modelPath = modelPath;
-    return this;
-  }
-
-  public int getContextSize() {
-    return contextSize;
-  }
-
-  public LlamaCppOptions setContextSize(int contextSize) {
-    this.contextSize = contextSize;
-    return this;
-  }
-
-  public int getThreads() {
-    return threads;
-  }
-
-  public LlamaCppOptions setThreads(int threads) {
-    this.threads = threads;
-    return this;
-  }
-
-  public long getRestartDebounceMs() {
-    return restartDebounceMs;
-  }
-
-  public LlamaCppOptions setRestartDebounceMs(long restartDebounceMs) {
-    this.restartDebounceMs = restartDebounceMs;
-    return this;
-  }
-
-  public long getRestartDrainMs() {
-    return restartDrainMs;
-  }
-
-  public RpcPoolOptions getRpcPool() {
-    return rpcPool;
-  }
-
-  public LlamaCppOptions setRpcPool(RpcPoolOptions rpcPool) {
-    this.rpcPool = rpcPool;
-    return this;
-  }
-
-  public long getStartupTimeoutMs() {
-    return startupTimeoutMs;
-  }
-
-  public LlamaCppOptions setStartupTimeoutMs(long startupTimeoutMs) {
-    this.startupTimeoutMs = startupTimeoutMs;
-    return this;
-  }
-
-  public LlamaCppOptions setRestartDrainMs(long restartDrainMs) {
-    this.restartDrainMs = restartDrainMs;
-    return this;
   }
 }

@@ -1,5 +1,6 @@
 package io.switchboard.worker.llamacpp;
 
+import io.switchboard.runtime.config.GenerateOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -14,7 +15,8 @@ import java.util.TreeSet;
  * Settings of one model of a model directory ({@code workers[N].llamacpp.models[M]}): which model (by its name, the
  * file name without {@code .gguf}) and how its llama-server runs. Unset values take the worker's.
  */
-public class ModelSettings {
+@GenerateOptions(json = false)
+public abstract class ModelSettingsSpec {
 
   /** Context size 0: the worker's {@code llamacpp.contextSize}. */
   public static final int DEFAULT_CONTEXT_SIZE = 0;
@@ -23,19 +25,22 @@ public class ModelSettings {
   static final Set<String> KEYS = Set.of("name", "contextSize", "gpuLayers", "mmproj", "chatTemplate",
       "chatTemplateFile", "aliases");
 
-  private String name;
-  private int contextSize = DEFAULT_CONTEXT_SIZE;
-  private int gpuLayers = DEFAULT_GPU_LAYERS;
-  private String mmproj;
-  private String chatTemplate;
-  private String chatTemplateFile;
-  private List<String> aliases = List.of();
+  String name;
+  int contextSize = DEFAULT_CONTEXT_SIZE;
+  int gpuLayers = DEFAULT_GPU_LAYERS;
+  String mmproj;
+  String chatTemplate;
+  String chatTemplateFile;
+  List<String> aliases = List.of();
 
-  public ModelSettings() {
-  }
-
-  /** @throws IllegalArgumentException on a key it does not know (a typo must not be silently ignored) */
-  public ModelSettings(JsonObject json, String path) {
+  /**
+   * One model's settings from the config: strict, unlike the generated options, because a typo in a model's entry
+   * must not be silently ignored.
+   *
+   * @throws IllegalArgumentException on a key it does not know, or a value of the wrong type
+   */
+  public static ModelSettings read(JsonObject json, String path) {
+    ModelSettings settings = new ModelSettings();
     for (String key : json.fieldNames()) {
       if (!KEYS.contains(key)) {
         throw new IllegalArgumentException("unknown key '" + path + "." + key + "' (known: " + new TreeSet<>(KEYS)
@@ -43,18 +48,18 @@ public class ModelSettings {
       }
     }
     try {
-      name = json.getString("name");
-      contextSize = json.getInteger("contextSize", DEFAULT_CONTEXT_SIZE);
-      gpuLayers = json.getInteger("gpuLayers", DEFAULT_GPU_LAYERS);
-      mmproj = json.getString("mmproj");
-      chatTemplate = json.getString("chatTemplate");
-      chatTemplateFile = json.getString("chatTemplateFile");
+      settings.name = json.getString("name");
+      settings.contextSize = json.getInteger("contextSize", DEFAULT_CONTEXT_SIZE);
+      settings.gpuLayers = json.getInteger("gpuLayers", DEFAULT_GPU_LAYERS);
+      settings.mmproj = json.getString("mmproj");
+      settings.chatTemplate = json.getString("chatTemplate");
+      settings.chatTemplateFile = json.getString("chatTemplateFile");
       Object given = json.getValue("aliases");
       if (given instanceof JsonArray list) {
-        aliases = list.stream().map(String::valueOf).map(String::trim).toList();
+        settings.aliases = list.stream().map(String::valueOf).map(String::trim).toList();
       } else if (given instanceof String text) {
         // From the environment: comma-separated.
-        aliases = List.of(text.split(",")).stream().map(String::trim).filter(s -> !s.isEmpty()).toList();
+        settings.aliases = List.of(text.split(",")).stream().map(String::trim).filter(s -> !s.isEmpty()).toList();
       } else if (given != null) {
         throw new IllegalArgumentException(path + ".aliases must be a list of names, got '" + given + "'");
       }
@@ -63,6 +68,7 @@ public class ModelSettings {
           + "): name, mmproj, chatTemplate and chatTemplateFile are text, contextSize and gpuLayers whole numbers, "
           + "aliases a list of names");
     }
+    return settings;
   }
 
   public JsonObject toJson() {
@@ -101,68 +107,5 @@ public class ModelSettings {
     if (file != null && !Files.isRegularFile(Path.of(file))) {
       throw new IllegalArgumentException(key + " is not a readable file: '" + file + "'");
     }
-  }
-
-  public String getName() {
-    return name;
-  }
-
-  public ModelSettings setName(String name) {
-    this.name = name;
-    return this;
-  }
-
-  public int getContextSize() {
-    return contextSize;
-  }
-
-  public ModelSettings setContextSize(int contextSize) {
-    this.contextSize = contextSize;
-    return this;
-  }
-
-  public int getGpuLayers() {
-    return gpuLayers;
-  }
-
-  public ModelSettings setGpuLayers(int gpuLayers) {
-    this.gpuLayers = gpuLayers;
-    return this;
-  }
-
-  public String getMmproj() {
-    return mmproj;
-  }
-
-  public ModelSettings setMmproj(String mmproj) {
-    this.mmproj = mmproj;
-    return this;
-  }
-
-  public String getChatTemplate() {
-    return chatTemplate;
-  }
-
-  public ModelSettings setChatTemplate(String chatTemplate) {
-    this.chatTemplate = chatTemplate;
-    return this;
-  }
-
-  public String getChatTemplateFile() {
-    return chatTemplateFile;
-  }
-
-  public ModelSettings setChatTemplateFile(String chatTemplateFile) {
-    this.chatTemplateFile = chatTemplateFile;
-    return this;
-  }
-
-  public List<String> getAliases() {
-    return aliases;
-  }
-
-  public ModelSettings setAliases(List<String> aliases) {
-    this.aliases = List.copyOf(aliases);
-    return this;
   }
 }

@@ -1,18 +1,14 @@
 package io.switchboard.gateway.routing;
 
+import io.switchboard.runtime.config.GenerateOptions;
 import io.switchboard.runtime.config.OptionChecks;
-import io.switchboard.runtime.config.OptionsJson;
-import io.vertx.codegen.annotations.DataObject;
-import io.vertx.codegen.json.annotations.JsonGen;
-import io.vertx.core.json.JsonObject;
 
 /**
  * Tuning of the routing policies ({@code gateway.router.*}): how the prefix-aware policy remembers prompts and
  * weighs cache against load, when the balance guard overrides it, and how session affinity keys sessions.
  */
-@DataObject
-@JsonGen(publicConverter = false)
-public class RouterOptions {
+@GenerateOptions
+public abstract class RouterOptionsSpec {
 
   /** Prompt characters per block of the prefix index; a prompt shorter than one block matches nothing. */
   public static final int DEFAULT_PREFIX_BLOCK_CHARS = 64;
@@ -41,30 +37,19 @@ public class RouterOptions {
   /** Whether gateways tell each other, over the event bus, which prompt prefixes they sent to which worker. */
   public static final boolean DEFAULT_SHARE_PREFIXES = true;
 
-  private int prefixBlockChars = DEFAULT_PREFIX_BLOCK_CHARS;
-  private int prefixMaxBlocks = DEFAULT_PREFIX_MAX_BLOCKS;
-  private long prefixTtlMs = DEFAULT_PREFIX_TTL_MS;
-  private int prefixWorkersPerBlock = DEFAULT_PREFIX_WORKERS_PER_BLOCK;
-  private double cacheWeight = DEFAULT_CACHE_WEIGHT;
-  private double queueWeight = DEFAULT_QUEUE_WEIGHT;
-  private double loadWeight = DEFAULT_LOAD_WEIGHT;
-  private int balanceAbsThreshold = DEFAULT_BALANCE_ABS_THRESHOLD;
-  private double balanceRelThreshold = DEFAULT_BALANCE_REL_THRESHOLD;
-  private String sessionHeader = DEFAULT_SESSION_HEADER;
-  private long sessionTtlMs = DEFAULT_SESSION_TTL_MS;
-  private int sessionMaxEntries = DEFAULT_SESSION_MAX_ENTRIES;
-  private boolean sharePrefixes = DEFAULT_SHARE_PREFIXES;
-
-  public RouterOptions() {
-  }
-
-  public RouterOptions(JsonObject json) {
-    RouterOptionsConverter.fromJson(json, this);
-  }
-
-  public JsonObject toJson() {
-    return OptionsJson.write(this, RouterOptionsConverter::toJson);
-  }
+  int prefixBlockChars = DEFAULT_PREFIX_BLOCK_CHARS;
+  int prefixMaxBlocks = DEFAULT_PREFIX_MAX_BLOCKS;
+  long prefixTtlMs = DEFAULT_PREFIX_TTL_MS;
+  int prefixWorkersPerBlock = DEFAULT_PREFIX_WORKERS_PER_BLOCK;
+  double cacheWeight = DEFAULT_CACHE_WEIGHT;
+  double queueWeight = DEFAULT_QUEUE_WEIGHT;
+  double loadWeight = DEFAULT_LOAD_WEIGHT;
+  int balanceAbsThreshold = DEFAULT_BALANCE_ABS_THRESHOLD;
+  double balanceRelThreshold = DEFAULT_BALANCE_REL_THRESHOLD;
+  String sessionHeader = DEFAULT_SESSION_HEADER;
+  long sessionTtlMs = DEFAULT_SESSION_TTL_MS;
+  int sessionMaxEntries = DEFAULT_SESSION_MAX_ENTRIES;
+  boolean sharePrefixes = DEFAULT_SHARE_PREFIXES;
 
   /** Fails with a message naming the key under {@code path} and what it accepts. */
   public void validate(String path) {
@@ -87,122 +72,5 @@ public class RouterOptions {
     }
     OptionChecks.between(path + ".sessionTtlMs", sessionTtlMs, 1000, Long.MAX_VALUE);
     OptionChecks.between(path + ".sessionMaxEntries", sessionMaxEntries, 1, 100_000_000);
-  }
-
-  public int getPrefixBlockChars() {
-    return prefixBlockChars;
-  }
-
-  public RouterOptions setPrefixBlockChars(int prefixBlockChars) {
-    this.prefixBlockChars = prefixBlockChars;
-    return this;
-  }
-
-  public int getPrefixMaxBlocks() {
-    return prefixMaxBlocks;
-  }
-
-  public RouterOptions setPrefixMaxBlocks(int prefixMaxBlocks) {
-    this.prefixMaxBlocks = prefixMaxBlocks;
-    return this;
-  }
-
-  public long getPrefixTtlMs() {
-    return prefixTtlMs;
-  }
-
-  public RouterOptions setPrefixTtlMs(long prefixTtlMs) {
-    this.prefixTtlMs = prefixTtlMs;
-    return this;
-  }
-
-  public int getPrefixWorkersPerBlock() {
-    return prefixWorkersPerBlock;
-  }
-
-  public RouterOptions setPrefixWorkersPerBlock(int prefixWorkersPerBlock) {
-    this.prefixWorkersPerBlock = prefixWorkersPerBlock;
-    return this;
-  }
-
-  public double getCacheWeight() {
-    return cacheWeight;
-  }
-
-  public RouterOptions setCacheWeight(double cacheWeight) {
-    this.cacheWeight = cacheWeight;
-    return this;
-  }
-
-  public double getQueueWeight() {
-    return queueWeight;
-  }
-
-  public RouterOptions setQueueWeight(double queueWeight) {
-    this.queueWeight = queueWeight;
-    return this;
-  }
-
-  public double getLoadWeight() {
-    return loadWeight;
-  }
-
-  public RouterOptions setLoadWeight(double loadWeight) {
-    this.loadWeight = loadWeight;
-    return this;
-  }
-
-  public int getBalanceAbsThreshold() {
-    return balanceAbsThreshold;
-  }
-
-  public RouterOptions setBalanceAbsThreshold(int balanceAbsThreshold) {
-    this.balanceAbsThreshold = balanceAbsThreshold;
-    return this;
-  }
-
-  public double getBalanceRelThreshold() {
-    return balanceRelThreshold;
-  }
-
-  public RouterOptions setBalanceRelThreshold(double balanceRelThreshold) {
-    this.balanceRelThreshold = balanceRelThreshold;
-    return this;
-  }
-
-  public String getSessionHeader() {
-    return sessionHeader;
-  }
-
-  public RouterOptions setSessionHeader(String sessionHeader) {
-    this.sessionHeader = sessionHeader;
-    return this;
-  }
-
-  public long getSessionTtlMs() {
-    return sessionTtlMs;
-  }
-
-  public RouterOptions setSessionTtlMs(long sessionTtlMs) {
-    this.sessionTtlMs = sessionTtlMs;
-    return this;
-  }
-
-  public int getSessionMaxEntries() {
-    return sessionMaxEntries;
-  }
-
-  public RouterOptions setSessionMaxEntries(int sessionMaxEntries) {
-    this.sessionMaxEntries = sessionMaxEntries;
-    return this;
-  }
-
-  public boolean isSharePrefixes() {
-    return sharePrefixes;
-  }
-
-  public RouterOptions setSharePrefixes(boolean sharePrefixes) {
-    this.sharePrefixes = sharePrefixes;
-    return this;
   }
 }

@@ -1,22 +1,18 @@
 package io.switchboard.worker;
 
+import io.switchboard.runtime.config.GenerateOptions;
 import io.switchboard.runtime.config.OptionChecks;
-import io.switchboard.runtime.config.OptionsJson;
 import io.switchboard.worker.llamacpp.LlamaCppOptions;
 import io.switchboard.worker.mocker.MockerOptions;
 import io.switchboard.worker.openai.OpenAiOptions;
 import io.switchboard.worker.runner.RunnerSettings;
-import io.vertx.codegen.annotations.DataObject;
-import io.vertx.codegen.json.annotations.JsonGen;
-import io.vertx.core.json.JsonObject;
 
 import java.util.Set;
 import java.util.UUID;
 
 /** Settings of one worker: which model it serves, with which engine, and how much work it takes at once. */
-@DataObject
-@JsonGen(publicConverter = false)
-public class WorkerOptions implements RunnerSettings {
+@GenerateOptions
+public abstract class WorkerOptionsSpec implements RunnerSettings {
 
   public static final String DEFAULT_MODEL = "mock-llm";
   public static final String DEFAULT_ENGINE = "mocker";
@@ -30,28 +26,17 @@ public class WorkerOptions implements RunnerSettings {
   /** How long a stopping worker lets in-flight generations finish before failing them. */
   public static final long DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
 
-  private String id;
-  private String model = DEFAULT_MODEL;
-  private String engine = DEFAULT_ENGINE;
-  private int slots = DEFAULT_SLOTS;
-  private int maxQueue = DEFAULT_MAX_QUEUE;
-  private int contextLength = DEFAULT_CONTEXT_LENGTH;
-  private long loadReportIntervalMs = DEFAULT_LOAD_REPORT_INTERVAL_MS;
-  private long drainTimeoutMs = DEFAULT_DRAIN_TIMEOUT_MS;
-  private MockerOptions mocker = new MockerOptions();
-  private LlamaCppOptions llamacpp = new LlamaCppOptions();
-  private OpenAiOptions openai = new OpenAiOptions();
-
-  public WorkerOptions() {
-  }
-
-  public WorkerOptions(JsonObject json) {
-    WorkerOptionsConverter.fromJson(json, this);
-  }
-
-  public JsonObject toJson() {
-    return OptionsJson.write(this, WorkerOptionsConverter::toJson);
-  }
+  String id;
+  String model = DEFAULT_MODEL;
+  String engine = DEFAULT_ENGINE;
+  int slots = DEFAULT_SLOTS;
+  int maxQueue = DEFAULT_MAX_QUEUE;
+  int contextLength = DEFAULT_CONTEXT_LENGTH;
+  long loadReportIntervalMs = DEFAULT_LOAD_REPORT_INTERVAL_MS;
+  long drainTimeoutMs = DEFAULT_DRAIN_TIMEOUT_MS;
+  MockerOptions mocker = new MockerOptions();
+  LlamaCppOptions llamacpp = new LlamaCppOptions();
+  OpenAiOptions openai = new OpenAiOptions();
 
   /** Fails with a message naming the key under {@code path} (e.g. {@code workers[0]}) and what it accepts. */
   public void validate(String path) {
@@ -87,7 +72,6 @@ public class WorkerOptions implements RunnerSettings {
     }
   }
 
-
   /**
    * The configured id, or a fresh one made of the model name (an openai worker: its backend's host and port)
    * and a random suffix.
@@ -114,107 +98,5 @@ public class WorkerOptions implements RunnerSettings {
   /** A llamacpp worker over a model directory. */
   public boolean servesDirectory() {
     return "llamacpp".equals(engine) && llamacpp.servesDirectory();
-  }
-
-  public String getId() {
-    return id;
-  }
-
-  public WorkerOptions setId(String id) {
-    this.id = id;
-    return this;
-  }
-
-  public String getModel() {
-    return model;
-  }
-
-  public WorkerOptions setModel(String model) {
-    this.model = model;
-    return this;
-  }
-
-  public String getEngine() {
-    return engine;
-  }
-
-  public WorkerOptions setEngine(String engine) {
-    this.engine = engine;
-    return this;
-  }
-
-  @Override
-  public int getSlots() {
-    return slots;
-  }
-
-  public WorkerOptions setSlots(int slots) {
-    this.slots = slots;
-    return this;
-  }
-
-  @Override
-  public int getMaxQueue() {
-    return maxQueue;
-  }
-
-  public WorkerOptions setMaxQueue(int maxQueue) {
-    this.maxQueue = maxQueue;
-    return this;
-  }
-
-  public int getContextLength() {
-    return contextLength;
-  }
-
-  public WorkerOptions setContextLength(int contextLength) {
-    this.contextLength = contextLength;
-    return this;
-  }
-
-  public long getLoadReportIntervalMs() {
-    return loadReportIntervalMs;
-  }
-
-  public WorkerOptions setLoadReportIntervalMs(long value) {
-    this.loadReportIntervalMs = value;
-    return this;
-  }
-
-  @Override
-  public long getDrainTimeoutMs() {
-    return drainTimeoutMs;
-  }
-
-  public WorkerOptions setDrainTimeoutMs(long value) {
-    this.drainTimeoutMs = value;
-    return this;
-  }
-
-  public MockerOptions getMocker() {
-    return mocker;
-  }
-
-  public LlamaCppOptions getLlamacpp() {
-    return llamacpp;
-  }
-
-  public WorkerOptions setLlamacpp(LlamaCppOptions llamacpp) {
-    this.llamacpp = llamacpp;
-    return this;
-  }
-
-  public OpenAiOptions getOpenai() {
-    return openai;
-  }
-
-  public WorkerOptions setOpenai(OpenAiOptions openai) {
-    this.openai = openai;
-    return this;
-  }
-
-  public WorkerOptions setMocker(MockerOptions mocker) {
-    this.mocker = mocker;
-    return this;
   }
 }

@@ -1,10 +1,7 @@
 package io.switchboard.gateway.security;
 
+import io.switchboard.runtime.config.GenerateOptions;
 import io.switchboard.runtime.config.OptionChecks;
-import io.switchboard.runtime.config.OptionsJson;
-import io.vertx.codegen.annotations.DataObject;
-import io.vertx.codegen.json.annotations.JsonGen;
-import io.vertx.core.json.JsonObject;
 
 import java.util.List;
 
@@ -14,9 +11,8 @@ import java.util.List;
  * cluster, concurrent requests per gateway. With no API keys configured they apply to all traffic together.
  * 0 = no limit.
  */
-@DataObject
-@JsonGen(publicConverter = false)
-public class RateLimitOptions {
+@GenerateOptions
+public abstract class RateLimitOptionsSpec {
 
   public static final long DEFAULT_REQUESTS_PER_MINUTE = 0;
   public static final long DEFAULT_TOKENS_PER_MINUTE = 0;
@@ -26,21 +22,10 @@ public class RateLimitOptions {
   public static final String DEFAULT_WHEN_UNREACHABLE = "allow";
   public static final List<String> WHEN_UNREACHABLE = List.of("allow", "refuse");
 
-  private long requestsPerMinute = DEFAULT_REQUESTS_PER_MINUTE;
-  private long tokensPerMinute = DEFAULT_TOKENS_PER_MINUTE;
-  private int concurrentRequests = DEFAULT_CONCURRENT_REQUESTS;
-  private String whenUnreachable = DEFAULT_WHEN_UNREACHABLE;
-
-  public RateLimitOptions() {
-  }
-
-  public RateLimitOptions(JsonObject json) {
-    RateLimitOptionsConverter.fromJson(json, this);
-  }
-
-  public JsonObject toJson() {
-    return OptionsJson.write(this, RateLimitOptionsConverter::toJson);
-  }
+  long requestsPerMinute = DEFAULT_REQUESTS_PER_MINUTE;
+  long tokensPerMinute = DEFAULT_TOKENS_PER_MINUTE;
+  int concurrentRequests = DEFAULT_CONCURRENT_REQUESTS;
+  String whenUnreachable = DEFAULT_WHEN_UNREACHABLE;
 
   public void validate(String path) {
     if (requestsPerMinute < 0 || requestsPerMinute > 60_000_000) {
@@ -57,42 +42,6 @@ public class RateLimitOptions {
           + " (what a rate-limited request gets while the cluster's counters do not answer), got '" + whenUnreachable
           + "'");
     }
-  }
-
-  public long getRequestsPerMinute() {
-    return requestsPerMinute;
-  }
-
-  public RateLimitOptions setRequestsPerMinute(long requestsPerMinute) {
-    this.requestsPerMinute = requestsPerMinute;
-    return this;
-  }
-
-  public long getTokensPerMinute() {
-    return tokensPerMinute;
-  }
-
-  public RateLimitOptions setTokensPerMinute(long tokensPerMinute) {
-    this.tokensPerMinute = tokensPerMinute;
-    return this;
-  }
-
-  public int getConcurrentRequests() {
-    return concurrentRequests;
-  }
-
-  public RateLimitOptions setConcurrentRequests(int concurrentRequests) {
-    this.concurrentRequests = concurrentRequests;
-    return this;
-  }
-
-  public String getWhenUnreachable() {
-    return whenUnreachable;
-  }
-
-  public RateLimitOptions setWhenUnreachable(String whenUnreachable) {
-    this.whenUnreachable = whenUnreachable;
-    return this;
   }
 
   /** Whether a limited request is refused (503) while the counters cannot be reached, rather than let through. */

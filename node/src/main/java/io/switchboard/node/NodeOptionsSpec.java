@@ -1,15 +1,13 @@
 package io.switchboard.node;
 
+import io.switchboard.runtime.config.GenerateOptions;
+import io.switchboard.runtime.config.ReadByHand;
 import io.switchboard.gateway.config.GatewayOptions;
 import io.switchboard.protocol.PlaneMessageLimit;
 import io.switchboard.runtime.config.OptionChecks;
-import io.switchboard.runtime.config.OptionsJson;
 import io.switchboard.worker.WorkerOptions;
 import io.switchboard.worker.plane.GrpcPlaneOptions;
 import io.switchboard.worker.rpc.RpcAgentOptions;
-import io.vertx.codegen.annotations.DataObject;
-import io.vertx.codegen.annotations.GenIgnore;
-import io.vertx.codegen.json.annotations.JsonGen;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -22,9 +20,8 @@ import java.util.Set;
  * Everything a node runs with, typed and validated: its roles, the cluster it joins, its gateway settings and
  * its workers. Built only by {@link NodeConfigLoader}.
  */
-@DataObject
-@JsonGen(publicConverter = false)
-public class NodeOptions {
+@GenerateOptions
+public abstract class NodeOptionsSpec {
 
   public static final String ROLE_GATEWAY = "gateway";
   public static final String ROLE_WORKER = "worker";
@@ -45,31 +42,30 @@ public class NodeOptions {
   public static final String DEFAULT_EVENT_LOOPS = AUTO_EVENT_LOOPS;
   public static final int MAX_EVENT_LOOPS = 1024;
 
-  private Set<String> roles = new LinkedHashSet<>(DEFAULT_ROLES);
-  private String logFormat = DEFAULT_LOG_FORMAT;
-  private long shutdownTimeoutMs = DEFAULT_SHUTDOWN_TIMEOUT_MS;
-  private String transport = DEFAULT_TRANSPORT;
+  // The node section's settings: read and written by hand, under the section's own key "node".
+  @ReadByHand
+  Set<String> roles = new LinkedHashSet<>(DEFAULT_ROLES);
+  @ReadByHand
+  String logFormat = DEFAULT_LOG_FORMAT;
+  @ReadByHand
+  long shutdownTimeoutMs = DEFAULT_SHUTDOWN_TIMEOUT_MS;
+  @ReadByHand
+  String transport = DEFAULT_TRANSPORT;
   /** "auto" or a number, as configured; {@link #getEventLoops()} resolves it. */
-  private String eventLoops = DEFAULT_EVENT_LOOPS;
-  private ClusterOptions cluster = new ClusterOptions();
-  private GatewayOptions gateway = new GatewayOptions();
-  private GrpcPlaneOptions grpc = new GrpcPlaneOptions();
-  private RpcAgentOptions rpcAgent = new RpcAgentOptions();
-  private List<WorkerOptions> workers = new ArrayList<>(List.of(new WorkerOptions()));
-
-  public NodeOptions() {
-  }
-
-  public NodeOptions(JsonObject json) {
-    NodeOptionsConverter.fromJson(json, this);
-    readNodeSection(json.getJsonObject("node", new JsonObject()));
-  }
+  @ReadByHand
+  String eventLoops = DEFAULT_EVENT_LOOPS;
+  ClusterOptions cluster = new ClusterOptions();
+  GatewayOptions gateway = new GatewayOptions();
+  GrpcPlaneOptions grpc = new GrpcPlaneOptions();
+  RpcAgentOptions rpcAgent = new RpcAgentOptions();
+  List<WorkerOptions> workers = new ArrayList<>(List.of(new WorkerOptions()));
 
   /**
-   * The {@code node} section is read and written by hand (its getters are {@code @GenIgnore}): it is a section of
-   * its own in the config, not a property, {@code roles} is a set, and {@code eventLoops} is "auto" or a number.
+   * The {@code node} section is read and written by hand: it is a section of its own in the config, not a setting,
+   * and {@code eventLoops} is "auto" or a number.
    */
-  private void readNodeSection(JsonObject node) {
+  protected void readJson(JsonObject json) {
+    JsonObject node = json.getJsonObject("node", new JsonObject());
     JsonArray roleList = node.getJsonArray("roles");
     roles = roleList == null ? new LinkedHashSet<>(DEFAULT_ROLES)
         : new LinkedHashSet<>(roleList.stream().map(String::valueOf).map(String::trim).toList());
@@ -79,14 +75,13 @@ public class NodeOptions {
     eventLoops = String.valueOf(node.getValue("eventLoops", DEFAULT_EVENT_LOOPS)).trim();
   }
 
-  public JsonObject toJson() {
-    JsonObject node = new JsonObject()
+  protected void writeJson(JsonObject json) {
+    json.put("node", new JsonObject()
         .put("roles", new JsonArray(List.copyOf(roles)))
         .put("logFormat", logFormat)
         .put("shutdownTimeoutMs", shutdownTimeoutMs)
         .put("transport", transport)
-        .put("eventLoops", eventLoops);
-    return new JsonObject().put("node", node).mergeIn(OptionsJson.write(this, NodeOptionsConverter::toJson));
+        .put("eventLoops", eventLoops));
   }
 
   /** Fails with a message naming the key and the allowed values. */
@@ -194,33 +189,8 @@ public class NodeOptions {
     return roles.contains(ROLE_RPC_AGENT);
   }
 
-  public RpcAgentOptions getRpcAgent() {
-    return rpcAgent;
-  }
-
   public boolean runsWorkers() {
     return roles.contains(ROLE_WORKER);
-  }
-
-  @GenIgnore
-  public Set<String> getRoles() {
-    return roles;
-  }
-
-  @GenIgnore
-  public String getLogFormat() {
-    return logFormat;
-  }
-
-  @GenIgnore
-  public long getShutdownTimeoutMs() {
-    return shutdownTimeoutMs;
-  }
-
-  /** The socket transport to run on: auto, io_uring, epoll or nio (see {@link NetworkTransportChoice}). */
-  @GenIgnore
-  public String getTransport() {
-    return transport;
   }
 
   /** How many event loops the node's Vert.x runs (see {@link #DEFAULT_EVENT_LOOPS}). */
@@ -228,7 +198,6 @@ public class NodeOptions {
    * How many event loops the node runs, and so how many gateway instances: the configured number, or for "auto" one
    * per core but one (at least 1).
    */
-  @GenIgnore
   public int getEventLoops() {
     return AUTO_EVENT_LOOPS.equals(eventLoops) ? autoEventLoops(Runtime.getRuntime().availableProcessors())
         : Integer.parseInt(eventLoops);
@@ -240,50 +209,7 @@ public class NodeOptions {
   }
 
   /** "auto" or the number, as configured. */
-  @GenIgnore
   public String getEventLoopsSetting() {
     return eventLoops;
-  }
-
-  public ClusterOptions getCluster() {
-    return cluster;
-  }
-
-  public GatewayOptions getGateway() {
-    return gateway;
-  }
-
-  /** The node's shared gRPC request-plane server (runs when the node runs workers). */
-  public GrpcPlaneOptions getGrpc() {
-    return grpc;
-  }
-
-  public List<WorkerOptions> getWorkers() {
-    return workers;
-  }
-
-  public NodeOptions setCluster(ClusterOptions cluster) {
-    this.cluster = cluster;
-    return this;
-  }
-
-  public NodeOptions setGateway(GatewayOptions gateway) {
-    this.gateway = gateway;
-    return this;
-  }
-
-  public NodeOptions setGrpc(GrpcPlaneOptions grpc) {
-    this.grpc = grpc;
-    return this;
-  }
-
-  public NodeOptions setRpcAgent(RpcAgentOptions rpcAgent) {
-    this.rpcAgent = rpcAgent;
-    return this;
-  }
-
-  public NodeOptions setWorkers(List<WorkerOptions> workers) {
-    this.workers = new ArrayList<>(workers);
-    return this;
   }
 }

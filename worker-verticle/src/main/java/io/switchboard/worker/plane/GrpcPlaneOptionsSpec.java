@@ -1,20 +1,16 @@
 package io.switchboard.worker.plane;
 
+import io.switchboard.runtime.config.GenerateOptions;
 import io.switchboard.protocol.PlaneMessageLimit;
 import io.switchboard.runtime.config.OptionChecks;
-import io.switchboard.runtime.config.OptionsJson;
-import io.vertx.codegen.annotations.DataObject;
-import io.vertx.codegen.json.annotations.JsonGen;
-import io.vertx.core.json.JsonObject;
 
 /**
  * Where a node's shared gRPC request-plane server listens, the address workers publish for it, and the largest
  * message the request planes carry between nodes. The host defaults to the node's cluster host (the address other
  * nodes already reach it by); port 0 lets the OS pick a free port, and workers publish the port actually bound.
  */
-@DataObject
-@JsonGen(publicConverter = false)
-public class GrpcPlaneOptions {
+@GenerateOptions
+public abstract class GrpcPlaneOptionsSpec {
 
   public static final int DEFAULT_PORT = 0;
   /** The largest message between gateway and worker, both ways (see {@link PlaneMessageLimit#DEFAULT_MAX_BYTES}). */
@@ -22,21 +18,10 @@ public class GrpcPlaneOptions {
   /** Below this, ordinary answers (a tool call, an embeddings answer) would not fit. */
   static final int MIN_MAX_MESSAGE_BYTES = 1024 * 1024;
 
-  private String host;
-  private int port = DEFAULT_PORT;
-  private String advertisedHost;
-  private int maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
-
-  public GrpcPlaneOptions() {
-  }
-
-  public GrpcPlaneOptions(JsonObject json) {
-    GrpcPlaneOptionsConverter.fromJson(json, this);
-  }
-
-  public JsonObject toJson() {
-    return OptionsJson.write(this, GrpcPlaneOptionsConverter::toJson);
-  }
+  String host;
+  int port = DEFAULT_PORT;
+  String advertisedHost;
+  int maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
 
   /** Fails with a message naming the key under {@code path} and what it accepts. */
   public void validate(String path) {
@@ -61,43 +46,6 @@ public class GrpcPlaneOptions {
 
   private static boolean isWildcard(String address) {
     return "0.0.0.0".equals(address) || "::".equals(address) || "[::]".equals(address);
-  }
-
-  public String getHost() {
-    return host;
-  }
-
-  public GrpcPlaneOptions setHost(String host) {
-    this.host = host;
-    return this;
-  }
-
-  public int getPort() {
-    return port;
-  }
-
-  public GrpcPlaneOptions setPort(int port) {
-    this.port = port;
-    return this;
-  }
-
-  public String getAdvertisedHost() {
-    return advertisedHost;
-  }
-
-  public GrpcPlaneOptions setAdvertisedHost(String advertisedHost) {
-    this.advertisedHost = advertisedHost;
-    return this;
-  }
-
-  /** The largest message the request planes carry between a gateway and a worker, in bytes. */
-  public int getMaxMessageBytes() {
-    return maxMessageBytes;
-  }
-
-  public GrpcPlaneOptions setMaxMessageBytes(int maxMessageBytes) {
-    this.maxMessageBytes = maxMessageBytes;
-    return this;
   }
 
   /** {@link #getMaxMessageBytes()} as the planes apply it. */

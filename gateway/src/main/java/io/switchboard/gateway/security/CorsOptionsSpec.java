@@ -1,9 +1,6 @@
 package io.switchboard.gateway.security;
 
-import io.switchboard.runtime.config.OptionsJson;
-import io.vertx.codegen.annotations.DataObject;
-import io.vertx.codegen.json.annotations.JsonGen;
-import io.vertx.core.json.JsonObject;
+import io.switchboard.runtime.config.GenerateOptions;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -15,9 +12,8 @@ import java.util.regex.Pattern;
  * open gateway. The operator endpoints ({@code /admin}, {@code /dashboard}, {@code /metrics}) answer only their
  * own origin whatever this says.
  */
-@DataObject
-@JsonGen(publicConverter = false)
-public class CorsOptions {
+@GenerateOptions
+public abstract class CorsOptionsSpec {
 
   /** Origins ({@code scheme://host[:port]}) whose pages may call /v1 from a browser; {@code *} = any. */
   public static final List<String> DEFAULT_ALLOWED_ORIGINS = List.of();
@@ -27,19 +23,8 @@ public class CorsOptions {
   private static final Pattern ORIGIN = Pattern.compile("(?i)https?://[a-z0-9.\\-]+(:\\d{1,5})?|https?://\\[[0-9a-f:.]+\\](:\\d{1,5})?");
   private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
 
-  private List<String> allowedOrigins = new ArrayList<>(DEFAULT_ALLOWED_ORIGINS);
-  private List<String> allowedHeaders = new ArrayList<>(DEFAULT_ALLOWED_HEADERS);
-
-  public CorsOptions() {
-  }
-
-  public CorsOptions(JsonObject json) {
-    CorsOptionsConverter.fromJson(json, this);
-  }
-
-  public JsonObject toJson() {
-    return OptionsJson.write(this, CorsOptionsConverter::toJson);
-  }
+  List<String> allowedOrigins = new ArrayList<>(DEFAULT_ALLOWED_ORIGINS);
+  List<String> allowedHeaders = new ArrayList<>(DEFAULT_ALLOWED_HEADERS);
 
   public void validate(String path) {
     for (String origin : allowedOrigins) {
@@ -66,22 +51,14 @@ public class CorsOptions {
     return !allowedOrigins.isEmpty();
   }
 
-  public List<String> getAllowedOrigins() {
-    return allowedOrigins;
-  }
-
   public CorsOptions setAllowedOrigins(List<String> allowedOrigins) {
     this.allowedOrigins = trimmed(allowedOrigins);
-    return this;
-  }
-
-  public List<String> getAllowedHeaders() {
-    return allowedHeaders;
+    return (CorsOptions) this;
   }
 
   public CorsOptions setAllowedHeaders(List<String> allowedHeaders) {
     this.allowedHeaders = trimmed(allowedHeaders);
-    return this;
+    return (CorsOptions) this;
   }
 
   /** Entries as given, without the spaces a YAML list may leave around them. */

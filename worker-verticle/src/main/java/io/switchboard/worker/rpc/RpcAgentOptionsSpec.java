@@ -1,0 +1,46 @@
+package io.switchboard.worker.rpc;
+
+import io.switchboard.runtime.config.GenerateOptions;
+import io.switchboard.runtime.config.OptionChecks;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** Settings of the rpc-agent role: which ggml-rpc-server to run, where, and how to restart it. */
+@GenerateOptions
+public abstract class RpcAgentOptionsSpec {
+
+  public static final int DEFAULT_PORT = 50052;
+  public static final long DEFAULT_RESTART_BACKOFF_MS = 1000;
+  public static final long DEFAULT_MAX_RESTART_BACKOFF_MS = 30_000;
+  /** How long a started rpc-server has to answer the handshake before it counts as failed. */
+  public static final long DEFAULT_START_TIMEOUT_MS = 20_000;
+
+  String serverBin;
+  String host;
+  int port = DEFAULT_PORT;
+  int threads;
+  List<String> devices = new ArrayList<>();
+  long restartBackoffMs = DEFAULT_RESTART_BACKOFF_MS;
+  long maxRestartBackoffMs = DEFAULT_MAX_RESTART_BACKOFF_MS;
+  long startTimeoutMs = DEFAULT_START_TIMEOUT_MS;
+
+  /** Checks what can be checked without the role running; {@link #validateForRole} adds the rest. */
+  public void validate(String path) {
+    OptionChecks.port(path + ".port", port);
+    OptionChecks.atLeast(path + ".threads", threads, 0, " (0 = the rpc-server's default)");
+    if (restartBackoffMs < 100 || maxRestartBackoffMs < restartBackoffMs) {
+      throw new IllegalArgumentException(path + ".restartBackoffMs must be >= 100 and " + path
+          + ".maxRestartBackoffMs >= it, got " + restartBackoffMs + " and " + maxRestartBackoffMs);
+    }
+    OptionChecks.atLeast(path + ".startTimeoutMs", startTimeoutMs, 1000);
+  }
+
+  /** The role needs a binary: say where to get one. */
+  public void validateForRole(String path) {
+    if (serverBin == null || serverBin.isBlank()) {
+      throw new IllegalArgumentException(path + ".serverBin must name the ggml-rpc-server binary when node.roles "
+          + "includes rpc-agent (--rpc-server-bin PATH; tools/build-llama-cpp builds one)");
+    }
+  }
+}

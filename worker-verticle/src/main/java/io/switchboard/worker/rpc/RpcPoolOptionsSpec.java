@@ -1,0 +1,53 @@
+package io.switchboard.worker.rpc;
+
+import io.switchboard.runtime.config.GenerateOptions;
+import io.switchboard.runtime.config.OptionChecks;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Where a llama.cpp worker looks for rpc-servers besides the cluster's announcements, and how often it checks
+ * them. A scan is off unless configured, and bounded: one CIDR of at most {@link #MAX_SCAN_ADDRESSES}
+ * addresses, one port.
+ */
+@GenerateOptions
+public abstract class RpcPoolOptionsSpec {
+
+  public static final long DEFAULT_CHECK_INTERVAL_MS = 1000;
+  public static final long DEFAULT_REJECTED_RECHECK_MS = 10_000;
+  public static final long DEFAULT_SCAN_INTERVAL_MS = 30_000;
+  public static final int DEFAULT_SCAN_PORT = RpcAgentOptions.DEFAULT_PORT;
+  public static final int MAX_SCAN_ADDRESSES = 1024;
+
+  List<String> endpoints = new ArrayList<>();
+  String scanCidr;
+  int scanPort = DEFAULT_SCAN_PORT;
+  long checkIntervalMs = DEFAULT_CHECK_INTERVAL_MS;
+  long rejectedRecheckMs = DEFAULT_REJECTED_RECHECK_MS;
+  long scanIntervalMs = DEFAULT_SCAN_INTERVAL_MS;
+
+  /** Fails with a message naming the key under {@code path}. Entries' hosts and ports are the probe's job. */
+  public void validate(String path) {
+    for (int i = 0; i < endpoints.size(); i++) {
+      if (!endpoints.get(i).matches("[^\\s:]+:\\d{1,5}")) {
+        throw new IllegalArgumentException(path + ".endpoints[" + i + "] must be host:port, got '" + endpoints.get(i)
+            + "'");
+      }
+    }
+    if (scanCidr != null) {
+      try {
+        Cidr.parse(scanCidr, MAX_SCAN_ADDRESSES);
+      } catch (IllegalArgumentException bad) {
+        throw new IllegalArgumentException(path + ".scanCidr: " + bad.getMessage());
+      }
+    }
+    OptionChecks.port(path + ".scanPort", scanPort);
+      // A dead backend must leave the pool within 5 s: connect timeout (2 s) plus one interval.
+    OptionChecks.between(path + ".checkIntervalMs", checkIntervalMs, 100, 2000);
+    if (rejectedRecheckMs < checkIntervalMs || scanIntervalMs < 1000) {
+      throw new IllegalArgumentException(path + ".rejectedRecheckMs must be >= checkIntervalMs and " + path
+          + ".scanIntervalMs >= 1000");
+    }
+  }
+}
