@@ -10,28 +10,24 @@ import java.util.Locale;
 @GenerateOptions
 public abstract class ClusterOptionsSpec {
 
-  public static final String DEFAULT_NAME = "switchboard";
   /** Address this node binds the cluster (Hazelcast) and event-bus transports to. */
   public static final String DEFAULT_HOST = "127.0.0.1";
   /** First Hazelcast port tried; the next free one is taken when busy (several nodes on one machine). */
   public static final int DEFAULT_PORT = 5701;
-  /** Members contacted to join: addresses, optionally with ports ("10.0.0.5:5701"). */
-  public static final List<String> DEFAULT_MEMBERS = List.of("127.0.0.1");
-  /** Event-bus port; 0 lets the OS choose (the port is published through the cluster). */
-  public static final int DEFAULT_EVENT_BUS_PORT = 0;
-  /** Whether a node may listen beyond loopback without cluster TLS (plaintext, unauthenticated): only when said. */
-  public static final boolean DEFAULT_INSECURE = false;
 
-  String name = DEFAULT_NAME;
+  String name = "switchboard";
   String host = DEFAULT_HOST;
   int port = DEFAULT_PORT;
-  List<String> members = DEFAULT_MEMBERS;
-  int eventBusPort = DEFAULT_EVENT_BUS_PORT;
+  /** Members contacted to join: addresses, optionally with ports ("10.0.0.5:5701"). */
+  List<String> members = List.of("127.0.0.1");
+  /** Event-bus port; 0 lets the OS choose (the port is published through the cluster). */
+  int eventBusPort = 0;
   /** Event-bus TLS: this node's PEM certificate chain and key, and the PEM CA that signed every node's; all or none. */
   String tlsCertPath;
   String tlsKeyPath;
   String tlsCaPath;
-  boolean insecure = DEFAULT_INSECURE;
+  /** Whether a node may listen beyond loopback without cluster TLS (plaintext, unauthenticated): only when said. */
+  boolean insecure = false;
 
   /** TLS between nodes for the gRPC plane (the same files as the event bus's). */
   public io.switchboard.runtime.tls.PeerTls peerTls() {

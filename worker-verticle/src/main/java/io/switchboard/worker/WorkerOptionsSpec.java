@@ -15,24 +15,22 @@ import java.util.UUID;
 public abstract class WorkerOptionsSpec implements RunnerSettings {
 
   public static final String DEFAULT_MODEL = "mock-llm";
-  public static final String DEFAULT_ENGINE = "mocker";
   public static final Set<String> ENGINES = Set.of("mocker", "llamacpp", "openai");
   /** Generations that run at once; more queue. */
   public static final int DEFAULT_SLOTS = 8;
   /** Generations that may wait for a slot; past this the worker refuses (the gateway tries another). */
   public static final int DEFAULT_MAX_QUEUE = 64;
   public static final int DEFAULT_CONTEXT_LENGTH = 8192;
-  public static final long DEFAULT_LOAD_REPORT_INTERVAL_MS = 1000;
   /** How long a stopping worker lets in-flight generations finish before failing them. */
   public static final long DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
 
   String id;
   String model = DEFAULT_MODEL;
-  String engine = DEFAULT_ENGINE;
+  String engine = "mocker";
   int slots = DEFAULT_SLOTS;
   int maxQueue = DEFAULT_MAX_QUEUE;
   int contextLength = DEFAULT_CONTEXT_LENGTH;
-  long loadReportIntervalMs = DEFAULT_LOAD_REPORT_INTERVAL_MS;
+  long loadReportIntervalMs = 1000;
   long drainTimeoutMs = DEFAULT_DRAIN_TIMEOUT_MS;
   MockerOptions mocker = new MockerOptions();
   LlamaCppOptions llamacpp = new LlamaCppOptions();

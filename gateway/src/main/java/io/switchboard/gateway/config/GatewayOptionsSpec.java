@@ -34,58 +34,9 @@ import java.util.Map;
 public abstract class GatewayOptionsSpec implements ApiKeySettings, PlaneTimeouts, RegistrySettings {
 
   public static final String DEFAULT_HOST = "127.0.0.1";
-  public static final int DEFAULT_HTTP_PORT = 8080;
-  /** Largest request body accepted; larger gets 413. */
-  public static final long DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
-  /** The policy of every model not named in {@code modelPolicies}. */
-  public static final String DEFAULT_ROUTING_POLICY = PrefixAwarePolicy.NAME;
-  /** How this gateway reaches workers: over the clustered event bus, or direct TCP to each node's gRPC server. */
-  public static final String DEFAULT_REQUEST_PLANE = "eventbus";
   public static final List<String> REQUEST_PLANES = List.of("eventbus", "grpc");
-  /** A worker whose last load report is older than this is not routed to, and its streams fail. */
-  public static final long DEFAULT_WORKER_SILENCE_MS = 3000;
-  /** How long a worker has to accept (or refuse) a generate request before the gateway tries another. */
-  public static final long DEFAULT_ACCEPT_TIMEOUT_MS = 5000;
-  /** Longest gap between two chunks of a stream before the gateway gives up on the worker. */
-  public static final long DEFAULT_STREAM_IDLE_TIMEOUT_MS = 120_000;
-  /** Longest a whole request may take. */
-  public static final long DEFAULT_REQUEST_TIMEOUT_MS = 600_000;
-  /** Chunks a worker may send ahead of what the client has taken (the flow-control window). */
-  public static final int DEFAULT_STREAM_CREDITS = 64;
-  /** How many workers a request is offered to before the gateway gives up (only before the first token). */
-  public static final int DEFAULT_MAX_ATTEMPTS = 3;
-  /** Pause before the third and later offers of a request, doubling each time, ±50% jitter; 0 = none. */
-  public static final long DEFAULT_RETRY_BACKOFF_MS = 50;
-  /**
-   * How many times a stream whose worker fails after tokens were sent is continued on another worker (with
-   * the text so far) before the client gets the error; 0 turns migration off.
-   */
-  public static final int DEFAULT_MIGRATION_LIMIT = 3;
-  /**
-   * How long a worker may take to send the first token of a request (or of a migrated stream's next part)
-   * before the gateway cancels it there and tries another worker; 0 = no limit.
-   */
-  public static final long DEFAULT_FIRST_TOKEN_TIMEOUT_MS = 60_000;
-  /** Requests per model that may wait in the gateway while every worker of the model is full; 0 = none wait. */
-  public static final int DEFAULT_ADMISSION_QUEUE_SIZE = 256;
-  /** Longest a request waits in that queue before it gets 503 with Retry-After. */
-  public static final long DEFAULT_ADMISSION_TIMEOUT_MS = 30_000;
-  /** Requests this gateway serves at once, queued ones included; beyond, new ones get 503 at once. */
-  public static final int DEFAULT_MAX_IN_FLIGHT = 10_000;
   /** On shutdown, how long requests in progress (streams included) may take to finish before they are cut. */
   public static final long DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
-  /** Failures in a row (failed, vanished, no first token in time) that open a worker's circuit; 0 = never. */
-  public static final int DEFAULT_CIRCUIT_FAILURE_THRESHOLD = 5;
-  /** How long an open circuit keeps requests away before one probes the worker (doubling while it fails). */
-  public static final long DEFAULT_CIRCUIT_OPEN_MS = 10_000;
-  /** How often the registry re-reads every discovery record, as a safety net under the announcements. */
-  public static final long DEFAULT_REGISTRY_RESYNC_MS = 2000;
-  /** One log line per completed request (an access log); failures and retries are logged either way. */
-  public static final boolean DEFAULT_LOG_REQUESTS = true;
-  /** How often the API keys file is checked for changes (a change is taken once it stayed for one check). */
-  public static final long DEFAULT_API_KEYS_FILE_CHECK_MS = 2000;
-  /** Distinct model names the metrics carry as a {@code model} tag; served models beyond it are tagged "other". */
-  public static final int DEFAULT_METRICS_MAX_MODELS = 100;
   /**
    * Host names (besides loopback ones) requests may be addressed to; empty = loopback names only when listening on
    * a loopback address, any when listening elsewhere; {@code *} = any.
@@ -93,41 +44,68 @@ public abstract class GatewayOptionsSpec implements ApiKeySettings, PlaneTimeout
   public static final List<String> DEFAULT_ALLOWED_HOSTS = List.of();
 
   String host = DEFAULT_HOST;
-  int httpPort = DEFAULT_HTTP_PORT;
-  long maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
-  String routingPolicy = DEFAULT_ROUTING_POLICY;
+  int httpPort = 8080;
+  /** Largest request body accepted; larger gets 413. */
+  long maxBodyBytes = 1024 * 1024;
+  /** The policy of every model not named in {@code modelPolicies}. */
+  String routingPolicy = PrefixAwarePolicy.NAME;
   /** Per-model policies, "MODEL=POLICY" each. */
   List<String> modelPolicies = new ArrayList<>();
   RouterOptions router = new RouterOptions();
-  String requestPlane = DEFAULT_REQUEST_PLANE;
-  long workerSilenceMs = DEFAULT_WORKER_SILENCE_MS;
-  long acceptTimeoutMs = DEFAULT_ACCEPT_TIMEOUT_MS;
-  long streamIdleTimeoutMs = DEFAULT_STREAM_IDLE_TIMEOUT_MS;
-  long requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS;
-  int streamCredits = DEFAULT_STREAM_CREDITS;
-  int maxAttempts = DEFAULT_MAX_ATTEMPTS;
-  long retryBackoffMs = DEFAULT_RETRY_BACKOFF_MS;
+  /** How this gateway reaches workers: over the clustered event bus, or direct TCP to each node's gRPC server. */
+  String requestPlane = "eventbus";
+  /** A worker whose last load report is older than this is not routed to, and its streams fail. */
+  long workerSilenceMs = 3000;
+  /** How long a worker has to accept (or refuse) a generate request before the gateway tries another. */
+  long acceptTimeoutMs = 5000;
+  /** Longest gap between two chunks of a stream before the gateway gives up on the worker. */
+  long streamIdleTimeoutMs = 120_000;
+  /** Longest a whole request may take. */
+  long requestTimeoutMs = 600_000;
+  /** Chunks a worker may send ahead of what the client has taken (the flow-control window). */
+  int streamCredits = 64;
+  /** How many workers a request is offered to before the gateway gives up (only before the first token). */
+  int maxAttempts = 3;
+  /** Pause before the third and later offers of a request, doubling each time, ±50% jitter; 0 = none. */
+  long retryBackoffMs = 50;
   String adminKey;
   /** API key entries, {@code KEY[;name=N][;models=A|B][;rpm=N][;tpm=N]} each; empty (and no file) = open API. */
   List<String> apiKeys = new ArrayList<>();
   /** A file of API key entries, one per line ('#' comments); read at start, then whenever it changes. */
   String apiKeysFile;
-  long apiKeysFileCheckMs = DEFAULT_API_KEYS_FILE_CHECK_MS;
+  /** How often the API keys file is checked for changes (a change is taken once it stayed for one check). */
+  long apiKeysFileCheckMs = 2000;
   RateLimitOptions rateLimits = new RateLimitOptions();
   LimitOptions limits = new LimitOptions();
   TlsOptions tls = new TlsOptions();
   String otlpTracesEndpoint;
-  int migrationLimit = DEFAULT_MIGRATION_LIMIT;
-  long firstTokenTimeoutMs = DEFAULT_FIRST_TOKEN_TIMEOUT_MS;
-  int admissionQueueSize = DEFAULT_ADMISSION_QUEUE_SIZE;
-  long admissionTimeoutMs = DEFAULT_ADMISSION_TIMEOUT_MS;
-  int maxInFlight = DEFAULT_MAX_IN_FLIGHT;
+  /**
+   * How many times a stream whose worker fails after tokens were sent is continued on another worker (with
+   * the text so far) before the client gets the error; 0 turns migration off.
+   */
+  int migrationLimit = 3;
+  /**
+   * How long a worker may take to send the first token of a request (or of a migrated stream's next part)
+   * before the gateway cancels it there and tries another worker; 0 = no limit.
+   */
+  long firstTokenTimeoutMs = 60_000;
+  /** Requests per model that may wait in the gateway while every worker of the model is full; 0 = none wait. */
+  int admissionQueueSize = 256;
+  /** Longest a request waits in that queue before it gets 503 with Retry-After. */
+  long admissionTimeoutMs = 30_000;
+  /** Requests this gateway serves at once, queued ones included; beyond, new ones get 503 at once. */
+  int maxInFlight = 10_000;
   long drainTimeoutMs = DEFAULT_DRAIN_TIMEOUT_MS;
-  int circuitFailureThreshold = DEFAULT_CIRCUIT_FAILURE_THRESHOLD;
-  long circuitOpenMs = DEFAULT_CIRCUIT_OPEN_MS;
-  long registryResyncMs = DEFAULT_REGISTRY_RESYNC_MS;
-  boolean logRequests = DEFAULT_LOG_REQUESTS;
-  int metricsMaxModels = DEFAULT_METRICS_MAX_MODELS;
+  /** Failures in a row (failed, vanished, no first token in time) that open a worker's circuit; 0 = never. */
+  int circuitFailureThreshold = 5;
+  /** How long an open circuit keeps requests away before one probes the worker (doubling while it fails). */
+  long circuitOpenMs = 10_000;
+  /** How often the registry re-reads every discovery record, as a safety net under the announcements. */
+  long registryResyncMs = 2000;
+  /** One log line per completed request (an access log); failures and retries are logged either way. */
+  boolean logRequests = true;
+  /** Distinct model names the metrics carry as a {@code model} tag; served models beyond it are tagged "other". */
+  int metricsMaxModels = 100;
   List<String> allowedHosts = new ArrayList<>(DEFAULT_ALLOWED_HOSTS);
   CorsOptions cors = new CorsOptions();
   ResponseStoreOptions responses = new ResponseStoreOptions();

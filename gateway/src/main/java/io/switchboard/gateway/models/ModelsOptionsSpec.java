@@ -30,16 +30,15 @@ public abstract class ModelsOptionsSpec {
 
   /** No aliases: every model is asked for by the name its workers serve. */
   public static final Map<String, List<String>> DEFAULT_ALIASES = Map.of();
-  /**
-   * A request for an alias passes over a model whose every worker reports a context length the prompt is estimated
-   * to exceed (never the alias's last model: its worker says so, with its own tokenizer).
-   */
-  public static final boolean DEFAULT_CONTEXT_FALLBACK = true;
 
   /** Alias to its models, in the order written; validated by {@link #validate}. */
   @ReadByHand
   Map<String, List<String>> aliases = new LinkedHashMap<>();
-  boolean contextFallback = DEFAULT_CONTEXT_FALLBACK;
+  /**
+   * A request for an alias passes over a model whose every worker reports a context length the prompt is estimated
+   * to exceed (never the alias's last model: its worker says so, with its own tokenizer).
+   */
+  boolean contextFallback = true;
   /** What {@link #validate} found wrong with the JSON given, before it was read as a map (a wrong type). */
   private transient String malformed;
   private transient ModelAliases validated;

@@ -11,45 +11,31 @@ import io.switchboard.runtime.config.OptionChecks;
 public abstract class RouterOptionsSpec {
 
   /** Prompt characters per block of the prefix index; a prompt shorter than one block matches nothing. */
-  public static final int DEFAULT_PREFIX_BLOCK_CHARS = 64;
+  int prefixBlockChars = 64;
   /** Blocks the prefix index remembers (least recently used forgotten first): about 40 bytes each. */
-  public static final int DEFAULT_PREFIX_MAX_BLOCKS = 262_144;
+  int prefixMaxBlocks = 262_144;
   /** A worker is assumed to have evicted a prefix nobody sent it for this long. */
-  public static final long DEFAULT_PREFIX_TTL_MS = 600_000;
+  long prefixTtlMs = 600_000;
   /** Workers remembered per block (the least recent is dropped beyond): bounds the cost of one pick. */
-  public static final int DEFAULT_PREFIX_WORKERS_PER_BLOCK = 16;
+  int prefixWorkersPerBlock = 16;
   /** Weight of the uncached fraction of the prompt in a worker's cost. */
-  public static final double DEFAULT_CACHE_WEIGHT = 1.0;
+  double cacheWeight = 1.0;
   /** Weight of the prompt characters queued on the worker for prefill (sent, no first token yet) in its cost. */
-  public static final double DEFAULT_QUEUE_WEIGHT = 0.5;
+  double queueWeight = 0.5;
   /** Weight of the worker's utilization (open requests per slot) in its cost. */
-  public static final double DEFAULT_LOAD_WEIGHT = 1.0;
+  double loadWeight = 1.0;
   /** The balance guard acts only when the chosen worker has at least this many more open requests than the least loaded. */
-  public static final int DEFAULT_BALANCE_ABS_THRESHOLD = 8;
+  int balanceAbsThreshold = 8;
   /** ... and more than this times the mean open requests of the model's workers. */
-  public static final double DEFAULT_BALANCE_REL_THRESHOLD = 1.5;
+  double balanceRelThreshold = 1.5;
   /** Header that names a session for session affinity (the body's {@code user} field is used when absent). */
-  public static final String DEFAULT_SESSION_HEADER = "x-session-id";
+  String sessionHeader = "x-session-id";
   /** A session idle this long is forgotten. */
-  public static final long DEFAULT_SESSION_TTL_MS = 1_800_000;
+  long sessionTtlMs = 1_800_000;
   /** Sessions remembered (least recently used forgotten first). */
-  public static final int DEFAULT_SESSION_MAX_ENTRIES = 100_000;
+  int sessionMaxEntries = 100_000;
   /** Whether gateways tell each other, over the event bus, which prompt prefixes they sent to which worker. */
-  public static final boolean DEFAULT_SHARE_PREFIXES = true;
-
-  int prefixBlockChars = DEFAULT_PREFIX_BLOCK_CHARS;
-  int prefixMaxBlocks = DEFAULT_PREFIX_MAX_BLOCKS;
-  long prefixTtlMs = DEFAULT_PREFIX_TTL_MS;
-  int prefixWorkersPerBlock = DEFAULT_PREFIX_WORKERS_PER_BLOCK;
-  double cacheWeight = DEFAULT_CACHE_WEIGHT;
-  double queueWeight = DEFAULT_QUEUE_WEIGHT;
-  double loadWeight = DEFAULT_LOAD_WEIGHT;
-  int balanceAbsThreshold = DEFAULT_BALANCE_ABS_THRESHOLD;
-  double balanceRelThreshold = DEFAULT_BALANCE_REL_THRESHOLD;
-  String sessionHeader = DEFAULT_SESSION_HEADER;
-  long sessionTtlMs = DEFAULT_SESSION_TTL_MS;
-  int sessionMaxEntries = DEFAULT_SESSION_MAX_ENTRIES;
-  boolean sharePrefixes = DEFAULT_SHARE_PREFIXES;
+  boolean sharePrefixes = true;
 
   /** Fails with a message naming the key under {@code path} and what it accepts. */
   public void validate(String path) {

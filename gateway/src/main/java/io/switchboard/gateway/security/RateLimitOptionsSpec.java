@@ -14,18 +14,14 @@ import java.util.List;
 @GenerateOptions
 public abstract class RateLimitOptionsSpec {
 
-  public static final long DEFAULT_REQUESTS_PER_MINUTE = 0;
-  public static final long DEFAULT_TOKENS_PER_MINUTE = 0;
-  /** Requests one key may have in progress at once on one gateway; 0 = no cap. */
-  public static final int DEFAULT_CONCURRENT_REQUESTS = 0;
-  /** What a limited key's request gets when the cluster's counters do not answer within 100 ms. */
-  public static final String DEFAULT_WHEN_UNREACHABLE = "allow";
   public static final List<String> WHEN_UNREACHABLE = List.of("allow", "refuse");
 
-  long requestsPerMinute = DEFAULT_REQUESTS_PER_MINUTE;
-  long tokensPerMinute = DEFAULT_TOKENS_PER_MINUTE;
-  int concurrentRequests = DEFAULT_CONCURRENT_REQUESTS;
-  String whenUnreachable = DEFAULT_WHEN_UNREACHABLE;
+  long requestsPerMinute = 0;
+  long tokensPerMinute = 0;
+  /** Requests one key may have in progress at once on one gateway; 0 = no cap. */
+  int concurrentRequests = 0;
+  /** What a limited key's request gets when the cluster's counters do not answer within 100 ms. */
+  String whenUnreachable = "allow";
 
   public void validate(String path) {
     if (requestsPerMinute < 0 || requestsPerMinute > 60_000_000) {

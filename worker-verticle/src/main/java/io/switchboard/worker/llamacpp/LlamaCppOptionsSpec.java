@@ -26,13 +26,6 @@ import java.util.Set;
 @GenerateOptions
 public abstract class LlamaCppOptionsSpec {
 
-  /** How long the engine waits at start for llama-server's /health to answer 200 (it may be loading a model). */
-  public static final long DEFAULT_STARTUP_TIMEOUT_MS = 120_000;
-
-  /** How long a changed pool must stay unchanged before llama-server restarts on it. */
-  public static final long DEFAULT_RESTART_DEBOUNCE_MS = 2000;
-  /** How long in-flight generations may finish before a restart for a changed pool cuts them. */
-  public static final long DEFAULT_RESTART_DRAIN_MS = 30_000;
   public static final int DEFAULT_CONTEXT_SIZE = 4096;
   /** Fields llama-server's policy refuses that this worker lets through anyway: none (BackendFieldPolicy). */
   public static final List<String> DEFAULT_PASS_FIELDS = List.of();
@@ -43,11 +36,6 @@ public abstract class LlamaCppOptionsSpec {
   /** How many models of a directory the worker serves and announces; past it the rest are skipped and logged. */
   public static final int DEFAULT_MAX_LISTED_MODELS = 256;
   /**
-   * The memory, in MiB, a model directory's loaded models may hold by their file sizes (0: no budget, only
-   * modelsMax bounds them): a load past it unloads least recently used idle models first; a larger model is refused.
-   */
-  public static final long DEFAULT_MEMORY_BUDGET_MB = 0;
-  /**
    * After a model's load failed (corrupt file, llama-server exits, no room), how long the worker does not load it again
    * (requests meanwhile get the recorded failure at once); it doubles with each failed load in a row, up to 10 minutes
    * (or this, if longer). A changed file (size or time) or an operator's load command ends it. 0: no back-off.
@@ -55,32 +43,38 @@ public abstract class LlamaCppOptionsSpec {
   public static final long DEFAULT_LOAD_RETRY_BACKOFF_MS = 30_000;
   /** One day: a back-off past it is a typo (seconds given for ms, say). */
   static final long MAX_LOAD_RETRY_BACKOFF_MS = 86_400_000;
-  /**
-   * Whether a model directory's models load over the rpc pool ({@code rpcPool}): off by default, so a model directory
-   * worker runs its models on its own machine unless told otherwise. A {@code --model} worker always uses its pool.
-   */
-  public static final boolean DEFAULT_MODELS_OVER_RPC_POOL = false;
   static final int MAX_LISTED_MODELS_LIMIT = 10_000;
   /** 1 PiB: a budget past it is a typo (bytes given for MiB). */
   static final long MAX_MEMORY_BUDGET_MB = 1L << 30;
 
   String url;
-  long startupTimeoutMs = DEFAULT_STARTUP_TIMEOUT_MS;
+  /** How long the engine waits at start for llama-server's /health to answer 200 (it may be loading a model). */
+  long startupTimeoutMs = 120_000;
   String serverBin;
   String modelPath;
   int contextSize = DEFAULT_CONTEXT_SIZE;
   int threads;
-  long restartDebounceMs = DEFAULT_RESTART_DEBOUNCE_MS;
-  long restartDrainMs = DEFAULT_RESTART_DRAIN_MS;
+  /** How long a changed pool must stay unchanged before llama-server restarts on it. */
+  long restartDebounceMs = 2000;
+  /** How long in-flight generations may finish before a restart for a changed pool cuts them. */
+  long restartDrainMs = 30_000;
   RpcPoolOptions rpcPool = new RpcPoolOptions();
   List<String> passFields = DEFAULT_PASS_FIELDS;
   String modelsDir;
   int modelsMax = DEFAULT_MODELS_MAX;
   long idleUnloadMs = DEFAULT_IDLE_UNLOAD_MS;
   int maxListedModels = DEFAULT_MAX_LISTED_MODELS;
-  long memoryBudgetMb = DEFAULT_MEMORY_BUDGET_MB;
+  /**
+   * The memory, in MiB, a model directory's loaded models may hold by their file sizes (0: no budget, only
+   * modelsMax bounds them): a load past it unloads least recently used idle models first; a larger model is refused.
+   */
+  long memoryBudgetMb = 0;
   long loadRetryBackoffMs = DEFAULT_LOAD_RETRY_BACKOFF_MS;
-  boolean modelsOverRpcPool = DEFAULT_MODELS_OVER_RPC_POOL;
+  /**
+   * Whether a model directory's models load over the rpc pool ({@code rpcPool}): off by default, so a model directory
+   * worker runs its models on its own machine unless told otherwise. A {@code --model} worker always uses its pool.
+   */
+  boolean modelsOverRpcPool = false;
   @ReadByHand
   List<ModelSettings> models = List.of();
   /** Why the per-model settings could not be read, relative to the llamacpp section; null when they could. */

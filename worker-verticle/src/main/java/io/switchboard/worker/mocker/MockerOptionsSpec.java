@@ -10,33 +10,26 @@ import io.switchboard.runtime.config.OptionChecks;
 @GenerateOptions
 public abstract class MockerOptionsSpec {
 
-  /** Prompt tokens processed per second before the first token; 0 makes prefill instant. */
-  public static final double DEFAULT_PREFILL_TOKENS_PER_SECOND = 5000;
   /** Tokens per second of one stream running alone; 0 makes decoding instant (a zero-latency backend). */
   public static final double DEFAULT_DECODE_TOKENS_PER_SECOND = 50;
-  /** Each extra concurrent stream slows every stream's decode by this fraction. */
-  public static final double DEFAULT_BATCH_SLOWDOWN = 0.03;
-  /** Seed of the deterministic text. */
-  public static final long DEFAULT_SEED = 42;
-  /** Bounds of the answer length when the client sets no max_tokens. */
-  public static final int DEFAULT_MIN_ANSWER_TOKENS = 16;
-  public static final int DEFAULT_MAX_ANSWER_TOKENS = 64;
   /** Length of the mocker's embedding vectors; 0 serves no embeddings. */
   public static final int DEFAULT_EMBEDDING_DIMENSIONS = 256;
-  /** Tokens per block of the simulated prefix (KV) cache; only whole blocks are cached, as in vLLM. */
-  public static final int DEFAULT_KV_BLOCK_SIZE = 16;
-  /** Blocks the simulated prefix cache holds (LRU beyond that); 0 turns prefix caching off. */
-  public static final int DEFAULT_KV_CACHE_BLOCKS = 4096;
 
-  double prefillTokensPerSecond = DEFAULT_PREFILL_TOKENS_PER_SECOND;
+  /** Prompt tokens processed per second before the first token; 0 makes prefill instant. */
+  double prefillTokensPerSecond = 5000;
   double decodeTokensPerSecond = DEFAULT_DECODE_TOKENS_PER_SECOND;
-  double batchSlowdown = DEFAULT_BATCH_SLOWDOWN;
-  long seed = DEFAULT_SEED;
-  int minAnswerTokens = DEFAULT_MIN_ANSWER_TOKENS;
-  int maxAnswerTokens = DEFAULT_MAX_ANSWER_TOKENS;
+  /** Each extra concurrent stream slows every stream's decode by this fraction. */
+  double batchSlowdown = 0.03;
+  /** Seed of the deterministic text. */
+  long seed = 42;
+  /** Bounds of the answer length when the client sets no max_tokens. */
+  int minAnswerTokens = 16;
+  int maxAnswerTokens = 64;
   int embeddingDimensions = DEFAULT_EMBEDDING_DIMENSIONS;
-  int kvBlockSize = DEFAULT_KV_BLOCK_SIZE;
-  int kvCacheBlocks = DEFAULT_KV_CACHE_BLOCKS;
+  /** Tokens per block of the simulated prefix (KV) cache; only whole blocks are cached, as in vLLM. */
+  int kvBlockSize = 16;
+  /** Blocks the simulated prefix cache holds (LRU beyond that); 0 turns prefix caching off. */
+  int kvCacheBlocks = 4096;
 
   /** Fails with a message naming the key under {@code path} and what it accepts. */
   public void validate(String path) {

@@ -18,41 +18,33 @@ import java.util.Map;
 public abstract class OpenAiOptionsSpec {
 
   public static final String DEFAULT_KIND = "auto";
-  public static final long DEFAULT_CONNECT_TIMEOUT_MS = 5000;
-  /** A backend that sends nothing for this long mid-answer (or before its first byte) is taken as stuck. */
-  public static final long DEFAULT_IDLE_TIMEOUT_MS = 120_000;
-  public static final long DEFAULT_HEALTH_INTERVAL_MS = 1000;
-  /** Consecutive failed health checks before the backend counts as down (one success brings it back). */
-  public static final int DEFAULT_UNHEALTHY_AFTER = 2;
-  public static final long DEFAULT_MODELS_REFRESH_MS = 15_000;
-  public static final long DEFAULT_METRICS_INTERVAL_MS = 1000;
-  public static final String DEFAULT_METRICS_PATH = "/metrics";
   /** Fields the backend kind's policy refuses that this worker lets through anyway: none (BackendFieldPolicy). */
   public static final List<String> DEFAULT_PASS_FIELDS = List.of();
   /** The nativeDialects entry that asks the worker to probe its backend for them. */
   public static final String PROBE_NATIVE_DIALECTS = "auto";
-  /**
-   * Which dialects the backend serves natively (NativeForm: responses, messages): probed when the backend comes up
-   * (POST {} to /v1/responses and /v1/messages; 404 or 405 means not served), unless listed here ([] for none).
-   */
-  public static final List<String> DEFAULT_NATIVE_DIALECTS = List.of(PROBE_NATIVE_DIALECTS);
 
   String url;
   String apiKey;
   String kind = DEFAULT_KIND;
-  long connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS;
-  long idleTimeoutMs = DEFAULT_IDLE_TIMEOUT_MS;
-  long healthIntervalMs = DEFAULT_HEALTH_INTERVAL_MS;
-  int unhealthyAfter = DEFAULT_UNHEALTHY_AFTER;
+  long connectTimeoutMs = 5000;
+  /** A backend that sends nothing for this long mid-answer (or before its first byte) is taken as stuck. */
+  long idleTimeoutMs = 120_000;
+  long healthIntervalMs = 1000;
+  /** Consecutive failed health checks before the backend counts as down (one success brings it back). */
+  int unhealthyAfter = 2;
   String healthPath;
-  long modelsRefreshMs = DEFAULT_MODELS_REFRESH_MS;
-  String metricsPath = DEFAULT_METRICS_PATH;
-  long metricsIntervalMs = DEFAULT_METRICS_INTERVAL_MS;
+  long modelsRefreshMs = 15_000;
+  String metricsPath = "/metrics";
+  long metricsIntervalMs = 1000;
   List<String> models = List.of();
   List<String> aliases = List.of();
   List<String> embeddingModels = List.of();
   List<String> passFields = DEFAULT_PASS_FIELDS;
-  List<String> nativeDialects = DEFAULT_NATIVE_DIALECTS;
+  /**
+   * Which dialects the backend serves natively (NativeForm: responses, messages): probed when the backend comes up
+   * (POST {} to /v1/responses and /v1/messages; 404 or 405 means not served), unless listed here ([] for none).
+   */
+  List<String> nativeDialects = List.of(PROBE_NATIVE_DIALECTS);
 
   /** Checks the settings; only called for workers whose engine is openai. */
   public void validate(String path) {

@@ -11,19 +11,16 @@ import java.util.List;
 public abstract class RpcAgentOptionsSpec {
 
   public static final int DEFAULT_PORT = 50052;
-  public static final long DEFAULT_RESTART_BACKOFF_MS = 1000;
-  public static final long DEFAULT_MAX_RESTART_BACKOFF_MS = 30_000;
-  /** How long a started rpc-server has to answer the handshake before it counts as failed. */
-  public static final long DEFAULT_START_TIMEOUT_MS = 20_000;
 
   String serverBin;
   String host;
   int port = DEFAULT_PORT;
   int threads;
   List<String> devices = new ArrayList<>();
-  long restartBackoffMs = DEFAULT_RESTART_BACKOFF_MS;
-  long maxRestartBackoffMs = DEFAULT_MAX_RESTART_BACKOFF_MS;
-  long startTimeoutMs = DEFAULT_START_TIMEOUT_MS;
+  long restartBackoffMs = 1000;
+  long maxRestartBackoffMs = 30_000;
+  /** How long a started rpc-server has to answer the handshake before it counts as failed. */
+  long startTimeoutMs = 20_000;
 
   /** Checks what can be checked without the role running; {@link #validateForRole} adds the rest. */
   public void validate(String path) {

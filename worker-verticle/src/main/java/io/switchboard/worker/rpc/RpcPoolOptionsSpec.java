@@ -14,18 +14,14 @@ import java.util.List;
 @GenerateOptions
 public abstract class RpcPoolOptionsSpec {
 
-  public static final long DEFAULT_CHECK_INTERVAL_MS = 1000;
-  public static final long DEFAULT_REJECTED_RECHECK_MS = 10_000;
-  public static final long DEFAULT_SCAN_INTERVAL_MS = 30_000;
-  public static final int DEFAULT_SCAN_PORT = RpcAgentOptions.DEFAULT_PORT;
   public static final int MAX_SCAN_ADDRESSES = 1024;
 
   List<String> endpoints = new ArrayList<>();
   String scanCidr;
-  int scanPort = DEFAULT_SCAN_PORT;
-  long checkIntervalMs = DEFAULT_CHECK_INTERVAL_MS;
-  long rejectedRecheckMs = DEFAULT_REJECTED_RECHECK_MS;
-  long scanIntervalMs = DEFAULT_SCAN_INTERVAL_MS;
+  int scanPort = RpcAgentOptions.DEFAULT_PORT;
+  long checkIntervalMs = 1000;
+  long rejectedRecheckMs = 10_000;
+  long scanIntervalMs = 30_000;
 
   /** Fails with a message naming the key under {@code path}. Entries' hosts and ports are the probe's job. */
   public void validate(String path) {

@@ -10,15 +10,13 @@ import io.switchboard.runtime.config.GenerateOptions;
 @GenerateOptions
 public abstract class ResponseStoreOptionsSpec {
 
-  /** Seconds a stored response is kept after it was written. */
-  public static final int DEFAULT_TTL_SECONDS = 3600;
-  /** Megabytes of stored responses each node holds at most (its share of the cluster's map). */
-  public static final int DEFAULT_MAX_MEGABYTES = 64;
   /** The cluster map's name; the node configures its bounds under this name. */
   public static final String MAP_NAME = "switchboard.responses";
 
-  int ttlSeconds = DEFAULT_TTL_SECONDS;
-  int maxMegabytes = DEFAULT_MAX_MEGABYTES;
+  /** Seconds a stored response is kept after it was written. */
+  int ttlSeconds = 3600;
+  /** Megabytes of stored responses each node holds at most (its share of the cluster's map). */
+  int maxMegabytes = 64;
 
   public void validate(String path) {
     if (ttlSeconds < 1 || ttlSeconds > 30 * 24 * 3600) {
