@@ -1,7 +1,7 @@
 package io.switchboard.node;
 
 import io.switchboard.runtime.config.GenerateOptions;
-import io.switchboard.runtime.config.OptionChecks;
+import io.switchboard.runtime.config.Range;
 
 import java.util.List;
 import java.util.Locale;
@@ -17,10 +17,12 @@ public abstract class ClusterOptionsSpec {
 
   String name = "switchboard";
   String host = DEFAULT_HOST;
+  @Range(min = 1, max = 65535)
   int port = DEFAULT_PORT;
   /** Members contacted to join: addresses, optionally with ports ("10.0.0.5:5701"). */
   List<String> members = List.of("127.0.0.1");
   /** Event-bus port; 0 lets the OS choose (the port is published through the cluster). */
+  @Range(min = 0, max = 65535, meaning = " (0 = any free port)")
   int eventBusPort = 0;
   /** Event-bus TLS: this node's PEM certificate chain and key, and the PEM CA that signed every node's; all or none. */
   String tlsCertPath;
@@ -49,8 +51,6 @@ public abstract class ClusterOptionsSpec {
       throw new IllegalArgumentException(path + ".host must be this node's address on the cluster network, "
           + "e.g. 127.0.0.1 or 10.0.0.5");
     }
-    OptionChecks.port(path + ".port", port);
-    OptionChecks.listenPort(path + ".eventBusPort", eventBusPort);
     int tlsSet = (blank(tlsCertPath) ? 0 : 1) + (blank(tlsKeyPath) ? 0 : 1) + (blank(tlsCaPath) ? 0 : 1);
     if (tlsSet != 0 && tlsSet != 3) {
       throw new IllegalArgumentException(path + ".tlsCertPath, tlsKeyPath and tlsCaPath go together: set all three "

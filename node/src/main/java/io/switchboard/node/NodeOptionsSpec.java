@@ -1,10 +1,10 @@
 package io.switchboard.node;
 
-import io.switchboard.runtime.config.GenerateOptions;
-import io.switchboard.runtime.config.ReadByHand;
 import io.switchboard.gateway.config.GatewayOptions;
 import io.switchboard.protocol.PlaneMessageLimit;
+import io.switchboard.runtime.config.GenerateOptions;
 import io.switchboard.runtime.config.OptionChecks;
+import io.switchboard.runtime.config.ReadByHand;
 import io.switchboard.worker.WorkerOptions;
 import io.switchboard.worker.plane.GrpcPlaneOptions;
 import io.switchboard.worker.rpc.RpcAgentOptions;

@@ -2,6 +2,7 @@ package io.switchboard.worker;
 
 import io.switchboard.runtime.config.GenerateOptions;
 import io.switchboard.runtime.config.OptionChecks;
+import io.switchboard.runtime.config.Range;
 import io.switchboard.worker.llamacpp.LlamaCppOptions;
 import io.switchboard.worker.mocker.MockerOptions;
 import io.switchboard.worker.openai.OpenAiOptions;
@@ -27,10 +28,15 @@ public abstract class WorkerOptionsSpec implements RunnerSettings {
   String id;
   String model = DEFAULT_MODEL;
   String engine = "mocker";
+  @Range(min = 1)
   int slots = DEFAULT_SLOTS;
+  @Range(min = 0)
   int maxQueue = DEFAULT_MAX_QUEUE;
+  @Range(min = 16)
   int contextLength = DEFAULT_CONTEXT_LENGTH;
+  @Range(min = 100)
   long loadReportIntervalMs = 1000;
+  @Range(min = 0)
   long drainTimeoutMs = DEFAULT_DRAIN_TIMEOUT_MS;
   MockerOptions mocker = new MockerOptions();
   LlamaCppOptions llamacpp = new LlamaCppOptions();
@@ -46,11 +52,6 @@ public abstract class WorkerOptionsSpec implements RunnerSettings {
       throw new IllegalArgumentException(path + ".id must be 1-64 characters of letters, digits, '.', '_' or '-', "
           + "got '" + id + "'");
     }
-    OptionChecks.atLeast(path + ".slots", slots, 1);
-    OptionChecks.atLeast(path + ".maxQueue", maxQueue, 0);
-    OptionChecks.atLeast(path + ".contextLength", contextLength, 16);
-    OptionChecks.atLeast(path + ".loadReportIntervalMs", loadReportIntervalMs, 100);
-    OptionChecks.atLeast(path + ".drainTimeoutMs", drainTimeoutMs, 0);
     mocker.validate(path + ".mocker");
     if ("llamacpp".equals(engine)) {
       llamacpp.validate(path + ".llamacpp");

@@ -1,6 +1,5 @@
 package io.switchboard.gateway.config;
 
-import io.switchboard.runtime.config.GenerateOptions;
 import io.switchboard.gateway.dialect.responses.store.ResponseStoreOptions;
 import io.switchboard.gateway.models.ModelsOptions;
 import io.switchboard.gateway.plane.PlaneTimeouts;
@@ -15,7 +14,9 @@ import io.switchboard.gateway.security.CorsOptions;
 import io.switchboard.gateway.security.LimitOptions;
 import io.switchboard.gateway.security.RateLimitOptions;
 import io.switchboard.gateway.security.TlsOptions;
+import io.switchboard.runtime.config.GenerateOptions;
 import io.switchboard.runtime.config.OptionChecks;
+import io.switchboard.runtime.config.Range;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -44,8 +45,10 @@ public abstract class GatewayOptionsSpec implements ApiKeySettings, PlaneTimeout
   public static final List<String> DEFAULT_ALLOWED_HOSTS = List.of();
 
   String host = DEFAULT_HOST;
+  @Range(min = 0, max = 65535, meaning = " (0 = any free port)")
   int httpPort = 8080;
   /** Largest request body accepted; larger gets 413. */
+  @Range(min = 1024)
   long maxBodyBytes = 1024 * 1024;
   /** The policy of every model not named in {@code modelPolicies}. */
   String routingPolicy = PrefixAwarePolicy.NAME;
@@ -55,18 +58,25 @@ public abstract class GatewayOptionsSpec implements ApiKeySettings, PlaneTimeout
   /** How this gateway reaches workers: over the clustered event bus, or direct TCP to each node's gRPC server. */
   String requestPlane = "eventbus";
   /** A worker whose last load report is older than this is not routed to, and its streams fail. */
+  @Range(min = 500)
   long workerSilenceMs = 3000;
   /** How long a worker has to accept (or refuse) a generate request before the gateway tries another. */
+  @Range(min = 100)
   long acceptTimeoutMs = 5000;
   /** Longest gap between two chunks of a stream before the gateway gives up on the worker. */
+  @Range(min = 1000)
   long streamIdleTimeoutMs = 120_000;
   /** Longest a whole request may take. */
+  @Range(min = 1000)
   long requestTimeoutMs = 600_000;
   /** Chunks a worker may send ahead of what the client has taken (the flow-control window). */
+  @Range(min = 2)
   int streamCredits = 64;
   /** How many workers a request is offered to before the gateway gives up (only before the first token). */
+  @Range(min = 1)
   int maxAttempts = 3;
   /** Pause before the third and later offers of a request, doubling each time, ±50% jitter; 0 = none. */
+  @Range(min = 0)
   long retryBackoffMs = 50;
   String adminKey;
   /** API key entries, {@code KEY[;name=N][;models=A|B][;rpm=N][;tpm=N]} each; empty (and no file) = open API. */
@@ -74,6 +84,7 @@ public abstract class GatewayOptionsSpec implements ApiKeySettings, PlaneTimeout
   /** A file of API key entries, one per line ('#' comments); read at start, then whenever it changes. */
   String apiKeysFile;
   /** How often the API keys file is checked for changes (a change is taken once it stayed for one check). */
+  @Range(min = 100)
   long apiKeysFileCheckMs = 2000;
   RateLimitOptions rateLimits = new RateLimitOptions();
   LimitOptions limits = new LimitOptions();
@@ -83,6 +94,7 @@ public abstract class GatewayOptionsSpec implements ApiKeySettings, PlaneTimeout
    * How many times a stream whose worker fails after tokens were sent is continued on another worker (with
    * the text so far) before the client gets the error; 0 turns migration off.
    */
+  @Range(min = 0)
   int migrationLimit = 3;
   /**
    * How long a worker may take to send the first token of a request (or of a migrated stream's next part)
@@ -90,21 +102,29 @@ public abstract class GatewayOptionsSpec implements ApiKeySettings, PlaneTimeout
    */
   long firstTokenTimeoutMs = 60_000;
   /** Requests per model that may wait in the gateway while every worker of the model is full; 0 = none wait. */
+  @Range(min = 0)
   int admissionQueueSize = 256;
   /** Longest a request waits in that queue before it gets 503 with Retry-After. */
+  @Range(min = 100)
   long admissionTimeoutMs = 30_000;
   /** Requests this gateway serves at once, queued ones included; beyond, new ones get 503 at once. */
+  @Range(min = 1)
   int maxInFlight = 10_000;
+  @Range(min = 0)
   long drainTimeoutMs = DEFAULT_DRAIN_TIMEOUT_MS;
   /** Failures in a row (failed, vanished, no first token in time) that open a worker's circuit; 0 = never. */
+  @Range(min = 0)
   int circuitFailureThreshold = 5;
   /** How long an open circuit keeps requests away before one probes the worker (doubling while it fails). */
+  @Range(min = 100)
   long circuitOpenMs = 10_000;
   /** How often the registry re-reads every discovery record, as a safety net under the announcements. */
+  @Range(min = 100)
   long registryResyncMs = 2000;
   /** One log line per completed request (an access log); failures and retries are logged either way. */
   boolean logRequests = true;
   /** Distinct model names the metrics carry as a {@code model} tag; served models beyond it are tagged "other". */
+  @Range(min = 1)
   int metricsMaxModels = 100;
   List<String> allowedHosts = new ArrayList<>(DEFAULT_ALLOWED_HOSTS);
   CorsOptions cors = new CorsOptions();
@@ -116,7 +136,6 @@ public abstract class GatewayOptionsSpec implements ApiKeySettings, PlaneTimeout
     if (host == null || host.isBlank()) {
       throw new IllegalArgumentException(path + ".host must be an address to listen on, e.g. 127.0.0.1 or 0.0.0.0");
     }
-    OptionChecks.listenPort(path + ".httpPort", httpPort);
     if (!RoutingPolicies.NAMES.contains(routingPolicy)) {
       throw new IllegalArgumentException(path + ".routingPolicy must be one of " + RoutingPolicies.NAMES
           + ", got '" + routingPolicy + "'");
@@ -127,26 +146,9 @@ public abstract class GatewayOptionsSpec implements ApiKeySettings, PlaneTimeout
       throw new IllegalArgumentException(path + ".requestPlane must be one of " + REQUEST_PLANES + ", got '"
           + requestPlane + "'");
     }
-    OptionChecks.atLeast(path + ".maxBodyBytes", maxBodyBytes, 1024);
-    OptionChecks.atLeast(path + ".workerSilenceMs", workerSilenceMs, 500);
-    OptionChecks.atLeast(path + ".acceptTimeoutMs", acceptTimeoutMs, 100);
-    OptionChecks.atLeast(path + ".streamIdleTimeoutMs", streamIdleTimeoutMs, 1000);
-    OptionChecks.atLeast(path + ".requestTimeoutMs", requestTimeoutMs, 1000);
-    OptionChecks.atLeast(path + ".streamCredits", streamCredits, 2);
-    OptionChecks.atLeast(path + ".maxAttempts", maxAttempts, 1);
-    OptionChecks.atLeast(path + ".retryBackoffMs", retryBackoffMs, 0);
-    OptionChecks.atLeast(path + ".migrationLimit", migrationLimit, 0);
-    OptionChecks.atLeast(path + ".admissionQueueSize", admissionQueueSize, 0);
-    OptionChecks.atLeast(path + ".admissionTimeoutMs", admissionTimeoutMs, 100);
-    OptionChecks.atLeast(path + ".maxInFlight", maxInFlight, 1);
-    OptionChecks.atLeast(path + ".drainTimeoutMs", drainTimeoutMs, 0);
-    OptionChecks.atLeast(path + ".circuitFailureThreshold", circuitFailureThreshold, 0);
-    OptionChecks.atLeast(path + ".circuitOpenMs", circuitOpenMs, 100);
     if (firstTokenTimeoutMs != 0) {
       OptionChecks.atLeast(path + ".firstTokenTimeoutMs (0 = no limit)", firstTokenTimeoutMs, 100);
     }
-    OptionChecks.atLeast(path + ".registryResyncMs", registryResyncMs, 100);
-    OptionChecks.atLeast(path + ".metricsMaxModels", metricsMaxModels, 1);
     for (String allowed : allowedHosts) {
       if (!"*".equals(allowed) && !allowed.matches("(?i)[a-z0-9.\\-]+|\\[[0-9a-f:.]+\\]")) {
         throw new IllegalArgumentException(path + ".allowedHosts entries must be host names or addresses without a "
@@ -168,7 +170,6 @@ public abstract class GatewayOptionsSpec implements ApiKeySettings, PlaneTimeout
           + "a request of the largest size accepted must fit");
     }
     tls.validate(path + ".tls");
-    OptionChecks.atLeast(path + ".apiKeysFileCheckMs", apiKeysFileCheckMs, 100);
     if (apiKeysFile != null && !apiKeysFile.isBlank()) {
       if (!java.nio.file.Files.isReadable(java.nio.file.Path.of(apiKeysFile))) {
         throw new IllegalArgumentException(path + ".apiKeysFile: cannot read '" + apiKeysFile + "' (missing, or not "

@@ -49,14 +49,15 @@ public abstract class ModelsOptionsSpec {
    */
   protected void readJson(JsonObject json) {
     Object given = json.getValue("aliases");
-    if (given == null) {
-      return;
-    }
-    if (!(given instanceof JsonObject map)) {
+    if (given instanceof JsonObject map) {
+      readAliases(map);
+    } else if (given != null) {
       malformed = " must be a mapping of alias to its list of models, e.g. {chat: [qwen-32b, qwen-7b]}, got '"
           + given + "'";
-      return;
     }
+  }
+
+  private void readAliases(JsonObject map) {
     for (String alias : map.fieldNames()) {
       Object targets = map.getValue(alias);
       List<String> models = new ArrayList<>();

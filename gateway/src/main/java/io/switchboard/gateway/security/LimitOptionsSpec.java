@@ -1,7 +1,7 @@
 package io.switchboard.gateway.security;
 
 import io.switchboard.runtime.config.GenerateOptions;
-import io.switchboard.runtime.config.OptionChecks;
+import io.switchboard.runtime.config.Range;
 
 /**
  * What one client may ask of a gateway ({@code gateway.limits.*}): how big a request may be, how many messages
@@ -13,38 +13,36 @@ import io.switchboard.runtime.config.OptionChecks;
 public abstract class LimitOptionsSpec {
 
   /** Messages one chat request may carry. */
+  @Range(min = 1)
   int maxMessages = 2048;
   /** Largest {@code max_tokens} (or {@code max_completion_tokens}) a request may ask for; 0 = no cap. */
+  @Range(min = 0, meaning = " (0 = no cap)")
   int maxTokens = 131_072;
   /** Largest request head (all header lines together). */
+  @Range(min = 1024)
   int maxHeaderBytes = 16_384;
   /** Longest request line (method, URL and version). */
+  @Range(min = 256)
   int maxUrlBytes = 4096;
   /**
    * A client must send a whole request (head and body) within this long of opening the connection or of the
    * end of its previous response; an idle keep-alive connection is closed after it too. Bounds slow senders.
    */
+  @Range(min = 100)
   long requestReadTimeoutMs = 30_000;
   /** Connections all clients together may hold open to this gateway; beyond, new ones are closed at once. */
+  @Range(min = 1)
   int maxConnections = 4096;
   /**
    * Bytes of request bodies this gateway holds at once, counted from each request's head until it ends; beyond,
    * 503. 0 = an eighth of the JVM's maximum heap (docs/security.md says why).
    */
+  @Range(min = 0, meaning = " (0 = an eighth of the heap)")
   long maxInFlightBodyBytes = 0;
   /** How long a client may take none of its answer while the gateway holds bytes for it; then 499, closed. */
+  @Range(min = 100)
   long clientStallTimeoutMs = 30_000;
 
-  public void validate(String path) {
-    OptionChecks.atLeast(path + ".maxMessages", maxMessages, 1);
-    OptionChecks.atLeast(path + ".maxTokens (0 = no cap)", maxTokens, 0);
-    OptionChecks.atLeast(path + ".maxHeaderBytes", maxHeaderBytes, 1024);
-    OptionChecks.atLeast(path + ".maxUrlBytes", maxUrlBytes, 256);
-    OptionChecks.atLeast(path + ".requestReadTimeoutMs", requestReadTimeoutMs, 100);
-    OptionChecks.atLeast(path + ".maxConnections", maxConnections, 1);
-    OptionChecks.atLeast(path + ".maxInFlightBodyBytes (0 = an eighth of the heap)", maxInFlightBodyBytes, 0);
-    OptionChecks.atLeast(path + ".clientStallTimeoutMs", clientStallTimeoutMs, 100);
-  }
 
   /**
    * The budget in force: {@code maxInFlightBodyBytes}, or when it is 0 an eighth of {@code maxHeapBytes}; never

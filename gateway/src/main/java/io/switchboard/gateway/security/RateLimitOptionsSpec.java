@@ -1,7 +1,7 @@
 package io.switchboard.gateway.security;
 
 import io.switchboard.runtime.config.GenerateOptions;
-import io.switchboard.runtime.config.OptionChecks;
+import io.switchboard.runtime.config.Range;
 
 import java.util.List;
 
@@ -19,6 +19,7 @@ public abstract class RateLimitOptionsSpec {
   long requestsPerMinute = 0;
   long tokensPerMinute = 0;
   /** Requests one key may have in progress at once on one gateway; 0 = no cap. */
+  @Range(min = 0, meaning = " (0 = no cap)")
   int concurrentRequests = 0;
   /** What a limited key's request gets when the cluster's counters do not answer within 100 ms. */
   String whenUnreachable = "allow";
@@ -32,7 +33,6 @@ public abstract class RateLimitOptionsSpec {
       throw new IllegalArgumentException(path + ".tokensPerMinute must be between 0 (no limit) and 60000000000, got "
           + tokensPerMinute);
     }
-    OptionChecks.atLeast(path + ".concurrentRequests", concurrentRequests, 0, " (0 = no cap)");
     if (!WHEN_UNREACHABLE.contains(whenUnreachable)) {
       throw new IllegalArgumentException(path + ".whenUnreachable must be one of " + WHEN_UNREACHABLE
           + " (what a rate-limited request gets while the cluster's counters do not answer), got '" + whenUnreachable

@@ -40,6 +40,8 @@ public final class OptionsProcessor extends AbstractProcessor {
 
   static final String GENERATE_OPTIONS = "io.switchboard.runtime.config.GenerateOptions";
   static final String READ_BY_HAND = "io.switchboard.runtime.config.ReadByHand";
+  static final String RANGE = "io.switchboard.runtime.config.Range";
+  static final String FINITE_NON_NEGATIVE = "io.switchboard.runtime.config.FiniteNonNegative";
   private static final String SPEC_SUFFIX = "Spec";
 
   private Trees trees;
@@ -65,8 +67,6 @@ public final class OptionsProcessor extends AbstractProcessor {
         }
         try {
           generate((TypeElement) element);
-        } catch (SpecException bad) {
-          error(bad.element, bad.getMessage());
         } catch (IOException io) {
           error(element, "could not write the options class: " + io.getMessage());
         }
@@ -79,8 +79,8 @@ public final class OptionsProcessor extends AbstractProcessor {
     String specName = spec.getSimpleName().toString();
     if (!specName.endsWith(SPEC_SUFFIX) || specName.length() == SPEC_SUFFIX.length()
         || !spec.getModifiers().contains(Modifier.ABSTRACT)) {
-      throw new SpecException(spec, "an options spec is an abstract class named XSpec (the processor writes X), got "
-          + specName);
+      error(spec, "an options spec is an abstract class named XSpec (the processor writes X), got " + specName);
+      return;
     }
     String name = specName.substring(0, specName.length() - SPEC_SUFFIX.length());
     String pkg = ((PackageElement) spec.getEnclosingElement()).getQualifiedName().toString();
@@ -107,34 +107,80 @@ public final class OptionsProcessor extends AbstractProcessor {
         servable = false;
       }
       String doc = processingEnv.getElementUtils().getDocComment(field);
-      settings.add(new Setting(field.getSimpleName().toString(), type, kind, json && !byHand, doc));
+      settings.add(new Setting(field.getSimpleName().toString(), type, kind, json && !byHand, doc, checks(field)));
+    }
+    ExecutableElement validate = validateMethod(spec);
+    Set<String> declared = new java.util.HashSet<>();
+    for (ExecutableElement method : ElementFilter.methodsIn(spec.getEnclosedElements())) {
+      declared.add(method.getSimpleName() + "/" + method.getParameters().size());
+    }
+    boolean anyByHand = settings.stream().anyMatch(setting -> !setting.inJson());
+    if (json && anyByHand && !(declared.contains("readJson/1") && declared.contains("writeJson/1"))) {
+      error(spec, "a spec with @ReadByHand settings declares protected void readJson(JsonObject) and protected void "
+          + "writeJson(JsonObject)");
+      servable = false;
     }
     if (!servable) {
       return;
     }
 
-    Set<String> declared = new java.util.HashSet<>();
-    for (ExecutableElement method : ElementFilter.methodsIn(spec.getEnclosedElements())) {
-      declared.add(method.getSimpleName() + "/" + method.getParameters().size());
-    }
-    if (json) {
-      requireHooks(spec, settings, declared);
-    }
-
     OptionsSource source = new OptionsSource(pkg, name, specName, imports(spec));
+    // null: the spec has no checks of its own, and the generated validate is all there is
+    String validateAccess = validate == null ? null : validate.getModifiers().contains(Modifier.PUBLIC) ? "public "
+        : validate.getModifiers().contains(Modifier.PROTECTED) ? "protected " : "";
     String text = source.render(settings, json, declared.contains("readJson/1"), declared.contains("writeJson/1"),
-        declared);
+        declared, validateAccess);
     try (Writer out = processingEnv.getFiler().createSourceFile(pkg + "." + name, spec).openWriter()) {
       out.write(text);
     }
   }
 
-  private static void requireHooks(TypeElement spec, List<Setting> settings, Set<String> declared) {
-    boolean anyByHand = settings.stream().anyMatch(setting -> !setting.inJson());
-    if (anyByHand && !(declared.contains("readJson/1") && declared.contains("writeJson/1"))) {
-      throw new SpecException(spec, "a spec with @ReadByHand settings declares protected void readJson(JsonObject) "
-          + "and protected void writeJson(JsonObject)");
+  /** The Java of the range checks a field's annotations ask for, in the order written. */
+  private static List<String> checks(VariableElement field) {
+    List<String> checks = new ArrayList<>();
+    String name = field.getSimpleName().toString();
+    String key = "path + \"." + name + "\"";
+    AnnotationMirror range = find(field, RANGE);
+    if (range != null) {
+      long min = ((Number) value(range, "min", 0L)).longValue();
+      long max = ((Number) value(range, "max", Long.MAX_VALUE)).longValue();
+      String meaning = quoted((String) value(range, "meaning", ""));
+      checks.add(max == Long.MAX_VALUE
+          ? "io.switchboard.runtime.config.OptionChecks.atLeast(" + key + ", " + name + ", " + min + "L, " + meaning
+              + ");"
+          : "io.switchboard.runtime.config.OptionChecks.between(" + key + ", " + name + ", " + min + "L, " + max
+              + "L, " + meaning + ");");
     }
+    AnnotationMirror finite = find(field, FINITE_NON_NEGATIVE);
+    if (finite != null) {
+      checks.add("io.switchboard.runtime.config.OptionChecks.finiteNonNegative(" + key + ", " + name + ", "
+          + quoted((String) value(finite, "meaning", "")) + ");");
+    }
+    return checks;
+  }
+
+  private static ExecutableElement validateMethod(TypeElement spec) {
+    for (ExecutableElement method : ElementFilter.methodsIn(spec.getEnclosedElements())) {
+      if (method.getSimpleName().contentEquals("validate") && method.getParameters().size() == 1
+          && method.getParameters().get(0).asType().toString().equals("java.lang.String")) {
+        return method;
+      }
+    }
+    return null;
+  }
+
+  private static Object value(AnnotationMirror mirror, String member, Object fallback) {
+    for (Map.Entry<? extends ExecutableElement, ? extends AnnotationValue> entry
+        : mirror.getElementValues().entrySet()) {
+      if (entry.getKey().getSimpleName().contentEquals(member)) {
+        return entry.getValue().getValue();
+      }
+    }
+    return fallback;
+  }
+
+  private static String quoted(String text) {
+    return "\"" + text.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
   }
 
   private List<String> imports(TypeElement spec) {
@@ -153,16 +199,7 @@ public final class OptionsProcessor extends AbstractProcessor {
 
   private static boolean annotationFlag(Element element, String type, String member, boolean fallback) {
     AnnotationMirror mirror = find(element, type);
-    if (mirror == null) {
-      return fallback;
-    }
-    for (Map.Entry<? extends ExecutableElement, ? extends AnnotationValue> entry
-        : mirror.getElementValues().entrySet()) {
-      if (entry.getKey().getSimpleName().contentEquals(member)) {
-        return (Boolean) entry.getValue().getValue();
-      }
-    }
-    return fallback;
+    return mirror == null ? fallback : (Boolean) value(mirror, member, fallback);
   }
 
   private static AnnotationMirror find(Element element, String type) {
@@ -176,15 +213,5 @@ public final class OptionsProcessor extends AbstractProcessor {
 
   private void error(Element element, String message) {
     processingEnv.getMessager().printMessage(Diagnostic.Kind.ERROR, message, element);
-  }
-
-  /** A spec the processor cannot serve, reported on the element at fault. */
-  private static final class SpecException extends RuntimeException {
-    final transient Element element;
-
-    SpecException(Element element, String message) {
-      super(message);
-      this.element = element;
-    }
   }
 }

@@ -21,8 +21,11 @@ final class OptionsSource {
 
   /**
    * @param declared the spec's own methods as {@code name/parameterCount}: accessors it declares are not generated
+   * @param validateAccess the access of the spec's {@code validate(String)}, which the generated one extends; null when
+   *     the spec has none
    */
-  String render(List<Setting> settings, boolean json, boolean readHook, boolean writeHook, Set<String> declared) {
+  String render(List<Setting> settings, boolean json, boolean readHook, boolean writeHook, Set<String> declared,
+      String validateAccess) {
     line("package " + pkg + ";");
     line("");
     for (String imported : imports) {
@@ -42,6 +45,7 @@ final class OptionsSource {
     if (json) {
       renderJson(settings, readHook, writeHook);
     }
+    renderChecks(settings, validateAccess);
     for (Setting setting : settings) {
       renderAccessors(setting, declared);
     }
@@ -80,6 +84,29 @@ final class OptionsSource {
       }
     }
     line("    return json;");
+    line("  }");
+  }
+
+  private void renderChecks(List<Setting> settings, String validateAccess) {
+    if (settings.stream().allMatch(setting -> setting.checks().isEmpty())) {
+      return;
+    }
+    boolean specChecks = validateAccess != null;
+    line("");
+    line(specChecks ? "  /** The settings' declared ranges, then the spec's own checks. */"
+        : "  /** Fails with a message naming the key under {@code path} and the range it accepts. */");
+    if (specChecks) {
+      line("  @Override");
+    }
+    line("  " + (specChecks ? validateAccess : "public ") + "void validate(String path) {");
+    for (Setting setting : settings) {
+      for (String check : setting.checks()) {
+        line("    " + check);
+      }
+    }
+    if (specChecks) {
+      line("    super.validate(path);");
+    }
     line("  }");
   }
 

@@ -37,7 +37,9 @@ class OptionsProcessorTest {
 
   private static final String OUTER = """
       package sample;
+      import io.switchboard.runtime.config.FiniteNonNegative;
       import io.switchboard.runtime.config.GenerateOptions;
+      import io.switchboard.runtime.config.Range;
       import io.switchboard.runtime.config.ReadByHand;
       import io.vertx.core.json.JsonObject;
       import java.util.ArrayList;
@@ -50,8 +52,11 @@ class OptionsProcessorTest {
       public abstract class OuterOptionsSpec {
         public static final int DEFAULT_PORT = 80;
         /** The port it listens on. */
+        @Range(min = 1, max = 65535)
         int port = DEFAULT_PORT;
+        @Range(min = 0, meaning = " (0 = no limit)")
         long timeoutMs = 1000;
+        @FiniteNonNegative
         double weight = 0.5;
         boolean enabled = true;
         String host;
@@ -72,6 +77,11 @@ class OptionsProcessorTest {
         }
         public int reads() {
           return reads;
+        }
+        public void validate(String path) {
+          if (host != null && host.isEmpty()) {
+            throw new IllegalArgumentException(path + ".host is empty");
+          }
         }
         protected void readJson(JsonObject json) {
           reads++;
@@ -136,6 +146,37 @@ class OptionsProcessorTest {
       mine.add("b");
       assertThat(call(defaults, "getNames")).as("a setter keeps a copy").isEqualTo(List.of("a"));
       assertThat(outer.getMethod("setPort", int.class).invoke(defaults, 1)).as("setters are fluent").isSameAs(defaults);
+    }
+  }
+
+  @Test
+  void declaredRangesAreCheckedBeforeTheSpecsOwnChecks() throws Exception {
+    Compilation compiled = compile(Map.of("sample/InnerOptionsSpec.java", INNER, "sample/OuterOptionsSpec.java",
+        OUTER));
+    assertThat(compiled.errors()).isEmpty();
+    try (URLClassLoader loader = new URLClassLoader(new URL[] {compiled.classes().toUri().toURL()},
+        getClass().getClassLoader())) {
+      Class<?> outer = loader.loadClass("sample.OuterOptions");
+      java.lang.reflect.Method validate = outer.getMethod("validate", String.class);
+      validate.invoke(outer.getConstructor().newInstance(), "s");
+      assertThat(refusal(validate, outer, new JsonObject().put("port", 0)))
+          .isEqualTo("s.port must be between 1 and 65535, got 0");
+      assertThat(refusal(validate, outer, new JsonObject().put("timeoutMs", -1)))
+          .isEqualTo("s.timeoutMs must be >= 0 (0 = no limit), got -1");
+      assertThat(refusal(validate, outer, new JsonObject().put("weight", -0.5)))
+          .isEqualTo("s.weight must be a finite number >= 0, got -0.5");
+      assertThat(refusal(validate, outer, new JsonObject().put("host", "")))
+          .as("the spec's own checks still run").isEqualTo("s.host is empty");
+    }
+  }
+
+  private static String refusal(java.lang.reflect.Method validate, Class<?> type, JsonObject json)
+      throws ReflectiveOperationException {
+    try {
+      validate.invoke(type.getConstructor(JsonObject.class).newInstance(json), "s");
+      return "accepted";
+    } catch (java.lang.reflect.InvocationTargetException refused) {
+      return refused.getCause().getMessage();
     }
   }
 

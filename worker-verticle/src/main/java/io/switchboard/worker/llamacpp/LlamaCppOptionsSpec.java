@@ -1,8 +1,9 @@
 package io.switchboard.worker.llamacpp;
 
 import io.switchboard.runtime.config.GenerateOptions;
-import io.switchboard.runtime.config.ReadByHand;
 import io.switchboard.runtime.config.OptionChecks;
+import io.switchboard.runtime.config.Range;
+import io.switchboard.runtime.config.ReadByHand;
 import io.switchboard.worker.openai.OpenAiOptions;
 import io.switchboard.worker.rpc.RpcPoolOptions;
 import io.vertx.core.json.JsonArray;
@@ -49,6 +50,7 @@ public abstract class LlamaCppOptionsSpec {
 
   String url;
   /** How long the engine waits at start for llama-server's /health to answer 200 (it may be loading a model). */
+  @Range(min = 1000)
   long startupTimeoutMs = 120_000;
   String serverBin;
   String modelPath;
@@ -125,7 +127,6 @@ public abstract class LlamaCppOptionsSpec {
 
   /** Checks the settings the engine needs; only called for workers whose engine is llamacpp. */
   public void validate(String path) {
-    OptionChecks.atLeast(path + ".startupTimeoutMs", startupTimeoutMs, 1000);
     OpenAiOptions.requireFieldNames(path + ".passFields", passFields);
     if (modelsError != null) {
       throw new IllegalArgumentException(modelsError.replace("llamacpp.models[", path + ".models["));

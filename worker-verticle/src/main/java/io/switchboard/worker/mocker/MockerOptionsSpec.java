@@ -1,7 +1,7 @@
 package io.switchboard.worker.mocker;
 
+import io.switchboard.runtime.config.FiniteNonNegative;
 import io.switchboard.runtime.config.GenerateOptions;
-import io.switchboard.runtime.config.OptionChecks;
 
 /**
  * Settings of the mocker engine, a simulated model with realistic timing: a prefill phase whose length grows
@@ -16,9 +16,12 @@ public abstract class MockerOptionsSpec {
   public static final int DEFAULT_EMBEDDING_DIMENSIONS = 256;
 
   /** Prompt tokens processed per second before the first token; 0 makes prefill instant. */
+  @FiniteNonNegative(meaning = " (0 = instant)")
   double prefillTokensPerSecond = 5000;
+  @FiniteNonNegative(meaning = " (0 = instant)")
   double decodeTokensPerSecond = DEFAULT_DECODE_TOKENS_PER_SECOND;
   /** Each extra concurrent stream slows every stream's decode by this fraction. */
+  @FiniteNonNegative
   double batchSlowdown = 0.03;
   /** Seed of the deterministic text. */
   long seed = 42;
@@ -33,9 +36,6 @@ public abstract class MockerOptionsSpec {
 
   /** Fails with a message naming the key under {@code path} and what it accepts. */
   public void validate(String path) {
-    OptionChecks.finiteNonNegative(path + ".prefillTokensPerSecond", prefillTokensPerSecond, " (0 = instant)");
-    OptionChecks.finiteNonNegative(path + ".decodeTokensPerSecond", decodeTokensPerSecond, " (0 = instant)");
-    OptionChecks.finiteNonNegative(path + ".batchSlowdown", batchSlowdown);
     if (minAnswerTokens < 1 || maxAnswerTokens < minAnswerTokens) {
       throw new IllegalArgumentException(path + ".minAnswerTokens and " + path + ".maxAnswerTokens must satisfy "
           + "1 <= minAnswerTokens <= maxAnswerTokens, got " + minAnswerTokens + " and " + maxAnswerTokens);

@@ -1,8 +1,8 @@
 package io.switchboard.worker.openai;
 
-import io.switchboard.runtime.config.GenerateOptions;
 import io.switchboard.protocol.NativeForm;
-import io.switchboard.runtime.config.OptionChecks;
+import io.switchboard.runtime.config.GenerateOptions;
+import io.switchboard.runtime.config.Range;
 
 import java.net.URI;
 import java.util.LinkedHashMap;
@@ -26,15 +26,21 @@ public abstract class OpenAiOptionsSpec {
   String url;
   String apiKey;
   String kind = DEFAULT_KIND;
+  @Range(min = 100)
   long connectTimeoutMs = 5000;
   /** A backend that sends nothing for this long mid-answer (or before its first byte) is taken as stuck. */
+  @Range(min = 100)
   long idleTimeoutMs = 120_000;
+  @Range(min = 100)
   long healthIntervalMs = 1000;
   /** Consecutive failed health checks before the backend counts as down (one success brings it back). */
+  @Range(min = 1)
   int unhealthyAfter = 2;
   String healthPath;
+  @Range(min = 1000)
   long modelsRefreshMs = 15_000;
   String metricsPath = "/metrics";
+  @Range(min = 100)
   long metricsIntervalMs = 1000;
   List<String> models = List.of();
   List<String> aliases = List.of();
@@ -67,12 +73,6 @@ public abstract class OpenAiOptionsSpec {
       throw new IllegalArgumentException(path + ".kind must be one of " + BackendKind.configNames() + ", got '"
           + kind + "'");
     }
-    OptionChecks.atLeast(path + ".connectTimeoutMs", connectTimeoutMs, 100);
-    OptionChecks.atLeast(path + ".idleTimeoutMs", idleTimeoutMs, 100);
-    OptionChecks.atLeast(path + ".healthIntervalMs", healthIntervalMs, 100);
-    OptionChecks.atLeast(path + ".unhealthyAfter", unhealthyAfter, 1);
-    OptionChecks.atLeast(path + ".modelsRefreshMs", modelsRefreshMs, 1000);
-    OptionChecks.atLeast(path + ".metricsIntervalMs", metricsIntervalMs, 100);
     if (healthPath != null && !healthPath.isEmpty() && !healthPath.startsWith("/")) {
       throw new IllegalArgumentException(path + ".healthPath must start with '/', got '" + healthPath + "'");
     }

@@ -1,8 +1,8 @@
 package io.switchboard.worker.plane;
 
-import io.switchboard.runtime.config.GenerateOptions;
 import io.switchboard.protocol.PlaneMessageLimit;
-import io.switchboard.runtime.config.OptionChecks;
+import io.switchboard.runtime.config.GenerateOptions;
+import io.switchboard.runtime.config.Range;
 
 /**
  * Where a node's shared gRPC request-plane server listens, the address workers publish for it, and the largest
@@ -19,6 +19,7 @@ public abstract class GrpcPlaneOptionsSpec {
   static final int MIN_MAX_MESSAGE_BYTES = 1024 * 1024;
 
   String host;
+  @Range(min = 0, max = 65535, meaning = " (0 = any free port)")
   int port = DEFAULT_PORT;
   String advertisedHost;
   int maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
@@ -29,7 +30,6 @@ public abstract class GrpcPlaneOptionsSpec {
       throw new IllegalArgumentException(path + ".host must be an address to listen on (e.g. 127.0.0.1 or 0.0.0.0), "
           + "or be left out to use cluster.host");
     }
-    OptionChecks.listenPort(path + ".port", port);
     if (advertisedHost != null && (advertisedHost.isBlank() || isWildcard(advertisedHost))) {
       throw new IllegalArgumentException(path + ".advertisedHost must be an address other nodes can connect to, got '"
           + advertisedHost + "'");

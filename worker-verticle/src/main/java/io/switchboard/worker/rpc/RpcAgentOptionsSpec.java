@@ -1,7 +1,7 @@
 package io.switchboard.worker.rpc;
 
 import io.switchboard.runtime.config.GenerateOptions;
-import io.switchboard.runtime.config.OptionChecks;
+import io.switchboard.runtime.config.Range;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -14,23 +14,23 @@ public abstract class RpcAgentOptionsSpec {
 
   String serverBin;
   String host;
+  @Range(min = 1, max = 65535)
   int port = DEFAULT_PORT;
+  @Range(min = 0, meaning = " (0 = the rpc-server's default)")
   int threads;
   List<String> devices = new ArrayList<>();
   long restartBackoffMs = 1000;
   long maxRestartBackoffMs = 30_000;
   /** How long a started rpc-server has to answer the handshake before it counts as failed. */
+  @Range(min = 1000)
   long startTimeoutMs = 20_000;
 
   /** Checks what can be checked without the role running; {@link #validateForRole} adds the rest. */
   public void validate(String path) {
-    OptionChecks.port(path + ".port", port);
-    OptionChecks.atLeast(path + ".threads", threads, 0, " (0 = the rpc-server's default)");
     if (restartBackoffMs < 100 || maxRestartBackoffMs < restartBackoffMs) {
       throw new IllegalArgumentException(path + ".restartBackoffMs must be >= 100 and " + path
           + ".maxRestartBackoffMs >= it, got " + restartBackoffMs + " and " + maxRestartBackoffMs);
     }
-    OptionChecks.atLeast(path + ".startTimeoutMs", startTimeoutMs, 1000);
   }
 
   /** The role needs a binary: say where to get one. */

@@ -1,7 +1,7 @@
 package io.switchboard.worker.rpc;
 
 import io.switchboard.runtime.config.GenerateOptions;
-import io.switchboard.runtime.config.OptionChecks;
+import io.switchboard.runtime.config.Range;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -18,7 +18,9 @@ public abstract class RpcPoolOptionsSpec {
 
   List<String> endpoints = new ArrayList<>();
   String scanCidr;
+  @Range(min = 1, max = 65535)
   int scanPort = RpcAgentOptions.DEFAULT_PORT;
+  @Range(min = 100, max = 2000)
   long checkIntervalMs = 1000;
   long rejectedRecheckMs = 10_000;
   long scanIntervalMs = 30_000;
@@ -38,9 +40,7 @@ public abstract class RpcPoolOptionsSpec {
         throw new IllegalArgumentException(path + ".scanCidr: " + bad.getMessage());
       }
     }
-    OptionChecks.port(path + ".scanPort", scanPort);
       // A dead backend must leave the pool within 5 s: connect timeout (2 s) plus one interval.
-    OptionChecks.between(path + ".checkIntervalMs", checkIntervalMs, 100, 2000);
     if (rejectedRecheckMs < checkIntervalMs || scanIntervalMs < 1000) {
       throw new IllegalArgumentException(path + ".rejectedRecheckMs must be >= checkIntervalMs and " + path
           + ".scanIntervalMs >= 1000");
