@@ -1,6 +1,7 @@
 package io.switchboard.node;
 
 import io.switchboard.runtime.config.GenerateOptions;
+import io.switchboard.runtime.config.OptionChecks;
 import io.switchboard.runtime.config.Range;
 
 import java.util.List;
@@ -47,10 +48,8 @@ public abstract class ClusterOptionsSpec {
       throw new IllegalArgumentException(path + ".name must be 1-64 letters, digits, '.', '_' or '-', got '"
           + name + "'");
     }
-    if (host == null || host.isBlank()) {
-      throw new IllegalArgumentException(path + ".host must be this node's address on the cluster network, "
-          + "e.g. 127.0.0.1 or 10.0.0.5");
-    }
+    OptionChecks.notBlank(path + ".host", host, "this node's address on the cluster network, e.g. 127.0.0.1 or "
+        + "10.0.0.5");
     int tlsSet = (blank(tlsCertPath) ? 0 : 1) + (blank(tlsKeyPath) ? 0 : 1) + (blank(tlsCaPath) ? 0 : 1);
     if (tlsSet != 0 && tlsSet != 3) {
       throw new IllegalArgumentException(path + ".tlsCertPath, tlsKeyPath and tlsCaPath go together: set all three "

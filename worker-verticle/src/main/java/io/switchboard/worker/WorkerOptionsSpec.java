@@ -44,9 +44,7 @@ public abstract class WorkerOptionsSpec implements RunnerSettings {
 
   /** Fails with a message naming the key under {@code path} (e.g. {@code workers[0]}) and what it accepts. */
   public void validate(String path) {
-    if (model == null || model.isBlank()) {
-      throw new IllegalArgumentException(path + ".model must be a non-empty model name");
-    }
+    OptionChecks.notBlank(path + ".model", model, "a non-empty model name");
     OptionChecks.oneOf(path + ".engine", engine, ENGINES);
     if (id != null && !id.matches("[A-Za-z0-9._-]{1,64}")) {
       throw new IllegalArgumentException(path + ".id must be 1-64 characters of letters, digits, '.', '_' or '-', "

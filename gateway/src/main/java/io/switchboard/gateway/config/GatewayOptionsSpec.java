@@ -133,9 +133,7 @@ public abstract class GatewayOptionsSpec implements ApiKeySettings, PlaneTimeout
 
   /** Fails with a message naming the key under {@code path} and what it accepts. */
   public void validate(String path) {
-    if (host == null || host.isBlank()) {
-      throw new IllegalArgumentException(path + ".host must be an address to listen on, e.g. 127.0.0.1 or 0.0.0.0");
-    }
+    OptionChecks.notBlank(path + ".host", host, "an address to listen on, e.g. 127.0.0.1 or 0.0.0.0");
     if (!RoutingPolicies.NAMES.contains(routingPolicy)) {
       throw new IllegalArgumentException(path + ".routingPolicy must be one of " + RoutingPolicies.NAMES
           + ", got '" + routingPolicy + "'");

@@ -53,6 +53,13 @@ public final class OptionChecks {
     }
   }
 
+  /** {@code KEY must be WHAT}, when {@code value} is null or blank; e.g. what {@code "a non-empty model name"}. */
+  public static void notBlank(String key, String value, String what) {
+    if (value == null || value.isBlank()) {
+      throw new IllegalArgumentException(key + " must be " + what);
+    }
+  }
+
   /** {@code KEY must be one of [A, B], got 'VALUE'}; null counts as not one of them. */
   public static void oneOf(String key, String value, Collection<String> allowed) {
     if (value == null || !allowed.contains(value)) {
