@@ -218,14 +218,15 @@ class EventBusPlaneWireClusterTest {
   void unreadableBinaryMessagesAreRefusedOrEndTheirStreamAndBothNodesServeOn() throws Exception {
     // A foreign node's request of a version this worker does not read, then one cut short: refused as invalid.
     GenerateRequest template = request("rogue-" + UUID.randomUUID(), plane.replyAddress(), 64);
+    GenerateRequestCodec requestCodec = new GenerateRequestCodec();
     Buffer wire = Buffer.buffer();
-    new GenerateRequestCodec().encodeToWire(wire, template);
+    requestCodec.encodeToWire(wire, template);
     Buffer future = wire.copy().setByte(4, (byte) 9);
     Buffer cut = wire.getBuffer(0, wire.length() - 3);
     for (Buffer bad : List.of(future, cut)) {
       Throwable refused = catchThrowable(() -> asForeignNode(gatewayNode.vertx(), GenerateRequest.class,
-          new GenerateRequestCodec(), bus -> bus.request(Addresses.workerGenerate(WORKER), bad,
-              new DeliveryOptions().setCodecName(GenerateRequestCodec.NAME).setSendTimeout(10_000)))
+          requestCodec, bus -> bus.request(Addresses.workerGenerate(WORKER), bad,
+              new DeliveryOptions().setCodecName(requestCodec.name()).setSendTimeout(10_000)))
           .await(30, SECONDS));
       assertThat(refused).isInstanceOf(ReplyException.class);
       ReplyException reply = (ReplyException) refused;
@@ -240,12 +241,13 @@ class EventBusPlaneWireClusterTest {
     ChunkStream stream = onGateway(() -> plane.open(worker, held.request)
         .onSuccess(opened -> opened.pause().handler(held::add)))
         .await(60, SECONDS);
+    TaggedChunkCodec chunkCodec = new TaggedChunkCodec();
     Buffer chunkWire = Buffer.buffer();
-    new TaggedChunkCodec().encodeToWire(chunkWire, new TaggedChunk(held.request.streamId(), StreamChunk.delta(2, "x",
+    chunkCodec.encodeToWire(chunkWire, new TaggedChunk(held.request.streamId(), StreamChunk.delta(2, "x",
         1)));
     chunkWire.setByte(4, (byte) 9);
-    asForeignNode(workerNode.vertx(), TaggedChunk.class, new TaggedChunkCodec(), bus -> {
-      bus.send(plane.replyAddress(), chunkWire, new DeliveryOptions().setCodecName(TaggedChunkCodec.NAME));
+    asForeignNode(workerNode.vertx(), TaggedChunk.class, chunkCodec, bus -> {
+      bus.send(plane.replyAddress(), chunkWire, new DeliveryOptions().setCodecName(chunkCodec.name()));
       return Future.succeededFuture();
     }).await(60, SECONDS);
     Eventually.within(ofSeconds(30), "the gateway read the unreadable chunk",

@@ -43,7 +43,7 @@ public record GenerateRequest(
     String gatewayNodeId,
     String replyAddress,
     int initialCredits,
-    NativeForm nativeForm) {
+    NativeForm nativeForm) implements PlaneMessage {
 
   /** A request without a native form (a chat request, or one a worker answers through chat). */
   public GenerateRequest(String streamId, String requestId, String model, RequestKind kind, JsonObject body,

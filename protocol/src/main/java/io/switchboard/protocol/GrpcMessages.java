@@ -15,6 +15,8 @@ import io.switchboard.protocol.grpc.TokenUsage;
 import io.switchboard.protocol.grpc.Trace;
 import io.vertx.core.json.JsonObject;
 
+import java.util.function.Consumer;
+
 /**
  * The translation between the contract's records and the gRPC plane's messages ({@code worker.proto}), so both
  * planes carry exactly the same information and engines never see which one a request came by.
@@ -30,22 +32,12 @@ public final class GrpcMessages {
         .setTemperature(sampling.temperature())
         .setTopP(sampling.topP())
         .addAllStop(sampling.stop());
-    if (sampling.maxTokens() != null) {
-      samplingProto.setMaxTokens(sampling.maxTokens());
-    }
-    if (sampling.seed() != null) {
-      samplingProto.setSeed(sampling.seed());
-    }
-    if (sampling.tokenCap() != null) {
-      samplingProto.setTokenCap(sampling.tokenCap());
-    }
+    setIfPresent(sampling.maxTokens(), samplingProto::setMaxTokens);
+    setIfPresent(sampling.seed(), samplingProto::setSeed);
+    setIfPresent(sampling.tokenCap(), samplingProto::setTokenCap);
     Trace.Builder trace = Trace.newBuilder();
-    if (request.trace().traceparent() != null) {
-      trace.setTraceparent(request.trace().traceparent());
-    }
-    if (request.trace().tracestate() != null) {
-      trace.setTracestate(request.trace().tracestate());
-    }
+    setIfPresent(request.trace().traceparent(), trace::setTraceparent);
+    setIfPresent(request.trace().tracestate(), trace::setTracestate);
     GenerateCall.Builder call = GenerateCall.newBuilder()
         .setWorkerId(workerId)
         .setStreamId(request.streamId())
@@ -61,9 +53,7 @@ public final class GrpcMessages {
         .setTrace(trace)
         .setResume(Resume.newBuilder().setText(request.resume().text())
             .setCompletionTokens(request.resume().completionTokens()));
-    if (request.gatewayNodeId() != null) {
-      call.setGatewayNodeId(request.gatewayNodeId());
-    }
+    setIfPresent(request.gatewayNodeId(), call::setGatewayNodeId);
     if (request.nativeForm() != null) {
       call.setNativeDialect(request.nativeForm().dialect()).setNativeBodyJson(request.nativeForm().body().encode());
     }
@@ -156,12 +146,8 @@ public final class GrpcMessages {
   public static Failure toFailure(GenerateError error) {
     Failure.Builder failure = Failure.newBuilder().setCode(error.code().name()).setMessage(error.message())
         .setRetryable(error.retryable());
-    if (error.workerId() != null) {
-      failure.setWorkerId(error.workerId());
-    }
-    if (error.param() != null) {
-      failure.setParam(error.param());
-    }
+    setIfPresent(error.workerId(), failure::setWorkerId);
+    setIfPresent(error.param(), failure::setParam);
     return failure.build();
   }
 
@@ -179,9 +165,7 @@ public final class GrpcMessages {
   public static ModelInfo toModelInfo(ModelEntry entry) {
     ModelInfo.Builder info = ModelInfo.newBuilder().setName(entry.name()).setSizeBytes(entry.sizeBytes())
         .setState(entry.state()).addAllAliases(entry.aliases()).setInFlight(entry.inFlight());
-    if (entry.reason() != null) {
-      info.setReason(entry.reason());
-    }
+    setIfPresent(entry.reason(), info::setReason);
     if (entry.retryAtMs() > 0) {
       info.setRetryAtEpochMs(entry.retryAtMs());
     }
@@ -231,6 +215,16 @@ public final class GrpcMessages {
         health.hasLibraryAvailableBytes() ? health.getLibraryAvailableBytes() : -1,
         health.hasLibraryRpcPool() ? new RpcPoolRoom(pool.getMembers(), pool.getFreeBytes(), pool.getTotalBytes())
             : RpcPoolRoom.NONE);
+  }
+
+  /**
+   * Sets a field only when the record has it: protobuf's setters refuse null, and an unset field is how a message says
+   * "none". Per request, not per chunk ({@link #chunk} tests its fields itself, creating no setter object per token).
+   */
+  private static <T> void setIfPresent(T value, Consumer<T> setter) {
+    if (value != null) {
+      setter.accept(value);
+    }
   }
 
   private static String emptyToNull(String value) {

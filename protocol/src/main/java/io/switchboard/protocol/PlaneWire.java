@@ -15,9 +15,10 @@ import java.util.function.Function;
  *
  * <p>Every message, in every version, begins the same way, so a node can name the stream of a message it cannot
  * read: {@code int length} (of what follows; the event bus's frame), {@code byte version}, {@code byte kind}
- * ({@link #REQUEST}, {@link #CHUNK}, {@link #CONTROL}), {@code string streamId}. The fields of each kind are in its
- * codec ({@link GenerateRequestCodec}, {@link TaggedChunkCodec}, {@link StreamControlCodec}); a nullable field is
- * marked by a bit in the message's flags and absent when null.
+ * ({@link PlaneMessageKind}), {@code string streamId}. The fields of each kind are in its codec
+ * ({@link GenerateRequestCodec}, {@link TaggedChunkCodec}, {@link StreamControlCodec}); a nullable field is absent
+ * when null, and whether it follows is a bit of a presence byte or int earlier in the message
+ * ({@link PlaneWirePresence}): bit i for the i-th nullable field of that group, in the order the codec writes them.
  *
  * <p>Negotiation: a worker publishes the newest version it reads in its endpoints
  * ({@link WorkerDescriptor#ENDPOINT_EVENTBUS_WIRE}); a gateway sends this format only to a worker that publishes at
@@ -30,10 +31,6 @@ public final class PlaneWire {
   public static final int VERSION = 2;
   /** The plane's JSON messages: what a worker publishing no version reads. */
   public static final int JSON_VERSION = 1;
-
-  static final byte REQUEST = 1;
-  static final byte CHUNK = 2;
-  static final byte CONTROL = 3;
 
   private static final String REGISTERED_MAP = "switchboard.plane-wire";
 

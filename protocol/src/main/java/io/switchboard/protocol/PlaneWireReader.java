@@ -7,16 +7,20 @@ import io.vertx.core.json.JsonObject;
  * Reads one message of the binary plane format ({@link PlaneWire}) from the event bus's frame, never past the length
  * the message declares nor past the frame: whatever the bytes, it returns fields or throws
  * {@link PlaneWireException} naming the message's stream when its header was readable.
+ *
+ * <p>Nullable fields are read as {@link PlaneWireWriter} wrote them, in presence groups ({@link PlaneWirePresence}):
+ * {@link #presenceByte} or {@link #presenceInt} where the codec's layout has the group's word, then one
+ * {@code optional...} call a field, in the order they were written, each taking the group's next bit and reading the
+ * field only when the bit is set. Bits past the ones a codec takes are ignored.
  */
-final class PlaneWireReader {
+final class PlaneWireReader extends PlaneWirePresence {
 
-  private final Buffer buffer;
   private final int end;
   private int pos;
   private String streamId;
 
   private PlaneWireReader(Buffer buffer, int pos, int end) {
-    this.buffer = buffer;
+    super(buffer);
     this.pos = pos;
     this.end = end;
   }
@@ -26,7 +30,8 @@ final class PlaneWireReader {
    * id is read before the version is checked (every version starts the same way), so a message of an unknown
    * version can still be named.
    */
-  static PlaneWireReader begin(Buffer buffer, int pos, byte kind, String what) {
+  static PlaneWireReader begin(Buffer buffer, int pos, PlaneMessageKind kind) {
+    String what = kind.what;
     if (pos < 0 || pos + 4 > buffer.length()) {
       throw new PlaneWireException("truncated " + what + ": no length", null);
     }
@@ -48,8 +53,8 @@ final class PlaneWireReader {
       throw new PlaneWireException(what + " in plane wire format version " + version + ", which this node does not "
           + "read (it reads version " + PlaneWire.VERSION + ")", reader.streamId);
     }
-    if (gotKind != kind) {
-      throw new PlaneWireException("expected a " + what + " (kind " + kind + "), got kind " + gotKind,
+    if (gotKind != kind.code) {
+      throw new PlaneWireException("expected a " + what + " (kind " + kind.code + "), got kind " + gotKind,
           reader.streamId);
     }
     if (declaredEnd > buffer.length()) {
@@ -66,30 +71,60 @@ final class PlaneWireReader {
     return streamId;
   }
 
+  /** Opens a presence group whose word is the byte here, nested in the open group if there is one. */
+  void presenceByte() {
+    openGroup(advance(1), 1);
+  }
+
+  /** Opens a presence group whose word is the int here, nested in the open group if there is one. */
+  void presenceInt() {
+    openGroup(advance(4), 4);
+  }
+
+  /** Ends the nested presence group: the next optional field takes the enclosing group's next bit. */
+  void endPresence() {
+    closeNestedGroup();
+  }
+
+  /** Takes the next presence bit, of a field the caller reads itself: whether the field follows. */
+  boolean optional() {
+    return takeBit();
+  }
+
+  /** A boolean carried by the next presence bit alone. */
+  boolean flag() {
+    return takeBit();
+  }
+
+  /** Passes over the next {@code count} presence bits: those of fields nested in a composite that is absent. */
+  void skipOptional(int count) {
+    skipBits(count);
+  }
+
   int readByte() {
-    need(1);
-    return buffer.getByte(pos++);
+    return buffer.getByte(advance(1));
   }
 
   int readInt() {
-    need(4);
-    int value = buffer.getInt(pos);
-    pos += 4;
-    return value;
+    return buffer.getInt(advance(4));
+  }
+
+  /** A nullable int: read when the next presence bit is set, else null. */
+  Integer optionalInt() {
+    return takeBit() ? readInt() : null;
   }
 
   long readLong() {
-    need(8);
-    long value = buffer.getLong(pos);
-    pos += 8;
-    return value;
+    return buffer.getLong(advance(8));
+  }
+
+  /** A nullable long: read when the next presence bit is set, else null. */
+  Long optionalLong() {
+    return takeBit() ? readLong() : null;
   }
 
   double readDouble() {
-    need(8);
-    double value = buffer.getDouble(pos);
-    pos += 8;
-    return value;
+    return buffer.getDouble(advance(8));
   }
 
   /** A string as {@link PlaneWireWriter#string} writes it. */
@@ -111,6 +146,11 @@ final class PlaneWireReader {
     return new String(text);
   }
 
+  /** A nullable string: read when the next presence bit is set, else null. */
+  String optionalString() {
+    return takeBit() ? string() : null;
+  }
+
   /** Nested JSON, read by Vert.x's codec (only the nested part is JSON). */
   JsonObject json() {
     int length = readInt();
@@ -124,6 +164,11 @@ final class PlaneWireReader {
     }
   }
 
+  /** Nullable nested JSON: read when the next presence bit is set, else null. */
+  JsonObject optionalJson() {
+    return takeBit() ? json() : null;
+  }
+
   /** A value out of range: the message is not one this node can read. */
   PlaneWireException unreadable(String why) {
     return new PlaneWireException(why, streamId);
@@ -131,6 +176,14 @@ final class PlaneWireReader {
 
   private PlaneWireException unreadable(String why, Throwable cause) {
     return new PlaneWireException(why, streamId, cause);
+  }
+
+  /** Moves past {@code bytes} bytes that must be there; returns where they start. */
+  private int advance(int bytes) {
+    need(bytes);
+    int at = pos;
+    pos += bytes;
+    return at;
   }
 
   private void need(long bytes) {

@@ -11,7 +11,7 @@ import io.vertx.core.json.JsonObject;
  * @param cancel   whether the gateway wants the generation stopped
  * @param reason   why it was cancelled, for the worker's log; null when not cancelled or not said
  */
-public record StreamControl(String streamId, int credits, boolean cancel, String reason) {
+public record StreamControl(String streamId, int credits, boolean cancel, String reason) implements PlaneMessage {
 
   public static final String STREAM_ID = "streamId";
   public static final String CREDITS = "credits";

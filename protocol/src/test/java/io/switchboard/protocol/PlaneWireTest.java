@@ -175,7 +175,7 @@ class PlaneWireTest {
     assertThat(wire.length()).isEqualTo(30);
     assertThat(wire.getInt(0)).as("length of what follows").isEqualTo(26);
     assertThat(wire.getByte(4)).as("version").isEqualTo((byte) PlaneWire.VERSION);
-    assertThat(wire.getByte(5)).as("kind").isEqualTo(PlaneWire.CHUNK);
+    assertThat(wire.getByte(5)).as("kind").isEqualTo(PlaneMessageKind.CHUNK.code);
     assertThat(wire.getString(10, 11)).isEqualTo("s");
     assertThat(wire.getLong(11)).as("seq").isEqualTo(5);
     assertThat(wire.getInt(20)).as("tokens").isEqualTo(1);
