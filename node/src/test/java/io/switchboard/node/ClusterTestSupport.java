@@ -54,6 +54,27 @@ final class ClusterTestSupport {
         .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
   }
 
+  /**
+   * Environment of a worker that serves the tiny test model from llama.cpp in a cluster: two slots, a 256-token
+   * context and one thread, so two such workers and a gateway fit the CI machine.
+   */
+  static Map<String, String> tinyLlamaWorker(Map<String, String> cluster, String workerId) {
+    Map<String, String> env = new java.util.HashMap<>(cluster);
+    env.put("SWITCHBOARD_WORKERS_0_ID", workerId);
+    env.put("SWITCHBOARD_WORKERS_0_SLOTS", "2");
+    env.put("SWITCHBOARD_WORKERS_0_LLAMACPP_CONTEXT_SIZE", "256");
+    env.put("SWITCHBOARD_WORKERS_0_LLAMACPP_THREADS", "1");
+    return env;
+  }
+
+  /** A chat answer that succeeded, from {@code model} on {@code worker}, as its headers and its body say. */
+  static void assertAnsweredBy(HttpResponse<String> response, String model, String worker) {
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+    assertThat(response.headers().firstValue("x-switchboard-model")).contains(model);
+    assertThat(response.headers().firstValue("x-switchboard-worker")).contains(worker);
+    assertThat(new JsonObject(response.body()).getString("model")).isEqualTo(model);
+  }
+
   static HttpResponse<String> chat(int port, String model, int maxTokens) throws Exception {
     return post(port, "/v1/chat/completions", "{\"model\":\"" + model + "\",\"messages\":[{\"role\":\"user\","
         + "\"content\":\"hello\"}],\"max_tokens\":" + maxTokens + "}");

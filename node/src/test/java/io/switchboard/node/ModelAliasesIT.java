@@ -10,11 +10,11 @@ import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import java.net.http.HttpResponse;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import static io.switchboard.node.ClusterTestSupport.assertAnsweredBy;
 import static io.switchboard.node.ClusterTestSupport.chat;
 import static io.switchboard.node.ClusterTestSupport.freshCluster;
 import static io.switchboard.node.ClusterTestSupport.get;
@@ -58,22 +58,14 @@ class ModelAliasesIT {
     assertThat(aliasView(httpPort).getString("servesNow")).isEqualTo("model-a");
 
     for (int i = 0; i < 3; i++) {
-      HttpResponse<String> response = chat(httpPort, "chat", 3);
-      assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-      assertThat(response.headers().firstValue("x-switchboard-model")).contains("model-a");
-      assertThat(response.headers().firstValue("x-switchboard-worker")).contains("worker-a");
-      assertThat(new JsonObject(response.body()).getString("model")).isEqualTo("model-a");
+      assertAnsweredBy(chat(httpPort, "chat", 3), "model-a", "worker-a");
     }
 
     workerA.kill();
     long killed = System.nanoTime();
     // At once, while the gateway may still count the dead worker routable: no request for the alias may fail.
     for (int i = 0; i < 5; i++) {
-      HttpResponse<String> response = chat(httpPort, "chat", 3);
-      assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-      assertThat(response.headers().firstValue("x-switchboard-model")).contains("model-b");
-      assertThat(response.headers().firstValue("x-switchboard-worker")).contains("worker-b");
-      assertThat(new JsonObject(response.body()).getString("model")).isEqualTo("model-b");
+      assertAnsweredBy(chat(httpPort, "chat", 3), "model-b", "worker-b");
     }
     System.out.printf("requests for the alias after SIGKILL of model-a's worker: all served by model-b, the first "
         + "%.0f ms after the kill%n", (System.nanoTime() - killed) / 1e6);

@@ -13,7 +13,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,10 +20,12 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import static io.switchboard.node.ClusterTestSupport.assertAnsweredBy;
 import static io.switchboard.node.ClusterTestSupport.chat;
 import static io.switchboard.node.ClusterTestSupport.freshCluster;
 import static io.switchboard.node.ClusterTestSupport.listedWorkers;
 import static io.switchboard.node.ClusterTestSupport.routableWorkers;
+import static io.switchboard.node.ClusterTestSupport.tinyLlamaWorker;
 import static java.time.Duration.ofSeconds;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -72,10 +73,10 @@ class ModelFallbackLlamaIT {
     gatewayEnv.put("SWITCHBOARD_GATEWAY_REQUEST_PLANE", plane);
     processes.launch("fallback-gateway-" + plane, gatewayEnv, "--roles", "gateway", "--http-port",
         Integer.toString(httpPort));
-    NodeProcess nodeA = processes.launch("fallback-worker-a-" + plane, workerEnv(cluster, "lib-a"), "--roles", "worker",
+    NodeProcess nodeA = processes.launch("fallback-worker-a-" + plane, tinyLlamaWorker(cluster, "lib-a"), "--roles", "worker",
         "--llama-server-bin", bin.resolve("llama-server").toString(), "--models-dir", modelsDir("a", modelA)
             .toString());
-    NodeProcess nodeB = processes.launch("fallback-worker-b-" + plane, workerEnv(cluster, "lib-b"), "--roles", "worker",
+    NodeProcess nodeB = processes.launch("fallback-worker-b-" + plane, tinyLlamaWorker(cluster, "lib-b"), "--roles", "worker",
         "--llama-server-bin", bin.resolve("llama-server").toString(), "--models-dir", modelsDir("b", modelB)
             .toString());
     Eventually.within(ofSeconds(90), "both model directory workers are routable",
@@ -83,11 +84,7 @@ class ModelFallbackLlamaIT {
 
     // model-a is loaded on the first request for the alias, and answers it.
     for (int i = 0; i < 2; i++) {
-      HttpResponse<String> response = chat(httpPort, "chat", 3);
-      assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-      assertThat(response.headers().firstValue("x-switchboard-model")).contains("model-a");
-      assertThat(response.headers().firstValue("x-switchboard-worker")).contains("lib-a");
-      assertThat(new JsonObject(response.body()).getString("model")).isEqualTo("model-a");
+      assertAnsweredBy(chat(httpPort, "chat", 3), "model-a", "lib-a");
     }
     List<ProcessHandle> servers = nodeA.handle().descendants().toList();
     assertThat(servers).as("node A's llama-server for model-a").isNotEmpty();
@@ -97,11 +94,7 @@ class ModelFallbackLlamaIT {
     // At once, while the gateway may still count the dead worker routable: every request is answered by model-b
     // (cold on its node: the first is held while it loads).
     for (int i = 0; i < 3; i++) {
-      HttpResponse<String> response = chat(httpPort, "chat", 3);
-      assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-      assertThat(response.headers().firstValue("x-switchboard-model")).contains("model-b");
-      assertThat(response.headers().firstValue("x-switchboard-worker")).contains("lib-b");
-      assertThat(new JsonObject(response.body()).getString("model")).isEqualTo("model-b");
+      assertAnsweredBy(chat(httpPort, "chat", 3), "model-b", "lib-b");
     }
     Eventually.within(ofSeconds(15), "the killed worker leaves /admin/cluster",
         () -> !listedWorkers(httpPort).contains("lib-a"));
@@ -132,12 +125,4 @@ class ModelFallbackLlamaIT {
     return models;
   }
 
-  private static Map<String, String> workerEnv(Map<String, String> cluster, String workerId) {
-    Map<String, String> env = new HashMap<>(cluster);
-    env.put("SWITCHBOARD_WORKERS_0_ID", workerId);
-    env.put("SWITCHBOARD_WORKERS_0_SLOTS", "2");
-    env.put("SWITCHBOARD_WORKERS_0_LLAMACPP_CONTEXT_SIZE", "256");
-    env.put("SWITCHBOARD_WORKERS_0_LLAMACPP_THREADS", "1");
-    return env;
-  }
 }

@@ -19,7 +19,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -29,6 +28,7 @@ import static io.switchboard.node.ClusterTestSupport.chat;
 import static io.switchboard.node.ClusterTestSupport.freshCluster;
 import static io.switchboard.node.ClusterTestSupport.get;
 import static io.switchboard.node.ClusterTestSupport.routableWorkers;
+import static io.switchboard.node.ClusterTestSupport.tinyLlamaWorker;
 import static java.time.Duration.ofSeconds;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -63,10 +63,10 @@ class ModelPlacementIT {
     }
     Map<String, String> cluster = freshCluster("placement");
     int httpPort = FreePorts.any();
-    launch("placement-node-1", env(cluster, "lib-1"), "--http-port", Integer.toString(httpPort),
+    launch("placement-node-1", tinyLlamaWorker(cluster, "lib-1"), "--http-port", Integer.toString(httpPort),
         "--llama-server-bin", bin.resolve("llama-server").toString(), "--models-dir", modelsDir("one", model)
             .toString());
-    launch("placement-node-2", env(cluster, "lib-2"), "--roles", "worker",
+    launch("placement-node-2", tinyLlamaWorker(cluster, "lib-2"), "--roles", "worker",
         "--llama-server-bin", bin.resolve("llama-server").toString(), "--models-dir", modelsDir("two", model)
             .toString());
     Eventually.within(ofSeconds(90), "both model directory workers are routable",
@@ -135,15 +135,6 @@ class ModelPlacementIT {
     }
     Files.write(models.resolve("broken.gguf"), head);
     return models;
-  }
-
-  private static Map<String, String> env(Map<String, String> cluster, String workerId) {
-    Map<String, String> env = new HashMap<>(cluster);
-    env.put("SWITCHBOARD_WORKERS_0_ID", workerId);
-    env.put("SWITCHBOARD_WORKERS_0_SLOTS", "2");
-    env.put("SWITCHBOARD_WORKERS_0_LLAMACPP_CONTEXT_SIZE", "256");
-    env.put("SWITCHBOARD_WORKERS_0_LLAMACPP_THREADS", "1");
-    return env;
   }
 
   private void launch(String name, Map<String, String> env, String... args) throws Exception {
