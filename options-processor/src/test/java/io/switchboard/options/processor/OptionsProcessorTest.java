@@ -99,11 +99,7 @@ class OptionsProcessorTest {
 
   @Test
   void generatedOptionsReadWriteAndCopyEverySetting() throws Exception {
-    Compilation compiled = compile(Map.of("sample/InnerOptionsSpec.java", INNER, "sample/OuterOptionsSpec.java",
-        OUTER));
-    assertThat(compiled.errors()).isEmpty();
-    try (URLClassLoader loader = new URLClassLoader(new URL[] {compiled.classes().toUri().toURL()},
-        getClass().getClassLoader())) {
+    try (URLClassLoader loader = compileSamples()) {
       Class<?> outer = loader.loadClass("sample.OuterOptions");
       JsonObject given = new JsonObject()
           .put("port", 8080).put("timeoutMs", 5).put("weight", 2).put("enabled", false).put("host", " h1 ")
@@ -151,11 +147,7 @@ class OptionsProcessorTest {
 
   @Test
   void declaredRangesAreCheckedBeforeTheSpecsOwnChecks() throws Exception {
-    Compilation compiled = compile(Map.of("sample/InnerOptionsSpec.java", INNER, "sample/OuterOptionsSpec.java",
-        OUTER));
-    assertThat(compiled.errors()).isEmpty();
-    try (URLClassLoader loader = new URLClassLoader(new URL[] {compiled.classes().toUri().toURL()},
-        getClass().getClassLoader())) {
+    try (URLClassLoader loader = compileSamples()) {
       Class<?> outer = loader.loadClass("sample.OuterOptions");
       java.lang.reflect.Method validate = outer.getMethod("validate", String.class);
       validate.invoke(outer.getConstructor().newInstance(), "s");
@@ -221,6 +213,14 @@ class OptionsProcessorTest {
   }
 
   private record Compilation(Path classes, List<String> errors) {
+  }
+
+  /** INNER and OUTER compiled with the processor, in a loader of their own. */
+  private URLClassLoader compileSamples() throws IOException {
+    Compilation compiled = compile(Map.of("sample/InnerOptionsSpec.java", INNER, "sample/OuterOptionsSpec.java",
+        OUTER));
+    assertThat(compiled.errors()).isEmpty();
+    return new URLClassLoader(new URL[] {compiled.classes().toUri().toURL()}, getClass().getClassLoader());
   }
 
   private Compilation compile(Map<String, String> sources) throws IOException {

@@ -48,7 +48,7 @@ public abstract class GrpcPlaneOptionsSpec {
     return "0.0.0.0".equals(address) || "::".equals(address) || "[::]".equals(address);
   }
 
-  /** {@link #getMaxMessageBytes()} as the planes apply it. */
+  /** {@code maxMessageBytes} as the planes apply it. */
   public PlaneMessageLimit messageLimit() {
     return new PlaneMessageLimit(maxMessageBytes);
   }
